@@ -1,0 +1,107 @@
+# libauditstream: every entry point. `make` builds the libraries and the bootstrap;
+# `make test` is what CI runs; `make demo`, `bench`, `fuzz`, `install` as README says.
+
+CC ?= cc
+PREFIX ?= /usr/local
+BUILD ?= build
+
+VERSION := 0.1.0
+SOVERSION := 0
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wformat=2 -Wvla -Wpointer-arith -Wcast-qual -Wundef
+OPT ?= -O2 -g
+SAN ?=
+BASE_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(OPT) $(SAN) \
+               -Iinclude
+LIBS := -ljansson -lcrypto
+
+LIB_SRC := $(wildcard lib/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+PIC_OBJ := $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
+HEADERS := $(wildcard include/*.h include/auditstream/*.h lib/*.h)
+
+STATIC_LIB := $(BUILD)/libauditstream.a
+SHARED_LIB := $(BUILD)/libauditstream.so.$(VERSION)
+BOOTSTRAP := $(BUILD)/bootstrap
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TEST_SUPPORT := $(wildcard tests/support/*.c)
+
+.PHONY: all deps lib test unit check-unit sanitize valgrind clang fuzz-replay fuzz \
+        install-test install bench demo clean
+
+all: lib $(BOOTSTRAP)
+
+lib: $(STATIC_LIB) $(SHARED_LIB)
+
+# Installs the build and test dependencies from Debian when any is missing.
+deps:
+	@sh tests/install-deps.sh
+
+$(BUILD)/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/pic/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -fPIC -c $< -o $@
+
+$(STATIC_LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(SHARED_LIB): $(PIC_OBJ)
+	$(CC) -shared -Wl,-soname,libauditstream.so.$(SOVERSION) $(SAN) -o $@ $^ $(LIBS)
+	ln -sf libauditstream.so.$(VERSION) $(BUILD)/libauditstream.so.$(SOVERSION)
+	ln -sf libauditstream.so.$(VERSION) $(BUILD)/libauditstream.so
+
+$(BOOTSTRAP): handler/bootstrap.c $(STATIC_LIB) $(HEADERS)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ handler/bootstrap.c $(STATIC_LIB) $(SAN) $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(TEST_SUPPORT) $(STATIC_LIB) $(HEADERS) $(wildcard tests/support/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -Ilib -Itests/support -o $@ $< $(TEST_SUPPORT) $(STATIC_LIB) \
+		$(SAN) -lcmocka $(LIBS)
+
+unit: $(UNIT_BIN) $(BOOTSTRAP)
+
+# Runs every unit test binary from the top of the tree (they read events/ and ../shared).
+check-unit: unit
+	@sh tests/run-unit.sh $(BUILD)/tests
+
+# The whole suite: what README tells a newcomer to type and what CI runs.
+test: deps
+	@sh tests/run-all.sh
+
+sanitize:
+	$(MAKE) BUILD=build-san OPT="-O1 -g -fno-omit-frame-pointer" \
+		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" check-unit
+
+valgrind: unit
+	@sh tests/run-unit.sh $(BUILD)/tests valgrind
+
+clang:
+	$(MAKE) CC=clang BUILD=build-clang all unit
+
+install: lib
+	install -d $(DESTDIR)$(PREFIX)/include/auditstream $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 include/auditstream.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 include/auditstream/*.h $(DESTDIR)$(PREFIX)/include/auditstream/
+	install -m 644 $(STATIC_LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(SHARED_LIB) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libauditstream.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libauditstream.so.$(SOVERSION)
+	ln -sf libauditstream.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libauditstream.so
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' auditstream.pc.in \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/auditstream.pc
+
+install-test:
+	@sh tests/install-test.sh
+
+clean:
+	rm -rf build build-san build-clang build-fuzz dist
+
+# Entry points that live beside the code they drive (fuzzing, benchmarks).
+include $(wildcard mk/*.mk)

@@ -1,0 +1,12 @@
+/* libauditstream: turns DynamoDB Streams events into audit items.
+ * The umbrella header; each module's header also stands on its own. */
+#ifndef AUDITSTREAM_H
+#define AUDITSTREAM_H
+
+#include "auditstream/common.h"
+#include "auditstream/buf.h"
+#include "auditstream/event.h"
+#include "auditstream/diff.h"
+#include "auditstream/audit.h"
+
+#endif

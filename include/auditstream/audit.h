@@ -1,0 +1,79 @@
+/* Building the audit items of stream records in DESIGN.md's `classic` or `detailed`
+ * format, serialized straight into DynamoDB wire JSON. */
+#ifndef AUDITSTREAM_AUDIT_H
+#define AUDITSTREAM_AUDIT_H
+
+#include "common.h"
+#include "event.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum as_format {
+    AS_FORMAT_CLASSIC = 0,
+    AS_FORMAT_DETAILED
+} as_format;
+
+/* Parses "classic" or "detailed" (exact, lower case). */
+AS_MUST_CHECK as_status as_format_parse(const char *text, as_format *out);
+
+typedef struct as_audit_options {
+    as_format format;
+    /* Borrowed: top-level attribute names (raw bytes) left out of MODIFY diffs. */
+    const as_span *ignore;
+    size_t ignore_count;
+    /* Epoch milliseconds to stamp records that carry no ApproximateCreationDateTime:
+     * the caller's clock, since the library reads none. */
+    int64_t now_ms;
+} as_audit_options;
+
+/* Bits of as_item.flags. */
+enum {
+    AS_ITEM_ERROR = 1u << 0,           /* the record was invalid: an `error` + `rawRecord` item */
+    AS_ITEM_TRUNCATED = 1u << 1,       /* values were replaced to fit DynamoDB's 400 KB */
+    AS_ITEM_MISSING_IMAGES = 1u << 2,  /* the record lacked the images its event implies */
+    AS_ITEM_PROCESSING_TIME = 1u << 3  /* modificationTime is now_ms, not the record's */
+};
+
+/* DynamoDB's item size limit and nesting limit. */
+#define AS_ITEM_MAX_SIZE 409600u
+#define AS_ITEM_MAX_DEPTH 32u
+
+/* One built item. Spans are borrowed from the as_items that holds it. */
+typedef struct as_item {
+    as_span json;       /* compact wire JSON: {"id":{"S":"..."},...} */
+    size_t record;      /* the as_record.index it stands for */
+    uint32_t flags;     /* AS_ITEM_* */
+    uint64_t size;      /* DynamoDB's size of the item as written */
+    as_span reason;     /* AS_ITEM_ERROR: why the record was invalid; else empty */
+} as_item;
+
+/* A reusable list of built items, with the scratch space building needs. */
+typedef struct as_items as_items;
+
+/* New empty list (free with as_items_free), or NULL when out of memory. */
+as_items *as_items_new(void);
+/* NULL is a no-op. */
+void as_items_free(as_items *items);
+/* Forgets the items, keeps the storage. */
+void as_items_clear(as_items *items);
+size_t as_items_count(const as_items *items);
+/* By value; its spans are valid until the next build into, clear or free of `items`. */
+as_item as_items_get(const as_items *items, size_t index);
+
+/* Appends the audit items of one record, in the order DESIGN.md gives. An invalid
+ * record yields its error item; this fails only with AS_ERR_NOMEM or AS_ERR_ARGUMENT. */
+AS_MUST_CHECK as_status as_audit_build(const as_record *record, const as_audit_options *options,
+                                       as_items *out, as_error *err);
+
+/* as_audit_build for every record of `event`, in order. */
+AS_MUST_CHECK as_status as_audit_build_event(const as_event *event,
+                                             const as_audit_options *options, as_items *out,
+                                             as_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,31 @@
+/* Status names and the one way errors reach the caller's optional as_error. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "internal.h"
+
+const char *as_status_name(as_status status)
+{
+    switch (status) {
+    case AS_OK: return "ok";
+    case AS_ERR_NOMEM: return "out of memory";
+    case AS_ERR_ARGUMENT: return "invalid argument";
+    case AS_ERR_JSON: return "invalid JSON";
+    case AS_ERR_NOT_EVENT: return "not a DynamoDB Streams event";
+    case AS_ERR_LIMIT: return "limit exceeded";
+    default: return "unknown status";
+    }
+}
+
+as_status as_error_set(as_error *err, as_status code, size_t offset, const char *fmt, ...)
+{
+    if (err != NULL) {
+        err->code = code;
+        err->offset = offset;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
