@@ -105,3 +105,8 @@ clean:
 
 # Entry points that live beside the code they drive (fuzzing, benchmarks).
 include $(wildcard mk/*.mk)
+
+# README's first command. Until the runtime loop lands it prints the audit items of
+# fixture events.
+demo: deps all
+	@sh tests/demo/print-fixtures.sh

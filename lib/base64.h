@@ -7,11 +7,17 @@
 #include "auditstream/buf.h"
 #include "internal.h"
 
-/* True when `text` is padded standard base64 (length a multiple of 4, '=' only as the
- * last one or two bytes); *decoded_len gets the decoded byte count. */
+/* True when `text` is padded standard base64: length a multiple of 4, every byte from
+ * A-Z a-z 0-9 + / except that the last one or two may be '='. The empty text is valid
+ * (0 bytes). No whitespace, no URL-safe alphabet, no missing padding. The unused low
+ * bits of a padded last quantum are not checked ("QR==" decodes like "QQ==", as RFC
+ * 4648 section 3.5 allows); DynamoDB itself only ever emits them as zero. When
+ * `decoded_len` is not NULL it gets the decoded byte count on success. */
 AS_LOCAL bool as_base64_valid(as_span text, size_t *decoded_len);
 
-/* Appends the decoded bytes of valid `text` to `out`. */
+/* Appends the decoded bytes of `text`, which as_base64_valid accepted, to `out` in one
+ * allocation at most; a failed allocation is left for as_buf_status(out) to report.
+ * Text that was not valid yields unspecified bytes, but never a write out of bounds. */
 AS_LOCAL void as_base64_decode(as_span text, as_buf *out);
 
 #endif

@@ -11,7 +11,9 @@
 #define AS_NUMBER_MAX_DIGITS 38
 
 /* A number reduced to sign, significant digits and exponent:
- * value = sign * 0.d1d2...dn * 10^exponent, d1 != 0, dn != 0. Zero has n = 0. */
+ * value = sign * 0.d1d2...dn * 10^exponent, d1 != 0, dn != 0, the digits as ASCII
+ * '0'..'9' (not NUL-terminated). Zero, "-0" included, has sign 0, n = 0, exponent 0,
+ * so every value has exactly one form and equal numbers have equal structs. */
 typedef struct as_number {
     int sign;                               /* -1, 0 or +1 */
     unsigned ndigits;
@@ -20,17 +22,24 @@ typedef struct as_number {
 } as_number;
 
 /* Parses DynamoDB's number syntax: optional sign, digits with an optional '.', at least
- * one digit, optional e/E exponent with optional sign. Checks at most 38 significant
- * digits and magnitude 1E-130 .. 9.99...E+125 (zero allowed). On failure returns
- * false and points *why at a static reason ("not a number", "more than 38 significant
- * digits", "magnitude above 9.9999999999999999999999999999999999999E+125",
- * "magnitude below 1E-130"). `text` is the raw bytes between the JSON quotes. */
+ * one digit, optional e/E exponent with optional sign ("+5", ".5", "5.", "007", "1e-3"
+ * are numbers; "", ".", "1e", " 1", "0x1", "Infinity" are not). Checks at most 38
+ * significant digits (leading and trailing zeros do not count) and magnitude
+ * 1E-130 .. 9.99...E+125; zero with any exponent ("0E999999999") is valid.
+ * On failure returns false and points *why (when `why` is not NULL) at a static reason,
+ * checked in this order: "not a number", "more than 38 significant digits",
+ * "magnitude above 9.9999999999999999999999999999999999999E+125",
+ * "magnitude below 1E-130"; *out is then unspecified. `text` is the raw bytes between
+ * the JSON quotes. No allocation; the time is linear in the text. */
 AS_LOCAL bool as_number_parse(as_span text, as_number *out, const char **why);
 
-/* A total order consistent with numeric equality: <0, 0, >0. */
+/* A total order by numeric value: <0, 0, >0, and 0 exactly when the values are equal
+ * (1, 1.0, 1E0, 10E-1, 0.1e1 are equal; so are 0 and -0). Both numbers come from
+ * as_number_parse. */
 AS_LOCAL int as_number_cmp(const as_number *a, const as_number *b);
 
-/* DynamoDB's size: 1 byte per two significant digits, rounded up, plus 1. */
+/* DynamoDB's size: 1 byte per two significant digits, rounded up, plus 1; the sign
+ * costs nothing. Zero, which has no significant digits, is 1 byte. */
 AS_LOCAL uint64_t as_number_size(const as_number *n);
 
 #endif

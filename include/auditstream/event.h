@@ -50,9 +50,11 @@ typedef struct as_value {
     uint32_t depth;     /* M/L levels from here down: 0 for scalars and sets, 1 for {"M":{}} */
     uint32_t flags;     /* AS_VALUE_* */
     as_span name;       /* M entry or image attribute: the name between its quotes (JSON-escaped) */
-    as_span wire;       /* the value as received: {"N":"1"} (a set member: "1") */
+    as_span wire;       /* the value as received: {"N":"1"} (a set member: "1"); empty for
+                           Keys and images, which are maps that were never wrapped */
     as_span text;       /* S, N, B, set member: the string between its quotes (JSON-escaped);
-                           BOOL, NULL: the literal true or false; M, L, sets: empty */
+                           BOOL, NULL: the literal true or false; M: the object {...} and
+                           L, sets: the array [...], as received */
     uint64_t size;      /* DynamoDB's size of the value, attribute name not included */
 } as_value;
 
@@ -78,9 +80,11 @@ typedef struct as_record {
     as_span stream_view_type;
     as_span identity_type;          /* userIdentity.type */
     as_span identity_principal;     /* userIdentity.principalId */
-    const as_value *keys;           /* an M-like map of the key attributes, or NULL */
-    const as_value *old_image;      /* or NULL */
-    const as_value *new_image;      /* or NULL */
+    /* Maps (type M, see as_value.wire) or NULL. An invalid record keeps only its Keys,
+     * and only when they are sound, so that its error item can still name the item. */
+    const as_value *keys;
+    const as_value *old_image;
+    const as_value *new_image;
     uint32_t escaped;               /* bit per AS_RECORD_FIELD_* whose span holds an escape */
     /* NULL when the record is valid; else why not, naming the record and the field:
      * "Records[3].dynamodb.NewImage.price.N: ...". Owned by the event. */

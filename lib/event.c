@@ -1,0 +1,1667 @@
+/* The event decoder: one validating pass over a Lambda DynamoDB Streams event that
+ * keeps spans into the input instead of building a tree, and judges each record alone.
+ *
+ * Two kinds of failure are kept apart. A syntax failure (not JSON, not UTF-8) stops
+ * the whole decode. A record that is JSON but breaks DynamoDB's rules only marks that
+ * record: its first fault is kept as its error and the pass goes on, so that one bad
+ * record never costs the others. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "auditstream/buf.h"
+#include "auditstream/event.h"
+#include "base64.h"
+#include "internal.h"
+#include "isotime.h"
+#include "json_text.h"
+#include "number.h"
+
+/* jansson's limit, so that both parsers accept the same documents. */
+#define MAX_JSON_DEPTH 2048
+/* Attribute values nest at most this deep in an item DynamoDB accepts. */
+#define MAX_ATTR_DEPTH 32
+/* Sets and maps up to this many members are checked for duplicates pairwise. */
+#define PAIRWISE_LIMIT 16
+
+typedef struct record_slots {
+    uint32_t keys;          /* value index + 1, or 0 when absent */
+    uint32_t old_image;
+    uint32_t new_image;
+    size_t error_offset;    /* into event->errors, or SIZE_MAX */
+} record_slots;
+
+struct as_event {
+    as_record *records;
+    record_slots *slots;
+    size_t record_count;
+    size_t record_cap;
+    as_value *values;
+    size_t value_count;
+    size_t value_cap;
+    as_buf errors;          /* NUL-separated record error messages */
+};
+
+typedef struct parser {
+    const char *start;
+    const char *p;
+    const char *end;
+    as_event *event;
+    as_error *err;
+    size_t spaces;          /* whitespace runs skipped so far: tells spaced values apart */
+    /* The record being decoded. */
+    size_t record;
+    bool record_failed;
+    bool keys_failed;       /* a fault lies in Keys: the error item cannot name the item */
+    const char *section;    /* "Keys", "NewImage", "OldImage" while inside one */
+    uint32_t open[MAX_ATTR_DEPTH + 2];  /* value indices from the image down to here */
+    unsigned open_count;
+    as_buf scratch;         /* decoded text for the rare escaped N, B and names */
+    as_buf scratch2;
+    as_number *numbers;     /* NS members being checked for duplicates */
+    size_t number_cap;
+    struct dup_key *keys;   /* other members being checked for duplicates */
+    size_t key_cap;
+} parser;
+
+/* Syntax failure: the decode stops. */
+typedef enum { OK = 0, FAIL = 1 } step;
+
+/* ---- Lexing ------------------------------------------------------------------ */
+
+static step syntax_error(parser *ps, const char *at, const char *what)
+{
+    size_t offset = (size_t)(at - ps->start);
+    size_t line = 1;
+    size_t column = 1;
+    for (const char *q = ps->start; q < at; q++) {
+        if (*q == '\n') {
+            line++;
+            column = 1;
+        } else {
+            column++;
+        }
+    }
+    as_error_set(ps->err, AS_ERR_JSON, offset, "invalid JSON at line %zu, column %zu (byte %zu): %s",
+                 line, column, offset, what);
+    return FAIL;
+}
+
+static inline void skip_ws(parser *ps)
+{
+    const char *p = ps->p;
+    if (p < ps->end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) {
+        do {
+            p++;
+        } while (p < ps->end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'));
+        ps->p = p;
+        ps->spaces++;
+    }
+}
+
+static inline bool peek(parser *ps, char c)
+{
+    return ps->p < ps->end && *ps->p == c;
+}
+
+static step expect(parser *ps, char c, const char *what)
+{
+    skip_ws(ps);
+    if (!peek(ps, c)) {
+        return syntax_error(ps, ps->p, ps->p < ps->end ? what : "unexpected end of input");
+    }
+    ps->p++;
+    return OK;
+}
+
+static unsigned hex_digit(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return (unsigned)(c - '0');
+    }
+    c = (char)(c | 0x20);
+    if (c >= 'a' && c <= 'f') {
+        return (unsigned)(c - 'a' + 10);
+    }
+    return 16;
+}
+
+static bool read_hex4(const char *p, const char *end, unsigned *out)
+{
+    if (end - p < 4) {
+        return false;
+    }
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned d = hex_digit(p[i]);
+        if (d > 15) {
+            return false;
+        }
+        v = v << 4 | d;
+    }
+    *out = v;
+    return true;
+}
+
+/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no surrogates,
+ * nothing past U+10FFFF), or 0. */
+static size_t utf8_sequence(const unsigned char *p, const unsigned char *end)
+{
+    unsigned char c = p[0];
+    size_t avail = (size_t)(end - p);
+    if (c >= 0xC2 && c <= 0xDF) {
+        return avail >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
+    }
+    if (c >= 0xE0 && c <= 0xEF) {
+        if (avail < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) {
+            return 0;
+        }
+        if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F)) {
+            return 0;
+        }
+        return 3;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        if (avail < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
+            (p[3] & 0xC0) != 0x80) {
+            return 0;
+        }
+        if ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] > 0x8F)) {
+            return 0;
+        }
+        return 4;
+    }
+    return 0;
+}
+
+/* True when any of the 8 bytes is '"', '\\', below 0x20 or above 0x7F. */
+static inline bool word_has_special(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull;
+    const uint64_t highs = 0x8080808080808080ull;
+    uint64_t quote = w ^ (ones * '"');
+    uint64_t slash = w ^ (ones * '\\');
+    uint64_t special = ((quote - ones) & ~quote) | ((slash - ones) & ~slash) |
+                       (w - ones * 0x20) | w;
+    return (special & highs) != 0;
+}
+
+/* Scans a string whose opening quote is at ps->p. On success `body` is the text
+ * between the quotes and *escaped says whether it holds a backslash. */
+static step scan_string(parser *ps, as_span *body, bool *escaped)
+{
+    const char *p = ps->p + 1;
+    const char *end = ps->end;
+    bool esc = false;
+    for (;;) {
+        while (end - p >= 8) {
+            uint64_t w;
+            memcpy(&w, p, 8);
+            if (word_has_special(w)) {
+                break;
+            }
+            p += 8;
+        }
+        if (p >= end) {
+            return syntax_error(ps, ps->p, "unterminated string");
+        }
+        unsigned char c = (unsigned char)*p;
+        if (c == '"') {
+            break;
+        }
+        if (c == '\\') {
+            esc = true;
+            if (end - p < 2) {
+                return syntax_error(ps, ps->p, "unterminated string");
+            }
+            char e = p[1];
+            if (e == 'u') {
+                unsigned cp;
+                if (!read_hex4(p + 2, end, &cp)) {
+                    return syntax_error(ps, p, "invalid \\u escape");
+                }
+                p += 6;
+                if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                    return syntax_error(ps, p - 6, "lone low surrogate in \\u escape");
+                }
+                if (cp >= 0xD800 && cp <= 0xDBFF) {
+                    unsigned low;
+                    if (end - p < 6 || p[0] != '\\' || p[1] != 'u' ||
+                        !read_hex4(p + 2, end, &low) || low < 0xDC00 || low > 0xDFFF) {
+                        return syntax_error(ps, p - 6, "high surrogate not followed by a low one");
+                    }
+                    p += 6;
+                }
+            } else if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' ||
+                       e == 'r' || e == 't') {
+                p += 2;
+            } else {
+                return syntax_error(ps, p, "invalid escape in string");
+            }
+        } else if (c < 0x20) {
+            return syntax_error(ps, p, "control character in string");
+        } else if (c >= 0x80) {
+            size_t n = utf8_sequence((const unsigned char *)p, (const unsigned char *)end);
+            if (n == 0) {
+                return syntax_error(ps, p, "invalid UTF-8");
+            }
+            p += n;
+        } else {
+            p++;
+        }
+    }
+    body->ptr = ps->p + 1;
+    body->len = (size_t)(p - body->ptr);
+    *escaped = esc;
+    ps->p = p + 1;
+    return OK;
+}
+
+static inline bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Scans a JSON number at ps->p (RFC 8259 grammar). */
+static step scan_number(parser *ps, as_span *text)
+{
+    const char *start = ps->p;
+    const char *p = start;
+    const char *end = ps->end;
+    if (p < end && *p == '-') {
+        p++;
+    }
+    if (p >= end || !is_digit(*p)) {
+        return syntax_error(ps, start, "invalid number");
+    }
+    if (*p == '0') {
+        p++;
+    } else {
+        while (p < end && is_digit(*p)) {
+            p++;
+        }
+    }
+    if (p < end && *p == '.') {
+        p++;
+        if (p >= end || !is_digit(*p)) {
+            return syntax_error(ps, start, "invalid number: no digit after '.'");
+        }
+        while (p < end && is_digit(*p)) {
+            p++;
+        }
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < end && (*p == '+' || *p == '-')) {
+            p++;
+        }
+        if (p >= end || !is_digit(*p)) {
+            return syntax_error(ps, start, "invalid number: no digit in exponent");
+        }
+        while (p < end && is_digit(*p)) {
+            p++;
+        }
+    }
+    if (p < end && (is_digit(*p) || *p == '.' || *p == 'e' || *p == 'E')) {
+        return syntax_error(ps, start, "invalid number");
+    }
+    text->ptr = start;
+    text->len = (size_t)(p - start);
+    ps->p = p;
+    return OK;
+}
+
+static step scan_literal(parser *ps, const char *word, size_t len)
+{
+    if ((size_t)(ps->end - ps->p) < len || memcmp(ps->p, word, len) != 0) {
+        return syntax_error(ps, ps->p, "invalid literal");
+    }
+    ps->p += len;
+    return OK;
+}
+
+/* Validates and steps over any JSON value at ps->p, `depth` levels already open.
+ * Iterative, so hostile nesting cannot exhaust the stack. */
+static step skip_value(parser *ps, unsigned depth)
+{
+    unsigned char kinds[MAX_JSON_DEPTH / 8 + 1]; /* bit set: the open level is an object */
+    unsigned open = 0;
+    for (;;) {
+        skip_ws(ps);
+        if (ps->p >= ps->end) {
+            return syntax_error(ps, ps->p, "unexpected end of input");
+        }
+        char c = *ps->p;
+        as_span span;
+        bool esc;
+        if (c == '{' || c == '[') {
+            if (depth + open + 1 > MAX_JSON_DEPTH) {
+                return syntax_error(ps, ps->p, "nesting deeper than 2048 levels");
+            }
+            bool object = c == '{';
+            if (object) {
+                kinds[open / 8] = (unsigned char)(kinds[open / 8] | 1u << (open % 8));
+            } else {
+                kinds[open / 8] = (unsigned char)(kinds[open / 8] & ~(1u << (open % 8)));
+            }
+            open++;
+            ps->p++;
+            skip_ws(ps);
+            if (peek(ps, object ? '}' : ']')) {
+                ps->p++;
+                open--;
+                goto after_value;
+            }
+            if (object) {
+                if (!peek(ps, '"')) {
+                    return syntax_error(ps, ps->p, "expected a string key");
+                }
+                if (scan_string(ps, &span, &esc) != OK || expect(ps, ':', "expected ':'") != OK) {
+                    return FAIL;
+                }
+            }
+            continue;
+        } else if (c == '"') {
+            if (scan_string(ps, &span, &esc) != OK) {
+                return FAIL;
+            }
+        } else if (c == 't') {
+            if (scan_literal(ps, "true", 4) != OK) {
+                return FAIL;
+            }
+        } else if (c == 'f') {
+            if (scan_literal(ps, "false", 5) != OK) {
+                return FAIL;
+            }
+        } else if (c == 'n') {
+            if (scan_literal(ps, "null", 4) != OK) {
+                return FAIL;
+            }
+        } else if (c == '-' || is_digit(c)) {
+            if (scan_number(ps, &span) != OK) {
+                return FAIL;
+            }
+        } else {
+            return syntax_error(ps, ps->p, "unexpected character");
+        }
+    after_value:
+        for (;;) {
+            if (open == 0) {
+                return OK;
+            }
+            bool object = (kinds[(open - 1) / 8] >> ((open - 1) % 8)) & 1u;
+            skip_ws(ps);
+            if (peek(ps, ',')) {
+                ps->p++;
+                if (object) {
+                    skip_ws(ps);
+                    if (!peek(ps, '"')) {
+                        return syntax_error(ps, ps->p, "expected a string key");
+                    }
+                    if (scan_string(ps, &span, &esc) != OK ||
+                        expect(ps, ':', "expected ':'") != OK) {
+                        return FAIL;
+                    }
+                }
+                break;
+            }
+            if (peek(ps, object ? '}' : ']')) {
+                ps->p++;
+                open--;
+                continue;
+            }
+            return syntax_error(ps, ps->p,
+                                ps->p >= ps->end ? "unexpected end of input"
+                                : object         ? "expected ',' or '}'"
+                                                 : "expected ',' or ']'");
+        }
+    }
+}
+
+/* Object and array iteration: `first` is true before the first member. After an
+ * OK return, *more says whether a member follows (and for objects, its key). */
+static step object_next(parser *ps, bool *first, bool *more, as_span *key, bool *key_escaped)
+{
+    skip_ws(ps);
+    if (*first) {
+        *first = false;
+        if (peek(ps, '}')) {
+            ps->p++;
+            *more = false;
+            return OK;
+        }
+    } else if (peek(ps, ',')) {
+        ps->p++;
+        skip_ws(ps);
+    } else if (peek(ps, '}')) {
+        ps->p++;
+        *more = false;
+        return OK;
+    } else {
+        return syntax_error(ps, ps->p, ps->p >= ps->end ? "unexpected end of input"
+                                                        : "expected ',' or '}'");
+    }
+    if (!peek(ps, '"')) {
+        return syntax_error(ps, ps->p, ps->p >= ps->end ? "unexpected end of input"
+                                                        : "expected a string key");
+    }
+    if (scan_string(ps, key, key_escaped) != OK || expect(ps, ':', "expected ':'") != OK) {
+        return FAIL;
+    }
+    skip_ws(ps);
+    *more = true;
+    return OK;
+}
+
+static step array_next(parser *ps, bool *first, bool *more)
+{
+    skip_ws(ps);
+    if (*first) {
+        *first = false;
+        if (peek(ps, ']')) {
+            ps->p++;
+            *more = false;
+            return OK;
+        }
+        *more = true;
+        return OK;
+    }
+    if (peek(ps, ',')) {
+        ps->p++;
+        skip_ws(ps);
+        *more = true;
+        return OK;
+    }
+    if (peek(ps, ']')) {
+        ps->p++;
+        *more = false;
+        return OK;
+    }
+    return syntax_error(ps, ps->p, ps->p >= ps->end ? "unexpected end of input"
+                                                    : "expected ',' or ']'");
+}
+
+static bool key_is(as_span key, bool escaped, const char *name)
+{
+    size_t len = strlen(name);
+    if (!escaped) {
+        return key.len == len && memcmp(key.ptr, name, len) == 0;
+    }
+    return as_json_string_equals(key, true, name, len);
+}
+
+/* ---- Record faults ------------------------------------------------------------- */
+
+/* Appends a printable form of a JSON string body to an error message: escapes as
+ * received, control bytes never raw, long names cut. */
+static void append_name(as_buf *out, as_span name)
+{
+    size_t len = name.len > 64 ? 64 : name.len;
+    as_buf_append_json_escaped(out, name.ptr, len);
+    if (len < name.len) {
+        as_buf_append_str(out, "...");
+    }
+}
+
+/* Marks the current record invalid with its first fault: "Records[i].<where>: <why>". */
+static void record_fault(parser *ps, const char *where, const char *fmt, ...) AS_PRINTF(3, 4);
+
+static void record_fault(parser *ps, const char *where, const char *fmt, ...)
+{
+    if ((ps->section != NULL && strcmp(ps->section, "Keys") == 0) ||
+        (where != NULL && strncmp(where, "dynamodb.Keys", 13) == 0)) {
+        ps->keys_failed = true;
+    }
+    if (ps->record_failed) {
+        return;
+    }
+    ps->record_failed = true;
+    as_event *ev = ps->event;
+    ev->slots[ps->record].error_offset = ev->errors.len;
+    as_buf *e = &ev->errors;
+    as_buf_append_str(e, "Records[");
+    as_buf_append_u64(e, ps->record);
+    as_buf_append_str(e, "]");
+    if (ps->section != NULL) {
+        as_buf_append_str(e, ".dynamodb.");
+        as_buf_append_str(e, ps->section);
+        for (unsigned i = 1; i < ps->open_count; i++) {
+            const as_value *v = &ev->values[ps->open[i]];
+            if (v->name.ptr != NULL) {
+                as_buf_append_char(e, '.');
+                append_name(e, v->name);
+            } else {
+                /* A list element: its index is its rank among the parent's members. */
+                const as_value *parent = &ev->values[ps->open[i - 1]];
+                uint32_t index = 0;
+                for (const as_value *m = parent + 1; m < v; m += m->subtree) {
+                    index++;
+                }
+                as_buf_append_char(e, '[');
+                as_buf_append_u64(e, index);
+                as_buf_append_char(e, ']');
+            }
+        }
+    }
+    if (where != NULL && where[0] != '\0') {
+        as_buf_append_char(e, '.');
+        as_buf_append_str(e, where);
+    }
+    as_buf_append_str(e, ": ");
+    char why[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    as_buf_append_str(e, why);
+    as_buf_append_char(e, '\0');
+}
+
+/* ---- Attribute values ------------------------------------------------------------ */
+
+static step grow_values(parser *ps)
+{
+    as_event *ev = ps->event;
+    if (ev->value_count < ev->value_cap) {
+        return OK;
+    }
+    size_t cap = ev->value_cap < 64 ? 64 : ev->value_cap * 2;
+    if (cap > UINT32_MAX) {
+        as_error_set(ps->err, AS_ERR_LIMIT, (size_t)(ps->p - ps->start),
+                     "event holds more than %u attribute values", (unsigned)UINT32_MAX);
+        return FAIL;
+    }
+    as_value *values = realloc(ev->values, cap * sizeof *values);
+    if (values == NULL) {
+        as_error_set(ps->err, AS_ERR_NOMEM, 0, "out of memory decoding the event");
+        return FAIL;
+    }
+    ev->values = values;
+    ev->value_cap = cap;
+    return OK;
+}
+
+/* Appends a value slot and returns its index. */
+static step new_value(parser *ps, as_type type, as_span name, bool name_escaped, uint32_t *index)
+{
+    if (grow_values(ps) != OK) {
+        return FAIL;
+    }
+    as_value *v = &ps->event->values[ps->event->value_count];
+    memset(v, 0, sizeof *v);
+    v->type = type;
+    v->name = name;
+    v->flags = name_escaped ? AS_VALUE_NAME_ESCAPED : 0;
+    v->subtree = 1;
+    *index = (uint32_t)ps->event->value_count++;
+    return OK;
+}
+
+static const char *const type_names[] = {"S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL"};
+
+const char *as_type_name(as_type type)
+{
+    if ((unsigned)type < sizeof type_names / sizeof type_names[0]) {
+        return type_names[type];
+    }
+    return "?";
+}
+
+static bool type_from_tag(as_span tag, bool escaped, as_type *out)
+{
+    if (AS_UNLIKELY(escaped)) {
+        for (unsigned t = 0; t < sizeof type_names / sizeof type_names[0]; t++) {
+            if (as_json_string_equals(tag, true, type_names[t], strlen(type_names[t]))) {
+                *out = (as_type)t;
+                return true;
+            }
+        }
+        return false;
+    }
+    const char *p = tag.ptr;
+    switch (tag.len) {
+    case 1:
+        switch (p[0]) {
+        case 'S': *out = AS_TYPE_S; return true;
+        case 'N': *out = AS_TYPE_N; return true;
+        case 'B': *out = AS_TYPE_B; return true;
+        case 'M': *out = AS_TYPE_M; return true;
+        case 'L': *out = AS_TYPE_L; return true;
+        default: return false;
+        }
+    case 2:
+        if (p[1] != 'S') {
+            return false;
+        }
+        switch (p[0]) {
+        case 'S': *out = AS_TYPE_SS; return true;
+        case 'N': *out = AS_TYPE_NS; return true;
+        case 'B': *out = AS_TYPE_BS; return true;
+        default: return false;
+        }
+    case 4:
+        if (memcmp(p, "NULL", 4) == 0) {
+            *out = AS_TYPE_NULL;
+            return true;
+        }
+        if (memcmp(p, "BOOL", 4) == 0) {
+            *out = AS_TYPE_BOOL;
+            return true;
+        }
+        return false;
+    default:
+        return false;
+    }
+}
+
+/* The text of a scalar with its escapes decoded, in `scratch` when it had any. */
+static as_span plain_text(const as_value *v, as_buf *scratch)
+{
+    if (!(v->flags & AS_VALUE_TEXT_ESCAPED)) {
+        return v->text;
+    }
+    as_buf_clear(scratch);
+    as_json_unescape(v->text, scratch);
+    as_span out = {scratch->data, scratch->len};
+    return out;
+}
+
+/* Checks an N, B or S string against DynamoDB's rules and sets its size; returns
+ * NULL or why it is refused. */
+static const char *check_scalar(parser *ps, as_value *v)
+{
+    switch (v->type) {
+    case AS_TYPE_S:
+        v->size = (v->flags & AS_VALUE_TEXT_ESCAPED) ? as_json_decoded_len(v->text) : v->text.len;
+        return NULL;
+    case AS_TYPE_N: {
+        as_number n;
+        const char *why = NULL;
+        if (!as_number_parse(plain_text(v, &ps->scratch), &n, &why)) {
+            return why;
+        }
+        v->size = as_number_size(&n);
+        return NULL;
+    }
+    case AS_TYPE_B: {
+        size_t decoded = 0;
+        if (!as_base64_valid(plain_text(v, &ps->scratch), &decoded)) {
+            return "not padded base64";
+        }
+        v->size = decoded;
+        return NULL;
+    }
+    default:
+        return NULL;
+    }
+}
+
+/* Faults the record for a refused scalar, quoting (the start of) its text. */
+static void scalar_fault(parser *ps, const as_value *v, const char *where, const char *why)
+{
+    as_buf quoted = AS_BUF_INIT;
+    append_name(&quoted, v->text);
+    record_fault(ps, where, "%s \"%s\": %s", as_type_name(v->type),
+                 quoted.data != NULL ? quoted.data : "", why);
+    as_buf_free(&quoted);
+}
+
+/* A member of a set or map reduced to what duplicates are judged on. */
+typedef struct dup_key {
+    const as_value *value;
+    as_span bytes;      /* name, text, or (BS) offset/length into the decode buffer */
+    bool escaped;
+} dup_key;
+
+static int dup_key_cmp(const void *a, const void *b)
+{
+    const dup_key *x = a;
+    const dup_key *y = b;
+    return as_json_string_cmp(x->bytes, x->escaped, y->bytes, y->escaped);
+}
+
+static int number_cmp(const void *a, const void *b)
+{
+    return as_number_cmp(a, b);
+}
+
+static bool grow_scratch(void **array, size_t *cap, size_t count, size_t elem)
+{
+    if (count <= *cap) {
+        return true;
+    }
+    void *grown = realloc(*array, count * elem);
+    if (grown == NULL) {
+        return false;
+    }
+    *array = grown;
+    *cap = count;
+    return true;
+}
+
+/* Finds a duplicate among the members of `parent` (a map's names when `names`, else
+ * a set's members: NS by value, BS by decoded bytes, SS by decoded bytes). Returns
+ * one of a duplicate pair, or NULL. Small collections are compared pairwise in place;
+ * large ones are sorted, so hostile sets stay O(n log n). */
+static const as_value *find_duplicate(parser *ps, const as_value *parent, as_type member_type,
+                                      bool names)
+{
+    uint32_t count = parent->count;
+    if (count < 2) {
+        return NULL;
+    }
+    const as_value *end = parent + parent->subtree;
+    if (member_type == AS_TYPE_N && !names) {
+        if (!grow_scratch((void **)&ps->numbers, &ps->number_cap, count, sizeof(as_number))) {
+            return NULL;    /* duplicates go unchecked rather than lose the record */
+        }
+        uint32_t n = 0;
+        for (const as_value *m = parent + 1; m < end; m += m->subtree) {
+            const char *why;
+            if (!as_number_parse(plain_text(m, &ps->scratch), &ps->numbers[n++], &why)) {
+                return NULL;    /* already reported */
+            }
+        }
+        qsort(ps->numbers, n, sizeof(as_number), number_cmp);
+        for (uint32_t i = 1; i < n; i++) {
+            if (as_number_cmp(&ps->numbers[i - 1], &ps->numbers[i]) == 0) {
+                return parent + 1 + i;  /* which member is reported matters little */
+            }
+        }
+        return NULL;
+    }
+    if (!grow_scratch((void **)&ps->keys, &ps->key_cap, count, sizeof(dup_key))) {
+        return NULL;
+    }
+    bool binary = member_type == AS_TYPE_B && !names;
+    as_buf_clear(&ps->scratch2);
+    uint32_t n = 0;
+    for (const as_value *m = parent + 1; m < end; m += m->subtree) {
+        dup_key *k = &ps->keys[n++];
+        k->value = m;
+        if (names) {
+            k->bytes = m->name;
+            k->escaped = (m->flags & AS_VALUE_NAME_ESCAPED) != 0;
+        } else if (binary) {
+            size_t at = ps->scratch2.len;
+            as_base64_decode(plain_text(m, &ps->scratch), &ps->scratch2);
+            k->bytes = (as_span){NULL, at};
+            k->escaped = false;
+            k->bytes.len = ps->scratch2.len - at;
+            k->bytes.ptr = (const char *)(uintptr_t)at;
+        } else {
+            k->bytes = m->text;
+            k->escaped = (m->flags & AS_VALUE_TEXT_ESCAPED) != 0;
+        }
+    }
+    if (binary) {
+        if (as_buf_status(&ps->scratch2) != AS_OK) {
+            return NULL;
+        }
+        for (uint32_t i = 0; i < n; i++) {
+            ps->keys[i].bytes.ptr = ps->scratch2.data + (uintptr_t)ps->keys[i].bytes.ptr;
+        }
+    }
+    if (n <= PAIRWISE_LIMIT) {
+        for (uint32_t a = 0; a < n; a++) {
+            for (uint32_t b = a + 1; b < n; b++) {
+                if (dup_key_cmp(&ps->keys[a], &ps->keys[b]) == 0) {
+                    return ps->keys[b].value;
+                }
+            }
+        }
+        return NULL;
+    }
+    qsort(ps->keys, n, sizeof(dup_key), dup_key_cmp);
+    for (uint32_t i = 1; i < n; i++) {
+        if (dup_key_cmp(&ps->keys[i - 1], &ps->keys[i]) == 0) {
+            return ps->keys[i].value;
+        }
+    }
+    return NULL;
+}
+
+static step parse_attr_value(parser *ps, as_span name, bool name_escaped, unsigned json_depth,
+                             unsigned attr_depth, uint32_t *index);
+
+/* Parses a map of name -> attribute value whose '{' is at ps->p into value `index`
+ * (already created as an M). Used for Keys, images and M payloads alike. */
+static step parse_attr_map(parser *ps, uint32_t index, unsigned json_depth, unsigned attr_depth)
+{
+    as_event *ev = ps->event;
+    if (json_depth + 1 > MAX_JSON_DEPTH) {
+        return syntax_error(ps, ps->p, "nesting deeper than 2048 levels");
+    }
+    const char *start = ps->p;
+    size_t spaces = ps->spaces;
+    ps->p++;
+    bool first = true;
+    bool more;
+    as_span key;
+    bool key_escaped;
+    uint32_t count = 0;
+    uint64_t size = 3;
+    uint32_t depth = 0;
+    for (;;) {
+        if (object_next(ps, &first, &more, &key, &key_escaped) != OK) {
+            return FAIL;
+        }
+        if (!more) {
+            break;
+        }
+        uint32_t child;
+        if (parse_attr_value(ps, key, key_escaped, json_depth + 1, attr_depth, &child) != OK) {
+            return FAIL;
+        }
+        const as_value *c = &ev->values[child];
+        size_t name_len = key_escaped ? as_json_decoded_len(key) : key.len;
+        size += name_len + c->size + 1;
+        if (c->depth > depth) {
+            depth = c->depth;
+        }
+        count++;
+    }
+    as_value *v = &ev->values[index];
+    v->text.ptr = start;
+    v->text.len = (size_t)(ps->p - start);
+    v->count = count;
+    v->subtree = (uint32_t)(ev->value_count - index);
+    v->size = size;
+    v->depth = depth + 1;
+    if (ps->spaces != spaces) {
+        v->flags |= AS_VALUE_WIRE_SPACED;
+    }
+    const as_value *dup = find_duplicate(ps, v, AS_TYPE_M, true);
+    if (dup != NULL) {
+        as_buf name_text = AS_BUF_INIT;
+        append_name(&name_text, dup->name);
+        record_fault(ps, NULL, "attribute name \"%s\" appears twice",
+                     name_text.data != NULL ? name_text.data : "");
+        as_buf_free(&name_text);
+    }
+    return OK;
+}
+
+/* Parses a set's array at ps->p into value `index`: strings of the member type. */
+static step parse_set(parser *ps, uint32_t index, as_type member_type, unsigned json_depth)
+{
+    as_event *ev = ps->event;
+    if (json_depth + 1 > MAX_JSON_DEPTH) {
+        return syntax_error(ps, ps->p, "nesting deeper than 2048 levels");
+    }
+    const char *tag = as_type_name(ev->values[index].type);
+    const char *start = ps->p;
+    size_t spaces = ps->spaces;
+    ps->p++;
+    bool first = true;
+    bool more;
+    uint32_t count = 0;
+    uint64_t size = 0;
+    for (;;) {
+        if (array_next(ps, &first, &more) != OK) {
+            return FAIL;
+        }
+        if (!more) {
+            break;
+        }
+        if (!peek(ps, '"')) {
+            record_fault(ps, tag, "member %u is not a string", count);
+            if (skip_value(ps, json_depth + 1) != OK) {
+                return FAIL;
+            }
+            count++;
+            continue;
+        }
+        const char *member_start = ps->p;
+        as_span text;
+        bool escaped;
+        if (scan_string(ps, &text, &escaped) != OK) {
+            return FAIL;
+        }
+        uint32_t member;
+        if (new_value(ps, member_type, (as_span){NULL, 0}, false, &member) != OK) {
+            return FAIL;
+        }
+        as_value *m = &ev->values[member];
+        m->text = text;
+        m->wire.ptr = member_start;
+        m->wire.len = (size_t)(ps->p - member_start);
+        if (escaped) {
+            m->flags |= AS_VALUE_TEXT_ESCAPED;
+        }
+        const char *why = check_scalar(ps, m);
+        if (AS_UNLIKELY(why != NULL)) {
+            char where[32];
+            snprintf(where, sizeof where, "%s[%u]", tag, count);
+            scalar_fault(ps, m, where, why);
+        }
+        size += m->size;
+        count++;
+    }
+    as_value *v = &ev->values[index];
+    v->text.ptr = start;
+    v->text.len = (size_t)(ps->p - start);
+    v->count = count;
+    v->subtree = (uint32_t)(ev->value_count - index);
+    v->size = size;
+    if (ps->spaces != spaces) {
+        v->flags |= AS_VALUE_WIRE_SPACED;
+    }
+    if (count == 0) {
+        record_fault(ps, tag, "empty set");
+        return OK;
+    }
+    if (!ps->record_failed) {
+        const as_value *dup = find_duplicate(ps, v, member_type, false);
+        if (dup != NULL) {
+            record_fault(ps, tag, "duplicate member \"%.*s\"",
+                         (int)(dup->text.len > 48 ? 48 : dup->text.len), dup->text.ptr);
+        }
+    }
+    return OK;
+}
+
+/* Parses a list's array at ps->p into value `index`. */
+static step parse_list(parser *ps, uint32_t index, unsigned json_depth, unsigned attr_depth)
+{
+    as_event *ev = ps->event;
+    if (json_depth + 1 > MAX_JSON_DEPTH) {
+        return syntax_error(ps, ps->p, "nesting deeper than 2048 levels");
+    }
+    const char *start = ps->p;
+    size_t spaces = ps->spaces;
+    ps->p++;
+    bool first = true;
+    bool more;
+    uint32_t count = 0;
+    uint64_t size = 3;
+    uint32_t depth = 0;
+    for (;;) {
+        if (array_next(ps, &first, &more) != OK) {
+            return FAIL;
+        }
+        if (!more) {
+            break;
+        }
+        uint32_t child;
+        if (parse_attr_value(ps, (as_span){NULL, 0}, false, json_depth + 1, attr_depth, &child) !=
+            OK) {
+            return FAIL;
+        }
+        const as_value *c = &ev->values[child];
+        size += c->size + 1;
+        if (c->depth > depth) {
+            depth = c->depth;
+        }
+        count++;
+    }
+    as_value *v = &ev->values[index];
+    v->text.ptr = start;
+    v->text.len = (size_t)(ps->p - start);
+    v->count = count;
+    v->subtree = (uint32_t)(ev->value_count - index);
+    v->size = size;
+    v->depth = depth + 1;
+    if (ps->spaces != spaces) {
+        v->flags |= AS_VALUE_WIRE_SPACED;
+    }
+    return OK;
+}
+
+/* Parses the payload of a typed attribute value (after "T":) into value `index`. */
+static step parse_payload(parser *ps, uint32_t index, unsigned json_depth, unsigned attr_depth)
+{
+    as_event *ev = ps->event;
+    as_type type = ev->values[index].type;
+    const char *tag = as_type_name(type);
+    char c = ps->p < ps->end ? *ps->p : '\0';
+    switch (type) {
+    case AS_TYPE_S:
+    case AS_TYPE_N:
+    case AS_TYPE_B: {
+        if (c != '"') {
+            record_fault(ps, tag, "value is not a string");
+            return skip_value(ps, json_depth);
+        }
+        as_span text;
+        bool escaped;
+        if (scan_string(ps, &text, &escaped) != OK) {
+            return FAIL;
+        }
+        as_value *v = &ev->values[index];
+        v->text = text;
+        if (escaped) {
+            v->flags |= AS_VALUE_TEXT_ESCAPED;
+        }
+        const char *why = check_scalar(ps, v);
+        if (AS_UNLIKELY(why != NULL)) {
+            scalar_fault(ps, v, NULL, why);
+        }
+        return OK;
+    }
+    case AS_TYPE_BOOL:
+    case AS_TYPE_NULL: {
+        const char *start = ps->p;
+        bool is_true = c == 't';
+        if (c != 't' && c != 'f') {
+            record_fault(ps, tag, "value is not true or false");
+            return skip_value(ps, json_depth);
+        }
+        if (scan_literal(ps, is_true ? "true" : "false", is_true ? 4 : 5) != OK) {
+            return FAIL;
+        }
+        as_value *v = &ev->values[index];
+        v->text.ptr = start;
+        v->text.len = (size_t)(ps->p - start);
+        v->size = 1;
+        if (type == AS_TYPE_NULL && !is_true) {
+            record_fault(ps, tag, "NULL must be true");
+        }
+        return OK;
+    }
+    case AS_TYPE_SS:
+    case AS_TYPE_NS:
+    case AS_TYPE_BS:
+        if (c != '[') {
+            record_fault(ps, tag, "value is not an array");
+            return skip_value(ps, json_depth);
+        }
+        return parse_set(ps, index,
+                         type == AS_TYPE_SS   ? AS_TYPE_S
+                         : type == AS_TYPE_NS ? AS_TYPE_N
+                                              : AS_TYPE_B,
+                         json_depth);
+    case AS_TYPE_L:
+    case AS_TYPE_M:
+        if (c != (type == AS_TYPE_M ? '{' : '[')) {
+            record_fault(ps, tag, "value is not an %s", type == AS_TYPE_M ? "object" : "array");
+            return skip_value(ps, json_depth);
+        }
+        if (attr_depth + 1 > MAX_ATTR_DEPTH) {
+            record_fault(ps, tag, "nested deeper than DynamoDB's %d levels", MAX_ATTR_DEPTH);
+            return skip_value(ps, json_depth);
+        }
+        if (type == AS_TYPE_M) {
+            return parse_attr_map(ps, index, json_depth, attr_depth + 1);
+        }
+        return parse_list(ps, index, json_depth, attr_depth + 1);
+    default:
+        record_fault(ps, tag, "unknown type");
+        return skip_value(ps, json_depth);
+    }
+}
+
+/* Parses one attribute value {"T": payload} at ps->p; `attr_depth` M/L levels enclose
+ * it. *index is the new value's index. */
+static step parse_attr_value(parser *ps, as_span name, bool name_escaped, unsigned json_depth,
+                             unsigned attr_depth, uint32_t *index)
+{
+    as_event *ev = ps->event;
+    if (new_value(ps, AS_TYPE_NULL, name, name_escaped, index) != OK) {
+        return FAIL;
+    }
+    uint32_t self = *index;
+    const char *start = ps->p;
+    size_t spaces = ps->spaces;
+    ps->open[ps->open_count++] = self;
+    step result = OK;
+    if (!peek(ps, '{')) {
+        record_fault(ps, NULL, "attribute value is not an object");
+        result = skip_value(ps, json_depth);
+        goto done;
+    }
+    if (json_depth + 1 > MAX_JSON_DEPTH) {
+        result = syntax_error(ps, ps->p, "nesting deeper than 2048 levels");
+        goto done;
+    }
+    ps->p++;
+    bool first = true;
+    bool more;
+    as_span tag;
+    bool tag_escaped;
+    unsigned members = 0;
+    for (;;) {
+        if (object_next(ps, &first, &more, &tag, &tag_escaped) != OK) {
+            result = FAIL;
+            goto done;
+        }
+        if (!more) {
+            break;
+        }
+        members++;
+        as_type type;
+        if (members > 1) {
+            record_fault(ps, NULL, "attribute value has more than one type");
+            result = skip_value(ps, json_depth + 1);
+        } else if (!type_from_tag(tag, tag_escaped, &type)) {
+            as_buf tag_text = AS_BUF_INIT;
+            append_name(&tag_text, tag);
+            record_fault(ps, NULL, "unknown type \"%s\"", tag_text.data != NULL ? tag_text.data : "");
+            as_buf_free(&tag_text);
+            result = skip_value(ps, json_depth + 1);
+        } else {
+            ev->values[self].type = type;
+            result = parse_payload(ps, self, json_depth + 1, attr_depth);
+        }
+        if (result != OK) {
+            goto done;
+        }
+    }
+    if (members == 0) {
+        record_fault(ps, NULL, "attribute value has no type");
+    }
+done:
+    ps->open_count--;
+    if (result == OK) {
+        as_value *v = &ev->values[self];
+        v->wire.ptr = start;
+        v->wire.len = (size_t)(ps->p - start);
+        v->subtree = (uint32_t)(ev->value_count - self);
+        if (ps->spaces != spaces) {
+            v->flags |= AS_VALUE_WIRE_SPACED;
+        }
+    }
+    return result;
+}
+
+/* Parses Keys, NewImage or OldImage at ps->p into a new M value; *slot gets its
+ * index + 1. A duplicate of the section keeps the first and faults the record. */
+static step parse_section(parser *ps, const char *section, uint32_t *slot, unsigned json_depth)
+{
+    if (*slot != 0) {
+        record_fault(ps, section, "appears twice");
+        return skip_value(ps, json_depth);
+    }
+    if (!peek(ps, '{')) {
+        record_fault(ps, section, "is not an object");
+        return skip_value(ps, json_depth);
+    }
+    uint32_t index;
+    if (new_value(ps, AS_TYPE_M, (as_span){NULL, 0}, false, &index) != OK) {
+        return FAIL;
+    }
+    ps->section = section;
+    ps->open[0] = index;
+    ps->open_count = 1;
+    step result = parse_attr_map(ps, index, json_depth, 0);
+    ps->section = NULL;
+    ps->open_count = 0;
+    *slot = index + 1;
+    return result;
+}
+
+/* ---- Records ---------------------------------------------------------------------- */
+
+/* Reads a string field of a record; a non-string faults the record. */
+static step record_string(parser *ps, const char *where, as_span *out, bool *escaped,
+                          unsigned json_depth)
+{
+    if (out->ptr != NULL) {
+        record_fault(ps, where, "appears twice");
+        return skip_value(ps, json_depth);
+    }
+    if (!peek(ps, '"')) {
+        record_fault(ps, where, "is not a string");
+        return skip_value(ps, json_depth);
+    }
+    bool esc;
+    if (scan_string(ps, out, &esc) != OK) {
+        return FAIL;
+    }
+    if (escaped != NULL) {
+        *escaped = esc;
+    }
+    return OK;
+}
+
+static step parse_user_identity(parser *ps, as_record *rec, unsigned json_depth)
+{
+    if (!peek(ps, '{')) {
+        record_fault(ps, "userIdentity", "is not an object");
+        return skip_value(ps, json_depth);
+    }
+    ps->p++;
+    bool first = true;
+    bool more;
+    as_span key;
+    bool key_escaped;
+    for (;;) {
+        if (object_next(ps, &first, &more, &key, &key_escaped) != OK) {
+            return FAIL;
+        }
+        if (!more) {
+            return OK;
+        }
+        step s;
+        if (key_is(key, key_escaped, "type")) {
+            s = record_string(ps, "userIdentity.type", &rec->identity_type, NULL, json_depth + 1);
+        } else if (key_is(key, key_escaped, "principalId")) {
+            s = record_string(ps, "userIdentity.principalId", &rec->identity_principal, NULL,
+                              json_depth + 1);
+        } else {
+            s = skip_value(ps, json_depth + 1);
+        }
+        if (s != OK) {
+            return FAIL;
+        }
+    }
+}
+
+static step parse_dynamodb(parser *ps, as_record *rec, unsigned json_depth)
+{
+    record_slots *slots = &ps->event->slots[ps->record];
+    if (!peek(ps, '{')) {
+        record_fault(ps, "dynamodb", "is not an object");
+        return skip_value(ps, json_depth);
+    }
+    ps->p++;
+    bool first = true;
+    bool more;
+    as_span key;
+    bool key_escaped;
+    for (;;) {
+        if (object_next(ps, &first, &more, &key, &key_escaped) != OK) {
+            return FAIL;
+        }
+        if (!more) {
+            return OK;
+        }
+        step s;
+        bool esc = false;
+        if (key_is(key, key_escaped, "Keys")) {
+            s = parse_section(ps, "Keys", &slots->keys, json_depth + 1);
+        } else if (key_is(key, key_escaped, "NewImage")) {
+            s = parse_section(ps, "NewImage", &slots->new_image, json_depth + 1);
+        } else if (key_is(key, key_escaped, "OldImage")) {
+            s = parse_section(ps, "OldImage", &slots->old_image, json_depth + 1);
+        } else if (key_is(key, key_escaped, "SequenceNumber")) {
+            s = record_string(ps, "dynamodb.SequenceNumber", &rec->sequence_number, &esc,
+                              json_depth + 1);
+            if (esc) {
+                rec->escaped |= AS_RECORD_SEQUENCE_ESCAPED;
+            }
+        } else if (key_is(key, key_escaped, "StreamViewType")) {
+            s = record_string(ps, "dynamodb.StreamViewType", &rec->stream_view_type, NULL,
+                              json_depth + 1);
+        } else if (key_is(key, key_escaped, "ApproximateCreationDateTime")) {
+            if (rec->creation_time.ptr != NULL) {
+                record_fault(ps, "dynamodb.ApproximateCreationDateTime", "appears twice");
+                s = skip_value(ps, json_depth + 1);
+            } else if (peek(ps, '-') || (ps->p < ps->end && is_digit(*ps->p))) {
+                s = scan_number(ps, &rec->creation_time);
+                int64_t ms;
+                const char *why;
+                if (s == OK && !as_epoch_text_to_ms(rec->creation_time, &ms, &why)) {
+                    record_fault(ps, "dynamodb.ApproximateCreationDateTime", "%s", why);
+                }
+            } else {
+                record_fault(ps, "dynamodb.ApproximateCreationDateTime", "is not a number");
+                s = skip_value(ps, json_depth + 1);
+            }
+        } else {
+            s = skip_value(ps, json_depth + 1);
+        }
+        if (s != OK) {
+            return FAIL;
+        }
+    }
+}
+
+static bool span_is(as_span span, const char *text)
+{
+    size_t len = strlen(text);
+    return span.len == len && memcmp(span.ptr, text, len) == 0;
+}
+
+/* Checks what a record needs after all its fields are read. */
+static void check_record(parser *ps, as_record *rec, bool has_dynamodb, bool event_name_seen)
+{
+    record_slots *slots = &ps->event->slots[ps->record];
+    if (rec->event_source.ptr == NULL) {
+        record_fault(ps, "eventSource", "is missing");
+    } else if (!span_is(rec->event_source, "aws:dynamodb")) {
+        record_fault(ps, "eventSource", "is \"%.*s\", not \"aws:dynamodb\"",
+                     (int)(rec->event_source.len > 48 ? 48 : rec->event_source.len),
+                     rec->event_source.ptr);
+    }
+    if (rec->event_id.ptr == NULL) {
+        record_fault(ps, "eventID", "is missing");
+    }
+    if (!event_name_seen) {
+        record_fault(ps, "eventName", "is missing");
+    }
+    if (!has_dynamodb) {
+        record_fault(ps, "dynamodb", "is missing");
+        return;
+    }
+    if (rec->sequence_number.ptr == NULL) {
+        record_fault(ps, "dynamodb.SequenceNumber", "is missing");
+    } else if (rec->sequence_number.len == 0) {
+        record_fault(ps, "dynamodb.SequenceNumber", "is empty");
+    }
+    if (slots->keys == 0) {
+        record_fault(ps, "dynamodb.Keys", "is missing");
+        return;
+    }
+    const as_value *keys = &ps->event->values[slots->keys - 1];
+    if (keys->count == 0) {
+        record_fault(ps, "dynamodb.Keys", "is empty");
+        return;
+    }
+    for (const as_value *k = keys + 1; k < keys + keys->subtree; k += k->subtree) {
+        if (k->type != AS_TYPE_S && k->type != AS_TYPE_N && k->type != AS_TYPE_B) {
+            as_buf name = AS_BUF_INIT;
+            append_name(&name, k->name);
+            record_fault(ps, "dynamodb.Keys", "key attribute \"%s\" has type %s, not S, N or B",
+                         name.data != NULL ? name.data : "", as_type_name(k->type));
+            as_buf_free(&name);
+            return;
+        }
+        if ((k->type == AS_TYPE_S || k->type == AS_TYPE_B) && k->size == 0) {
+            as_buf name = AS_BUF_INIT;
+            append_name(&name, k->name);
+            record_fault(ps, "dynamodb.Keys", "key attribute \"%s\" is empty",
+                         name.data != NULL ? name.data : "");
+            as_buf_free(&name);
+            return;
+        }
+    }
+}
+
+static step grow_records(parser *ps)
+{
+    as_event *ev = ps->event;
+    if (ev->record_count < ev->record_cap) {
+        return OK;
+    }
+    size_t cap = ev->record_cap < 16 ? 16 : ev->record_cap * 2;
+    as_record *records = realloc(ev->records, cap * sizeof *records);
+    if (records != NULL) {
+        ev->records = records;
+    }
+    record_slots *slots = realloc(ev->slots, cap * sizeof *slots);
+    if (slots != NULL) {
+        ev->slots = slots;
+    }
+    if (records == NULL || slots == NULL) {
+        as_error_set(ps->err, AS_ERR_NOMEM, 0, "out of memory decoding the event");
+        return FAIL;
+    }
+    ev->record_cap = cap;
+    return OK;
+}
+
+static step parse_record(parser *ps, unsigned json_depth)
+{
+    if (grow_records(ps) != OK) {
+        return FAIL;
+    }
+    as_event *ev = ps->event;
+    ps->record = ev->record_count++;
+    ps->record_failed = false;
+    ps->keys_failed = false;
+    ps->section = NULL;
+    as_record *rec = &ev->records[ps->record];
+    memset(rec, 0, sizeof *rec);
+    rec->index = ps->record;
+    record_slots *slots = &ev->slots[ps->record];
+    *slots = (record_slots){0, 0, 0, SIZE_MAX};
+    const char *start = ps->p;
+
+    if (!peek(ps, '{')) {
+        record_fault(ps, NULL, "record is not an object");
+        if (skip_value(ps, json_depth) != OK) {
+            return FAIL;
+        }
+        rec->raw = (as_span){start, (size_t)(ps->p - start)};
+        return OK;
+    }
+    ps->p++;
+    bool first = true;
+    bool more;
+    as_span key;
+    bool key_escaped;
+    bool has_dynamodb = false;
+    bool event_name_seen = false;
+    for (;;) {
+        if (object_next(ps, &first, &more, &key, &key_escaped) != OK) {
+            return FAIL;
+        }
+        if (!more) {
+            break;
+        }
+        step s;
+        bool esc = false;
+        if (key_is(key, key_escaped, "eventID")) {
+            s = record_string(ps, "eventID", &rec->event_id, &esc, json_depth + 1);
+            if (esc) {
+                rec->escaped |= AS_RECORD_EVENT_ID_ESCAPED;
+            }
+        } else if (key_is(key, key_escaped, "eventName")) {
+            as_span name = {NULL, 0};
+            if (event_name_seen) {
+                record_fault(ps, "eventName", "appears twice");
+                s = skip_value(ps, json_depth + 1);
+            } else {
+                s = record_string(ps, "eventName", &name, NULL, json_depth + 1);
+            }
+            event_name_seen = true;
+            if (name.ptr != NULL) {
+                rec->event_name = span_is(name, "INSERT")   ? AS_EVENT_INSERT
+                                  : span_is(name, "MODIFY") ? AS_EVENT_MODIFY
+                                  : span_is(name, "REMOVE") ? AS_EVENT_REMOVE
+                                                            : AS_EVENT_UNKNOWN;
+                if (rec->event_name == AS_EVENT_UNKNOWN) {
+                    record_fault(ps, "eventName", "\"%.*s\" is not INSERT, MODIFY or REMOVE",
+                                 (int)(name.len > 48 ? 48 : name.len), name.ptr);
+                }
+            }
+        } else if (key_is(key, key_escaped, "eventSource")) {
+            s = record_string(ps, "eventSource", &rec->event_source, NULL, json_depth + 1);
+        } else if (key_is(key, key_escaped, "eventSourceARN")) {
+            s = record_string(ps, "eventSourceARN", &rec->event_source_arn, &esc, json_depth + 1);
+            if (esc) {
+                rec->escaped |= AS_RECORD_ARN_ESCAPED;
+            }
+        } else if (key_is(key, key_escaped, "userIdentity")) {
+            s = parse_user_identity(ps, rec, json_depth + 1);
+        } else if (key_is(key, key_escaped, "dynamodb")) {
+            if (has_dynamodb) {
+                record_fault(ps, "dynamodb", "appears twice");
+                s = skip_value(ps, json_depth + 1);
+            } else {
+                s = parse_dynamodb(ps, rec, json_depth + 1);
+            }
+            has_dynamodb = true;
+        } else {
+            s = skip_value(ps, json_depth + 1);
+        }
+        if (s != OK) {
+            return FAIL;
+        }
+    }
+    rec->raw = (as_span){start, (size_t)(ps->p - start)};
+    check_record(ps, rec, has_dynamodb, event_name_seen);
+    if (ps->record_failed) {
+        /* An invalid record is written whole as rawRecord; only its Keys, when sound,
+         * still serve, to name the item in the error item. */
+        slots->old_image = slots->new_image = 0;
+        if (ps->keys_failed) {
+            slots->keys = 0;
+        }
+    }
+    return OK;
+}
+
+/* ---- The event --------------------------------------------------------------------- */
+
+static step not_event(parser *ps, const char *at, const char *what)
+{
+    size_t offset = (size_t)(at - ps->start);
+    as_error_set(ps->err, AS_ERR_NOT_EVENT, offset,
+                 "not a DynamoDB Streams event (byte %zu): %s", offset, what);
+    return FAIL;
+}
+
+static step parse_records(parser *ps)
+{
+    ps->p++;
+    bool first = true;
+    bool more;
+    for (;;) {
+        if (array_next(ps, &first, &more) != OK) {
+            return FAIL;
+        }
+        if (!more) {
+            return OK;
+        }
+        if (parse_record(ps, 2) != OK) {
+            return FAIL;
+        }
+    }
+}
+
+static step parse_event(parser *ps)
+{
+    if (ps->end - ps->p >= 3 && memcmp(ps->p, "\xEF\xBB\xBF", 3) == 0) {
+        return syntax_error(ps, ps->p, "starts with a UTF-8 byte-order mark");
+    }
+    skip_ws(ps);
+    if (ps->p >= ps->end) {
+        return syntax_error(ps, ps->p, "empty input");
+    }
+    const char *top = ps->p;
+    if (*top != '{') {
+        if (skip_value(ps, 0) != OK) {
+            return FAIL;
+        }
+        skip_ws(ps);
+        if (ps->p < ps->end) {
+            return syntax_error(ps, ps->p, "trailing bytes after the JSON value");
+        }
+        return not_event(ps, top, "the top-level value is not an object");
+    }
+    ps->p++;
+    bool first = true;
+    bool more;
+    as_span key;
+    bool key_escaped;
+    const char *records_at = NULL;
+    const char *bad_records = NULL;
+    for (;;) {
+        if (object_next(ps, &first, &more, &key, &key_escaped) != OK) {
+            return FAIL;
+        }
+        if (!more) {
+            break;
+        }
+        if (key_is(key, key_escaped, "Records")) {
+            if (records_at != NULL || bad_records != NULL) {
+                bad_records = bad_records != NULL ? bad_records : ps->p;
+                if (skip_value(ps, 1) != OK) {
+                    return FAIL;
+                }
+                continue;
+            }
+            if (peek(ps, '[')) {
+                records_at = ps->p;
+                if (parse_records(ps) != OK) {
+                    return FAIL;
+                }
+            } else {
+                bad_records = ps->p;
+                if (skip_value(ps, 1) != OK) {
+                    return FAIL;
+                }
+            }
+        } else if (skip_value(ps, 1) != OK) {
+            return FAIL;
+        }
+    }
+    skip_ws(ps);
+    if (ps->p < ps->end) {
+        return syntax_error(ps, ps->p, "trailing bytes after the JSON value");
+    }
+    if (bad_records != NULL) {
+        return not_event(ps, bad_records,
+                         records_at != NULL ? "\"Records\" appears twice"
+                                            : "\"Records\" is not an array");
+    }
+    if (records_at == NULL) {
+        return not_event(ps, top, "no \"Records\" array");
+    }
+    as_event *ev = ps->event;
+    if (ev->record_count == 0) {
+        return OK;
+    }
+    for (size_t i = 0; i < ev->record_count; i++) {
+        if (span_is(ev->records[i].event_source, "aws:dynamodb")) {
+            return OK;
+        }
+    }
+    return not_event(ps, records_at, "no record has eventSource \"aws:dynamodb\"");
+}
+
+as_status as_event_decode(const char *json, size_t len, as_event **out, as_error *err)
+{
+    if (out == NULL || (json == NULL && len > 0)) {
+        return as_error_set(err, AS_ERR_ARGUMENT, 0, "as_event_decode: NULL argument");
+    }
+    *out = NULL;
+    as_event *ev = calloc(1, sizeof *ev);
+    if (ev == NULL) {
+        return as_error_set(err, AS_ERR_NOMEM, 0, "out of memory decoding the event");
+    }
+    parser ps = {0};
+    ps.start = ps.p = json != NULL ? json : "";
+    ps.end = ps.start + len;
+    ps.event = ev;
+    ps.err = err;
+    step result = parse_event(&ps);
+    as_buf_free(&ps.scratch);
+    as_buf_free(&ps.scratch2);
+    free(ps.numbers);
+    free(ps.keys);
+    if (result == OK && as_buf_status(&ev->errors) != AS_OK) {
+        as_error_set(err, AS_ERR_NOMEM, 0, "out of memory decoding the event");
+        result = FAIL;
+    }
+    if (result != OK) {
+        as_status status = err != NULL ? err->code : AS_ERR_JSON;
+        as_event_free(ev);
+        return status == AS_OK ? AS_ERR_JSON : status;
+    }
+    /* The arrays are final: turn indices and offsets into pointers. */
+    for (size_t i = 0; i < ev->record_count; i++) {
+        as_record *rec = &ev->records[i];
+        const record_slots *slots = &ev->slots[i];
+        rec->keys = slots->keys != 0 ? &ev->values[slots->keys - 1] : NULL;
+        rec->old_image = slots->old_image != 0 ? &ev->values[slots->old_image - 1] : NULL;
+        rec->new_image = slots->new_image != 0 ? &ev->values[slots->new_image - 1] : NULL;
+        rec->error = slots->error_offset != SIZE_MAX ? ev->errors.data + slots->error_offset : NULL;
+    }
+    *out = ev;
+    return AS_OK;
+}
+
+void as_event_free(as_event *event)
+{
+    if (event == NULL) {
+        return;
+    }
+    free(event->records);
+    free(event->slots);
+    free(event->values);
+    as_buf_free(&event->errors);
+    free(event);
+}
+
+size_t as_event_record_count(const as_event *event)
+{
+    return event->record_count;
+}
+
+const as_record *as_event_record(const as_event *event, size_t index)
+{
+    return &event->records[index];
+}

@@ -1,0 +1,201 @@
+/* Epoch seconds as DynamoDB Streams writes them (a JSON number) to UTC ISO-8601 with
+ * milliseconds, by moving the decimal point in the text: no double, no gmtime. */
+#include "isotime.h"
+
+/* 9999-12-31T23:59:59.999Z, the last millisecond ISO-8601's four-digit years reach. */
+#define MS_MAX INT64_C(253402300799999)
+#define MS_MAX_DIGITS 15
+
+#define MS_PER_DAY INT64_C(86400000)
+
+/* Exponents stop accumulating past LIMIT / 10 and digit positions are capped at LIMIT,
+ * so "1e99999999999999999999" cannot overflow when the two are added; such a value is
+ * out of range anyway, and no address space holds enough digits to offset it. */
+#define LIMIT (INT64_MAX / 4)
+
+static const char NOT_A_NUMBER[] = "not a number";
+static const char BEFORE_1970[] = "before 1970-01-01T00:00:00.000Z";
+static const char AFTER_9999[] = "after 9999-12-31T23:59:59.999Z";
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool fail(const char **why, const char *reason)
+{
+    if (why != NULL) {
+        *why = reason;
+    }
+    return false;
+}
+
+static int64_t capped(size_t n)
+{
+    return n > (size_t)LIMIT ? LIMIT : (int64_t)n;
+}
+
+bool as_epoch_text_to_ms(as_span text, int64_t *ms, const char **why)
+{
+    const char *s = text.ptr;
+    size_t len = text.len;
+    size_t i = 0;
+
+    /* RFC 8259's grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+    bool negative = false;
+    if (i < len && s[i] == '-') {
+        negative = true;
+        i++;
+    }
+    size_t int_start = i;
+    if (i < len && s[i] == '0') {
+        i++;
+    } else {
+        while (i < len && is_digit(s[i])) {
+            i++;
+        }
+    }
+    size_t int_end = i;
+    if (int_end == int_start) {
+        return fail(why, NOT_A_NUMBER);
+    }
+    size_t frac_start = i;
+    size_t frac_end = i;
+    if (i < len && s[i] == '.') {
+        i++;
+        frac_start = i;
+        while (i < len && is_digit(s[i])) {
+            i++;
+        }
+        frac_end = i;
+        if (frac_end == frac_start) {
+            return fail(why, NOT_A_NUMBER);
+        }
+    }
+    int64_t exp10 = 0;
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        bool exp_negative = false;
+        if (i < len && (s[i] == '+' || s[i] == '-')) {
+            exp_negative = s[i] == '-';
+            i++;
+        }
+        if (i == len || !is_digit(s[i])) {
+            return fail(why, NOT_A_NUMBER);
+        }
+        while (i < len && is_digit(s[i])) {
+            if (exp10 <= (LIMIT - 9) / 10) {
+                exp10 = exp10 * 10 + (s[i] - '0');
+            }
+            i++;
+        }
+        if (exp_negative) {
+            exp10 = -exp10;
+        }
+    }
+    if (i != len) {
+        return fail(why, NOT_A_NUMBER);
+    }
+
+    /* The first non-zero digit; none means zero, "-0" included, which is the epoch. */
+    size_t first = int_start;
+    while (first < int_end && s[first] == '0') {
+        first++;
+    }
+    bool first_in_int = first < int_end;
+    if (!first_in_int) {
+        first = frac_start;
+        while (first < frac_end && s[first] == '0') {
+            first++;
+        }
+        if (first == frac_end) {
+            *ms = 0;
+            return true;
+        }
+    }
+    /* Any other negative number lies before 1970, however little. */
+    if (negative) {
+        return fail(why, BEFORE_1970);
+    }
+
+    /* The value is 0.d1d2... * 10^point with d1 the first non-zero digit, so the
+     * milliseconds are the first point + 3 digits, read as an integer (zeros supplied
+     * past the last digit) and the rest dropped: that is the floor. */
+    int64_t point = first_in_int ? capped(int_end - first) : -capped(first - frac_start);
+    int64_t want = point + exp10 + 3;
+    if (want <= 0) {
+        *ms = 0;        /* under a millisecond */
+        return true;
+    }
+    if (want > MS_MAX_DIGITS) {
+        return fail(why, AFTER_9999);
+    }
+    int64_t value = 0;
+    size_t k = first;
+    for (int64_t taken = 0; taken < want; taken++) {
+        if (k < frac_end && s[k] == '.') {
+            k++;
+        }
+        int digit = 0;
+        if (k < frac_end) {
+            digit = s[k] - '0';
+            k++;
+        }
+        value = value * 10 + digit;
+    }
+    if (value > MS_MAX) {
+        return fail(why, AFTER_9999);
+    }
+    *ms = value;
+    return true;
+}
+
+static void put2(char *out, unsigned v)
+{
+    out[0] = (char)('0' + v / 10);
+    out[1] = (char)('0' + v % 10);
+}
+
+void as_iso_time_format(int64_t ms, char out[AS_ISO_TIME_LEN])
+{
+    /* Out-of-contract input is clamped so that the year always has four digits. */
+    if (ms < 0) {
+        ms = 0;
+    } else if (ms > MS_MAX) {
+        ms = MS_MAX;
+    }
+    int64_t days = ms / MS_PER_DAY;
+    int64_t in_day = ms % MS_PER_DAY;
+
+    /* Howard Hinnant's civil_from_days, for days >= 0 only: eras of 400 years
+     * (146097 days) starting on 0000-03-01, so that February comes last. */
+    int64_t z = days + 719468;
+    int64_t era = z / 146097;
+    int64_t doe = z - era * 146097;                                       /* [0, 146096] */
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;  /* [0, 399] */
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                /* [0, 365] */
+    int64_t mp = (5 * doy + 2) / 153;                                     /* [0, 11] */
+    unsigned day = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+    unsigned month = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+    unsigned year = (unsigned)(yoe + era * 400 + (month <= 2 ? 1 : 0));
+
+    unsigned millis = (unsigned)(in_day % 1000);
+    unsigned secs = (unsigned)(in_day / 1000);
+
+    put2(out, year / 100);
+    put2(out + 2, year % 100);
+    out[4] = '-';
+    put2(out + 5, month);
+    out[7] = '-';
+    put2(out + 8, day);
+    out[10] = 'T';
+    put2(out + 11, secs / 3600);
+    out[13] = ':';
+    put2(out + 14, secs / 60 % 60);
+    out[16] = ':';
+    put2(out + 17, secs % 60);
+    out[19] = '.';
+    out[20] = (char)('0' + millis / 100);
+    put2(out + 21, millis % 100);
+    out[23] = 'Z';
+}

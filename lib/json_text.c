@@ -1,0 +1,187 @@
+/* Operations on JSON text already validated by the decoder. They trust their input:
+ * every escape is well formed and every \u surrogate is paired. */
+#include "json_text.h"
+
+#include "auditstream/event.h"
+
+static unsigned hex_value(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return (unsigned)(c - '0');
+    }
+    return (unsigned)((c | 0x20) - 'a' + 10);
+}
+
+static unsigned read_hex4(const char *p)
+{
+    return hex_value(p[0]) << 12 | hex_value(p[1]) << 8 | hex_value(p[2]) << 4 | hex_value(p[3]);
+}
+
+/* Decodes the escape at `p` (just past the backslash) into up to 4 UTF-8 bytes;
+ * returns how many input bytes after the backslash it used. */
+static size_t decode_escape(const char *p, char out[4], size_t *out_len)
+{
+    switch (*p) {
+    case 'b': out[0] = '\b'; *out_len = 1; return 1;
+    case 'f': out[0] = '\f'; *out_len = 1; return 1;
+    case 'n': out[0] = '\n'; *out_len = 1; return 1;
+    case 'r': out[0] = '\r'; *out_len = 1; return 1;
+    case 't': out[0] = '\t'; *out_len = 1; return 1;
+    case 'u': break;
+    default: out[0] = *p; *out_len = 1; return 1;   /* '"', '\\', '/' */
+    }
+    unsigned cp = read_hex4(p + 1);
+    size_t used = 5;
+    if (cp >= 0xD800 && cp <= 0xDBFF) {
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (read_hex4(p + 7) - 0xDC00);
+        used = 11;
+    }
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        *out_len = 1;
+    } else if (cp < 0x800) {
+        out[0] = (char)(0xC0 | cp >> 6);
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        *out_len = 2;
+    } else if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | cp >> 12);
+        out[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        *out_len = 3;
+    } else {
+        out[0] = (char)(0xF0 | cp >> 18);
+        out[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+        out[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+        out[3] = (char)(0x80 | (cp & 0x3F));
+        *out_len = 4;
+    }
+    return used;
+}
+
+/* Walks a string body one decoded chunk at a time: a run of plain bytes, or the
+ * bytes of one escape. */
+typedef struct chunk_reader {
+    const char *p;
+    const char *end;
+    bool decode;        /* false: the bytes are raw, a backslash is just a byte */
+    char esc[4];
+} chunk_reader;
+
+static bool next_chunk(chunk_reader *r, const char **ptr, size_t *len)
+{
+    if (r->p >= r->end) {
+        return false;
+    }
+    if (!r->decode) {
+        *ptr = r->p;
+        *len = (size_t)(r->end - r->p);
+        r->p = r->end;
+        return true;
+    }
+    if (*r->p == '\\') {
+        r->p += 1 + decode_escape(r->p + 1, r->esc, len);
+        *ptr = r->esc;
+        return true;
+    }
+    const char *start = r->p;
+    while (r->p < r->end && *r->p != '\\') {
+        r->p++;
+    }
+    *ptr = start;
+    *len = (size_t)(r->p - start);
+    return true;
+}
+
+void as_json_unescape(as_span span, as_buf *out)
+{
+    chunk_reader r = {span.ptr, span.ptr + span.len, true, {0}};
+    const char *ptr;
+    size_t len;
+    while (next_chunk(&r, &ptr, &len)) {
+        as_buf_append(out, ptr, len);
+    }
+}
+
+size_t as_json_decoded_len(as_span body)
+{
+    chunk_reader r = {body.ptr, body.ptr + body.len, true, {0}};
+    const char *ptr;
+    size_t len;
+    size_t total = 0;
+    while (next_chunk(&r, &ptr, &len)) {
+        total += len;
+    }
+    return total;
+}
+
+int as_json_string_cmp(as_span a, bool a_escaped, as_span b, bool b_escaped)
+{
+    if (!a_escaped && !b_escaped) {
+        size_t n = a.len < b.len ? a.len : b.len;
+        int c = n > 0 ? memcmp(a.ptr, b.ptr, n) : 0;
+        if (c != 0) {
+            return c;
+        }
+        return (a.len > b.len) - (a.len < b.len);
+    }
+    /* Compare chunk by chunk without allocating. */
+    chunk_reader ra = {a.ptr, a.ptr + a.len, a_escaped, {0}};
+    chunk_reader rb = {b.ptr, b.ptr + b.len, b_escaped, {0}};
+    const char *pa = NULL;
+    const char *pb = NULL;
+    size_t la = 0;
+    size_t lb = 0;
+    for (;;) {
+        if (la == 0 && !next_chunk(&ra, &pa, &la)) {
+            la = 0;
+        }
+        if (lb == 0 && !next_chunk(&rb, &pb, &lb)) {
+            lb = 0;
+        }
+        if (la == 0 || lb == 0) {
+            return (la > 0) - (lb > 0);
+        }
+        size_t n = la < lb ? la : lb;
+        int c = memcmp(pa, pb, n);
+        if (c != 0) {
+            return c;
+        }
+        pa += n;
+        pb += n;
+        la -= n;
+        lb -= n;
+    }
+}
+
+bool as_json_string_equals(as_span body, bool escaped, const char *bytes, size_t len)
+{
+    as_span raw = {bytes, len};
+    return as_json_string_cmp(body, escaped, raw, false) == 0;
+}
+
+void as_json_append_compact(as_buf *out, as_span span)
+{
+    const char *p = span.ptr;
+    const char *end = span.ptr + span.len;
+    const char *run = p;
+    while (p < end) {
+        char c = *p;
+        if (c == '"') {
+            /* Copy the string whole: whitespace inside it is content. */
+            p++;
+            while (*p != '"') {
+                p += (*p == '\\') ? 2 : 1;
+            }
+            p++;
+        } else if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+            as_buf_append(out, run, (size_t)(p - run));
+            while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) {
+                p++;
+            }
+            run = p;
+        } else {
+            p++;
+        }
+    }
+    as_buf_append(out, run, (size_t)(end - run));
+}

@@ -1,0 +1,90 @@
+#!/bin/sh
+# The whole test suite, stage by stage: what `make test` and CI run. A failed stage
+# does not stop the others; the summary at the end says which failed, and so does
+# the exit status.
+set -u
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 2
+
+MAKE_CMD=${MAKE_CMD:-make}
+JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+
+passed=0
+failed=0
+skipped=0
+table=""
+
+# stage NAME COMMAND...: runs COMMAND as one timed stage and records the result.
+stage() {
+    name=$1
+    shift
+    echo
+    echo "==== stage $name: $*"
+    start=$(date +%s)
+    "$@" </dev/null
+    rc=$?
+    secs=$(($(date +%s) - start))
+    if [ "$rc" -eq 0 ]; then
+        passed=$((passed + 1))
+        result=pass
+    else
+        failed=$((failed + 1))
+        result="FAIL (exit $rc)"
+    fi
+    echo "==== stage $name: $result in ${secs}s"
+    table="$table$(printf '%-14s %-16s %5ss' "$name" "$result" "$secs")
+"
+}
+
+skip() {
+    echo
+    echo "==== stage $1: skipped ($2)"
+    skipped=$((skipped + 1))
+    table="$table$(printf '%-14s %-16s %6s' "$1" skipped -)
+"
+}
+
+# A make target has something to run when it has a rule whose dry run is not just
+# "Nothing to be done": a name listed in .PHONY but not yet written counts as absent.
+has_target() {
+    out=$(LC_ALL=C "$MAKE_CMD" --no-print-directory -n "$1" 2>&1) || return 1
+    case $out in
+        *"
+"*) return 0 ;;
+        *": Nothing to be done for '$1'.") return 1 ;;
+        *) return 0 ;;
+    esac
+}
+
+# optional NAME [MAKE ARGS...]: runs `make NAME` as a stage when the Makefile (or a
+# mk/*.mk) defines it.
+optional() {
+    if has_target "$1"; then
+        stage "$1" "$MAKE_CMD" "$@"
+    else
+        skip "$1" "no make target"
+    fi
+}
+
+echo "run-all: $(date -u '+%Y-%m-%dT%H:%M:%SZ') in $top, make -j$JOBS"
+echo "run-all: $(cc --version 2>/dev/null | head -n 1)"
+echo "run-all: $(clang --version 2>/dev/null | head -n 1)"
+
+stage build "$MAKE_CMD" -j"$JOBS" all unit
+stage unit "$MAKE_CMD" check-unit
+stage sanitize "$MAKE_CMD" -j"$JOBS" sanitize
+stage valgrind "$MAKE_CMD" valgrind
+stage clang "$MAKE_CMD" -j"$JOBS" clang
+stage clang-unit sh tests/run-unit.sh build-clang/tests
+optional fuzz-replay -j"$JOBS"
+optional install-test
+optional integration
+
+echo
+echo "==== summary"
+printf '%-14s %-16s %6s\n' stage result time
+printf '%s' "$table"
+[ "$skipped" -eq 0 ] || echo "($skipped optional stages skipped: their make targets do not exist yet)"
+echo "stages: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
