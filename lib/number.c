@@ -1,4 +1,4 @@
-/* DynamoDB numbers (type N): one pass over the decimal text that checks the syntax and
+/* DynamoDB numbers (type N): a scan of the decimal text that checks the syntax and
  * reduces it to sign, significant digits and a power of ten, so that nothing is rounded. */
 #include <string.h>
 

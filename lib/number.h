@@ -13,7 +13,8 @@
 /* A number reduced to sign, significant digits and exponent:
  * value = sign * 0.d1d2...dn * 10^exponent, d1 != 0, dn != 0, the digits as ASCII
  * '0'..'9' (not NUL-terminated). Zero, "-0" included, has sign 0, n = 0, exponent 0,
- * so every value has exactly one form and equal numbers have equal structs. */
+ * so every value has exactly one form: equal numbers have equal sign, exponent,
+ * ndigits and first ndigits digits (the rest of `digits` is garbage). */
 typedef struct as_number {
     int sign;                               /* -1, 0 or +1 */
     unsigned ndigits;

@@ -1,0 +1,470 @@
+/* Unit tests of the audit item builder: every rule of DESIGN.md's item format, checked
+ * on small events whose expected items are written out here by hand. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "auditstream.h"
+
+/* 2024-05-01T12:30:45.678Z, the clock passed in for records without a time. */
+#define NOW_MS 1714566645678
+
+typedef struct built {
+    as_event *event;
+    as_items *items;
+    as_buf lines;       /* every item's JSON, one a line */
+} built;
+
+static void build_with(built *b, const char *json, as_format format, const as_span *ignore,
+                       size_t ignore_count)
+{
+    as_error err = {0};
+    memset(b, 0, sizeof *b);
+    assert_int_equal(as_event_decode(json, strlen(json), &b->event, &err), AS_OK);
+    b->items = as_items_new();
+    assert_non_null(b->items);
+    as_audit_options options = {format, ignore, ignore_count, NOW_MS};
+    assert_int_equal(as_audit_build_event(b->event, &options, b->items, &err), AS_OK);
+    for (size_t i = 0; i < as_items_count(b->items); i++) {
+        as_item item = as_items_get(b->items, i);
+        as_buf_append_span(&b->lines, item.json);
+        as_buf_append_char(&b->lines, '\n');
+    }
+    assert_int_equal(as_buf_status(&b->lines), AS_OK);
+}
+
+static void build(built *b, const char *json, as_format format)
+{
+    build_with(b, json, format, NULL, 0);
+}
+
+static void release(built *b)
+{
+    as_items_free(b->items);
+    as_event_free(b->event);
+    as_buf_free(&b->lines);
+}
+
+static const char *lines(const built *b)
+{
+    return b->lines.data != NULL ? b->lines.data : "";
+}
+
+/* One record around `dynamodb` (the text inside its braces). */
+#define RECORD(id, name, dynamodb)                                                        \
+    "{\"eventID\":\"" id "\",\"eventName\":\"" name "\",\"eventSource\":\"aws:dynamodb\"," \
+    "\"eventSourceARN\":\"arn:aws:dynamodb:us-east-1:123456789012:table/Configuration/"   \
+    "stream/2024-05-01T00:00:00.000\",\"dynamodb\":{" dynamodb "}}"
+#define EVENT(records) "{\"Records\":[" records "]}"
+/* The same record cut open inside its dynamodb object, for values built at run time. */
+#define RECORD_HEAD(name)                                                                   \
+    "{\"Records\":[{\"eventID\":\"" ID1 "\",\"eventName\":\"" name "\",\"eventSource\":" \
+    "\"aws:dynamodb\",\"dynamodb\":{"
+#define RECORD_TAIL "}}]}"
+
+#define ID1 "c4ca4238a0b923820dcc509a6f75849b"
+#define KEY "\"Keys\":{\"key\":{\"S\":\"CACHE_TTL_SEC\"}}"
+#define OLD(attrs) "\"OldImage\":{\"key\":{\"S\":\"CACHE_TTL_SEC\"}" attrs "}"
+#define NEW(attrs) "\"NewImage\":{\"key\":{\"S\":\"CACHE_TTL_SEC\"}" attrs "}"
+#define TIME "\"ApproximateCreationDateTime\":1714566645"
+#define SEQ "\"SequenceNumber\":\"100\""
+#define COMMON(id) \
+    "{\"id\":{\"S\":\"" id "\"},\"itemKey\":{\"S\":\"CACHE_TTL_SEC\"},\"modificationTime\":{\"S\":\"2024-05-01T12:30:45.000Z\"}"
+
+/* DESIGN.md's own example, byte for byte. */
+static void test_design_example_modify(void **state)
+{
+    (void)state;
+    built b;
+    build(&b,
+          EVENT(RECORD(ID1, "MODIFY", TIME "," KEY "," OLD(",\"value\":{\"N\":\"3600\"}") ","
+                NEW(",\"value\":{\"N\":\"1800\"}") "," SEQ)),
+          AS_FORMAT_CLASSIC);
+    assert_string_equal(lines(&b),
+                        "{\"id\":{\"S\":\"35338964-9dc6-5199-a27f-fcb4c705e8bd\"},\"itemKey\":{\"S\":"
+                        "\"CACHE_TTL_SEC\"},\"modificationTime\":{\"S\":\"2024-05-01T12:30:45.000Z\"},"
+                        "\"updatedAttribute\":{\"S\":\"value\"},\"oldValue\":{\"N\":\"3600\"},"
+                        "\"newValue\":{\"N\":\"1800\"}}\n");
+    as_item item = as_items_get(b.items, 0);
+    assert_int_equal(item.record, 0);
+    assert_int_equal(item.flags, 0);
+    /* Names plus values: id 2+36, itemKey 7+13, modificationTime 16+24,
+     * updatedAttribute 16+5, oldValue and newValue 8+2 (two significant digits). */
+    assert_int_equal(item.size, 38 + 20 + 40 + 21 + 10 + 10);
+    release(&b);
+}
+
+static void test_insert_and_remove_carry_whole_images(void **state)
+{
+    (void)state;
+    built b;
+    build(&b,
+          EVENT(RECORD(ID1, "INSERT", TIME "," KEY "," NEW(",\"value\":{\"N\":\"3600\"}") "," SEQ)
+                "," RECORD("2", "REMOVE", TIME "," KEY "," OLD(",\"value\":{\"N\":\"1800\"}") "," SEQ)),
+          AS_FORMAT_CLASSIC);
+    assert_string_equal(
+        lines(&b),
+        COMMON("2f95a1e4-df65-55a0-81e8-5b1ec6e4c925")
+        ",\"newValue\":{\"M\":{\"key\":{\"S\":\"CACHE_TTL_SEC\"},\"value\":{\"N\":\"3600\"}}}}\n"
+        COMMON("4d241aa0-4d39-5541-8386-a1d568aab2bb")
+        ",\"oldValue\":{\"M\":{\"key\":{\"S\":\"CACHE_TTL_SEC\"},\"value\":{\"N\":\"1800\"}}}}\n");
+    assert_int_equal(as_items_get(b.items, 1).record, 1);
+    release(&b);
+}
+
+/* Added, removed and changed attributes, in byte order of their names. */
+static void test_modify_lists_changes_in_name_order(void **state)
+{
+    (void)state;
+    built b;
+    build(&b,
+          EVENT(RECORD(ID1, "MODIFY",
+                       TIME "," KEY ","
+                       OLD(",\"b\":{\"S\":\"x\"},\"a\":{\"BOOL\":true},\"Z\":{\"N\":\"1\"}") ","
+                       NEW(",\"a\":{\"BOOL\":false},\"Z\":{\"N\":\"1.0\"},\"c\":{\"NULL\":true}") ","
+                       SEQ)),
+          AS_FORMAT_CLASSIC);
+    /* Z is unchanged (1 == 1.0); a changed; b removed; c added. */
+    assert_int_equal(as_items_count(b.items), 3);
+    const char *expected[] = {
+        "\"updatedAttribute\":{\"S\":\"a\"},\"oldValue\":{\"BOOL\":true},\"newValue\":{\"BOOL\":false}}",
+        "\"updatedAttribute\":{\"S\":\"b\"},\"oldValue\":{\"S\":\"x\"}}",
+        "\"updatedAttribute\":{\"S\":\"c\"},\"newValue\":{\"NULL\":true}}",
+    };
+    for (size_t i = 0; i < 3; i++) {
+        as_item item = as_items_get(b.items, i);
+        size_t n = strlen(expected[i]);
+        assert_true(item.json.len > n);
+        assert_memory_equal(item.json.ptr + item.json.len - n, expected[i], n);
+    }
+    release(&b);
+}
+
+static void test_modify_without_difference_writes_nothing(void **state)
+{
+    (void)state;
+    built b;
+    build(&b,
+          EVENT(RECORD(ID1, "MODIFY",
+                       TIME "," KEY "," OLD(",\"n\":{\"N\":\"1E0\"},\"s\":{\"SS\":[\"a\",\"b\"]}") ","
+                       NEW(",\"s\":{\"SS\":[\"b\",\"a\"]},\"n\":{\"N\":\"10E-1\"}") "," SEQ)),
+          AS_FORMAT_CLASSIC);
+    assert_int_equal(as_items_count(b.items), 0);
+    release(&b);
+}
+
+static void test_ignored_attributes_are_left_out_of_modify(void **state)
+{
+    (void)state;
+    as_span ignore[] = {{"updatedAt", 9}, {"version", 7}};
+    built b;
+    build_with(&b,
+               EVENT(RECORD(ID1, "MODIFY",
+                            TIME "," KEY ","
+                            OLD(",\"updatedAt\":{\"S\":\"1\"},\"version\":{\"N\":\"1\"},\"v\":{\"N\":\"1\"}") ","
+                            NEW(",\"updatedAt\":{\"S\":\"2\"},\"version\":{\"N\":\"2\"},\"v\":{\"N\":\"2\"}") ","
+                            SEQ)),
+               AS_FORMAT_CLASSIC, ignore, 2);
+    assert_int_equal(as_items_count(b.items), 1);
+    assert_non_null(strstr(lines(&b), "\"updatedAttribute\":{\"S\":\"v\"}"));
+    release(&b);
+}
+
+static void test_item_key_forms(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *keys;
+        const char *item_key;
+    } cases[] = {
+        {"{\"k\":{\"S\":\"caf\\u00e9 \\\"q\\\"\"}}", "{\"S\":\"caf\\u00e9 \\\"q\\\"\"}"},
+        {"{\"k\":{\"N\":\"1.50E+3\"}}", "{\"S\":\"1.50E+3\"}"},
+        {"{\"k\":{\"B\":\"AAEq\\/w==\"}}", "{\"S\":\"AAEq/w==\"}"},
+        /* Composite: names sorted, N unquoted, B as its base64 string. */
+        {"{\"tenant\":{\"S\":\"acme\"},\"name\":{\"S\":\"timeout\"}}",
+         "{\"S\":\"{\\\"name\\\":\\\"timeout\\\",\\\"tenant\\\":\\\"acme\\\"}\"}"},
+        {"{\"z\":{\"B\":\"AQ==\"},\"n\":{\"N\":\"007\"},\"A\":{\"S\":\"x\"}}",
+         "{\"S\":\"{\\\"A\\\":\\\"x\\\",\\\"n\\\":007,\\\"z\\\":\\\"AQ==\\\"}\"}"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char json[512];
+        snprintf(json, sizeof json,
+                 EVENT(RECORD(ID1, "INSERT", TIME ",\"Keys\":%s,\"NewImage\":%s," SEQ)),
+                 cases[i].keys, cases[i].keys);
+        built b;
+        build(&b, json, AS_FORMAT_CLASSIC);
+        char want[256];
+        snprintf(want, sizeof want, "\"itemKey\":%s,", cases[i].item_key);
+        if (strstr(lines(&b), want) == NULL) {
+            fail_msg("keys %s: want %s in %s", cases[i].keys, want, lines(&b));
+        }
+        release(&b);
+    }
+}
+
+static void test_modification_time_forms(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *time;       /* the whole field, or "" for none */
+        const char *iso;
+        uint32_t flags;
+    } cases[] = {
+        {"\"ApproximateCreationDateTime\":1714566645.9999,", "2024-05-01T12:30:45.999Z", 0},
+        {"\"ApproximateCreationDateTime\":1.635734407123456789E9,", "2021-11-01T02:40:07.123Z", 0},
+        {"\"ApproximateCreationDateTime\":0,", "1970-01-01T00:00:00.000Z", 0},
+        {"", "2024-05-01T12:30:45.678Z", AS_ITEM_PROCESSING_TIME},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char json[512];
+        snprintf(json, sizeof json, EVENT(RECORD(ID1, "INSERT", "%s" KEY "," NEW("") "," SEQ)),
+                 cases[i].time);
+        built b;
+        build(&b, json, AS_FORMAT_CLASSIC);
+        char want[80];
+        snprintf(want, sizeof want, "\"modificationTime\":{\"S\":\"%s\"}", cases[i].iso);
+        assert_non_null(strstr(lines(&b), want));
+        assert_int_equal(as_items_get(b.items, 0).flags, cases[i].flags);
+        release(&b);
+    }
+}
+
+/* Stream views without both images: what the record holds, never an invented diff. */
+static void test_partial_images_classic(void **state)
+{
+    (void)state;
+    built b;
+    build(&b,
+          EVENT(RECORD(ID1, "MODIFY", TIME "," KEY "," SEQ ",\"StreamViewType\":\"KEYS_ONLY\"")
+                "," RECORD(ID1, "MODIFY", TIME "," KEY "," NEW(",\"v\":{\"N\":\"2\"}") "," SEQ)
+                "," RECORD(ID1, "REMOVE", TIME "," KEY "," NEW("") "," SEQ)),
+          AS_FORMAT_CLASSIC);
+    const char *common = COMMON("2f95a1e4-df65-55a0-81e8-5b1ec6e4c925");
+    char expected[1024];
+    snprintf(expected, sizeof expected,
+             "%s}\n%s,\"newValue\":{\"M\":{\"key\":{\"S\":\"CACHE_TTL_SEC\"},\"v\":{\"N\":\"2\"}}}}\n"
+             "%s,\"newValue\":{\"M\":{\"key\":{\"S\":\"CACHE_TTL_SEC\"}}}}\n",
+             common, common, common);
+    assert_string_equal(lines(&b), expected);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(as_items_get(b.items, i).flags, AS_ITEM_MISSING_IMAGES);
+    }
+    release(&b);
+}
+
+static void test_partial_images_detailed(void **state)
+{
+    (void)state;
+    built b;
+    build(&b, EVENT(RECORD(ID1, "INSERT", TIME "," KEY "," SEQ)), AS_FORMAT_DETAILED);
+    assert_string_equal(lines(&b),
+                        COMMON("2f95a1e4-df65-55a0-81e8-5b1ec6e4c925")
+                        ",\"eventName\":{\"S\":\"CREATE\"},\"keys\":{\"M\":{\"key\":{\"S\":"
+                        "\"CACHE_TTL_SEC\"}}},\"sequenceNumber\":{\"S\":\"100\"},\"tableName\":{\"S\":"
+                        "\"Configuration\"},\"cause\":{\"S\":\"user\"}}\n");
+    assert_int_equal(as_items_get(b.items, 0).flags, AS_ITEM_MISSING_IMAGES);
+    release(&b);
+}
+
+static void test_detailed_update_paths(void **state)
+{
+    (void)state;
+    built b;
+    build(&b,
+          EVENT(RECORD(ID1, "MODIFY",
+                       TIME "," KEY ","
+                       OLD(",\"m\":{\"M\":{\"a/b\":{\"N\":\"1\"},\"t~\":{\"L\":[{\"S\":\"x\"}]}}}") ","
+                       NEW(",\"m\":{\"M\":{\"a/b\":{\"N\":\"2\"},\"t~\":{\"L\":[{\"S\":\"x\"},{\"S\":\"y\"}]}}}") ","
+                       SEQ)),
+          AS_FORMAT_DETAILED);
+    assert_non_null(strstr(lines(&b), "\"updatedAttributes\":{\"L\":[{\"S\":\"m\"}]},"));
+    assert_non_null(strstr(lines(&b),
+                           "\"changes\":{\"L\":["
+                           "{\"M\":{\"path\":{\"S\":\"/m/a~1b\"},\"oldValue\":{\"N\":\"1\"},"
+                           "\"newValue\":{\"N\":\"2\"}}},"
+                           "{\"M\":{\"path\":{\"S\":\"/m/t~0/1\"},\"newValue\":{\"S\":\"y\"}}}]},"));
+    assert_non_null(strstr(lines(&b), "\"eventName\":{\"S\":\"UPDATE\"}"));
+    release(&b);
+}
+
+static void test_detailed_ttl_delete(void **state)
+{
+    (void)state;
+    built b;
+    build(&b,
+          "{\"Records\":[{\"eventID\":\"" ID1 "\",\"eventName\":\"REMOVE\",\"eventSource\":"
+          "\"aws:dynamodb\",\"userIdentity\":{\"type\":\"Service\",\"principalId\":"
+          "\"dynamodb.amazonaws.com\"},\"dynamodb\":{" TIME "," KEY "," OLD(",\"v\":{\"N\":\"1\"}")
+          "," SEQ "}}]}",
+          AS_FORMAT_DETAILED);
+    assert_string_equal(lines(&b),
+                        COMMON("2f95a1e4-df65-55a0-81e8-5b1ec6e4c925")
+                        ",\"eventName\":{\"S\":\"DELETE\"},\"keys\":{\"M\":{\"key\":{\"S\":"
+                        "\"CACHE_TTL_SEC\"}}},\"sequenceNumber\":{\"S\":\"100\"},"
+                        "\"cause\":{\"S\":\"ttl\"},\"updatedAttributes\":{\"L\":[{\"S\":\"key\"},"
+                        "{\"S\":\"v\"}]},\"changes\":{\"L\":[{\"M\":{\"path\":{\"S\":\"/key\"},"
+                        "\"oldValue\":{\"S\":\"CACHE_TTL_SEC\"}}},{\"M\":{\"path\":{\"S\":\"/v\"},"
+                        "\"oldValue\":{\"N\":\"1\"}}}]},\"oldImage\":{\"M\":{\"key\":{\"S\":"
+                        "\"CACHE_TTL_SEC\"},\"v\":{\"N\":\"1\"}}}}\n");
+    release(&b);
+}
+
+/* Numbers and strings are copied byte for byte, whitespace outside strings dropped. */
+static void test_values_copied_as_received(void **state)
+{
+    (void)state;
+    built b;
+    build(&b,
+          EVENT(RECORD(ID1, "INSERT",
+                       TIME "," KEY ",\"NewImage\": { \"n\" : { \"N\" : "
+                       "\"12345678901234567890123456789012345678\" }, \"e\":{\"N\":\"-1.5e-130\"},"
+                       "\"s\":{\"S\":\"a \\u0000\\\"\\\\\\/\\n\\ud83d\\ude00 \xc3\xa9\"} }," SEQ)),
+          AS_FORMAT_CLASSIC);
+    assert_non_null(strstr(lines(&b),
+                           ",\"newValue\":{\"M\":{\"n\":{\"N\":\"12345678901234567890123456789012345678\"},"
+                           "\"e\":{\"N\":\"-1.5e-130\"},\"s\":{\"S\":\"a \\u0000\\\"\\\\\\/\\n"
+                           "\\ud83d\\ude00 \xc3\xa9\"}}}}\n"));
+    release(&b);
+}
+
+static void test_invalid_record_error_item(void **state)
+{
+    (void)state;
+    built b;
+    build(&b,
+          EVENT(RECORD(ID1, "INSERT", TIME "," KEY "," NEW(",\"v\":{\"SS\":[]}") "," SEQ)),
+          AS_FORMAT_DETAILED);
+    as_item item = as_items_get(b.items, 0);
+    assert_int_equal(item.flags, AS_ITEM_ERROR);
+    const char *reason = "Records[0].dynamodb.NewImage.v.SS: empty set";
+    assert_int_equal(item.reason.len, strlen(reason));
+    assert_memory_equal(item.reason.ptr, reason, item.reason.len);
+    const char *head = COMMON("2f95a1e4-df65-55a0-81e8-5b1ec6e4c925")
+        ",\"error\":{\"S\":\"Records[0].dynamodb.NewImage.v.SS: empty set\"},\"rawRecord\":{\"S\":\"{\\\"eventID\\\":";
+    assert_memory_equal(item.json.ptr, head, strlen(head));
+    release(&b);
+}
+
+/* Without an eventID, the id comes from the SHA-256 of the record's text; a bad time
+ * is left out rather than replaced by the clock, so a retry writes the same item. */
+static void test_error_item_without_event_id(void **state)
+{
+    (void)state;
+    const char *record = "{\"eventName\":\"INSERT\",\"dynamodb\":{\"ApproximateCreationDateTime\":-5}}";
+    char json[1024];
+    snprintf(json, sizeof json, "{\"Records\":[%s," RECORD(ID1, "INSERT", KEY "," SEQ) "]}", record);
+    built b;
+    build(&b, json, AS_FORMAT_CLASSIC);
+    as_item item = as_items_get(b.items, 0);
+    /* uuid5(ns, sha256 hex of the record text), computed with Python's uuid and hashlib. */
+    const char *head = "{\"id\":{\"S\":\"03ac5457-62b0-55ca-b468-6bd2f12a669a\"},\"error\":{\"S\":"
+                       "\"Records[0].dynamodb.ApproximateCreationDateTime: ";
+    if (item.json.len < strlen(head) || memcmp(item.json.ptr, head, strlen(head)) != 0) {
+        fail_msg("got %.*s", (int)item.json.len, item.json.ptr);
+    }
+    assert_int_equal(item.flags, AS_ITEM_ERROR);
+    /* The valid record beside it is untouched. */
+    assert_int_equal(as_items_get(b.items, 1).flags, AS_ITEM_MISSING_IMAGES | AS_ITEM_PROCESSING_TIME);
+    release(&b);
+}
+
+/* A 32-level limit: classic wraps an image once, detailed's changes twice. */
+static void test_depth_guard(void **state)
+{
+    (void)state;
+    for (int levels = 30; levels <= 32; levels++) {
+        as_buf value = AS_BUF_INIT;
+        for (int i = 0; i < levels; i++) {
+            as_buf_append_str(&value, "{\"M\":{\"x\":");
+        }
+        as_buf_append_str(&value, "{\"N\":\"1\"}");
+        for (int i = 0; i < levels; i++) {
+            as_buf_append_str(&value, "}}");
+        }
+        as_buf json = AS_BUF_INIT;
+        as_buf_append_str(&json, RECORD_HEAD("INSERT") TIME "," KEY ",\"NewImage\":{\"deep\":");
+        as_buf_append_span(&json, (as_span){value.data, value.len});
+        as_buf_append_str(&json, "}," SEQ RECORD_TAIL);
+        for (int f = 0; f < 2; f++) {
+            built b;
+            build(&b, json.data, f == 0 ? AS_FORMAT_CLASSIC : AS_FORMAT_DETAILED);
+            /* The item nests levels + 1 (classic) or levels + 2 (detailed) deep. */
+            int nest = levels + (f == 0 ? 1 : 2);
+            uint32_t flags = as_items_get(b.items, 0).flags;
+            if ((nest > 32) != (flags == AS_ITEM_ERROR)) {
+                fail_msg("levels %d format %d: flags %u", levels, f, flags);
+            }
+            if (flags == AS_ITEM_ERROR) {
+                char want[128];
+                snprintf(want, sizeof want, "the audit item would nest %d levels", nest);
+                assert_non_null(strstr(lines(&b), want));
+            }
+            release(&b);
+        }
+        as_buf_free(&value);
+        as_buf_free(&json);
+    }
+}
+
+/* Over 400 KB: the largest values go first, replaced by a marker with size and hash. */
+static void test_size_guard_truncates_largest_first(void **state)
+{
+    (void)state;
+    size_t big = 300000;
+    as_buf json = AS_BUF_INIT;
+    as_buf_append_str(&json, RECORD_HEAD("MODIFY") TIME "," KEY ",\"OldImage\":{\"v\":{\"S\":\"");
+    for (size_t i = 0; i < big; i++) {
+        as_buf_append_char(&json, 'o');
+    }
+    as_buf_append_str(&json, "\"}},\"NewImage\":{\"v\":{\"S\":\"");
+    for (size_t i = 0; i < big + 1; i++) {
+        as_buf_append_char(&json, 'n');
+    }
+    as_buf_append_str(&json, "\"}}," SEQ RECORD_TAIL);
+    built b;
+    build(&b, json.data, AS_FORMAT_CLASSIC);
+    assert_int_equal(as_items_count(b.items), 1);
+    as_item item = as_items_get(b.items, 0);
+    assert_int_equal(item.flags, AS_ITEM_TRUNCATED);
+    assert_true(item.size <= AS_ITEM_MAX_SIZE);
+    /* newValue (one byte longer) is replaced; oldValue still fits and stays. */
+    const char *marker = "\"newValue\":{\"M\":{\"truncated\":{\"BOOL\":true},\"sizeBytes\":{\"N\":\"300001\"},"
+                         "\"sha256\":{\"S\":\"";
+    const char *at = strstr(lines(&b), marker);
+    assert_non_null(at);
+    assert_non_null(strstr(lines(&b), "\"oldValue\":{\"S\":\"ooo"));
+    /* The hash is of the replaced value's compact wire JSON: {"S":"nnn..."}. */
+    const char *hash = at + strlen(marker);
+    assert_int_equal(strspn(hash, "0123456789abcdef"), 64);
+    release(&b);
+    as_buf_free(&json);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_design_example_modify),
+        cmocka_unit_test(test_insert_and_remove_carry_whole_images),
+        cmocka_unit_test(test_modify_lists_changes_in_name_order),
+        cmocka_unit_test(test_modify_without_difference_writes_nothing),
+        cmocka_unit_test(test_ignored_attributes_are_left_out_of_modify),
+        cmocka_unit_test(test_item_key_forms),
+        cmocka_unit_test(test_modification_time_forms),
+        cmocka_unit_test(test_partial_images_classic),
+        cmocka_unit_test(test_partial_images_detailed),
+        cmocka_unit_test(test_detailed_update_paths),
+        cmocka_unit_test(test_detailed_ttl_delete),
+        cmocka_unit_test(test_values_copied_as_received),
+        cmocka_unit_test(test_invalid_record_error_item),
+        cmocka_unit_test(test_error_item_without_event_id),
+        cmocka_unit_test(test_depth_guard),
+        cmocka_unit_test(test_size_guard_truncates_largest_first),
+    };
+    return cmocka_run_group_tests_name("audit", tests, NULL, NULL);
+}
