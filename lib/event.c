@@ -1295,8 +1295,12 @@ static step parse_dynamodb(parser *ps, as_record *rec, unsigned json_depth)
                     record_fault(ps, "dynamodb.ApproximateCreationDateTime", "%s", why);
                 }
             } else {
+                /* Kept, so that the error item leaves the time out instead of stamping
+                 * the clock, which would differ on a retry. */
+                const char *start = ps->p;
                 record_fault(ps, "dynamodb.ApproximateCreationDateTime", "is not a number");
                 s = skip_value(ps, json_depth + 1);
+                rec->creation_time = (as_span){start, (size_t)(ps->p - start)};
             }
         } else {
             s = skip_value(ps, json_depth + 1);

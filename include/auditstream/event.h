@@ -76,7 +76,8 @@ typedef struct as_record {
     as_span event_source;
     as_span event_source_arn;
     as_span sequence_number;
-    as_span creation_time;          /* ApproximateCreationDateTime: JSON number text */
+    as_span creation_time;          /* ApproximateCreationDateTime: JSON number text (an
+                                       invalid record: whatever value it had) */
     as_span stream_view_type;
     as_span identity_type;          /* userIdentity.type */
     as_span identity_principal;     /* userIdentity.principalId */

@@ -1,0 +1,908 @@
+#!/usr/bin/env python3
+"""An independent model of DESIGN.md's audit item format, used to write the golden files.
+
+It shares no code with lib/: it reads a fixture's bytes with its own span-keeping JSON
+reader (values are copied as received, so every value keeps its raw text), checks the
+records against DynamoDB's rules, and writes the items of the `classic` and `detailed`
+formats, one compact JSON object a line.
+
+    python3 tests/golden/audit_model.py events/FIXTURE.json classic|detailed
+    python3 tests/golden/audit_model.py --write-all     # (re)writes tests/golden/*.jsonl
+
+The `error` text of an invalid record is the C decoder's own wording, which DESIGN.md
+leaves to the implementation: it is read from tests/golden/errors.json (record index ->
+text, checked by hand against the model's own reason, which is printed with --check).
+"""
+
+import decimal
+import hashlib
+import json
+import os
+import re
+import sys
+import uuid
+
+NAMESPACE = uuid.UUID("526e30d9-4c12-5f25-8142-6d3f5f417dc4")
+# The fixed clock of the goldens: 2024-05-01T12:30:45.678Z.
+NOW_MS = 1714566645678
+MAX_DEPTH = 32
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+
+# ---------------------------------------------------------------------------------------
+# A JSON reader that keeps spans.
+
+
+class Node:
+    """kind: obj, arr, str, num, true, false, null. start/end: byte span of the raw text.
+    obj: members = [(raw_name_body, decoded_name_bytes, Node)]; arr: items = [Node];
+    str: raw = body between the quotes (escapes as received), value = decoded bytes;
+    num: raw = the number text."""
+
+    __slots__ = ("kind", "start", "end", "members", "items", "raw", "value")
+
+    def __init__(self, kind, start):
+        self.kind = kind
+        self.start = start
+        self.end = None
+        self.members = None
+        self.items = None
+        self.raw = None
+        self.value = None
+
+    def get(self, name):
+        """The first member named `name` (bytes, decoded), or None."""
+        for _, dec, node in self.members:
+            if dec == name:
+                return node
+        return None
+
+
+class JsonError(Exception):
+    pass
+
+
+WS = b" \t\r\n"
+NUM_RE = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+
+
+class Reader:
+    def __init__(self, data):
+        self.d = data
+        self.i = 0
+
+    def ws(self):
+        while self.i < len(self.d) and self.d[self.i] in WS:
+            self.i += 1
+
+    def value(self, depth=0):
+        if depth > 2048:
+            raise JsonError("too deep")
+        self.ws()
+        if self.i >= len(self.d):
+            raise JsonError("unexpected end at %d" % self.i)
+        c = self.d[self.i]
+        if c == 0x7B:
+            return self.obj(depth)
+        if c == 0x5B:
+            return self.arr(depth)
+        if c == 0x22:
+            return self.string()
+        for lit in (b"true", b"false", b"null"):
+            if self.d.startswith(lit, self.i):
+                n = Node(lit.decode(), self.i)
+                self.i += len(lit)
+                n.end = self.i
+                return n
+        m = NUM_RE.match(self.d, self.i)
+        if m and m.end() > self.i:
+            n = Node("num", self.i)
+            n.raw = m.group(0)
+            self.i = m.end()
+            n.end = self.i
+            return n
+        raise JsonError("unexpected byte at %d" % self.i)
+
+    def obj(self, depth):
+        n = Node("obj", self.i)
+        n.members = []
+        self.i += 1
+        self.ws()
+        if self.d[self.i:self.i + 1] == b"}":
+            self.i += 1
+            n.end = self.i
+            return n
+        while True:
+            self.ws()
+            if self.d[self.i:self.i + 1] != b'"':
+                raise JsonError("name expected at %d" % self.i)
+            k = self.string()
+            self.ws()
+            if self.d[self.i:self.i + 1] != b":":
+                raise JsonError("':' expected at %d" % self.i)
+            self.i += 1
+            v = self.value(depth + 1)
+            n.members.append((k.raw, k.value, v))
+            self.ws()
+            c = self.d[self.i:self.i + 1]
+            self.i += 1
+            if c == b"}":
+                n.end = self.i
+                return n
+            if c != b",":
+                raise JsonError("',' or '}' expected at %d" % (self.i - 1))
+
+    def arr(self, depth):
+        n = Node("arr", self.i)
+        n.items = []
+        self.i += 1
+        self.ws()
+        if self.d[self.i:self.i + 1] == b"]":
+            self.i += 1
+            n.end = self.i
+            return n
+        while True:
+            n.items.append(self.value(depth + 1))
+            self.ws()
+            c = self.d[self.i:self.i + 1]
+            self.i += 1
+            if c == b"]":
+                n.end = self.i
+                return n
+            if c != b",":
+                raise JsonError("',' or ']' expected at %d" % (self.i - 1))
+
+    def string(self):
+        n = Node("str", self.i)
+        self.i += 1
+        start = self.i
+        out = bytearray()
+        d = self.d
+        while True:
+            if self.i >= len(d):
+                raise JsonError("unterminated string")
+            c = d[self.i]
+            if c == 0x22:
+                break
+            if c < 0x20:
+                raise JsonError("control byte in string at %d" % self.i)
+            if c == 0x5C:
+                e = d[self.i + 1:self.i + 2]
+                simple = {b'"': b'"', b"\\": b"\\", b"/": b"/", b"b": b"\b", b"f": b"\f",
+                          b"n": b"\n", b"r": b"\r", b"t": b"\t"}
+                if e in simple:
+                    out += simple[e]
+                    self.i += 2
+                    continue
+                if e != b"u":
+                    raise JsonError("bad escape at %d" % self.i)
+                cp = int(d[self.i + 2:self.i + 6], 16)
+                self.i += 6
+                if 0xD800 <= cp < 0xDC00 and d[self.i:self.i + 2] == b"\\u":
+                    lo = int(d[self.i + 2:self.i + 6], 16)
+                    if 0xDC00 <= lo < 0xE000:
+                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00)
+                        self.i += 6
+                out += chr(cp).encode("utf-8", "surrogatepass")
+                continue
+            out.append(c)
+            self.i += 1
+        n.raw = d[start:self.i]
+        n.value = bytes(out)
+        self.i += 1
+        n.end = self.i
+        # UTF-8 must be valid.
+        n.raw.decode("utf-8")
+        return n
+
+
+def parse(data):
+    r = Reader(data)
+    v = r.value()
+    r.ws()
+    if r.i != len(data):
+        raise JsonError("trailing bytes at %d" % r.i)
+    return v
+
+
+# ---------------------------------------------------------------------------------------
+# Output helpers.
+
+
+def escape(b):
+    """JSON string body of raw bytes: '"', '\\' and control bytes escaped, the rest copied."""
+    out = bytearray()
+    short = {0x22: b'\\"', 0x5C: b"\\\\", 0x08: b"\\b", 0x0C: b"\\f", 0x0A: b"\\n",
+             0x0D: b"\\r", 0x09: b"\\t"}
+    for c in b:
+        if c in short:
+            out += short[c]
+        elif c < 0x20:
+            out += b"\\u%04x" % c
+        else:
+            out.append(c)
+    return bytes(out)
+
+
+def compact(n):
+    """The value's raw text without whitespace outside strings; strings as received."""
+    k = n.kind
+    if k == "str":
+        return b'"' + n.raw + b'"'
+    if k == "num":
+        return n.raw
+    if k in ("true", "false", "null"):
+        return k.encode()
+    if k == "arr":
+        return b"[" + b",".join(compact(x) for x in n.items) + b"]"
+    return b"{" + b",".join(b'"' + raw + b'":' + compact(v) for raw, _, v in n.members) + b"}"
+
+
+def S(body):
+    """{"S":"..."} from an already escaped body."""
+    return b'{"S":"' + body + b'"}'
+
+
+def obj(pairs):
+    return b"{" + b",".join(b'"' + k + b'":' + v for k, v in pairs) + b"}"
+
+
+def uuid5(name):
+    h = hashlib.sha1(NAMESPACE.bytes + name).digest()
+    b = bytearray(h[:16])
+    b[6] = (b[6] & 0x0F) | 0x50
+    b[8] = (b[8] & 0x3F) | 0x80
+    return str(uuid.UUID(bytes=bytes(b))).encode()
+
+
+def iso_ms(ms):
+    days, rem = divmod(ms, 86400000)
+    import datetime
+    d = datetime.date(1970, 1, 1) + datetime.timedelta(days=days)
+    s, msec = divmod(rem, 1000)
+    h, s = divmod(s, 3600)
+    m, s = divmod(s, 60)
+    return b"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (d.year, d.month, d.day, h, m, s, msec)
+
+
+# ---------------------------------------------------------------------------------------
+# DynamoDB's rules for attribute values.
+
+TYPES = (b"S", b"N", b"B", b"SS", b"NS", b"BS", b"M", b"L", b"NULL", b"BOOL")
+DYN_NUM_RE = re.compile(rb"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
+B64_RE = re.compile(rb"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$")
+B64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+class Invalid(Exception):
+    def __init__(self, where, why):
+        super().__init__("%s: %s" % (where, why))
+        self.where = where
+        self.why = why
+
+
+def number_value(text):
+    """Decimal of a DynamoDB number, or raises ValueError naming the rule it breaks."""
+    if not DYN_NUM_RE.match(text):
+        raise ValueError("not a number")
+    d = decimal.Decimal(text.decode())
+    if d == 0:
+        return decimal.Decimal(0)
+    t = d.normalize(decimal.Context(prec=1000)).as_tuple()
+    if len(t.digits) > 38:
+        raise ValueError("more than 38 significant digits")
+    adj = d.adjusted()
+    if adj > 125 or adj < -130:
+        raise ValueError("out of range")
+    return d
+
+
+def b64_decode(text):
+    if not B64_RE.match(text):
+        raise ValueError("invalid base64")
+    bits = 0
+    nbits = 0
+    out = bytearray()
+    for c in text.rstrip(b"="):
+        bits = (bits << 6) | B64.index(c)
+        nbits += 6
+        if nbits >= 8:
+            nbits -= 8
+            out.append((bits >> nbits) & 0xFF)
+    return bytes(out)
+
+
+def check_names(node, where):
+    seen = set()
+    for _, dec, _v in node.members:
+        if dec in seen:
+            raise Invalid(where + "." + dec.decode("utf-8", "replace"), "duplicate name")
+        seen.add(dec)
+
+
+def check_value(n, where):
+    """Validates one wire value {"T": ...}; returns its depth (M/L levels)."""
+    if n.kind != "obj" or len(n.members) != 1:
+        raise Invalid(where, "not an attribute value")
+    _, t, v = n.members[0]
+    where2 = where + "." + t.decode("utf-8", "replace")
+    if t == b"S":
+        if v.kind != "str":
+            raise Invalid(where2, "not a string")
+        return 0
+    if t == b"N":
+        if v.kind != "str":
+            raise Invalid(where2, "not a string")
+        try:
+            number_value(v.value)
+        except ValueError as e:
+            raise Invalid(where2, str(e))
+        return 0
+    if t == b"B":
+        if v.kind != "str":
+            raise Invalid(where2, "not a string")
+        try:
+            b64_decode(v.value)
+        except ValueError as e:
+            raise Invalid(where2, str(e))
+        return 0
+    if t in (b"SS", b"NS", b"BS"):
+        if v.kind != "arr":
+            raise Invalid(where2, "not an array")
+        if not v.items:
+            raise Invalid(where2, "empty set")
+        seen = []
+        for i, m in enumerate(v.items):
+            w = "%s[%d]" % (where2, i)
+            if m.kind != "str":
+                raise Invalid(w, "not a string")
+            try:
+                if t == b"SS":
+                    key = m.value
+                elif t == b"NS":
+                    key = number_value(m.value)
+                else:
+                    key = b64_decode(m.value)
+            except ValueError as e:
+                raise Invalid(w, str(e))
+            if key in seen:
+                raise Invalid(w, "duplicate set member")
+            seen.append(key)
+        return 0
+    if t == b"M":
+        if v.kind != "obj":
+            raise Invalid(where2, "not an object")
+        check_names(v, where2)
+        deep = 0
+        for _, dec, m in v.members:
+            deep = max(deep, check_value(m, where2 + "." + dec.decode("utf-8", "replace")))
+        return deep + 1
+    if t == b"L":
+        if v.kind != "arr":
+            raise Invalid(where2, "not an array")
+        deep = 0
+        for i, m in enumerate(v.items):
+            deep = max(deep, check_value(m, "%s[%d]" % (where2, i)))
+        return deep + 1
+    if t == b"NULL":
+        if v.kind != "true":
+            raise Invalid(where2, "NULL must be true")
+        return 0
+    if t == b"BOOL":
+        if v.kind not in ("true", "false"):
+            raise Invalid(where2, "not a boolean")
+        return 0
+    raise Invalid(where, "unknown type " + t.decode("utf-8", "replace"))
+
+
+def check_image(img, where):
+    if img.kind != "obj":
+        raise Invalid(where, "not an object")
+    check_names(img, where)
+    deep = 0
+    for _, dec, v in img.members:
+        deep = max(deep, check_value(v, where + "." + dec.decode("utf-8", "replace")))
+    return deep
+
+
+EVENT_NAMES = {b"INSERT": b"CREATE", b"MODIFY": b"UPDATE", b"REMOVE": b"DELETE"}
+
+
+def time_ms(node):
+    """Floor of ApproximateCreationDateTime to the ms, or raises ValueError."""
+    if node.kind != "num":
+        raise ValueError("not a number")
+    d = decimal.Decimal(node.raw.decode()) * 1000
+    ms = int(d.to_integral_value(rounding=decimal.ROUND_FLOOR))
+    if ms < 0 or ms >= 253402300800000:
+        raise ValueError("out of range")
+    return ms
+
+
+class Record:
+    """What the model knows of one record."""
+
+    def __init__(self, node, data, index):
+        self.node = node
+        self.index = index
+        self.raw = data[node.start:node.end]
+        self.error = None   # the model's reason (where, why)
+        self.event_id = None
+        self.event_name = None
+        self.keys = None
+        self.old = None
+        self.new = None
+        self.seq = None
+        self.arn = None
+        self.time_ms = None
+        self.time_present = False
+        self.identity = (None, None)
+        self.derive()
+        try:
+            self.validate()
+        except Invalid as e:
+            self.error = e
+
+    def derive(self):
+        """The fields an error item can still use, whatever else is wrong."""
+        n = self.node
+        if n.kind != "obj":
+            return
+        eid = n.get(b"eventID")
+        if eid is not None and eid.kind == "str":
+            self.event_id = eid
+        ddb = n.get(b"dynamodb")
+        if ddb is not None and ddb.kind == "obj":
+            keys = ddb.get(b"Keys")
+            if keys is not None and keys_ok(keys):
+                self.keys = keys
+            t = ddb.get(b"ApproximateCreationDateTime")
+            if t is not None:
+                self.time_present = True
+                try:
+                    self.time_ms = time_ms(t)
+                except ValueError:
+                    pass
+
+    def validate(self):
+        n = self.node
+        w = "Records[%d]" % self.index
+        if n.kind != "obj":
+            raise Invalid(w, "not an object")
+        check_names(n, w)
+        if self.event_id is None:
+            raise Invalid(w + ".eventID", "missing or not a string")
+        en = n.get(b"eventName")
+        if en is None or en.kind != "str" or en.value not in EVENT_NAMES:
+            raise Invalid(w + ".eventName", "missing or unknown")
+        self.event_name = en.value
+        src = n.get(b"eventSource")
+        if src is None or src.kind != "str" or src.value != b"aws:dynamodb":
+            raise Invalid(w + ".eventSource", "not aws:dynamodb")
+        arn = n.get(b"eventSourceARN")
+        if arn is not None and arn.kind == "str":
+            self.arn = arn.value
+        ui = n.get(b"userIdentity")
+        if ui is not None and ui.kind == "obj":
+            ty = ui.get(b"type")
+            pr = ui.get(b"principalId")
+            self.identity = (ty.value if ty is not None and ty.kind == "str" else None,
+                             pr.value if pr is not None and pr.kind == "str" else None)
+        ddb = n.get(b"dynamodb")
+        if ddb is None or ddb.kind != "obj":
+            raise Invalid(w + ".dynamodb", "missing")
+        check_names(ddb, w + ".dynamodb")
+        seq = ddb.get(b"SequenceNumber")
+        if seq is None or seq.kind != "str":
+            raise Invalid(w + ".dynamodb.SequenceNumber", "missing")
+        self.seq = seq
+        keys = ddb.get(b"Keys")
+        if keys is None:
+            raise Invalid(w + ".dynamodb.Keys", "missing")
+        if not keys_ok(keys):
+            raise Invalid(w + ".dynamodb.Keys", "bad keys")
+        t = ddb.get(b"ApproximateCreationDateTime")
+        if t is not None and self.time_ms is None:
+            raise Invalid(w + ".dynamodb.ApproximateCreationDateTime", "bad time")
+        for name, attr in ((b"OldImage", "old"), (b"NewImage", "new")):
+            img = ddb.get(name)
+            if img is not None:
+                depth = check_image(img, w + ".dynamodb." + name.decode())
+                # A stream image itself is within DynamoDB's limit: a top-level attribute
+                # value of depth d sits d levels deep in the item.
+                if depth > MAX_DEPTH:
+                    raise Invalid(w + ".dynamodb." + name.decode(), "too deep")
+                setattr(self, attr, img)
+
+    def nesting(self, fmt):
+        """How deep the record's audit item(s) nest: the value depth plus its wrapping."""
+        en, old, new = self.event_name, self.old, self.new
+        d_old = image_depth(old)
+        d_new = image_depth(new)
+        images = [d for d, img in ((d_old, old), (d_new, new)) if img is not None]
+        modify = en == b"MODIFY" and old is not None and new is not None
+        if fmt == "classic":
+            if modify:
+                return max(images)          # oldValue / newValue: the attribute's value
+            return max(images, default=0) + 1 if images else 0  # {"M": image}
+        # detailed: oldImage/newImage {"M": image} (+1); changes L -> M -> value (+2).
+        deep = max(images) + 1 if images else 0
+        if modify:
+            for _, ov, nv in diff_images_deep(old, new):
+                for v in (ov, nv):
+                    if v is not None:
+                        deep = max(deep, value_depth(v) + 2)
+        elif (en == b"INSERT" and new is not None) or (en == b"REMOVE" and old is not None):
+            deep = max(deep, (d_new if en == b"INSERT" else d_old) + 2)
+        return deep
+
+
+def value_depth(n):
+    """M/L levels of a wire value: 0 for scalars and sets, 1 for {"M":{}}."""
+    t, v = wire(n)
+    if t == b"M":
+        return 1 + max((value_depth(m) for _, _, m in v.members), default=0)
+    if t == b"L":
+        return 1 + max((value_depth(m) for m in v.items), default=0)
+    return 0
+
+
+def image_depth(img):
+    if img is None:
+        return 0
+    return max((value_depth(v) for _, _, v in img.members), default=0)
+
+
+def keys_ok(keys):
+    if keys.kind != "obj" or not keys.members:
+        return False
+    seen = set()
+    for _, dec, v in keys.members:
+        if dec in seen:
+            return False
+        seen.add(dec)
+        if v.kind != "obj" or len(v.members) != 1:
+            return False
+        _, t, s = v.members[0]
+        if t not in (b"S", b"N", b"B") or s.kind != "str":
+            return False
+        if t in (b"S", b"B") and s.value == b"":
+            return False
+        try:
+            if t == b"N":
+                number_value(s.value)
+            if t == b"B":
+                b64_decode(s.value)
+        except ValueError:
+            return False
+    return True
+
+
+# ---------------------------------------------------------------------------------------
+# Equality and diff.
+
+
+def wire(n):
+    """(type bytes, payload node) of a wire value."""
+    _, t, v = n.members[0]
+    return t, v
+
+
+def equal(a, b):
+    ta, va = wire(a)
+    tb, vb = wire(b)
+    if ta != tb:
+        return False
+    if ta == b"S":
+        return va.value == vb.value
+    if ta == b"N":
+        return number_value(va.value) == number_value(vb.value)
+    if ta == b"B":
+        return b64_decode(va.value) == b64_decode(vb.value)
+    if ta == b"SS":
+        return set(m.value for m in va.items) == set(m.value for m in vb.items)
+    if ta == b"NS":
+        return set(number_value(m.value) for m in va.items) == \
+            set(number_value(m.value) for m in vb.items)
+    if ta == b"BS":
+        return set(b64_decode(m.value) for m in va.items) == \
+            set(b64_decode(m.value) for m in vb.items)
+    if ta == b"M":
+        return maps_equal(va, vb)
+    if ta == b"L":
+        return len(va.items) == len(vb.items) and all(
+            equal(x, y) for x, y in zip(va.items, vb.items))
+    return va.kind == vb.kind  # NULL, BOOL
+
+
+def maps_equal(a, b):
+    da = {dec: v for _, dec, v in a.members}
+    db = {dec: v for _, dec, v in b.members}
+    return da.keys() == db.keys() and all(equal(da[k], db[k]) for k in da)
+
+
+def by_name(img):
+    """{decoded name: (raw name, value)} of an image or M payload (None: empty)."""
+    if img is None:
+        return {}
+    return {dec: (raw, v) for raw, dec, v in img.members}
+
+
+def pointer_token(dec):
+    return dec.replace(b"~", b"~0").replace(b"/", b"~1")
+
+
+def diff_top(old, new):
+    """[(raw name, decoded name, old value or None, new value or None)] in byte order."""
+    o = by_name(old)
+    n = by_name(new)
+    out = []
+    for dec in sorted(set(o) | set(n)):
+        ov = o.get(dec, (None, None))[1]
+        nv = n.get(dec, (None, None))[1]
+        raw = (o.get(dec) or n.get(dec))[0]
+        if ov is None or nv is None or not equal(ov, nv):
+            out.append((raw, dec, ov, nv))
+    return out
+
+
+def diff_deep(path, ov, nv, out):
+    """Appends (decoded pointer, old, new) for the values at `path`."""
+    if ov is None or nv is None:
+        out.append((path, ov, nv))
+        return
+    if equal(ov, nv):
+        return
+    to, po = wire(ov)
+    tn, pn = wire(nv)
+    if to == tn == b"M":
+        o = by_name(po)
+        n = by_name(pn)
+        for dec in sorted(set(o) | set(n)):
+            diff_deep(path + b"/" + pointer_token(dec), o.get(dec, (None, None))[1],
+                      n.get(dec, (None, None))[1], out)
+        return
+    if to == tn == b"L":
+        for i in range(max(len(po.items), len(pn.items))):
+            diff_deep(path + b"/%d" % i, po.items[i] if i < len(po.items) else None,
+                      pn.items[i] if i < len(pn.items) else None, out)
+        return
+    out.append((path, ov, nv))
+
+
+def diff_images_deep(old, new):
+    o = by_name(old)
+    n = by_name(new)
+    out = []
+    for dec in sorted(set(o) | set(n)):
+        diff_deep(b"/" + pointer_token(dec), o.get(dec, (None, None))[1],
+                  n.get(dec, (None, None))[1], out)
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Items.
+
+
+def item_key(keys):
+    if len(keys.members) == 1:
+        _, _, v = keys.members[0]
+        return wire(v)[1].raw
+    parts = []
+    for raw, dec, v in sorted(keys.members, key=lambda m: m[1]):
+        t, s = wire(v)
+        val = s.raw if t == b"N" else b'"' + s.raw + b'"'
+        parts.append(b'"' + raw + b'":' + val)
+    return escape(b"{" + b",".join(parts) + b"}")
+
+
+def common(rec, name_suffix=None):
+    """[(field, wire)] of id, itemKey, modificationTime (those that can be derived)."""
+    pairs = []
+    if rec.event_id is not None:
+        name = rec.event_id.value
+    else:
+        name = hashlib.sha256(rec.raw).hexdigest().encode()
+    if name_suffix is not None:
+        name = name + b"/" + name_suffix
+    pairs.append((b"id", S(uuid5(name))))
+    if rec.keys is not None:
+        pairs.append((b"itemKey", S(item_key(rec.keys))))
+    if rec.time_ms is not None:
+        pairs.append((b"modificationTime", S(iso_ms(rec.time_ms))))
+    elif not rec.time_present:
+        pairs.append((b"modificationTime", S(iso_ms(NOW_MS))))
+    return pairs
+
+
+def error_item(rec, text):
+    pairs = common(rec)
+    pairs.append((b"error", S(escape(text))))
+    pairs.append((b"rawRecord", S(escape(rec.raw))))
+    return obj(pairs)
+
+
+def table_name(arn):
+    if arn is None or not arn.startswith(b"arn:"):
+        return None
+    i = arn.find(b":table/")
+    if i < 0:
+        return None
+    rest = arn[i + len(b":table/"):]
+    name = rest.split(b"/", 1)[0]
+    return name if name else None
+
+
+def classic_items(rec):
+    en = rec.event_name
+    old, new = rec.old, rec.new
+    complete = (en == b"INSERT" and new is not None) or (en == b"REMOVE" and old is not None) \
+        or (en == b"MODIFY" and old is not None and new is not None)
+    if en == b"MODIFY" and complete:
+        items = []
+        for raw, dec, ov, nv in diff_top(old, new):
+            pairs = common(rec, dec)
+            pairs.append((b"updatedAttribute", S(raw)))
+            if ov is not None:
+                pairs.append((b"oldValue", compact(ov)))
+            if nv is not None:
+                pairs.append((b"newValue", compact(nv)))
+            items.append(obj(pairs))
+        return items
+    pairs = common(rec)
+    if complete:
+        if en == b"INSERT":
+            pairs.append((b"newValue", b'{"M":' + compact(new) + b"}"))
+        else:
+            pairs.append((b"oldValue", b'{"M":' + compact(old) + b"}"))
+    else:
+        if old is not None:
+            pairs.append((b"oldValue", b'{"M":' + compact(old) + b"}"))
+        if new is not None:
+            pairs.append((b"newValue", b'{"M":' + compact(new) + b"}"))
+    return [obj(pairs)]
+
+
+def change_entry(path, ov, nv):
+    pairs = [(b"path", S(escape(path)))]
+    if ov is not None:
+        pairs.append((b"oldValue", compact(ov)))
+    if nv is not None:
+        pairs.append((b"newValue", compact(nv)))
+    return b'{"M":' + obj(pairs) + b"}"
+
+
+def detailed_item(rec):
+    en = rec.event_name
+    old, new = rec.old, rec.new
+    pairs = common(rec)
+    pairs.append((b"eventName", S(EVENT_NAMES[en])))
+    pairs.append((b"keys", b'{"M":' + compact(rec.keys) + b"}"))
+    pairs.append((b"sequenceNumber", S(rec.seq.raw)))
+    tn = table_name(rec.arn)
+    if tn is not None:
+        pairs.append((b"tableName", S(escape(tn))))
+    ttl = rec.identity == (b"Service", b"dynamodb.amazonaws.com")
+    pairs.append((b"cause", S(b"ttl" if ttl else b"user")))
+    if en == b"MODIFY" and old is not None and new is not None:
+        top = diff_top(old, new)
+        names = [raw for raw, dec, _, _ in top]  # already in byte order of decoded names
+        changes = [change_entry(p, ov, nv) for p, ov, nv in diff_images_deep(old, new)]
+    elif (en == b"INSERT" and new is not None) or (en == b"REMOVE" and old is not None):
+        img = new if en == b"INSERT" else old
+        members = sorted(img.members, key=lambda m: m[1])
+        names = [raw for raw, _, _ in members]
+        changes = [change_entry(b"/" + pointer_token(dec), v if en == b"REMOVE" else None,
+                                v if en == b"INSERT" else None)
+                   for _, dec, v in members]
+    else:
+        names = None
+        changes = None
+    if names is not None:
+        pairs.append((b"updatedAttributes", b'{"L":[' + b",".join(S(r) for r in names) + b"]}"))
+        pairs.append((b"changes", b'{"L":[' + b",".join(changes) + b"]}"))
+    if old is not None:
+        pairs.append((b"oldImage", b'{"M":' + compact(old) + b"}"))
+    if new is not None:
+        pairs.append((b"newImage", b'{"M":' + compact(new) + b"}"))
+    return obj(pairs)
+
+
+def as_plain(n):
+    """The reader's tree in the shape json.loads gives with the hooks used in load()."""
+    if n.kind == "obj":
+        return ("obj", [(dec.decode("utf-8", "surrogatepass"), as_plain(v))
+                        for _, dec, v in n.members])
+    if n.kind == "arr":
+        return [as_plain(x) for x in n.items]
+    if n.kind == "str":
+        return n.value.decode("utf-8", "surrogatepass")
+    if n.kind == "num":
+        return ("num", n.raw.decode())
+    return {"true": True, "false": False, "null": None}[n.kind]
+
+
+def load(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    root = parse(data)
+    # Cross-check the span reader against the stdlib's parser: same tree, same order,
+    # same number text.
+    ref = json.loads(data.decode("utf-8"), object_pairs_hook=lambda pairs: ("obj", pairs),
+                     parse_float=lambda t: ("num", t), parse_int=lambda t: ("num", t))
+    if as_plain(root) != ref:
+        raise JsonError("span reader disagrees with json.loads on " + path)
+    recs = root.get(b"Records") if root.kind == "obj" else None
+    if recs is None or recs.kind != "arr":
+        raise JsonError("not an event")
+    return [Record(n, data, i) for i, n in enumerate(recs.items)]
+
+
+def load_errors():
+    p = os.path.join(HERE, "errors.json")
+    if not os.path.exists(p):
+        return {}
+    with open(p, "rb") as f:
+        return json.loads(f.read().decode("utf-8"))
+
+
+def items(path, fmt, errors=None):
+    if errors is None:
+        errors = load_errors()
+    stem = os.path.basename(path)[:-len(".json")]
+    out = []
+    for rec in load(path):
+        error = rec.error
+        if error is None and rec.nesting(fmt) > MAX_DEPTH:
+            error = Invalid("Records[%d]" % rec.index,
+                            "the audit item would nest %d levels" % rec.nesting(fmt))
+        if error is not None:
+            key = "%s#%d" % (stem, rec.index)
+            text = errors.get(key, "MODEL: " + str(error)).encode("utf-8")
+            out.append(error_item(rec, text))
+        elif fmt == "classic":
+            out.extend(classic_items(rec))
+        else:
+            out.append(detailed_item(rec))
+    return out
+
+
+SKIP = ("aws-lambda-go-dynamodb-event-malformed.2.json",)
+
+
+def fixtures():
+    d = os.path.join(TOP, "events")
+    return sorted(f for f in os.listdir(d)
+                  if f.endswith(".json") and not f.startswith("bench-") and f not in SKIP)
+
+
+def main(argv):
+    if argv[1:] == ["--write-all"]:
+        errors = load_errors()
+        for f in fixtures():
+            for fmt in ("classic", "detailed"):
+                lines = items(os.path.join(TOP, "events", f), fmt, errors)
+                with open(os.path.join(HERE, "%s.%s.jsonl" % (f[:-5], fmt)), "wb") as o:
+                    for line in lines:
+                        json.loads(line.decode("utf-8"))  # every line is JSON
+                        o.write(line + b"\n")
+        return 0
+    if argv[1:] == ["--check"]:
+        for f in fixtures():
+            for rec in load(os.path.join(TOP, "events", f)):
+                if rec.error is not None:
+                    print("%s#%d: %s" % (f[:-5], rec.index, rec.error))
+        return 0
+    if len(argv) == 3:
+        for line in items(argv[1], argv[2]):
+            sys.stdout.buffer.write(line + b"\n")
+        return 0
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,417 @@
+/* Golden tests: every fixture in events/ (bench-* and the truncated one aside), built in
+ * both formats, must give exactly the lines of tests/golden/<stem>.<format>.jsonl.
+ *
+ * The golden files were written by tests/golden/audit_model.py, an independent Python
+ * model of DESIGN.md's audit item format, and read line by line against DESIGN.md; only
+ * the `error` texts (implementation-specific wording) come from our decoder, via
+ * tests/golden/errors.json. Records without ApproximateCreationDateTime are stamped with
+ * the fixed clock below. Runs from the top of the tree (make check-unit does). */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "auditstream.h"
+
+#define EVENTS_DIR "events"
+#define GOLDEN_DIR "tests/golden"
+#define MALFORMED "aws-lambda-go-dynamodb-event-malformed.2.json"
+/* 2024-05-01T12:30:45.678Z: the clock the goldens were written with. */
+#define NOW_MS INT64_C(1714566645678)
+#define NOW_TEXT "\"modificationTime\":{\"S\":\"2024-05-01T12:30:45.678Z\"}"
+
+/* The bootstrap beside this binary's build directory ($(BUILD)/tests/../bootstrap),
+ * else ./build/bootstrap. */
+static char bootstrap_path[4096] = "./build/bootstrap";
+
+static char *read_all(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        return NULL;
+    }
+    size_t cap = 4096;
+    size_t n = 0;
+    char *data = malloc(cap + 1);
+    assert_non_null(data);
+    size_t got;
+    while ((got = fread(data + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            cap *= 2;
+            data = realloc(data, cap + 1);
+            assert_non_null(data);
+        }
+    }
+    assert_int_equal(ferror(f), 0);
+    fclose(f);
+    data[n] = '\0';
+    *len = n;
+    return data;
+}
+
+/* Mismatch reports go straight to stderr: cmocka's print_error cuts long lines, and the
+ * lines of error items run to kilobytes. */
+static void report(const char *format, ...) __attribute__((format(printf, 1, 2)));
+static void report(const char *format, ...)
+{
+    va_list ap;
+    va_start(ap, format);
+    vfprintf(stderr, format, ap);
+    va_end(ap);
+    fflush(stderr);
+}
+
+static size_t first_difference(as_span a, as_span b)
+{
+    size_t i = 0;
+    while (i < a.len && i < b.len && a.ptr[i] == b.ptr[i]) {
+        i++;
+    }
+    return i;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t ls = strlen(s);
+    size_t lx = strlen(suffix);
+    return ls >= lx && memcmp(s + ls - lx, suffix, lx) == 0;
+}
+
+/* The fixtures with goldens: the .json files of events/ but bench-* and the truncated
+ * one, sorted. Returns the count; *out is a malloc'd array of malloc'd names. */
+static size_t list_fixtures(char ***out)
+{
+    DIR *dir = opendir(EVENTS_DIR);
+    if (dir == NULL) {
+        fail_msg("cannot open %s/: run the test from the top of the tree", EVENTS_DIR);
+    }
+    size_t n = 0;
+    size_t cap = 16;
+    char **names = malloc(cap * sizeof *names);
+    assert_non_null(names);
+    struct dirent *e;
+    while ((e = readdir(dir)) != NULL) {
+        if (!ends_with(e->d_name, ".json") || strncmp(e->d_name, "bench-", 6) == 0 ||
+            strcmp(e->d_name, MALFORMED) == 0) {
+            continue;
+        }
+        if (n == cap) {
+            cap *= 2;
+            names = realloc(names, cap * sizeof *names);
+            assert_non_null(names);
+        }
+        names[n] = strdup(e->d_name);
+        assert_non_null(names[n]);
+        n++;
+    }
+    closedir(dir);
+    qsort(names, n, sizeof *names, compare_names);
+    *out = names;
+    return n;
+}
+
+static void free_names(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(names[i]);
+    }
+    free(names);
+}
+
+/* Next line of `text` (from *pos), without its '\n'; false at the end. */
+static bool next_line(const char *text, size_t len, size_t *pos, as_span *line)
+{
+    if (*pos >= len) {
+        return false;
+    }
+    const char *start = text + *pos;
+    const char *nl = memchr(start, '\n', len - *pos);
+    size_t l = nl != NULL ? (size_t)(nl - start) : len - *pos;
+    line->ptr = start;
+    line->len = l;
+    *pos += l + (nl != NULL ? 1 : 0);
+    return true;
+}
+
+static bool span_contains(as_span s, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (size_t i = 0; i + n <= s.len; i++) {
+        if (memcmp(s.ptr + i, needle, n) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Builds `fixture` in `format` and compares with its golden file; prints each mismatch
+ * and returns how many lines differ (a missing or extra line counts as one). */
+static int check_fixture(const char *fixture, as_format format)
+{
+    const char *fmt = format == AS_FORMAT_CLASSIC ? "classic" : "detailed";
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", EVENTS_DIR, fixture);
+    size_t len = 0;
+    char *input = read_all(path, &len);
+    if (input == NULL) {
+        report("%s: cannot read\n", path);
+        return 1;
+    }
+    char golden_path[512];
+    snprintf(golden_path, sizeof golden_path, "%s/%.*s.%s.jsonl", GOLDEN_DIR,
+             (int)(strlen(fixture) - strlen(".json")), fixture, fmt);
+    size_t golden_len = 0;
+    char *golden = read_all(golden_path, &golden_len);
+    if (golden == NULL) {
+        report("%s: no golden file %s\n", fixture, golden_path);
+        free(input);
+        return 1;
+    }
+
+    /* Like bootstrap --print: a file may start with a byte-order mark. */
+    const char *json = input;
+    if (len >= 3 && memcmp(json, "\xEF\xBB\xBF", 3) == 0) {
+        json += 3;
+        len -= 3;
+    }
+    as_event *event = NULL;
+    as_error err = {0};
+    as_status st = as_event_decode(json, len, &event, &err);
+    if (st != AS_OK) {
+        report("%s: decode failed: %s\n", fixture, err.message);
+        free(input);
+        free(golden);
+        return 1;
+    }
+    as_items *items = as_items_new();
+    assert_non_null(items);
+    as_audit_options options = {.format = format, .now_ms = NOW_MS};
+    st = as_audit_build_event(event, &options, items, &err);
+    if (st != AS_OK) {
+        report("%s (%s): build failed: %s\n", fixture, fmt, err.message);
+        as_items_free(items);
+        as_event_free(event);
+        free(input);
+        free(golden);
+        return 1;
+    }
+
+    int bad = 0;
+    size_t pos = 0;
+    size_t count = as_items_count(items);
+    size_t lineno = 0;
+    as_span want;
+    while (next_line(golden, golden_len, &pos, &want)) {
+        lineno++;
+        if (lineno > count) {
+            report("%s (%s) line %zu: missing item\n  want: %.*s\n", fixture, fmt, lineno,
+                   (int)want.len, want.ptr);
+            bad++;
+            continue;
+        }
+        as_item item = as_items_get(items, lineno - 1);
+        if (item.json.len != want.len || memcmp(item.json.ptr, want.ptr, want.len) != 0) {
+            report("%s (%s) line %zu differs from byte %zu\n  want: %.*s\n  got:  %.*s\n",
+                   fixture, fmt, lineno, first_difference(want, item.json), (int)want.len,
+                   want.ptr, (int)item.json.len, item.json.ptr);
+            bad++;
+            continue;
+        }
+        /* The flags agree with what the line is: an error item, a processing-time stamp.
+         * (No fixture has an attribute named "error", nor the fixed clock's time.) */
+        bool is_error = span_contains(want, "},\"error\":{\"S\":\"") &&
+                        span_contains(want, "},\"rawRecord\":{\"S\":\"");
+        if (((item.flags & AS_ITEM_ERROR) != 0) != is_error) {
+            report("%s (%s) line %zu: AS_ITEM_ERROR is %s\n", fixture, fmt, lineno,
+                   is_error ? "not set" : "set");
+            bad++;
+        }
+        bool is_now = span_contains(want, NOW_TEXT);
+        if (((item.flags & AS_ITEM_PROCESSING_TIME) != 0) != is_now) {
+            report("%s (%s) line %zu: AS_ITEM_PROCESSING_TIME is %s\n", fixture, fmt,
+                   lineno, is_now ? "not set" : "set");
+            bad++;
+        }
+    }
+    for (size_t i = lineno; i < count; i++) {
+        as_item item = as_items_get(items, i);
+        report("%s (%s) line %zu: extra item\n  got:  %.*s\n", fixture, fmt, i + 1,
+               (int)item.json.len, item.json.ptr);
+        bad++;
+    }
+
+    as_items_free(items);
+    as_event_free(event);
+    free(input);
+    free(golden);
+    return bad;
+}
+
+static void check_format(as_format format)
+{
+    char **names = NULL;
+    size_t n = list_fixtures(&names);
+    assert_true(n > 0);
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        bad += check_fixture(names[i], format);
+    }
+    free_names(names, n);
+    if (bad != 0) {
+        fail_msg("%d line(s) differ from the golden files", bad);
+    }
+}
+
+static void test_classic(void **state)
+{
+    (void)state;
+    check_format(AS_FORMAT_CLASSIC);
+}
+
+static void test_detailed(void **state)
+{
+    (void)state;
+    check_format(AS_FORMAT_DETAILED);
+}
+
+/* Every golden file belongs to a fixture that is tested, and each fixture has both. */
+static void test_goldens_match_fixtures(void **state)
+{
+    (void)state;
+    char **names = NULL;
+    size_t n = list_fixtures(&names);
+    DIR *dir = opendir(GOLDEN_DIR);
+    assert_non_null(dir);
+    size_t goldens = 0;
+    struct dirent *e;
+    while ((e = readdir(dir)) != NULL) {
+        const char *suffix = ends_with(e->d_name, ".classic.jsonl")    ? ".classic.jsonl"
+                             : ends_with(e->d_name, ".detailed.jsonl") ? ".detailed.jsonl"
+                                                                       : NULL;
+        if (suffix == NULL) {
+            continue;
+        }
+        goldens++;
+        size_t stem = strlen(e->d_name) - strlen(suffix);
+        bool found = false;
+        for (size_t i = 0; i < n && !found; i++) {
+            found = strlen(names[i]) == stem + strlen(".json") &&
+                    memcmp(names[i], e->d_name, stem) == 0;
+        }
+        if (!found) {
+            closedir(dir);
+            free_names(names, n);
+            fail_msg("%s/%s has no fixture in %s/", GOLDEN_DIR, e->d_name, EVENTS_DIR);
+        }
+    }
+    closedir(dir);
+    assert_int_equal(goldens, 2 * n);
+    free_names(names, n);
+}
+
+/* The truncated fixture is not JSON: the decoder says so and where. */
+static void test_malformed_decode(void **state)
+{
+    (void)state;
+    size_t len = 0;
+    char *input = read_all(EVENTS_DIR "/" MALFORMED, &len);
+    assert_non_null(input);
+    as_event *event = NULL;
+    as_error err = {0};
+    assert_int_equal(as_event_decode(input, len, &event, &err), AS_ERR_JSON);
+    assert_null(event);
+    assert_int_equal(err.code, AS_ERR_JSON);
+    assert_true(err.offset <= len);
+    assert_true(strlen(err.message) > 0);
+    free(input);
+}
+
+/* Runs `command` through the shell; returns its exit status and what it printed. */
+static int run(const char *command, char *out, size_t cap, size_t *out_len)
+{
+    FILE *p = popen(command, "r");
+    assert_non_null(p);
+    size_t n = 0;
+    size_t got;
+    char sink[4096];
+    while ((got = fread(n < cap ? out + n : sink, 1, n < cap ? cap - n : sizeof sink, p)) > 0) {
+        n += got;
+    }
+    int status = pclose(p);
+    assert_true(WIFEXITED(status));
+    *out_len = n < cap ? n : cap;
+    return WEXITSTATUS(status);
+}
+
+/* bootstrap --print on the truncated fixture: exit status 2, nothing on stdout, exactly
+ * one line on stderr, in both formats. */
+static void test_malformed_bootstrap(void **state)
+{
+    (void)state;
+    if (access(bootstrap_path, X_OK) != 0) {
+        fail_msg("%s is missing: build it first (make unit builds it)", bootstrap_path);
+    }
+    static const char *const formats[] = {"classic", "detailed"};
+    for (size_t f = 0; f < 2; f++) {
+        char cmd[8192];
+        char out[8192];
+        size_t len = 0;
+
+        /* stderr only (stdout dropped). */
+        snprintf(cmd, sizeof cmd, "'%s' --print %s/%s --format %s 2>&1 >/dev/null",
+                 bootstrap_path, EVENTS_DIR, MALFORMED, formats[f]);
+        assert_int_equal(run(cmd, out, sizeof out - 1, &len), 2);
+        out[len] = '\0';
+        size_t lines = 0;
+        for (size_t i = 0; i < len; i++) {
+            lines += out[i] == '\n';
+        }
+        if (lines != 1 || len == 0 || out[len - 1] != '\n') {
+            fail_msg("%s: stderr should be one line, got %zu bytes:\n%s", formats[f], len, out);
+        }
+        assert_non_null(strstr(out, MALFORMED));
+
+        /* stdout only (stderr dropped): nothing. */
+        snprintf(cmd, sizeof cmd, "'%s' --print %s/%s --format %s 2>/dev/null", bootstrap_path,
+                 EVENTS_DIR, MALFORMED, formats[f]);
+        assert_int_equal(run(cmd, out, sizeof out - 1, &len), 2);
+        assert_int_equal(len, 0);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    const char *slash = strrchr(argv[0], '/');
+    if (slash != NULL) {
+        char candidate[sizeof bootstrap_path];
+        int n = snprintf(candidate, sizeof candidate, "%.*s/../bootstrap",
+                         (int)(slash - argv[0]), argv[0]);
+        if (n > 0 && (size_t)n < sizeof candidate && access(candidate, X_OK) == 0) {
+            memcpy(bootstrap_path, candidate, (size_t)n + 1);
+        }
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_goldens_match_fixtures),
+        cmocka_unit_test(test_classic),
+        cmocka_unit_test(test_detailed),
+        cmocka_unit_test(test_malformed_decode),
+        cmocka_unit_test(test_malformed_bootstrap),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
