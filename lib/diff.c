@@ -693,6 +693,9 @@ static void append_token(as_changes *out, const as_value *entry)
     if (entry->flags & AS_VALUE_NAME_ESCAPED) {
         as_buf_clear(&out->name);
         as_json_unescape(entry->name, &out->name);
+        if (as_buf_status(&out->name) != AS_OK) {
+            return;     /* reported when the diff ends */
+        }
         bytes.ptr = out->name.data;
         bytes.len = out->name.len;
     }
@@ -872,8 +875,12 @@ as_status as_diff_images(const as_value *old_image, const as_value *new_image, a
     if (status == AS_OK) {
         status = diff_top(out, old_image, new_image, mode, ignore, ignore_count);
     }
-    if (status == AS_OK) {
-        status = as_buf_status(&out->paths);
+    /* A failed append leaves a buffer short but later ones may still fit: any failure
+     * anywhere fails the whole diff. */
+    if (status == AS_OK && (as_buf_status(&out->paths) != AS_OK ||
+                            as_buf_status(&out->pointer) != AS_OK ||
+                            as_buf_status(&out->name) != AS_OK)) {
+        status = AS_ERR_NOMEM;
     }
     if (status != AS_OK) {
         out->count = 0;

@@ -53,6 +53,7 @@ typedef struct parser {
     size_t record;
     bool record_failed;
     bool keys_failed;       /* a fault lies in Keys: the error item cannot name the item */
+    bool out_of_memory;     /* a check could not get scratch: the decode fails, never guesses */
     const char *section;    /* "Keys", "NewImage", "OldImage" while inside one */
     uint32_t open[MAX_ATTR_DEPTH + 2];  /* value indices from the image down to here */
     unsigned open_count;
@@ -492,12 +493,30 @@ static bool key_is(as_span key, bool escaped, const char *name)
 
 /* ---- Record faults ------------------------------------------------------------- */
 
-/* Appends a printable form of a JSON string body to an error message: escapes as
- * received, control bytes never raw, long names cut. */
+/* Appends a JSON string body to an error message as received (it holds no raw
+ * control byte), cut after 64 bytes at a boundary that splits no escape or UTF-8
+ * sequence. */
 static void append_name(as_buf *out, as_span name)
 {
-    size_t len = name.len > 64 ? 64 : name.len;
-    as_buf_append_json_escaped(out, name.ptr, len);
+    size_t len = name.len;
+    if (len > 64) {
+        len = 64;
+        while (len > 0 && ((unsigned char)name.ptr[len] & 0xC0) == 0x80) {
+            len--;
+        }
+        /* An escape is at most 12 bytes (a surrogate pair): restart it whole. */
+        for (size_t i = len > 12 ? len - 12 : 0; i < len; i++) {
+            if (name.ptr[i] == '\\') {
+                size_t escape = name.ptr[i + 1] != 'u' ? 2 : (name.ptr[i + 6] == '\\' ? 12 : 6);
+                if (i + escape > len) {
+                    len = i;
+                    break;
+                }
+                i += escape - 1;
+            }
+        }
+    }
+    as_buf_append(out, name.ptr, len);
     if (len < name.len) {
         as_buf_append_str(out, "...");
     }
@@ -677,7 +696,12 @@ static const char *check_scalar(parser *ps, as_value *v)
     case AS_TYPE_N: {
         as_number n;
         const char *why = NULL;
-        if (!as_number_parse(plain_text(v, &ps->scratch), &n, &why)) {
+        as_span text = plain_text(v, &ps->scratch);
+        if (as_buf_status(&ps->scratch) != AS_OK) {
+            ps->out_of_memory = true;
+            return NULL;
+        }
+        if (!as_number_parse(text, &n, &why)) {
             return why;
         }
         v->size = as_number_size(&n);
@@ -685,7 +709,12 @@ static const char *check_scalar(parser *ps, as_value *v)
     }
     case AS_TYPE_B: {
         size_t decoded = 0;
-        if (!as_base64_valid(plain_text(v, &ps->scratch), &decoded)) {
+        as_span text = plain_text(v, &ps->scratch);
+        if (as_buf_status(&ps->scratch) != AS_OK) {
+            ps->out_of_memory = true;
+            return NULL;
+        }
+        if (!as_base64_valid(text, &decoded)) {
             return "not padded base64";
         }
         v->size = decoded;
@@ -753,7 +782,8 @@ static const as_value *find_duplicate(parser *ps, const as_value *parent, as_typ
     const as_value *end = parent + parent->subtree;
     if (member_type == AS_TYPE_N && !names) {
         if (!grow_scratch((void **)&ps->numbers, &ps->number_cap, count, sizeof(as_number))) {
-            return NULL;    /* duplicates go unchecked rather than lose the record */
+            ps->out_of_memory = true;
+            return NULL;
         }
         uint32_t n = 0;
         for (const as_value *m = parent + 1; m < end; m += m->subtree) {
@@ -765,12 +795,24 @@ static const as_value *find_duplicate(parser *ps, const as_value *parent, as_typ
         qsort(ps->numbers, n, sizeof(as_number), number_cmp);
         for (uint32_t i = 1; i < n; i++) {
             if (as_number_cmp(&ps->numbers[i - 1], &ps->numbers[i]) == 0) {
-                return parent + 1 + i;  /* which member is reported matters little */
+                /* Sorting lost the members' places: find the last one of that value. */
+                const as_number dup = ps->numbers[i];
+                const as_value *found = NULL;
+                for (const as_value *m = parent + 1; m < end; m += m->subtree) {
+                    as_number x;
+                    const char *why;
+                    if (as_number_parse(plain_text(m, &ps->scratch), &x, &why) &&
+                        as_number_cmp(&x, &dup) == 0) {
+                        found = m;
+                    }
+                }
+                return found;
             }
         }
         return NULL;
     }
     if (!grow_scratch((void **)&ps->keys, &ps->key_cap, count, sizeof(dup_key))) {
+        ps->out_of_memory = true;
         return NULL;
     }
     bool binary = member_type == AS_TYPE_B && !names;
@@ -795,7 +837,8 @@ static const as_value *find_duplicate(parser *ps, const as_value *parent, as_typ
         }
     }
     if (binary) {
-        if (as_buf_status(&ps->scratch2) != AS_OK) {
+        if (as_buf_status(&ps->scratch2) != AS_OK || as_buf_status(&ps->scratch) != AS_OK) {
+            ps->out_of_memory = true;
             return NULL;
         }
         for (uint32_t i = 0; i < n; i++) {
@@ -1626,7 +1669,7 @@ as_status as_event_decode(const char *json, size_t len, as_event **out, as_error
     as_buf_free(&ps.scratch2);
     free(ps.numbers);
     free(ps.keys);
-    if (result == OK && as_buf_status(&ev->errors) != AS_OK) {
+    if (result == OK && (ps.out_of_memory || as_buf_status(&ev->errors) != AS_OK)) {
         as_error_set(err, AS_ERR_NOMEM, 0, "out of memory decoding the event");
         result = FAIL;
     }

@@ -50,7 +50,8 @@ const as_change *as_changes_get(const as_changes *changes, size_t index);
  * (M values of a valid record; NULL stands for an image with no attributes), ordered
  * depth-first, names in byte order of their decoded bytes, list indices ascending.
  * Top-level names equal to one of the `ignore_count` decoded names in `ignore` are
- * skipped. Fails only with AS_ERR_NOMEM. */
+ * skipped. Fails with AS_ERR_NOMEM, or AS_ERR_ARGUMENT for a NULL `out`, a NULL
+ * `ignore` with a non-zero count, or an unknown mode. */
 AS_MUST_CHECK as_status as_diff_images(const as_value *old_image, const as_value *new_image,
                                        as_diff_mode mode, const as_span *ignore,
                                        size_t ignore_count, as_changes *out, as_error *err);
