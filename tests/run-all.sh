@@ -77,6 +77,7 @@ stage sanitize "$MAKE_CMD" -j"$JOBS" sanitize
 stage valgrind "$MAKE_CMD" valgrind
 stage clang "$MAKE_CMD" -j"$JOBS" clang
 stage clang-unit sh tests/run-unit.sh build-clang/tests
+stage headers sh tests/header-test.sh
 optional fuzz-replay -j"$JOBS"
 optional install-test
 optional integration
