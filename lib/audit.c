@@ -27,6 +27,7 @@ typedef struct item_slot {
 /* A top-level attribute of the item being written, for the size guard. */
 typedef struct attr_slot {
     const char *name;       /* a literal: the builder names every attribute itself */
+    size_t name_len;
     size_t value_off;       /* into items->json */
     size_t value_len;
     uint64_t value_size;    /* DynamoDB's size of the value */
@@ -40,6 +41,7 @@ struct as_items {
     size_t cap;
     as_buf reasons;
     as_changes *changes;
+    as_hasher *hasher;
     /* Per record: the decoded eventID (or SHA-256 name), itemKey value and time. */
     as_buf id_name;
     as_buf item_key;
@@ -77,8 +79,9 @@ as_items *as_items_new(void)
         return NULL;
     }
     items->changes = as_changes_new();
-    if (items->changes == NULL) {
-        free(items);
+    items->hasher = as_hasher_new();
+    if (items->changes == NULL || items->hasher == NULL) {
+        as_items_free(items);
         return NULL;
     }
     return items;
@@ -95,6 +98,7 @@ void as_items_free(as_items *items)
     as_buf_free(&items->item_key);
     as_buf_free(&items->scratch);
     as_changes_free(items->changes);
+    as_hasher_free(items->hasher);
     free(items->slots);
     free(items->sorted);
     free(items);
@@ -141,11 +145,13 @@ static attr_slot *attr_begin(as_items *items, const char *name, bool protected_f
     if (items->attr_count > 0) {
         as_buf_append_char(out, ',');
     }
+    size_t name_len = strlen(name);
     as_buf_append_char(out, '"');
-    as_buf_append_str(out, name);
+    as_buf_append(out, name, name_len);
     as_buf_append(out, "\":", 2);
     attr_slot *a = &items->attrs[items->attr_count++];
     a->name = name;
+    a->name_len = name_len;
     a->value_off = out->len;
     a->protected_field = protected_field;
     a->value_size = 0;
@@ -156,6 +162,17 @@ static void attr_end(as_items *items, attr_slot *a, uint64_t value_size)
 {
     a->value_len = items->json.len - a->value_off;
     a->value_size = value_size;
+}
+
+/* An S attribute from text that needs no escaping (ids, times, fixed words). */
+static void put_s_plain(as_items *items, const char *name, bool protected_field,
+                        const char *text, size_t len)
+{
+    attr_slot *a = attr_begin(items, name, protected_field);
+    as_buf_append(&items->json, "{\"S\":\"", 6);
+    as_buf_append(&items->json, text, len);
+    as_buf_append(&items->json, "\"}", 2);
+    attr_end(items, a, len);
 }
 
 /* An S attribute from raw bytes. */
@@ -212,7 +229,7 @@ static as_status put_common(as_items *items, const as_span *suffix)
 {
     char uuid[AS_UUID_TEXT_LEN];
     if (suffix == NULL) {
-        AS_GUARD(as_uuid5(as_audit_namespace, items->id_name.data, items->id_name.len, uuid));
+        AS_GUARD(as_uuid5(items->hasher, as_audit_namespace, items->id_name.data, items->id_name.len, uuid));
     } else {
         /* The id's name is "<eventID>/<attribute>": extend the record's name in place
          * and cut it back, rather than copy it per attribute. */
@@ -220,18 +237,18 @@ static as_status put_common(as_items *items, const as_span *suffix)
         as_buf_append_char(&items->id_name, '/');
         as_buf_append_span(&items->id_name, *suffix);
         as_status status =
-            as_uuid5(as_audit_namespace, items->id_name.data, items->id_name.len, uuid);
+            as_uuid5(items->hasher, as_audit_namespace, items->id_name.data, items->id_name.len, uuid);
         items->id_name.len = base;
         AS_GUARD(status);
     }
-    put_s_bytes(items, "id", true, uuid, sizeof uuid);
+    put_s_plain(items, "id", true, uuid, sizeof uuid);
     if (items->has_item_key) {
         attr_slot *a = attr_begin(items, "itemKey", true);
         as_buf_append(&items->json, items->item_key.data, items->item_key.len);
         attr_end(items, a, items->item_key_size);
     }
     if (items->has_time) {
-        put_s_bytes(items, "modificationTime", true, items->time_text, AS_ISO_TIME_LEN);
+        put_s_plain(items, "modificationTime", true, items->time_text, AS_ISO_TIME_LEN);
     }
     return AS_OK;
 }
@@ -240,7 +257,7 @@ static uint64_t item_size(const as_items *items)
 {
     uint64_t total = 0;
     for (unsigned i = 0; i < items->attr_count; i++) {
-        total += strlen(items->attrs[i].name) + items->attrs[i].value_size;
+        total += items->attrs[i].name_len + items->attrs[i].value_size;
     }
     return total;
 }
@@ -294,12 +311,12 @@ static bool shrink_item(as_items *items, uint64_t *size)
             as_buf_append_char(s, ',');
         }
         as_buf_append_char(s, '"');
-        as_buf_append_str(s, a->name);
+        as_buf_append(s, a->name, a->name_len);
         as_buf_append(s, "\":", 2);
         size_t value_off = s->len;
         if (replace[i]) {
             char hash[AS_SHA256_HEX_LEN];
-            if (as_sha256_hex(value, a->value_len, hash) != AS_OK) {
+            if (as_sha256_hex(items->hasher, value, a->value_len, hash) != AS_OK) {
                 return false;
             }
             as_buf_append_str(s, "{\"M\":{\"truncated\":{\"BOOL\":true},\"sizeBytes\":{\"N\":\"");
@@ -459,7 +476,7 @@ static as_status prepare_record(as_items *items, const as_record *rec, bool keys
         }
     } else {
         char hash[AS_SHA256_HEX_LEN];
-        AS_GUARD(as_sha256_hex(rec->raw.ptr, rec->raw.len, hash));
+        AS_GUARD(as_sha256_hex(items->hasher, rec->raw.ptr, rec->raw.len, hash));
         as_buf_append(&items->id_name, hash, sizeof hash);
     }
     AS_GUARD(as_buf_status(&items->id_name));
@@ -713,7 +730,7 @@ static as_status build_detailed(as_items *items, const as_record *rec,
     item_begin(items);
     AS_GUARD(put_common(items, NULL));
     const char *event_name = event_names[rec->event_name];
-    put_s_bytes(items, "eventName", false, event_name, strlen(event_name));
+    put_s_plain(items, "eventName", false, event_name, strlen(event_name));
     put_value(items, "keys", rec->keys);
     put_s_body(items, "sequenceNumber", rec->sequence_number,
                (rec->escaped & AS_RECORD_SEQUENCE_ESCAPED) != 0);
@@ -722,7 +739,7 @@ static as_status build_detailed(as_items *items, const as_record *rec,
         put_s_bytes(items, "tableName", false, table.ptr, table.len);
     }
     const char *cause = is_ttl_delete(rec) ? "ttl" : "user";
-    put_s_bytes(items, "cause", false, cause, strlen(cause));
+    put_s_plain(items, "cause", false, cause, strlen(cause));
     if (have_changes) {
         put_name_list(items, items->changes);
         put_changes(items, items->changes);

@@ -88,16 +88,32 @@ static step syntax_error(parser *ps, const char *at, const char *what)
     return FAIL;
 }
 
+static inline bool is_space(char c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
 static inline void skip_ws(parser *ps)
 {
     const char *p = ps->p;
-    if (p < ps->end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) {
-        do {
-            p++;
-        } while (p < ps->end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'));
-        ps->p = p;
-        ps->spaces++;
+    if (AS_LIKELY(p >= ps->end || !is_space(*p))) {
+        return;
     }
+    /* Pretty-printed events indent with runs of spaces: take them 8 at a time. */
+    const uint64_t spaces8 = 0x2020202020202020ull;
+    do {
+        p++;
+        while (ps->end - p >= 8) {
+            uint64_t w;
+            memcpy(&w, p, 8);
+            if (w != spaces8) {
+                break;
+            }
+            p += 8;
+        }
+    } while (p < ps->end && is_space(*p));
+    ps->p = p;
+    ps->spaces++;
 }
 
 static inline bool peek(parser *ps, char c)
@@ -482,14 +498,16 @@ static step array_next(parser *ps, bool *first, bool *more)
                                                     : "expected ',' or ']'");
 }
 
-static bool key_is(as_span key, bool escaped, const char *name)
+static inline bool key_equals(as_span key, bool escaped, const char *name, size_t len)
 {
-    size_t len = strlen(name);
-    if (!escaped) {
+    if (AS_LIKELY(!escaped)) {
         return key.len == len && memcmp(key.ptr, name, len) == 0;
     }
     return as_json_string_equals(key, true, name, len);
 }
+
+/* A literal name's length is known at compile time, and so the memcmp is inlined. */
+#define key_is(key, escaped, literal) key_equals(key, escaped, literal, sizeof(literal) - 1)
 
 /* ---- Record faults ------------------------------------------------------------- */
 

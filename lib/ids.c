@@ -1,5 +1,7 @@
 /* Deterministic identifiers for audit items: UUID version 5 (RFC 9562 section 5.5) and
  * hex SHA-256, both through libcrypto's EVP interface (the only one not deprecated in 3.0). */
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -22,31 +24,66 @@ static void hex_bytes(const unsigned char *bytes, size_t n, char *out)
     }
 }
 
-/* Digest of `a` followed by `b`, so the namespace and the name need no joined copy.
- * libcrypto allocates the context and may fail, which is all the status reports. */
-static as_status digest2(const EVP_MD *md, const void *a, size_t a_len, const void *b,
-                         size_t b_len, unsigned char *out)
+struct as_hasher {
+    EVP_MD_CTX *ctx;
+    EVP_MD *sha1;
+    EVP_MD *sha256;
+};
+
+as_hasher *as_hasher_new(void)
 {
+    as_hasher *h = calloc(1, sizeof *h);
+    if (h == NULL) {
+        return NULL;
+    }
+    h->ctx = EVP_MD_CTX_new();
+    h->sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+    h->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (h->ctx == NULL || h->sha1 == NULL || h->sha256 == NULL) {
+        as_hasher_free(h);
+        return NULL;
+    }
+    return h;
+}
+
+void as_hasher_free(as_hasher *hasher)
+{
+    if (hasher == NULL) {
+        return;
+    }
+    EVP_MD_CTX_free(hasher->ctx);
+    EVP_MD_free(hasher->sha1);
+    EVP_MD_free(hasher->sha256);
+    free(hasher);
+}
+
+/* Digest of `a` followed by `b`, so the namespace and the name need no joined copy.
+ * Without a hasher libcrypto allocates a context, and may fail: all the status reports. */
+static as_status digest2(as_hasher *hasher, bool sha1, const void *a, size_t a_len,
+                         const void *b, size_t b_len, unsigned char *out)
+{
+    EVP_MD_CTX *ctx = hasher != NULL ? hasher->ctx : EVP_MD_CTX_new();
+    const EVP_MD *md = hasher != NULL ? (sha1 ? hasher->sha1 : hasher->sha256)
+                                      : (sha1 ? EVP_sha1() : EVP_sha256());
     as_status status = AS_ERR_NOMEM;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     if (ctx == NULL) {
-        goto cleanup;
+        return status;
     }
-    if (EVP_DigestInit_ex(ctx, md, NULL) != 1 || EVP_DigestUpdate(ctx, a, a_len) != 1 ||
-        EVP_DigestUpdate(ctx, b, b_len) != 1 || EVP_DigestFinal_ex(ctx, out, NULL) != 1) {
-        goto cleanup;
+    if (EVP_DigestInit_ex(ctx, md, NULL) == 1 && EVP_DigestUpdate(ctx, a, a_len) == 1 &&
+        EVP_DigestUpdate(ctx, b, b_len) == 1 && EVP_DigestFinal_ex(ctx, out, NULL) == 1) {
+        status = AS_OK;
     }
-    status = AS_OK;
-cleanup:
-    EVP_MD_CTX_free(ctx);
+    if (hasher == NULL) {
+        EVP_MD_CTX_free(ctx);
+    }
     return status;
 }
 
-as_status as_uuid5(const unsigned char ns[16], const void *name, size_t len,
+as_status as_uuid5(as_hasher *hasher, const unsigned char ns[16], const void *name, size_t len,
                    char out[AS_UUID_TEXT_LEN])
 {
     unsigned char hash[EVP_MAX_MD_SIZE];
-    as_status status = digest2(EVP_sha1(), ns, 16, name, len, hash);
+    as_status status = digest2(hasher, true, ns, 16, name, len, hash);
     if (status != AS_OK) {
         memset(out, '0', AS_UUID_TEXT_LEN);
         return status;
@@ -67,10 +104,11 @@ as_status as_uuid5(const unsigned char ns[16], const void *name, size_t len,
     return AS_OK;
 }
 
-as_status as_sha256_hex(const void *bytes, size_t len, char out[AS_SHA256_HEX_LEN])
+as_status as_sha256_hex(as_hasher *hasher, const void *bytes, size_t len,
+                        char out[AS_SHA256_HEX_LEN])
 {
     unsigned char hash[EVP_MAX_MD_SIZE];
-    as_status status = digest2(EVP_sha256(), bytes, len, "", 0, hash);
+    as_status status = digest2(hasher, false, bytes, len, "", 0, hash);
     if (status != AS_OK) {
         memset(out, '0', AS_SHA256_HEX_LEN);
         return status;

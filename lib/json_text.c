@@ -1,5 +1,7 @@
 /* Operations on JSON text already validated by the decoder. They trust their input:
  * every escape is well formed and every \u surrogate is paired. */
+#include <stddef.h>
+
 #include "json_text.h"
 
 #include "auditstream/event.h"
@@ -161,27 +163,41 @@ bool as_json_string_equals(as_span body, bool escaped, const char *bytes, size_t
 
 void as_json_append_compact(as_buf *out, as_span span)
 {
+    /* Compact text is never longer than its source: reserve once, write in place. */
+    if (as_buf_reserve(out, span.len) != AS_OK) {
+        return;
+    }
+    char *dst = out->data + out->len;
     const char *p = span.ptr;
     const char *end = span.ptr + span.len;
-    const char *run = p;
     while (p < end) {
         char c = *p;
         if (c == '"') {
-            /* Copy the string whole: whitespace inside it is content. */
-            p++;
-            while (*p != '"') {
-                p += (*p == '\\') ? 2 : 1;
+            /* Copy the string whole: whitespace inside it is content. A quote ends it
+             * unless an odd run of backslashes precedes it. */
+            const char *q = p + 1;
+            for (;;) {
+                q = memchr(q, '"', (size_t)(end - q));
+                size_t backslashes = 0;
+                while (q[-1 - (ptrdiff_t)backslashes] == '\\') {
+                    backslashes++;
+                }
+                if (backslashes % 2 == 0) {
+                    break;
+                }
+                q++;
             }
-            p++;
+            size_t n = (size_t)(q + 1 - p);
+            memcpy(dst, p, n);
+            dst += n;
+            p = q + 1;
         } else if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
-            as_buf_append(out, run, (size_t)(p - run));
-            while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) {
-                p++;
-            }
-            run = p;
+            p++;
         } else {
+            *dst++ = c;
             p++;
         }
     }
-    as_buf_append(out, run, (size_t)(end - run));
+    out->len = (size_t)(dst - out->data);
+    out->data[out->len] = '\0';
 }

@@ -28,7 +28,7 @@ static void expect_uuid(const unsigned char ns[16], const void *name, size_t len
 {
     char out[AS_UUID_TEXT_LEN + 1];
     memset(out, '#', sizeof out);
-    assert_int_equal(as_uuid5(ns, name, len, out), AS_OK);
+    assert_int_equal(as_uuid5(NULL, ns, name, len, out), AS_OK);
     /* Exactly 36 bytes are written: the guard byte after them is untouched. */
     assert_int_equal(out[AS_UUID_TEXT_LEN], '#');
     out[AS_UUID_TEXT_LEN] = '\0';
@@ -43,7 +43,7 @@ static void test_audit_namespace(void **state)
 
     /* The constant is those 16 bytes, recomputed rather than copied. */
     char text[AS_UUID_TEXT_LEN];
-    assert_int_equal(as_uuid5(NAMESPACE_URL, NAME, strlen(NAME), text), AS_OK);
+    assert_int_equal(as_uuid5(NULL, NAMESPACE_URL, NAME, strlen(NAME), text), AS_OK);
     unsigned char bytes[16];
     size_t b = 0;
     size_t i = 0;
@@ -107,7 +107,7 @@ static void test_shape(void **state)
     for (unsigned i = 0; i < 2000; i++) {
         unsigned char name[4] = {(unsigned char)i, (unsigned char)(i >> 8), 0, 7};
         char out[AS_UUID_TEXT_LEN];
-        assert_int_equal(as_uuid5(as_audit_namespace, name, sizeof name, out), AS_OK);
+        assert_int_equal(as_uuid5(NULL, as_audit_namespace, name, sizeof name, out), AS_OK);
         for (size_t k = 0; k < AS_UUID_TEXT_LEN; k++) {
             if (k == 8 || k == 13 || k == 18 || k == 23) {
                 assert_int_equal(out[k], '-');
@@ -142,7 +142,7 @@ static void test_sha256(void **state)
     for (size_t i = 0; i < sizeof SHA256S / sizeof SHA256S[0]; i++) {
         char out[AS_SHA256_HEX_LEN + 1];
         memset(out, '#', sizeof out);
-        assert_int_equal(as_sha256_hex(SHA256S[i].bytes, SHA256S[i].len, out), AS_OK);
+        assert_int_equal(as_sha256_hex(NULL, SHA256S[i].bytes, SHA256S[i].len, out), AS_OK);
         assert_int_equal(out[AS_SHA256_HEX_LEN], '#');
         out[AS_SHA256_HEX_LEN] = '\0';
         assert_string_equal(out, SHA256S[i].hex);
@@ -151,10 +151,10 @@ static void test_sha256(void **state)
     static char million[1000000];
     memset(million, 'a', sizeof million);
     char out[AS_SHA256_HEX_LEN + 1];
-    assert_int_equal(as_sha256_hex(million, sizeof million, out), AS_OK);
+    assert_int_equal(as_sha256_hex(NULL, million, sizeof million, out), AS_OK);
     out[AS_SHA256_HEX_LEN] = '\0';
     assert_string_equal(out, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
-    assert_int_equal(as_sha256_hex(NULL, 0, out), AS_OK);
+    assert_int_equal(as_sha256_hex(NULL, NULL, 0, out), AS_OK);
     assert_memory_equal(out, SHA256S[0].hex, AS_SHA256_HEX_LEN);
 }
 
@@ -192,6 +192,29 @@ static void failing_free(void *p, const char *file, int line)
 
 /* Whichever of libcrypto's allocations fails, the status says so and the output is no
  * id; once allocations succeed again, so do the functions. */
+/* A reused hasher gives what a fresh context gives, call after call, both digests mixed. */
+static void test_reused_hasher(void **state)
+{
+    (void)state;
+    as_hasher *hasher = as_hasher_new();
+    assert_non_null(hasher);
+    for (int round = 0; round < 3; round++) {
+        char fresh[AS_UUID_TEXT_LEN];
+        char reused[AS_UUID_TEXT_LEN];
+        assert_int_equal(as_uuid5(NULL, as_audit_namespace, "c4ca4238a0b923820dcc509a6f75849b", 32, fresh), AS_OK);
+        assert_int_equal(as_uuid5(hasher, as_audit_namespace, "c4ca4238a0b923820dcc509a6f75849b", 32, reused), AS_OK);
+        assert_memory_equal(fresh, "2f95a1e4-df65-55a0-81e8-5b1ec6e4c925", AS_UUID_TEXT_LEN);
+        assert_memory_equal(reused, fresh, AS_UUID_TEXT_LEN);
+        char hex_fresh[AS_SHA256_HEX_LEN];
+        char hex_reused[AS_SHA256_HEX_LEN];
+        assert_int_equal(as_sha256_hex(NULL, "abc", 3, hex_fresh), AS_OK);
+        assert_int_equal(as_sha256_hex(hasher, "abc", 3, hex_reused), AS_OK);
+        assert_memory_equal(hex_reused, hex_fresh, AS_SHA256_HEX_LEN);
+    }
+    as_hasher_free(hasher);
+    as_hasher_free(NULL);
+}
+
 static void test_allocation_failure(void **state)
 {
     (void)state;
@@ -204,10 +227,10 @@ static void test_allocation_failure(void **state)
         char uuid[AS_UUID_TEXT_LEN];
         char hex[AS_SHA256_HEX_LEN];
         fail_at = at;
-        as_status s1 = as_uuid5(as_audit_namespace, NAME, strlen(NAME), uuid);
+        as_status s1 = as_uuid5(NULL, as_audit_namespace, NAME, strlen(NAME), uuid);
         bool hit = fail_at == 0;
         fail_at = at;
-        as_status s2 = as_sha256_hex(NAME, strlen(NAME), hex);
+        as_status s2 = as_sha256_hex(NULL, NAME, strlen(NAME), hex);
         hit = hit || fail_at == 0;
         fail_at = 0;
         if (s1 != AS_OK) {
@@ -249,6 +272,7 @@ int main(void)
         cmocka_unit_test(test_other_namespaces),
         cmocka_unit_test(test_shape),
         cmocka_unit_test(test_sha256),
+        cmocka_unit_test(test_reused_hasher),
         cmocka_unit_test(test_allocation_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
