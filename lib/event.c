@@ -58,6 +58,7 @@ typedef struct parser {
     uint32_t open[MAX_ATTR_DEPTH + 2];  /* value indices from the image down to here */
     unsigned open_count;
     as_buf scratch;         /* decoded text for the rare escaped N, B and names */
+    as_buf quote;           /* a value quoted in a fault message */
     as_buf scratch2;
     as_number *numbers;     /* NS members being checked for duplicates */
     size_t number_cap;
@@ -337,6 +338,17 @@ static step scan_literal(parser *ps, const char *word, size_t len)
     return OK;
 }
 
+/* Steps over a JSON null. Optional fields given as null (as re-serialised test
+ * events carry them) count as absent. */
+static bool take_null(parser *ps)
+{
+    if (ps->end - ps->p >= 4 && memcmp(ps->p, "null", 4) == 0) {
+        ps->p += 4;
+        return true;
+    }
+    return false;
+}
+
 /* Validates and steps over any JSON value at ps->p, `depth` levels already open.
  * Iterative, so hostile nesting cannot exhaust the stack. */
 static step skip_value(parser *ps, unsigned depth)
@@ -540,6 +552,15 @@ static void append_name(as_buf *out, as_span name)
     }
 }
 
+/* `text` quoted for a fault message; valid until the next call. */
+static const char *quoted(parser *ps, as_span text)
+{
+    as_buf_clear(&ps->quote);
+    append_name(&ps->quote, text);
+    as_buf_append(&ps->quote, "", 0);
+    return ps->quote.data != NULL && !ps->quote.failed ? ps->quote.data : "";
+}
+
 /* Marks the current record invalid with its first fault: "Records[i].<where>: <why>". */
 static void record_fault(parser *ps, const char *where, const char *fmt, ...) AS_PRINTF(3, 4);
 
@@ -733,7 +754,7 @@ static const char *check_scalar(parser *ps, as_value *v)
             return NULL;
         }
         if (!as_base64_valid(text, &decoded)) {
-            return "not padded base64";
+            return "not valid base64 (standard alphabet, padded)";
         }
         v->size = decoded;
         return NULL;
@@ -746,11 +767,7 @@ static const char *check_scalar(parser *ps, as_value *v)
 /* Faults the record for a refused scalar, quoting (the start of) its text. */
 static void scalar_fault(parser *ps, const as_value *v, const char *where, const char *why)
 {
-    as_buf quoted = AS_BUF_INIT;
-    append_name(&quoted, v->text);
-    record_fault(ps, where, "%s \"%s\": %s", as_type_name(v->type),
-                 quoted.data != NULL ? quoted.data : "", why);
-    as_buf_free(&quoted);
+    record_fault(ps, where, "%s \"%s\": %s", as_type_name(v->type), quoted(ps, v->text), why);
 }
 
 /* A member of a set or map reduced to what duplicates are judged on. */
@@ -934,11 +951,7 @@ static step parse_attr_map(parser *ps, uint32_t index, unsigned json_depth, unsi
     }
     const as_value *dup = find_duplicate(ps, v, AS_TYPE_M, true);
     if (dup != NULL) {
-        as_buf name_text = AS_BUF_INIT;
-        append_name(&name_text, dup->name);
-        record_fault(ps, NULL, "attribute name \"%s\" appears twice",
-                     name_text.data != NULL ? name_text.data : "");
-        as_buf_free(&name_text);
+        record_fault(ps, NULL, "attribute name \"%s\" appears twice", quoted(ps, dup->name));
     }
     return OK;
 }
@@ -966,7 +979,9 @@ static step parse_set(parser *ps, uint32_t index, as_type member_type, unsigned 
             break;
         }
         if (!peek(ps, '"')) {
-            record_fault(ps, tag, "member %u is not a string", count);
+            char where[32];
+            snprintf(where, sizeof where, "%s[%u]", tag, count);
+            record_fault(ps, where, "is not a string");
             if (skip_value(ps, json_depth + 1) != OK) {
                 return FAIL;
             }
@@ -1015,8 +1030,7 @@ static step parse_set(parser *ps, uint32_t index, as_type member_type, unsigned 
     if (!ps->record_failed) {
         const as_value *dup = find_duplicate(ps, v, member_type, false);
         if (dup != NULL) {
-            record_fault(ps, tag, "duplicate member \"%.*s\"",
-                         (int)(dup->text.len > 48 ? 48 : dup->text.len), dup->text.ptr);
+            record_fault(ps, tag, "duplicate member \"%s\"", quoted(ps, dup->text));
         }
     }
     return OK;
@@ -1105,7 +1119,8 @@ static step parse_payload(parser *ps, uint32_t index, unsigned json_depth, unsig
         const char *start = ps->p;
         bool is_true = c == 't';
         if (c != 't' && c != 'f') {
-            record_fault(ps, tag, "value is not true or false");
+            record_fault(ps, tag, type == AS_TYPE_NULL ? "NULL must be true"
+                                                       : "value is not true or false");
             return skip_value(ps, json_depth);
         }
         if (scan_literal(ps, is_true ? "true" : "false", is_true ? 4 : 5) != OK) {
@@ -1195,10 +1210,7 @@ static step parse_attr_value(parser *ps, as_span name, bool name_escaped, unsign
             record_fault(ps, NULL, "attribute value has more than one type");
             result = skip_value(ps, json_depth + 1);
         } else if (!type_from_tag(tag, tag_escaped, &type)) {
-            as_buf tag_text = AS_BUF_INIT;
-            append_name(&tag_text, tag);
-            record_fault(ps, NULL, "unknown type \"%s\"", tag_text.data != NULL ? tag_text.data : "");
-            as_buf_free(&tag_text);
+            record_fault(ps, NULL, "unknown type \"%s\"", quoted(ps, tag));
             result = skip_value(ps, json_depth + 1);
         } else {
             ev->values[self].type = type;
@@ -1229,12 +1241,17 @@ done:
  * index + 1. A duplicate of the section keeps the first and faults the record. */
 static step parse_section(parser *ps, const char *section, uint32_t *slot, unsigned json_depth)
 {
+    char where[32];
+    snprintf(where, sizeof where, "dynamodb.%s", section);
     if (*slot != 0) {
-        record_fault(ps, section, "appears twice");
+        record_fault(ps, where, "appears twice");
         return skip_value(ps, json_depth);
     }
+    if (take_null(ps)) {
+        return OK;  /* an image given as null is an image not given */
+    }
     if (!peek(ps, '{')) {
-        record_fault(ps, section, "is not an object");
+        record_fault(ps, where, "is not an object");
         return skip_value(ps, json_depth);
     }
     uint32_t index;
@@ -1277,6 +1294,9 @@ static step record_string(parser *ps, const char *where, as_span *out, bool *esc
 
 static step parse_user_identity(parser *ps, as_record *rec, unsigned json_depth)
 {
+    if (take_null(ps)) {
+        return OK;
+    }
     if (!peek(ps, '{')) {
         record_fault(ps, "userIdentity", "is not an object");
         return skip_value(ps, json_depth);
@@ -1342,10 +1362,12 @@ static step parse_dynamodb(parser *ps, as_record *rec, unsigned json_depth)
                 rec->escaped |= AS_RECORD_SEQUENCE_ESCAPED;
             }
         } else if (key_is(key, key_escaped, "StreamViewType")) {
-            s = record_string(ps, "dynamodb.StreamViewType", &rec->stream_view_type, NULL,
+            s = take_null(ps) ? OK : record_string(ps, "dynamodb.StreamViewType", &rec->stream_view_type, NULL,
                               json_depth + 1);
         } else if (key_is(key, key_escaped, "ApproximateCreationDateTime")) {
-            if (rec->creation_time.ptr != NULL) {
+            if (take_null(ps)) {
+                s = OK;
+            } else if (rec->creation_time.ptr != NULL) {
                 record_fault(ps, "dynamodb.ApproximateCreationDateTime", "appears twice");
                 s = skip_value(ps, json_depth + 1);
             } else if (peek(ps, '-') || (ps->p < ps->end && is_digit(*ps->p))) {
@@ -1372,10 +1394,11 @@ static step parse_dynamodb(parser *ps, as_record *rec, unsigned json_depth)
     }
 }
 
-static bool span_is(as_span span, const char *text)
+static bool from_dynamodb(const as_record *rec)
 {
-    size_t len = strlen(text);
-    return span.len == len && memcmp(span.ptr, text, len) == 0;
+    return rec->event_source.ptr != NULL &&
+           key_is(rec->event_source, (rec->escaped & AS_RECORD_SOURCE_ESCAPED) != 0,
+                  "aws:dynamodb");
 }
 
 /* Checks what a record needs after all its fields are read. */
@@ -1384,13 +1407,15 @@ static void check_record(parser *ps, as_record *rec, bool has_dynamodb, bool eve
     record_slots *slots = &ps->event->slots[ps->record];
     if (rec->event_source.ptr == NULL) {
         record_fault(ps, "eventSource", "is missing");
-    } else if (!span_is(rec->event_source, "aws:dynamodb")) {
-        record_fault(ps, "eventSource", "is \"%.*s\", not \"aws:dynamodb\"",
-                     (int)(rec->event_source.len > 48 ? 48 : rec->event_source.len),
-                     rec->event_source.ptr);
+    } else if (!from_dynamodb(rec)) {
+        record_fault(ps, "eventSource", "is \"%s\", not \"aws:dynamodb\"",
+                     quoted(ps, rec->event_source));
     }
     if (rec->event_id.ptr == NULL) {
         record_fault(ps, "eventID", "is missing");
+    } else if (rec->event_id.len == 0) {
+        /* Every such record would share one audit id. */
+        record_fault(ps, "eventID", "is empty");
     }
     if (!event_name_seen) {
         record_fault(ps, "eventName", "is missing");
@@ -1415,19 +1440,12 @@ static void check_record(parser *ps, as_record *rec, bool has_dynamodb, bool eve
     }
     for (const as_value *k = keys + 1; k < keys + keys->subtree; k += k->subtree) {
         if (k->type != AS_TYPE_S && k->type != AS_TYPE_N && k->type != AS_TYPE_B) {
-            as_buf name = AS_BUF_INIT;
-            append_name(&name, k->name);
             record_fault(ps, "dynamodb.Keys", "key attribute \"%s\" has type %s, not S, N or B",
-                         name.data != NULL ? name.data : "", as_type_name(k->type));
-            as_buf_free(&name);
+                         quoted(ps, k->name), as_type_name(k->type));
             return;
         }
         if ((k->type == AS_TYPE_S || k->type == AS_TYPE_B) && k->size == 0) {
-            as_buf name = AS_BUF_INIT;
-            append_name(&name, k->name);
-            record_fault(ps, "dynamodb.Keys", "key attribute \"%s\" is empty",
-                         name.data != NULL ? name.data : "");
-            as_buf_free(&name);
+            record_fault(ps, "dynamodb.Keys", "key attribute \"%s\" is empty", quoted(ps, k->name));
             return;
         }
     }
@@ -1508,23 +1526,26 @@ static step parse_record(parser *ps, unsigned json_depth)
                 record_fault(ps, "eventName", "appears twice");
                 s = skip_value(ps, json_depth + 1);
             } else {
-                s = record_string(ps, "eventName", &name, NULL, json_depth + 1);
+                s = record_string(ps, "eventName", &name, &esc, json_depth + 1);
             }
             event_name_seen = true;
             if (name.ptr != NULL) {
-                rec->event_name = span_is(name, "INSERT")   ? AS_EVENT_INSERT
-                                  : span_is(name, "MODIFY") ? AS_EVENT_MODIFY
-                                  : span_is(name, "REMOVE") ? AS_EVENT_REMOVE
-                                                            : AS_EVENT_UNKNOWN;
+                rec->event_name = key_is(name, esc, "INSERT")   ? AS_EVENT_INSERT
+                                  : key_is(name, esc, "MODIFY") ? AS_EVENT_MODIFY
+                                  : key_is(name, esc, "REMOVE") ? AS_EVENT_REMOVE
+                                                                : AS_EVENT_UNKNOWN;
                 if (rec->event_name == AS_EVENT_UNKNOWN) {
-                    record_fault(ps, "eventName", "\"%.*s\" is not INSERT, MODIFY or REMOVE",
-                                 (int)(name.len > 48 ? 48 : name.len), name.ptr);
+                    record_fault(ps, "eventName", "\"%s\" is not INSERT, MODIFY or REMOVE",
+                                 quoted(ps, name));
                 }
             }
         } else if (key_is(key, key_escaped, "eventSource")) {
-            s = record_string(ps, "eventSource", &rec->event_source, NULL, json_depth + 1);
+            s = record_string(ps, "eventSource", &rec->event_source, &esc, json_depth + 1);
+            if (esc) {
+                rec->escaped |= AS_RECORD_SOURCE_ESCAPED;
+            }
         } else if (key_is(key, key_escaped, "eventSourceARN")) {
-            s = record_string(ps, "eventSourceARN", &rec->event_source_arn, &esc, json_depth + 1);
+            s = take_null(ps) ? OK : record_string(ps, "eventSourceARN", &rec->event_source_arn, &esc, json_depth + 1);
             if (esc) {
                 rec->escaped |= AS_RECORD_ARN_ESCAPED;
             }
@@ -1660,7 +1681,7 @@ static step parse_event(parser *ps)
         return OK;
     }
     for (size_t i = 0; i < ev->record_count; i++) {
-        if (span_is(ev->records[i].event_source, "aws:dynamodb")) {
+        if (from_dynamodb(&ev->records[i])) {
             return OK;
         }
     }
@@ -1677,6 +1698,11 @@ as_status as_event_decode(const char *json, size_t len, as_event **out, as_error
     if (ev == NULL) {
         return as_error_set(err, AS_ERR_NOMEM, 0, "out of memory decoding the event");
     }
+    as_error local_err;
+    if (err == NULL) {
+        err = &local_err;   /* the status is read back from it */
+    }
+    err->code = AS_OK;
     parser ps = {0};
     ps.start = ps.p = json != NULL ? json : "";
     ps.end = ps.start + len;
@@ -1685,6 +1711,7 @@ as_status as_event_decode(const char *json, size_t len, as_event **out, as_error
     step result = parse_event(&ps);
     as_buf_free(&ps.scratch);
     as_buf_free(&ps.scratch2);
+    as_buf_free(&ps.quote);
     free(ps.numbers);
     free(ps.keys);
     if (result == OK && (ps.out_of_memory || as_buf_status(&ev->errors) != AS_OK)) {

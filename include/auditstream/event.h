@@ -32,7 +32,8 @@ const char *as_type_name(as_type type);
 enum {
     AS_VALUE_NAME_ESCAPED = 1u << 0,  /* `name` holds a backslash escape */
     AS_VALUE_TEXT_ESCAPED = 1u << 1,  /* `text` holds a backslash escape */
-    AS_VALUE_WIRE_SPACED = 1u << 2    /* `wire` holds whitespace outside strings */
+    AS_VALUE_WIRE_SPACED = 1u << 2    /* `wire` (for Keys and images, `text`) holds whitespace
+                                         outside strings */
 };
 
 /* One attribute value of a decoded event. The values of an event live in one flat
@@ -86,7 +87,7 @@ typedef struct as_record {
     const as_value *keys;
     const as_value *old_image;
     const as_value *new_image;
-    uint32_t escaped;               /* bit per AS_RECORD_FIELD_* whose span holds an escape */
+    uint32_t escaped;               /* AS_RECORD_*_ESCAPED: which spans hold an escape */
     /* NULL when the record is valid; else why not, naming the record and the field:
      * "Records[3].dynamodb.NewImage.price.N: ...". Owned by the event. */
     const char *error;
@@ -96,7 +97,8 @@ typedef struct as_record {
 enum {
     AS_RECORD_EVENT_ID_ESCAPED = 1u << 0,
     AS_RECORD_SEQUENCE_ESCAPED = 1u << 1,
-    AS_RECORD_ARN_ESCAPED = 1u << 2
+    AS_RECORD_ARN_ESCAPED = 1u << 2,
+    AS_RECORD_SOURCE_ESCAPED = 1u << 3
 };
 
 /* A decoded event. Opaque; owns the records and values but not the input bytes,
