@@ -26,12 +26,12 @@ typedef struct item_slot {
 
 /* A top-level attribute of the item being written, for the size guard. */
 typedef struct attr_slot {
-    const char *name;       /* a literal: the builder names every attribute itself */
+    const char *name; /* a literal: the builder names every attribute itself */
     size_t name_len;
-    size_t value_off;       /* into items->json */
+    size_t value_off; /* into items->json */
     size_t value_len;
-    uint64_t value_size;    /* DynamoDB's size of the value */
-    bool protected_field;   /* id, itemKey, modificationTime are never truncated */
+    uint64_t value_size;  /* DynamoDB's size of the value */
+    bool protected_field; /* id, itemKey, modificationTime are never truncated */
 } attr_slot;
 
 struct as_items {
@@ -165,8 +165,8 @@ static void attr_end(as_items *items, attr_slot *a, uint64_t value_size)
 }
 
 /* An S attribute from text that needs no escaping (ids, times, fixed words). */
-static void put_s_plain(as_items *items, const char *name, bool protected_field,
-                        const char *text, size_t len)
+static void put_s_plain(as_items *items, const char *name, bool protected_field, const char *text,
+                        size_t len)
 {
     attr_slot *a = attr_begin(items, name, protected_field);
     as_buf_append(&items->json, "{\"S\":\"", 6);
@@ -176,8 +176,8 @@ static void put_s_plain(as_items *items, const char *name, bool protected_field,
 }
 
 /* An S attribute from raw bytes. */
-static void put_s_bytes(as_items *items, const char *name, bool protected_field,
-                        const char *bytes, size_t len)
+static void put_s_bytes(as_items *items, const char *name, bool protected_field, const char *bytes,
+                        size_t len)
 {
     attr_slot *a = attr_begin(items, name, protected_field);
     as_buf_append(&items->json, "{\"S\":\"", 6);
@@ -229,15 +229,16 @@ static as_status put_common(as_items *items, const as_span *suffix)
 {
     char uuid[AS_UUID_TEXT_LEN];
     if (suffix == NULL) {
-        AS_GUARD(as_uuid5(items->hasher, as_audit_namespace, items->id_name.data, items->id_name.len, uuid));
+        AS_GUARD(as_uuid5(items->hasher, as_audit_namespace, items->id_name.data,
+                          items->id_name.len, uuid));
     } else {
         /* The id's name is "<eventID>/<attribute>": extend the record's name in place
          * and cut it back, rather than copy it per attribute. */
         size_t base = items->id_name.len;
         as_buf_append_char(&items->id_name, '/');
         as_buf_append_span(&items->id_name, *suffix);
-        as_status status =
-            as_uuid5(items->hasher, as_audit_namespace, items->id_name.data, items->id_name.len, uuid);
+        as_status status = as_uuid5(items->hasher, as_audit_namespace, items->id_name.data,
+                                    items->id_name.len, uuid);
         items->id_name.len = base;
         AS_GUARD(status);
     }
@@ -487,7 +488,7 @@ static as_status prepare_record(as_items *items, const as_record *rec, bool keys
     items->processing_time = rec->creation_time.ptr == NULL;
     items->has_time = true;
     if (!items->processing_time && !as_epoch_text_to_ms(rec->creation_time, &ms, &why)) {
-        items->has_time = false;    /* an invalid record's bad time: left out, not invented */
+        items->has_time = false; /* an invalid record's bad time: left out, not invented */
         return AS_OK;
     }
     if (ms < 0 || ms > 253402300799999) {
@@ -504,8 +505,7 @@ static as_status reason_error_item(as_items *items, const as_record *rec, as_spa
                                    as_error *err);
 
 /* A record whose item would nest past DynamoDB's limit becomes an error item. */
-static as_status depth_error(as_items *items, const as_record *rec, unsigned depth,
-                             as_error *err)
+static as_status depth_error(as_items *items, const as_record *rec, unsigned depth, as_error *err)
 {
     char reason[160];
     int len = snprintf(reason, sizeof reason,
@@ -518,7 +518,7 @@ static as_status depth_error(as_items *items, const as_record *rec, unsigned dep
 
 /* The item for a record that cannot be turned into normal items. */
 static as_status reason_error_item(as_items *items, const as_record *rec, as_span reason,
-                                  as_error *err)
+                                   as_error *err)
 {
     item_begin(items);
     AS_GUARD(put_common(items, NULL));
@@ -541,8 +541,8 @@ static bool images_complete(const as_record *rec)
     }
 }
 
-static as_status build_classic(as_items *items, const as_record *rec,
-                               const as_audit_options *opts, as_error *err)
+static as_status build_classic(as_items *items, const as_record *rec, const as_audit_options *opts,
+                               as_error *err)
 {
     if (rec->event_name == AS_EVENT_MODIFY && images_complete(rec)) {
         AS_GUARD(as_diff_images(rec->old_image, rec->new_image, AS_DIFF_TOP, opts->ignore,
@@ -697,11 +697,11 @@ static unsigned changes_depth(const as_changes *changes)
     return depth;
 }
 
-static as_status build_detailed(as_items *items, const as_record *rec,
-                                const as_audit_options *opts, as_error *err)
+static as_status build_detailed(as_items *items, const as_record *rec, const as_audit_options *opts,
+                                as_error *err)
 {
     static const char *const event_names[] = {"", "CREATE", "UPDATE", "DELETE"};
-    const as_value *whole = NULL;   /* CREATE/DELETE: the image whose attributes all changed */
+    const as_value *whole = NULL; /* CREATE/DELETE: the image whose attributes all changed */
     bool have_changes = images_complete(rec);
     if (have_changes) {
         if (rec->event_name == AS_EVENT_MODIFY) {
@@ -711,8 +711,8 @@ static as_status build_detailed(as_items *items, const as_record *rec,
             whole = rec->event_name == AS_EVENT_INSERT ? rec->new_image : rec->old_image;
             /* Against an empty side, the deep diff lists each top-level attribute whole. */
             AS_GUARD(as_diff_images(rec->event_name == AS_EVENT_REMOVE ? whole : NULL,
-                                    rec->event_name == AS_EVENT_INSERT ? whole : NULL,
-                                    AS_DIFF_DEEP, NULL, 0, items->changes, err));
+                                    rec->event_name == AS_EVENT_INSERT ? whole : NULL, AS_DIFF_DEEP,
+                                    NULL, 0, items->changes, err));
         }
     }
     /* Wrapped in changes (L of M), a value sits two levels deeper than in the image. */
@@ -754,8 +754,8 @@ static as_status build_detailed(as_items *items, const as_record *rec,
                     (as_span){NULL, 0}, err);
 }
 
-as_status as_audit_build(const as_record *record, const as_audit_options *options,
-                         as_items *out, as_error *err)
+as_status as_audit_build(const as_record *record, const as_audit_options *options, as_items *out,
+                         as_error *err)
 {
     if (record == NULL || options == NULL || out == NULL) {
         return as_error_set(err, AS_ERR_ARGUMENT, 0, "as_audit_build: NULL argument");

@@ -6,21 +6,19 @@
  * maps to 0 (only the checks on the last quantum let '=' through). One table serves
  * both validation and decoding. */
 #define VALID 0x80
-#define S(v) (VALID | (v))
+#define S(v)  (VALID | (v))
 
 static const unsigned char SEXTET[256] = {
-    ['A'] = S(0),  ['B'] = S(1),  ['C'] = S(2),  ['D'] = S(3),  ['E'] = S(4),
-    ['F'] = S(5),  ['G'] = S(6),  ['H'] = S(7),  ['I'] = S(8),  ['J'] = S(9),
-    ['K'] = S(10), ['L'] = S(11), ['M'] = S(12), ['N'] = S(13), ['O'] = S(14),
-    ['P'] = S(15), ['Q'] = S(16), ['R'] = S(17), ['S'] = S(18), ['T'] = S(19),
-    ['U'] = S(20), ['V'] = S(21), ['W'] = S(22), ['X'] = S(23), ['Y'] = S(24),
-    ['Z'] = S(25), ['a'] = S(26), ['b'] = S(27), ['c'] = S(28), ['d'] = S(29),
-    ['e'] = S(30), ['f'] = S(31), ['g'] = S(32), ['h'] = S(33), ['i'] = S(34),
-    ['j'] = S(35), ['k'] = S(36), ['l'] = S(37), ['m'] = S(38), ['n'] = S(39),
-    ['o'] = S(40), ['p'] = S(41), ['q'] = S(42), ['r'] = S(43), ['s'] = S(44),
-    ['t'] = S(45), ['u'] = S(46), ['v'] = S(47), ['w'] = S(48), ['x'] = S(49),
-    ['y'] = S(50), ['z'] = S(51), ['0'] = S(52), ['1'] = S(53), ['2'] = S(54),
-    ['3'] = S(55), ['4'] = S(56), ['5'] = S(57), ['6'] = S(58), ['7'] = S(59),
+    ['A'] = S(0),  ['B'] = S(1),  ['C'] = S(2),  ['D'] = S(3),  ['E'] = S(4),  ['F'] = S(5),
+    ['G'] = S(6),  ['H'] = S(7),  ['I'] = S(8),  ['J'] = S(9),  ['K'] = S(10), ['L'] = S(11),
+    ['M'] = S(12), ['N'] = S(13), ['O'] = S(14), ['P'] = S(15), ['Q'] = S(16), ['R'] = S(17),
+    ['S'] = S(18), ['T'] = S(19), ['U'] = S(20), ['V'] = S(21), ['W'] = S(22), ['X'] = S(23),
+    ['Y'] = S(24), ['Z'] = S(25), ['a'] = S(26), ['b'] = S(27), ['c'] = S(28), ['d'] = S(29),
+    ['e'] = S(30), ['f'] = S(31), ['g'] = S(32), ['h'] = S(33), ['i'] = S(34), ['j'] = S(35),
+    ['k'] = S(36), ['l'] = S(37), ['m'] = S(38), ['n'] = S(39), ['o'] = S(40), ['p'] = S(41),
+    ['q'] = S(42), ['r'] = S(43), ['s'] = S(44), ['t'] = S(45), ['u'] = S(46), ['v'] = S(47),
+    ['w'] = S(48), ['x'] = S(49), ['y'] = S(50), ['z'] = S(51), ['0'] = S(52), ['1'] = S(53),
+    ['2'] = S(54), ['3'] = S(55), ['4'] = S(56), ['5'] = S(57), ['6'] = S(58), ['7'] = S(59),
     ['8'] = S(60), ['9'] = S(61), ['+'] = S(62), ['/'] = S(63),
 };
 
@@ -85,8 +83,8 @@ void as_base64_decode(as_span text, as_buf *out)
     const char *src = text.ptr;
     /* Every quantum but the last is whole; the last may stop after 1 or 2 bytes. */
     for (size_t q = 0; q + 1 < quads; q++, src += 4) {
-        uint32_t v = sextet(src[0]) << 18 | sextet(src[1]) << 12 |
-                     sextet(src[2]) << 6 | sextet(src[3]);
+        uint32_t v =
+            sextet(src[0]) << 18 | sextet(src[1]) << 12 | sextet(src[2]) << 6 | sextet(src[3]);
         *dst++ = (unsigned char)(v >> 16);
         *dst++ = (unsigned char)(v >> 8);
         *dst++ = (unsigned char)v;

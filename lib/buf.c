@@ -87,7 +87,7 @@ void as_buf_append_u64(as_buf *buf, uint64_t value)
 void as_buf_append_json_escaped(as_buf *buf, const char *bytes, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
-    size_t run = 0;   /* start of the pending run of bytes that need no escape */
+    size_t run = 0; /* start of the pending run of bytes that need no escape */
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)bytes[i];
         if (c >= 0x20 && c != '"' && c != '\\') {

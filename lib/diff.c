@@ -67,15 +67,15 @@ static int reader_next(byte_reader *r)
     case 'r': return '\r';
     case 't': return '\t';
     case 'u': {
-        unsigned cp = hex_value(r->p[0]) << 12 | hex_value(r->p[1]) << 8 |
-                      hex_value(r->p[2]) << 4 | hex_value(r->p[3]);
+        unsigned cp = hex_value(r->p[0]) << 12 | hex_value(r->p[1]) << 8 | hex_value(r->p[2]) << 4 |
+                      hex_value(r->p[3]);
         r->p += 4;
         if (cp >= 0xD800 && cp <= 0xDBFF) {
-            r->p += 6;      /* the low half of the pair: not ASCII either way */
+            r->p += 6; /* the low half of the pair: not ASCII either way */
         }
         return cp < 0x80 ? (int)cp : NOT_ASCII;
     }
-    default: return (unsigned char)e;   /* '"', '\\', '/' */
+    default: return (unsigned char)e; /* '"', '\\', '/' */
     }
 }
 
@@ -106,8 +106,8 @@ static bool squeeze_number(as_span text, char out[SQUEEZED_MAX], as_span *result
     }
     char digits[AS_NUMBER_MAX_DIGITS];
     size_t ndigits = 0;
-    int64_t zeros = 0;      /* zeros held back after the last significant digit */
-    int64_t point = 0;      /* value = 0.<digits> * 10^(point + exponent) */
+    int64_t zeros = 0; /* zeros held back after the last significant digit */
+    int64_t point = 0; /* value = 0.<digits> * 10^(point + exponent) */
     bool seen_point = false;
     bool seen_digit = false;
     for (;; c = reader_next(&r)) {
@@ -121,7 +121,7 @@ static bool squeeze_number(as_span text, char out[SQUEEZED_MAX], as_span *result
         seen_digit = true;
         if (ndigits == 0 && c == '0') {
             if (seen_point) {
-                point--;    /* 0.001 is 0.1E-2 */
+                point--; /* 0.001 is 0.1E-2 */
             }
             continue;
         }
@@ -248,7 +248,7 @@ static unsigned sextet(int c)
     if (c == '/') {
         return 63;
     }
-    return 0;   /* '=' */
+    return 0; /* '=' */
 }
 
 /* Decodes the next four-character quantum into `out`; returns how many bytes it
@@ -291,7 +291,7 @@ static int binary_cmp(const as_value *a, const as_value *b)
             return na < nb ? -1 : 1;
         }
         if (na < 3) {
-            return 0;   /* both ended: only the last quantum is short */
+            return 0; /* both ended: only the last quantum is short */
         }
     }
 }
@@ -324,7 +324,7 @@ static int number_struct_cmp(const void *x, const void *y)
  * side's `count` are the same set. Set members are single values: x[i] is the i-th. */
 static bool members_match_pairwise(const as_value *x, const as_value *y, size_t count)
 {
-    size_t cursor = 0;      /* where the last match was: sets often keep their order */
+    size_t cursor = 0; /* where the last match was: sets often keep their order */
     for (size_t i = 0; i < count; i++) {
         size_t j = 0;
         while (j < count && member_cmp(&x[i], &y[(cursor + j) % count]) != 0) {
@@ -441,7 +441,7 @@ static bool names_equal(const as_value *a, const as_value *b)
 static bool entries_match_pairwise(const as_value *x, const as_value *x_end, const as_value *y,
                                    const as_value *y_end)
 {
-    const as_value *cursor = y;     /* searches start after the last match */
+    const as_value *cursor = y; /* searches start after the last match */
     for (; x < x_end; x += x->subtree) {
         const as_value *found = NULL;
         for (const as_value *e = cursor; e < y_end && found == NULL; e += e->subtree) {
@@ -560,7 +560,7 @@ bool as_value_equal(const as_value *a, const as_value *b)
     case AS_TYPE_M: return map_equal(a, b);
     case AS_TYPE_L: return list_equal(a, b);
     case AS_TYPE_BOOL:
-    case AS_TYPE_NULL: return false;    /* the literals differ */
+    case AS_TYPE_NULL: return false; /* the literals differ */
     default: return false;
     }
 }
@@ -571,9 +571,9 @@ struct as_changes {
     as_change *items;
     size_t count;
     size_t cap;
-    as_buf paths;       /* the changes' paths back to back, in change order */
-    as_buf pointer;     /* AS_DIFF_DEEP: the JSON Pointer of the value being compared */
-    as_buf name;        /* a decoded name on its way into `pointer` */
+    as_buf paths;   /* the changes' paths back to back, in change order */
+    as_buf pointer; /* AS_DIFF_DEEP: the JSON Pointer of the value being compared */
+    as_buf name;    /* a decoded name on its way into `pointer` */
     /* A stack of name-sorted member arrays, two per open map. Held as indices into
      * `sorted` across recursion, which may move it. */
     const as_value **sorted;
@@ -694,7 +694,7 @@ static void append_token(as_changes *out, const as_value *entry)
         as_buf_clear(&out->name);
         as_json_unescape(entry->name, &out->name);
         if (as_buf_status(&out->name) != AS_OK) {
-            return;     /* reported when the diff ends */
+            return; /* reported when the diff ends */
         }
         bytes.ptr = out->name.data;
         bytes.len = out->name.len;
@@ -855,8 +855,7 @@ static as_status diff_top(as_changes *out, const as_value *old_image, const as_v
 }
 
 as_status as_diff_images(const as_value *old_image, const as_value *new_image, as_diff_mode mode,
-                         const as_span *ignore, size_t ignore_count, as_changes *out,
-                         as_error *err)
+                         const as_span *ignore, size_t ignore_count, as_changes *out, as_error *err)
 {
     if (out == NULL || (ignore == NULL && ignore_count > 0) ||
         (mode != AS_DIFF_TOP && mode != AS_DIFF_DEEP)) {
@@ -877,9 +876,9 @@ as_status as_diff_images(const as_value *old_image, const as_value *new_image, a
     }
     /* A failed append leaves a buffer short but later ones may still fit: any failure
      * anywhere fails the whole diff. */
-    if (status == AS_OK && (as_buf_status(&out->paths) != AS_OK ||
-                            as_buf_status(&out->pointer) != AS_OK ||
-                            as_buf_status(&out->name) != AS_OK)) {
+    if (status == AS_OK &&
+        (as_buf_status(&out->paths) != AS_OK || as_buf_status(&out->pointer) != AS_OK ||
+         as_buf_status(&out->name) != AS_OK)) {
         status = AS_ERR_NOMEM;
     }
     if (status != AS_OK) {

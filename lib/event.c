@@ -25,10 +25,10 @@
 #define PAIRWISE_LIMIT 16
 
 typedef struct record_slots {
-    uint32_t keys;          /* value index + 1, or 0 when absent */
+    uint32_t keys; /* value index + 1, or 0 when absent */
     uint32_t old_image;
     uint32_t new_image;
-    size_t error_offset;    /* into event->errors, or SIZE_MAX */
+    size_t error_offset; /* into event->errors, or SIZE_MAX */
 } record_slots;
 
 struct as_event {
@@ -39,7 +39,7 @@ struct as_event {
     as_value *values;
     size_t value_count;
     size_t value_cap;
-    as_buf errors;          /* NUL-separated record error messages */
+    as_buf errors; /* NUL-separated record error messages */
 };
 
 typedef struct parser {
@@ -48,23 +48,35 @@ typedef struct parser {
     const char *end;
     as_event *event;
     as_error *err;
-    size_t spaces;          /* whitespace runs skipped so far: tells spaced values apart */
+    size_t spaces; /* whitespace runs skipped so far: tells spaced values apart */
     /* The record being decoded. */
     size_t record;
     bool record_failed;
-    bool keys_failed;       /* a fault lies in Keys: the error item cannot name the item */
-    bool out_of_memory;     /* a check could not get scratch: the decode fails, never guesses */
-    const char *section;    /* "Keys", "NewImage", "OldImage" while inside one */
-    uint32_t open[MAX_ATTR_DEPTH + 2];  /* value indices from the image down to here */
+    bool keys_failed;    /* a fault lies in Keys: the error item cannot name the item */
+    uint32_t seen;       /* FIELD_* bits of the record: a repeat is a fault, null or not */
+    bool out_of_memory;  /* a check could not get scratch: the decode fails, never guesses */
+    const char *section; /* "Keys", "NewImage", "OldImage" while inside one */
+    uint32_t open[MAX_ATTR_DEPTH + 2]; /* value indices from the image down to here */
     unsigned open_count;
-    as_buf scratch;         /* decoded text for the rare escaped N, B and names */
-    as_buf quote;           /* a value quoted in a fault message */
+    as_buf scratch; /* decoded text for the rare escaped N, B and names */
+    as_buf quote;   /* a value quoted in a fault message */
     as_buf scratch2;
-    as_number *numbers;     /* NS members being checked for duplicates */
+    as_number *numbers; /* NS members being checked for duplicates */
     size_t number_cap;
-    struct dup_key *keys;   /* other members being checked for duplicates */
+    struct dup_key *keys; /* other members being checked for duplicates */
     size_t key_cap;
 } parser;
+
+/* Record fields whose repetition is caught by `seen` (a null leaves no span behind). */
+enum {
+    FIELD_KEYS = 1u << 0,
+    FIELD_NEW_IMAGE = 1u << 1,
+    FIELD_OLD_IMAGE = 1u << 2,
+    FIELD_VIEW_TYPE = 1u << 3,
+    FIELD_TIME = 1u << 4,
+    FIELD_ARN = 1u << 5,
+    FIELD_IDENTITY = 1u << 6
+};
 
 /* Syntax failure: the decode stops. */
 typedef enum { OK = 0, FAIL = 1 } step;
@@ -84,8 +96,8 @@ static step syntax_error(parser *ps, const char *at, const char *what)
             column++;
         }
     }
-    as_error_set(ps->err, AS_ERR_JSON, offset, "invalid JSON at line %zu, column %zu (byte %zu): %s",
-                 line, column, offset, what);
+    as_error_set(ps->err, AS_ERR_JSON, offset,
+                 "invalid JSON at line %zu, column %zu (byte %zu): %s", line, column, offset, what);
     return FAIL;
 }
 
@@ -180,8 +192,7 @@ static size_t utf8_sequence(const unsigned char *p, const unsigned char *end)
         return 3;
     }
     if (c >= 0xF0 && c <= 0xF4) {
-        if (avail < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
-            (p[3] & 0xC0) != 0x80) {
+        if (avail < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80) {
             return 0;
         }
         if ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] > 0x8F)) {
@@ -199,8 +210,8 @@ static inline bool word_has_special(uint64_t w)
     const uint64_t highs = 0x8080808080808080ull;
     uint64_t quote = w ^ (ones * '"');
     uint64_t slash = w ^ (ones * '\\');
-    uint64_t special = ((quote - ones) & ~quote) | ((slash - ones) & ~slash) |
-                       (w - ones * 0x20) | w;
+    uint64_t special =
+        ((quote - ones) & ~quote) | ((slash - ones) & ~slash) | (w - ones * 0x20) | w;
     return (special & highs) != 0;
 }
 
@@ -467,12 +478,12 @@ static step object_next(parser *ps, bool *first, bool *more, as_span *key, bool 
         *more = false;
         return OK;
     } else {
-        return syntax_error(ps, ps->p, ps->p >= ps->end ? "unexpected end of input"
-                                                        : "expected ',' or '}'");
+        return syntax_error(ps, ps->p,
+                            ps->p >= ps->end ? "unexpected end of input" : "expected ',' or '}'");
     }
     if (!peek(ps, '"')) {
-        return syntax_error(ps, ps->p, ps->p >= ps->end ? "unexpected end of input"
-                                                        : "expected a string key");
+        return syntax_error(ps, ps->p,
+                            ps->p >= ps->end ? "unexpected end of input" : "expected a string key");
     }
     if (scan_string(ps, key, key_escaped) != OK || expect(ps, ':', "expected ':'") != OK) {
         return FAIL;
@@ -506,8 +517,8 @@ static step array_next(parser *ps, bool *first, bool *more)
         *more = false;
         return OK;
     }
-    return syntax_error(ps, ps->p, ps->p >= ps->end ? "unexpected end of input"
-                                                    : "expected ',' or ']'");
+    return syntax_error(ps, ps->p,
+                        ps->p >= ps->end ? "unexpected end of input" : "expected ',' or ']'");
 }
 
 static inline bool key_equals(as_span key, bool escaped, const char *name, size_t len)
@@ -534,16 +545,25 @@ static void append_name(as_buf *out, as_span name)
         while (len > 0 && ((unsigned char)name.ptr[len] & 0xC0) == 0x80) {
             len--;
         }
-        /* An escape is at most 12 bytes (a surrogate pair): restart it whole. */
-        for (size_t i = len > 12 ? len - 12 : 0; i < len; i++) {
-            if (name.ptr[i] == '\\') {
-                size_t escape = name.ptr[i + 1] != 'u' ? 2 : (name.ptr[i + 6] == '\\' ? 12 : 6);
-                if (i + escape > len) {
-                    len = i;
-                    break;
-                }
-                i += escape - 1;
+        /* Walk the escapes from the start, so a "\\\\" pair is never read from its
+         * middle; one that straddles the cut (a surrogate pair is 12 bytes) goes whole. */
+        for (size_t i = 0; i < len; i++) {
+            if (name.ptr[i] != '\\') {
+                continue;
             }
+            size_t escape = 2;
+            if (name.ptr[i + 1] == 'u') {
+                char h0 = (char)(name.ptr[i + 2] | 0x20);
+                char h1 = (char)(name.ptr[i + 3] | 0x20);
+                bool high_surrogate =
+                    h0 == 'd' && (h1 == '8' || h1 == '9' || h1 == 'a' || h1 == 'b');
+                escape = high_surrogate ? 12 : 6;
+            }
+            if (i + escape > len) {
+                len = i;
+                break;
+            }
+            i += escape - 1;
         }
     }
     as_buf_append(out, name.ptr, len);
@@ -707,8 +727,7 @@ static bool type_from_tag(as_span tag, bool escaped, as_type *out)
             return true;
         }
         return false;
-    default:
-        return false;
+    default: return false;
     }
 }
 
@@ -759,8 +778,7 @@ static const char *check_scalar(parser *ps, as_value *v)
         v->size = decoded;
         return NULL;
     }
-    default:
-        return NULL;
+    default: return NULL;
     }
 }
 
@@ -773,7 +791,7 @@ static void scalar_fault(parser *ps, const as_value *v, const char *where, const
 /* A member of a set or map reduced to what duplicates are judged on. */
 typedef struct dup_key {
     const as_value *value;
-    as_span bytes;      /* name, text, or (BS) offset/length into the decode buffer */
+    as_span bytes; /* name, text, or (BS) offset/length into the decode buffer */
     bool escaped;
 } dup_key;
 
@@ -824,7 +842,7 @@ static const as_value *find_duplicate(parser *ps, const as_value *parent, as_typ
         for (const as_value *m = parent + 1; m < end; m += m->subtree) {
             const char *why;
             if (!as_number_parse(plain_text(m, &ps->scratch), &ps->numbers[n++], &why)) {
-                return NULL;    /* already reported */
+                return NULL; /* already reported */
             }
         }
         qsort(ps->numbers, n, sizeof(as_number), number_cmp);
@@ -1119,8 +1137,8 @@ static step parse_payload(parser *ps, uint32_t index, unsigned json_depth, unsig
         const char *start = ps->p;
         bool is_true = c == 't';
         if (c != 't' && c != 'f') {
-            record_fault(ps, tag, type == AS_TYPE_NULL ? "NULL must be true"
-                                                       : "value is not true or false");
+            record_fault(ps, tag,
+                         type == AS_TYPE_NULL ? "NULL must be true" : "value is not true or false");
             return skip_value(ps, json_depth);
         }
         if (scan_literal(ps, is_true ? "true" : "false", is_true ? 4 : 5) != OK) {
@@ -1161,9 +1179,7 @@ static step parse_payload(parser *ps, uint32_t index, unsigned json_depth, unsig
             return parse_attr_map(ps, index, json_depth, attr_depth + 1);
         }
         return parse_list(ps, index, json_depth, attr_depth + 1);
-    default:
-        record_fault(ps, tag, "unknown type");
-        return skip_value(ps, json_depth);
+    default: record_fault(ps, tag, "unknown type"); return skip_value(ps, json_depth);
     }
 }
 
@@ -1237,18 +1253,31 @@ done:
     return result;
 }
 
+/* True the first time the record has `field`; a repeat faults the record, since
+ * parsers that keep the first and the last copy would read different records. */
+static bool first_time(parser *ps, uint32_t field, const char *where)
+{
+    if (ps->seen & field) {
+        record_fault(ps, where, "appears twice");
+        return false;
+    }
+    ps->seen |= field;
+    return true;
+}
+
 /* Parses Keys, NewImage or OldImage at ps->p into a new M value; *slot gets its
- * index + 1. A duplicate of the section keeps the first and faults the record. */
-static step parse_section(parser *ps, const char *section, uint32_t *slot, unsigned json_depth)
+ * index + 1. A repeat of the section faults the record. */
+static step parse_section(parser *ps, const char *section, uint32_t field, uint32_t *slot,
+                          unsigned json_depth)
 {
     char where[32];
     snprintf(where, sizeof where, "dynamodb.%s", section);
-    if (*slot != 0) {
-        record_fault(ps, where, "appears twice");
+    if (!first_time(ps, field, where)) {
         return skip_value(ps, json_depth);
     }
-    if (take_null(ps)) {
-        return OK;  /* an image given as null is an image not given */
+    /* An image given as null is an image not given; Keys are required. */
+    if (field != FIELD_KEYS && take_null(ps)) {
+        return OK;
     }
     if (!peek(ps, '{')) {
         record_fault(ps, where, "is not an object");
@@ -1350,11 +1379,11 @@ static step parse_dynamodb(parser *ps, as_record *rec, unsigned json_depth)
         step s;
         bool esc = false;
         if (key_is(key, key_escaped, "Keys")) {
-            s = parse_section(ps, "Keys", &slots->keys, json_depth + 1);
+            s = parse_section(ps, "Keys", FIELD_KEYS, &slots->keys, json_depth + 1);
         } else if (key_is(key, key_escaped, "NewImage")) {
-            s = parse_section(ps, "NewImage", &slots->new_image, json_depth + 1);
+            s = parse_section(ps, "NewImage", FIELD_NEW_IMAGE, &slots->new_image, json_depth + 1);
         } else if (key_is(key, key_escaped, "OldImage")) {
-            s = parse_section(ps, "OldImage", &slots->old_image, json_depth + 1);
+            s = parse_section(ps, "OldImage", FIELD_OLD_IMAGE, &slots->old_image, json_depth + 1);
         } else if (key_is(key, key_escaped, "SequenceNumber")) {
             s = record_string(ps, "dynamodb.SequenceNumber", &rec->sequence_number, &esc,
                               json_depth + 1);
@@ -1362,14 +1391,16 @@ static step parse_dynamodb(parser *ps, as_record *rec, unsigned json_depth)
                 rec->escaped |= AS_RECORD_SEQUENCE_ESCAPED;
             }
         } else if (key_is(key, key_escaped, "StreamViewType")) {
-            s = take_null(ps) ? OK : record_string(ps, "dynamodb.StreamViewType", &rec->stream_view_type, NULL,
-                              json_depth + 1);
+            s = !first_time(ps, FIELD_VIEW_TYPE, "dynamodb.StreamViewType")
+                    ? skip_value(ps, json_depth + 1)
+                : take_null(ps) ? OK
+                                : record_string(ps, "dynamodb.StreamViewType",
+                                                &rec->stream_view_type, NULL, json_depth + 1);
         } else if (key_is(key, key_escaped, "ApproximateCreationDateTime")) {
-            if (take_null(ps)) {
-                s = OK;
-            } else if (rec->creation_time.ptr != NULL) {
-                record_fault(ps, "dynamodb.ApproximateCreationDateTime", "appears twice");
+            if (!first_time(ps, FIELD_TIME, "dynamodb.ApproximateCreationDateTime")) {
                 s = skip_value(ps, json_depth + 1);
+            } else if (take_null(ps)) {
+                s = OK;
             } else if (peek(ps, '-') || (ps->p < ps->end && is_digit(*ps->p))) {
                 s = scan_number(ps, &rec->creation_time);
                 int64_t ms;
@@ -1483,6 +1514,7 @@ static step parse_record(parser *ps, unsigned json_depth)
     ps->record = ev->record_count++;
     ps->record_failed = false;
     ps->keys_failed = false;
+    ps->seen = 0;
     ps->section = NULL;
     as_record *rec = &ev->records[ps->record];
     memset(rec, 0, sizeof *rec);
@@ -1545,12 +1577,17 @@ static step parse_record(parser *ps, unsigned json_depth)
                 rec->escaped |= AS_RECORD_SOURCE_ESCAPED;
             }
         } else if (key_is(key, key_escaped, "eventSourceARN")) {
-            s = take_null(ps) ? OK : record_string(ps, "eventSourceARN", &rec->event_source_arn, &esc, json_depth + 1);
+            s = !first_time(ps, FIELD_ARN, "eventSourceARN") ? skip_value(ps, json_depth + 1)
+                : take_null(ps)                              ? OK
+                                : record_string(ps, "eventSourceARN", &rec->event_source_arn, &esc,
+                                                json_depth + 1);
             if (esc) {
                 rec->escaped |= AS_RECORD_ARN_ESCAPED;
             }
         } else if (key_is(key, key_escaped, "userIdentity")) {
-            s = parse_user_identity(ps, rec, json_depth + 1);
+            s = first_time(ps, FIELD_IDENTITY, "userIdentity")
+                    ? parse_user_identity(ps, rec, json_depth + 1)
+                    : skip_value(ps, json_depth + 1);
         } else if (key_is(key, key_escaped, "dynamodb")) {
             if (has_dynamodb) {
                 record_fault(ps, "dynamodb", "appears twice");
@@ -1584,8 +1621,8 @@ static step parse_record(parser *ps, unsigned json_depth)
 static step not_event(parser *ps, const char *at, const char *what)
 {
     size_t offset = (size_t)(at - ps->start);
-    as_error_set(ps->err, AS_ERR_NOT_EVENT, offset,
-                 "not a DynamoDB Streams event (byte %zu): %s", offset, what);
+    as_error_set(ps->err, AS_ERR_NOT_EVENT, offset, "not a DynamoDB Streams event (byte %zu): %s",
+                 offset, what);
     return FAIL;
 }
 
@@ -1700,7 +1737,7 @@ as_status as_event_decode(const char *json, size_t len, as_event **out, as_error
     }
     as_error local_err;
     if (err == NULL) {
-        err = &local_err;   /* the status is read back from it */
+        err = &local_err; /* the status is read back from it */
     }
     err->code = AS_OK;
     parser ps = {0};

@@ -10,8 +10,7 @@
 
 /* UUIDv5(NAMESPACE_URL, "urn:libauditstream:audit-id"); test_ids recomputes it. */
 const unsigned char as_audit_namespace[16] = {
-    0x52, 0x6e, 0x30, 0xd9, 0x4c, 0x12, 0x5f, 0x25,
-    0x81, 0x42, 0x6d, 0x3f, 0x5f, 0x41, 0x7d, 0xc4,
+    0x52, 0x6e, 0x30, 0xd9, 0x4c, 0x12, 0x5f, 0x25, 0x81, 0x42, 0x6d, 0x3f, 0x5f, 0x41, 0x7d, 0xc4,
 };
 
 static const char HEX[] = "0123456789abcdef";
@@ -59,8 +58,8 @@ void as_hasher_free(as_hasher *hasher)
 
 /* Digest of `a` followed by `b`, so the namespace and the name need no joined copy.
  * Without a hasher libcrypto allocates a context, and may fail: all the status reports. */
-static as_status digest2(as_hasher *hasher, bool sha1, const void *a, size_t a_len,
-                         const void *b, size_t b_len, unsigned char *out)
+static as_status digest2(as_hasher *hasher, bool sha1, const void *a, size_t a_len, const void *b,
+                         size_t b_len, unsigned char *out)
 {
     EVP_MD_CTX *ctx = hasher != NULL ? hasher->ctx : EVP_MD_CTX_new();
     const EVP_MD *md = hasher != NULL ? (sha1 ? hasher->sha1 : hasher->sha256)

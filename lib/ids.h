@@ -5,7 +5,7 @@
 #include "auditstream/common.h"
 #include "internal.h"
 
-#define AS_UUID_TEXT_LEN 36
+#define AS_UUID_TEXT_LEN  36
 #define AS_SHA256_HEX_LEN 64
 
 /* A reusable digest context: libcrypto fetches the algorithms once and keeps one
@@ -26,8 +26,8 @@ AS_LOCAL extern const unsigned char as_audit_namespace[16];
  * context per call, so this can fail: AS_ERR_NOMEM, and `out` then holds no id (all
  * '0'), which must never be written as one, since a wrong id breaks idempotence.
  * `hasher` may be NULL: a context is then made for the call. */
-AS_LOCAL AS_MUST_CHECK as_status as_uuid5(as_hasher *hasher, const unsigned char ns[16], const void *name,
-                                          size_t len, char out[AS_UUID_TEXT_LEN]);
+AS_LOCAL AS_MUST_CHECK as_status as_uuid5(as_hasher *hasher, const unsigned char ns[16],
+                                          const void *name, size_t len, char out[AS_UUID_TEXT_LEN]);
 
 /* Writes the lower-case hex SHA-256 of the bytes to `out` (not NUL-terminated).
  * AS_ERR_NOMEM when libcrypto fails, as for as_uuid5. */

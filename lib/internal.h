@@ -7,31 +7,31 @@
 
 #if defined(__GNUC__) || defined(__clang__)
 #define AS_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
-#define AS_LOCAL __attribute__((visibility("hidden")))
-#define AS_LIKELY(x) __builtin_expect(!!(x), 1)
-#define AS_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define AS_LOCAL             __attribute__((visibility("hidden")))
+#define AS_LIKELY(x)         __builtin_expect(!!(x), 1)
+#define AS_UNLIKELY(x)       __builtin_expect(!!(x), 0)
 #else
 #define AS_PRINTF(fmt, args)
 #define AS_LOCAL
-#define AS_LIKELY(x) (x)
+#define AS_LIKELY(x)   (x)
 #define AS_UNLIKELY(x) (x)
 #endif
 
 /* Return the status of `expr` when it is not AS_OK. */
-#define AS_GUARD(expr)                     \
-    do {                                   \
-        as_status as_guard_status_ = (expr); \
-        if (as_guard_status_ != AS_OK) {   \
-            return as_guard_status_;       \
-        }                                  \
+#define AS_GUARD(expr)                                                                             \
+    do {                                                                                           \
+        as_status as_guard_status_ = (expr);                                                       \
+        if (as_guard_status_ != AS_OK) {                                                           \
+            return as_guard_status_;                                                               \
+        }                                                                                          \
     } while (0)
 
 /* Return `status` when `cond` is false. */
-#define AS_ENSURE(cond, status) \
-    do {                        \
-        if (!(cond)) {          \
-            return (status);    \
-        }                       \
+#define AS_ENSURE(cond, status)                                                                    \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            return (status);                                                                       \
+        }                                                                                          \
     } while (0)
 
 /* Fills `err` (which may be NULL) and returns `code`. */

@@ -3,7 +3,7 @@
 #include "isotime.h"
 
 /* 9999-12-31T23:59:59.999Z, the last millisecond ISO-8601's four-digit years reach. */
-#define MS_MAX INT64_C(253402300799999)
+#define MS_MAX        INT64_C(253402300799999)
 #define MS_MAX_DIGITS 15
 
 #define MS_PER_DAY INT64_C(86400000)
@@ -124,7 +124,7 @@ bool as_epoch_text_to_ms(as_span text, int64_t *ms, const char **why)
     int64_t point = first_in_int ? capped(int_end - first) : -capped(first - frac_start);
     int64_t want = point + exp10 + 3;
     if (want <= 0) {
-        *ms = 0;        /* under a millisecond */
+        *ms = 0; /* under a millisecond */
         return true;
     }
     if (want > MS_MAX_DIGITS) {
@@ -171,10 +171,10 @@ void as_iso_time_format(int64_t ms, char out[AS_ISO_TIME_LEN])
      * (146097 days) starting on 0000-03-01, so that February comes last. */
     int64_t z = days + 719468;
     int64_t era = z / 146097;
-    int64_t doe = z - era * 146097;                                       /* [0, 146096] */
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;  /* [0, 399] */
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                /* [0, 365] */
-    int64_t mp = (5 * doy + 2) / 153;                                     /* [0, 11] */
+    int64_t doe = z - era * 146097;                                      /* [0, 146096] */
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* [0, 365] */
+    int64_t mp = (5 * doy + 2) / 153;                                    /* [0, 11] */
     unsigned day = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
     unsigned month = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
     unsigned year = (unsigned)(yoe + era * 400 + (month <= 2 ? 1 : 0));

@@ -8,7 +8,7 @@
 #include "auditstream/common.h"
 #include "internal.h"
 
-#define AS_ISO_TIME_LEN 24   /* 2024-05-01T12:30:45.000Z */
+#define AS_ISO_TIME_LEN 24 /* 2024-05-01T12:30:45.000Z */
 
 /* Parses a JSON number text (RFC 8259 grammar: no '+', no leading zeros, no bare '.')
  * of epoch seconds into epoch milliseconds, floored: "1.9999" gives 1999, "1e3" 1000000,

@@ -24,13 +24,31 @@ static unsigned read_hex4(const char *p)
 static size_t decode_escape(const char *p, char out[4], size_t *out_len)
 {
     switch (*p) {
-    case 'b': out[0] = '\b'; *out_len = 1; return 1;
-    case 'f': out[0] = '\f'; *out_len = 1; return 1;
-    case 'n': out[0] = '\n'; *out_len = 1; return 1;
-    case 'r': out[0] = '\r'; *out_len = 1; return 1;
-    case 't': out[0] = '\t'; *out_len = 1; return 1;
+    case 'b':
+        out[0] = '\b';
+        *out_len = 1;
+        return 1;
+    case 'f':
+        out[0] = '\f';
+        *out_len = 1;
+        return 1;
+    case 'n':
+        out[0] = '\n';
+        *out_len = 1;
+        return 1;
+    case 'r':
+        out[0] = '\r';
+        *out_len = 1;
+        return 1;
+    case 't':
+        out[0] = '\t';
+        *out_len = 1;
+        return 1;
     case 'u': break;
-    default: out[0] = *p; *out_len = 1; return 1;   /* '"', '\\', '/' */
+    default:
+        out[0] = *p;
+        *out_len = 1;
+        return 1; /* '"', '\\', '/' */
     }
     unsigned cp = read_hex4(p + 1);
     size_t used = 5;
@@ -65,7 +83,7 @@ static size_t decode_escape(const char *p, char out[4], size_t *out_len)
 typedef struct chunk_reader {
     const char *p;
     const char *end;
-    bool decode;        /* false: the bytes are raw, a backslash is just a byte */
+    bool decode; /* false: the bytes are raw, a backslash is just a byte */
     char esc[4];
 } chunk_reader;
 

@@ -18,8 +18,7 @@
 
 static const char NOT_A_NUMBER[] = "not a number";
 static const char TOO_MANY_DIGITS[] = "more than 38 significant digits";
-static const char TOO_LARGE[] =
-    "magnitude above 9.9999999999999999999999999999999999999E+125";
+static const char TOO_LARGE[] = "magnitude above 9.9999999999999999999999999999999999999E+125";
 static const char TOO_SMALL[] = "magnitude below 1E-130";
 
 static bool is_digit(char c)

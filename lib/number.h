@@ -16,7 +16,7 @@
  * so every value has exactly one form: equal numbers have equal sign, exponent,
  * ndigits and first ndigits digits (the rest of `digits` is garbage). */
 typedef struct as_number {
-    int sign;                               /* -1, 0 or +1 */
+    int sign; /* -1, 0 or +1 */
     unsigned ndigits;
     int exponent;
     char digits[AS_NUMBER_MAX_DIGITS];

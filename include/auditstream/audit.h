@@ -10,10 +10,7 @@
 extern "C" {
 #endif
 
-typedef enum as_format {
-    AS_FORMAT_CLASSIC = 0,
-    AS_FORMAT_DETAILED
-} as_format;
+typedef enum as_format { AS_FORMAT_CLASSIC = 0, AS_FORMAT_DETAILED } as_format;
 
 /* Parses "classic" or "detailed" (exact, lower case). */
 AS_MUST_CHECK as_status as_format_parse(const char *text, as_format *out);
@@ -30,23 +27,23 @@ typedef struct as_audit_options {
 
 /* Bits of as_item.flags. */
 enum {
-    AS_ITEM_ERROR = 1u << 0,           /* the record was invalid: an `error` + `rawRecord` item */
-    AS_ITEM_TRUNCATED = 1u << 1,       /* values were replaced to fit DynamoDB's 400 KB */
-    AS_ITEM_MISSING_IMAGES = 1u << 2,  /* the record lacked the images its event implies */
-    AS_ITEM_PROCESSING_TIME = 1u << 3  /* modificationTime is now_ms, not the record's */
+    AS_ITEM_ERROR = 1u << 0,          /* the record was invalid: an `error` + `rawRecord` item */
+    AS_ITEM_TRUNCATED = 1u << 1,      /* values were replaced to fit DynamoDB's 400 KB */
+    AS_ITEM_MISSING_IMAGES = 1u << 2, /* the record lacked the images its event implies */
+    AS_ITEM_PROCESSING_TIME = 1u << 3 /* modificationTime is now_ms, not the record's */
 };
 
 /* DynamoDB's item size limit and nesting limit. */
-#define AS_ITEM_MAX_SIZE 409600u
+#define AS_ITEM_MAX_SIZE  409600u
 #define AS_ITEM_MAX_DEPTH 32u
 
 /* One built item. Spans are borrowed from the as_items that holds it. */
 typedef struct as_item {
-    as_span json;       /* compact wire JSON: {"id":{"S":"..."},...} */
-    size_t record;      /* the as_record.index it stands for */
-    uint32_t flags;     /* AS_ITEM_* */
-    uint64_t size;      /* DynamoDB's size of the item as written */
-    as_span reason;     /* AS_ITEM_ERROR: why the record was invalid; else empty */
+    as_span json;   /* compact wire JSON: {"id":{"S":"..."},...} */
+    size_t record;  /* the as_record.index it stands for */
+    uint32_t flags; /* AS_ITEM_* */
+    uint64_t size;  /* DynamoDB's size of the item as written */
+    as_span reason; /* AS_ITEM_ERROR: why the record was invalid; else empty */
 } as_item;
 
 /* A reusable list of built items, with the scratch space building needs. */
@@ -68,9 +65,8 @@ AS_MUST_CHECK as_status as_audit_build(const as_record *record, const as_audit_o
                                        as_items *out, as_error *err);
 
 /* as_audit_build for every record of `event`, in order. */
-AS_MUST_CHECK as_status as_audit_build_event(const as_event *event,
-                                             const as_audit_options *options, as_items *out,
-                                             as_error *err);
+AS_MUST_CHECK as_status as_audit_build_event(const as_event *event, const as_audit_options *options,
+                                             as_items *out, as_error *err);
 
 #ifdef __cplusplus
 }

@@ -19,10 +19,13 @@ typedef struct as_buf {
     char *data;
     size_t len;
     size_t cap;
-    bool failed;        /* an append could not grow the buffer; later appends do nothing */
+    bool failed; /* an append could not grow the buffer; later appends do nothing */
 } as_buf;
 
-#define AS_BUF_INIT {NULL, 0, 0, false}
+#define AS_BUF_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0, false                                                                          \
+    }
 
 void as_buf_init(as_buf *buf);
 /* Releases the storage; the buffer is empty and usable again. NULL is a no-op. */

@@ -23,18 +23,18 @@ extern "C" {
 /* Every fallible function returns one of these; AS_OK is zero. */
 typedef enum as_status {
     AS_OK = 0,
-    AS_ERR_NOMEM,       /* an allocation failed */
-    AS_ERR_ARGUMENT,    /* the caller passed something the function cannot take */
-    AS_ERR_JSON,        /* the bytes are not valid JSON (or not UTF-8) */
-    AS_ERR_NOT_EVENT,   /* valid JSON, but not a DynamoDB Streams event */
-    AS_ERR_LIMIT        /* a size or count the library refuses to exceed */
+    AS_ERR_NOMEM,     /* an allocation failed */
+    AS_ERR_ARGUMENT,  /* the caller passed something the function cannot take */
+    AS_ERR_JSON,      /* the bytes are not valid JSON (or not UTF-8) */
+    AS_ERR_NOT_EVENT, /* valid JSON, but not a DynamoDB Streams event */
+    AS_ERR_LIMIT      /* a size or count the library refuses to exceed */
 } as_status;
 
 /* Filled by a failing call when the caller passes one; the message names what was
  * wrong and where (record index, field path, byte offset). Always NUL-terminated. */
 typedef struct as_error {
     as_status code;
-    size_t offset;      /* byte offset into the input for AS_ERR_JSON / AS_ERR_NOT_EVENT */
+    size_t offset; /* byte offset into the input for AS_ERR_JSON / AS_ERR_NOT_EVENT */
     char message[256];
 } as_error;
 

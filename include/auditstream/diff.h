@@ -19,8 +19,8 @@ extern "C" {
 bool as_value_equal(const as_value *a, const as_value *b);
 
 typedef enum as_diff_mode {
-    AS_DIFF_TOP,    /* one change per differing top-level attribute */
-    AS_DIFF_DEEP    /* down to the deepest differing map name or list index */
+    AS_DIFF_TOP, /* one change per differing top-level attribute */
+    AS_DIFF_DEEP /* down to the deepest differing map name or list index */
 } as_diff_mode;
 
 /* One difference. Both values are borrowed from the event; either is NULL when that

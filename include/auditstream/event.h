@@ -30,10 +30,10 @@ const char *as_type_name(as_type type);
 
 /* Bits of as_value.flags. */
 enum {
-    AS_VALUE_NAME_ESCAPED = 1u << 0,  /* `name` holds a backslash escape */
-    AS_VALUE_TEXT_ESCAPED = 1u << 1,  /* `text` holds a backslash escape */
-    AS_VALUE_WIRE_SPACED = 1u << 2    /* `wire` (for Keys and images, `text`) holds whitespace
-                                         outside strings */
+    AS_VALUE_NAME_ESCAPED = 1u << 0, /* `name` holds a backslash escape */
+    AS_VALUE_TEXT_ESCAPED = 1u << 1, /* `text` holds a backslash escape */
+    AS_VALUE_WIRE_SPACED = 1u << 2   /* `wire` (for Keys and images, `text`) holds whitespace
+                                        outside strings */
 };
 
 /* One attribute value of a decoded event. The values of an event live in one flat
@@ -46,17 +46,17 @@ enum {
  * All spans borrow the event's input bytes. */
 typedef struct as_value {
     as_type type;
-    uint32_t subtree;   /* values in this one's subtree, itself included */
-    uint32_t count;     /* members of a set, M or L; 0 otherwise */
-    uint32_t depth;     /* M/L levels from here down: 0 for scalars and sets, 1 for {"M":{}} */
-    uint32_t flags;     /* AS_VALUE_* */
-    as_span name;       /* M entry or image attribute: the name between its quotes (JSON-escaped) */
-    as_span wire;       /* the value as received: {"N":"1"} (a set member: "1"); empty for
-                           Keys and images, which are maps that were never wrapped */
-    as_span text;       /* S, N, B, set member: the string between its quotes (JSON-escaped);
-                           BOOL, NULL: the literal true or false; M: the object {...} and
-                           L, sets: the array [...], as received */
-    uint64_t size;      /* DynamoDB's size of the value, attribute name not included */
+    uint32_t subtree; /* values in this one's subtree, itself included */
+    uint32_t count;   /* members of a set, M or L; 0 otherwise */
+    uint32_t depth;   /* M/L levels from here down: 0 for scalars and sets, 1 for {"M":{}} */
+    uint32_t flags;   /* AS_VALUE_* */
+    as_span name;     /* M entry or image attribute: the name between its quotes (JSON-escaped) */
+    as_span wire;     /* the value as received: {"N":"1"} (a set member: "1"); empty for
+                         Keys and images, which are maps that were never wrapped */
+    as_span text;     /* S, N, B, set member: the string between its quotes (JSON-escaped);
+                         BOOL, NULL: the literal true or false; M: the object {...} and
+                         L, sets: the array [...], as received */
+    uint64_t size;    /* DynamoDB's size of the value, attribute name not included */
 } as_value;
 
 typedef enum as_event_name {
@@ -70,24 +70,24 @@ typedef enum as_event_name {
  * empty (ptr NULL) when the record lacks the field; string spans are the text
  * between the quotes, still JSON-escaped (see `escaped`). */
 typedef struct as_record {
-    size_t index;                   /* position in Records */
-    as_span raw;                    /* the record's JSON as received */
+    size_t index; /* position in Records */
+    as_span raw;  /* the record's JSON as received */
     as_span event_id;
     as_event_name event_name;
     as_span event_source;
     as_span event_source_arn;
     as_span sequence_number;
-    as_span creation_time;          /* ApproximateCreationDateTime: JSON number text (an
-                                       invalid record: whatever value it had) */
+    as_span creation_time; /* ApproximateCreationDateTime: JSON number text (an
+                              invalid record: whatever value it had) */
     as_span stream_view_type;
-    as_span identity_type;          /* userIdentity.type */
-    as_span identity_principal;     /* userIdentity.principalId */
+    as_span identity_type;      /* userIdentity.type */
+    as_span identity_principal; /* userIdentity.principalId */
     /* Maps (type M, see as_value.wire) or NULL. An invalid record keeps only its Keys,
      * and only when they are sound, so that its error item can still name the item. */
     const as_value *keys;
     const as_value *old_image;
     const as_value *new_image;
-    uint32_t escaped;               /* AS_RECORD_*_ESCAPED: which spans hold an escape */
+    uint32_t escaped; /* AS_RECORD_*_ESCAPED: which spans hold an escape */
     /* NULL when the record is valid; else why not, naming the record and the field:
      * "Records[3].dynamodb.NewImage.price.N: ...". Owned by the event. */
     const char *error;

@@ -18,7 +18,7 @@
 typedef struct built {
     as_event *event;
     as_items *items;
-    as_buf lines;       /* every item's JSON, one a line */
+    as_buf lines; /* every item's JSON, one a line */
 } built;
 
 static void build_with(built *b, const char *json, as_format format, const as_span *ignore,
@@ -57,25 +57,26 @@ static const char *lines(const built *b)
 }
 
 /* One record around `dynamodb` (the text inside its braces). */
-#define RECORD(id, name, dynamodb)                                                        \
-    "{\"eventID\":\"" id "\",\"eventName\":\"" name "\",\"eventSource\":\"aws:dynamodb\"," \
-    "\"eventSourceARN\":\"arn:aws:dynamodb:us-east-1:123456789012:table/Configuration/"   \
+#define RECORD(id, name, dynamodb)                                                                 \
+    "{\"eventID\":\"" id "\",\"eventName\":\"" name "\",\"eventSource\":\"aws:dynamodb\","         \
+    "\"eventSourceARN\":\"arn:aws:dynamodb:us-east-1:123456789012:table/Configuration/"            \
     "stream/2024-05-01T00:00:00.000\",\"dynamodb\":{" dynamodb "}}"
 #define EVENT(records) "{\"Records\":[" records "]}"
 /* The same record cut open inside its dynamodb object, for values built at run time. */
-#define RECORD_HEAD(name)                                                                   \
-    "{\"Records\":[{\"eventID\":\"" ID1 "\",\"eventName\":\"" name "\",\"eventSource\":" \
+#define RECORD_HEAD(name)                                                                          \
+    "{\"Records\":[{\"eventID\":\"" ID1 "\",\"eventName\":\"" name "\",\"eventSource\":"           \
     "\"aws:dynamodb\",\"dynamodb\":{"
 #define RECORD_TAIL "}}]}"
 
-#define ID1 "c4ca4238a0b923820dcc509a6f75849b"
-#define KEY "\"Keys\":{\"key\":{\"S\":\"CACHE_TTL_SEC\"}}"
+#define ID1        "c4ca4238a0b923820dcc509a6f75849b"
+#define KEY        "\"Keys\":{\"key\":{\"S\":\"CACHE_TTL_SEC\"}}"
 #define OLD(attrs) "\"OldImage\":{\"key\":{\"S\":\"CACHE_TTL_SEC\"}" attrs "}"
 #define NEW(attrs) "\"NewImage\":{\"key\":{\"S\":\"CACHE_TTL_SEC\"}" attrs "}"
-#define TIME "\"ApproximateCreationDateTime\":1714566645"
-#define SEQ "\"SequenceNumber\":\"100\""
-#define COMMON(id) \
-    "{\"id\":{\"S\":\"" id "\"},\"itemKey\":{\"S\":\"CACHE_TTL_SEC\"},\"modificationTime\":{\"S\":\"2024-05-01T12:30:45.000Z\"}"
+#define TIME       "\"ApproximateCreationDateTime\":1714566645"
+#define SEQ        "\"SequenceNumber\":\"100\""
+#define COMMON(id)                                                                                 \
+    "{\"id\":{\"S\":\"" id "\"},\"itemKey\":{\"S\":\"CACHE_TTL_SEC\"},\"modificationTime\":{"      \
+                           "\"S\":\"2024-05-01T12:30:45.000Z\"}"
 
 /* DESIGN.md's own example, byte for byte. */
 static void test_design_example_modify(void **state)
@@ -83,14 +84,15 @@ static void test_design_example_modify(void **state)
     (void)state;
     built b;
     build(&b,
-          EVENT(RECORD(ID1, "MODIFY", TIME "," KEY "," OLD(",\"value\":{\"N\":\"3600\"}") ","
-                NEW(",\"value\":{\"N\":\"1800\"}") "," SEQ)),
+          EVENT(RECORD(ID1, "MODIFY",
+                       TIME "," KEY "," OLD(",\"value\":{\"N\":\"3600\"}") "," NEW(
+                           ",\"value\":{\"N\":\"1800\"}") "," SEQ)),
           AS_FORMAT_CLASSIC);
-    assert_string_equal(lines(&b),
-                        "{\"id\":{\"S\":\"35338964-9dc6-5199-a27f-fcb4c705e8bd\"},\"itemKey\":{\"S\":"
-                        "\"CACHE_TTL_SEC\"},\"modificationTime\":{\"S\":\"2024-05-01T12:30:45.000Z\"},"
-                        "\"updatedAttribute\":{\"S\":\"value\"},\"oldValue\":{\"N\":\"3600\"},"
-                        "\"newValue\":{\"N\":\"1800\"}}\n");
+    assert_string_equal(
+        lines(&b), "{\"id\":{\"S\":\"35338964-9dc6-5199-a27f-fcb4c705e8bd\"},\"itemKey\":{\"S\":"
+                   "\"CACHE_TTL_SEC\"},\"modificationTime\":{\"S\":\"2024-05-01T12:30:45.000Z\"},"
+                   "\"updatedAttribute\":{\"S\":\"value\"},\"oldValue\":{\"N\":\"3600\"},"
+                   "\"newValue\":{\"N\":\"1800\"}}\n");
     as_item item = as_items_get(b.items, 0);
     assert_int_equal(item.record, 0);
     assert_int_equal(item.flags, 0);
@@ -105,15 +107,26 @@ static void test_insert_and_remove_carry_whole_images(void **state)
     (void)state;
     built b;
     build(&b,
-          EVENT(RECORD(ID1, "INSERT", TIME "," KEY "," NEW(",\"value\":{\"N\":\"3600\"}") "," SEQ)
-                "," RECORD("2", "REMOVE", TIME "," KEY "," OLD(",\"value\":{\"N\":\"1800\"}") "," SEQ)),
+          EVENT(RECORD(
+              ID1, "INSERT",
+              TIME "," KEY "," NEW(
+                  ",\"value\":{\"N\":\"3600\"}") "," SEQ) "," RECORD("2", "REMOVE",
+                                                                     TIME "," KEY "," OLD(
+                                                                         ",\"value\":{\"N\":"
+                                                                         "\"1800\"}") "," SEQ)),
           AS_FORMAT_CLASSIC);
     assert_string_equal(
         lines(&b),
-        COMMON("2f95a1e4-df65-55a0-81e8-5b1ec6e4c925")
-        ",\"newValue\":{\"M\":{\"key\":{\"S\":\"CACHE_TTL_SEC\"},\"value\":{\"N\":\"3600\"}}}}\n"
-        COMMON("4d241aa0-4d39-5541-8386-a1d568aab2bb")
-        ",\"oldValue\":{\"M\":{\"key\":{\"S\":\"CACHE_TTL_SEC\"},\"value\":{\"N\":\"1800\"}}}}\n");
+        COMMON(
+            "2f95a1e4-df65-55a0-81e8-5b1ec6e4c925") ",\"newValue\":{\"M\":{\"key\":{\"S\":\"CACHE_"
+                                                    "TTL_SEC\"},\"value\":{\"N\":\"3600\"}}}}"
+                                                    "\n" COMMON("4d241aa0-4d39-5541-8386-"
+                                                                "a1d568aab2bb") ",\"oldValue\":{"
+                                                                                "\"M\":{\"key\":{"
+                                                                                "\"S\":\"CACHE_TTL_"
+                                                                                "SEC\"},\"value\":{"
+                                                                                "\"N\":\"1800\"}}}}"
+                                                                                "\n");
     assert_int_equal(as_items_get(b.items, 1).record, 1);
     release(&b);
 }
@@ -124,16 +137,18 @@ static void test_modify_lists_changes_in_name_order(void **state)
     (void)state;
     built b;
     build(&b,
-          EVENT(RECORD(ID1, "MODIFY",
-                       TIME "," KEY ","
-                       OLD(",\"b\":{\"S\":\"x\"},\"a\":{\"BOOL\":true},\"Z\":{\"N\":\"1\"}") ","
-                       NEW(",\"a\":{\"BOOL\":false},\"Z\":{\"N\":\"1.0\"},\"c\":{\"NULL\":true}") ","
-                       SEQ)),
+          EVENT(RECORD(
+              ID1, "MODIFY",
+              TIME
+              "," KEY
+              "," OLD(",\"b\":{\"S\":\"x\"},\"a\":{\"BOOL\":true},\"Z\":{\"N\":\"1\"}") "," NEW(
+                  ",\"a\":{\"BOOL\":false},\"Z\":{\"N\":\"1.0\"},\"c\":{\"NULL\":true}") "," SEQ)),
           AS_FORMAT_CLASSIC);
     /* Z is unchanged (1 == 1.0); a changed; b removed; c added. */
     assert_int_equal(as_items_count(b.items), 3);
     const char *expected[] = {
-        "\"updatedAttribute\":{\"S\":\"a\"},\"oldValue\":{\"BOOL\":true},\"newValue\":{\"BOOL\":false}}",
+        "\"updatedAttribute\":{\"S\":\"a\"},\"oldValue\":{\"BOOL\":true},\"newValue\":{\"BOOL\":"
+        "false}}",
         "\"updatedAttribute\":{\"S\":\"b\"},\"oldValue\":{\"S\":\"x\"}}",
         "\"updatedAttribute\":{\"S\":\"c\"},\"newValue\":{\"NULL\":true}}",
     };
@@ -152,8 +167,9 @@ static void test_modify_without_difference_writes_nothing(void **state)
     built b;
     build(&b,
           EVENT(RECORD(ID1, "MODIFY",
-                       TIME "," KEY "," OLD(",\"n\":{\"N\":\"1E0\"},\"s\":{\"SS\":[\"a\",\"b\"]}") ","
-                       NEW(",\"s\":{\"SS\":[\"b\",\"a\"]},\"n\":{\"N\":\"10E-1\"}") "," SEQ)),
+                       TIME "," KEY
+                            "," OLD(",\"n\":{\"N\":\"1E0\"},\"s\":{\"SS\":[\"a\",\"b\"]}") "," NEW(
+                                ",\"s\":{\"SS\":[\"b\",\"a\"]},\"n\":{\"N\":\"10E-1\"}") "," SEQ)),
           AS_FORMAT_CLASSIC);
     assert_int_equal(as_items_count(b.items), 0);
     release(&b);
@@ -166,10 +182,10 @@ static void test_ignored_attributes_are_left_out_of_modify(void **state)
     built b;
     build_with(&b,
                EVENT(RECORD(ID1, "MODIFY",
-                            TIME "," KEY ","
-                            OLD(",\"updatedAt\":{\"S\":\"1\"},\"version\":{\"N\":\"1\"},\"v\":{\"N\":\"1\"}") ","
-                            NEW(",\"updatedAt\":{\"S\":\"2\"},\"version\":{\"N\":\"2\"},\"v\":{\"N\":\"2\"}") ","
-                            SEQ)),
+                            TIME "," KEY "," OLD(",\"updatedAt\":{\"S\":\"1\"},\"version\":{\"N\":"
+                                                 "\"1\"},\"v\":{\"N\":\"1\"}") "," NEW(
+                                ",\"updatedAt\":{\"S\":\"2\"},\"version\":{\"N\":\"2\"},\"v\":{"
+                                "\"N\":\"2\"}") "," SEQ)),
                AS_FORMAT_CLASSIC, ignore, 2);
     assert_int_equal(as_items_count(b.items), 1);
     assert_non_null(strstr(lines(&b), "\"updatedAttribute\":{\"S\":\"v\"}"));
@@ -212,7 +228,7 @@ static void test_modification_time_forms(void **state)
 {
     (void)state;
     static const struct {
-        const char *time;       /* the whole field, or "" for none */
+        const char *time; /* the whole field, or "" for none */
         const char *iso;
         uint32_t flags;
     } cases[] = {
@@ -240,17 +256,22 @@ static void test_partial_images_classic(void **state)
 {
     (void)state;
     built b;
-    build(&b,
-          EVENT(RECORD(ID1, "MODIFY", TIME "," KEY "," SEQ ",\"StreamViewType\":\"KEYS_ONLY\"")
-                "," RECORD(ID1, "MODIFY", TIME "," KEY "," NEW(",\"v\":{\"N\":\"2\"}") "," SEQ)
-                "," RECORD(ID1, "REMOVE", TIME "," KEY "," NEW("") "," SEQ)),
-          AS_FORMAT_CLASSIC);
+    build(
+        &b,
+        EVENT(
+            RECORD(ID1, "MODIFY", TIME "," KEY "," SEQ ",\"StreamViewType\":\"KEYS_ONLY\"") "," RECORD(
+                ID1, "MODIFY",
+                TIME "," KEY "," NEW(
+                    ",\"v\":{\"N\":\"2\"}") "," SEQ) "," RECORD(ID1, "REMOVE",
+                                                                TIME "," KEY "," NEW("") "," SEQ)),
+        AS_FORMAT_CLASSIC);
     const char *common = COMMON("2f95a1e4-df65-55a0-81e8-5b1ec6e4c925");
     char expected[1024];
-    snprintf(expected, sizeof expected,
-             "%s}\n%s,\"newValue\":{\"M\":{\"key\":{\"S\":\"CACHE_TTL_SEC\"},\"v\":{\"N\":\"2\"}}}}\n"
-             "%s,\"newValue\":{\"M\":{\"key\":{\"S\":\"CACHE_TTL_SEC\"}}}}\n",
-             common, common, common);
+    snprintf(
+        expected, sizeof expected,
+        "%s}\n%s,\"newValue\":{\"M\":{\"key\":{\"S\":\"CACHE_TTL_SEC\"},\"v\":{\"N\":\"2\"}}}}\n"
+        "%s,\"newValue\":{\"M\":{\"key\":{\"S\":\"CACHE_TTL_SEC\"}}}}\n",
+        common, common, common);
     assert_string_equal(lines(&b), expected);
     for (size_t i = 0; i < 3; i++) {
         assert_int_equal(as_items_get(b.items, i).flags, AS_ITEM_MISSING_IMAGES);
@@ -263,11 +284,14 @@ static void test_partial_images_detailed(void **state)
     (void)state;
     built b;
     build(&b, EVENT(RECORD(ID1, "INSERT", TIME "," KEY "," SEQ)), AS_FORMAT_DETAILED);
-    assert_string_equal(lines(&b),
-                        COMMON("2f95a1e4-df65-55a0-81e8-5b1ec6e4c925")
-                        ",\"eventName\":{\"S\":\"CREATE\"},\"keys\":{\"M\":{\"key\":{\"S\":"
-                        "\"CACHE_TTL_SEC\"}}},\"sequenceNumber\":{\"S\":\"100\"},\"tableName\":{\"S\":"
-                        "\"Configuration\"},\"cause\":{\"S\":\"user\"}}\n");
+    assert_string_equal(
+        lines(&b),
+        COMMON("2f95a1e4-df65-55a0-81e8-5b1ec6e4c925") ",\"eventName\":{\"S\":\"CREATE\"},\"keys\":"
+                                                       "{\"M\":{\"key\":{\"S\":"
+                                                       "\"CACHE_TTL_SEC\"}}},\"sequenceNumber\":{"
+                                                       "\"S\":\"100\"},\"tableName\":{\"S\":"
+                                                       "\"Configuration\"},\"cause\":{\"S\":"
+                                                       "\"user\"}}\n");
     assert_int_equal(as_items_get(b.items, 0).flags, AS_ITEM_MISSING_IMAGES);
     release(&b);
 }
@@ -277,18 +301,19 @@ static void test_detailed_update_paths(void **state)
     (void)state;
     built b;
     build(&b,
-          EVENT(RECORD(ID1, "MODIFY",
-                       TIME "," KEY ","
-                       OLD(",\"m\":{\"M\":{\"a/b\":{\"N\":\"1\"},\"t~\":{\"L\":[{\"S\":\"x\"}]}}}") ","
-                       NEW(",\"m\":{\"M\":{\"a/b\":{\"N\":\"2\"},\"t~\":{\"L\":[{\"S\":\"x\"},{\"S\":\"y\"}]}}}") ","
-                       SEQ)),
+          EVENT(RECORD(
+              ID1, "MODIFY",
+              TIME "," KEY "," OLD(",\"m\":{\"M\":{\"a/"
+                                   "b\":{\"N\":\"1\"},\"t~\":{\"L\":[{\"S\":\"x\"}]}}}") "," NEW(
+                  ",\"m\":{\"M\":{\"a/"
+                  "b\":{\"N\":\"2\"},\"t~\":{\"L\":[{\"S\":\"x\"},{\"S\":\"y\"}]}}}") "," SEQ)),
           AS_FORMAT_DETAILED);
     assert_non_null(strstr(lines(&b), "\"updatedAttributes\":{\"L\":[{\"S\":\"m\"}]},"));
-    assert_non_null(strstr(lines(&b),
-                           "\"changes\":{\"L\":["
-                           "{\"M\":{\"path\":{\"S\":\"/m/a~1b\"},\"oldValue\":{\"N\":\"1\"},"
-                           "\"newValue\":{\"N\":\"2\"}}},"
-                           "{\"M\":{\"path\":{\"S\":\"/m/t~0/1\"},\"newValue\":{\"S\":\"y\"}}}]},"));
+    assert_non_null(
+        strstr(lines(&b), "\"changes\":{\"L\":["
+                          "{\"M\":{\"path\":{\"S\":\"/m/a~1b\"},\"oldValue\":{\"N\":\"1\"},"
+                          "\"newValue\":{\"N\":\"2\"}}},"
+                          "{\"M\":{\"path\":{\"S\":\"/m/t~0/1\"},\"newValue\":{\"S\":\"y\"}}}]},"));
     assert_non_null(strstr(lines(&b), "\"eventName\":{\"S\":\"UPDATE\"}"));
     release(&b);
 }
@@ -300,18 +325,25 @@ static void test_detailed_ttl_delete(void **state)
     build(&b,
           "{\"Records\":[{\"eventID\":\"" ID1 "\",\"eventName\":\"REMOVE\",\"eventSource\":"
           "\"aws:dynamodb\",\"userIdentity\":{\"type\":\"Service\",\"principalId\":"
-          "\"dynamodb.amazonaws.com\"},\"dynamodb\":{" TIME "," KEY "," OLD(",\"v\":{\"N\":\"1\"}")
-          "," SEQ "}}]}",
+          "\"dynamodb.amazonaws.com\"},\"dynamodb\":{" TIME "," KEY
+          "," OLD(",\"v\":{\"N\":\"1\"}") "," SEQ "}}]}",
           AS_FORMAT_DETAILED);
-    assert_string_equal(lines(&b),
-                        COMMON("2f95a1e4-df65-55a0-81e8-5b1ec6e4c925")
-                        ",\"eventName\":{\"S\":\"DELETE\"},\"keys\":{\"M\":{\"key\":{\"S\":"
-                        "\"CACHE_TTL_SEC\"}}},\"sequenceNumber\":{\"S\":\"100\"},"
-                        "\"cause\":{\"S\":\"ttl\"},\"updatedAttributes\":{\"L\":[{\"S\":\"key\"},"
-                        "{\"S\":\"v\"}]},\"changes\":{\"L\":[{\"M\":{\"path\":{\"S\":\"/key\"},"
-                        "\"oldValue\":{\"S\":\"CACHE_TTL_SEC\"}}},{\"M\":{\"path\":{\"S\":\"/v\"},"
-                        "\"oldValue\":{\"N\":\"1\"}}}]},\"oldImage\":{\"M\":{\"key\":{\"S\":"
-                        "\"CACHE_TTL_SEC\"},\"v\":{\"N\":\"1\"}}}}\n");
+    assert_string_equal(
+        lines(&b),
+        COMMON(
+            "2f95a1e4-df65-55a0-81e8-5b1ec6e4c925") ",\"eventName\":{\"S\":\"DELETE\"},\"keys\":{"
+                                                    "\"M\":{\"key\":{\"S\":"
+                                                    "\"CACHE_TTL_SEC\"}}},\"sequenceNumber\":{"
+                                                    "\"S\":\"100\"},"
+                                                    "\"cause\":{\"S\":\"ttl\"},"
+                                                    "\"updatedAttributes\":{\"L\":[{\"S\":\"key\"},"
+                                                    "{\"S\":\"v\"}]},\"changes\":{\"L\":[{\"M\":{"
+                                                    "\"path\":{\"S\":\"/key\"},"
+                                                    "\"oldValue\":{\"S\":\"CACHE_TTL_SEC\"}}},{"
+                                                    "\"M\":{\"path\":{\"S\":\"/v\"},"
+                                                    "\"oldValue\":{\"N\":\"1\"}}}]},\"oldImage\":{"
+                                                    "\"M\":{\"key\":{\"S\":"
+                                                    "\"CACHE_TTL_SEC\"},\"v\":{\"N\":\"1\"}}}}\n");
     release(&b);
 }
 
@@ -322,14 +354,15 @@ static void test_values_copied_as_received(void **state)
     built b;
     build(&b,
           EVENT(RECORD(ID1, "INSERT",
-                       TIME "," KEY ",\"NewImage\": { \"n\" : { \"N\" : "
+                       TIME
+                       "," KEY ",\"NewImage\": { \"n\" : { \"N\" : "
                        "\"12345678901234567890123456789012345678\" }, \"e\":{\"N\":\"-1.5e-130\"},"
                        "\"s\":{\"S\":\"a \\u0000\\\"\\\\\\/\\n\\ud83d\\ude00 \xc3\xa9\"} }," SEQ)),
           AS_FORMAT_CLASSIC);
-    assert_non_null(strstr(lines(&b),
-                           ",\"newValue\":{\"M\":{\"n\":{\"N\":\"12345678901234567890123456789012345678\"},"
-                           "\"e\":{\"N\":\"-1.5e-130\"},\"s\":{\"S\":\"a \\u0000\\\"\\\\\\/\\n"
-                           "\\ud83d\\ude00 \xc3\xa9\"}}}}\n"));
+    assert_non_null(strstr(
+        lines(&b), ",\"newValue\":{\"M\":{\"n\":{\"N\":\"12345678901234567890123456789012345678\"},"
+                   "\"e\":{\"N\":\"-1.5e-130\"},\"s\":{\"S\":\"a \\u0000\\\"\\\\\\/\\n"
+                   "\\ud83d\\ude00 \xc3\xa9\"}}}}\n"));
     release(&b);
 }
 
@@ -337,16 +370,17 @@ static void test_invalid_record_error_item(void **state)
 {
     (void)state;
     built b;
-    build(&b,
-          EVENT(RECORD(ID1, "INSERT", TIME "," KEY "," NEW(",\"v\":{\"SS\":[]}") "," SEQ)),
+    build(&b, EVENT(RECORD(ID1, "INSERT", TIME "," KEY "," NEW(",\"v\":{\"SS\":[]}") "," SEQ)),
           AS_FORMAT_DETAILED);
     as_item item = as_items_get(b.items, 0);
     assert_int_equal(item.flags, AS_ITEM_ERROR);
     const char *reason = "Records[0].dynamodb.NewImage.v.SS: empty set";
     assert_int_equal(item.reason.len, strlen(reason));
     assert_memory_equal(item.reason.ptr, reason, item.reason.len);
-    const char *head = COMMON("2f95a1e4-df65-55a0-81e8-5b1ec6e4c925")
-        ",\"error\":{\"S\":\"Records[0].dynamodb.NewImage.v.SS: empty set\"},\"rawRecord\":{\"S\":\"{\\\"eventID\\\":";
+    const char *head = COMMON(
+        "2f95a1e4-df65-55a0-81e8-5b1ec6e4c925") ",\"error\":{\"S\":\"Records[0].dynamodb.NewImage."
+                                                "v.SS: empty "
+                                                "set\"},\"rawRecord\":{\"S\":\"{\\\"eventID\\\":";
     assert_memory_equal(item.json.ptr, head, strlen(head));
     release(&b);
 }
@@ -356,9 +390,11 @@ static void test_invalid_record_error_item(void **state)
 static void test_error_item_without_event_id(void **state)
 {
     (void)state;
-    const char *record = "{\"eventName\":\"INSERT\",\"dynamodb\":{\"ApproximateCreationDateTime\":-5}}";
+    const char *record =
+        "{\"eventName\":\"INSERT\",\"dynamodb\":{\"ApproximateCreationDateTime\":-5}}";
     char json[1024];
-    snprintf(json, sizeof json, "{\"Records\":[%s," RECORD(ID1, "INSERT", KEY "," SEQ) "]}", record);
+    snprintf(json, sizeof json, "{\"Records\":[%s," RECORD(ID1, "INSERT", KEY "," SEQ) "]}",
+             record);
     built b;
     build(&b, json, AS_FORMAT_CLASSIC);
     as_item item = as_items_get(b.items, 0);
@@ -370,7 +406,8 @@ static void test_error_item_without_event_id(void **state)
     }
     assert_int_equal(item.flags, AS_ITEM_ERROR);
     /* The valid record beside it is untouched. */
-    assert_int_equal(as_items_get(b.items, 1).flags, AS_ITEM_MISSING_IMAGES | AS_ITEM_PROCESSING_TIME);
+    assert_int_equal(as_items_get(b.items, 1).flags,
+                     AS_ITEM_MISSING_IMAGES | AS_ITEM_PROCESSING_TIME);
     release(&b);
 }
 
@@ -434,8 +471,9 @@ static void test_size_guard_truncates_largest_first(void **state)
     assert_int_equal(item.flags, AS_ITEM_TRUNCATED);
     assert_true(item.size <= AS_ITEM_MAX_SIZE);
     /* newValue (one byte longer) is replaced; oldValue still fits and stays. */
-    const char *marker = "\"newValue\":{\"M\":{\"truncated\":{\"BOOL\":true},\"sizeBytes\":{\"N\":\"300001\"},"
-                         "\"sha256\":{\"S\":\"";
+    const char *marker =
+        "\"newValue\":{\"M\":{\"truncated\":{\"BOOL\":true},\"sizeBytes\":{\"N\":\"300001\"},"
+        "\"sha256\":{\"S\":\"";
     const char *at = strstr(lines(&b), marker);
     assert_non_null(at);
     assert_non_null(strstr(lines(&b), "\"oldValue\":{\"S\":\"ooo"));
