@@ -204,7 +204,10 @@ static size_t utf8_sequence(const unsigned char *p, const unsigned char *end)
 }
 
 /* True when any of the 8 bytes is '"', '\\', below 0x20 or above 0x7F. */
-static inline bool word_has_special(uint64_t w)
+/* The high bit of each byte of the result is set for '"', '\\', bytes below 0x20 and
+ * bytes above 0x7F. A borrow can also mark a byte above a marked one, never below:
+ * the lowest mark is always a real one. */
+static inline uint64_t special_bytes(uint64_t w)
 {
     const uint64_t ones = 0x0101010101010101ull;
     const uint64_t highs = 0x8080808080808080ull;
@@ -212,7 +215,18 @@ static inline bool word_has_special(uint64_t w)
     uint64_t slash = w ^ (ones * '\\');
     uint64_t special =
         ((quote - ones) & ~quote) | ((slash - ones) & ~slash) | (w - ones * 0x20) | w;
-    return (special & highs) != 0;
+    return special & highs;
+}
+
+/* Bytes before the first special one in a word loaded from memory. */
+static inline unsigned plain_prefix(uint64_t mask)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return (unsigned)__builtin_ctzll(mask) >> 3;
+#else
+    (void)mask;
+    return 0; /* the byte loop finds it */
+#endif
 }
 
 /* Scans a string whose opening quote is at ps->p. On success `body` is the text
@@ -226,7 +240,9 @@ static step scan_string(parser *ps, as_span *body, bool *escaped)
         while (end - p >= 8) {
             uint64_t w;
             memcpy(&w, p, 8);
-            if (word_has_special(w)) {
+            uint64_t mask = special_bytes(w);
+            if (mask != 0) {
+                p += plain_prefix(mask);
                 break;
             }
             p += 8;
@@ -901,7 +917,15 @@ static const as_value *find_duplicate(parser *ps, const as_value *parent, as_typ
     if (n <= PAIRWISE_LIMIT) {
         for (uint32_t a = 0; a < n; a++) {
             for (uint32_t b = a + 1; b < n; b++) {
-                if (dup_key_cmp(&ps->keys[a], &ps->keys[b]) == 0) {
+                const dup_key *x = &ps->keys[a];
+                const dup_key *y = &ps->keys[b];
+                /* Unescaped names of other lengths or first bytes cannot be equal. */
+                if (!x->escaped && !y->escaped &&
+                    (x->bytes.len != y->bytes.len ||
+                     (x->bytes.len > 0 && x->bytes.ptr[0] != y->bytes.ptr[0]))) {
+                    continue;
+                }
+                if (dup_key_cmp(x, y) == 0) {
                     return ps->keys[b].value;
                 }
             }
@@ -1267,11 +1291,9 @@ static bool first_time(parser *ps, uint32_t field, const char *where)
 
 /* Parses Keys, NewImage or OldImage at ps->p into a new M value; *slot gets its
  * index + 1. A repeat of the section faults the record. */
-static step parse_section(parser *ps, const char *section, uint32_t field, uint32_t *slot,
-                          unsigned json_depth)
+static step parse_section(parser *ps, const char *section, const char *where, uint32_t field,
+                          uint32_t *slot, unsigned json_depth)
 {
-    char where[32];
-    snprintf(where, sizeof where, "dynamodb.%s", section);
     if (!first_time(ps, field, where)) {
         return skip_value(ps, json_depth);
     }
@@ -1379,11 +1401,14 @@ static step parse_dynamodb(parser *ps, as_record *rec, unsigned json_depth)
         step s;
         bool esc = false;
         if (key_is(key, key_escaped, "Keys")) {
-            s = parse_section(ps, "Keys", FIELD_KEYS, &slots->keys, json_depth + 1);
+            s = parse_section(ps, "Keys", "dynamodb.Keys", FIELD_KEYS, &slots->keys,
+                              json_depth + 1);
         } else if (key_is(key, key_escaped, "NewImage")) {
-            s = parse_section(ps, "NewImage", FIELD_NEW_IMAGE, &slots->new_image, json_depth + 1);
+            s = parse_section(ps, "NewImage", "dynamodb.NewImage", FIELD_NEW_IMAGE,
+                              &slots->new_image, json_depth + 1);
         } else if (key_is(key, key_escaped, "OldImage")) {
-            s = parse_section(ps, "OldImage", FIELD_OLD_IMAGE, &slots->old_image, json_depth + 1);
+            s = parse_section(ps, "OldImage", "dynamodb.OldImage", FIELD_OLD_IMAGE,
+                              &slots->old_image, json_depth + 1);
         } else if (key_is(key, key_escaped, "SequenceNumber")) {
             s = record_string(ps, "dynamodb.SequenceNumber", &rec->sequence_number, &esc,
                               json_depth + 1);

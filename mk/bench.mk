@@ -1,0 +1,25 @@
+# `make bench`: throughput reports, not tests (nothing here fails on a slow number).
+# Each tests/bench/bench_<family>.c is one program linked with the shared timing.c;
+# `make bench` builds and runs them all. BENCH_ARGS reach every program
+# (e.g. BENCH_ARGS="--time 5 --rounds 9").
+
+PYTHON ?= python3
+BENCH_DIR := $(BUILD)/bench
+BENCH_SRC := $(wildcard tests/bench/bench_*.c)
+BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BENCH_DIR)/%)
+BENCH_SUPPORT := tests/bench/timing.c
+BENCH_EVENTS := events/bench-1000-mixed.json
+BENCH_ARGS ?=
+
+# The generated events are checked in: made only when missing, never remade because
+# the generator is newer (its output is the same bytes anyway).
+$(BENCH_EVENTS):
+	$(PYTHON) tests/bench/gen_events.py $@
+
+$(BENCH_DIR)/%: tests/bench/%.c $(BENCH_SUPPORT) tests/bench/timing.h $(STATIC_LIB) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -Itests/bench -o $@ $< $(BENCH_SUPPORT) $(STATIC_LIB) \
+		$(SAN) $(LIBS)
+
+bench: $(BENCH_BIN) $(BENCH_EVENTS)
+	@for b in $(BENCH_BIN); do echo "==== $$b"; $$b $(BENCH_ARGS) || exit 1; done
