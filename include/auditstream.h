@@ -8,5 +8,6 @@
 #include "auditstream/event.h"
 #include "auditstream/diff.h"
 #include "auditstream/audit.h"
+#include "auditstream/sigv4.h"
 
 #endif

@@ -1,0 +1,889 @@
+/* AWS Signature Version 4: canonical request, string to sign, and the HMAC chain, with
+ * the derived key cached in the signer so that a warm signature costs three SHA-256s
+ * (payload, cache id, canonical request) and one HMAC over a pre-keyed context. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
+#include "auditstream/sigv4.h"
+#include "internal.h"
+#include "isotime.h"
+
+#define SHA256_LEN 32
+#define ALGORITHM  "AWS4-HMAC-SHA256"
+#define TERMINATOR "aws4_request"
+
+static const char HEX_LOWER[] = "0123456789abcdef";
+static const char HEX_UPPER[] = "0123456789ABCDEF";
+
+/* One name/value pair being canonicalised: offsets into the signer's scratch buffer
+ * (which may move as it grows), and the position it came in, for a stable sort. */
+typedef struct entry {
+    size_t name_off;
+    size_t name_len;
+    size_t value_off;
+    size_t value_len;
+    size_t index;
+} entry;
+
+struct as_sigv4_signer {
+    EVP_MD *sha256;
+    EVP_MD_CTX *md_ctx;
+    EVP_MAC *hmac;
+    /* Keyed with the cached signing key between calls: a signature re-initialises it
+     * without a key, which reuses the key schedule instead of hashing the pads again. */
+    EVP_MAC_CTX *mac_ctx;
+    bool key_valid;
+    /* SHA-256 over the secret, date, region and service the key was derived from. */
+    unsigned char key_id[SHA256_LEN];
+    uint64_t derivations;
+    as_buf scratch;
+    entry *entries;
+    size_t entry_cap;
+};
+
+/* ---- small helpers ------------------------------------------------------------------------ */
+
+static void hex_lower(const unsigned char *bytes, size_t n, char *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = HEX_LOWER[bytes[i] >> 4];
+        out[2 * i + 1] = HEX_LOWER[bytes[i] & 15];
+    }
+}
+
+static bool is_unreserved(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
+}
+
+/* RFC 9110's tchar: what header names and methods are made of. */
+static bool is_tchar(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+static bool is_token(as_span s)
+{
+    if (s.len == 0) {
+        return false;
+    }
+    for (size_t i = 0; i < s.len; i++) {
+        if (!is_tchar((unsigned char)s.ptr[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Credential scope parts and the access key id end up in the Authorization header
+ * between '/' and ',' separators: visible ASCII without those two. */
+static bool is_scope_part(as_span s)
+{
+    if (s.len == 0) {
+        return false;
+    }
+    for (size_t i = 0; i < s.len; i++) {
+        unsigned char c = (unsigned char)s.ptr[i];
+        if (c <= 0x20 || c >= 0x7f || c == '/' || c == ',') {
+            return false;
+        }
+    }
+    return true;
+}
+
+static int hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    return -1;
+}
+
+static void append_encoded_byte(as_buf *buf, unsigned char c)
+{
+    char esc[3] = {'%', HEX_UPPER[c >> 4], HEX_UPPER[c & 15]};
+    as_buf_append(buf, esc, 3);
+}
+
+/* RFC 3986 encoding as SigV4 wants it: unreserved bytes (and '/' in a path) kept,
+ * everything else %XX in upper case. */
+static void append_uri_encoded(as_buf *buf, const char *s, size_t len, bool keep_slash)
+{
+    size_t run = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (is_unreserved(c) || (keep_slash && c == '/')) {
+            continue;
+        }
+        as_buf_append(buf, s + run, i - run);
+        append_encoded_byte(buf, c);
+        run = i + 1;
+    }
+    as_buf_append(buf, s + run, len - run);
+}
+
+/* A query component as sent may be encoded or not: decode valid %XX escapes, then
+ * encode, so that both spellings give the one canonical form. */
+static void append_query_component(as_buf *buf, const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '%' && i + 2 < len) {
+            int hi = hex_value((unsigned char)s[i + 1]);
+            int lo = hex_value((unsigned char)s[i + 2]);
+            if (hi >= 0 && lo >= 0) {
+                c = (unsigned char)(hi << 4 | lo);
+                i += 2;
+            }
+        }
+        if (is_unreserved(c)) {
+            as_buf_append_char(buf, (char)c);
+        } else {
+            append_encoded_byte(buf, c);
+        }
+    }
+}
+
+/* Makes room for `n` entries in the signer's array. */
+static as_status reserve_entries(as_sigv4_signer *signer, size_t n)
+{
+    if (n <= signer->entry_cap) {
+        return AS_OK;
+    }
+    size_t cap = signer->entry_cap < 16 ? 16 : signer->entry_cap;
+    while (cap < n) {
+        AS_ENSURE(cap <= SIZE_MAX / 2 / sizeof(entry), AS_ERR_NOMEM);
+        cap *= 2;
+    }
+    entry *grown = realloc(signer->entries, cap * sizeof(entry));
+    AS_ENSURE(grown != NULL, AS_ERR_NOMEM);
+    signer->entries = grown;
+    signer->entry_cap = cap;
+    return AS_OK;
+}
+
+static int compare_bytes(const char *a, size_t a_len, const char *b, size_t b_len)
+{
+    int c = memcmp(a, b, a_len < b_len ? a_len : b_len);
+    if (c != 0) {
+        return c;
+    }
+    return a_len < b_len ? -1 : a_len > b_len ? 1 : 0;
+}
+
+/* Entries sort by name, then (query parameters) value, then position, which makes the
+ * sort stable. Not qsort: its comparator gets no context to find the scratch bytes in
+ * without a global. Insertion sort for the handful a request usually has, merged
+ * halves above that so that a long list stays O(n log n). */
+static int compare_entries(const char *base, const entry *a, const entry *b, bool by_value)
+{
+    int c = compare_bytes(base + a->name_off, a->name_len, base + b->name_off, b->name_len);
+    if (c == 0 && by_value) {
+        c = compare_bytes(base + a->value_off, a->value_len, base + b->value_off, b->value_len);
+    }
+    if (c == 0) {
+        c = a->index < b->index ? -1 : a->index > b->index ? 1 : 0;
+    }
+    return c;
+}
+
+static void merge_sort(const char *base, entry *items, entry *tmp, size_t n, bool by_value)
+{
+    if (n < 2) {
+        return;
+    }
+    if (n <= 16) {
+        for (size_t i = 1; i < n; i++) {
+            entry e = items[i];
+            size_t j = i;
+            while (j > 0 && compare_entries(base, &items[j - 1], &e, by_value) > 0) {
+                items[j] = items[j - 1];
+                j--;
+            }
+            items[j] = e;
+        }
+        return;
+    }
+    size_t half = n / 2;
+    merge_sort(base, items, tmp, half, by_value);
+    merge_sort(base, items + half, tmp, n - half, by_value);
+    size_t i = 0;
+    size_t j = half;
+    size_t k = 0;
+    while (i < half && j < n) {
+        if (compare_entries(base, &items[j], &items[i], by_value) < 0) {
+            tmp[k++] = items[j++];
+        } else {
+            tmp[k++] = items[i++];
+        }
+    }
+    while (i < half) {
+        tmp[k++] = items[i++];
+    }
+    while (j < n) {
+        tmp[k++] = items[j++];
+    }
+    memcpy(items, tmp, n * sizeof(entry));
+}
+
+/* Sorts the first `n` entries; the array must have room for 2n (the second half is
+ * the merge buffer). */
+static void sort_entries(as_sigv4_signer *signer, size_t n, bool by_value)
+{
+    merge_sort(signer->scratch.data, signer->entries, signer->entries + n, n, by_value);
+}
+
+/* ---- time --------------------------------------------------------------------------------- */
+
+/* 20150830T123600Z from epoch seconds, through isotime's civil-date arithmetic. */
+static void format_amz_date(int64_t seconds, char out[AS_SIGV4_DATE_LEN])
+{
+    char iso[AS_ISO_TIME_LEN]; /* 2015-08-30T12:36:00.000Z */
+    as_iso_time_format(seconds * 1000, iso);
+    memcpy(out, iso, 4);
+    memcpy(out + 4, iso + 5, 2);
+    memcpy(out + 6, iso + 8, 2);
+    out[8] = 'T';
+    memcpy(out + 9, iso + 11, 2);
+    memcpy(out + 11, iso + 14, 2);
+    memcpy(out + 13, iso + 17, 2);
+    out[15] = 'Z';
+}
+
+/* ---- digests and the key ----------------------------------------------------------------- */
+
+static as_status sha256(as_sigv4_signer *signer, const void *bytes, size_t len,
+                        unsigned char out[SHA256_LEN])
+{
+    if (EVP_DigestInit_ex(signer->md_ctx, signer->sha256, NULL) != 1 ||
+        EVP_DigestUpdate(signer->md_ctx, bytes, len) != 1 ||
+        EVP_DigestFinal_ex(signer->md_ctx, out, NULL) != 1) {
+        return AS_ERR_NOMEM;
+    }
+    return AS_OK;
+}
+
+static as_status sha256_hex(as_sigv4_signer *signer, const void *bytes, size_t len,
+                            char out[AS_SIGV4_HEX_LEN + 1])
+{
+    unsigned char hash[SHA256_LEN];
+    AS_GUARD(sha256(signer, bytes, len, hash));
+    hex_lower(hash, SHA256_LEN, out);
+    out[AS_SIGV4_HEX_LEN] = '\0';
+    return AS_OK;
+}
+
+static bool digest_span(EVP_MD_CTX *ctx, as_span s)
+{
+    /* Length-prefixed, so that no two different tuples hash the same bytes. */
+    uint64_t len = s.len;
+    return EVP_DigestUpdate(ctx, &len, sizeof len) == 1 && EVP_DigestUpdate(ctx, s.ptr, s.len) == 1;
+}
+
+/* What the cached key was derived from, as one SHA-256: lets a call recognise the cached
+ * key without the signer keeping a copy of the secret. */
+static as_status key_id(as_sigv4_signer *signer, const as_sigv4_params *params, const char date[8],
+                        unsigned char out[SHA256_LEN])
+{
+    as_span day = {date, 8};
+    if (EVP_DigestInit_ex(signer->md_ctx, signer->sha256, NULL) != 1 ||
+        !digest_span(signer->md_ctx, params->credentials.secret_access_key) ||
+        !digest_span(signer->md_ctx, day) || !digest_span(signer->md_ctx, params->region) ||
+        !digest_span(signer->md_ctx, params->service) ||
+        EVP_DigestFinal_ex(signer->md_ctx, out, NULL) != 1) {
+        return AS_ERR_NOMEM;
+    }
+    return AS_OK;
+}
+
+/* out = HMAC-SHA256(key, data), through the signer's one MAC context. */
+static as_status hmac(as_sigv4_signer *signer, const unsigned char *key, size_t key_len,
+                      const void *data, size_t len, unsigned char out[SHA256_LEN])
+{
+    size_t out_len = 0;
+    if (EVP_MAC_init(signer->mac_ctx, key, key_len, NULL) != 1 ||
+        EVP_MAC_update(signer->mac_ctx, data, len) != 1 ||
+        EVP_MAC_final(signer->mac_ctx, out, &out_len, SHA256_LEN) != 1 || out_len != SHA256_LEN) {
+        return AS_ERR_NOMEM;
+    }
+    return AS_OK;
+}
+
+/* kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request"),
+ * left keyed into the MAC context. Every intermediate is wiped. */
+static as_status derive_key(as_sigv4_signer *signer, const as_sigv4_params *params,
+                            const char date[8])
+{
+    as_span secret = params->credentials.secret_access_key;
+    AS_ENSURE(secret.len <= SIZE_MAX - 4, AS_ERR_ARGUMENT);
+    unsigned char *k_secret = malloc(secret.len + 4);
+    AS_ENSURE(k_secret != NULL, AS_ERR_NOMEM);
+    memcpy(k_secret, "AWS4", 4);
+    memcpy(k_secret + 4, secret.ptr, secret.len);
+
+    unsigned char a[SHA256_LEN];
+    unsigned char b[SHA256_LEN];
+    as_status status = hmac(signer, k_secret, secret.len + 4, date, 8, a);
+    if (status == AS_OK) {
+        status = hmac(signer, a, SHA256_LEN, params->region.ptr, params->region.len, b);
+    }
+    if (status == AS_OK) {
+        status = hmac(signer, b, SHA256_LEN, params->service.ptr, params->service.len, a);
+    }
+    if (status == AS_OK) {
+        status = hmac(signer, a, SHA256_LEN, TERMINATOR, strlen(TERMINATOR), b);
+    }
+    if (status == AS_OK && EVP_MAC_init(signer->mac_ctx, b, SHA256_LEN, NULL) != 1) {
+        status = AS_ERR_NOMEM;
+    }
+    OPENSSL_cleanse(k_secret, secret.len + 4);
+    free(k_secret);
+    OPENSSL_cleanse(a, sizeof a);
+    OPENSSL_cleanse(b, sizeof b);
+    return status;
+}
+
+/* Makes the MAC context hold the signing key for these inputs, deriving it on a miss. */
+static as_status ensure_key(as_sigv4_signer *signer, const as_sigv4_params *params,
+                            const char date[8])
+{
+    unsigned char id[SHA256_LEN];
+    AS_GUARD(key_id(signer, params, date, id));
+    if (signer->key_valid && CRYPTO_memcmp(id, signer->key_id, SHA256_LEN) == 0) {
+        return AS_OK;
+    }
+    signer->key_valid = false;
+    as_status status = derive_key(signer, params, date);
+    if (status == AS_OK) {
+        memcpy(signer->key_id, id, SHA256_LEN);
+        signer->key_valid = true;
+        signer->derivations++;
+    }
+    OPENSSL_cleanse(id, sizeof id);
+    return status;
+}
+
+/* ---- canonicalisation --------------------------------------------------------------------- */
+
+static as_status append_canonical_path(as_sigv4_signer *signer, as_span path,
+                                       const as_sigv4_params *params, as_buf *out)
+{
+    if (path.len == 0) {
+        as_buf_append_char(out, '/');
+        return AS_OK;
+    }
+    if (params->keep_path_segments) {
+        if (params->path_is_encoded) {
+            as_buf_append_span(out, path);
+        } else {
+            append_uri_encoded(out, path.ptr, path.len, true);
+        }
+        return AS_OK;
+    }
+    /* RFC 3986 section 5.2.4 plus merged slashes, as botocore does it: segments that
+     * are empty or "." vanish, ".." drops the one before it (never above the root), and
+     * the path's own trailing slash survives when a segment is left ("/a/b/.." is "/a",
+     * where RFC 3986 would say "/a/"). Entries hold the kept segments, as offsets. */
+    size_t kept = 0;
+    size_t start = 1;
+    while (start <= path.len) {
+        const char *slash = memchr(path.ptr + start, '/', path.len - start);
+        size_t end = slash != NULL ? (size_t)(slash - path.ptr) : path.len;
+        size_t len = end - start;
+        if (len == 2 && path.ptr[start] == '.' && path.ptr[start + 1] == '.') {
+            if (kept > 0) {
+                kept--;
+            }
+        } else if (len > 0 && !(len == 1 && path.ptr[start] == '.')) {
+            AS_GUARD(reserve_entries(signer, kept + 1));
+            signer->entries[kept].name_off = start;
+            signer->entries[kept].name_len = len;
+            kept++;
+        }
+        start = end + 1;
+    }
+    as_buf_append_char(out, '/');
+    for (size_t i = 0; i < kept; i++) {
+        if (i > 0) {
+            as_buf_append_char(out, '/');
+        }
+        const char *seg = path.ptr + signer->entries[i].name_off;
+        if (params->path_is_encoded) {
+            as_buf_append(out, seg, signer->entries[i].name_len);
+        } else {
+            append_uri_encoded(out, seg, signer->entries[i].name_len, false);
+        }
+    }
+    if (kept > 0 && path.ptr[path.len - 1] == '/') {
+        as_buf_append_char(out, '/');
+    }
+    return AS_OK;
+}
+
+static as_status append_canonical_query(as_sigv4_signer *signer, as_span query, as_buf *out)
+{
+    as_buf *scratch = &signer->scratch;
+    as_buf_clear(scratch);
+    size_t n = 0;
+    size_t start = 0;
+    while (start < query.len) {
+        const char *amp = memchr(query.ptr + start, '&', query.len - start);
+        size_t end = amp != NULL ? (size_t)(amp - query.ptr) : query.len;
+        if (end > start) {
+            const char *eq = memchr(query.ptr + start, '=', end - start);
+            size_t name_end = eq != NULL ? (size_t)(eq - query.ptr) : end;
+            size_t value_start = eq != NULL ? name_end + 1 : end;
+            AS_GUARD(reserve_entries(signer, 2 * (n + 1)));
+            entry *e = &signer->entries[n];
+            e->index = n;
+            e->name_off = scratch->len;
+            append_query_component(scratch, query.ptr + start, name_end - start);
+            e->name_len = scratch->len - e->name_off;
+            e->value_off = scratch->len;
+            append_query_component(scratch, query.ptr + value_start, end - value_start);
+            e->value_len = scratch->len - e->value_off;
+            n++;
+        }
+        start = end + 1;
+    }
+    AS_GUARD(as_buf_status(scratch));
+    sort_entries(signer, n, true);
+    for (size_t i = 0; i < n; i++) {
+        const entry *e = &signer->entries[i];
+        if (i > 0) {
+            as_buf_append_char(out, '&');
+        }
+        as_buf_append(out, scratch->data + e->name_off, e->name_len);
+        as_buf_append_char(out, '=');
+        as_buf_append(out, scratch->data + e->value_off, e->value_len);
+    }
+    return AS_OK;
+}
+
+static bool is_blank(unsigned char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* Length of the whitespace at value[i]: spaces, tabs and obsolete line folds (CRLF or
+ * LF followed by a space or tab). 0 when there is none; SIZE_MAX for a CR or LF that
+ * is not a fold, which no header value may hold. */
+static size_t blank_run(const char *value, size_t len, size_t i)
+{
+    size_t j = i;
+    while (j < len) {
+        unsigned char c = (unsigned char)value[j];
+        if (is_blank(c)) {
+            j++;
+        } else if (c == '\n' || c == '\r') {
+            size_t lf = c == '\r' ? j + 1 : j;
+            if (lf + 1 >= len || value[lf] != '\n' || !is_blank((unsigned char)value[lf + 1])) {
+                return SIZE_MAX;
+            }
+            j = lf + 2;
+        } else {
+            break;
+        }
+    }
+    return j - i;
+}
+
+/* Appends the value trimmed, with every inner run of whitespace made one space. */
+static bool append_canonical_value(as_buf *buf, as_span value)
+{
+    bool pending_space = false;
+    bool any = false;
+    size_t i = 0;
+    while (i < value.len) {
+        size_t run = blank_run(value.ptr, value.len, i);
+        if (run == SIZE_MAX) {
+            return false;
+        }
+        if (run > 0) {
+            pending_space = any;
+            i += run;
+            continue;
+        }
+        size_t start = i;
+        while (i < value.len && value.ptr[i] != ' ' && value.ptr[i] != '\t' &&
+               value.ptr[i] != '\r' && value.ptr[i] != '\n') {
+            if (value.ptr[i] == '\0') {
+                return false;
+            }
+            i++;
+        }
+        if (pending_space) {
+            as_buf_append_char(buf, ' ');
+            pending_space = false;
+        }
+        as_buf_append(buf, value.ptr + start, i - start);
+        any = true;
+    }
+    return true;
+}
+
+static bool name_is(const char *lower, size_t len, const char *literal)
+{
+    return len == strlen(literal) && memcmp(lower, literal, len) == 0;
+}
+
+static void add_entry(as_sigv4_signer *signer, size_t n, const char *name, as_span value)
+{
+    as_buf *scratch = &signer->scratch;
+    entry *e = &signer->entries[n];
+    e->index = n;
+    e->name_off = scratch->len;
+    as_buf_append_str(scratch, name);
+    e->name_len = scratch->len - e->name_off;
+    e->value_off = scratch->len;
+    as_buf_append_span(scratch, value);
+    e->value_len = scratch->len - e->value_off;
+}
+
+/* Appends the canonical headers block (each "name:values\n") to `out`, and the signed
+ * headers list ("a;b;c") to `signed_list`. */
+static as_status append_canonical_headers(as_sigv4_signer *signer, const as_sigv4_request *req,
+                                          const as_sigv4_params *params,
+                                          const as_sigv4_output *result, as_buf *out,
+                                          as_buf *signed_list, as_error *err)
+{
+    bool sign_token = params->credentials.session_token.len > 0 && !params->unsigned_session_token;
+    bool has_token = params->credentials.session_token.len > 0;
+    AS_ENSURE(req->header_count <= SIZE_MAX / 2 - 3, AS_ERR_NOMEM);
+    size_t max = req->header_count + 3;
+    AS_GUARD(reserve_entries(signer, 2 * max));
+
+    as_buf *scratch = &signer->scratch;
+    as_buf_clear(scratch);
+    size_t n = 0;
+    for (size_t h = 0; h < req->header_count; h++) {
+        as_span name = req->headers[h].name;
+        if (!is_token(name)) {
+            return as_error_set(err, AS_ERR_ARGUMENT, 0,
+                                "sigv4: header %zu: the name is not an HTTP token", h);
+        }
+        entry *e = &signer->entries[n];
+        e->index = n;
+        e->name_off = scratch->len;
+        AS_GUARD(as_buf_reserve(scratch, name.len));
+        char *lower = scratch->data + scratch->len;
+        for (size_t i = 0; i < name.len; i++) {
+            char c = name.ptr[i];
+            lower[i] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+        }
+        scratch->len += name.len;
+        scratch->data[scratch->len] = '\0';
+        e->name_len = name.len;
+        if (name_is(lower, name.len, "authorization") || name_is(lower, name.len, "x-amz-date") ||
+            (has_token && name_is(lower, name.len, "x-amz-security-token")) ||
+            (params->add_content_sha256 && name_is(lower, name.len, "x-amz-content-sha256"))) {
+            return as_error_set(err, AS_ERR_ARGUMENT, 0,
+                                "sigv4: header %zu: %s is added by the signer", h,
+                                scratch->data + e->name_off);
+        }
+        e->value_off = scratch->len;
+        if (!append_canonical_value(scratch, req->headers[h].value)) {
+            return as_error_set(err, AS_ERR_ARGUMENT, 0,
+                                "sigv4: header %zu (%.*s): the value holds a CR, LF or NUL", h,
+                                (int)(name.len < 64 ? name.len : 64), scratch->data + e->name_off);
+        }
+        e->value_len = scratch->len - e->value_off;
+        n++;
+    }
+    as_span date = {result->amz_date, AS_SIGV4_DATE_LEN};
+    add_entry(signer, n++, "x-amz-date", date);
+    if (sign_token) {
+        add_entry(signer, n++, "x-amz-security-token", params->credentials.session_token);
+    }
+    if (params->add_content_sha256) {
+        as_span hash = {result->payload_hash, AS_SIGV4_HEX_LEN};
+        add_entry(signer, n++, "x-amz-content-sha256", hash);
+    }
+    AS_GUARD(as_buf_status(scratch));
+
+    /* Stable by position, so repeated names keep the order they were sent in. */
+    sort_entries(signer, n, false);
+    const char *base = scratch->data;
+    for (size_t i = 0; i < n; i++) {
+        const entry *e = &signer->entries[i];
+        bool same_as_previous = i > 0 && compare_bytes(base + e->name_off, e->name_len,
+                                                       base + signer->entries[i - 1].name_off,
+                                                       signer->entries[i - 1].name_len) == 0;
+        if (same_as_previous) {
+            as_buf_append_char(out, ',');
+        } else {
+            if (i > 0) {
+                as_buf_append_char(out, '\n');
+                as_buf_append_char(signed_list, ';');
+            }
+            as_buf_append(out, base + e->name_off, e->name_len);
+            as_buf_append_char(out, ':');
+            as_buf_append(signed_list, base + e->name_off, e->name_len);
+        }
+        as_buf_append(out, base + e->value_off, e->value_len);
+    }
+    as_buf_append_char(out, '\n');
+    return AS_OK;
+}
+
+/* ---- public API --------------------------------------------------------------------------- */
+
+void as_sigv4_output_init(as_sigv4_output *out)
+{
+    *out = (as_sigv4_output)AS_SIGV4_OUTPUT_INIT;
+}
+
+static void wipe_buf(as_buf *buf)
+{
+    if (buf->data != NULL) {
+        OPENSSL_cleanse(buf->data, buf->cap);
+    }
+    as_buf_free(buf);
+}
+
+void as_sigv4_output_free(as_sigv4_output *out)
+{
+    if (out == NULL) {
+        return;
+    }
+    wipe_buf(&out->authorization);
+    wipe_buf(&out->canonical_request);
+    wipe_buf(&out->string_to_sign);
+    OPENSSL_cleanse(out->signature, sizeof out->signature);
+    as_sigv4_output_init(out);
+}
+
+as_sigv4_signer *as_sigv4_signer_new(void)
+{
+    as_sigv4_signer *signer = calloc(1, sizeof *signer);
+    if (signer == NULL) {
+        return NULL;
+    }
+    signer->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    signer->md_ctx = EVP_MD_CTX_new();
+    signer->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    if (signer->hmac != NULL) {
+        signer->mac_ctx = EVP_MAC_CTX_new(signer->hmac);
+    }
+    char digest_name[] = "SHA256";
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+        OSSL_PARAM_construct_end(),
+    };
+    if (signer->sha256 == NULL || signer->md_ctx == NULL || signer->mac_ctx == NULL ||
+        EVP_MAC_CTX_set_params(signer->mac_ctx, params) != 1) {
+        as_sigv4_signer_free(signer);
+        return NULL;
+    }
+    return signer;
+}
+
+void as_sigv4_signer_free(as_sigv4_signer *signer)
+{
+    if (signer == NULL) {
+        return;
+    }
+    /* libcrypto wipes the key it holds in the MAC context when freeing it. */
+    EVP_MAC_CTX_free(signer->mac_ctx);
+    EVP_MAC_free(signer->hmac);
+    EVP_MD_CTX_free(signer->md_ctx);
+    EVP_MD_free(signer->sha256);
+    /* The scratch held the session token and header values. */
+    wipe_buf(&signer->scratch);
+    free(signer->entries);
+    OPENSSL_cleanse(signer, sizeof *signer);
+    free(signer);
+}
+
+uint64_t as_sigv4_signer_derivations(const as_sigv4_signer *signer)
+{
+    return signer != NULL ? signer->derivations : 0;
+}
+
+/* A span may have a NULL pointer only when it is empty. */
+static bool span_ok(as_span s)
+{
+    return s.len == 0 || s.ptr != NULL;
+}
+
+static as_status check_params(const as_sigv4_request *req, const as_sigv4_params *params,
+                              as_error *err)
+{
+    const as_credentials *cred = &params->credentials;
+    if (!span_ok(cred->access_key_id) || !span_ok(cred->secret_access_key) ||
+        !span_ok(cred->session_token) || !span_ok(params->region) || !span_ok(params->service) ||
+        !span_ok(req->method) || !span_ok(req->path) || !span_ok(req->query) ||
+        !span_ok(req->payload) || (req->header_count > 0 && req->headers == NULL)) {
+        return as_error_set(err, AS_ERR_ARGUMENT, 0,
+                            "sigv4: a span or the header array is NULL with a length");
+    }
+    for (size_t h = 0; h < req->header_count; h++) {
+        if (!span_ok(req->headers[h].name) || !span_ok(req->headers[h].value)) {
+            return as_error_set(err, AS_ERR_ARGUMENT, 0,
+                                "sigv4: header %zu: NULL name or value with a length", h);
+        }
+    }
+    if (params->time < 0 || params->time > AS_SIGV4_TIME_MAX) {
+        return as_error_set(err, AS_ERR_ARGUMENT, 0,
+                            "sigv4: time %lld is outside 1970-01-01 to 9999-12-31",
+                            (long long)params->time);
+    }
+    if (!is_scope_part(cred->access_key_id)) {
+        return as_error_set(err, AS_ERR_ARGUMENT, 0,
+                            "sigv4: credentials.access_key_id is empty or holds a space, '/', "
+                            "',' or a non-ASCII byte");
+    }
+    if (cred->secret_access_key.len == 0) {
+        return as_error_set(err, AS_ERR_ARGUMENT, 0,
+                            "sigv4: credentials.secret_access_key is empty");
+    }
+    if (!is_scope_part(params->region)) {
+        return as_error_set(err, AS_ERR_ARGUMENT, 0,
+                            "sigv4: region is empty or holds a space, '/', ',' or a non-ASCII "
+                            "byte");
+    }
+    if (!is_scope_part(params->service)) {
+        return as_error_set(err, AS_ERR_ARGUMENT, 0,
+                            "sigv4: service is empty or holds a space, '/', ',' or a non-ASCII "
+                            "byte");
+    }
+    if (!is_token(req->method)) {
+        return as_error_set(err, AS_ERR_ARGUMENT, 0, "sigv4: method is not an HTTP token");
+    }
+    if (req->path.len > 0 && req->path.ptr[0] != '/') {
+        return as_error_set(err, AS_ERR_ARGUMENT, 0, "sigv4: path does not start with '/'");
+    }
+    return AS_OK;
+}
+
+static as_status sign(as_sigv4_signer *signer, const as_sigv4_request *req,
+                      const as_sigv4_params *params, as_sigv4_output *out, as_error *err)
+{
+    AS_GUARD(check_params(req, params, err));
+    format_amz_date(params->time, out->amz_date);
+    out->amz_date[AS_SIGV4_DATE_LEN] = '\0';
+    AS_GUARD(sha256_hex(signer, req->payload.ptr, req->payload.len, out->payload_hash));
+
+    /* Task 1: the canonical request. The signed headers list is built in the
+     * authorization buffer first, then moved to the canonical request. */
+    as_buf *creq = &out->canonical_request;
+    as_buf *authz = &out->authorization;
+    as_buf_append_span(creq, req->method);
+    as_buf_append_char(creq, '\n');
+    AS_GUARD(append_canonical_path(signer, req->path, params, creq));
+    as_buf_append_char(creq, '\n');
+    AS_GUARD(append_canonical_query(signer, req->query, creq));
+    as_buf_append_char(creq, '\n');
+    as_buf_append_str(authz, ALGORITHM " Credential=");
+    as_buf_append_span(authz, params->credentials.access_key_id);
+    as_buf_append_char(authz, '/');
+    size_t scope_start = authz->len;
+    as_buf_append(authz, out->amz_date, 8);
+    as_buf_append_char(authz, '/');
+    as_buf_append_span(authz, params->region);
+    as_buf_append_char(authz, '/');
+    as_buf_append_span(authz, params->service);
+    as_buf_append_str(authz, "/" TERMINATOR);
+    size_t scope_end = authz->len;
+    as_buf_append_str(authz, ", SignedHeaders=");
+    size_t signed_start = authz->len;
+    AS_GUARD(append_canonical_headers(signer, req, params, out, creq, authz, err));
+    AS_GUARD(as_buf_status(authz));
+    as_buf_append_char(creq, '\n');
+    as_buf_append(creq, authz->data + signed_start, authz->len - signed_start);
+    as_buf_append_char(creq, '\n');
+    as_buf_append(creq, out->payload_hash, AS_SIGV4_HEX_LEN);
+    AS_GUARD(as_buf_status(creq));
+
+    /* Task 2: the string to sign. */
+    char creq_hash[AS_SIGV4_HEX_LEN + 1];
+    AS_GUARD(sha256_hex(signer, creq->data, creq->len, creq_hash));
+    as_buf *sts = &out->string_to_sign;
+    as_buf_append_str(sts, ALGORITHM "\n");
+    as_buf_append(sts, out->amz_date, AS_SIGV4_DATE_LEN);
+    as_buf_append_char(sts, '\n');
+    as_buf_append(sts, authz->data + scope_start, scope_end - scope_start);
+    as_buf_append_char(sts, '\n');
+    as_buf_append(sts, creq_hash, AS_SIGV4_HEX_LEN);
+    AS_GUARD(as_buf_status(sts));
+
+    /* Task 3: the signature, with the cached key when it fits. */
+    AS_GUARD(ensure_key(signer, params, out->amz_date));
+    unsigned char mac[SHA256_LEN];
+    size_t mac_len = 0;
+    if (EVP_MAC_init(signer->mac_ctx, NULL, 0, NULL) != 1 ||
+        EVP_MAC_update(signer->mac_ctx, (const unsigned char *)sts->data, sts->len) != 1 ||
+        EVP_MAC_final(signer->mac_ctx, mac, &mac_len, sizeof mac) != 1 || mac_len != SHA256_LEN) {
+        /* The context's state is unknown now: derive again next time. */
+        signer->key_valid = false;
+        return AS_ERR_NOMEM;
+    }
+    hex_lower(mac, SHA256_LEN, out->signature);
+    out->signature[AS_SIGV4_HEX_LEN] = '\0';
+    OPENSSL_cleanse(mac, sizeof mac);
+
+    as_buf_append_str(authz, ", Signature=");
+    as_buf_append(authz, out->signature, AS_SIGV4_HEX_LEN);
+    AS_GUARD(as_buf_status(authz));
+
+    size_t n = 0;
+    out->headers[n++] = (as_sigv4_header){{"X-Amz-Date", 10}, {out->amz_date, AS_SIGV4_DATE_LEN}};
+    if (params->credentials.session_token.len > 0) {
+        out->headers[n++] =
+            (as_sigv4_header){{"X-Amz-Security-Token", 20}, params->credentials.session_token};
+    }
+    if (params->add_content_sha256) {
+        out->headers[n++] =
+            (as_sigv4_header){{"x-amz-content-sha256", 20}, {out->payload_hash, AS_SIGV4_HEX_LEN}};
+    }
+    out->headers[n++] = (as_sigv4_header){{"Authorization", 13}, {authz->data, authz->len}};
+    out->header_count = n;
+    return AS_OK;
+}
+
+static void clear_output(as_sigv4_output *out)
+{
+    as_buf_clear(&out->authorization);
+    as_buf_clear(&out->canonical_request);
+    as_buf_clear(&out->string_to_sign);
+    out->header_count = 0;
+    out->signature[0] = '\0';
+}
+
+as_status as_sigv4_sign(as_sigv4_signer *signer, const as_sigv4_request *req,
+                        const as_sigv4_params *params, as_sigv4_output *out, as_error *err)
+{
+    if (out != NULL) {
+        clear_output(out);
+    }
+    if (signer == NULL || req == NULL || params == NULL || out == NULL) {
+        return as_error_set(err, AS_ERR_ARGUMENT, 0,
+                            "sigv4: signer, request, params and output are required");
+    }
+    /* Failures deep inside (memory, libcrypto) return a bare status: a code still AS_OK
+     * afterwards means nothing more specific was said. */
+    if (err != NULL) {
+        err->code = AS_OK;
+    }
+    as_status status = sign(signer, req, params, out, err);
+    if (status != AS_OK) {
+        clear_output(out);
+        if (err != NULL && err->code == AS_OK) {
+            as_error_set(err, status, 0, "sigv4: %s while signing", as_status_name(status));
+        }
+    }
+    return status;
+}
