@@ -14,7 +14,7 @@ OPT ?= -O2 -g
 SAN ?=
 BASE_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(OPT) $(SAN) \
                -Iinclude
-LIBS := -ljansson -lcrypto
+LIBS := -lcurl -ljansson -lcrypto
 
 LIB_SRC := $(wildcard lib/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
