@@ -77,7 +77,7 @@ test: deps
 	@sh tests/run-all.sh
 
 sanitize:
-	$(MAKE) BUILD=build-san OPT="-O1 -g -fno-omit-frame-pointer" \
+	$(MAKE) CC=clang BUILD=build-san OPT="-O1 -g -fno-omit-frame-pointer" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" check-unit
 
 valgrind: unit

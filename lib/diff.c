@@ -659,12 +659,13 @@ static as_status push_sorted(as_changes *out, const as_value *map, size_t *at)
         out->sorted_cap = cap;
     }
     *at = out->sorted_len;
+    if (count == 0) {
+        return AS_OK; /* nothing to add, and `sorted` may not exist yet */
+    }
     const as_value **p = out->sorted + out->sorted_len;
     size_t n = 0;
-    if (map != NULL) {
-        for (const as_value *m = map + 1; m < map + map->subtree; m += m->subtree) {
-            p[n++] = m;
-        }
+    for (const as_value *m = map + 1; m < map + map->subtree; m += m->subtree) {
+        p[n++] = m;
     }
     out->sorted_len += n;
     /* Names in the input are often already in order: skip the sort then. */

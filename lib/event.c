@@ -75,8 +75,18 @@ enum {
     FIELD_VIEW_TYPE = 1u << 3,
     FIELD_TIME = 1u << 4,
     FIELD_ARN = 1u << 5,
-    FIELD_IDENTITY = 1u << 6
+    FIELD_IDENTITY = 1u << 6,
+    FIELD_EVENT_ID = 1u << 7,
+    FIELD_EVENT_NAME = 1u << 8,
+    FIELD_SOURCE = 1u << 9,
+    FIELD_SEQUENCE = 1u << 10,
+    FIELD_DYNAMODB = 1u << 11,
+    FIELD_IDENTITY_TYPE = 1u << 12,
+    FIELD_PRINCIPAL = 1u << 13
 };
+
+/* Whether a field given as null counts as absent (optional) or as a fault. */
+typedef enum { REQUIRED, OPTIONAL } field_presence;
 
 /* Syntax failure: the decode stops. */
 typedef enum { OK = 0, FAIL = 1 } step;
@@ -417,6 +427,9 @@ static step skip_value(parser *ps, unsigned depth)
                 }
             }
             continue;
+        } else if (depth + open + 1 > MAX_JSON_DEPTH) {
+            /* jansson counts the value itself as a level, scalar or not. */
+            return syntax_error(ps, ps->p, "nesting deeper than 2048 levels");
         } else if (c == '"') {
             if (scan_string(ps, &span, &esc) != OK) {
                 return FAIL;
@@ -1321,13 +1334,16 @@ static step parse_section(parser *ps, const char *section, const char *where, ui
 
 /* ---- Records ---------------------------------------------------------------------- */
 
-/* Reads a string field of a record; a non-string faults the record. */
-static step record_string(parser *ps, const char *where, as_span *out, bool *escaped,
-                          unsigned json_depth)
+/* Reads a string field of a record into *out: a repeat or a non-string faults the
+ * record; an OPTIONAL field given as null is left absent. */
+static step record_string(parser *ps, const char *where, uint32_t field, field_presence presence,
+                          as_span *out, bool *escaped, unsigned json_depth)
 {
-    if (out->ptr != NULL) {
-        record_fault(ps, where, "appears twice");
+    if (!first_time(ps, field, where)) {
         return skip_value(ps, json_depth);
+    }
+    if (presence == OPTIONAL && take_null(ps)) {
+        return OK;
     }
     if (!peek(ps, '"')) {
         record_fault(ps, where, "is not a string");
@@ -1366,10 +1382,11 @@ static step parse_user_identity(parser *ps, as_record *rec, unsigned json_depth)
         }
         step s;
         if (key_is(key, key_escaped, "type")) {
-            s = record_string(ps, "userIdentity.type", &rec->identity_type, NULL, json_depth + 1);
+            s = record_string(ps, "userIdentity.type", FIELD_IDENTITY_TYPE, OPTIONAL,
+                              &rec->identity_type, NULL, json_depth + 1);
         } else if (key_is(key, key_escaped, "principalId")) {
-            s = record_string(ps, "userIdentity.principalId", &rec->identity_principal, NULL,
-                              json_depth + 1);
+            s = record_string(ps, "userIdentity.principalId", FIELD_PRINCIPAL, OPTIONAL,
+                              &rec->identity_principal, NULL, json_depth + 1);
         } else {
             s = skip_value(ps, json_depth + 1);
         }
@@ -1410,17 +1427,14 @@ static step parse_dynamodb(parser *ps, as_record *rec, unsigned json_depth)
             s = parse_section(ps, "OldImage", "dynamodb.OldImage", FIELD_OLD_IMAGE,
                               &slots->old_image, json_depth + 1);
         } else if (key_is(key, key_escaped, "SequenceNumber")) {
-            s = record_string(ps, "dynamodb.SequenceNumber", &rec->sequence_number, &esc,
-                              json_depth + 1);
+            s = record_string(ps, "dynamodb.SequenceNumber", FIELD_SEQUENCE, REQUIRED,
+                              &rec->sequence_number, &esc, json_depth + 1);
             if (esc) {
                 rec->escaped |= AS_RECORD_SEQUENCE_ESCAPED;
             }
         } else if (key_is(key, key_escaped, "StreamViewType")) {
-            s = !first_time(ps, FIELD_VIEW_TYPE, "dynamodb.StreamViewType")
-                    ? skip_value(ps, json_depth + 1)
-                : take_null(ps) ? OK
-                                : record_string(ps, "dynamodb.StreamViewType",
-                                                &rec->stream_view_type, NULL, json_depth + 1);
+            s = record_string(ps, "dynamodb.StreamViewType", FIELD_VIEW_TYPE, OPTIONAL,
+                              &rec->stream_view_type, NULL, json_depth + 1);
         } else if (key_is(key, key_escaped, "ApproximateCreationDateTime")) {
             if (!first_time(ps, FIELD_TIME, "dynamodb.ApproximateCreationDateTime")) {
                 s = skip_value(ps, json_depth + 1);
@@ -1458,7 +1472,7 @@ static bool from_dynamodb(const as_record *rec)
 }
 
 /* Checks what a record needs after all its fields are read. */
-static void check_record(parser *ps, as_record *rec, bool has_dynamodb, bool event_name_seen)
+static void check_record(parser *ps, as_record *rec)
 {
     record_slots *slots = &ps->event->slots[ps->record];
     if (rec->event_source.ptr == NULL) {
@@ -1473,10 +1487,10 @@ static void check_record(parser *ps, as_record *rec, bool has_dynamodb, bool eve
         /* Every such record would share one audit id. */
         record_fault(ps, "eventID", "is empty");
     }
-    if (!event_name_seen) {
+    if (!(ps->seen & FIELD_EVENT_NAME)) {
         record_fault(ps, "eventName", "is missing");
     }
-    if (!has_dynamodb) {
+    if (!(ps->seen & FIELD_DYNAMODB)) {
         record_fault(ps, "dynamodb", "is missing");
         return;
     }
@@ -1561,8 +1575,6 @@ static step parse_record(parser *ps, unsigned json_depth)
     bool more;
     as_span key;
     bool key_escaped;
-    bool has_dynamodb = false;
-    bool event_name_seen = false;
     for (;;) {
         if (object_next(ps, &first, &more, &key, &key_escaped) != OK) {
             return FAIL;
@@ -1573,19 +1585,15 @@ static step parse_record(parser *ps, unsigned json_depth)
         step s;
         bool esc = false;
         if (key_is(key, key_escaped, "eventID")) {
-            s = record_string(ps, "eventID", &rec->event_id, &esc, json_depth + 1);
+            s = record_string(ps, "eventID", FIELD_EVENT_ID, REQUIRED, &rec->event_id, &esc,
+                              json_depth + 1);
             if (esc) {
                 rec->escaped |= AS_RECORD_EVENT_ID_ESCAPED;
             }
         } else if (key_is(key, key_escaped, "eventName")) {
             as_span name = {NULL, 0};
-            if (event_name_seen) {
-                record_fault(ps, "eventName", "appears twice");
-                s = skip_value(ps, json_depth + 1);
-            } else {
-                s = record_string(ps, "eventName", &name, &esc, json_depth + 1);
-            }
-            event_name_seen = true;
+            s = record_string(ps, "eventName", FIELD_EVENT_NAME, REQUIRED, &name, &esc,
+                              json_depth + 1);
             if (name.ptr != NULL) {
                 rec->event_name = key_is(name, esc, "INSERT")   ? AS_EVENT_INSERT
                                   : key_is(name, esc, "MODIFY") ? AS_EVENT_MODIFY
@@ -1597,15 +1605,14 @@ static step parse_record(parser *ps, unsigned json_depth)
                 }
             }
         } else if (key_is(key, key_escaped, "eventSource")) {
-            s = record_string(ps, "eventSource", &rec->event_source, &esc, json_depth + 1);
+            s = record_string(ps, "eventSource", FIELD_SOURCE, REQUIRED, &rec->event_source, &esc,
+                              json_depth + 1);
             if (esc) {
                 rec->escaped |= AS_RECORD_SOURCE_ESCAPED;
             }
         } else if (key_is(key, key_escaped, "eventSourceARN")) {
-            s = !first_time(ps, FIELD_ARN, "eventSourceARN") ? skip_value(ps, json_depth + 1)
-                : take_null(ps)                              ? OK
-                                : record_string(ps, "eventSourceARN", &rec->event_source_arn, &esc,
-                                                json_depth + 1);
+            s = record_string(ps, "eventSourceARN", FIELD_ARN, OPTIONAL, &rec->event_source_arn,
+                              &esc, json_depth + 1);
             if (esc) {
                 rec->escaped |= AS_RECORD_ARN_ESCAPED;
             }
@@ -1614,13 +1621,8 @@ static step parse_record(parser *ps, unsigned json_depth)
                     ? parse_user_identity(ps, rec, json_depth + 1)
                     : skip_value(ps, json_depth + 1);
         } else if (key_is(key, key_escaped, "dynamodb")) {
-            if (has_dynamodb) {
-                record_fault(ps, "dynamodb", "appears twice");
-                s = skip_value(ps, json_depth + 1);
-            } else {
-                s = parse_dynamodb(ps, rec, json_depth + 1);
-            }
-            has_dynamodb = true;
+            s = first_time(ps, FIELD_DYNAMODB, "dynamodb") ? parse_dynamodb(ps, rec, json_depth + 1)
+                                                           : skip_value(ps, json_depth + 1);
         } else {
             s = skip_value(ps, json_depth + 1);
         }
@@ -1629,7 +1631,7 @@ static step parse_record(parser *ps, unsigned json_depth)
         }
     }
     rec->raw = (as_span){start, (size_t)(ps->p - start)};
-    check_record(ps, rec, has_dynamodb, event_name_seen);
+    check_record(ps, rec);
     if (ps->record_failed) {
         /* An invalid record is written whole as rawRecord; only its Keys, when sound,
          * still serve, to name the item in the error item. */
