@@ -13,6 +13,7 @@ const char *as_status_name(as_status status)
     case AS_ERR_JSON: return "invalid JSON";
     case AS_ERR_NOT_EVENT: return "not a DynamoDB Streams event";
     case AS_ERR_LIMIT: return "limit exceeded";
+    case AS_ERR_IO: return "I/O failure";
     default: return "unknown status";
     }
 }

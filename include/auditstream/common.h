@@ -27,7 +27,8 @@ typedef enum as_status {
     AS_ERR_ARGUMENT,  /* the caller passed something the function cannot take */
     AS_ERR_JSON,      /* the bytes are not valid JSON (or not UTF-8) */
     AS_ERR_NOT_EVENT, /* valid JSON, but not a DynamoDB Streams event */
-    AS_ERR_LIMIT      /* a size or count the library refuses to exceed */
+    AS_ERR_LIMIT,     /* a size or count the library refuses to exceed */
+    AS_ERR_IO         /* a peer or connection failed (the Runtime API, an HTTP endpoint) */
 } as_status;
 
 /* Filled by a failing call when the caller passes one; the message names what was

@@ -147,8 +147,8 @@ static void test_modify_lists_changes_in_name_order(void **state)
     /* Z is unchanged (1 == 1.0); a changed; b removed; c added. */
     assert_int_equal(as_items_count(b.items), 3);
     const char *expected[] = {
-        "\"updatedAttribute\":{\"S\":\"a\"},\"oldValue\":{\"BOOL\":true},\"newValue\":{\"BOOL\":"
-        "false}}",
+        ("\"updatedAttribute\":{\"S\":\"a\"},\"oldValue\":{\"BOOL\":true},"
+         "\"newValue\":{\"BOOL\":false}}"),
         "\"updatedAttribute\":{\"S\":\"b\"},\"oldValue\":{\"S\":\"x\"}}",
         "\"updatedAttribute\":{\"S\":\"c\"},\"newValue\":{\"NULL\":true}}",
     };
