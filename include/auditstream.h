@@ -9,5 +9,6 @@
 #include "auditstream/diff.h"
 #include "auditstream/audit.h"
 #include "auditstream/sigv4.h"
+#include "auditstream/runtime.h"
 
 #endif

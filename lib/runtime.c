@@ -1,0 +1,913 @@
+/* The Lambda Runtime API client: one kept-alive curl handle, buffers reused across
+ * invocations, bounded retries of a lost connection, and the trace id in the environment. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "auditstream/runtime.h"
+#include "internal.h"
+
+#define API_MAX_LEN        255
+#define ERROR_TYPE_MAX     128
+#define ANSWER_CAPTURE     512  /* bytes of a refusal's body kept for the error message */
+#define CONNECT_TIMEOUT_MS 3000 /* the Runtime API is local: a connect never takes long */
+#define TRACE_ENV_MIN_CAP  256  /* X-Ray headers are about 100 bytes: one allocation */
+#define RETRY_DELAY_MAX_MS 10000
+
+/* The status of "the Runtime API is gone or told us to go". */
+#define RT_ERR_BROKEN AS_ERR_IO
+
+/* The headers of an invocation, in as_invocation's order. */
+enum {
+    HDR_REQUEST_ID,
+    HDR_DEADLINE,
+    HDR_FUNCTION_ARN,
+    HDR_TRACE_ID,
+    HDR_CLIENT_CONTEXT,
+    HDR_COGNITO_IDENTITY,
+    HDR_COUNT
+};
+
+static const char *const header_names[HDR_COUNT] = {
+    "Lambda-Runtime-Aws-Request-Id",       "Lambda-Runtime-Deadline-Ms",
+    "Lambda-Runtime-Invoked-Function-Arn", "Lambda-Runtime-Trace-Id",
+    "Lambda-Runtime-Client-Context",       "Lambda-Runtime-Cognito-Identity",
+};
+
+/* Where one header's value sits in as_runtime.headers (offsets: the buffer may move). */
+typedef struct header_slot {
+    size_t offset;
+    size_t len;
+    bool seen;
+} header_slot;
+
+struct as_runtime {
+    CURL *curl;
+    struct curl_slist *response_headers; /* Content-Type and Expect for responses */
+    as_runtime_options options;
+    as_buf api;      /* host:port, for messages */
+    as_buf base_url; /* http://host:port/2018-06-01/runtime/ */
+    as_buf url;      /* the request at hand */
+    as_buf payload;  /* the invocation's body */
+    as_buf headers;  /* the invocation's header values, each NUL-terminated */
+    header_slot slots[HDR_COUNT];
+    as_buf answer;   /* the start of a post's answer, for messages */
+    as_buf document; /* error documents */
+    as_buf line;     /* the error-type header line */
+    as_runtime_reply reply;
+    bool reading_next; /* the transfer at hand is GET next: keep headers and body */
+    bool over_limit;   /* its body passed options.max_payload */
+    unsigned attempts; /* attempts the last request took */
+    bool broken;
+    as_error broken_error;
+    char *trace_env; /* "_X_AMZN_TRACE_ID=<id>", owned, given to putenv */
+    size_t trace_env_cap;
+    as_runtime_stats stats;
+    char curl_error[CURL_ERROR_SIZE];
+};
+
+static const as_span empty_span = {"", 0};
+
+static as_span span_of(const char *str)
+{
+    as_span span = {str, strlen(str)};
+    return span;
+}
+
+static as_span buf_span(const as_buf *buf)
+{
+    as_span span = {buf->data != NULL ? buf->data : "", buf->len};
+    return span;
+}
+
+static void copy_error(as_error *err, const as_error *from)
+{
+    if (err != NULL && err != from) {
+        *err = *from;
+    }
+}
+
+static void format_error(as_error *out, as_status code, const char *fmt, va_list ap)
+    AS_PRINTF(3, 0);
+
+static void format_error(as_error *out, as_status code, const char *fmt, va_list ap)
+{
+    out->code = code;
+    out->offset = 0;
+    vsnprintf(out->message, sizeof out->message, fmt, ap);
+}
+
+/* Marks the runtime broken for good with this message, copied to `err`. */
+static as_status rt_break(as_runtime *rt, as_error *err, const char *fmt, ...) AS_PRINTF(3, 4);
+
+static as_status rt_break(as_runtime *rt, as_error *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    format_error(&rt->broken_error, RT_ERR_BROKEN, fmt, ap);
+    va_end(ap);
+    rt->broken = true;
+    copy_error(err, &rt->broken_error);
+    return RT_ERR_BROKEN;
+}
+
+static void rt_warn_error(const as_runtime *rt, const as_error *warning)
+{
+    if (rt->options.warn != NULL) {
+        rt->options.warn(rt->options.warn_ctx, warning);
+    }
+}
+
+static void rt_warn(const as_runtime *rt, as_status code, const char *fmt, ...) AS_PRINTF(3, 4);
+
+static void rt_warn(const as_runtime *rt, as_status code, const char *fmt, ...)
+{
+    if (rt->options.warn == NULL) {
+        return;
+    }
+    as_error warning;
+    va_list ap;
+    va_start(ap, fmt);
+    format_error(&warning, code, fmt, ap);
+    va_end(ap);
+    rt->options.warn(rt->options.warn_ctx, &warning);
+}
+
+/* ---- text helpers ------------------------------------------------------------------ */
+
+/* host:port as AWS_LAMBDA_RUNTIME_API holds it: no scheme, path, user or spaces. */
+static bool api_valid(const char *api, size_t len)
+{
+    if (len == 0 || len > API_MAX_LEN) {
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)api[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '-' || c == '_' || c == ':' || c == '[' || c == ']';
+        if (!ok) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool error_type_valid(as_span type)
+{
+    if (type.ptr == NULL || type.len == 0 || type.len > ERROR_TYPE_MAX) {
+        return false;
+    }
+    for (size_t i = 0; i < type.len; i++) {
+        unsigned char c = (unsigned char)type.ptr[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '_' || c == '-';
+        if (!ok) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Appends `bytes` percent-encoded but for RFC 3986's unreserved characters. */
+static void append_path_segment(as_buf *out, as_span bytes)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < bytes.len; i++) {
+        unsigned char c = (unsigned char)bytes.ptr[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '.' || c == '_' || c == '~') {
+            as_buf_append_char(out, (char)c);
+        } else {
+            char escaped[3] = {'%', hex[c >> 4], hex[c & 15]};
+            as_buf_append(out, escaped, sizeof escaped);
+        }
+    }
+}
+
+/* Length of the well-formed UTF-8 sequence at the start of `p` (RFC 3629: no
+ * overlong forms, no surrogates, nothing past U+10FFFF), 0 when there is none. */
+static size_t utf8_sequence(const unsigned char *p, size_t n)
+{
+    unsigned char c = p[0];
+    if (c < 0x80) {
+        return 1;
+    }
+    size_t len;
+    unsigned char lo = 0x80;
+    unsigned char hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        lo = c == 0xE0 ? 0xA0 : 0x80;
+        hi = c == 0xED ? 0x9F : 0xBF;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        lo = c == 0xF0 ? 0x90 : 0x80;
+        hi = c == 0xF4 ? 0x8F : 0xBF;
+    } else {
+        return 0;
+    }
+    if (n < len || p[1] < lo || p[1] > hi) {
+        return 0;
+    }
+    for (size_t i = 2; i < len; i++) {
+        if (p[i] < 0x80 || p[i] > 0xBF) {
+            return 0;
+        }
+    }
+    return len;
+}
+
+/* Appends `text` as a JSON string body, each ill-formed UTF-8 byte replaced by U+FFFD
+ * (the Runtime API wants valid JSON, and messages may quote raw input). */
+static void append_json_text(as_buf *out, as_span text)
+{
+    const unsigned char *p = (const unsigned char *)text.ptr;
+    size_t start = 0;
+    size_t i = 0;
+    while (i < text.len) {
+        size_t n = utf8_sequence(p + i, text.len - i);
+        if (n > 0) {
+            i += n;
+            continue;
+        }
+        as_buf_append_json_escaped(out, text.ptr + start, i - start);
+        as_buf_append_str(out, "\xEF\xBF\xBD");
+        i++;
+        start = i;
+    }
+    as_buf_append_json_escaped(out, text.ptr + start, i - start);
+}
+
+/* Lambda's error document. `type` has passed error_type_valid. */
+static void build_error_document(as_buf *out, as_span type, as_span message)
+{
+    as_buf_clear(out);
+    as_buf_append_str(out, "{\"errorMessage\":\"");
+    append_json_text(out, message);
+    as_buf_append_str(out, "\",\"errorType\":\"");
+    as_buf_append_span(out, type);
+    as_buf_append_str(out, "\",\"stackTrace\":[]}");
+}
+
+/* Lambda-Runtime-Deadline-Ms: decimal epoch milliseconds; anything else is unknown (0). */
+static int64_t parse_deadline(as_span text)
+{
+    if (text.len == 0 || text.len > 18) {
+        return 0;
+    }
+    int64_t value = 0;
+    for (size_t i = 0; i < text.len; i++) {
+        if (text.ptr[i] < '0' || text.ptr[i] > '9') {
+            return 0;
+        }
+        value = value * 10 + (text.ptr[i] - '0');
+    }
+    return value;
+}
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec left = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&left, &left) != 0 && errno == EINTR) {
+    }
+}
+
+/* ---- the environment --------------------------------------------------------------- */
+
+/* The one place the library changes the process environment: Lambda's runtime contract
+ * asks a runtime to set _X_AMZN_TRACE_ID to each invocation's trace id (X-Ray SDKs read
+ * it). putenv rather than setenv: glibc's setenv keeps every value it ever stored (so
+ * that old getenv() pointers stay valid), so a fresh trace id per invocation would grow
+ * memory for ever; putenv installs this runtime's own buffer, rewritten in place, and
+ * tests/banned-functions.sh allows putenv in this file only. */
+static as_status rt_export_trace_id(as_runtime *rt, as_span trace_id)
+{
+    static const char prefix[] = AS_RUNTIME_TRACE_ENV "=";
+    const size_t prefix_len = sizeof prefix - 1;
+
+    if (trace_id.len == 0 || memchr(trace_id.ptr, '\0', trace_id.len) != NULL) {
+        unsetenv(AS_RUNTIME_TRACE_ENV);
+        return AS_OK;
+    }
+    AS_ENSURE(trace_id.len < SIZE_MAX - prefix_len - 1, AS_ERR_NOMEM);
+    size_t need = prefix_len + trace_id.len + 1;
+    char *old = NULL;
+    size_t old_cap = rt->trace_env_cap;
+    if (need > rt->trace_env_cap) {
+        size_t cap = need < TRACE_ENV_MIN_CAP ? TRACE_ENV_MIN_CAP : need;
+        char *fresh = malloc(cap);
+        AS_ENSURE(fresh != NULL, AS_ERR_NOMEM);
+        old = rt->trace_env;
+        rt->trace_env = fresh;
+        rt->trace_env_cap = cap;
+    }
+    memcpy(rt->trace_env, prefix, prefix_len);
+    memcpy(rt->trace_env + prefix_len, trace_id.ptr, trace_id.len);
+    rt->trace_env[need - 1] = '\0';
+    /* Again each time, in case someone else replaced the variable in between: with the
+     * same pointer glibc only rewrites the entry. */
+    if (putenv(rt->trace_env) != 0) {
+        /* The environment still points at the old buffer (or at nothing of ours). */
+        if (old != NULL) {
+            free(rt->trace_env);
+            rt->trace_env = old;
+            rt->trace_env_cap = old_cap;
+        }
+        return AS_ERR_NOMEM;
+    }
+    free(old); /* no longer in the environment: putenv replaced the entry */
+    return AS_OK;
+}
+
+/* ---- transfers --------------------------------------------------------------------- */
+
+static size_t on_header(char *line, size_t size, size_t count, void *ctx)
+{
+    as_runtime *rt = ctx;
+    size_t len = size * count;
+    if (!rt->reading_next) {
+        return len;
+    }
+    /* A new status line (after a 100 Continue, say): the headers before it are void. */
+    if (len >= 5 && memcmp(line, "HTTP/", 5) == 0) {
+        as_buf_clear(&rt->headers);
+        memset(rt->slots, 0, sizeof rt->slots);
+        return len;
+    }
+    const char *colon = memchr(line, ':', len);
+    if (colon == NULL) {
+        return len;
+    }
+    size_t name_len = (size_t)(colon - line);
+    const char *value = colon + 1;
+    const char *end = line + len;
+    while (value < end && (*value == ' ' || *value == '\t')) {
+        value++;
+    }
+    while (end > value &&
+           (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t')) {
+        end--;
+    }
+    for (size_t i = 0; i < HDR_COUNT; i++) {
+        header_slot *slot = &rt->slots[i];
+        if (slot->seen || strlen(header_names[i]) != name_len ||
+            strncasecmp(line, header_names[i], name_len) != 0) {
+            continue;
+        }
+        slot->offset = rt->headers.len;
+        slot->len = (size_t)(end - value);
+        slot->seen = true;
+        as_buf_append(&rt->headers, value, slot->len);
+        as_buf_append_char(&rt->headers, '\0');
+        break;
+    }
+    return len;
+}
+
+static size_t on_body(char *data, size_t size, size_t count, void *ctx)
+{
+    as_runtime *rt = ctx;
+    size_t len = size * count;
+    if (!rt->reading_next) {
+        size_t room = ANSWER_CAPTURE - rt->answer.len;
+        as_buf_append(&rt->answer, data, len < room ? len : room);
+        return len;
+    }
+    if (len > rt->options.max_payload - rt->payload.len) {
+        rt->over_limit = true;
+        return 0; /* aborts the transfer: the rest is never read */
+    }
+    as_buf_append(&rt->payload, data, len);
+    return as_buf_status(&rt->payload) == AS_OK ? len : 0;
+}
+
+/* A connection that failed or went away: worth another attempt. */
+static bool transport_failure(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_OPERATION_TIMEDOUT: return true;
+    default: return false;
+    }
+}
+
+static const char *curl_reason(const as_runtime *rt, CURLcode rc)
+{
+    return rt->curl_error[0] != '\0' ? rt->curl_error : curl_easy_strerror(rc);
+}
+
+/* Runs the request set up on the handle, retrying lost connections; `*status` gets the
+ * HTTP status. AS_ERR_LIMIT for a body over the limit, AS_ERR_NOMEM, or a broken runtime. */
+static as_status rt_perform(as_runtime *rt, const char *what, long *status, as_error *err)
+{
+    *status = 0;
+    for (unsigned attempt = 0;; attempt++) {
+        rt->attempts = attempt + 1;
+        rt->over_limit = false;
+        rt->curl_error[0] = '\0';
+        as_buf_clear(&rt->answer);
+        if (rt->reading_next) {
+            /* Posts leave these alone: the invocation's spans point into them. */
+            as_buf_clear(&rt->payload);
+            as_buf_clear(&rt->headers);
+            memset(rt->slots, 0, sizeof rt->slots);
+        }
+
+        CURLcode rc = curl_easy_perform(rt->curl);
+        long connects = 0;
+        if (curl_easy_getinfo(rt->curl, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK &&
+            connects > 0) {
+            rt->stats.connects += (uint64_t)connects;
+        }
+        if (rc == CURLE_OK) {
+            curl_easy_getinfo(rt->curl, CURLINFO_RESPONSE_CODE, status);
+            return AS_OK;
+        }
+        if (rt->over_limit || rc == CURLE_FILESIZE_EXCEEDED) {
+            curl_easy_getinfo(rt->curl, CURLINFO_RESPONSE_CODE, status);
+            return as_error_set(err, AS_ERR_LIMIT, 0, "%s: the body is over %zu bytes", what,
+                                rt->options.max_payload);
+        }
+        if (rc == CURLE_OUT_OF_MEMORY || as_buf_status(&rt->payload) != AS_OK ||
+            as_buf_status(&rt->headers) != AS_OK) {
+            return as_error_set(err, AS_ERR_NOMEM, 0, "%s: out of memory", what);
+        }
+        if (!transport_failure(rc)) {
+            return rt_break(rt, err, "%s failed at the Lambda Runtime API %s: %s", what,
+                            rt->api.data, curl_reason(rt, rc));
+        }
+        if (attempt >= rt->options.retries) {
+            return rt_break(rt, err,
+                            "lost the connection to the Lambda Runtime API %s: %s failed "
+                            "%u times, last: %s",
+                            rt->api.data, what, attempt + 1, curl_reason(rt, rc));
+        }
+        uint64_t doubled = (uint64_t)rt->options.retry_delay_ms << (attempt < 16 ? attempt : 16);
+        unsigned delay = doubled < RETRY_DELAY_MAX_MS ? (unsigned)doubled : RETRY_DELAY_MAX_MS;
+        rt_warn(rt, RT_ERR_BROKEN,
+                "lost the connection to the Lambda Runtime API %s during %s (%s); retry %u of "
+                "%u in %u ms",
+                rt->api.data, what, curl_reason(rt, rc), attempt + 1, rt->options.retries, delay);
+        rt->stats.retries++;
+        sleep_ms(delay);
+    }
+}
+
+/* POSTs `body` to rt->url; `what` names the request in messages. */
+static as_status rt_post(as_runtime *rt, const char *what, struct curl_slist *headers, as_span body,
+                         as_error *err)
+{
+    AS_ENSURE(as_buf_status(&rt->url) == AS_OK,
+              as_error_set(err, AS_ERR_NOMEM, 0, "%s: out of memory", what));
+    rt->reading_next = false;
+    curl_easy_setopt(rt->curl, CURLOPT_URL, rt->url.data);
+    curl_easy_setopt(rt->curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(rt->curl, CURLOPT_POSTFIELDS, body.len > 0 ? body.ptr : "");
+    curl_easy_setopt(rt->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body.len);
+    curl_easy_setopt(rt->curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(rt->curl, CURLOPT_TIMEOUT_MS, (long)rt->options.post_timeout_ms);
+    curl_easy_setopt(rt->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)0);
+
+    long status = 0;
+    as_status st = rt_perform(rt, what, &status, err);
+    curl_easy_setopt(rt->curl, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
+    AS_GUARD(st);
+    if (status >= 200 && status <= 299) {
+        rt->stats.posts++;
+        return AS_OK;
+    }
+    as_span answer = buf_span(&rt->answer);
+    if (status >= 500) {
+        return rt_break(rt, err,
+                        "the Lambda Runtime API %s answered %ld (container error: the runtime "
+                        "must exit) to %s: %.*s",
+                        rt->api.data, status, what, (int)answer.len, answer.ptr);
+    }
+    rt->stats.refused++;
+    return as_error_set(err, status == 413 ? AS_ERR_LIMIT : AS_ERR_ARGUMENT, 0,
+                        "the Lambda Runtime API refused %s with %ld%s: %.*s", what, status,
+                        rt->attempts > 1 ? " (an earlier attempt may have been accepted)" : "",
+                        (int)answer.len, answer.ptr);
+}
+
+static void set_url(as_runtime *rt, const char *path, as_span request_id, const char *tail)
+{
+    as_buf_clear(&rt->url);
+    as_buf_append_span(&rt->url, buf_span(&rt->base_url));
+    as_buf_append_str(&rt->url, path);
+    append_path_segment(&rt->url, request_id);
+    as_buf_append_str(&rt->url, tail);
+}
+
+/* Posts an error document with the header Lambda-Runtime-Function-Error-Type:
+ * <category><type>, to /invocation/{id}/error, or to /init/error when `request_id` is
+ * NULL. */
+static as_status rt_post_error(as_runtime *rt, const as_span *request_id, const char *category,
+                               as_span type, as_span message, as_error *err)
+{
+    build_error_document(&rt->document, type, message);
+    as_buf_clear(&rt->line);
+    as_buf_append_str(&rt->line, "Lambda-Runtime-Function-Error-Type: ");
+    as_buf_append_str(&rt->line, category);
+    as_buf_append_span(&rt->line, type);
+    if (request_id != NULL) {
+        set_url(rt, "invocation/", *request_id, "/error");
+    } else {
+        set_url(rt, "init/error", empty_span, "");
+    }
+    AS_ENSURE(as_buf_status(&rt->document) == AS_OK && as_buf_status(&rt->line) == AS_OK,
+              as_error_set(err, AS_ERR_NOMEM, 0, "out of memory building an error document"));
+
+    struct curl_slist *headers = NULL;
+    const char *lines[] = {"Content-Type: application/vnd.aws.lambda.error+json",
+                           "Expect:", rt->line.data};
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        struct curl_slist *next = curl_slist_append(headers, lines[i]);
+        if (next == NULL) {
+            curl_slist_free_all(headers);
+            return as_error_set(err, AS_ERR_NOMEM, 0, "out of memory building headers");
+        }
+        headers = next;
+    }
+    as_status st = rt_post(rt, request_id != NULL ? "POST invocation error" : "POST init error",
+                           headers, buf_span(&rt->document), err);
+    curl_slist_free_all(headers);
+    return st;
+}
+
+/* ---- the public API ---------------------------------------------------------------- */
+
+static void reply_init(as_runtime_reply *reply)
+{
+    as_buf_init(&reply->body);
+    as_buf_init(&reply->error_type);
+    as_buf_init(&reply->error_message);
+    reply->stop = false;
+}
+
+static void reply_clear(as_runtime_reply *reply)
+{
+    as_buf_clear(&reply->body);
+    as_buf_clear(&reply->error_type);
+    as_buf_clear(&reply->error_message);
+    reply->stop = false;
+}
+
+static void reply_free(as_runtime_reply *reply)
+{
+    as_buf_free(&reply->body);
+    as_buf_free(&reply->error_type);
+    as_buf_free(&reply->error_message);
+}
+
+void as_runtime_reply_fail(as_runtime_reply *reply, const char *error_type, const char *message)
+{
+    if (reply == NULL) {
+        return;
+    }
+    as_buf_clear(&reply->error_type);
+    as_buf_clear(&reply->error_message);
+    as_buf_append_str(&reply->error_type, error_type != NULL ? error_type : "");
+    as_buf_append_str(&reply->error_message, message != NULL ? message : "");
+}
+
+/* Options that must hold for the whole life of the handle. */
+static bool rt_configure(as_runtime *rt)
+{
+    CURL *c = rt->curl;
+    bool ok =
+        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
+        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, rt->curl_error) == CURLE_OK &&
+        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header) == CURLE_OK &&
+        curl_easy_setopt(c, CURLOPT_HEADERDATA, (void *)rt) == CURLE_OK &&
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body) == CURLE_OK &&
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, (void *)rt) == CURLE_OK &&
+        /* The Runtime API is local: an HTTP_PROXY meant for the internet must not
+         * catch it. */
+        curl_easy_setopt(c, CURLOPT_PROXY, "") == CURLE_OK &&
+        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)CONNECT_TIMEOUT_MS) == CURLE_OK &&
+        curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1) == CURLE_OK &&
+        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK &&
+        curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L) == CURLE_OK &&
+        curl_easy_setopt(c, CURLOPT_MAXCONNECTS, 1L) == CURLE_OK &&
+        curl_easy_setopt(c, CURLOPT_USERAGENT, "libauditstream/0.1.0") == CURLE_OK;
+#if LIBCURL_VERSION_NUM >= 0x075500
+    ok = ok && curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http") == CURLE_OK;
+#endif
+    return ok;
+}
+
+as_status as_runtime_new(const char *api, const as_runtime_options *options, as_runtime **out,
+                         as_error *err)
+{
+    AS_ENSURE(out != NULL, as_error_set(err, AS_ERR_ARGUMENT, 0, "as_runtime_new: out is NULL"));
+    *out = NULL;
+    AS_ENSURE(api != NULL && api[0] != '\0',
+              as_error_set(err, AS_ERR_ARGUMENT, 0,
+                           "AWS_LAMBDA_RUNTIME_API is not set: not running in Lambda?"));
+    size_t api_len = strlen(api);
+    AS_ENSURE(api_valid(api, api_len),
+              as_error_set(err, AS_ERR_ARGUMENT, 0,
+                           "AWS_LAMBDA_RUNTIME_API is not a host:port: \"%.*s\"",
+                           (int)(api_len < 100 ? api_len : 100), api));
+
+    as_runtime *rt = calloc(1, sizeof *rt);
+    AS_ENSURE(rt != NULL, as_error_set(err, AS_ERR_NOMEM, 0, "out of memory"));
+    if (options != NULL) {
+        rt->options = *options;
+    }
+    if (rt->options.max_payload == 0) {
+        rt->options.max_payload = AS_RUNTIME_MAX_PAYLOAD_DEFAULT;
+    }
+    if (rt->options.retries == 0) {
+        rt->options.retries = AS_RUNTIME_RETRIES_DEFAULT;
+    }
+    if (rt->options.retry_delay_ms == 0) {
+        rt->options.retry_delay_ms = AS_RUNTIME_RETRY_DELAY_MS_DEFAULT;
+    }
+    if (rt->options.post_timeout_ms == 0) {
+        rt->options.post_timeout_ms = AS_RUNTIME_POST_TIMEOUT_MS_DEFAULT;
+    }
+    reply_init(&rt->reply);
+    as_buf_append(&rt->api, api, api_len);
+    as_buf_append_str(&rt->base_url, "http://");
+    as_buf_append(&rt->base_url, api, api_len);
+    as_buf_append_str(&rt->base_url, "/2018-06-01/runtime/");
+
+    struct curl_slist *json = curl_slist_append(NULL, "Content-Type: application/json");
+    rt->response_headers = json != NULL ? curl_slist_append(json, "Expect:") : NULL;
+    if (rt->response_headers == NULL) {
+        curl_slist_free_all(json);
+    }
+    rt->curl = curl_easy_init();
+    if (as_buf_status(&rt->api) != AS_OK || as_buf_status(&rt->base_url) != AS_OK ||
+        rt->response_headers == NULL || rt->curl == NULL || !rt_configure(rt)) {
+        as_runtime_free(rt);
+        return as_error_set(err, AS_ERR_NOMEM, 0, "out of memory setting up curl");
+    }
+    *out = rt;
+    return AS_OK;
+}
+
+void as_runtime_free(as_runtime *rt)
+{
+    if (rt == NULL) {
+        return;
+    }
+    if (rt->trace_env != NULL) {
+        /* The environment must not keep a pointer into freed memory. */
+        unsetenv(AS_RUNTIME_TRACE_ENV);
+        free(rt->trace_env);
+    }
+    if (rt->curl != NULL) {
+        curl_easy_cleanup(rt->curl);
+    }
+    curl_slist_free_all(rt->response_headers);
+    as_buf_free(&rt->api);
+    as_buf_free(&rt->base_url);
+    as_buf_free(&rt->url);
+    as_buf_free(&rt->payload);
+    as_buf_free(&rt->headers);
+    as_buf_free(&rt->answer);
+    as_buf_free(&rt->document);
+    as_buf_free(&rt->line);
+    reply_free(&rt->reply);
+    free(rt);
+}
+
+bool as_runtime_broken(const as_runtime *rt)
+{
+    return rt != NULL && rt->broken;
+}
+
+static void invocation_clear(as_invocation *inv)
+{
+    inv->request_id = empty_span;
+    inv->deadline_ms = 0;
+    inv->function_arn = empty_span;
+    inv->trace_id = empty_span;
+    inv->client_context = empty_span;
+    inv->cognito_identity = empty_span;
+    inv->payload = empty_span;
+}
+
+static as_span header_value(const as_runtime *rt, size_t index)
+{
+    const header_slot *slot = &rt->slots[index];
+    if (!slot->seen) {
+        return empty_span;
+    }
+    as_span span = {rt->headers.data + slot->offset, slot->len};
+    return span;
+}
+
+static void invocation_fill(const as_runtime *rt, as_invocation *inv)
+{
+    inv->request_id = header_value(rt, HDR_REQUEST_ID);
+    inv->deadline_ms = parse_deadline(header_value(rt, HDR_DEADLINE));
+    inv->function_arn = header_value(rt, HDR_FUNCTION_ARN);
+    inv->trace_id = header_value(rt, HDR_TRACE_ID);
+    inv->client_context = header_value(rt, HDR_CLIENT_CONTEXT);
+    inv->cognito_identity = header_value(rt, HDR_COGNITO_IDENTITY);
+}
+
+as_status as_runtime_next(as_runtime *rt, as_invocation *out, as_error *err)
+{
+    AS_ENSURE(rt != NULL && out != NULL,
+              as_error_set(err, AS_ERR_ARGUMENT, 0, "as_runtime_next: NULL argument"));
+    invocation_clear(out);
+    if (rt->broken) {
+        copy_error(err, &rt->broken_error);
+        return rt->broken_error.code;
+    }
+    static const char what[] = "GET invocation/next";
+    set_url(rt, "invocation/next", empty_span, "");
+    AS_ENSURE(as_buf_status(&rt->url) == AS_OK, rt_break(rt, err, "%s: out of memory", what));
+    rt->reading_next = true;
+    curl_easy_setopt(rt->curl, CURLOPT_URL, rt->url.data);
+    curl_easy_setopt(rt->curl, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(rt->curl, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
+    /* No timeout: Lambda freezes the process inside this request between invocations. */
+    curl_easy_setopt(rt->curl, CURLOPT_TIMEOUT_MS, 0L);
+    curl_easy_setopt(rt->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)rt->options.max_payload);
+
+    long status = 0;
+    as_error local;
+    as_status st = rt_perform(rt, what, &status, &local);
+    rt->reading_next = false;
+    if (rt->broken) {
+        copy_error(err, &local);
+        return st;
+    }
+    if (st == AS_ERR_NOMEM) {
+        return rt_break(rt, err, "%s", local.message);
+    }
+    if (st != AS_OK && st != AS_ERR_LIMIT) {
+        copy_error(err, &local);
+        return st;
+    }
+    if (as_buf_status(&rt->headers) != AS_OK) {
+        return rt_break(rt, err, "%s: out of memory", what);
+    }
+    if (status != 200) {
+        as_span body = buf_span(&rt->payload);
+        int shown = body.len < ANSWER_CAPTURE ? (int)body.len : ANSWER_CAPTURE;
+        return rt_break(rt, err, "the Lambda Runtime API %s answered %ld to %s: %.*s", rt->api.data,
+                        status, what, shown, body.ptr);
+    }
+    as_invocation inv;
+    invocation_clear(&inv);
+    invocation_fill(rt, &inv);
+    if (inv.request_id.len == 0) {
+        return rt_break(rt, err, "the Lambda Runtime API %s sent an invocation without %s",
+                        rt->api.data, header_names[HDR_REQUEST_ID]);
+    }
+    rt->stats.invocations++;
+    if (st == AS_ERR_LIMIT) {
+        *out = inv;
+        return as_error_set(err, AS_ERR_LIMIT, 0,
+                            "invocation %.*s: the payload is over %zu bytes and was not read",
+                            (int)inv.request_id.len, inv.request_id.ptr, rt->options.max_payload);
+    }
+    if (rt_export_trace_id(rt, inv.trace_id) != AS_OK) {
+        return rt_break(rt, err, "out of memory setting %s", AS_RUNTIME_TRACE_ENV);
+    }
+    inv.payload = buf_span(&rt->payload);
+    *out = inv;
+    return AS_OK;
+}
+
+static as_status check_request_id(const char *fn, as_span request_id, as_error *err)
+{
+    AS_ENSURE(request_id.ptr != NULL && request_id.len > 0,
+              as_error_set(err, AS_ERR_ARGUMENT, 0, "%s: empty request id", fn));
+    return AS_OK;
+}
+
+/* Fails at once, with the reason, when the runtime is broken. */
+static as_status check_usable(as_runtime *rt, const char *fn, as_error *err)
+{
+    AS_ENSURE(rt != NULL, as_error_set(err, AS_ERR_ARGUMENT, 0, "%s: NULL runtime", fn));
+    if (rt->broken) {
+        copy_error(err, &rt->broken_error);
+        return rt->broken_error.code;
+    }
+    return AS_OK;
+}
+
+as_status as_runtime_respond(as_runtime *rt, as_span request_id, as_span body, as_error *err)
+{
+    AS_GUARD(check_usable(rt, "as_runtime_respond", err));
+    AS_GUARD(check_request_id("as_runtime_respond", request_id, err));
+    AS_ENSURE(body.ptr != NULL || body.len == 0,
+              as_error_set(err, AS_ERR_ARGUMENT, 0, "as_runtime_respond: NULL body"));
+    set_url(rt, "invocation/", request_id, "/response");
+    return rt_post(rt, "POST invocation response", rt->response_headers, body, err);
+}
+
+as_status as_runtime_fail(as_runtime *rt, as_span request_id, as_span error_type, as_span message,
+                          as_error *err)
+{
+    AS_GUARD(check_usable(rt, "as_runtime_fail", err));
+    AS_GUARD(check_request_id("as_runtime_fail", request_id, err));
+    AS_ENSURE(error_type_valid(error_type),
+              as_error_set(err, AS_ERR_ARGUMENT, 0,
+                           "as_runtime_fail: the error type must be 1 to %d of A-Z a-z 0-9 . _ -",
+                           ERROR_TYPE_MAX));
+    AS_ENSURE(message.ptr != NULL || message.len == 0,
+              as_error_set(err, AS_ERR_ARGUMENT, 0, "as_runtime_fail: NULL message"));
+    return rt_post_error(rt, &request_id, "Function.", error_type, message, err);
+}
+
+as_status as_runtime_init_fail(as_runtime *rt, as_span error_type, as_span message, as_error *err)
+{
+    AS_GUARD(check_usable(rt, "as_runtime_init_fail", err));
+    AS_ENSURE(error_type_valid(error_type),
+              as_error_set(err, AS_ERR_ARGUMENT, 0,
+                           "as_runtime_init_fail: the error type must be 1 to %d of A-Z a-z 0-9 "
+                           ". _ -",
+                           ERROR_TYPE_MAX));
+    AS_ENSURE(message.ptr != NULL || message.len == 0,
+              as_error_set(err, AS_ERR_ARGUMENT, 0, "as_runtime_init_fail: NULL message"));
+    return rt_post_error(rt, NULL, "Runtime.", error_type, message, err);
+}
+
+/* Posts what the handler left in rt->reply for `inv`. */
+static as_status rt_answer(as_runtime *rt, const as_invocation *inv, as_error *err)
+{
+    as_runtime_reply *reply = &rt->reply;
+    if (as_buf_status(&reply->body) != AS_OK || as_buf_status(&reply->error_type) != AS_OK ||
+        as_buf_status(&reply->error_message) != AS_OK) {
+        rt_warn(rt, AS_ERR_NOMEM, "invocation %.*s: the handler ran out of memory",
+                (int)inv->request_id.len, inv->request_id.ptr);
+        return rt_post_error(rt, &inv->request_id, "Runtime.", span_of("OutOfMemory"),
+                             span_of("the handler ran out of memory building its reply"), err);
+    }
+    as_span type = buf_span(&reply->error_type);
+    if (type.len == 0) {
+        return as_runtime_respond(rt, inv->request_id, buf_span(&reply->body), err);
+    }
+    if (!error_type_valid(type)) {
+        rt_warn(rt, AS_ERR_ARGUMENT,
+                "invocation %.*s: error type \"%.*s\" is not 1 to %d of A-Z a-z 0-9 . _ -",
+                (int)inv->request_id.len, inv->request_id.ptr, (int)(type.len < 64 ? type.len : 64),
+                type.ptr, ERROR_TYPE_MAX);
+        return rt_post_error(rt, &inv->request_id, "Runtime.", span_of("InvalidErrorType"),
+                             buf_span(&reply->error_message), err);
+    }
+    return as_runtime_fail(rt, inv->request_id, type, buf_span(&reply->error_message), err);
+}
+
+as_status as_runtime_run(as_runtime *rt, as_runtime_handler handler, void *user, as_error *err)
+{
+    AS_ENSURE(rt != NULL && handler != NULL,
+              as_error_set(err, AS_ERR_ARGUMENT, 0, "as_runtime_run: NULL argument"));
+    as_error problem;
+    for (;;) {
+        as_invocation inv;
+        as_status st = as_runtime_next(rt, &inv, &problem);
+        if (st == AS_ERR_LIMIT && !rt->broken) {
+            rt_warn_error(rt, &problem);
+            st = rt_post_error(rt, &inv.request_id, "Runtime.", span_of("PayloadTooLarge"),
+                               span_of(problem.message), &problem);
+        } else if (st == AS_OK) {
+            reply_clear(&rt->reply);
+            handler(user, &inv, &rt->reply);
+            st = rt_answer(rt, &inv, &problem);
+        }
+        if (st != AS_OK) {
+            if (rt->broken || st == AS_ERR_NOMEM) {
+                copy_error(err, &problem);
+                return st;
+            }
+            rt_warn_error(rt, &problem);
+        }
+        if (rt->reply.stop) {
+            rt->reply.stop = false;
+            return AS_OK;
+        }
+    }
+}
+
+void as_runtime_get_stats(const as_runtime *rt, as_runtime_stats *out)
+{
+    if (rt == NULL || out == NULL) {
+        return;
+    }
+    *out = rt->stats;
+    out->buffer_bytes = rt->url.cap + rt->payload.cap + rt->headers.cap + rt->answer.cap +
+                        rt->document.cap + rt->line.cap + rt->reply.body.cap +
+                        rt->reply.error_type.cap + rt->reply.error_message.cap + rt->trace_env_cap;
+}
