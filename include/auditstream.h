@@ -10,5 +10,6 @@
 #include "auditstream/audit.h"
 #include "auditstream/sigv4.h"
 #include "auditstream/runtime.h"
+#include "auditstream/ddb.h"
 
 #endif

@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="libjansson-dev libcmocka-dev libcurl4-openssl-dev libssl-dev pkg-config \
-clang valgrind libclang-rt-14-dev zip unzip"
+clang valgrind libclang-rt-14-dev zip unzip openssl"
 
 missing=""
 for pkg in $PACKAGES; do

@@ -1,0 +1,236 @@
+/* A DynamoDB PutItem client over libcurl: many items written concurrently over kept-alive
+ * connections, with the AWS SDKs' standard retry mode, x-amz-crc32 checks and skew repair. */
+#ifndef AUDITSTREAM_DDB_H
+#define AUDITSTREAM_DDB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+#include "sigv4.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Defaults for the zero fields of as_ddb_config. */
+#define AS_DDB_DEFAULT_CONCURRENCY        8
+#define AS_DDB_MAX_CONCURRENCY            256
+#define AS_DDB_DEFAULT_MAX_ATTEMPTS       3   /* standard mode's, as AWS_MAX_ATTEMPTS */
+#define AS_DDB_MAX_ATTEMPTS_LIMIT         100 /* the most AWS_MAX_ATTEMPTS may ask for */
+#define AS_DDB_DEFAULT_BASE_DELAY_MS      25  /* DynamoDB's base delay in the SDKs */
+#define AS_DDB_DEFAULT_MAX_BACKOFF_MS     20000
+#define AS_DDB_DEFAULT_CONNECT_TIMEOUT_MS 3000
+#define AS_DDB_DEFAULT_ATTEMPT_TIMEOUT_MS 10000
+#define AS_DDB_DEFAULT_MAX_RESPONSE       65536 /* a larger response body is an error */
+#define AS_DDB_DEFAULT_RETRY_QUOTA        500   /* standard mode's retry token bucket */
+#define AS_DDB_RETRY_COST                 5
+#define AS_DDB_TIMEOUT_RETRY_COST         10
+
+/* Epoch milliseconds, like CLOCK_REALTIME. `ctx` is as_ddb_config.clock_ctx. */
+typedef int64_t (*as_ddb_clock_fn)(void *ctx);
+/* 64 uniformly random bits (for backoff jitter, not for secrets). */
+typedef uint64_t (*as_ddb_random_fn)(void *ctx);
+/* Like getenv(3): the value of `name`, or NULL when unset. The returned string is
+ * borrowed and must stay valid while the config made from it is in use. */
+typedef const char *(*as_ddb_getenv_fn)(const char *name, void *ctx);
+/* Whether a file can be read at `path` (the CA bundle search asks it). */
+typedef bool (*as_ddb_exists_fn)(const char *path, void *ctx);
+
+/* How to reach DynamoDB. Zero-initialise it, then fill what you need: every zero
+ * number means the default above, every NULL the default below. All strings are
+ * borrowed for the length of as_ddb_client_new, which copies what it keeps. */
+typedef struct as_ddb_config {
+    const char *region; /* "eu-west-1"; required */
+    /* "https://host[:port][/]" or a loopback "http://..." (see as_ddb_endpoint_resolve);
+     * NULL or "" for the region's own endpoint. */
+    const char *endpoint_url;
+    /* The CA bundle (PEM file) TLS peers are verified against; NULL to look for one (see
+     * as_ddb_ca_bundle_find). `ca_bundle_source` names where it came from for error
+     * messages ("AWS_CA_BUNDLE"); NULL says "ca_bundle". */
+    const char *ca_bundle;
+    const char *ca_bundle_source;
+    uint32_t concurrency;        /* requests in flight at once, 1..AS_DDB_MAX_CONCURRENCY */
+    uint32_t max_attempts;       /* attempts per item, first included */
+    uint32_t base_delay_ms;      /* backoff base; tests make it 1 */
+    uint32_t max_backoff_ms;     /* the 20 s cap on one backoff */
+    uint32_t connect_timeout_ms; /* per connection */
+    uint32_t attempt_timeout_ms; /* per attempt, connecting included */
+    uint32_t retry_quota;        /* initial and largest retry token count */
+    size_t max_response_bytes;   /* response bodies over this fail the attempt */
+    as_ddb_clock_fn clock;       /* NULL: clock_gettime(CLOCK_REALTIME) */
+    void *clock_ctx;
+    as_ddb_random_fn random; /* NULL: a PRNG seeded from OpenSSL's RAND_bytes */
+    void *random_ctx;
+} as_ddb_config;
+
+/* The one place the environment is read, through `getenv_fn` (a wrapper around
+ * getenv(3) in a program, a table in tests). It sets
+ *   region            AWS_REGION, else AWS_DEFAULT_REGION (required)
+ *   endpoint_url      AWS_ENDPOINT_URL_DYNAMODB, else AWS_ENDPOINT_URL, else NULL; both
+ *                     ignored when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is "true"; checked
+ *                     with as_ddb_endpoint_resolve here, so a bad one fails early
+ *   ca_bundle, ca_bundle_source
+ *                     AWS_CA_BUNDLE, else SSL_CERT_FILE (and that name), else NULL
+ *   max_attempts      AWS_MAX_ATTEMPTS (1..AS_DDB_MAX_ATTEMPTS_LIMIT), only when set
+ * and leaves the other fields (concurrency, timeouts, clock, ...) as the caller set them.
+ * When `credentials` is not NULL it also fills it from AWS_ACCESS_KEY_ID and
+ * AWS_SECRET_ACCESS_KEY (both required) and AWS_SESSION_TOKEN (optional). Every string
+ * is borrowed from what `getenv_fn` returned. Empty values count as unset. On failure
+ * nothing is changed and AS_ERR_ARGUMENT's message names the variable that is missing
+ * or bad (never the value of a credential).
+ *
+ *     static const char *env(const char *name, void *ctx) { (void)ctx; return getenv(name); }
+ *     ...
+ *     as_ddb_config config = {0};
+ *     as_credentials creds;
+ *     config.concurrency = 8;
+ *     if (as_ddb_global_init(&err) != AS_OK ||
+ *         as_ddb_config_from_env(&config, &creds, env, NULL, &err) != AS_OK ||
+ *         as_ddb_client_new(&config, &client, &err) != AS_OK) { ... }
+ *     status = as_ddb_put_items(client, &creds, "Audit", items, n, 0, results, &stats, &err);
+ */
+AS_MUST_CHECK as_status as_ddb_config_from_env(as_ddb_config *config, as_credentials *credentials,
+                                               as_ddb_getenv_fn getenv_fn, void *ctx,
+                                               as_error *err);
+
+/* The resolved endpoint: what curl connects to and the Host header that is signed. */
+#define AS_DDB_URL_MAX  1024
+#define AS_DDB_HOST_MAX 512
+typedef struct as_ddb_endpoint {
+    char url[AS_DDB_URL_MAX];   /* "https://dynamodb.eu-west-1.amazonaws.com/", NUL-terminated */
+    char host[AS_DDB_HOST_MAX]; /* "dynamodb.eu-west-1.amazonaws.com", "127.0.0.1:8000" */
+    bool tls;                   /* https */
+} as_ddb_endpoint;
+
+/* Pure. `endpoint_url` NULL or "" gives https://dynamodb.<region>.amazonaws.com
+ * (amazonaws.com.cn for regions starting "cn-"). Otherwise the URL must be http or
+ * https, with a host, an optional port (1..65535) and nothing after but an optional
+ * "/": no user info, other path, query or fragment. Plain http is refused unless the
+ * host is loopback (localhost, 127.x.x.x or [::1]), so that nothing signed crosses a
+ * network in the clear. The Host header carries the port when it is not the scheme's
+ * default. AS_ERR_ARGUMENT says what is wrong. */
+AS_MUST_CHECK as_status as_ddb_endpoint_resolve(const char *endpoint_url, const char *region,
+                                                as_ddb_endpoint *out, as_error *err);
+
+/* The CA bundles looked for, in order (Amazon Linux and RHEL, Debian and Ubuntu,
+ * Fedora, SUSE, Alpine), terminated by NULL. */
+extern const char *const as_ddb_ca_paths[];
+
+/* Pure but for `exists`. A `configured` bundle (non-NULL, non-empty) is used when
+ * `exists` says so and is an error naming `source` when not; otherwise *out is the
+ * first of as_ddb_ca_paths that exists, or NULL when none does (libcurl's built-in
+ * default then applies, and verification stays on). *out is `configured` or a static
+ * string. */
+AS_MUST_CHECK as_status as_ddb_ca_bundle_find(const char *configured, const char *source,
+                                              as_ddb_exists_fn exists, void *ctx, const char **out,
+                                              as_error *err);
+
+/* libcurl's process-wide setup and teardown (curl_global_init / curl_global_cleanup).
+ * Call init once before the first client and cleanup once after the last is freed,
+ * from one thread, or call libcurl's own functions instead. */
+AS_MUST_CHECK as_status as_ddb_global_init(as_error *err);
+void as_ddb_global_cleanup(void);
+
+/* A client: the curl multi handle and its connection cache, one easy handle per
+ * concurrent request (reused across calls, so connections outlive a call), the SigV4
+ * signer and its key cache, the clock offset learnt from DynamoDB, and the retry quota.
+ * Not for use from two threads at once. */
+typedef struct as_ddb_client as_ddb_client;
+
+/* New client (free with as_ddb_client_free). Fails with AS_ERR_ARGUMENT for a bad
+ * config (region, endpoint, CA bundle, a number out of range) and AS_ERR_NOMEM when
+ * memory, libcurl or libcrypto fail; the message says which. TLS peer and host
+ * verification are always on; proxies from the environment are not used. */
+AS_MUST_CHECK as_status as_ddb_client_new(const as_ddb_config *config, as_ddb_client **out,
+                                          as_error *err);
+/* Closes the connections and wipes the signer. NULL is a no-op. */
+void as_ddb_client_free(as_ddb_client *client);
+
+/* The endpoint the client talks to (borrowed from the client). */
+const as_ddb_endpoint *as_ddb_client_endpoint(const as_ddb_client *client);
+/* The CA bundle in use, or NULL for libcurl's default (borrowed from the client). */
+const char *as_ddb_client_ca_bundle(const as_ddb_client *client);
+/* Milliseconds added to the clock when signing, learnt from a "Signature expired"
+ * response's Date header; 0 until then. */
+int64_t as_ddb_client_clock_offset_ms(const as_ddb_client *client);
+/* Retry tokens left in the quota. */
+uint32_t as_ddb_client_retry_tokens(const as_ddb_client *client);
+
+typedef enum as_ddb_outcome {
+    AS_DDB_NOT_ATTEMPTED = 0, /* never sent: the deadline came first, or the call failed */
+    AS_DDB_WRITTEN,           /* a 2xx whose body matched its x-amz-crc32 (if sent) */
+    AS_DDB_FAILED             /* sent, and not written after the last attempt */
+} as_ddb_outcome;
+
+/* Short static name of an outcome ("written", "failed", "not attempted"). */
+const char *as_ddb_outcome_name(as_ddb_outcome outcome);
+
+#define AS_DDB_ERROR_TYPE_MAX 64
+#define AS_DDB_MESSAGE_MAX    256
+#define AS_DDB_REQUEST_ID_MAX 64
+
+/* What happened to one item. Strings are NUL-terminated and empty when not known. */
+typedef struct as_ddb_result {
+    as_ddb_outcome outcome;
+    uint32_t attempts; /* requests sent for the item, the skew retry included */
+    long http_status;  /* of the last response; 0 when none came back */
+    /* FAILED: DynamoDB's error type (the part of __type after '#', or the <Code> of an
+     * XML error), or one of the client's own: ConnectionError, Timeout, TlsError,
+     * Crc32Mismatch, ResponseTooLarge, TransportError, HttpError. */
+    char error_type[AS_DDB_ERROR_TYPE_MAX];
+    /* FAILED: the server's message (first line only, printable ASCII, capped; anything
+     * after "The Canonical String" cut and the session token blanked) or the client's,
+     * plus "(retry quota exhausted)" or "(deadline reached before retry)" when that is
+     * why no further attempt was made. Never holds a request header. */
+    char message[AS_DDB_MESSAGE_MAX];
+    char request_id[AS_DDB_REQUEST_ID_MAX]; /* x-amzn-RequestId of the last response */
+} as_ddb_result;
+
+/* Counts for one as_ddb_put_items call (the handler's summary and metrics). */
+typedef struct as_ddb_stats {
+    uint64_t requests;          /* HTTP requests sent */
+    uint64_t retries;           /* retries after a backoff (skew retries not included) */
+    uint64_t throttles;         /* throttling responses */
+    uint64_t server_errors;     /* 5xx responses */
+    uint64_t connection_errors; /* connect failures, resets, TLS handshakes that broke */
+    uint64_t timeouts;          /* attempts that ran out of time */
+    uint64_t crc_mismatches;    /* responses whose body did not match x-amz-crc32 */
+    uint64_t clock_corrections; /* clock offsets taken from a Date header */
+    uint64_t quota_refusals;    /* retries refused because the quota was empty */
+    uint64_t written;
+    uint64_t failed;
+    uint64_t not_attempted;
+} as_ddb_stats;
+
+/* Puts `items[i]` (each the wire JSON of one item, {"id":{"S":...},...}, borrowed for
+ * the call) into `table` with PutItem, at most `concurrency` at a time, retrying as
+ * DESIGN.md says, and fills `results[i]` (caller-owned array of `count`). Credentials
+ * are borrowed for the call; the secret is never copied. `deadline_ms` (epoch ms on the
+ * client's clock, 0 for none): no attempt starts at or after it, an attempt in flight
+ * is cut off at it, and items not yet sent are reported AS_DDB_NOT_ATTEMPTED. `stats`
+ * (optional) is overwritten with this call's counts.
+ *
+ * AS_OK means the call ran: each item's own outcome is in `results`, and some may have
+ * failed. An error return (AS_ERR_ARGUMENT for bad arguments or credentials the signer
+ * refuses, AS_ERR_NOMEM when memory or libcurl fail) stops the call; `results` still
+ * says which items were written.
+ *
+ * Every response's body is checked against its x-amz-crc32 when it has one (DynamoDB's
+ * always do; moto's error bodies do not) and capped at max_response_bytes. Retries:
+ * throttling, 5xx, connection failures, resets, timeouts, TransactionConflictException
+ * and checksum mismatches, up to max_attempts, each after a full-jitter backoff spent in
+ * curl_multi_poll (other items go on meanwhile) and paid from the retry quota; a
+ * signature refused for clock skew sets the client's clock offset from the response's
+ * Date header and is retried once, free and at once. Nothing else is retried. */
+AS_MUST_CHECK as_status as_ddb_put_items(as_ddb_client *client, const as_credentials *credentials,
+                                         const char *table, const as_span *items, size_t count,
+                                         int64_t deadline_ms, as_ddb_result *results,
+                                         as_ddb_stats *stats, as_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

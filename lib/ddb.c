@@ -1,0 +1,1301 @@
+/* The DynamoDB client: configuration from the environment, endpoint and CA bundle
+ * resolution, and PutItem over a curl multi handle with standard-mode retries. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "auditstream/ddb.h"
+#include "crc32.h"
+#include "ddb_retry.h"
+#include "internal.h"
+
+#define CONTENT_TYPE "application/x-amz-json-1.0"
+#define TARGET       "DynamoDB_20120810.PutItem"
+#define USER_AGENT   "libauditstream/0.1.0"
+#define TABLE_MAX    1024 /* a table name or ARN; DynamoDB's own limit is lower */
+
+/* ---- configuration ------------------------------------------------------------------------ */
+
+const char *const as_ddb_ca_paths[] = {
+    "/etc/pki/tls/certs/ca-bundle.crt",                  /* Amazon Linux, RHEL, CentOS */
+    "/etc/ssl/certs/ca-certificates.crt",                /* Debian, Ubuntu */
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", /* Fedora, RHEL 7+ */
+    "/etc/ssl/ca-bundle.pem",                            /* openSUSE */
+    "/etc/ssl/cert.pem",                                 /* Alpine */
+    NULL,
+};
+
+/* An environment value, with empty counted as unset. */
+static const char *env_value(as_ddb_getenv_fn getenv_fn, void *ctx, const char *name)
+{
+    const char *value = getenv_fn(name, ctx);
+    return value != NULL && value[0] != '\0' ? value : NULL;
+}
+
+/* Strict decimal in [min, max]. */
+static bool parse_u32(const char *text, uint32_t min, uint32_t max, uint32_t *out)
+{
+    uint64_t value = 0;
+    if (text[0] == '\0') {
+        return false;
+    }
+    for (const char *p = text; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9') {
+            return false;
+        }
+        value = value * 10 + (uint64_t)(*p - '0');
+        if (value > max) {
+            return false;
+        }
+    }
+    if (value < min) {
+        return false;
+    }
+    *out = (uint32_t)value;
+    return true;
+}
+
+as_status as_ddb_config_from_env(as_ddb_config *config, as_credentials *credentials,
+                                 as_ddb_getenv_fn getenv_fn, void *ctx, as_error *err)
+{
+    if (config == NULL || getenv_fn == NULL) {
+        return as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: config and getenv_fn are required");
+    }
+    /* Filled on the side, so that a failure leaves the caller's config as it was. */
+    as_ddb_config c = *config;
+    c.region = env_value(getenv_fn, ctx, "AWS_REGION");
+    if (c.region == NULL) {
+        c.region = env_value(getenv_fn, ctx, "AWS_DEFAULT_REGION");
+    }
+    if (c.region == NULL) {
+        return as_error_set(err, AS_ERR_ARGUMENT, 0,
+                            "ddb: AWS_REGION is not set (nor AWS_DEFAULT_REGION)");
+    }
+
+    const char *ignore = env_value(getenv_fn, ctx, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
+    const char *endpoint_var = NULL;
+    c.endpoint_url = NULL;
+    if (ignore == NULL || strcasecmp(ignore, "true") != 0) {
+        endpoint_var = "AWS_ENDPOINT_URL_DYNAMODB";
+        c.endpoint_url = env_value(getenv_fn, ctx, endpoint_var);
+        if (c.endpoint_url == NULL) {
+            endpoint_var = "AWS_ENDPOINT_URL";
+            c.endpoint_url = env_value(getenv_fn, ctx, endpoint_var);
+        }
+    }
+    as_ddb_endpoint endpoint;
+    as_error inner;
+    if (as_ddb_endpoint_resolve(c.endpoint_url, c.region, &endpoint, &inner) != AS_OK) {
+        /* "ddb: AWS_ENDPOINT_URL: endpoint URL is ..." rather than two prefixes. */
+        const char *why = inner.message;
+        if (strncmp(why, "ddb: ", 5) == 0) {
+            why += 5;
+        }
+        return as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: %s: %s",
+                            c.endpoint_url != NULL ? endpoint_var : "AWS_REGION", why);
+    }
+
+    const char *attempts = env_value(getenv_fn, ctx, "AWS_MAX_ATTEMPTS");
+    if (attempts != NULL && !parse_u32(attempts, 1, AS_DDB_MAX_ATTEMPTS_LIMIT, &c.max_attempts)) {
+        return as_error_set(err, AS_ERR_ARGUMENT, 0,
+                            "ddb: AWS_MAX_ATTEMPTS is not a whole number from 1 to %d",
+                            AS_DDB_MAX_ATTEMPTS_LIMIT);
+    }
+
+    c.ca_bundle = env_value(getenv_fn, ctx, "AWS_CA_BUNDLE");
+    c.ca_bundle_source = "AWS_CA_BUNDLE";
+    if (c.ca_bundle == NULL) {
+        c.ca_bundle = env_value(getenv_fn, ctx, "SSL_CERT_FILE");
+        c.ca_bundle_source = c.ca_bundle != NULL ? "SSL_CERT_FILE" : NULL;
+    }
+
+    if (credentials != NULL) {
+        const char *akid = env_value(getenv_fn, ctx, "AWS_ACCESS_KEY_ID");
+        const char *secret = env_value(getenv_fn, ctx, "AWS_SECRET_ACCESS_KEY");
+        const char *token = env_value(getenv_fn, ctx, "AWS_SESSION_TOKEN");
+        if (akid == NULL) {
+            return as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: AWS_ACCESS_KEY_ID is not set");
+        }
+        if (secret == NULL) {
+            return as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: AWS_SECRET_ACCESS_KEY is not set");
+        }
+        credentials->access_key_id = (as_span){akid, strlen(akid)};
+        credentials->secret_access_key = (as_span){secret, strlen(secret)};
+        credentials->session_token =
+            token != NULL ? (as_span){token, strlen(token)} : (as_span){NULL, 0};
+    }
+    *config = c;
+    return AS_OK;
+}
+
+/* ---- endpoints ---------------------------------------------------------------------------- */
+
+static bool region_ok(const char *region)
+{
+    size_t len = strlen(region);
+    if (len == 0 || len > 64) {
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        char c = region[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool is_host_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_';
+}
+
+/* 127.a.b.c, each part 0..255 in plain decimal. */
+static bool is_loopback_v4(const char *host, size_t len)
+{
+    unsigned parts = 0;
+    size_t i = 0;
+    bool first = true;
+    while (i < len) {
+        unsigned value = 0;
+        size_t digits = 0;
+        while (i < len && host[i] >= '0' && host[i] <= '9' && digits < 4) {
+            value = value * 10 + (unsigned)(host[i] - '0');
+            digits++;
+            i++;
+        }
+        if (digits == 0 || digits > 3 || value > 255 || (first && value != 127)) {
+            return false;
+        }
+        first = false;
+        parts++;
+        if (i < len) {
+            if (host[i] != '.') {
+                return false;
+            }
+            i++;
+            if (i == len) {
+                return false;
+            }
+        }
+    }
+    return parts == 4;
+}
+
+static bool is_loopback(const char *host, size_t len)
+{
+    return (len == 9 && strncasecmp(host, "localhost", 9) == 0) ||
+           (len == 5 && memcmp(host, "[::1]", 5) == 0) || is_loopback_v4(host, len);
+}
+
+as_status as_ddb_endpoint_resolve(const char *endpoint_url, const char *region,
+                                  as_ddb_endpoint *out, as_error *err)
+{
+    if (out == NULL) {
+        return as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: endpoint output is required");
+    }
+    memset(out, 0, sizeof *out);
+    if (endpoint_url == NULL || endpoint_url[0] == '\0') {
+        if (region == NULL || !region_ok(region)) {
+            return as_error_set(err, AS_ERR_ARGUMENT, 0,
+                                "ddb: region is empty, longer than 64 bytes, or holds a byte "
+                                "other than a-z, 0-9 and '-'");
+        }
+        const char *suffix = strncmp(region, "cn-", 3) == 0 ? "amazonaws.com.cn" : "amazonaws.com";
+        snprintf(out->host, sizeof out->host, "dynamodb.%s.%s", region, suffix);
+        snprintf(out->url, sizeof out->url, "https://%s/", out->host);
+        out->tls = true;
+        return AS_OK;
+    }
+
+    /* The URL is not echoed in messages: user info in it could be a password. */
+    const char *p = endpoint_url;
+    bool tls;
+    if (strncasecmp(p, "https://", 8) == 0) {
+        tls = true;
+        p += 8;
+    } else if (strncasecmp(p, "http://", 7) == 0) {
+        tls = false;
+        p += 7;
+    } else {
+        return as_error_set(err, AS_ERR_ARGUMENT, 0,
+                            "ddb: endpoint URL does not start with https:// or http://");
+    }
+    size_t auth_len = strcspn(p, "/?#");
+    const char *rest = p + auth_len;
+    if (!(rest[0] == '\0' || (rest[0] == '/' && rest[1] == '\0'))) {
+        return as_error_set(err, AS_ERR_ARGUMENT, 0,
+                            "ddb: endpoint URL has a path, query or fragment; only \"/\" may "
+                            "follow the host and port");
+    }
+    if (memchr(p, '@', auth_len) != NULL) {
+        return as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: endpoint URL holds user info ('@')");
+    }
+    size_t host_len;
+    if (auth_len > 0 && p[0] == '[') {
+        const char *close = memchr(p, ']', auth_len);
+        if (close == NULL) {
+            return as_error_set(err, AS_ERR_ARGUMENT, 0,
+                                "ddb: endpoint URL has an IPv6 host without ']'");
+        }
+        host_len = (size_t)(close - p) + 1;
+        for (size_t i = 1; i + 1 < host_len; i++) {
+            unsigned char c = (unsigned char)p[i];
+            bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+            if (!hex && c != ':' && c != '.') {
+                return as_error_set(err, AS_ERR_ARGUMENT, 0,
+                                    "ddb: endpoint URL has a bad IPv6 host");
+            }
+        }
+        if (host_len < 3) {
+            return as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: endpoint URL has an empty host");
+        }
+    } else {
+        host_len = 0;
+        while (host_len < auth_len && p[host_len] != ':') {
+            if (!is_host_char((unsigned char)p[host_len])) {
+                return as_error_set(err, AS_ERR_ARGUMENT, 0,
+                                    "ddb: endpoint URL's host holds a byte other than letters, "
+                                    "digits, '-', '.' and '_'");
+            }
+            host_len++;
+        }
+        if (host_len == 0) {
+            return as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: endpoint URL has an empty host");
+        }
+    }
+    uint32_t port = tls ? 443 : 80;
+    bool default_port = true;
+    if (host_len < auth_len) {
+        if (p[host_len] != ':') {
+            return as_error_set(err, AS_ERR_ARGUMENT, 0,
+                                "ddb: endpoint URL has bytes between the host and the port");
+        }
+        char digits[8] = {0};
+        size_t n = auth_len - host_len - 1;
+        if (n == 0 || n >= sizeof digits) {
+            return as_error_set(err, AS_ERR_ARGUMENT, 0,
+                                "ddb: endpoint URL's port is not a number from 1 to 65535");
+        }
+        memcpy(digits, p + host_len + 1, n);
+        if (!parse_u32(digits, 1, 65535, &port)) {
+            return as_error_set(err, AS_ERR_ARGUMENT, 0,
+                                "ddb: endpoint URL's port is not a number from 1 to 65535");
+        }
+        default_port = port == (tls ? 443u : 80u);
+    }
+    if (!tls && !is_loopback(p, host_len)) {
+        return as_error_set(err, AS_ERR_ARGUMENT, 0,
+                            "ddb: endpoint URL is plain http:// to a host that is not loopback "
+                            "(localhost, 127.x.x.x, [::1]); use https://");
+    }
+    if (host_len + 7 > sizeof out->host || auth_len + 10 > sizeof out->url) {
+        return as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: endpoint URL is too long");
+    }
+    memcpy(out->host, p, host_len);
+    if (!default_port) {
+        snprintf(out->host + host_len, sizeof out->host - host_len, ":%u", (unsigned)port);
+    }
+    snprintf(out->url, sizeof out->url, "%s://%.*s/", tls ? "https" : "http", (int)auth_len, p);
+    out->tls = tls;
+    return AS_OK;
+}
+
+as_status as_ddb_ca_bundle_find(const char *configured, const char *source, as_ddb_exists_fn exists,
+                                void *ctx, const char **out, as_error *err)
+{
+    if (exists == NULL || out == NULL) {
+        return as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: exists and out are required");
+    }
+    *out = NULL;
+    if (configured != NULL && configured[0] != '\0') {
+        if (!exists(configured, ctx)) {
+            return as_error_set(err, AS_ERR_ARGUMENT, 0,
+                                "ddb: %s names a CA bundle that cannot be read: %.160s",
+                                source != NULL ? source : "ca_bundle", configured);
+        }
+        *out = configured;
+        return AS_OK;
+    }
+    for (size_t i = 0; as_ddb_ca_paths[i] != NULL; i++) {
+        if (exists(as_ddb_ca_paths[i], ctx)) {
+            *out = as_ddb_ca_paths[i];
+            return AS_OK;
+        }
+    }
+    return AS_OK;
+}
+
+static bool file_readable(const char *path, void *ctx)
+{
+    (void)ctx;
+    return access(path, R_OK) == 0;
+}
+
+as_status as_ddb_global_init(as_error *err)
+{
+    CURLcode code = curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (code != CURLE_OK) {
+        return as_error_set(err, AS_ERR_NOMEM, 0, "ddb: curl_global_init failed: %s",
+                            curl_easy_strerror(code));
+    }
+    return AS_OK;
+}
+
+void as_ddb_global_cleanup(void)
+{
+    curl_global_cleanup();
+}
+
+const char *as_ddb_outcome_name(as_ddb_outcome outcome)
+{
+    switch (outcome) {
+    case AS_DDB_NOT_ATTEMPTED: return "not attempted";
+    case AS_DDB_WRITTEN: return "written";
+    case AS_DDB_FAILED: return "failed";
+    default: return "unknown";
+    }
+}
+
+/* ---- the client --------------------------------------------------------------------------- */
+
+/* One concurrent request: its easy handle (kept across calls), the request it sends and
+ * what came back. */
+typedef struct slot {
+    CURL *easy;
+    struct curl_slist *headers; /* holds the Authorization value: wiped when freed */
+    as_buf body;
+    as_buf response;
+    as_sigv4_output sig;
+    size_t cap; /* the response body cap */
+    bool overflow;
+    bool busy;
+    size_t item;
+    bool have_crc;
+    bool crc_valid;
+    uint32_t crc;
+    char date[64];
+    char request_id[AS_DDB_REQUEST_ID_MAX];
+    char errbuf[CURL_ERROR_SIZE];
+} slot;
+
+/* Per item, for one call. */
+typedef struct item_state {
+    uint32_t counted;   /* attempts that count against max_attempts */
+    uint32_t last_cost; /* tokens the last retry took */
+    bool skew_retried;  /* the one clock-fix retry is spent */
+    bool skew_next;     /* the next attempt is that retry: it does not count */
+} item_state;
+
+typedef struct pending {
+    size_t item;
+    int64_t ready_at;
+} pending;
+
+struct as_ddb_client {
+    CURLM *multi;
+    slot *slots;
+    size_t slot_count;
+    as_sigv4_signer *signer;
+    as_ddb_endpoint endpoint;
+    char *region;
+    char *ca_bundle;
+    uint32_t max_attempts;
+    uint32_t base_delay_ms;
+    uint32_t max_backoff_ms;
+    uint32_t attempt_timeout_ms;
+    as_ddb_clock_fn clock;
+    void *clock_ctx;
+    as_ddb_random_fn random;
+    void *random_ctx;
+    uint64_t prng;
+    int64_t clock_offset_ms;
+    as_ddb_quota quota;
+    /* Per-call scratch, kept so that calls stop allocating once warm. */
+    item_state *states;
+    pending *pending;
+    size_t state_cap;
+    as_buf line;
+};
+
+static int64_t realtime_ms(void *ctx)
+{
+    (void)ctx;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* splitmix64: jitter needs spread, not secrecy. */
+static uint64_t default_random(void *ctx)
+{
+    as_ddb_client *client = ctx;
+    client->prng += UINT64_C(0x9e3779b97f4a7c15);
+    uint64_t z = client->prng;
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+static void free_headers(struct curl_slist *list)
+{
+    for (struct curl_slist *p = list; p != NULL; p = p->next) {
+        OPENSSL_cleanse(p->data, strlen(p->data));
+    }
+    curl_slist_free_all(list);
+}
+
+static char *copy_string(const char *s)
+{
+    size_t len = strlen(s);
+    char *copy = malloc(len + 1);
+    if (copy != NULL) {
+        memcpy(copy, s, len + 1);
+    }
+    return copy;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *userdata)
+{
+    slot *s = userdata;
+    size_t len = size * n;
+    if (len > s->cap - s->response.len) {
+        s->overflow = true;
+        return 0;
+    }
+    as_buf_append(&s->response, data, len);
+    return as_buf_status(&s->response) == AS_OK ? len : 0;
+}
+
+/* Copies a header value, trimmed, printable ASCII only, cut to fit. */
+static void copy_header_value(const char *value, size_t len, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len && n + 1 < cap; i++) {
+        unsigned char c = (unsigned char)value[i];
+        out[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+    }
+    out[n] = '\0';
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *userdata)
+{
+    slot *s = userdata;
+    size_t len = size * n;
+    if (len >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+        /* A new response (after an interim one): forget the last one's headers. */
+        s->have_crc = false;
+        s->crc_valid = false;
+        s->date[0] = '\0';
+        s->request_id[0] = '\0';
+        return len;
+    }
+    const char *colon = memchr(data, ':', len);
+    if (colon == NULL) {
+        return len;
+    }
+    size_t name_len = (size_t)(colon - data);
+    const char *value = colon + 1;
+    size_t value_len = len - name_len - 1;
+    while (value_len > 0 && (*value == ' ' || *value == '\t')) {
+        value++;
+        value_len--;
+    }
+    while (value_len > 0 && (value[value_len - 1] == '\r' || value[value_len - 1] == '\n' ||
+                             value[value_len - 1] == ' ' || value[value_len - 1] == '\t')) {
+        value_len--;
+    }
+    if (name_len == 11 && strncasecmp(data, "x-amz-crc32", 11) == 0) {
+        s->have_crc = true;
+        s->crc_valid = as_ddb_parse_crc32((as_span){value, value_len}, &s->crc);
+    } else if (name_len == 4 && strncasecmp(data, "date", 4) == 0) {
+        copy_header_value(value, value_len, s->date, sizeof s->date);
+    } else if (name_len == 16 && strncasecmp(data, "x-amzn-requestid", 16) == 0) {
+        copy_header_value(value, value_len, s->request_id, sizeof s->request_id);
+    }
+    return len;
+}
+
+/* Options that stay for the life of the handle. */
+static bool setup_easy(as_ddb_client *client, slot *s, const as_ddb_config *config)
+{
+    CURL *e = s->easy;
+    long connect_ms = config->connect_timeout_ms != 0 ? (long)config->connect_timeout_ms
+                                                      : AS_DDB_DEFAULT_CONNECT_TIMEOUT_MS;
+    bool ok = true;
+    ok = ok && curl_easy_setopt(e, CURLOPT_URL, client->endpoint.url) == CURLE_OK;
+    ok = ok && curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR,
+                                client->endpoint.tls ? "https" : "http") == CURLE_OK;
+    ok = ok && curl_easy_setopt(e, CURLOPT_POST, 1L) == CURLE_OK;
+    ok = ok && curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1) == CURLE_OK;
+    ok = ok && curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK;
+    ok = ok && curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK;
+    if (client->ca_bundle != NULL) {
+        ok = ok && curl_easy_setopt(e, CURLOPT_CAINFO, client->ca_bundle) == CURLE_OK;
+    }
+    ok = ok && curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) == CURLE_OK;
+    ok = ok && curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L) == CURLE_OK;
+    ok = ok && curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, connect_ms) == CURLE_OK;
+    /* No proxy from the environment: the library reads none of it. */
+    ok = ok && curl_easy_setopt(e, CURLOPT_PROXY, "") == CURLE_OK;
+    ok = ok && curl_easy_setopt(e, CURLOPT_USERAGENT, USER_AGENT) == CURLE_OK;
+    ok = ok && curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body) == CURLE_OK;
+    ok = ok && curl_easy_setopt(e, CURLOPT_WRITEDATA, s) == CURLE_OK;
+    ok = ok && curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header) == CURLE_OK;
+    ok = ok && curl_easy_setopt(e, CURLOPT_HEADERDATA, s) == CURLE_OK;
+    ok = ok && curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->errbuf) == CURLE_OK;
+    ok = ok && curl_easy_setopt(e, CURLOPT_PRIVATE, s) == CURLE_OK;
+    return ok;
+}
+
+void as_ddb_client_free(as_ddb_client *client)
+{
+    if (client == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < client->slot_count; i++) {
+        slot *s = &client->slots[i];
+        if (s->easy != NULL) {
+            if (s->busy) {
+                curl_multi_remove_handle(client->multi, s->easy);
+            }
+            curl_easy_cleanup(s->easy);
+        }
+        free_headers(s->headers);
+        as_buf_free(&s->body);
+        as_buf_free(&s->response);
+        as_sigv4_output_free(&s->sig);
+    }
+    free(client->slots);
+    /* Closes the cached connections. */
+    if (client->multi != NULL) {
+        curl_multi_cleanup(client->multi);
+    }
+    as_sigv4_signer_free(client->signer);
+    free(client->region);
+    free(client->ca_bundle);
+    free(client->states);
+    free(client->pending);
+    if (client->line.data != NULL) {
+        OPENSSL_cleanse(client->line.data, client->line.cap);
+    }
+    as_buf_free(&client->line);
+    free(client);
+}
+
+static as_status check_config(const as_ddb_config *config, as_error *err)
+{
+    if (config->concurrency > AS_DDB_MAX_CONCURRENCY) {
+        return as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: concurrency %u is over %d",
+                            (unsigned)config->concurrency, AS_DDB_MAX_CONCURRENCY);
+    }
+    if (config->max_attempts > AS_DDB_MAX_ATTEMPTS_LIMIT) {
+        return as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: max_attempts %u is over %d",
+                            (unsigned)config->max_attempts, AS_DDB_MAX_ATTEMPTS_LIMIT);
+    }
+    if (config->attempt_timeout_ms > 24u * 3600 * 1000 ||
+        config->connect_timeout_ms > 24u * 3600 * 1000) {
+        return as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: a timeout is over a day");
+    }
+    return AS_OK;
+}
+
+static as_status client_init(as_ddb_client *client, const as_ddb_config *config, as_error *err)
+{
+    AS_GUARD(check_config(config, err));
+    AS_GUARD(as_ddb_endpoint_resolve(config->endpoint_url, config->region, &client->endpoint, err));
+    const char *ca = NULL;
+    AS_GUARD(as_ddb_ca_bundle_find(config->ca_bundle, config->ca_bundle_source, file_readable, NULL,
+                                   &ca, err));
+    if (config->region == NULL || !region_ok(config->region)) {
+        return as_error_set(err, AS_ERR_ARGUMENT, 0,
+                            "ddb: region is empty, longer than 64 bytes, or holds a byte other "
+                            "than a-z, 0-9 and '-'");
+    }
+    client->region = copy_string(config->region);
+    if (ca != NULL) {
+        client->ca_bundle = copy_string(ca);
+    }
+    if (client->region == NULL || (ca != NULL && client->ca_bundle == NULL)) {
+        return as_error_set(err, AS_ERR_NOMEM, 0, "ddb: out of memory copying the config");
+    }
+
+    client->max_attempts =
+        config->max_attempts != 0 ? config->max_attempts : AS_DDB_DEFAULT_MAX_ATTEMPTS;
+    client->base_delay_ms =
+        config->base_delay_ms != 0 ? config->base_delay_ms : AS_DDB_DEFAULT_BASE_DELAY_MS;
+    client->max_backoff_ms =
+        config->max_backoff_ms != 0 ? config->max_backoff_ms : AS_DDB_DEFAULT_MAX_BACKOFF_MS;
+    client->attempt_timeout_ms = config->attempt_timeout_ms != 0
+                                     ? config->attempt_timeout_ms
+                                     : AS_DDB_DEFAULT_ATTEMPT_TIMEOUT_MS;
+    as_ddb_quota_init(&client->quota,
+                      config->retry_quota != 0 ? config->retry_quota : AS_DDB_DEFAULT_RETRY_QUOTA);
+    client->clock = config->clock != NULL ? config->clock : realtime_ms;
+    client->clock_ctx = config->clock != NULL ? config->clock_ctx : NULL;
+    client->random = config->random != NULL ? config->random : default_random;
+    client->random_ctx = config->random != NULL ? config->random_ctx : client;
+    if (RAND_bytes((unsigned char *)&client->prng, sizeof client->prng) != 1) {
+        client->prng = (uint64_t)realtime_ms(NULL) ^ (uint64_t)(uintptr_t)client;
+    }
+
+    /* Room for a long session token up front: growing would leave copies of header lines
+     * (the token, the Authorization value) behind in freed memory. */
+    if (as_buf_reserve(&client->line, 4096) != AS_OK) {
+        return as_error_set(err, AS_ERR_NOMEM, 0, "ddb: out of memory for the header buffer");
+    }
+    client->signer = as_sigv4_signer_new();
+    if (client->signer == NULL) {
+        return as_error_set(err, AS_ERR_NOMEM, 0, "ddb: cannot make the SigV4 signer");
+    }
+    client->slot_count =
+        config->concurrency != 0 ? config->concurrency : AS_DDB_DEFAULT_CONCURRENCY;
+    client->multi = curl_multi_init();
+    client->slots = calloc(client->slot_count, sizeof *client->slots);
+    if (client->multi == NULL || client->slots == NULL) {
+        client->slot_count = client->slots == NULL ? 0 : client->slot_count;
+        return as_error_set(err, AS_ERR_NOMEM, 0, "ddb: cannot make the curl multi handle");
+    }
+    if (curl_multi_setopt(client->multi, CURLMOPT_MAXCONNECTS, (long)client->slot_count) !=
+            CURLM_OK ||
+        curl_multi_setopt(client->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_NOTHING) != CURLM_OK) {
+        return as_error_set(err, AS_ERR_NOMEM, 0, "ddb: cannot set up the curl multi handle");
+    }
+    size_t cap =
+        config->max_response_bytes != 0 ? config->max_response_bytes : AS_DDB_DEFAULT_MAX_RESPONSE;
+    for (size_t i = 0; i < client->slot_count; i++) {
+        slot *s = &client->slots[i];
+        as_sigv4_output_init(&s->sig);
+        s->cap = cap;
+        s->easy = curl_easy_init();
+        if (s->easy == NULL || !setup_easy(client, s, config)) {
+            return as_error_set(err, AS_ERR_NOMEM, 0,
+                                "ddb: cannot set up curl easy handle %zu (libcurl without "
+                                "http, https or an option this client needs?)",
+                                i);
+        }
+    }
+    return AS_OK;
+}
+
+as_status as_ddb_client_new(const as_ddb_config *config, as_ddb_client **out, as_error *err)
+{
+    if (out == NULL) {
+        return as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: out is required");
+    }
+    *out = NULL;
+    if (config == NULL) {
+        return as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: config is required");
+    }
+    as_ddb_client *client = calloc(1, sizeof *client);
+    if (client == NULL) {
+        return as_error_set(err, AS_ERR_NOMEM, 0, "ddb: out of memory for the client");
+    }
+    as_status status = client_init(client, config, err);
+    if (status != AS_OK) {
+        as_ddb_client_free(client);
+        return status;
+    }
+    *out = client;
+    return AS_OK;
+}
+
+const as_ddb_endpoint *as_ddb_client_endpoint(const as_ddb_client *client)
+{
+    return client != NULL ? &client->endpoint : NULL;
+}
+
+const char *as_ddb_client_ca_bundle(const as_ddb_client *client)
+{
+    return client != NULL ? client->ca_bundle : NULL;
+}
+
+int64_t as_ddb_client_clock_offset_ms(const as_ddb_client *client)
+{
+    return client != NULL ? client->clock_offset_ms : 0;
+}
+
+uint32_t as_ddb_client_retry_tokens(const as_ddb_client *client)
+{
+    return client != NULL ? client->quota.tokens : 0;
+}
+
+/* ---- one call ----------------------------------------------------------------------------- */
+
+typedef struct call {
+    as_ddb_client *client;
+    const as_credentials *credentials;
+    const char *table;
+    const as_span *items;
+    size_t count;
+    int64_t deadline_ms;
+    as_ddb_result *results;
+    as_ddb_stats stats;
+    size_t next_new;      /* the first item never started */
+    size_t pending_count; /* retries waiting for their backoff */
+    size_t busy;          /* slots in flight */
+    bool past_deadline;
+    as_error *err;
+} call;
+
+static void set_text(char *out, size_t cap, const char *text)
+{
+    size_t len = strlen(text);
+    size_t n = len < cap - 1 ? len : cap - 1;
+    memcpy(out, text, n);
+    out[n] = '\0';
+}
+
+/* Appends `note` to the message, cutting the message to make room. */
+static void add_note(as_ddb_result *result, const char *note)
+{
+    size_t note_len = strlen(note);
+    size_t len = strlen(result->message);
+    if (len + note_len + 1 > sizeof result->message) {
+        len = sizeof result->message - note_len - 1;
+    }
+    memcpy(result->message + len, note, note_len + 1);
+}
+
+static void fail_item(call *c, size_t item, const char *note)
+{
+    c->results[item].outcome = AS_DDB_FAILED;
+    if (note != NULL) {
+        add_note(&c->results[item], note);
+    }
+}
+
+/* A header line "Name: value" into the slot's list, through the client's line buffer
+ * (wiped after: it may hold the Authorization value or the token). */
+static bool add_header(as_ddb_client *client, struct curl_slist **list, as_span name, as_span value)
+{
+    as_buf *line = &client->line;
+    as_buf_clear(line);
+    as_buf_append_span(line, name);
+    as_buf_append(line, ": ", 2);
+    as_buf_append_span(line, value);
+    if (as_buf_status(line) != AS_OK) {
+        return false;
+    }
+    struct curl_slist *grown = curl_slist_append(*list, line->data);
+    OPENSSL_cleanse(line->data, line->len);
+    if (grown == NULL) {
+        return false;
+    }
+    *list = grown;
+    return true;
+}
+
+static as_span lit(const char *s)
+{
+    return (as_span){s, strlen(s)};
+}
+
+/* Builds, signs and starts one attempt for `item` in slot `s`. */
+static as_status start_attempt(call *c, slot *s, size_t item)
+{
+    as_ddb_client *client = c->client;
+    int64_t now = client->clock(client->clock_ctx);
+    item_state *st = &client->states[item];
+
+    as_buf_clear(&s->body);
+    as_buf_append_str(&s->body, "{\"TableName\":\"");
+    as_buf_append_json_escaped(&s->body, c->table, strlen(c->table));
+    as_buf_append_str(&s->body, "\",\"Item\":");
+    as_buf_append_span(&s->body, c->items[item]);
+    as_buf_append_char(&s->body, '}');
+    if (as_buf_status(&s->body) != AS_OK) {
+        return as_error_set(c->err, AS_ERR_NOMEM, 0, "ddb: out of memory building item %zu", item);
+    }
+
+    as_span host = lit(client->endpoint.host);
+    as_sigv4_header signed_headers[3] = {
+        {lit("Content-Type"), lit(CONTENT_TYPE)},
+        {lit("Host"), host},
+        {lit("X-Amz-Target"), lit(TARGET)},
+    };
+    as_sigv4_request req = {lit("POST"),    lit("/"), {NULL, 0},
+                            signed_headers, 3,        (as_span){s->body.data, s->body.len}};
+    int64_t sign_ms = now + client->clock_offset_ms;
+    as_sigv4_params params = {0};
+    params.credentials = *c->credentials;
+    params.region = lit(client->region);
+    params.service = lit("dynamodb");
+    params.time = sign_ms > 0 ? sign_ms / 1000 : 0;
+    as_error sign_err;
+    if (as_sigv4_sign(client->signer, &req, &params, &s->sig, &sign_err) != AS_OK) {
+        return as_error_set(c->err, sign_err.code, 0, "ddb: signing item %zu: %s", item,
+                            sign_err.message);
+    }
+
+    curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, NULL);
+    free_headers(s->headers);
+    s->headers = NULL;
+    bool ok = true;
+    for (size_t i = 0; ok && i < 3; i++) {
+        ok = add_header(client, &s->headers, signed_headers[i].name, signed_headers[i].value);
+    }
+    for (size_t i = 0; ok && i < s->sig.header_count; i++) {
+        ok = add_header(client, &s->headers, s->sig.headers[i].name, s->sig.headers[i].value);
+    }
+    /* identity: the body checked against x-amz-crc32 is the one DynamoDB summed. An empty
+     * Expect stops curl's 100-continue wait; an empty Accept drops its default. */
+    ok = ok && add_header(client, &s->headers, lit("Accept-Encoding"), lit("identity"));
+    ok = ok && add_header(client, &s->headers, lit("Expect"), lit(""));
+    ok = ok && add_header(client, &s->headers, lit("Accept"), lit(""));
+    if (!ok) {
+        return as_error_set(c->err, AS_ERR_NOMEM, 0, "ddb: out of memory for item %zu's headers",
+                            item);
+    }
+
+    long timeout = (long)client->attempt_timeout_ms;
+    if (c->deadline_ms != 0 && c->deadline_ms - now < timeout) {
+        timeout = c->deadline_ms - now > 1 ? (long)(c->deadline_ms - now) : 1;
+    }
+    as_buf_clear(&s->response);
+    s->overflow = false;
+    s->have_crc = false;
+    s->crc_valid = false;
+    s->date[0] = '\0';
+    s->request_id[0] = '\0';
+    s->errbuf[0] = '\0';
+    if (curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, s->headers) != CURLE_OK ||
+        curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, s->body.data) != CURLE_OK ||
+        curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->body.len) !=
+            CURLE_OK ||
+        curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, timeout) != CURLE_OK) {
+        return as_error_set(c->err, AS_ERR_NOMEM, 0, "ddb: cannot set item %zu's request", item);
+    }
+    CURLMcode mc = curl_multi_add_handle(client->multi, s->easy);
+    if (mc != CURLM_OK) {
+        return as_error_set(c->err, AS_ERR_NOMEM, 0, "ddb: curl_multi_add_handle: %s",
+                            curl_multi_strerror(mc));
+    }
+    s->busy = true;
+    s->item = item;
+    c->busy++;
+    c->stats.requests++;
+    c->results[item].attempts++;
+    if (st->counted > 0 && !st->skew_next) {
+        c->stats.retries++;
+    }
+    if (st->skew_next) {
+        st->skew_next = false;
+    } else {
+        st->counted++;
+    }
+    return AS_OK;
+}
+
+static as_ddb_fault fault_of(CURLcode code, const slot *s)
+{
+    switch (code) {
+    case CURLE_OK: return AS_DDB_FAULT_NONE;
+    case CURLE_OPERATION_TIMEDOUT: return AS_DDB_FAULT_TIMEOUT;
+    case CURLE_WRITE_ERROR: return s->overflow ? AS_DDB_FAULT_TOO_LARGE : AS_DDB_FAULT_OTHER;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM: return AS_DDB_FAULT_CONNECTION;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS: return AS_DDB_FAULT_TLS;
+    default: return AS_DDB_FAULT_OTHER;
+    }
+}
+
+static void schedule(call *c, size_t item, int64_t ready_at)
+{
+    c->client->pending[c->pending_count++] = (pending){item, ready_at};
+}
+
+/* Fills the result's error fields for a failed attempt. */
+static void describe_failure(call *c, const slot *s, as_ddb_fault fault, CURLcode code, long status,
+                             const char *type, const char *raw_message)
+{
+    as_ddb_result *r = &c->results[s->item];
+    if (fault != AS_DDB_FAULT_NONE) {
+        set_text(r->error_type, sizeof r->error_type, as_ddb_fault_type(fault));
+        if (fault == AS_DDB_FAULT_CRC) {
+            snprintf(r->message, sizeof r->message,
+                     "x-amz-crc32 %s does not match the %zu-byte body",
+                     s->crc_valid ? "value" : "header is malformed and", s->response.len);
+        } else if (fault == AS_DDB_FAULT_TOO_LARGE) {
+            snprintf(r->message, sizeof r->message, "response body over %zu bytes", s->cap);
+        } else {
+            /* libcurl's own words name the host and the failing step, never a header. */
+            as_ddb_clean_message(lit(s->errbuf[0] != '\0' ? s->errbuf : curl_easy_strerror(code)),
+                                 (as_span){NULL, 0}, r->message, sizeof r->message);
+        }
+        return;
+    }
+    if (type[0] != '\0') {
+        set_text(r->error_type, sizeof r->error_type, type);
+    } else {
+        set_text(r->error_type, sizeof r->error_type, "HttpError");
+    }
+    as_ddb_clean_message(lit(raw_message), c->credentials->session_token, r->message,
+                         sizeof r->message);
+    if (r->message[0] == '\0') {
+        snprintf(r->message, sizeof r->message, "HTTP %ld", status);
+    }
+}
+
+/* What to do once an attempt has finished. */
+static void finish_attempt(call *c, slot *s, CURLcode code)
+{
+    as_ddb_client *client = c->client;
+    size_t item = s->item;
+    as_ddb_result *r = &c->results[item];
+    item_state *st = &client->states[item];
+    int64_t now = client->clock(client->clock_ctx);
+
+    long status = 0;
+    curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+    r->http_status = status;
+    set_text(r->request_id, sizeof r->request_id, s->request_id);
+
+    as_ddb_fault fault = fault_of(code, s);
+    if (fault == AS_DDB_FAULT_NONE && s->have_crc &&
+        (!s->crc_valid || as_crc32(0, s->response.data, s->response.len) != s->crc)) {
+        fault = AS_DDB_FAULT_CRC;
+    }
+    char type[AS_DDB_ERROR_TYPE_MAX] = "";
+    char raw_message[1024] = "";
+    if (fault == AS_DDB_FAULT_NONE && (status < 200 || status > 299)) {
+        as_ddb_parse_error_body((as_span){s->response.data, s->response.len}, type, sizeof type,
+                                raw_message, sizeof raw_message);
+    }
+    as_ddb_verdict verdict = as_ddb_classify(fault, status, type, raw_message);
+
+    switch (fault) {
+    case AS_DDB_FAULT_CONNECTION: c->stats.connection_errors++; break;
+    case AS_DDB_FAULT_TIMEOUT: c->stats.timeouts++; break;
+    case AS_DDB_FAULT_CRC: c->stats.crc_mismatches++; break;
+    case AS_DDB_FAULT_NONE:
+        if (status >= 500) {
+            c->stats.server_errors++;
+        }
+        break;
+    case AS_DDB_FAULT_TLS:
+    case AS_DDB_FAULT_TOO_LARGE:
+    case AS_DDB_FAULT_OTHER:
+    default: break;
+    }
+    if (verdict == AS_DDB_RETRY_THROTTLE) {
+        c->stats.throttles++;
+    }
+
+    if (verdict == AS_DDB_SUCCESS) {
+        as_ddb_quota_release(&client->quota, st->last_cost);
+        r->outcome = AS_DDB_WRITTEN;
+        r->error_type[0] = '\0';
+        r->message[0] = '\0';
+        return;
+    }
+    describe_failure(c, s, fault, code, status, type, raw_message);
+
+    switch (verdict) {
+    case AS_DDB_FIX_CLOCK: {
+        time_t server = s->date[0] != '\0' ? curl_getdate(s->date, NULL) : (time_t)-1;
+        if (st->skew_retried) {
+            fail_item(c, item, " (clock already corrected once)");
+            return;
+        }
+        if (server == (time_t)-1) {
+            fail_item(c, item, " (no usable Date header to correct the clock)");
+            return;
+        }
+        client->clock_offset_ms = (int64_t)server * 1000 - now;
+        c->stats.clock_corrections++;
+        st->skew_retried = true;
+        st->skew_next = true;
+        schedule(c, item, now);
+        return;
+    }
+    case AS_DDB_RETRY_THROTTLE:
+    case AS_DDB_RETRY_TRANSIENT:
+    case AS_DDB_RETRY_TIMEOUT: {
+        if (st->counted >= client->max_attempts) {
+            fail_item(c, item, NULL);
+            return;
+        }
+        uint32_t cost = as_ddb_quota_acquire(&client->quota, verdict == AS_DDB_RETRY_TIMEOUT);
+        if (cost == 0) {
+            c->stats.quota_refusals++;
+            fail_item(c, item, " (retry quota exhausted)");
+            return;
+        }
+        st->last_cost = cost;
+        uint32_t delay =
+            as_ddb_backoff_ms(st->counted, client->base_delay_ms, client->max_backoff_ms,
+                              client->random(client->random_ctx));
+        schedule(c, item, now + delay);
+        return;
+    }
+    case AS_DDB_SUCCESS:
+    case AS_DDB_GIVE_UP:
+    default: fail_item(c, item, NULL); return;
+    }
+}
+
+/* Starts what can start: ready retries first (earliest first), then new items. */
+static as_status start_ready(call *c)
+{
+    as_ddb_client *client = c->client;
+    int64_t now = client->clock(client->clock_ctx);
+    if (c->deadline_ms != 0 && now >= c->deadline_ms) {
+        /* Retries scheduled by attempts that ended after the deadline end here too. */
+        c->past_deadline = true;
+        for (size_t i = 0; i < c->pending_count; i++) {
+            fail_item(c, client->pending[i].item, " (deadline reached before retry)");
+        }
+        c->pending_count = 0;
+        return AS_OK;
+    }
+    for (size_t k = 0; k < client->slot_count; k++) {
+        slot *s = &client->slots[k];
+        if (s->busy) {
+            continue;
+        }
+        size_t best = SIZE_MAX;
+        for (size_t i = 0; i < c->pending_count; i++) {
+            if (client->pending[i].ready_at <= now &&
+                (best == SIZE_MAX ||
+                 client->pending[i].ready_at < client->pending[best].ready_at)) {
+                best = i;
+            }
+        }
+        size_t item;
+        if (best != SIZE_MAX) {
+            item = client->pending[best].item;
+            client->pending[best] = client->pending[--c->pending_count];
+        } else if (c->next_new < c->count) {
+            item = c->next_new++;
+        } else {
+            break;
+        }
+        AS_GUARD(start_attempt(c, s, item));
+    }
+    return AS_OK;
+}
+
+/* Reads finished transfers; true when any finished. */
+static bool drain(call *c)
+{
+    as_ddb_client *client = c->client;
+    bool any = false;
+    int left = 0;
+    for (;;) {
+        CURLMsg *msg = curl_multi_info_read(client->multi, &left);
+        if (msg == NULL) {
+            break;
+        }
+        if (msg->msg != CURLMSG_DONE) {
+            continue;
+        }
+        CURL *easy = msg->easy_handle;
+        CURLcode code = msg->data.result;
+        char *priv = NULL;
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+        slot *s = (slot *)(void *)priv;
+        curl_multi_remove_handle(client->multi, easy);
+        s->busy = false;
+        c->busy--;
+        finish_attempt(c, s, code);
+        any = true;
+    }
+    return any;
+}
+
+/* How long to wait for sockets: until the next retry is due or the deadline, at most 1 s
+ * (libcurl shortens it further for its own timers). */
+static int wait_ms(const call *c)
+{
+    const as_ddb_client *client = c->client;
+    int64_t now = client->clock(client->clock_ctx);
+    int64_t wait = 1000;
+    /* A due retry with every slot busy waits for a transfer to end, which wakes the
+     * poll: counting it here would spin. */
+    size_t due_count = c->busy < client->slot_count ? c->pending_count : 0;
+    for (size_t i = 0; i < due_count; i++) {
+        int64_t due = client->pending[i].ready_at - now;
+        if (due < wait) {
+            wait = due;
+        }
+    }
+    if (c->deadline_ms != 0 && !c->past_deadline && c->deadline_ms - now < wait) {
+        wait = c->deadline_ms - now;
+    }
+    return wait > 0 ? (int)wait : 0;
+}
+
+/* Stops whatever is in flight after a failure of the call itself. */
+static void abort_call(call *c)
+{
+    as_ddb_client *client = c->client;
+    for (size_t k = 0; k < client->slot_count; k++) {
+        slot *s = &client->slots[k];
+        if (s->busy) {
+            curl_multi_remove_handle(client->multi, s->easy);
+            s->busy = false;
+            set_text(c->results[s->item].error_type, AS_DDB_ERROR_TYPE_MAX, "TransportError");
+            set_text(c->results[s->item].message, AS_DDB_MESSAGE_MAX,
+                     "the call stopped before this attempt finished");
+            c->results[s->item].outcome = AS_DDB_FAILED;
+        }
+    }
+    c->busy = 0;
+    for (size_t i = 0; i < c->pending_count; i++) {
+        fail_item(c, client->pending[i].item, " (the call stopped before the retry)");
+    }
+    c->pending_count = 0;
+}
+
+/* Leaves no Authorization value or token in memory between calls. */
+static void scrub_slots(as_ddb_client *client)
+{
+    for (size_t k = 0; k < client->slot_count; k++) {
+        slot *s = &client->slots[k];
+        curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, NULL);
+        free_headers(s->headers);
+        s->headers = NULL;
+        as_sigv4_output_free(&s->sig);
+    }
+}
+
+static as_status run_call(call *c)
+{
+    as_ddb_client *client = c->client;
+    for (;;) {
+        AS_GUARD(start_ready(c));
+        bool more = !c->past_deadline && (c->pending_count > 0 || c->next_new < c->count);
+        if (c->busy == 0 && !more) {
+            return AS_OK;
+        }
+        int running = 0;
+        CURLMcode mc = curl_multi_perform(client->multi, &running);
+        if (mc != CURLM_OK) {
+            return as_error_set(c->err, AS_ERR_NOMEM, 0, "ddb: curl_multi_perform: %s",
+                                curl_multi_strerror(mc));
+        }
+        if (drain(c)) {
+            continue;
+        }
+        mc = curl_multi_poll(client->multi, NULL, 0, wait_ms(c), NULL);
+        if (mc != CURLM_OK) {
+            return as_error_set(c->err, AS_ERR_NOMEM, 0, "ddb: curl_multi_poll: %s",
+                                curl_multi_strerror(mc));
+        }
+    }
+}
+
+static as_status check_call(as_ddb_client *client, const as_credentials *credentials,
+                            const char *table, const as_span *items, size_t count,
+                            as_ddb_result *results, as_error *err)
+{
+    if (client == NULL || credentials == NULL || table == NULL ||
+        (count > 0 && (items == NULL || results == NULL))) {
+        return as_error_set(err, AS_ERR_ARGUMENT, 0,
+                            "ddb: client, credentials, table, items and results are required");
+    }
+    size_t table_len = strlen(table);
+    if (table_len == 0 || table_len > TABLE_MAX) {
+        return as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: table name is empty or over %d bytes",
+                            TABLE_MAX);
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (items[i].ptr == NULL || items[i].len < 2 || items[i].ptr[0] != '{' ||
+            items[i].ptr[items[i].len - 1] != '}') {
+            return as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: item %zu is not a JSON object", i);
+        }
+    }
+    return AS_OK;
+}
+
+static as_status reserve_states(as_ddb_client *client, size_t count)
+{
+    if (count <= client->state_cap) {
+        return AS_OK;
+    }
+    AS_ENSURE(count <= SIZE_MAX / sizeof(item_state), AS_ERR_NOMEM);
+    item_state *states = realloc(client->states, count * sizeof *states);
+    AS_ENSURE(states != NULL, AS_ERR_NOMEM);
+    client->states = states;
+    pending *p = realloc(client->pending, count * sizeof *p);
+    AS_ENSURE(p != NULL, AS_ERR_NOMEM);
+    client->pending = p;
+    client->state_cap = count;
+    return AS_OK;
+}
+
+as_status as_ddb_put_items(as_ddb_client *client, const as_credentials *credentials,
+                           const char *table, const as_span *items, size_t count,
+                           int64_t deadline_ms, as_ddb_result *results, as_ddb_stats *stats,
+                           as_error *err)
+{
+    if (stats != NULL) {
+        memset(stats, 0, sizeof *stats);
+    }
+    AS_GUARD(check_call(client, credentials, table, items, count, results, err));
+    if (count > 0) {
+        memset(results, 0, count * sizeof *results);
+    }
+    if (reserve_states(client, count) != AS_OK) {
+        return as_error_set(err, AS_ERR_NOMEM, 0, "ddb: out of memory for %zu items", count);
+    }
+    if (count > 0) {
+        memset(client->states, 0, count * sizeof *client->states);
+    }
+
+    call c = {0};
+    c.client = client;
+    c.credentials = credentials;
+    c.table = table;
+    c.items = items;
+    c.count = count;
+    c.deadline_ms = deadline_ms;
+    c.results = results;
+    c.err = err;
+    as_status status = run_call(&c);
+    if (status != AS_OK) {
+        abort_call(&c);
+    }
+    scrub_slots(client);
+    for (size_t i = 0; i < count; i++) {
+        switch (results[i].outcome) {
+        case AS_DDB_WRITTEN: c.stats.written++; break;
+        case AS_DDB_FAILED: c.stats.failed++; break;
+        case AS_DDB_NOT_ATTEMPTED:
+        default:
+            c.stats.not_attempted++;
+            if (c.past_deadline) {
+                set_text(results[i].message, sizeof results[i].message,
+                         "deadline reached before the first attempt");
+            }
+            break;
+        }
+    }
+    if (stats != NULL) {
+        *stats = c.stats;
+    }
+    return status;
+}

@@ -1,0 +1,87 @@
+/* The pure half of the DynamoDB client: reading error responses, sorting them into
+ * retry verdicts, standard mode's backoff and retry quota. No I/O, clock or randomness. */
+#ifndef AS_DDB_RETRY_H
+#define AS_DDB_RETRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auditstream/common.h"
+#include "internal.h"
+
+/* What went wrong below HTTP, if anything, as the client saw it. */
+typedef enum as_ddb_fault {
+    AS_DDB_FAULT_NONE = 0,   /* a whole response arrived and its checksum matched */
+    AS_DDB_FAULT_CONNECTION, /* connect failed, reset, closed early, TLS handshake broke */
+    AS_DDB_FAULT_TIMEOUT,    /* the connect or attempt timeout ran out */
+    AS_DDB_FAULT_CRC,        /* the body does not match x-amz-crc32 */
+    AS_DDB_FAULT_TLS,        /* the peer failed verification, or the CA bundle is bad */
+    AS_DDB_FAULT_TOO_LARGE,  /* the body passed the size cap */
+    AS_DDB_FAULT_OTHER       /* anything else libcurl reports: not retried */
+} as_ddb_fault;
+
+/* What to do after an attempt. */
+typedef enum as_ddb_verdict {
+    AS_DDB_SUCCESS = 0,
+    AS_DDB_RETRY_THROTTLE,  /* retryable, a throttling error */
+    AS_DDB_RETRY_TRANSIENT, /* retryable: 5xx, connection, checksum, transaction conflict */
+    AS_DDB_RETRY_TIMEOUT,   /* retryable, and a retry costs the timeout price */
+    AS_DDB_FIX_CLOCK,       /* signature refused for skew: fix the offset, retry once */
+    AS_DDB_GIVE_UP          /* not retryable */
+} as_ddb_verdict;
+
+/* The client's name for a fault ("ConnectionError", ...); "" for AS_DDB_FAULT_NONE. */
+AS_LOCAL const char *as_ddb_fault_type(as_ddb_fault fault);
+
+/* The verdict for an attempt. `type` is the error type (the part after '#', or an XML
+ * <Code>; "" when there is none) and `message` the server's message (NUL-terminated,
+ * may be ""). A fault decides alone; then 2xx is success; then the type (throttling,
+ * clock skew, transient codes); then HTTP 429 and 5xx; everything else gives up. */
+AS_LOCAL as_ddb_verdict as_ddb_classify(as_ddb_fault fault, long status, const char *type,
+                                        const char *message);
+
+/* True for the throttling error types standard mode knows. */
+AS_LOCAL bool as_ddb_is_throttle_type(const char *type);
+
+/* Reads an error body: DynamoDB's JSON {"__type":"...#Type","message":"..."} ("Message"
+ * too), or an XML body's <Code> and <Message> (how moto reports authentication
+ * failures). Writes the type (only the part after the last '#'; letters, digits and
+ * "._:-" kept) and the raw message, both NUL-terminated and cut to fit; "" for what is
+ * not found. */
+AS_LOCAL void as_ddb_parse_error_body(as_span body, char *type, size_t type_cap, char *message,
+                                      size_t message_cap);
+
+/* Makes a server message safe to hand to the caller and to log: the first line only,
+ * cut before "The Canonical String" or "The String-to-Sign" (AWS echoes the canonical
+ * request, session token included, in signature errors), every occurrence of `secret`
+ * (the session token; may be empty) replaced by "[redacted]", bytes outside printable
+ * ASCII made '?', trailing blanks dropped, cut to `cap` - 1 bytes and NUL-terminated. */
+AS_LOCAL void as_ddb_clean_message(as_span raw, as_span secret, char *out, size_t cap);
+
+/* Parses x-amz-crc32's value: decimal digits (blanks around allowed) up to 4294967295. */
+AS_LOCAL bool as_ddb_parse_crc32(as_span text, uint32_t *out);
+
+/* Standard mode's full-jitter backoff before retry number `attempt` (1 for the retry
+ * after the first attempt): random * min(base * 2^(attempt-1), cap) milliseconds, the
+ * random fraction being the top 32 bits of `random` over 2^32, so the result lies in
+ * [0, min(...)). */
+AS_LOCAL uint32_t as_ddb_backoff_ms(uint32_t attempt, uint32_t base_ms, uint32_t cap_ms,
+                                    uint64_t random);
+
+/* Standard mode's retry quota: a retry takes AS_DDB_RETRY_COST tokens
+ * (AS_DDB_TIMEOUT_RETRY_COST after a timeout) and is refused when fewer are left; a
+ * success gives back what its last retry took, or 1 token when it needed none, never
+ * above the initial count. */
+typedef struct as_ddb_quota {
+    uint32_t tokens;
+    uint32_t max;
+} as_ddb_quota;
+
+AS_LOCAL void as_ddb_quota_init(as_ddb_quota *quota, uint32_t max);
+/* The tokens taken for one retry, or 0 when the quota refuses it (nothing is taken). */
+AS_LOCAL uint32_t as_ddb_quota_acquire(as_ddb_quota *quota, bool after_timeout);
+/* A success: `last_cost` is what the item's last retry took (0 when it had none). */
+AS_LOCAL void as_ddb_quota_release(as_ddb_quota *quota, uint32_t last_cost);
+
+#endif

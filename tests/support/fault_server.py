@@ -1,0 +1,333 @@
+#!/usr/bin/env python3
+# A fault-injecting stand-in for DynamoDB's JSON protocol, for tests/unit/test_ddb.c: it
+# answers PutItem as scripted (throttles, 5xx, resets, stalls, bad checksums, skew) and
+# records every request. Standard library only.
+#
+# Usage: fault_server.py [--tls CERT KEY]  -- binds 127.0.0.1 on a free port (HTTPS with
+# --tls) and prints "PORT <n>" on stdout. It exits when its parent dies, so a crashed test
+# leaves nothing behind.
+#
+# Control endpoints (never signed):
+#   POST /_control/reset            forget the script and the log
+#   POST /_control/script  JSON     {"default": "ok", "items": {"<id>": [actions...]},
+#                                    "skew_check": false, "stall_seconds": 3,
+#                                    "secret": "<secret to verify signatures with>"}
+#   GET  /_control/log              {"requests": [...], "max_inflight": n}
+# A PutItem takes the next action of the list for its item's id ("Item"."id"."S"), or
+# the default once that list is empty. Actions: ok, throttle, pte, conflict, validation,
+# denied, xml403, sigleak, expired, 500, 503, 429, reset, stall, badcrc, big, delay:<ms>.
+# With skew_check, a request whose X-Amz-Date is over 5 minutes from the server's clock
+# gets DynamoDB's "Signature expired" answer instead, without using up an action.
+
+import binascii
+import calendar
+import hashlib
+import hmac
+import json
+import os
+import socket
+import ssl
+import struct
+import sys
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+PREFIX = "com.amazonaws.dynamodb.v20120810#"
+LOCK = threading.Lock()
+STATE = {}
+
+
+def reset_state():
+    STATE.clear()
+    STATE.update(
+        {
+            "default": "ok",
+            "items": {},
+            "skew_check": False,
+            "stall_seconds": 3.0,
+            "secret": None,
+            "log": [],
+            "inflight": 0,
+            "max_inflight": 0,
+        }
+    )
+
+
+reset_state()
+
+
+def sigv4_ok(method, path, headers, body, secret):
+    """Recomputes the Authorization signature from what arrived on the wire."""
+    auth = headers.get("authorization", "")
+    try:
+        algo, rest = auth.split(" ", 1)
+        fields = dict(part.strip().split("=", 1) for part in rest.split(","))
+        akid, date, region, service, term = fields["Credential"].split("/")
+        signed = fields["SignedHeaders"].split(";")
+        signature = fields["Signature"]
+    except (ValueError, KeyError):
+        return False
+    if algo != "AWS4-HMAC-SHA256" or term != "aws4_request":
+        return False
+    canon_headers = ""
+    for name in signed:
+        if name not in headers:
+            return False
+        canon_headers += name + ":" + " ".join(headers[name].split()) + "\n"
+    creq = "\n".join(
+        [method, path, "", canon_headers, ";".join(signed), hashlib.sha256(body).hexdigest()]
+    )
+    amz_date = headers.get("x-amz-date", "")
+    sts = "\n".join(
+        [
+            "AWS4-HMAC-SHA256",
+            amz_date,
+            "/".join([date, region, service, term]),
+            hashlib.sha256(creq.encode()).hexdigest(),
+        ]
+    )
+
+    def mac(key, msg):
+        return hmac.new(key, msg.encode(), hashlib.sha256).digest()
+
+    key = mac(mac(mac(mac(("AWS4" + secret).encode(), date), region), service), term)
+    want = hmac.new(key, sts.encode(), hashlib.sha256).hexdigest()
+    return hmac.compare_digest(want, signature)
+
+
+def amz_date_epoch(text):
+    try:
+        return calendar.timegm(time.strptime(text, "%Y%m%dT%H%M%SZ"))
+    except ValueError:
+        return None
+
+
+def amz_date_text(epoch):
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(epoch))
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+        pass
+
+    # ---- replies -------------------------------------------------------------------------
+
+    def reply(self, status, body, crc=None, content_type="application/x-amz-json-1.0"):
+        if isinstance(body, str):
+            body = body.encode()
+        if crc is None:
+            crc = binascii.crc32(body)
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+        self.send_header("x-amz-crc32", str(crc))
+        self.end_headers()
+        self.wfile.write(body)
+        self.wfile.flush()
+
+    def reply_error(self, status, type_name, message):
+        self.reply(status, json.dumps({"__type": PREFIX + type_name, "message": message}))
+
+    def reply_json(self, obj):
+        body = json.dumps(obj).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def reply_expired(self, amz_date):
+        now = int(time.time())
+        self.reply_error(
+            400,
+            "InvalidSignatureException",
+            "Signature expired: %s is now earlier than %s (%s - 5 min.)"
+            % (amz_date, amz_date_text(now - 300), amz_date_text(now)),
+        )
+
+    # ---- requests ------------------------------------------------------------------------
+
+    def read_body(self):
+        length = int(self.headers.get("Content-Length", "0") or "0")
+        return self.rfile.read(length) if length > 0 else b""
+
+    def do_GET(self):
+        if self.path == "/_control/log":
+            with LOCK:
+                self.reply_json({"requests": STATE["log"], "max_inflight": STATE["max_inflight"]})
+            return
+        self.reply(404, "{}")
+
+    def do_POST(self):
+        body = self.read_body()
+        if self.path == "/_control/reset":
+            with LOCK:
+                reset_state()
+            self.reply_json({})
+            return
+        if self.path == "/_control/script":
+            script = json.loads(body)
+            with LOCK:
+                for key in ("default", "skew_check", "stall_seconds", "secret"):
+                    if key in script:
+                        STATE[key] = script[key]
+                STATE["items"] = {k: list(v) for k, v in script.get("items", {}).items()}
+            self.reply_json({})
+            return
+        with LOCK:
+            STATE["inflight"] += 1
+            STATE["max_inflight"] = max(STATE["max_inflight"], STATE["inflight"])
+        try:
+            self.put_item(body)
+        finally:
+            with LOCK:
+                STATE["inflight"] -= 1
+
+    def put_item(self, body):
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        try:
+            item_id = json.loads(body)["Item"]["id"]["S"]
+        except (ValueError, KeyError, TypeError):
+            item_id = None
+        amz_date = headers.get("x-amz-date", "")
+        with LOCK:
+            skewed = False
+            if STATE["skew_check"]:
+                sent = amz_date_epoch(amz_date)
+                skewed = sent is None or abs(sent - time.time()) > 300
+            queue = STATE["items"].get(item_id)
+            if skewed:
+                action = "skewed"
+            elif queue:
+                action = queue.pop(0)
+            else:
+                action = STATE["default"]
+            secret = STATE["secret"]
+            STATE["log"].append(
+                {
+                    "method": self.command,
+                    "path": self.path,
+                    "version": self.request_version,
+                    "headers": [[k, v] for k, v in self.headers.items()],
+                    "body": body.decode("utf-8", "replace"),
+                    "item": item_id,
+                    "action": action,
+                    "client_port": self.client_address[1],
+                    "time": time.time(),
+                    "signature_ok": (
+                        sigv4_ok(self.command, self.path, headers, body, secret)
+                        if secret is not None
+                        else None
+                    ),
+                }
+            )
+            stall = float(STATE["stall_seconds"])
+        self.act(action, amz_date, headers, stall)
+
+    def act(self, action, amz_date, headers, stall):
+        if action == "skewed" or action == "expired":
+            self.reply_expired(amz_date)
+        elif action == "ok":
+            self.reply(200, "{}")
+        elif action.startswith("delay:"):
+            time.sleep(int(action[6:]) / 1000.0)
+            self.reply(200, "{}")
+        elif action == "throttle":
+            self.reply_error(400, "ThrottlingException", "Rate of requests exceeds the allowed throughput.")
+        elif action == "pte":
+            self.reply_error(
+                400,
+                "ProvisionedThroughputExceededException",
+                "The level of configured provisioned throughput for the table was exceeded.",
+            )
+        elif action == "conflict":
+            self.reply_error(400, "TransactionConflictException", "Transaction is ongoing for the item")
+        elif action == "validation":
+            self.reply_error(400, "ValidationException", "One or more parameter values were invalid: Missing the key id in the item")
+        elif action == "denied":
+            self.reply_error(
+                400,
+                "AccessDeniedException",
+                "User: arn:aws:iam::123456789012:user/test is not authorized to perform: dynamodb:PutItem",
+            )
+        elif action == "sigleak":
+            token = headers.get("x-amz-security-token", "")
+            self.reply_error(
+                400,
+                "InvalidSignatureException",
+                "The request signature we calculated does not match the signature you provided."
+                "\n\nThe Canonical String for this request should have been\n'POST\n/\n\n"
+                "x-amz-security-token:%s\n'" % token,
+            )
+        elif action == "xml403":
+            body = (
+                '<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse><Error>'
+                "<Code>UnrecognizedClientException</Code>"
+                "<Message>The security token included in the request is invalid.</Message>"
+                "</Error><RequestId>7a62c49f</RequestId></ErrorResponse>"
+            )
+            self.reply(403, body, content_type="text/xml")
+        elif action in ("500", "503", "429"):
+            names = {"500": "InternalServerError", "503": "ServiceUnavailableException", "429": "TooManyRequests"}
+            self.reply_error(int(action), names[action], "scripted " + action)
+        elif action == "badcrc":
+            self.reply(200, "{}", crc=(binascii.crc32(b"{}") + 1) & 0xFFFFFFFF)
+        elif action == "big":
+            self.reply(200, json.dumps({"pad": "x" * 70000}))
+        elif action == "reset":
+            # Headers promise 100 bytes; 10 arrive, then a TCP reset.
+            self.wfile.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.0\r\n"
+                b"Content-Length: 100\r\n\r\n{\"partial\""
+            )
+            self.wfile.flush()
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
+        elif action == "stall":
+            time.sleep(stall)
+            self.close_connection = True
+        else:
+            self.reply_error(400, "ValidationException", "fault_server: unknown action " + action)
+
+    def handle(self):
+        try:
+            super().handle()
+        except (ConnectionError, OSError, ValueError):
+            pass
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def handle_error(self, request, client_address):
+        pass
+
+
+def watch_parent(parent):
+    while True:
+        if os.getppid() != parent:
+            os._exit(0)
+        time.sleep(0.2)
+
+
+def main():
+    server = Server(("127.0.0.1", 0), Handler)
+    if len(sys.argv) == 4 and sys.argv[1] == "--tls":
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(sys.argv[2], sys.argv[3])
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=watch_parent, args=(os.getppid(),), daemon=True).start()
+    sys.stdout.write("PORT %d\n" % server.server_address[1])
+    sys.stdout.flush()
+    server.serve_forever(poll_interval=0.1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1740 @@
+/* Unit tests for the DynamoDB client: the pure parts (environment, endpoints, CA bundle,
+ * backoff, quota, error classification) by table, then each retry rule against the real
+ * client and tests/support/fault_server.py, a fault-injecting DynamoDB stand-in. */
+#include <setjmp.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <time.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "auditstream.h"
+#include "crc32.h"
+#include "ddb_retry.h"
+
+extern char **environ;
+
+#define AKID   "AKIDFAULTTEST"
+#define SECRET "fault/server+secret/key"
+#define TOKEN  "FQoGZXIvYXdzEXAMPLEsessionTOKEN"
+#define TABLE  "Audit"
+
+static as_span span_of(const char *s)
+{
+    return (as_span){s, strlen(s)};
+}
+
+static bool contains(const char *hay, const char *needle)
+{
+    return strstr(hay, needle) != NULL;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t real_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- the environment ---------------------------------------------------------------------- */
+
+typedef struct fake_env {
+    const char *pairs[16][2];
+} fake_env;
+
+static const char *fake_getenv(const char *name, void *ctx)
+{
+    const fake_env *env = ctx;
+    for (size_t i = 0; i < 16 && env->pairs[i][0] != NULL; i++) {
+        if (strcmp(env->pairs[i][0], name) == 0) {
+            return env->pairs[i][1];
+        }
+    }
+    return NULL;
+}
+
+static void test_env_minimal(void **state)
+{
+    (void)state;
+    fake_env env = {{{"AWS_REGION", "eu-west-1"},
+                     {"AWS_ACCESS_KEY_ID", AKID},
+                     {"AWS_SECRET_ACCESS_KEY", SECRET}}};
+    as_ddb_config config = {0};
+    config.concurrency = 5;
+    as_credentials creds;
+    as_error err;
+    assert_int_equal(as_ddb_config_from_env(&config, &creds, fake_getenv, &env, &err), AS_OK);
+    assert_string_equal(config.region, "eu-west-1");
+    assert_null(config.endpoint_url);
+    assert_null(config.ca_bundle);
+    assert_int_equal(config.max_attempts, 0); /* the default applies */
+    assert_int_equal(config.concurrency, 5);  /* left as the caller set it */
+    assert_int_equal(creds.access_key_id.len, strlen(AKID));
+    assert_memory_equal(creds.secret_access_key.ptr, SECRET, strlen(SECRET));
+    assert_int_equal(creds.session_token.len, 0);
+}
+
+static void test_env_table(void **state)
+{
+    (void)state;
+    static const struct {
+        fake_env env;
+        const char *region;
+        const char *endpoint;
+        uint32_t attempts;
+        const char *ca;
+        const char *ca_source;
+        const char *error; /* a part of the message, or NULL for success */
+    } cases[] = {
+        {{{{"AWS_DEFAULT_REGION", "us-west-2"}}}, "us-west-2", NULL, 0, NULL, NULL, NULL},
+        {{{{"AWS_REGION", ""}, {"AWS_DEFAULT_REGION", "us-west-2"}}},
+         "us-west-2",
+         NULL,
+         0,
+         NULL,
+         NULL,
+         NULL},
+        {{{{"AWS_REGION", "eu-west-1"}, {"AWS_DEFAULT_REGION", "us-west-2"}}},
+         "eu-west-1",
+         NULL,
+         0,
+         NULL,
+         NULL,
+         NULL},
+        {{{{"HOME", "/root"}}}, NULL, NULL, 0, NULL, NULL, "AWS_REGION is not set"},
+        {{{{"AWS_REGION", "eu-west-1"},
+           {"AWS_ENDPOINT_URL", "https://general.example"},
+           {"AWS_ENDPOINT_URL_DYNAMODB", "http://localhost:8000"}}},
+         "eu-west-1",
+         "http://localhost:8000",
+         0,
+         NULL,
+         NULL,
+         NULL},
+        {{{{"AWS_REGION", "eu-west-1"}, {"AWS_ENDPOINT_URL", "https://general.example"}}},
+         "eu-west-1",
+         "https://general.example",
+         0,
+         NULL,
+         NULL,
+         NULL},
+        {{{{"AWS_REGION", "eu-west-1"},
+           {"AWS_ENDPOINT_URL_DYNAMODB", "http://localhost:8000"},
+           {"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"}}},
+         "eu-west-1",
+         NULL,
+         0,
+         NULL,
+         NULL,
+         NULL},
+        {{{{"AWS_REGION", "eu-west-1"}, {"AWS_ENDPOINT_URL", "http://10.0.0.1:8000"}}},
+         NULL,
+         NULL,
+         0,
+         NULL,
+         NULL,
+         "ddb: AWS_ENDPOINT_URL: endpoint URL is plain http://"},
+        {{{{"AWS_REGION", "eu-west-1"}, {"AWS_ENDPOINT_URL_DYNAMODB", "ftp://x"}}},
+         NULL,
+         NULL,
+         0,
+         NULL,
+         NULL,
+         "ddb: AWS_ENDPOINT_URL_DYNAMODB: endpoint URL does not start"},
+        {{{{"AWS_REGION", "Not A Region"}}},
+         NULL,
+         NULL,
+         0,
+         NULL,
+         NULL,
+         "ddb: AWS_REGION: region is empty"},
+        {{{{"AWS_REGION", "eu-west-1"}, {"AWS_MAX_ATTEMPTS", "5"}}},
+         "eu-west-1",
+         NULL,
+         5,
+         NULL,
+         NULL,
+         NULL},
+        {{{{"AWS_REGION", "eu-west-1"}, {"AWS_MAX_ATTEMPTS", "0"}}},
+         NULL,
+         NULL,
+         0,
+         NULL,
+         NULL,
+         "AWS_MAX_ATTEMPTS is not a whole number"},
+        {{{{"AWS_REGION", "eu-west-1"}, {"AWS_MAX_ATTEMPTS", "3x"}}},
+         NULL,
+         NULL,
+         0,
+         NULL,
+         NULL,
+         "AWS_MAX_ATTEMPTS"},
+        {{{{"AWS_REGION", "eu-west-1"}, {"AWS_MAX_ATTEMPTS", "101"}}},
+         NULL,
+         NULL,
+         0,
+         NULL,
+         NULL,
+         "AWS_MAX_ATTEMPTS"},
+        {{{{"AWS_REGION", "eu-west-1"},
+           {"SSL_CERT_FILE", "/ssl/cert.pem"},
+           {"AWS_CA_BUNDLE", "/aws/bundle.pem"}}},
+         "eu-west-1",
+         NULL,
+         0,
+         "/aws/bundle.pem",
+         "AWS_CA_BUNDLE",
+         NULL},
+        {{{{"AWS_REGION", "eu-west-1"}, {"SSL_CERT_FILE", "/ssl/cert.pem"}}},
+         "eu-west-1",
+         NULL,
+         0,
+         "/ssl/cert.pem",
+         "SSL_CERT_FILE",
+         NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        as_ddb_config config = {0};
+        config.region = "untouched";
+        as_error err = {0};
+        as_status status = as_ddb_config_from_env(&config, NULL, fake_getenv,
+                                                  (void *)(uintptr_t)&cases[i].env, &err);
+        if (cases[i].error != NULL) {
+            if (status == AS_OK || !contains(err.message, cases[i].error)) {
+                fail_msg("case %zu: want an error with \"%s\", got %d \"%s\"", i, cases[i].error,
+                         status, err.message);
+            }
+            /* A failure leaves the config as it was. */
+            assert_string_equal(config.region, "untouched");
+            continue;
+        }
+        if (status != AS_OK) {
+            fail_msg("case %zu: %s", i, err.message);
+        }
+        assert_string_equal(config.region, cases[i].region);
+        if (cases[i].endpoint == NULL) {
+            assert_null(config.endpoint_url);
+        } else {
+            assert_string_equal(config.endpoint_url, cases[i].endpoint);
+        }
+        assert_int_equal(config.max_attempts, cases[i].attempts);
+        if (cases[i].ca == NULL) {
+            assert_null(config.ca_bundle);
+        } else {
+            assert_string_equal(config.ca_bundle, cases[i].ca);
+            assert_string_equal(config.ca_bundle_source, cases[i].ca_source);
+        }
+    }
+}
+
+static void test_env_credentials(void **state)
+{
+    (void)state;
+    fake_env no_secret = {{{"AWS_REGION", "eu-west-1"}, {"AWS_ACCESS_KEY_ID", AKID}}};
+    fake_env no_key = {{{"AWS_REGION", "eu-west-1"}, {"AWS_SECRET_ACCESS_KEY", SECRET}}};
+    fake_env with_token = {{{"AWS_REGION", "eu-west-1"},
+                            {"AWS_ACCESS_KEY_ID", AKID},
+                            {"AWS_SECRET_ACCESS_KEY", SECRET},
+                            {"AWS_SESSION_TOKEN", TOKEN}}};
+    as_ddb_config config = {0};
+    as_credentials creds;
+    as_error err;
+    assert_int_equal(as_ddb_config_from_env(&config, &creds, fake_getenv, &no_secret, &err),
+                     AS_ERR_ARGUMENT);
+    assert_true(contains(err.message, "AWS_SECRET_ACCESS_KEY is not set"));
+    assert_int_equal(as_ddb_config_from_env(&config, &creds, fake_getenv, &no_key, &err),
+                     AS_ERR_ARGUMENT);
+    assert_true(contains(err.message, "AWS_ACCESS_KEY_ID is not set"));
+    assert_false(contains(err.message, SECRET));
+    assert_int_equal(as_ddb_config_from_env(&config, &creds, fake_getenv, &with_token, &err),
+                     AS_OK);
+    assert_int_equal(creds.session_token.len, strlen(TOKEN));
+    assert_int_equal(as_ddb_config_from_env(NULL, &creds, fake_getenv, &with_token, &err),
+                     AS_ERR_ARGUMENT);
+    assert_int_equal(as_ddb_config_from_env(&config, &creds, NULL, NULL, &err), AS_ERR_ARGUMENT);
+}
+
+/* ---- endpoints ---------------------------------------------------------------------------- */
+
+static void test_endpoint_table(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *url;
+        const char *region;
+        const char *want_url; /* NULL: refused */
+        const char *want_host;
+        bool tls;
+    } cases[] = {
+        {NULL, "us-east-1", "https://dynamodb.us-east-1.amazonaws.com/",
+         "dynamodb.us-east-1.amazonaws.com", true},
+        {"", "eu-central-1", "https://dynamodb.eu-central-1.amazonaws.com/",
+         "dynamodb.eu-central-1.amazonaws.com", true},
+        {NULL, "cn-north-1", "https://dynamodb.cn-north-1.amazonaws.com.cn/",
+         "dynamodb.cn-north-1.amazonaws.com.cn", true},
+        {NULL, "cn-northwest-1", "https://dynamodb.cn-northwest-1.amazonaws.com.cn/",
+         "dynamodb.cn-northwest-1.amazonaws.com.cn", true},
+        {NULL, "us-gov-west-1", "https://dynamodb.us-gov-west-1.amazonaws.com/",
+         "dynamodb.us-gov-west-1.amazonaws.com", true},
+        {NULL, "", NULL, NULL, false},
+        {NULL, NULL, NULL, NULL, false},
+        {NULL, "US-EAST-1", NULL, NULL, false},
+        {NULL, "us-east-1.evil.com/x", NULL, NULL, false},
+        /* loopback http: allowed */
+        {"http://127.0.0.1:8000", "us-east-1", "http://127.0.0.1:8000/", "127.0.0.1:8000", false},
+        {"http://127.0.0.1:8000/", NULL, "http://127.0.0.1:8000/", "127.0.0.1:8000", false},
+        {"http://127.1.2.3:80", NULL, "http://127.1.2.3:80/", "127.1.2.3", false},
+        {"http://localhost", NULL, "http://localhost/", "localhost", false},
+        {"http://LocalHost:4566/", NULL, "http://LocalHost:4566/", "LocalHost:4566", false},
+        {"http://[::1]:8000", NULL, "http://[::1]:8000/", "[::1]:8000", false},
+        {"http://[::1]", NULL, "http://[::1]/", "[::1]", false},
+        /* http elsewhere: refused */
+        {"http://10.0.0.1", NULL, NULL, NULL, false},
+        {"http://10.0.0.1:8000", NULL, NULL, NULL, false},
+        {"http://example.com", NULL, NULL, NULL, false},
+        {"http://127.0.0.1.example.com", NULL, NULL, NULL, false},
+        {"http://localhost.example.com", NULL, NULL, NULL, false},
+        {"http://128.0.0.1", NULL, NULL, NULL, false},
+        {"http://127.0.0.256", NULL, NULL, NULL, false},
+        {"http://127.0.0", NULL, NULL, NULL, false},
+        {"http://127.0.0.1.", NULL, NULL, NULL, false},
+        {"http://0127.0.0.1", NULL, NULL, NULL, false},
+        {"http://[::2]", NULL, NULL, NULL, false},
+        {"http://[::ffff:127.0.0.1]", NULL, NULL, NULL, false},
+        /* https: anything well formed */
+        {"https://example.com", NULL, "https://example.com/", "example.com", true},
+        {"HTTPS://Example.com", NULL, "https://Example.com/", "Example.com", true},
+        {"https://example.com:443", NULL, "https://example.com:443/", "example.com", true},
+        {"https://example.com:8443/", NULL, "https://example.com:8443/", "example.com:8443", true},
+        {"https://10.0.0.1", NULL, "https://10.0.0.1/", "10.0.0.1", true},
+        {"https://[2001:db8::1]:9000", NULL, "https://[2001:db8::1]:9000/", "[2001:db8::1]:9000",
+         true},
+        {"https://dynamodb.us-east-1.amazonaws.com", "eu-west-1",
+         "https://dynamodb.us-east-1.amazonaws.com/", "dynamodb.us-east-1.amazonaws.com", true},
+        /* malformed */
+        {"ftp://example.com", NULL, NULL, NULL, false},
+        {"example.com", NULL, NULL, NULL, false},
+        {"https://", NULL, NULL, NULL, false},
+        {"https://:443", NULL, NULL, NULL, false},
+        {"https://a:0", NULL, NULL, NULL, false},
+        {"https://a:65536", NULL, NULL, NULL, false},
+        {"https://a:", NULL, NULL, NULL, false},
+        {"https://a:12x", NULL, NULL, NULL, false},
+        {"https://user:password@example.com", NULL, NULL, NULL, false},
+        {"https://example.com/prefix", NULL, NULL, NULL, false},
+        {"https://example.com?x=1", NULL, NULL, NULL, false},
+        {"https://example.com#frag", NULL, NULL, NULL, false},
+        {"https://exa mple.com", NULL, NULL, NULL, false},
+        {"https://[::1", NULL, NULL, NULL, false},
+        {"https://[]", NULL, NULL, NULL, false},
+        {"https://[::1]x", NULL, NULL, NULL, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        as_ddb_endpoint ep;
+        as_error err = {0};
+        as_status status = as_ddb_endpoint_resolve(cases[i].url, cases[i].region, &ep, &err);
+        if (cases[i].want_url == NULL) {
+            if (status != AS_ERR_ARGUMENT) {
+                fail_msg("case %zu (%s): accepted as %s", i, cases[i].url, ep.url);
+            }
+            assert_true(err.message[0] != '\0');
+            /* Never echoes the URL: user info in it could be a password. */
+            assert_false(contains(err.message, "password"));
+            continue;
+        }
+        if (status != AS_OK) {
+            fail_msg("case %zu (%s): %s", i, cases[i].url, err.message);
+        }
+        assert_string_equal(ep.url, cases[i].want_url);
+        assert_string_equal(ep.host, cases[i].want_host);
+        assert_int_equal(ep.tls, cases[i].tls);
+    }
+    as_error err;
+    assert_true(as_ddb_endpoint_resolve("http://10.0.0.1", NULL, &(as_ddb_endpoint){0}, &err) ==
+                AS_ERR_ARGUMENT);
+    assert_true(contains(err.message, "not loopback"));
+}
+
+/* ---- CA bundle ---------------------------------------------------------------------------- */
+
+typedef struct fake_fs {
+    const char *files[6];
+} fake_fs;
+
+static bool fake_exists(const char *path, void *ctx)
+{
+    const fake_fs *fs = ctx;
+    for (size_t i = 0; i < 6 && fs->files[i] != NULL; i++) {
+        if (strcmp(fs->files[i], path) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void test_ca_bundle_order(void **state)
+{
+    (void)state;
+    static const char AL[] = "/etc/pki/tls/certs/ca-bundle.crt";
+    static const char DEB[] = "/etc/ssl/certs/ca-certificates.crt";
+    static const struct {
+        const char *configured;
+        fake_fs fs;
+        const char *want; /* NULL: none found, still AS_OK */
+        bool fails;
+    } cases[] = {
+        {NULL, {{AL, DEB}}, AL, false},
+        {NULL, {{DEB, AL}}, AL, false}, /* the list's order, not the file system's */
+        {NULL, {{DEB}}, DEB, false},
+        {"", {{DEB}}, DEB, false},
+        {NULL,
+         {{"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem"}},
+         "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+         false},
+        {NULL, {{"/etc/ssl/cert.pem", "/etc/ssl/ca-bundle.pem"}}, "/etc/ssl/ca-bundle.pem", false},
+        {NULL, {{"/elsewhere.pem"}}, NULL, false},
+        {"/custom.pem", {{"/custom.pem", AL, DEB}}, "/custom.pem", false},
+        {"/custom.pem", {{AL, DEB}}, NULL, true}, /* configured but missing: no fallback */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *found = "unset";
+        as_error err = {0};
+        as_status status = as_ddb_ca_bundle_find(cases[i].configured, "AWS_CA_BUNDLE", fake_exists,
+                                                 (void *)(uintptr_t)&cases[i].fs, &found, &err);
+        if (cases[i].fails) {
+            assert_int_equal(status, AS_ERR_ARGUMENT);
+            assert_true(contains(err.message, "AWS_CA_BUNDLE"));
+            assert_true(contains(err.message, "/custom.pem"));
+            continue;
+        }
+        if (status != AS_OK) {
+            fail_msg("case %zu: %s", i, err.message);
+        }
+        if (cases[i].want == NULL) {
+            assert_null(found);
+        } else {
+            assert_string_equal(found, cases[i].want);
+        }
+    }
+    assert_string_equal(as_ddb_ca_paths[0], AL);
+    assert_string_equal(as_ddb_ca_paths[1], DEB);
+}
+
+/* The real client on this machine: the system bundle is found; a configured one that is
+ * missing fails naming its source. */
+static void test_client_ca_bundle(void **state)
+{
+    (void)state;
+    as_ddb_config config = {0};
+    config.region = "eu-west-1";
+    as_ddb_client *client = NULL;
+    as_error err;
+    assert_int_equal(as_ddb_client_new(&config, &client, &err), AS_OK);
+    const char *ca = as_ddb_client_ca_bundle(client);
+    bool any = false;
+    for (size_t i = 0; as_ddb_ca_paths[i] != NULL; i++) {
+        if (access(as_ddb_ca_paths[i], R_OK) == 0) {
+            assert_non_null(ca);
+            assert_string_equal(ca, as_ddb_ca_paths[i]);
+            any = true;
+            break;
+        }
+    }
+    if (!any) {
+        assert_null(ca);
+    }
+    assert_string_equal(as_ddb_client_endpoint(client)->url,
+                        "https://dynamodb.eu-west-1.amazonaws.com/");
+    as_ddb_client_free(client);
+
+    config.ca_bundle = "/nonexistent/bundle.pem";
+    config.ca_bundle_source = "SSL_CERT_FILE";
+    assert_int_equal(as_ddb_client_new(&config, &client, &err), AS_ERR_ARGUMENT);
+    assert_null(client);
+    assert_true(contains(err.message, "SSL_CERT_FILE"));
+
+    config.ca_bundle = NULL;
+    config.concurrency = AS_DDB_MAX_CONCURRENCY + 1;
+    assert_int_equal(as_ddb_client_new(&config, &client, &err), AS_ERR_ARGUMENT);
+    assert_true(contains(err.message, "concurrency"));
+    config.concurrency = 0;
+    config.endpoint_url = "http://example.com";
+    assert_int_equal(as_ddb_client_new(&config, &client, &err), AS_ERR_ARGUMENT);
+    assert_int_equal(as_ddb_client_new(NULL, &client, &err), AS_ERR_ARGUMENT);
+    as_ddb_client_free(NULL);
+}
+
+/* ---- backoff, quota, classification ------------------------------------------------------- */
+
+static void test_backoff(void **state)
+{
+    (void)state;
+    static const struct {
+        uint32_t attempt;
+        uint32_t base;
+        uint32_t cap;
+        uint64_t random;
+        uint32_t want;
+    } cases[] = {
+        {1, 25, 20000, 0, 0},
+        {1, 25, 20000, UINT64_MAX, 24}, /* just under min(25, 20000) */
+        {2, 25, 20000, UINT64_MAX, 49},
+        {3, 25, 20000, UINT64_MAX, 99},
+        {1, 25, 20000, UINT64_C(1) << 63, 12}, /* half of 25, floored */
+        {3, 25, 20000, UINT64_C(1) << 63, 50},
+        {3, 25, 20000, UINT64_C(1) << 62, 25},
+        {10, 25, 20000, UINT64_MAX, 12799}, /* 25 * 2^9 */
+        {11, 25, 20000, UINT64_MAX, 19999}, /* 25 * 2^10 = 25600: capped at 20 s */
+        {11, 25, 20000, UINT64_C(1) << 63, 10000},
+        {64, 25, 20000, UINT64_MAX, 19999},
+        {1000000, 25, 20000, UINT64_MAX, 19999}, /* no overflow however many */
+        {1, 30000, 20000, UINT64_MAX, 19999},
+        {1, 1, 20000, UINT64_MAX, 0}, /* tests' 1 ms base: no real sleeping */
+        {5, 1, 20000, UINT64_MAX, 15},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint32_t got =
+            as_ddb_backoff_ms(cases[i].attempt, cases[i].base, cases[i].cap, cases[i].random);
+        if (got != cases[i].want) {
+            fail_msg("case %zu: attempt %u: got %u, want %u", i, cases[i].attempt, got,
+                     cases[i].want);
+        }
+    }
+    /* Always below the ceiling, whatever the random bits. */
+    uint64_t r = 0x9e3779b97f4a7c15u;
+    for (uint32_t attempt = 1; attempt < 20; attempt++) {
+        for (int k = 0; k < 100; k++) {
+            r = r * 6364136223846793005u + 1442695040888963407u;
+            uint64_t ceiling = 25u << (attempt - 1);
+            uint32_t got = as_ddb_backoff_ms(attempt, 25, 20000, r);
+            assert_true(got < (ceiling < 20000 ? ceiling : 20000));
+        }
+    }
+}
+
+static void test_quota(void **state)
+{
+    (void)state;
+    as_ddb_quota q;
+    as_ddb_quota_init(&q, AS_DDB_DEFAULT_RETRY_QUOTA);
+    assert_int_equal(q.tokens, 500);
+    assert_int_equal(as_ddb_quota_acquire(&q, false), 5);
+    assert_int_equal(q.tokens, 495);
+    assert_int_equal(as_ddb_quota_acquire(&q, true), 10);
+    assert_int_equal(q.tokens, 485);
+    as_ddb_quota_release(&q, 10); /* success after a timeout retry: its 10 come back */
+    assert_int_equal(q.tokens, 495);
+    as_ddb_quota_release(&q, 0); /* success with no retry: 1 token */
+    assert_int_equal(q.tokens, 496);
+    for (int i = 0; i < 10; i++) {
+        as_ddb_quota_release(&q, 5);
+    }
+    assert_int_equal(q.tokens, 500); /* never above the start */
+
+    /* Drained: 100 retries of 5 empty it; then nothing is retried and nothing taken. */
+    for (int i = 0; i < 100; i++) {
+        assert_int_equal(as_ddb_quota_acquire(&q, false), 5);
+    }
+    assert_int_equal(q.tokens, 0);
+    assert_int_equal(as_ddb_quota_acquire(&q, false), 0);
+    assert_int_equal(as_ddb_quota_acquire(&q, true), 0);
+    assert_int_equal(q.tokens, 0);
+    as_ddb_quota_release(&q, 0);
+    as_ddb_quota_release(&q, 5);
+    as_ddb_quota_release(&q, 0);
+    assert_int_equal(q.tokens, 7);
+    /* 7 left: a plain retry fits, a timeout retry (10) does not. */
+    assert_int_equal(as_ddb_quota_acquire(&q, true), 0);
+    assert_int_equal(as_ddb_quota_acquire(&q, false), 5);
+    assert_int_equal(q.tokens, 2);
+}
+
+static void test_classify_table(void **state)
+{
+    (void)state;
+    static const struct {
+        as_ddb_fault fault;
+        long status;
+        const char *type;
+        const char *message;
+        as_ddb_verdict want;
+    } cases[] = {
+        {AS_DDB_FAULT_NONE, 200, "", "", AS_DDB_SUCCESS},
+        {AS_DDB_FAULT_NONE, 400, "ThrottlingException", "Rate exceeded", AS_DDB_RETRY_THROTTLE},
+        {AS_DDB_FAULT_NONE, 400, "ProvisionedThroughputExceededException", "",
+         AS_DDB_RETRY_THROTTLE},
+        {AS_DDB_FAULT_NONE, 400, "RequestLimitExceeded", "", AS_DDB_RETRY_THROTTLE},
+        {AS_DDB_FAULT_NONE, 400, "TooManyRequestsException", "", AS_DDB_RETRY_THROTTLE},
+        {AS_DDB_FAULT_NONE, 429, "", "", AS_DDB_RETRY_THROTTLE},
+        {AS_DDB_FAULT_NONE, 500, "InternalServerError", "", AS_DDB_RETRY_TRANSIENT},
+        {AS_DDB_FAULT_NONE, 500, "", "", AS_DDB_RETRY_TRANSIENT},
+        {AS_DDB_FAULT_NONE, 502, "", "", AS_DDB_RETRY_TRANSIENT},
+        {AS_DDB_FAULT_NONE, 503, "ServiceUnavailableException", "", AS_DDB_RETRY_TRANSIENT},
+        {AS_DDB_FAULT_NONE, 504, "", "", AS_DDB_RETRY_TRANSIENT},
+        {AS_DDB_FAULT_NONE, 400, "TransactionConflictException", "", AS_DDB_RETRY_TRANSIENT},
+        {AS_DDB_FAULT_CONNECTION, 0, "", "", AS_DDB_RETRY_TRANSIENT},
+        {AS_DDB_FAULT_CONNECTION, 200, "", "", AS_DDB_RETRY_TRANSIENT}, /* reset mid-body */
+        {AS_DDB_FAULT_TIMEOUT, 0, "", "", AS_DDB_RETRY_TIMEOUT},
+        {AS_DDB_FAULT_CRC, 200, "", "", AS_DDB_RETRY_TRANSIENT},
+        {AS_DDB_FAULT_CRC, 400, "ValidationException", "", AS_DDB_RETRY_TRANSIENT},
+        {AS_DDB_FAULT_TLS, 0, "", "", AS_DDB_GIVE_UP},
+        {AS_DDB_FAULT_TOO_LARGE, 200, "", "", AS_DDB_GIVE_UP},
+        {AS_DDB_FAULT_OTHER, 0, "", "", AS_DDB_GIVE_UP},
+        {AS_DDB_FAULT_NONE, 400, "ValidationException", "One or more parameter values",
+         AS_DDB_GIVE_UP},
+        {AS_DDB_FAULT_NONE, 400, "AccessDeniedException", "", AS_DDB_GIVE_UP},
+        {AS_DDB_FAULT_NONE, 400, "UnrecognizedClientException", "", AS_DDB_GIVE_UP},
+        {AS_DDB_FAULT_NONE, 400, "InvalidSignatureException",
+         "The request signature we calculated does not match", AS_DDB_GIVE_UP},
+        {AS_DDB_FAULT_NONE, 400, "ResourceNotFoundException", "", AS_DDB_GIVE_UP},
+        {AS_DDB_FAULT_NONE, 400, "ConditionalCheckFailedException", "", AS_DDB_GIVE_UP},
+        {AS_DDB_FAULT_NONE, 403, "UnrecognizedClientException", "", AS_DDB_GIVE_UP},
+        {AS_DDB_FAULT_NONE, 403, "InvalidClientTokenId", "", AS_DDB_GIVE_UP},
+        {AS_DDB_FAULT_NONE, 403, "", "", AS_DDB_GIVE_UP},
+        {AS_DDB_FAULT_NONE, 404, "", "", AS_DDB_GIVE_UP},
+        {AS_DDB_FAULT_NONE, 301, "", "", AS_DDB_GIVE_UP},
+        {AS_DDB_FAULT_NONE, 400, "InvalidSignatureException",
+         "Signature expired: 20240501T120000Z is now earlier than 20240501T124500Z "
+         "(20240501T125000Z - 5 min.)",
+         AS_DDB_FIX_CLOCK},
+        {AS_DDB_FAULT_NONE, 400, "InvalidSignatureException",
+         "Signature not yet current: 20240501T140000Z is still later than 20240501T125500Z",
+         AS_DDB_FIX_CLOCK},
+        {AS_DDB_FAULT_NONE, 403, "RequestTimeTooSkewed", "", AS_DDB_FIX_CLOCK},
+        {AS_DDB_FAULT_NONE, 400, "RequestExpired", "", AS_DDB_FIX_CLOCK},
+        {AS_DDB_FAULT_NONE, 400, "ValidationException", "Signature expired", AS_DDB_GIVE_UP},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        as_ddb_verdict got =
+            as_ddb_classify(cases[i].fault, cases[i].status, cases[i].type, cases[i].message);
+        if (got != cases[i].want) {
+            fail_msg("case %zu (%ld %s): got %d, want %d", i, cases[i].status, cases[i].type, got,
+                     cases[i].want);
+        }
+    }
+    assert_true(as_ddb_is_throttle_type("ThrottlingException"));
+    assert_false(as_ddb_is_throttle_type("ValidationException"));
+    assert_int_equal(as_ddb_classify(AS_DDB_FAULT_NONE, 400, NULL, NULL), AS_DDB_GIVE_UP);
+}
+
+static void test_parse_error_body(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *body;
+        const char *type;
+        const char *message;
+    } cases[] = {
+        {"{\"__type\":\"com.amazonaws.dynamodb.v20120810#ThrottlingException\","
+         "\"message\":\"Rate exceeded\"}",
+         "ThrottlingException", "Rate exceeded"},
+        {"{\"__type\":\"com.amazon.coral.validate#ValidationException\","
+         "\"Message\":\"capital M\"}",
+         "ValidationException", "capital M"},
+        {"{\"__type\":\"com.amazon.coral.service#UnrecognizedClientException\"}",
+         "UnrecognizedClientException", ""},
+        {"{\"__type\":\"NoHash\",\"message\":\"m\"}", "NoHash", "m"},
+        {"{\"__type\":\"a#b#Last<script>\"}", "Last", ""},
+        {"{\"message\":\"no type\"}", "", "no type"},
+        {"{\"__type\":42}", "", ""},
+        {"[1,2]", "", ""},
+        {"not json", "", ""},
+        {"", "", ""},
+        {"   ", "", ""},
+        {"{\"__type\":\"x#T\",\"__type\":\"x#U\"}", "", ""}, /* duplicate keys refused */
+        {"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ErrorResponse><Error>"
+         "<Code>UnrecognizedClientException</Code><Message>The security token included in the "
+         "request is invalid.</Message></Error></ErrorResponse>",
+         "UnrecognizedClientException", "The security token included in the request is invalid."},
+        {"<Response><Errors><Error><Code>AccessDenied</Code></Error></Errors></Response>",
+         "AccessDenied", ""},
+        {"<Error><Code>Unclosed", "", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char type[AS_DDB_ERROR_TYPE_MAX];
+        char message[64];
+        as_ddb_parse_error_body(span_of(cases[i].body), type, sizeof type, message, sizeof message);
+        if (strcmp(type, cases[i].type) != 0 || strcmp(message, cases[i].message) != 0) {
+            fail_msg("case %zu: got \"%s\" \"%s\"", i, type, message);
+        }
+    }
+    /* Cut to fit. */
+    char type[8];
+    char message[8];
+    as_ddb_parse_error_body(
+        span_of("{\"__type\":\"x#ThrottlingException\",\"message\":\"0123456789\"}"), type,
+        sizeof type, message, sizeof message);
+    assert_string_equal(type, "Throttl");
+    assert_string_equal(message, "0123456");
+}
+
+static void test_clean_message(void **state)
+{
+    (void)state;
+    char out[AS_DDB_MESSAGE_MAX];
+    const char *leak = "The request signature we calculated does not match the signature you "
+                       "provided.\n\nThe Canonical String for this request should have been\n"
+                       "'POST\n/\n\nx-amz-security-token:" TOKEN "\n'";
+    as_ddb_clean_message(span_of(leak), span_of(TOKEN), out, sizeof out);
+    assert_string_equal(out, "The request signature we calculated does not match the signature "
+                             "you provided.");
+    /* On one line too. */
+    as_ddb_clean_message(span_of("bad. The Canonical String for this request: token " TOKEN),
+                         span_of(TOKEN), out, sizeof out);
+    assert_string_equal(out, "bad.");
+    as_ddb_clean_message(span_of("token " TOKEN " seen, String-to-Sign follows"), span_of(TOKEN),
+                         out, sizeof out);
+    assert_string_equal(out, "token [redacted] seen, String-to-Sign follows");
+    as_ddb_clean_message(span_of("ctl\x01\x7f byte \xc3\xa9  "), (as_span){NULL, 0}, out,
+                         sizeof out);
+    assert_string_equal(out, "ctl?? byte ??");
+    char small[6];
+    as_ddb_clean_message(span_of("0123456789"), (as_span){NULL, 0}, small, sizeof small);
+    assert_string_equal(small, "01234");
+    as_ddb_clean_message(span_of("ab" TOKEN), span_of(TOKEN), small, sizeof small);
+    assert_string_equal(small, "ab[re");
+}
+
+static void test_crc32(void **state)
+{
+    (void)state;
+    /* zlib's and Python's binascii.crc32. */
+    assert_int_equal(as_crc32(0, "", 0), 0);
+    assert_int_equal(as_crc32(0, "123456789", 9), 0xcbf43926u);
+    assert_int_equal(as_crc32(0, "{}", 2), 2745614147u);
+    uint32_t part = as_crc32(0, "12345", 5);
+    assert_int_equal(as_crc32(part, "6789", 4), 0xcbf43926u);
+
+    uint32_t v = 0;
+    assert_true(as_ddb_parse_crc32(span_of("2745614147"), &v));
+    assert_int_equal(v, 2745614147u);
+    assert_true(as_ddb_parse_crc32(span_of(" 0 "), &v));
+    assert_int_equal(v, 0);
+    assert_true(as_ddb_parse_crc32(span_of("4294967295"), &v));
+    assert_int_equal(v, UINT32_MAX);
+    assert_false(as_ddb_parse_crc32(span_of("4294967296"), &v));
+    assert_false(as_ddb_parse_crc32(span_of("-1"), &v));
+    assert_false(as_ddb_parse_crc32(span_of("0x10"), &v));
+    assert_false(as_ddb_parse_crc32(span_of(""), &v));
+    assert_false(as_ddb_parse_crc32(span_of("12 34"), &v));
+}
+
+static void test_names(void **state)
+{
+    (void)state;
+    assert_string_equal(as_ddb_outcome_name(AS_DDB_WRITTEN), "written");
+    assert_string_equal(as_ddb_outcome_name(AS_DDB_FAILED), "failed");
+    assert_string_equal(as_ddb_outcome_name(AS_DDB_NOT_ATTEMPTED), "not attempted");
+    assert_string_equal(as_ddb_fault_type(AS_DDB_FAULT_TIMEOUT), "Timeout");
+    assert_string_equal(as_ddb_fault_type(AS_DDB_FAULT_NONE), "");
+}
+
+/* ---- the fault-injecting stand-in --------------------------------------------------------- */
+
+static pid_t server_pid = -1;
+static unsigned server_port;
+static char server_url[64];
+
+/* Starts tests/support/fault_server.py (with `tls_args`, or NULL) on a free loopback
+ * port: it binds port 0 and says which. Tests run from the top of the tree. */
+static bool spawn_fault_server(char *const tls_args[3], pid_t *pid, unsigned *port)
+{
+    const char *python = getenv("AS_TEST_PYTHON");
+    if (python == NULL || python[0] == '\0') {
+        python = "python3";
+    }
+    int fds[2];
+    if (pipe(fds) != 0) {
+        return false;
+    }
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+    posix_spawn_file_actions_addclose(&actions, fds[0]);
+    posix_spawn_file_actions_addclose(&actions, fds[1]);
+    char *argv[6] = {(char *)(uintptr_t)python,
+                     (char *)(uintptr_t) "tests/support/fault_server.py"};
+    if (tls_args != NULL) {
+        argv[2] = tls_args[0];
+        argv[3] = tls_args[1];
+        argv[4] = tls_args[2];
+    }
+    int rc = posix_spawnp(pid, python, &actions, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(fds[1]);
+    if (rc != 0) {
+        close(fds[0]);
+        fprintf(stderr, "test_ddb: cannot start %s: %s\n", python, strerror(rc));
+        *pid = -1;
+        return false;
+    }
+    FILE *out = fdopen(fds[0], "r");
+    char line[64] = "";
+    bool ok =
+        out != NULL && fgets(line, sizeof line, out) != NULL && sscanf(line, "PORT %u", port) == 1;
+    if (out != NULL) {
+        fclose(out);
+    } else {
+        close(fds[0]);
+    }
+    if (!ok) {
+        fprintf(stderr, "test_ddb: fault_server.py did not report its port (run from the top "
+                        "of the tree)\n");
+        kill(*pid, SIGTERM);
+        waitpid(*pid, NULL, 0);
+        *pid = -1;
+        return false;
+    }
+    return true;
+}
+
+/* Kills what spawn_fault_server started, by its pid only. */
+static void kill_fault_server(pid_t *pid)
+{
+    if (*pid > 0) {
+        kill(*pid, SIGTERM);
+        waitpid(*pid, NULL, 0);
+        *pid = -1;
+    }
+}
+
+static int start_server(void **state)
+{
+    (void)state;
+    as_error err;
+    if (as_ddb_global_init(&err) != AS_OK) {
+        fprintf(stderr, "%s\n", err.message);
+        return -1;
+    }
+    if (!spawn_fault_server(NULL, &server_pid, &server_port)) {
+        return -1;
+    }
+    snprintf(server_url, sizeof server_url, "http://127.0.0.1:%u", server_port);
+    return 0;
+}
+
+static int stop_server(void **state)
+{
+    (void)state;
+    kill_fault_server(&server_pid);
+    as_ddb_global_cleanup();
+    return 0;
+}
+
+static size_t collect(char *data, size_t size, size_t n, void *userdata)
+{
+    as_buf_append(userdata, data, size * n);
+    return size * n;
+}
+
+/* A control request to the stand-in; returns its parsed JSON answer (json_decref it). */
+static json_t *control(const char *path, const char *post_body)
+{
+    char url[128];
+    snprintf(url, sizeof url, "%s%s", server_url, path);
+    CURL *easy = curl_easy_init();
+    assert_non_null(easy);
+    as_buf body = AS_BUF_INIT;
+    curl_easy_setopt(easy, CURLOPT_URL, url);
+    curl_easy_setopt(easy, CURLOPT_PROXY, "");
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &body);
+    if (post_body != NULL) {
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDS, post_body);
+    }
+    CURLcode code = curl_easy_perform(easy);
+    curl_easy_cleanup(easy);
+    assert_int_equal(code, CURLE_OK);
+    json_error_t jerr;
+    json_t *root = json_loadb(body.data, body.len, 0, &jerr);
+    as_buf_free(&body);
+    assert_non_null(root);
+    return root;
+}
+
+/* Resets the stand-in and gives it a script (a JSON object's members, without braces). */
+static void script(const char *members)
+{
+    json_decref(control("/_control/reset", ""));
+    char text[2048];
+    snprintf(text, sizeof text, "{\"secret\":\"%s\"%s%s}", SECRET, members[0] ? "," : "", members);
+    json_decref(control("/_control/script", text));
+}
+
+static json_t *server_log(void)
+{
+    return control("/_control/log", NULL);
+}
+
+static const char *header_of(json_t *request, const char *name)
+{
+    json_t *headers = json_object_get(request, "headers");
+    size_t i;
+    json_t *pair;
+    json_array_foreach(headers, i, pair)
+    {
+        if (strcasecmp(json_string_value(json_array_get(pair, 0)), name) == 0) {
+            return json_string_value(json_array_get(pair, 1));
+        }
+    }
+    return NULL;
+}
+
+static size_t header_count(json_t *request, const char *name)
+{
+    json_t *headers = json_object_get(request, "headers");
+    size_t i;
+    size_t n = 0;
+    json_t *pair;
+    json_array_foreach(headers, i, pair)
+    {
+        if (strcasecmp(json_string_value(json_array_get(pair, 0)), name) == 0) {
+            n++;
+        }
+    }
+    return n;
+}
+
+static uint64_t fixed_random(void *ctx)
+{
+    return *(const uint64_t *)ctx;
+}
+
+static int64_t offset_clock(void *ctx)
+{
+    return real_ms() + *(const int64_t *)ctx;
+}
+
+/* The base config for the stand-in: 1 ms backoff base, short timeouts. */
+static as_ddb_config test_config(void)
+{
+    as_ddb_config config = {0};
+    config.region = "us-east-1";
+    config.endpoint_url = server_url;
+    config.concurrency = 1;
+    config.base_delay_ms = 1;
+    config.connect_timeout_ms = 1000;
+    config.attempt_timeout_ms = 2000;
+    return config;
+}
+
+static as_ddb_client *new_client(const as_ddb_config *config)
+{
+    as_ddb_client *client = NULL;
+    as_error err;
+    if (as_ddb_client_new(config, &client, &err) != AS_OK) {
+        fail_msg("as_ddb_client_new: %s", err.message);
+    }
+    return client;
+}
+
+static const as_credentials CREDS = {
+    {AKID, sizeof AKID - 1}, {SECRET, sizeof SECRET - 1}, {TOKEN, sizeof TOKEN - 1}};
+
+#define MAX_ITEMS 32
+
+typedef struct batch {
+    char text[MAX_ITEMS][96];
+    as_span items[MAX_ITEMS];
+    as_ddb_result results[MAX_ITEMS];
+    as_ddb_stats stats;
+    size_t count;
+} batch;
+
+/* Items {"id":{"S":"<prefix><i>"},"n":{"N":"<i>"}} for i in [0, count). */
+static void make_batch(batch *b, const char *prefix, size_t count)
+{
+    assert_true(count <= MAX_ITEMS);
+    b->count = count;
+    for (size_t i = 0; i < count; i++) {
+        snprintf(b->text[i], sizeof b->text[i], "{\"id\":{\"S\":\"%s%zu\"},\"n\":{\"N\":\"%zu\"}}",
+                 prefix, i, i);
+        b->items[i] = span_of(b->text[i]);
+    }
+}
+
+static void put(as_ddb_client *client, batch *b, int64_t deadline_ms)
+{
+    as_error err;
+    if (as_ddb_put_items(client, &CREDS, TABLE, b->items, b->count, deadline_ms, b->results,
+                         &b->stats, &err) != AS_OK) {
+        fail_msg("as_ddb_put_items: %s", err.message);
+    }
+}
+
+static void expect_written(const batch *b, size_t i, uint32_t attempts)
+{
+    const as_ddb_result *r = &b->results[i];
+    if (r->outcome != AS_DDB_WRITTEN || r->attempts != attempts) {
+        fail_msg("item %zu: %s after %u attempts (want written after %u): %s: %s", i,
+                 as_ddb_outcome_name(r->outcome), r->attempts, attempts, r->error_type, r->message);
+    }
+    assert_int_equal(r->http_status, 200);
+    assert_string_equal(r->error_type, "");
+    assert_true(strlen(r->request_id) == 36);
+}
+
+static void expect_failed(const batch *b, size_t i, uint32_t attempts, const char *type,
+                          const char *message_part)
+{
+    const as_ddb_result *r = &b->results[i];
+    if (r->outcome != AS_DDB_FAILED || r->attempts != attempts ||
+        strcmp(r->error_type, type) != 0 || !contains(r->message, message_part)) {
+        fail_msg("item %zu: %s after %u attempts, %s: \"%s\" (want failed after %u, %s: %s)", i,
+                 as_ddb_outcome_name(r->outcome), r->attempts, r->error_type, r->message, attempts,
+                 type, message_part);
+    }
+}
+
+/* Every request the stand-in saw was signed correctly (it recomputes SigV4 itself). */
+static void expect_signatures_ok(json_t *log)
+{
+    json_t *requests = json_object_get(log, "requests");
+    size_t i;
+    json_t *req;
+    json_array_foreach(requests, i, req)
+    {
+        if (!json_is_true(json_object_get(req, "signature_ok"))) {
+            fail_msg("request %zu: the stand-in could not verify its signature", i);
+        }
+    }
+}
+
+/* ---- the client against the stand-in ------------------------------------------------------ */
+
+/* What goes on the wire: method, path, every header DESIGN.md asks for, the body, and a
+ * signature the stand-in verifies independently. */
+static void test_request_shape(void **state)
+{
+    (void)state;
+    script("");
+    as_ddb_config config = test_config();
+    as_ddb_client *client = new_client(&config);
+    batch b;
+    make_batch(&b, "shape-", 3);
+    put(client, &b, 0);
+    for (size_t i = 0; i < 3; i++) {
+        expect_written(&b, i, 1);
+    }
+    assert_int_equal(b.stats.requests, 3);
+    assert_int_equal(b.stats.written, 3);
+    assert_int_equal(b.stats.retries, 0);
+
+    json_t *log = server_log();
+    json_t *requests = json_object_get(log, "requests");
+    assert_int_equal(json_array_size(requests), 3);
+    expect_signatures_ok(log);
+    char host[64];
+    snprintf(host, sizeof host, "127.0.0.1:%u", server_port);
+    for (size_t i = 0; i < 3; i++) {
+        json_t *req = json_array_get(requests, i);
+        assert_string_equal(json_string_value(json_object_get(req, "method")), "POST");
+        assert_string_equal(json_string_value(json_object_get(req, "path")), "/");
+        assert_string_equal(json_string_value(json_object_get(req, "version")), "HTTP/1.1");
+        assert_string_equal(header_of(req, "Host"), host);
+        assert_string_equal(header_of(req, "Content-Type"), "application/x-amz-json-1.0");
+        assert_string_equal(header_of(req, "X-Amz-Target"), "DynamoDB_20120810.PutItem");
+        assert_string_equal(header_of(req, "Accept-Encoding"), "identity");
+        assert_string_equal(header_of(req, "X-Amz-Security-Token"), TOKEN);
+        assert_int_equal(strlen(header_of(req, "X-Amz-Date")), 16);
+        assert_null(header_of(req, "Expect"));
+        assert_int_equal(header_count(req, "Host"), 1);
+        assert_int_equal(header_count(req, "Authorization"), 1);
+        const char *authz = header_of(req, "Authorization");
+        char want[160];
+        snprintf(want, sizeof want, "AWS4-HMAC-SHA256 Credential=%s/%.8s/us-east-1/dynamodb/", AKID,
+                 header_of(req, "X-Amz-Date"));
+        assert_true(strncmp(authz, want, strlen(want)) == 0);
+        assert_true(contains(authz, "SignedHeaders=content-type;host;x-amz-date;"
+                                    "x-amz-security-token;x-amz-target, Signature="));
+        /* Sent, never signed: moto refuses signatures over user-agent. */
+        assert_non_null(header_of(req, "User-Agent"));
+        assert_false(contains(authz, "user-agent"));
+        char body[160];
+        snprintf(body, sizeof body, "{\"TableName\":\"Audit\",\"Item\":%s}", b.text[i]);
+        assert_string_equal(json_string_value(json_object_get(req, "body")), body);
+    }
+    json_decref(log);
+    as_ddb_client_free(client);
+}
+
+/* N throttles then success: retried with backoff, quota charged 5 a retry and refunded
+ * the last retry's 5 on success. */
+static void test_throttles_then_success(void **state)
+{
+    (void)state;
+    script("\"items\":{\"th-0\":[\"throttle\",\"pte\",\"ok\"],"
+           "\"th-1\":[\"throttle\",\"throttle\",\"throttle\",\"ok\"]}");
+    as_ddb_config config = test_config();
+    config.max_attempts = 4;
+    as_ddb_client *client = new_client(&config);
+    batch b;
+    make_batch(&b, "th-", 2);
+    put(client, &b, 0);
+    expect_written(&b, 0, 3);
+    expect_written(&b, 1, 4);
+    assert_int_equal(b.stats.requests, 7);
+    assert_int_equal(b.stats.retries, 5);
+    assert_int_equal(b.stats.throttles, 5);
+    /* 500 - 2*5 + 5 (item 0), then - 3*5 + 5 (item 1). */
+    assert_int_equal(as_ddb_client_retry_tokens(client), 485);
+    json_t *log = server_log();
+    expect_signatures_ok(log);
+    json_decref(log);
+    as_ddb_client_free(client);
+}
+
+static void test_server_errors_retried(void **state)
+{
+    (void)state;
+    script("\"items\":{\"5xx-0\":[\"500\",\"503\",\"ok\"],\"5xx-1\":[\"429\",\"ok\"],"
+           "\"5xx-2\":[\"conflict\",\"ok\"]}");
+    as_ddb_config config = test_config();
+    as_ddb_client *client = new_client(&config);
+    batch b;
+    make_batch(&b, "5xx-", 3);
+    put(client, &b, 0);
+    expect_written(&b, 0, 3);
+    expect_written(&b, 1, 2);
+    expect_written(&b, 2, 2);
+    assert_int_equal(b.stats.server_errors, 2);
+    assert_int_equal(b.stats.throttles, 1);
+    assert_int_equal(b.stats.retries, 4);
+    as_ddb_client_free(client);
+}
+
+/* A response cut by a TCP reset after its headers: a connection error, retried on a new
+ * connection. */
+static void test_reset_mid_response(void **state)
+{
+    (void)state;
+    script("\"items\":{\"rst-0\":[\"reset\",\"ok\"]}");
+    as_ddb_config config = test_config();
+    as_ddb_client *client = new_client(&config);
+    batch b;
+    make_batch(&b, "rst-", 2);
+    put(client, &b, 0);
+    expect_written(&b, 0, 2);
+    expect_written(&b, 1, 1);
+    assert_int_equal(b.stats.connection_errors, 1);
+    assert_int_equal(b.stats.retries, 1);
+    as_ddb_client_free(client);
+}
+
+/* A stalled response hits the attempt timeout, is retried at the timeout price (10) and
+ * refunded on success; the call takes the timeout, not the stall. */
+static void test_stall_times_out(void **state)
+{
+    (void)state;
+    script("\"stall_seconds\":5,\"items\":{\"stall-0\":[\"stall\",\"ok\"]}");
+    as_ddb_config config = test_config();
+    config.attempt_timeout_ms = 300;
+    as_ddb_client *client = new_client(&config);
+    batch b;
+    make_batch(&b, "stall-", 1);
+    int64_t start = mono_ms();
+    put(client, &b, 0);
+    int64_t took = mono_ms() - start;
+    expect_written(&b, 0, 2);
+    assert_int_equal(b.stats.timeouts, 1);
+    assert_true(took >= 290 && took < 2000);
+    assert_int_equal(as_ddb_client_retry_tokens(client), 500);
+
+    /* Every attempt stalls: the failure names the timeout. */
+    script("\"stall_seconds\":5,\"default\":\"stall\"");
+    put(client, &b, 0);
+    expect_failed(&b, 0, 3, "Timeout", "");
+    assert_int_equal(b.results[0].http_status, 0);
+    assert_int_equal(b.stats.timeouts, 3);
+    assert_int_equal(as_ddb_client_retry_tokens(client), 480);
+    as_ddb_client_free(client);
+}
+
+static void test_bad_crc_retried(void **state)
+{
+    (void)state;
+    script("\"items\":{\"crc-0\":[\"badcrc\",\"ok\"],"
+           "\"crc-1\":[\"badcrc\",\"badcrc\",\"badcrc\"]}");
+    as_ddb_config config = test_config();
+    as_ddb_client *client = new_client(&config);
+    batch b;
+    make_batch(&b, "crc-", 2);
+    put(client, &b, 0);
+    expect_written(&b, 0, 2);
+    expect_failed(&b, 1, 3, "Crc32Mismatch", "x-amz-crc32 value does not match the 2-byte body");
+    assert_int_equal(b.results[1].http_status, 200);
+    assert_int_equal(b.stats.crc_mismatches, 4);
+    as_ddb_client_free(client);
+}
+
+/* A clock an hour slow: the first request is refused as expired, the offset comes from
+ * the Date header, and nothing after is refused, in this call or the next. */
+static void test_skew_corrected_once(void **state)
+{
+    (void)state;
+    script("\"skew_check\":true");
+    int64_t skew = -3600 * 1000;
+    as_ddb_config config = test_config();
+    config.clock = offset_clock;
+    config.clock_ctx = &skew;
+    as_ddb_client *client = new_client(&config);
+    batch b;
+    make_batch(&b, "skew-", 3);
+    put(client, &b, 0);
+    expect_written(&b, 0, 2);
+    expect_written(&b, 1, 1);
+    expect_written(&b, 2, 1);
+    assert_int_equal(b.stats.clock_corrections, 1);
+    assert_int_equal(b.stats.retries, 0);
+    int64_t offset = as_ddb_client_clock_offset_ms(client);
+    assert_true(offset > 3600 * 1000 - 2500 && offset < 3600 * 1000 + 2500);
+    assert_int_equal(as_ddb_client_retry_tokens(client), 500); /* the fix costs no token */
+
+    put(client, &b, 0);
+    for (size_t i = 0; i < 3; i++) {
+        expect_written(&b, i, 1);
+    }
+    assert_int_equal(b.stats.clock_corrections, 0);
+
+    json_t *log = server_log();
+    json_t *requests = json_object_get(log, "requests");
+    size_t refused = 0;
+    size_t i;
+    json_t *req;
+    json_array_foreach(requests, i, req)
+    {
+        refused += strcmp(json_string_value(json_object_get(req, "action")), "skewed") == 0;
+    }
+    assert_int_equal(json_array_size(requests), 7);
+    assert_int_equal(refused, 1);
+    json_decref(log);
+    as_ddb_client_free(client);
+}
+
+/* "Signature expired" again after the fix: retried once only, then reported. */
+static void test_skew_retried_once_only(void **state)
+{
+    (void)state;
+    script("\"default\":\"expired\"");
+    as_ddb_config config = test_config();
+    config.max_attempts = 5;
+    as_ddb_client *client = new_client(&config);
+    batch b;
+    make_batch(&b, "exp-", 1);
+    put(client, &b, 0);
+    expect_failed(&b, 0, 2, "InvalidSignatureException", "Signature expired: ");
+    assert_true(contains(b.results[0].message, "(clock already corrected once)"));
+    assert_int_equal(b.results[0].http_status, 400);
+    assert_int_equal(b.stats.clock_corrections, 1);
+    as_ddb_client_free(client);
+}
+
+/* Validation, access and authentication errors are reported at once, with DynamoDB's
+ * type and message; moto's 403 XML bodies are read through their <Code>. */
+static void test_not_retried(void **state)
+{
+    (void)state;
+    script("\"items\":{\"nr-0\":[\"validation\"],\"nr-1\":[\"denied\"],\"nr-2\":[\"xml403\"],"
+           "\"nr-3\":[\"sigleak\"]}");
+    as_ddb_config config = test_config();
+    config.concurrency = 4;
+    as_ddb_client *client = new_client(&config);
+    batch b;
+    make_batch(&b, "nr-", 4);
+    put(client, &b, 0);
+    expect_failed(&b, 0, 1, "ValidationException",
+                  "One or more parameter values were invalid: Missing the key id in the item");
+    expect_failed(&b, 1, 1, "AccessDeniedException", "is not authorized to perform");
+    expect_failed(&b, 2, 1, "UnrecognizedClientException",
+                  "The security token included in the request is invalid.");
+    assert_int_equal(b.results[2].http_status, 403);
+    /* AWS echoes the canonical request, token and all: only the first line comes back. */
+    expect_failed(&b, 3, 1, "InvalidSignatureException",
+                  "The request signature we calculated does not match");
+    assert_false(contains(b.results[3].message, TOKEN));
+    assert_false(contains(b.results[3].message, "Canonical"));
+    assert_int_equal(b.stats.retries, 0);
+    assert_int_equal(b.stats.failed, 4);
+    assert_int_equal(b.stats.requests, 4);
+    as_ddb_client_free(client);
+}
+
+/* After the last attempt the failure reaches the caller with its reason. */
+static void test_last_attempt_reported(void **state)
+{
+    (void)state;
+    script("\"default\":\"throttle\"");
+    as_ddb_config config = test_config();
+    as_ddb_client *client = new_client(&config);
+    batch b;
+    make_batch(&b, "last-", 1);
+    put(client, &b, 0);
+    expect_failed(&b, 0, 3, "ThrottlingException",
+                  "Rate of requests exceeds the allowed throughput.");
+    assert_int_equal(b.results[0].http_status, 400);
+    assert_int_equal(b.stats.throttles, 3);
+    assert_int_equal(b.stats.retries, 2);
+    assert_int_equal(b.stats.failed, 1);
+    as_ddb_client_free(client);
+
+    /* AWS_MAX_ATTEMPTS=1: no retry at all. */
+    config.max_attempts = 1;
+    client = new_client(&config);
+    script("\"default\":\"503\"");
+    put(client, &b, 0);
+    expect_failed(&b, 0, 1, "ServiceUnavailableException", "scripted 503");
+    assert_int_equal(b.results[0].http_status, 503);
+    as_ddb_client_free(client);
+}
+
+/* An empty quota stops retrying, and the reason says so. */
+static void test_quota_exhausted(void **state)
+{
+    (void)state;
+    script("\"items\":{\"q-0\":[\"throttle\",\"throttle\",\"ok\"]}");
+    as_ddb_config config = test_config();
+    config.retry_quota = 5;
+    as_ddb_client *client = new_client(&config);
+    batch b;
+    make_batch(&b, "q-", 1);
+    put(client, &b, 0);
+    expect_failed(&b, 0, 2, "ThrottlingException", "(retry quota exhausted)");
+    assert_int_equal(b.stats.quota_refusals, 1);
+    assert_int_equal(as_ddb_client_retry_tokens(client), 0);
+    as_ddb_client_free(client);
+}
+
+/* Bodies over the cap fail the attempt, unretried. */
+static void test_response_cap(void **state)
+{
+    (void)state;
+    script("\"default\":\"big\"");
+    as_ddb_config config = test_config();
+    as_ddb_client *client = new_client(&config);
+    batch b;
+    make_batch(&b, "big-", 1);
+    put(client, &b, 0);
+    expect_failed(&b, 0, 1, "ResponseTooLarge", "response body over 65536 bytes");
+    as_ddb_client_free(client);
+}
+
+/* Nothing listens: connection errors, retried, then reported. */
+static void test_connection_refused(void **state)
+{
+    (void)state;
+    /* A loopback port the kernel just handed out and that nothing listens on: bound,
+     * read, closed. */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in addr = {0};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t addr_len = sizeof addr;
+    assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof addr), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&addr, &addr_len), 0);
+    unsigned port = ntohs(addr.sin_port);
+    close(fd);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u", port);
+    as_ddb_config config = test_config();
+    config.endpoint_url = url;
+    as_ddb_client *client = new_client(&config);
+    batch b;
+    make_batch(&b, "refused-", 2);
+    put(client, &b, 0);
+    expect_failed(&b, 0, 3, "ConnectionError", "");
+    expect_failed(&b, 1, 3, "ConnectionError", "");
+    assert_true(b.results[0].message[0] != '\0');
+    assert_int_equal(b.results[0].http_status, 0);
+    assert_int_equal(b.stats.connection_errors, 6);
+    as_ddb_client_free(client);
+}
+
+/* Up to `concurrency` requests in flight at once, over connections kept for the next call. */
+static void test_concurrency_and_keepalive(void **state)
+{
+    (void)state;
+    script("\"default\":\"delay:40\"");
+    as_ddb_config config = test_config();
+    config.concurrency = 4;
+    as_ddb_client *client = new_client(&config);
+    batch b;
+    make_batch(&b, "conc-", 16);
+    int64_t start = mono_ms();
+    put(client, &b, 0);
+    int64_t took = mono_ms() - start;
+    for (size_t i = 0; i < 16; i++) {
+        expect_written(&b, i, 1);
+    }
+    /* 16 requests of 40 ms, four at a time: about 160 ms, far below 16 * 40. */
+    assert_true(took < 16 * 40);
+
+    json_t *log = server_log();
+    json_int_t max_inflight = json_integer_value(json_object_get(log, "max_inflight"));
+    assert_true(max_inflight >= 2 && max_inflight <= 4);
+    json_t *requests = json_object_get(log, "requests");
+    json_int_t ports[16];
+    size_t port_count = 0;
+    size_t i;
+    json_t *req;
+    json_array_foreach(requests, i, req)
+    {
+        json_int_t port = json_integer_value(json_object_get(req, "client_port"));
+        bool seen = false;
+        for (size_t k = 0; k < port_count; k++) {
+            seen = seen || ports[k] == port;
+        }
+        if (!seen) {
+            ports[port_count++] = port;
+        }
+    }
+    assert_true(port_count >= 2 && port_count <= 4);
+    json_decref(log);
+
+    /* The next call reuses those connections: no new client port appears. */
+    script("");
+    make_batch(&b, "conc2-", 8);
+    put(client, &b, 0);
+    log = server_log();
+    requests = json_object_get(log, "requests");
+    assert_int_equal(json_array_size(requests), 8);
+    json_array_foreach(requests, i, req)
+    {
+        json_int_t port = json_integer_value(json_object_get(req, "client_port"));
+        bool seen = false;
+        for (size_t k = 0; k < port_count; k++) {
+            seen = seen || ports[k] == port;
+        }
+        if (!seen) {
+            fail_msg("request %zu came on a new connection (port %lld)", i, (long long)port);
+        }
+    }
+    json_decref(log);
+    as_ddb_client_free(client);
+}
+
+/* A backoff waits in curl_multi_poll: the other items go on meanwhile. The random source
+ * is pinned at its top, so the one retry waits base - 1 ms. */
+static void test_backoff_does_not_block(void **state)
+{
+    (void)state;
+    script("\"items\":{\"bo-0\":[\"throttle\",\"ok\"]},\"default\":\"delay:20\"");
+    uint64_t top = UINT64_MAX;
+    as_ddb_config config = test_config();
+    config.concurrency = 2;
+    config.base_delay_ms = 400;
+    config.random = fixed_random;
+    config.random_ctx = &top;
+    as_ddb_client *client = new_client(&config);
+    batch b;
+    make_batch(&b, "bo-", 6);
+    int64_t start = mono_ms();
+    put(client, &b, 0);
+    int64_t took = mono_ms() - start;
+    expect_written(&b, 0, 2);
+    for (size_t i = 1; i < 6; i++) {
+        expect_written(&b, i, 1);
+    }
+    assert_true(took >= 399 && took < 1500);
+    json_t *log = server_log();
+    json_t *requests = json_object_get(log, "requests");
+    assert_int_equal(json_array_size(requests), 7);
+    /* The retry is the last request: items 1..5 went while item 0 waited. */
+    json_t *last = json_array_get(requests, 6);
+    assert_string_equal(json_string_value(json_object_get(last, "item")), "bo-0");
+    double waited = json_real_value(json_object_get(last, "time")) -
+                    json_real_value(json_object_get(json_array_get(requests, 0), "time"));
+    assert_true(waited >= 0.39);
+    json_decref(log);
+    as_ddb_client_free(client);
+}
+
+/* The deadline: nothing starts at or after it; what was never sent is "not attempted",
+ * a retry it cuts short is "failed" with the reason. */
+static void test_deadline(void **state)
+{
+    (void)state;
+    script("\"default\":\"delay:60\"");
+    as_ddb_config config = test_config();
+    as_ddb_client *client = new_client(&config);
+    batch b;
+    make_batch(&b, "dl-", 8);
+
+    /* Already past: nothing is sent. */
+    put(client, &b, real_ms() - 1);
+    for (size_t i = 0; i < 8; i++) {
+        assert_int_equal(b.results[i].outcome, AS_DDB_NOT_ATTEMPTED);
+        assert_int_equal(b.results[i].attempts, 0);
+        assert_true(contains(b.results[i].message, "deadline"));
+    }
+    assert_int_equal(b.stats.requests, 0);
+    assert_int_equal(b.stats.not_attempted, 8);
+    json_t *log = server_log();
+    assert_int_equal(json_array_size(json_object_get(log, "requests")), 0);
+    json_decref(log);
+
+    /* One at a time, 60 ms each, 200 ms to go: the first few are written, the rest are not
+     * attempted, and nothing written follows an unwritten item. */
+    int64_t start = mono_ms();
+    put(client, &b, real_ms() + 200);
+    int64_t took = mono_ms() - start;
+    assert_true(took < 600);
+    assert_true(b.stats.written >= 1);
+    assert_true(b.stats.not_attempted >= 1);
+    assert_true(b.stats.written + b.stats.failed + b.stats.not_attempted == 8);
+    bool seen_unwritten = false;
+    for (size_t i = 0; i < 8; i++) {
+        if (b.results[i].outcome != AS_DDB_WRITTEN) {
+            seen_unwritten = true;
+        } else {
+            assert_false(seen_unwritten);
+        }
+    }
+    as_ddb_client_free(client);
+
+    /* A retry due after the deadline is not waited for. */
+    script("\"items\":{\"dlr-0\":[\"throttle\",\"ok\"]}");
+    uint64_t top = UINT64_MAX;
+    config.base_delay_ms = 5000;
+    config.random = fixed_random;
+    config.random_ctx = &top;
+    client = new_client(&config);
+    make_batch(&b, "dlr-", 1);
+    start = mono_ms();
+    put(client, &b, real_ms() + 300);
+    took = mono_ms() - start;
+    assert_true(took < 1000);
+    expect_failed(&b, 0, 1, "ThrottlingException", "(deadline reached before retry)");
+    as_ddb_client_free(client);
+}
+
+/* Arguments the call refuses, and credentials the signer refuses: the message names the
+ * field, never the secret. */
+static void test_bad_arguments(void **state)
+{
+    (void)state;
+    script("");
+    as_ddb_config config = test_config();
+    as_ddb_client *client = new_client(&config);
+    batch b;
+    make_batch(&b, "arg-", 2);
+    as_error err;
+    assert_int_equal(as_ddb_put_items(NULL, &CREDS, TABLE, b.items, 2, 0, b.results, NULL, &err),
+                     AS_ERR_ARGUMENT);
+    assert_int_equal(as_ddb_put_items(client, NULL, TABLE, b.items, 2, 0, b.results, NULL, &err),
+                     AS_ERR_ARGUMENT);
+    assert_int_equal(as_ddb_put_items(client, &CREDS, "", b.items, 2, 0, b.results, NULL, &err),
+                     AS_ERR_ARGUMENT);
+    assert_int_equal(as_ddb_put_items(client, &CREDS, TABLE, NULL, 2, 0, b.results, NULL, &err),
+                     AS_ERR_ARGUMENT);
+    assert_int_equal(as_ddb_put_items(client, &CREDS, TABLE, b.items, 2, 0, NULL, NULL, &err),
+                     AS_ERR_ARGUMENT);
+    assert_int_equal(as_ddb_put_items(client, &CREDS, TABLE, NULL, 0, 0, NULL, NULL, &err), AS_OK);
+    b.items[1] = span_of("[1]");
+    assert_int_equal(as_ddb_put_items(client, &CREDS, TABLE, b.items, 2, 0, b.results, NULL, &err),
+                     AS_ERR_ARGUMENT);
+    assert_true(contains(err.message, "item 1"));
+
+    /* An access key id the Authorization header cannot carry. */
+    make_batch(&b, "arg-", 2);
+    as_credentials bad = CREDS;
+    bad.access_key_id = span_of("AKID WITH SPACE");
+    as_ddb_stats stats;
+    assert_int_equal(as_ddb_put_items(client, &bad, TABLE, b.items, 2, 0, b.results, &stats, &err),
+                     AS_ERR_ARGUMENT);
+    assert_true(contains(err.message, "access_key_id"));
+    assert_false(contains(err.message, SECRET));
+    assert_int_equal(b.results[0].outcome, AS_DDB_NOT_ATTEMPTED);
+    assert_int_equal(stats.requests, 0);
+
+    /* The client still works after that. */
+    put(client, &b, 0);
+    expect_written(&b, 0, 1);
+    expect_written(&b, 1, 1);
+    as_ddb_client_free(client);
+}
+
+/* A due retry while every slot is busy waits on the poll instead of spinning: the CPU
+ * the call burns stays far below the time it takes. */
+static void test_no_spin_while_slots_busy(void **state)
+{
+    (void)state;
+    script("\"items\":{\"spin-0\":[\"throttle\",\"ok\"],\"spin-1\":[\"delay:400\"]}");
+    uint64_t top = UINT64_MAX;
+    as_ddb_config config = test_config();
+    config.base_delay_ms = 51; /* item 0's retry is due 50 ms in, while item 1 runs */
+    config.random = fixed_random;
+    config.random_ctx = &top;
+    as_ddb_client *client = new_client(&config);
+    batch b;
+    make_batch(&b, "spin-", 2);
+    clock_t cpu = clock();
+    int64_t start = mono_ms();
+    put(client, &b, 0);
+    int64_t took = mono_ms() - start;
+    double cpu_ms = (double)(clock() - cpu) * 1000.0 / CLOCKS_PER_SEC;
+    expect_written(&b, 0, 2);
+    expect_written(&b, 1, 1);
+    assert_true(took >= 400);
+    if (cpu_ms > 200) {
+        fail_msg("the call used %.0f ms of CPU in %lld ms", cpu_ms, (long long)took);
+    }
+    as_ddb_client_free(client);
+}
+
+/* Runs argv[0] from PATH with its output discarded; true when it exits 0. */
+static bool run_quiet(char *const argv[])
+{
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    pid_t pid;
+    int rc = posix_spawnp(&pid, argv[0], &actions, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) {
+        return false;
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* TLS peers are always verified: a self-signed stand-in is refused (and not retried)
+ * against the system's CA bundle, and accepted once its certificate is the bundle. */
+static void test_tls_verification(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/as-ddb-tls-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char cert[64];
+    char key[64];
+    snprintf(cert, sizeof cert, "%s/cert.pem", dir);
+    snprintf(key, sizeof key, "%s/key.pem", dir);
+    char *openssl[] = {"openssl",
+                       "req",
+                       "-x509",
+                       "-newkey",
+                       "ec",
+                       "-pkeyopt",
+                       "ec_paramgen_curve:prime256v1",
+                       "-nodes",
+                       "-keyout",
+                       key,
+                       "-out",
+                       cert,
+                       "-days",
+                       "1",
+                       "-subj",
+                       "/CN=127.0.0.1",
+                       "-addext",
+                       "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                       NULL};
+    if (!run_quiet(openssl)) {
+        unlink(cert);
+        unlink(key);
+        rmdir(dir);
+        /* tests/install-deps.sh installs it: its absence is a broken machine, not a pass. */
+        fail_msg("the openssl command could not make a test certificate");
+    }
+    char *tls_args[3] = {"--tls", cert, key};
+    pid_t pid = -1;
+    unsigned port = 0;
+    assert_true(spawn_fault_server(tls_args, &pid, &port));
+
+    char url[64];
+    snprintf(url, sizeof url, "https://127.0.0.1:%u", port);
+    as_ddb_config config = test_config();
+    config.endpoint_url = url;
+    as_ddb_client *client = new_client(&config);
+    batch b;
+    make_batch(&b, "tls-", 1);
+    put(client, &b, 0);
+    expect_failed(&b, 0, 1, "TlsError", "");
+    assert_int_equal(b.stats.requests, 1);
+    as_ddb_client_free(client);
+
+    config.ca_bundle = cert;
+    client = new_client(&config);
+    put(client, &b, 0);
+    expect_written(&b, 0, 1);
+    as_ddb_client_free(client);
+
+    snprintf(url, sizeof url, "https://localhost:%u/", port);
+    client = new_client(&config);
+    put(client, &b, 0);
+    expect_written(&b, 0, 1);
+    as_ddb_client_free(client);
+
+    kill_fault_server(&pid);
+    unlink(cert);
+    unlink(key);
+    rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest pure[] = {
+        cmocka_unit_test(test_env_minimal),
+        cmocka_unit_test(test_env_table),
+        cmocka_unit_test(test_env_credentials),
+        cmocka_unit_test(test_endpoint_table),
+        cmocka_unit_test(test_ca_bundle_order),
+        cmocka_unit_test(test_backoff),
+        cmocka_unit_test(test_quota),
+        cmocka_unit_test(test_classify_table),
+        cmocka_unit_test(test_parse_error_body),
+        cmocka_unit_test(test_clean_message),
+        cmocka_unit_test(test_crc32),
+        cmocka_unit_test(test_names),
+    };
+    const struct CMUnitTest wire[] = {
+        cmocka_unit_test(test_client_ca_bundle),
+        cmocka_unit_test(test_request_shape),
+        cmocka_unit_test(test_throttles_then_success),
+        cmocka_unit_test(test_server_errors_retried),
+        cmocka_unit_test(test_reset_mid_response),
+        cmocka_unit_test(test_stall_times_out),
+        cmocka_unit_test(test_bad_crc_retried),
+        cmocka_unit_test(test_skew_corrected_once),
+        cmocka_unit_test(test_skew_retried_once_only),
+        cmocka_unit_test(test_not_retried),
+        cmocka_unit_test(test_last_attempt_reported),
+        cmocka_unit_test(test_quota_exhausted),
+        cmocka_unit_test(test_response_cap),
+        cmocka_unit_test(test_connection_refused),
+        cmocka_unit_test(test_concurrency_and_keepalive),
+        cmocka_unit_test(test_backoff_does_not_block),
+        cmocka_unit_test(test_deadline),
+        cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_no_spin_while_slots_busy),
+        cmocka_unit_test(test_tls_verification),
+    };
+    int failed = cmocka_run_group_tests_name("ddb pure", pure, NULL, NULL);
+    failed +=
+        cmocka_run_group_tests_name("ddb against fault_server.py", wire, start_server, stop_server);
+    return failed != 0;
+}
