@@ -5,6 +5,15 @@ CC ?= cc
 PREFIX ?= /usr/local
 BUILD ?= build
 
+# Quiet by default: one short line per step; `make V=1` prints the full commands.
+ifeq ($(V),1)
+Q :=
+say := @true
+else
+Q := @
+say := @printf '  %-7s %s\n'
+endif
+
 VERSION := 0.1.0
 SOVERSION := 0
 
@@ -42,28 +51,34 @@ deps:
 
 $(BUILD)/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) -c $< -o $@
+	$(say) CC $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/pic/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) -fPIC -c $< -o $@
+	$(say) CC $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -fPIC -c $< -o $@
 
 $(STATIC_LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@
-	ar rcs $@ $^
+	$(say) AR $@
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
 
 $(SHARED_LIB): $(PIC_OBJ)
-	$(CC) -shared -Wl,-soname,libauditstream.so.$(SOVERSION) $(SAN) -o $@ $^ $(LIBS)
-	ln -sf libauditstream.so.$(VERSION) $(BUILD)/libauditstream.so.$(SOVERSION)
-	ln -sf libauditstream.so.$(VERSION) $(BUILD)/libauditstream.so
+	$(say) LINK $@
+	$(Q)$(CC) -shared -Wl,-soname,libauditstream.so.$(SOVERSION) $(SAN) -o $@ $^ $(LIBS)
+	$(Q)ln -sf libauditstream.so.$(VERSION) $(BUILD)/libauditstream.so.$(SOVERSION)
+	$(Q)ln -sf libauditstream.so.$(VERSION) $(BUILD)/libauditstream.so
 
 $(BOOTSTRAP): handler/bootstrap.c $(STATIC_LIB) $(HEADERS)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ handler/bootstrap.c $(STATIC_LIB) $(SAN) $(LIBS)
+	$(say) LINK $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ handler/bootstrap.c $(STATIC_LIB) $(SAN) $(LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(TEST_SUPPORT) $(STATIC_LIB) $(HEADERS) $(wildcard tests/support/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) -Ilib -Itests/support -o $@ $< $(TEST_SUPPORT) $(STATIC_LIB) \
+	$(say) LINK $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -Ilib -Itests/support -o $@ $< $(TEST_SUPPORT) $(STATIC_LIB) \
 		$(SAN) -lcmocka $(LIBS)
 
 unit: $(UNIT_BIN) $(BOOTSTRAP)

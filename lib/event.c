@@ -923,8 +923,10 @@ static const as_value *find_duplicate(parser *ps, const as_value *parent, as_typ
             ps->out_of_memory = true;
             return NULL;
         }
+        /* Members that all decode to nothing leave the buffer unallocated. */
+        const char *base = ps->scratch2.data != NULL ? ps->scratch2.data : "";
         for (uint32_t i = 0; i < n; i++) {
-            ps->keys[i].bytes.ptr = ps->scratch2.data + (uintptr_t)ps->keys[i].bytes.ptr;
+            ps->keys[i].bytes.ptr = base + (uintptr_t)ps->keys[i].bytes.ptr;
         }
     }
     if (n <= PAIRWISE_LIMIT) {

@@ -243,6 +243,9 @@ static void merge_sort(const char *base, entry *items, entry *tmp, size_t n, boo
  * the merge buffer). */
 static void sort_entries(as_sigv4_signer *signer, size_t n, bool by_value)
 {
+    if (n < 2) {
+        return; /* sorted already, and the arrays may not exist yet */
+    }
     merge_sort(signer->scratch.data, signer->entries, signer->entries + n, n, by_value);
 }
 

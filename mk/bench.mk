@@ -18,7 +18,8 @@ $(BENCH_EVENTS):
 
 $(BENCH_DIR)/%: tests/bench/%.c $(BENCH_SUPPORT) tests/bench/timing.h $(STATIC_LIB) $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) -Itests/bench -o $@ $< $(BENCH_SUPPORT) $(STATIC_LIB) \
+	$(say) LINK $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -Itests/bench -o $@ $< $(BENCH_SUPPORT) $(STATIC_LIB) \
 		$(SAN) $(LIBS)
 
 bench: $(BENCH_BIN) $(BENCH_EVENTS)

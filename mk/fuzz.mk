@@ -24,14 +24,17 @@ FUZZ_SUPPORT_H := $(FUZZ_SUPPORT:.c=.h)
 
 $(FUZZ_BUILD)/lib/%.o: lib/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+	$(say) CC $@
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 $(FUZZ_LIB): $(FUZZ_LIB_OBJ)
-	rm -f $@
-	ar rcs $@ $^
+	$(say) AR $@
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SUPPORT) $(FUZZ_SUPPORT_H) $(FUZZ_LIB) $(HEADERS)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Ilib -Itests/support -o $@ $< $(FUZZ_SUPPORT) \
+	$(say) LINK $@
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Ilib -Itests/support -o $@ $< $(FUZZ_SUPPORT) \
 		$(FUZZ_LIB) $(LIBS)
 
 fuzz: $(FUZZ_BINS)
