@@ -82,6 +82,9 @@ stage banned sh tests/banned-functions.sh
 optional fuzz-replay -j"$JOBS"
 optional install-test
 optional integration
+optional package-test
+optional e2e
+optional infra-test
 
 echo
 echo "==== summary"
