@@ -14,6 +14,7 @@
 #include "auditstream/ddb.h"
 #include "crc32.h"
 #include "ddb_retry.h"
+#include "http_header.h"
 #include "internal.h"
 
 #define CONTENT_TYPE "application/x-amz-json-1.0"
@@ -476,11 +477,11 @@ static size_t on_body(char *data, size_t size, size_t n, void *userdata)
 }
 
 /* Copies a header value, trimmed, printable ASCII only, cut to fit. */
-static void copy_header_value(const char *value, size_t len, char *out, size_t cap)
+static void copy_header_value(as_span value, char *out, size_t cap)
 {
     size_t n = 0;
-    for (size_t i = 0; i < len && n + 1 < cap; i++) {
-        unsigned char c = (unsigned char)value[i];
+    for (size_t i = 0; i < value.len && n + 1 < cap; i++) {
+        unsigned char c = (unsigned char)value.ptr[i];
         out[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
     }
     out[n] = '\0';
@@ -490,7 +491,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *userdata)
 {
     slot *s = userdata;
     size_t len = size * n;
-    if (len >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+    if (as_http_header_is_status(data, len)) {
         /* A new response (after an interim one): forget the last one's headers. */
         s->have_crc = false;
         s->crc_valid = false;
@@ -498,28 +499,18 @@ static size_t on_header(char *data, size_t size, size_t n, void *userdata)
         s->request_id[0] = '\0';
         return len;
     }
-    const char *colon = memchr(data, ':', len);
-    if (colon == NULL) {
+    as_span name;
+    as_span value;
+    if (!as_http_header_parse(data, len, &name, &value)) {
         return len;
     }
-    size_t name_len = (size_t)(colon - data);
-    const char *value = colon + 1;
-    size_t value_len = len - name_len - 1;
-    while (value_len > 0 && (*value == ' ' || *value == '\t')) {
-        value++;
-        value_len--;
-    }
-    while (value_len > 0 && (value[value_len - 1] == '\r' || value[value_len - 1] == '\n' ||
-                             value[value_len - 1] == ' ' || value[value_len - 1] == '\t')) {
-        value_len--;
-    }
-    if (name_len == 11 && strncasecmp(data, "x-amz-crc32", 11) == 0) {
+    if (as_http_header_name_is(name, "x-amz-crc32")) {
         s->have_crc = true;
-        s->crc_valid = as_ddb_parse_crc32((as_span){value, value_len}, &s->crc);
-    } else if (name_len == 4 && strncasecmp(data, "date", 4) == 0) {
-        copy_header_value(value, value_len, s->date, sizeof s->date);
-    } else if (name_len == 16 && strncasecmp(data, "x-amzn-requestid", 16) == 0) {
-        copy_header_value(value, value_len, s->request_id, sizeof s->request_id);
+        s->crc_valid = as_ddb_parse_crc32(value, &s->crc);
+    } else if (as_http_header_name_is(name, "date")) {
+        copy_header_value(value, s->date, sizeof s->date);
+    } else if (as_http_header_name_is(name, "x-amzn-requestid")) {
+        copy_header_value(value, s->request_id, sizeof s->request_id);
     }
     return len;
 }

@@ -679,6 +679,49 @@ static as_status push_sorted(as_changes *out, const as_value *map, size_t *at)
     return AS_OK;
 }
 
+/* Walks two maps' members in name order, each name once, as an (old, new) pair with
+ * NULL on the side that lacks it. The members sit sorted in out->sorted, which the
+ * caller may grow between steps (the recursion does): hence indices, not pointers. */
+typedef struct member_merge {
+    size_t old_at; /* the old map's run in out->sorted: [old_at, old_at + old_count) */
+    size_t old_count;
+    size_t new_at;
+    size_t new_count;
+    size_t old_next; /* how far along each run the walk is */
+    size_t new_next;
+} member_merge;
+
+/* Pushes both maps' members (NULL: none) sorted onto out->sorted; the caller restores
+ * sorted_len when it is done with them. */
+static as_status merge_start(as_changes *out, const as_value *old_map, const as_value *new_map,
+                             member_merge *m)
+{
+    AS_GUARD(push_sorted(out, old_map, &m->old_at));
+    AS_GUARD(push_sorted(out, new_map, &m->new_at));
+    m->old_count = m->new_at - m->old_at;
+    m->new_count = out->sorted_len - m->new_at;
+    m->old_next = 0;
+    m->new_next = 0;
+    return AS_OK;
+}
+
+/* The next pair in name order; false when both runs are done. */
+static bool merge_next(const as_changes *out, member_merge *m, const as_value **old_value,
+                       const as_value **new_value)
+{
+    if (m->old_next == m->old_count && m->new_next == m->new_count) {
+        return false;
+    }
+    const as_value *x = m->old_next < m->old_count ? out->sorted[m->old_at + m->old_next] : NULL;
+    const as_value *y = m->new_next < m->new_count ? out->sorted[m->new_at + m->new_next] : NULL;
+    int c = x == NULL ? 1 : y == NULL ? -1 : name_cmp(x, y);
+    *old_value = c <= 0 ? x : NULL;
+    *new_value = c >= 0 ? y : NULL;
+    m->old_next += c <= 0;
+    m->new_next += c >= 0;
+    return true;
+}
+
 static void buf_truncate(as_buf *buf, size_t len)
 {
     if (buf->data != NULL && len <= buf->len) {
@@ -733,23 +776,11 @@ static as_status diff_map(as_changes *out, as_span top_name, const as_value *old
 {
     size_t base = out->sorted_len;
     size_t mark = out->pointer.len;
-    size_t a_at;
-    size_t b_at;
-    AS_GUARD(push_sorted(out, old_map, &a_at));
-    AS_GUARD(push_sorted(out, new_map, &b_at));
-    size_t na = b_at - a_at;
-    size_t nb = out->sorted_len - b_at;
-    size_t i = 0;
-    size_t j = 0;
-    while (i < na || j < nb) {
-        /* Indices, not pointers: the recursion may move `sorted`. */
-        const as_value *x = i < na ? out->sorted[a_at + i] : NULL;
-        const as_value *y = j < nb ? out->sorted[b_at + j] : NULL;
-        int c = x == NULL ? 1 : y == NULL ? -1 : name_cmp(x, y);
-        const as_value *old_value = c <= 0 ? x : NULL;
-        const as_value *new_value = c >= 0 ? y : NULL;
-        i += c <= 0;
-        j += c >= 0;
+    member_merge merge;
+    AS_GUARD(merge_start(out, old_map, new_map, &merge));
+    const as_value *old_value;
+    const as_value *new_value;
+    while (merge_next(out, &merge, &old_value, &new_value)) {
         buf_truncate(&out->pointer, mark);
         append_token(out, old_value != NULL ? old_value : new_value);
         AS_GUARD(diff_value(out, top_name, old_value, new_value));
@@ -815,22 +846,11 @@ static bool ignored(const as_value *entry, const as_span *ignore, size_t ignore_
 static as_status diff_top(as_changes *out, const as_value *old_image, const as_value *new_image,
                           as_diff_mode mode, const as_span *ignore, size_t ignore_count)
 {
-    size_t a_at;
-    size_t b_at;
-    AS_GUARD(push_sorted(out, old_image, &a_at));
-    AS_GUARD(push_sorted(out, new_image, &b_at));
-    size_t na = b_at - a_at;
-    size_t nb = out->sorted_len - b_at;
-    size_t i = 0;
-    size_t j = 0;
-    while (i < na || j < nb) {
-        const as_value *x = i < na ? out->sorted[a_at + i] : NULL;
-        const as_value *y = j < nb ? out->sorted[b_at + j] : NULL;
-        int c = x == NULL ? 1 : y == NULL ? -1 : name_cmp(x, y);
-        const as_value *old_value = c <= 0 ? x : NULL;
-        const as_value *new_value = c >= 0 ? y : NULL;
-        i += c <= 0;
-        j += c >= 0;
+    member_merge merge;
+    AS_GUARD(merge_start(out, old_image, new_image, &merge));
+    const as_value *old_value;
+    const as_value *new_value;
+    while (merge_next(out, &merge, &old_value, &new_value)) {
         const as_value *entry = old_value != NULL ? old_value : new_value;
         if (ignored(entry, ignore, ignore_count)) {
             continue;

@@ -1,6 +1,7 @@
 /* Epoch seconds as DynamoDB Streams writes them (a JSON number) to UTC ISO-8601 with
  * milliseconds, by moving the decimal point in the text: no double, no gmtime. */
 #include "isotime.h"
+#include "number.h"
 
 /* 9999-12-31T23:59:59.999Z, the last millisecond ISO-8601's four-digit years reach. */
 #define MS_MAX        INT64_C(253402300799999)
@@ -8,19 +9,9 @@
 
 #define MS_PER_DAY INT64_C(86400000)
 
-/* Exponents stop accumulating past LIMIT / 10 and digit positions are capped at LIMIT,
- * so "1e99999999999999999999" cannot overflow when the two are added; such a value is
- * out of range anyway, and no address space holds enough digits to offset it. */
-#define LIMIT (INT64_MAX / 4)
-
 static const char NOT_A_NUMBER[] = "not a number";
 static const char BEFORE_1970[] = "before 1970-01-01T00:00:00.000Z";
 static const char AFTER_9999[] = "after 9999-12-31T23:59:59.999Z";
-
-static bool is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
 
 static bool fail(const char **why, const char *reason)
 {
@@ -30,99 +21,25 @@ static bool fail(const char **why, const char *reason)
     return false;
 }
 
-static int64_t capped(size_t n)
-{
-    return n > (size_t)LIMIT ? LIMIT : (int64_t)n;
-}
-
 bool as_epoch_text_to_ms(as_span text, int64_t *ms, const char **why)
 {
-    const char *s = text.ptr;
-    size_t len = text.len;
-    size_t i = 0;
-
-    /* RFC 8259's grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
-    bool negative = false;
-    if (i < len && s[i] == '-') {
-        negative = true;
-        i++;
-    }
-    size_t int_start = i;
-    if (i < len && s[i] == '0') {
-        i++;
-    } else {
-        while (i < len && is_digit(s[i])) {
-            i++;
-        }
-    }
-    size_t int_end = i;
-    if (int_end == int_start) {
+    as_decimal d;
+    if (!as_decimal_scan(text, AS_DECIMAL_JSON, &d)) {
         return fail(why, NOT_A_NUMBER);
     }
-    size_t frac_start = i;
-    size_t frac_end = i;
-    if (i < len && s[i] == '.') {
-        i++;
-        frac_start = i;
-        while (i < len && is_digit(s[i])) {
-            i++;
-        }
-        frac_end = i;
-        if (frac_end == frac_start) {
-            return fail(why, NOT_A_NUMBER);
-        }
-    }
-    int64_t exp10 = 0;
-    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        bool exp_negative = false;
-        if (i < len && (s[i] == '+' || s[i] == '-')) {
-            exp_negative = s[i] == '-';
-            i++;
-        }
-        if (i == len || !is_digit(s[i])) {
-            return fail(why, NOT_A_NUMBER);
-        }
-        while (i < len && is_digit(s[i])) {
-            if (exp10 <= (LIMIT - 9) / 10) {
-                exp10 = exp10 * 10 + (s[i] - '0');
-            }
-            i++;
-        }
-        if (exp_negative) {
-            exp10 = -exp10;
-        }
-    }
-    if (i != len) {
-        return fail(why, NOT_A_NUMBER);
-    }
-
-    /* The first non-zero digit; none means zero, "-0" included, which is the epoch. */
-    size_t first = int_start;
-    while (first < int_end && s[first] == '0') {
-        first++;
-    }
-    bool first_in_int = first < int_end;
-    if (!first_in_int) {
-        first = frac_start;
-        while (first < frac_end && s[first] == '0') {
-            first++;
-        }
-        if (first == frac_end) {
-            *ms = 0;
-            return true;
-        }
+    if (d.zero) {
+        *ms = 0; /* zero, "-0" included, is the epoch */
+        return true;
     }
     /* Any other negative number lies before 1970, however little. */
-    if (negative) {
+    if (d.negative) {
         return fail(why, BEFORE_1970);
     }
 
-    /* The value is 0.d1d2... * 10^point with d1 the first non-zero digit, so the
-     * milliseconds are the first point + 3 digits, read as an integer (zeros supplied
-     * past the last digit) and the rest dropped: that is the floor. */
-    int64_t point = first_in_int ? capped(int_end - first) : -capped(first - frac_start);
-    int64_t want = point + exp10 + 3;
+    /* The value is 0.d1d2... * 10^(point + exp10) with d1 the first non-zero digit, so
+     * the milliseconds are the first point + exp10 + 3 digits, read as an integer (zeros
+     * supplied past the last digit) and the rest dropped: that is the floor. */
+    int64_t want = d.point + d.exp10 + 3;
     if (want <= 0) {
         *ms = 0; /* under a millisecond */
         return true;
@@ -130,14 +47,15 @@ bool as_epoch_text_to_ms(as_span text, int64_t *ms, const char **why)
     if (want > MS_MAX_DIGITS) {
         return fail(why, AFTER_9999);
     }
+    const char *s = text.ptr;
     int64_t value = 0;
-    size_t k = first;
+    size_t k = d.first;
     for (int64_t taken = 0; taken < want; taken++) {
-        if (k < frac_end && s[k] == '.') {
+        if (k < d.frac_end && s[k] == '.') {
             k++;
         }
         int digit = 0;
-        if (k < frac_end) {
+        if (k < d.frac_end) {
             digit = s[k] - '0';
             k++;
         }

@@ -1,5 +1,6 @@
 /* DynamoDB numbers (type N): a scan of the decimal text that checks the syntax and
- * reduces it to sign, significant digits and a power of ten, so that nothing is rounded. */
+ * reduces it to sign, significant digits and a power of ten, so that nothing is rounded.
+ * The scan also serves isotime.c, whose JSON numbers differ only in grammar. */
 #include <string.h>
 
 #include "number.h"
@@ -39,40 +40,71 @@ static int64_t capped(size_t n)
     return n > (size_t)LIMIT ? LIMIT : (int64_t)n;
 }
 
-bool as_number_parse(as_span text, as_number *out, const char **why)
+/* The digits of a run, however many, and where they end. */
+static size_t skip_digits(const char *s, size_t i, size_t len)
 {
-    const char *s = text.ptr;
-    size_t len = text.len;
-    size_t i = 0;
-
-    int sign = 1;
-    if (i < len && (s[i] == '+' || s[i] == '-')) {
-        sign = s[i] == '-' ? -1 : 1;
-        i++;
-    }
-
-    /* The mantissa is [int_start, int_end) '.' [frac_start, frac_end); either run may
-     * be empty, not both. */
-    size_t int_start = i;
     while (i < len && is_digit(s[i])) {
         i++;
     }
-    size_t int_end = i;
-    size_t frac_start = i;
-    size_t frac_end = i;
-    if (i < len && s[i] == '.') {
-        i++;
-        frac_start = i;
-        while (i < len && is_digit(s[i])) {
-            i++;
-        }
-        frac_end = i;
+    return i;
+}
+
+/* The first non-zero digit of the mantissa, or frac_end when there is none. */
+static size_t first_significant(const char *s, const as_decimal *d)
+{
+    size_t first = d->int_start;
+    while (first < d->int_end && s[first] == '0') {
+        first++;
     }
-    if (int_end == int_start && frac_end == frac_start) {
-        return fail(why, NOT_A_NUMBER);
+    if (first < d->int_end) {
+        return first;
+    }
+    first = d->frac_start;
+    while (first < d->frac_end && s[first] == '0') {
+        first++;
+    }
+    return first;
+}
+
+bool as_decimal_scan(as_span text, as_decimal_grammar grammar, as_decimal *out)
+{
+    const char *s = text.ptr;
+    size_t len = text.len;
+    bool json = grammar == AS_DECIMAL_JSON;
+    size_t i = 0;
+
+    out->negative = false;
+    if (i < len && (s[i] == '-' || (!json && s[i] == '+'))) {
+        out->negative = s[i] == '-';
+        i++;
     }
 
-    int64_t exp10 = 0;
+    out->int_start = i;
+    if (json && i < len && s[i] == '0') {
+        i++; /* JSON's only integer part that starts with 0 */
+    } else {
+        i = skip_digits(s, i, len);
+    }
+    out->int_end = i;
+    if (json && out->int_end == out->int_start) {
+        return false;
+    }
+    out->frac_start = i;
+    out->frac_end = i;
+    if (i < len && s[i] == '.') {
+        i++;
+        out->frac_start = i;
+        i = skip_digits(s, i, len);
+        out->frac_end = i;
+        if (json && out->frac_end == out->frac_start) {
+            return false;
+        }
+    }
+    if (out->int_end == out->int_start && out->frac_end == out->frac_start) {
+        return false;
+    }
+
+    out->exp10 = 0;
     if (i < len && (s[i] == 'e' || s[i] == 'E')) {
         i++;
         bool negative = false;
@@ -81,51 +113,61 @@ bool as_number_parse(as_span text, as_number *out, const char **why)
             i++;
         }
         if (i == len || !is_digit(s[i])) {
-            return fail(why, NOT_A_NUMBER);
+            return false;
         }
         while (i < len && is_digit(s[i])) {
-            if (exp10 <= (LIMIT - 9) / 10) {
-                exp10 = exp10 * 10 + (s[i] - '0');
+            if (out->exp10 <= (LIMIT - 9) / 10) {
+                out->exp10 = out->exp10 * 10 + (s[i] - '0');
             }
             i++;
         }
         if (negative) {
-            exp10 = -exp10;
+            out->exp10 = -out->exp10;
         }
     }
     if (i != len) {
-        return fail(why, NOT_A_NUMBER);
+        return false;
     }
 
-    /* The first significant digit; the mantissa's digits are int then frac. */
-    size_t first = int_start;
-    while (first < int_end && s[first] == '0') {
-        first++;
+    out->first = first_significant(s, out);
+    out->zero = out->first == out->frac_end;
+    if (out->zero) {
+        out->first = 0;
+        out->point = 0;
+    } else if (out->first < out->int_end) {
+        /* Digits before the point, counted from the first significant one. */
+        out->point = capped(out->int_end - out->first);
+    } else {
+        /* Below 1: minus the zeros between the point and the first significant one. */
+        out->point = -capped(out->first - out->frac_start);
     }
-    bool first_in_int = first < int_end;
-    if (!first_in_int) {
-        first = frac_start;
-        while (first < frac_end && s[first] == '0') {
-            first++;
-        }
-        if (first == frac_end) {
-            /* Zero, whatever its sign or exponent: DynamoDB stores it as 0. */
-            out->sign = 0;
-            out->ndigits = 0;
-            out->exponent = 0;
-            return true;
-        }
+    return true;
+}
+
+bool as_number_parse(as_span text, as_number *out, const char **why)
+{
+    as_decimal d;
+    if (!as_decimal_scan(text, AS_DECIMAL_DYNAMODB, &d)) {
+        return fail(why, NOT_A_NUMBER);
+    }
+    if (d.zero) {
+        /* Zero, whatever its sign or exponent: DynamoDB stores it as 0. */
+        out->sign = 0;
+        out->ndigits = 0;
+        out->exponent = 0;
+        return true;
     }
 
     /* The last significant digit: the mantissa ends at frac_end (a bare "5." ends
      * with its point), and the scan stops at `first` at the latest. */
-    size_t last = frac_end - 1;
+    const char *s = text.ptr;
+    size_t last = d.frac_end - 1;
     while (s[last] == '0' || s[last] == '.') {
         last--;
     }
 
     unsigned n = 0;
-    for (size_t k = first; k <= last; k++) {
+    for (size_t k = d.first; k <= last; k++) {
         if (s[k] == '.') {
             continue;
         }
@@ -135,17 +177,14 @@ bool as_number_parse(as_span text, as_number *out, const char **why)
         out->digits[n++] = s[k];
     }
 
-    /* Digits before the point, counted from the first significant one; or, when the
-     * number is below 1, minus the zeros between the point and the first one. */
-    int64_t point = first_in_int ? capped(int_end - first) : -capped(first - frac_start);
-    int64_t exponent = point + exp10;
+    int64_t exponent = d.point + d.exp10;
     if (exponent > EXPONENT_MAX) {
         return fail(why, TOO_LARGE);
     }
     if (exponent < EXPONENT_MIN) {
         return fail(why, TOO_SMALL);
     }
-    out->sign = sign;
+    out->sign = d.negative ? -1 : 1;
     out->ndigits = n;
     out->exponent = (int)exponent;
     return true;

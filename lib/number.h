@@ -22,6 +22,37 @@ typedef struct as_number {
     char digits[AS_NUMBER_MAX_DIGITS];
 } as_number;
 
+/* Which decimal syntax as_decimal_scan accepts. */
+typedef enum as_decimal_grammar {
+    AS_DECIMAL_DYNAMODB, /* DynamoDB's N: '+' or '-'; "5", ".5" and "5." (not ".") */
+    AS_DECIMAL_JSON      /* RFC 8259: '-' only; "0" or no leading zero; digits on both
+                          * sides of a '.' */
+} as_decimal_grammar;
+
+/* The parts of a decimal text, as offsets into it: [sign] int ['.' frac] [e exp].
+ * Without a '.', frac_start == frac_end == int_end; after a bare "5.", both sit past
+ * the '.'. The mantissa's digits are the int ones then the frac ones, its text
+ * [int_start, frac_end) (a '.' among them, perhaps last). */
+typedef struct as_decimal {
+    bool negative; /* written with '-', "-0" too */
+    size_t int_start;
+    size_t int_end;
+    size_t frac_start;
+    size_t frac_end;
+    int64_t exp10; /* the e/E exponent, 0 without one; saturates far out of any range */
+    bool zero;     /* no non-zero digit: "0", "-0.00", "0e99" */
+    /* When not zero: value = 0.d1d2... * 10^(point + exp10) with d1 != 0 the digit at
+     * offset `first`; `point` saturates like exp10. Both are 0 for zero. */
+    size_t first;
+    int64_t point;
+} as_decimal;
+
+/* Scans `text` as a whole against `grammar` into *out; false (*out unspecified) when it
+ * is not such a number. The exponent and point saturate so that point + exp10 cannot
+ * overflow: beyond the saturation, any value is far outside every range that callers
+ * accept. No allocation; linear in the text. */
+AS_LOCAL bool as_decimal_scan(as_span text, as_decimal_grammar grammar, as_decimal *out);
+
 /* Parses DynamoDB's number syntax: optional sign, digits with an optional '.', at least
  * one digit, optional e/E exponent with optional sign ("+5", ".5", "5.", "007", "1e-3"
  * are numbers; "", ".", "1e", " 1", "0x1", "Infinity" are not). Checks at most 38

@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "auditstream/runtime.h"
+#include "http_header.h"
 #include "internal.h"
 
 #define API_MAX_LEN        255
@@ -336,35 +336,25 @@ static size_t on_header(char *line, size_t size, size_t count, void *ctx)
         return len;
     }
     /* A new status line (after a 100 Continue, say): the headers before it are void. */
-    if (len >= 5 && memcmp(line, "HTTP/", 5) == 0) {
+    if (as_http_header_is_status(line, len)) {
         as_buf_clear(&rt->headers);
         memset(rt->slots, 0, sizeof rt->slots);
         return len;
     }
-    const char *colon = memchr(line, ':', len);
-    if (colon == NULL) {
+    as_span name;
+    as_span value;
+    if (!as_http_header_parse(line, len, &name, &value)) {
         return len;
-    }
-    size_t name_len = (size_t)(colon - line);
-    const char *value = colon + 1;
-    const char *end = line + len;
-    while (value < end && (*value == ' ' || *value == '\t')) {
-        value++;
-    }
-    while (end > value &&
-           (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t')) {
-        end--;
     }
     for (size_t i = 0; i < HDR_COUNT; i++) {
         header_slot *slot = &rt->slots[i];
-        if (slot->seen || strlen(header_names[i]) != name_len ||
-            strncasecmp(line, header_names[i], name_len) != 0) {
+        if (slot->seen || !as_http_header_name_is(name, header_names[i])) {
             continue;
         }
         slot->offset = rt->headers.len;
-        slot->len = (size_t)(end - value);
+        slot->len = value.len;
         slot->seen = true;
-        as_buf_append(&rt->headers, value, slot->len);
+        as_buf_append(&rt->headers, value.ptr, value.len);
         as_buf_append_char(&rt->headers, '\0');
         break;
     }

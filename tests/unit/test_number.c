@@ -1,5 +1,6 @@
 /* Unit tests for lib/number.c: DynamoDB's N syntax, its limits and reasons, the
- * normal form, the value order (checked against integer arithmetic) and the size. */
+ * normal form, the value order (checked against integer arithmetic), the size, and the
+ * decimal scanner it shares with isotime.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -346,6 +347,60 @@ static int sign_of(int v)
     return (v > 0) - (v < 0);
 }
 
+/* The scanner both number.c and isotime.c use: the parts it reports, and the texts
+ * one grammar takes and the other refuses. */
+static const struct {
+    const char *text;
+    as_decimal_grammar grammar;
+    bool negative;
+    bool zero;
+    size_t int_start, int_end, frac_start, frac_end, first;
+    int64_t point, exp10;
+} DECIMALS[] = {
+    {"+0012.0340e-5", AS_DECIMAL_DYNAMODB, false, false, 1, 5, 6, 10, 3, 2, -5},
+    {"-.005", AS_DECIMAL_DYNAMODB, true, false, 1, 1, 2, 5, 4, -2, 0},
+    {"5.", AS_DECIMAL_DYNAMODB, false, false, 0, 1, 2, 2, 0, 1, 0},
+    {"-0.00E+7", AS_DECIMAL_DYNAMODB, true, true, 1, 2, 3, 5, 0, 0, 7},
+    {"1", AS_DECIMAL_JSON, false, false, 0, 1, 1, 1, 0, 1, 0},
+    {"-0.25e2", AS_DECIMAL_JSON, true, false, 1, 2, 3, 5, 3, 0, 2},
+    {"0", AS_DECIMAL_JSON, false, true, 0, 1, 1, 1, 0, 0, 0},
+};
+
+static const struct {
+    const char *text;
+    bool dynamodb; /* whether AS_DECIMAL_DYNAMODB takes it; AS_DECIMAL_JSON takes none */
+} JSON_REFUSES[] = {
+    {"+1", true}, {".5", true}, {"5.", true}, {"01", true}, {"-", false}, {"0x1", false},
+};
+
+static void test_decimal_scan(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < sizeof DECIMALS / sizeof DECIMALS[0]; k++) {
+        as_decimal d;
+        if (!as_decimal_scan(span_of(DECIMALS[k].text), DECIMALS[k].grammar, &d)) {
+            fail_msg("\"%s\" rejected", DECIMALS[k].text);
+        }
+        assert_int_equal(d.negative, DECIMALS[k].negative);
+        assert_int_equal(d.zero, DECIMALS[k].zero);
+        assert_int_equal(d.int_start, DECIMALS[k].int_start);
+        assert_int_equal(d.int_end, DECIMALS[k].int_end);
+        assert_int_equal(d.frac_start, DECIMALS[k].frac_start);
+        assert_int_equal(d.frac_end, DECIMALS[k].frac_end);
+        assert_int_equal(d.first, DECIMALS[k].first);
+        assert_int_equal(d.point, DECIMALS[k].point);
+        assert_int_equal(d.exp10, DECIMALS[k].exp10);
+    }
+    for (size_t k = 0; k < sizeof JSON_REFUSES / sizeof JSON_REFUSES[0]; k++) {
+        as_decimal d;
+        as_span text = span_of(JSON_REFUSES[k].text);
+        if (as_decimal_scan(text, AS_DECIMAL_JSON, &d)) {
+            fail_msg("\"%s\" taken as JSON", JSON_REFUSES[k].text);
+        }
+        assert_int_equal(as_decimal_scan(text, AS_DECIMAL_DYNAMODB, &d), JSON_REFUSES[k].dynamodb);
+    }
+}
+
 static void test_order(void **state)
 {
     (void)state;
@@ -522,6 +577,7 @@ int main(void)
         cmocka_unit_test(test_span_bounds),
         cmocka_unit_test(test_null_why),
         cmocka_unit_test(test_long_texts),
+        cmocka_unit_test(test_decimal_scan),
         cmocka_unit_test(test_order),
         cmocka_unit_test(test_order_against_integers),
     };
