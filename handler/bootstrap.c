@@ -1,5 +1,5 @@
-/* bootstrap: the audit_producer Lambda function's executable.
- * `bootstrap --print EVENT.json [--format classic|detailed]` prints the audit items of an event. */
+/* bootstrap: the audit_producer Lambda function's executable: configuration from the
+ * environment, then the Runtime API loop; `--print EVENT.json` prints an event's items. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +13,9 @@
 static void usage(FILE *out)
 {
     fputs("usage: bootstrap --print EVENT.json|- [--format classic|detailed]\n"
-          "  Prints the audit items a DynamoDB Streams event yields, one JSON object a line.\n",
+          "  Prints the audit items a DynamoDB Streams event yields, one JSON object a line.\n"
+          "       bootstrap\n"
+          "  Runs as the Lambda function (AWS_LAMBDA_RUNTIME_API; see README's Configuration).\n",
           out);
 }
 
@@ -90,6 +92,123 @@ cleanup:
     return rc;
 }
 
+/* ---- the Lambda function ------------------------------------------------------------------ */
+
+/* What lives across invocations: connections, signing key, parsed configuration, buffers. */
+typedef struct app {
+    as_runtime *rt;
+    as_config config;
+    as_ddb_client *client;
+    as_batch *batch;
+    as_buf lines; /* the log lines of one invocation, written at once */
+} app;
+
+static const char *env(const char *name, void *ctx)
+{
+    (void)ctx;
+    return getenv(name);
+}
+
+static as_span span_of(const char *s)
+{
+    return (as_span){s, strlen(s)};
+}
+
+/* One write per batch of lines, flushed: Lambda may freeze the process right after. */
+static void flush_lines(as_buf *lines)
+{
+    if (as_buf_status(lines) == AS_OK && lines->len > 0) {
+        fwrite(lines->data, 1, lines->len, stdout);
+        fflush(stdout);
+    }
+    as_buf_clear(lines);
+}
+
+static void say(app *a, as_log_level level, const char *message, const as_log_field *fields,
+                size_t count)
+{
+    as_log_line(&a->config.log, level, now_ms(), span_of(message), fields, count, &a->lines);
+    flush_lines(&a->lines);
+}
+
+static void warn(void *ctx, const as_error *warning)
+{
+    say(ctx, AS_LOG_WARN, warning->message, NULL, 0);
+}
+
+static void handle(void *user, const as_invocation *inv, as_runtime_reply *reply)
+{
+    app *a = user;
+    as_log *log = &a->config.log;
+    log->request_id = inv->request_id;
+    log->trace_id = inv->trace_id;
+    as_batch_result result;
+    as_error err;
+    /* Out of memory: answer this invocation, then exit so that Lambda starts afresh. */
+    reply->stop = as_batch_process(a->batch, inv->payload, inv->deadline_ms, log, &a->lines,
+                                   &result, &err) == AS_ERR_NOMEM;
+    as_batch_reply(&result, reply);
+    as_batch_log_summary(log, &result, &a->lines);
+    as_batch_log_metrics(&result, log->function_name, &a->lines);
+    flush_lines(&a->lines);
+    log->cold_start = false;
+    log->request_id = log->trace_id = (as_span){NULL, 0};
+}
+
+/* Logs an init failure and posts it to /runtime/init/error as Runtime.<type>. */
+static void fail_init(app *a, const char *type, const as_error *err)
+{
+    as_log_field field = as_log_field_str("error_type", type);
+    say(a, AS_LOG_FATAL, err->message, &field, 1);
+    as_error post;
+    if (a->rt != NULL &&
+        as_runtime_init_fail(a->rt, span_of(type), span_of(err->message), &post) != AS_OK) {
+        say(a, AS_LOG_FATAL, post.message, NULL, 0);
+    }
+}
+
+static int run_lambda(void)
+{
+    app a = {.config.log = {.level = AS_LOG_INFO}};
+    as_error err = {0};
+    as_runtime_options options = {.warn = warn, .warn_ctx = &a};
+    if (as_ddb_global_init(&err) != AS_OK ||
+        as_runtime_new(getenv("AWS_LAMBDA_RUNTIME_API"), &options, &a.rt, &err) != AS_OK) {
+        fail_init(&a, "InitializationFailed", &err);
+        goto cleanup;
+    }
+    if (as_config_from_env(env, NULL, &a.config, &err) != AS_OK) {
+        fail_init(&a, "InvalidConfiguration", &err);
+        goto cleanup;
+    }
+    as_batch_options batch = {.table = a.config.table,
+                              .format = a.config.format,
+                              .ignore = a.config.ignore,
+                              .ignore_count = a.config.ignore_count};
+    if (as_ddb_client_new(&a.config.ddb, &a.client, &err) != AS_OK ||
+        as_batch_new(a.client, &a.config.credentials, &batch, &a.batch, &err) != AS_OK) {
+        fail_init(&a, err.code == AS_ERR_ARGUMENT ? "InvalidConfiguration" : "InitializationFailed",
+                  &err);
+        goto cleanup;
+    }
+    a.config.log.cold_start = true;
+    as_log_field ready[] = {as_log_field_str("table", a.config.table),
+                            as_log_field_str("endpoint", as_ddb_client_endpoint(a.client)->url),
+                            as_log_field_u64("concurrency", a.config.concurrency)};
+    say(&a, AS_LOG_INFO, "ready", ready, sizeof ready / sizeof ready[0]);
+    /* The loop ends only when the runtime is broken or memory ran out: exit either way,
+     * and Lambda starts a fresh process. */
+    bool broken = as_runtime_run(a.rt, handle, &a, &err) != AS_OK;
+    say(&a, AS_LOG_FATAL, broken ? err.message : "out of memory: exiting", NULL, 0);
+cleanup:
+    as_batch_free(a.batch);
+    as_ddb_client_free(a.client);
+    as_runtime_free(a.rt);
+    as_buf_free(&a.lines);
+    as_ddb_global_cleanup();
+    return EXIT_FAILURE;
+}
+
 int main(int argc, char **argv)
 {
     const char *print = NULL;
@@ -112,11 +231,5 @@ int main(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    if (print == NULL) {
-        /* The Lambda runtime loop arrives with its own change; until then only --print. */
-        fputs("bootstrap: the Lambda runtime loop is not built yet; use --print\n", stderr);
-        usage(stderr);
-        return EXIT_USAGE;
-    }
-    return print_items(print, format);
+    return print != NULL ? print_items(print, format) : run_lambda();
 }

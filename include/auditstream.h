@@ -11,5 +11,8 @@
 #include "auditstream/sigv4.h"
 #include "auditstream/runtime.h"
 #include "auditstream/ddb.h"
+#include "auditstream/log.h"
+#include "auditstream/config.h"
+#include "auditstream/batch.h"
 
 #endif

@@ -1,0 +1,605 @@
+/* One audit invocation: decode -> build -> write, then the partial batch response, the
+ * error outcomes, detail log lines, the summary line and the metrics. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "auditstream/batch.h"
+#include "auditstream/event.h"
+#include "internal.h"
+
+struct as_batch {
+    as_ddb_client *client;             /* borrowed */
+    const as_credentials *credentials; /* borrowed */
+    char *table;
+    as_format format;
+    as_span *ignore; /* into ignore_names */
+    size_t ignore_count;
+    as_buf ignore_names;
+    uint32_t margin_ms;
+    as_ddb_clock_fn clock;
+    void *clock_ctx;
+    as_items *items;
+    as_span *spans; /* per item: its JSON, for as_ddb_put_items */
+    as_ddb_result *results;
+    size_t cap;
+    as_buf identifier; /* the item_identifier of the last result */
+};
+
+static int64_t realtime_ms(void *ctx)
+{
+    (void)ctx;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static as_span span_of(const char *s)
+{
+    as_span span = {s, strlen(s)};
+    return span;
+}
+
+as_status as_batch_new(as_ddb_client *client, const as_credentials *credentials,
+                       const as_batch_options *options, as_batch **out, as_error *err)
+{
+    if (out == NULL) {
+        return as_error_set(err, AS_ERR_ARGUMENT, 0, "batch: out is required");
+    }
+    *out = NULL;
+    if (client == NULL || credentials == NULL || options == NULL || options->table == NULL ||
+        options->table[0] == '\0' || (options->ignore == NULL && options->ignore_count > 0)) {
+        return as_error_set(err, AS_ERR_ARGUMENT, 0,
+                            "batch: client, credentials, options and a table are required");
+    }
+    as_batch *b = calloc(1, sizeof *b);
+    if (b == NULL) {
+        return as_error_set(err, AS_ERR_NOMEM, 0, "batch: out of memory");
+    }
+    b->client = client;
+    b->credentials = credentials;
+    b->format = options->format;
+    b->margin_ms = options->margin_ms != 0 ? options->margin_ms : AS_BATCH_DEFAULT_MARGIN_MS;
+    b->clock = options->clock != NULL ? options->clock : realtime_ms;
+    b->clock_ctx = options->clock_ctx;
+    b->table = strdup(options->table);
+    b->items = as_items_new();
+    if (options->ignore_count > 0) {
+        b->ignore = calloc(options->ignore_count, sizeof *b->ignore);
+    }
+    if (b->table == NULL || b->items == NULL || (options->ignore_count > 0 && b->ignore == NULL)) {
+        as_batch_free(b);
+        return as_error_set(err, AS_ERR_NOMEM, 0, "batch: out of memory");
+    }
+    /* The names are copied into one buffer first and pointed at afterwards, since the
+     * buffer moves while it grows. */
+    for (size_t i = 0; i < options->ignore_count; i++) {
+        as_buf_append_span(&b->ignore_names, options->ignore[i]);
+    }
+    if (as_buf_status(&b->ignore_names) != AS_OK) {
+        as_batch_free(b);
+        return as_error_set(err, AS_ERR_NOMEM, 0, "batch: out of memory");
+    }
+    size_t off = 0;
+    for (size_t i = 0; i < options->ignore_count; i++) {
+        b->ignore[i].ptr = b->ignore_names.data + off;
+        b->ignore[i].len = options->ignore[i].len;
+        off += options->ignore[i].len;
+    }
+    b->ignore_count = options->ignore_count;
+    *out = b;
+    return AS_OK;
+}
+
+void as_batch_free(as_batch *batch)
+{
+    if (batch == NULL) {
+        return;
+    }
+    free(batch->table);
+    free(batch->ignore);
+    as_buf_free(&batch->ignore_names);
+    as_items_free(batch->items);
+    free(batch->spans);
+    free(batch->results);
+    as_buf_free(&batch->identifier);
+    free(batch);
+}
+
+const char *as_batch_outcome_name(as_batch_outcome outcome)
+{
+    switch (outcome) {
+    case AS_BATCH_COMPLETE: return "complete";
+    case AS_BATCH_PARTIAL: return "partial";
+    case AS_BATCH_WRITE_FAILED: return "write_failed";
+    case AS_BATCH_INVALID_EVENT: return "invalid_event";
+    case AS_BATCH_INTERNAL_ERROR: return "internal_error";
+    default: return "unknown";
+    }
+}
+
+static as_status reserve_items(as_batch *b, size_t count)
+{
+    if (count <= b->cap) {
+        return AS_OK;
+    }
+    AS_ENSURE(count <= SIZE_MAX / sizeof(as_ddb_result), AS_ERR_NOMEM);
+    as_span *spans = realloc(b->spans, count * sizeof *spans);
+    AS_ENSURE(spans != NULL, AS_ERR_NOMEM);
+    b->spans = spans;
+    as_ddb_result *results = realloc(b->results, count * sizeof *results);
+    AS_ENSURE(results != NULL, AS_ERR_NOMEM);
+    b->results = results;
+    b->cap = count;
+    return AS_OK;
+}
+
+static void set_error(as_batch_result *r, as_batch_outcome outcome, const char *type,
+                      const char *fmt, ...) AS_PRINTF(4, 5);
+
+static void set_error(as_batch_result *r, as_batch_outcome outcome, const char *type,
+                      const char *fmt, ...)
+{
+    r->outcome = outcome;
+    snprintf(r->error_type, sizeof r->error_type, "%s", type);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->error_message, sizeof r->error_message, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- detail log lines --------------------------------------------------------------------- */
+
+/* What one process call logs into, when the caller asked for lines. */
+typedef struct logger {
+    const as_log *log;
+    as_buf *out;
+    as_batch *batch;
+} logger;
+
+static bool logging(const logger *lg, as_log_level level)
+{
+    return lg->out != NULL && as_log_enabled(lg->log, level);
+}
+
+static void emit(const logger *lg, as_log_level level, const char *message,
+                 const as_log_field *fields, size_t count)
+{
+    if (logging(lg, level)) {
+        as_log_line(lg->log, level, lg->batch->clock(lg->batch->clock_ctx), span_of(message),
+                    fields, count, lg->out);
+    }
+}
+
+/* Fields naming a record: its index, and its SequenceNumber and eventID when it has them
+ * (JSON string bodies from the event, valid as they are). Returns the count added. */
+static size_t record_fields(const as_record *rec, as_log_field *f)
+{
+    size_t n = 0;
+    f[n++] = as_log_field_u64("record", rec->index);
+    if (rec->sequence_number.len > 0) {
+        f[n++] = as_log_field_json_str("sequence_number", rec->sequence_number);
+    }
+    if (rec->event_id.len > 0) {
+        f[n++] = as_log_field_json_str("event_id", rec->event_id);
+    }
+    return n;
+}
+
+static void emit_rest(const logger *lg, as_log_level level, const char *message, uint64_t rest)
+{
+    if (rest > 0) {
+        as_log_field f = as_log_field_u64("more", rest);
+        emit(lg, level, message, &f, 1);
+    }
+}
+
+/* The lines about what the builder met: invalid records, truncated items, records
+ * missing images or a time. */
+static void log_build(const logger *lg, const as_event *event, const as_batch_stats *st)
+{
+    const as_items *items = lg->batch->items;
+    size_t invalid = 0;
+    size_t truncated = 0;
+    const as_record *missing = NULL;
+    const as_record *untimed = NULL;
+    size_t last_record = SIZE_MAX;
+    for (size_t i = 0; i < as_items_count(items); i++) {
+        as_item item = as_items_get(items, i);
+        const as_record *rec = as_event_record(event, item.record);
+        as_log_field f[8];
+        size_t n;
+        if ((item.flags & AS_ITEM_ERROR) != 0 && invalid++ < AS_BATCH_LOG_DETAIL_MAX) {
+            n = record_fields(rec, f);
+            f[n++] = as_log_field_span("reason", item.reason);
+            emit(lg, AS_LOG_ERROR, "invalid record: wrote an error item with its raw JSON", f, n);
+        }
+        if ((item.flags & AS_ITEM_TRUNCATED) != 0 && truncated++ < AS_BATCH_LOG_DETAIL_MAX) {
+            n = record_fields(rec, f);
+            f[n++] = as_log_field_u64("size", item.size);
+            emit(lg, AS_LOG_WARN, "audit item over 400 KB: largest values replaced by markers", f,
+                 n);
+        }
+        if (item.record != last_record) {
+            if ((item.flags & AS_ITEM_MISSING_IMAGES) != 0 && missing == NULL) {
+                missing = rec;
+            }
+            if ((item.flags & AS_ITEM_PROCESSING_TIME) != 0 && untimed == NULL) {
+                untimed = rec;
+            }
+            last_record = item.record;
+        }
+    }
+    emit_rest(lg, AS_LOG_ERROR, "more invalid records",
+              invalid > AS_BATCH_LOG_DETAIL_MAX ? invalid - AS_BATCH_LOG_DETAIL_MAX : 0);
+    emit_rest(lg, AS_LOG_WARN, "more truncated items",
+              truncated > AS_BATCH_LOG_DETAIL_MAX ? truncated - AS_BATCH_LOG_DETAIL_MAX : 0);
+    as_log_field f[8];
+    if (missing != NULL) {
+        size_t n = record_fields(missing, f);
+        f[n++] = as_log_field_u64("records", st->missing_images);
+        if (missing->stream_view_type.len > 0) {
+            f[n++] = as_log_field_json_str("stream_view_type", missing->stream_view_type);
+        }
+        emit(lg, AS_LOG_WARN,
+             "records lack the images their event implies (is the stream's view type "
+             "NEW_AND_OLD_IMAGES?): wrote what they hold",
+             f, n);
+    }
+    if (untimed != NULL) {
+        size_t n = record_fields(untimed, f);
+        f[n++] = as_log_field_u64("records", st->processing_time);
+        emit(lg, AS_LOG_WARN,
+             "records without ApproximateCreationDateTime: modificationTime is the processing "
+             "time",
+             f, n);
+    }
+}
+
+static void log_failed_item(const logger *lg, const as_record *rec, size_t item,
+                            const as_ddb_result *r)
+{
+    as_log_field f[12];
+    size_t n = record_fields(rec, f);
+    f[n++] = as_log_field_u64("item", item);
+    f[n++] = as_log_field_str("error_type", r->error_type);
+    f[n++] = as_log_field_str("error_message", r->message);
+    f[n++] = as_log_field_u64("attempts", r->attempts);
+    f[n++] = as_log_field_i64("http_status", r->http_status);
+    if (r->request_id[0] != '\0') {
+        f[n++] = as_log_field_str("aws_request_id", r->request_id);
+    }
+    emit(lg, AS_LOG_ERROR, "audit item not written", f, n);
+}
+
+/* ---- judging the writes ------------------------------------------------------------------- */
+
+/* Walks the items (grouped by record, in record order), counts what was written, logs
+ * the failures, and finds the first record with an item not written. */
+static void judge(const logger *lg, const as_event *event, as_batch_result *r, size_t *first_item)
+{
+    as_batch *b = lg->batch;
+    size_t count = as_items_count(b->items);
+    size_t last_failed_record = SIZE_MAX;
+    size_t logged = 0;
+    *first_item = SIZE_MAX;
+    for (size_t i = 0; i < count; i++) {
+        const as_ddb_result *res = &b->results[i];
+        if (res->outcome == AS_DDB_WRITTEN) {
+            continue;
+        }
+        as_item item = as_items_get(b->items, i);
+        if (*first_item == SIZE_MAX) {
+            *first_item = i;
+            r->first_failed_record = item.record;
+        }
+        if (item.record != last_failed_record) {
+            r->stats.records_failed++;
+            last_failed_record = item.record;
+        }
+        if (res->outcome == AS_DDB_FAILED && logged++ < AS_BATCH_LOG_DETAIL_MAX) {
+            log_failed_item(lg, as_event_record(event, item.record), i, res);
+        }
+    }
+    emit_rest(lg, AS_LOG_ERROR, "more audit items not written",
+              logged > AS_BATCH_LOG_DETAIL_MAX ? logged - AS_BATCH_LOG_DETAIL_MAX : 0);
+    if (r->stats.not_attempted > 0) {
+        as_log_field f[2] = {as_log_field_u64("not_attempted", r->stats.not_attempted),
+                             as_log_field_i64("write_deadline_ms", r->write_deadline_ms)};
+        emit(lg, AS_LOG_WARN, "invocation deadline near: stopped before writing every item", f, 2);
+    }
+}
+
+/* Sets the outcome from the judged writes: complete, partial with an identifier, or
+ * write_failed. */
+static as_status conclude(as_batch *b, const as_event *event, size_t first_item,
+                          const char *write_error, as_batch_result *r)
+{
+    if (r->stats.records_failed == 0) {
+        r->outcome = AS_BATCH_COMPLETE;
+        return AS_OK;
+    }
+    const as_ddb_result *res = &b->results[first_item];
+    char why[384];
+    if (write_error != NULL) {
+        snprintf(why, sizeof why, "%s", write_error);
+    } else if (res->outcome == AS_DDB_NOT_ATTEMPTED) {
+        snprintf(why, sizeof why, "item %zu (record %zu) not attempted: %s", first_item,
+                 r->first_failed_record, res->message[0] != '\0' ? res->message : "not sent");
+    } else {
+        snprintf(why, sizeof why, "item %zu (record %zu): %s: %s (after %u attempts)", first_item,
+                 r->first_failed_record, res->error_type, res->message, res->attempts);
+    }
+    if (r->stats.records_failed == r->stats.records) {
+        set_error(r, AS_BATCH_WRITE_FAILED, AS_BATCH_ERROR_WRITE_FAILED,
+                  "none of the %llu records could be written; first failure: %s",
+                  (unsigned long long)r->stats.records, why);
+        return AS_OK;
+    }
+    /* Lambda refuses an empty or null identifier by failing the whole batch; a record
+     * without a SequenceNumber (an invalid one) is reported through the nearest earlier
+     * record that has one: redelivery from there rewrites identical items. */
+    for (size_t k = r->first_failed_record + 1; k-- > 0;) {
+        const as_record *rec = as_event_record(event, k);
+        if (rec->sequence_number.len > 0) {
+            as_buf_clear(&b->identifier);
+            as_buf_append_span(&b->identifier, rec->sequence_number);
+            AS_GUARD(as_buf_status(&b->identifier));
+            r->outcome = AS_BATCH_PARTIAL;
+            r->item_identifier = (as_span){b->identifier.data, b->identifier.len};
+            r->identifier_record = k;
+            return AS_OK;
+        }
+    }
+    set_error(r, AS_BATCH_WRITE_FAILED, AS_BATCH_ERROR_WRITE_FAILED,
+              "record %zu was not written and neither it nor any record before it has a "
+              "SequenceNumber to report, so the whole batch is failed; first failure: %s",
+              r->first_failed_record, why);
+    return AS_OK;
+}
+
+/* ---- one invocation ----------------------------------------------------------------------- */
+
+static int64_t write_deadline(const as_batch *b, int64_t deadline_ms, int64_t now)
+{
+    if (deadline_ms <= 0 || deadline_ms <= now) {
+        return 0; /* missing, or past on arrival (a bogus one): unknown */
+    }
+    int64_t left = deadline_ms - now;
+    int64_t margin = b->margin_ms;
+    if (margin > left / AS_BATCH_MARGIN_MAX_SHARE) {
+        margin = left / AS_BATCH_MARGIN_MAX_SHARE;
+    }
+    return deadline_ms - margin;
+}
+
+static void count_build(const as_items *items, as_batch_stats *st)
+{
+    size_t last_record = SIZE_MAX;
+    for (size_t i = 0; i < as_items_count(items); i++) {
+        as_item item = as_items_get(items, i);
+        st->error_items += (item.flags & AS_ITEM_ERROR) != 0;
+        st->truncated += (item.flags & AS_ITEM_TRUNCATED) != 0;
+        if (item.record != last_record) {
+            st->missing_images += (item.flags & AS_ITEM_MISSING_IMAGES) != 0;
+            st->processing_time += (item.flags & AS_ITEM_PROCESSING_TIME) != 0;
+            last_record = item.record;
+        }
+    }
+}
+
+static as_status internal_error(as_batch_result *r, as_status status, const as_error *why,
+                                as_error *err)
+{
+    set_error(r, AS_BATCH_INTERNAL_ERROR, AS_BATCH_ERROR_INTERNAL, "%s", why->message);
+    return as_error_set(err, status, 0, "batch: %s", why->message);
+}
+
+/* Decode, build, write, judge; `r` has its start time. */
+static as_status run(as_batch *b, as_span payload, int64_t deadline_ms, const logger *lg,
+                     as_event **event, as_batch_result *r, as_error *err)
+{
+    as_error inner = {0};
+    as_status status =
+        as_event_decode(payload.ptr != NULL ? payload.ptr : "", payload.len, event, &inner);
+    if (status == AS_ERR_NOMEM) {
+        return internal_error(r, status, &inner, err);
+    }
+    if (status != AS_OK) {
+        set_error(r, AS_BATCH_INVALID_EVENT, AS_BATCH_ERROR_INVALID_EVENT, "%s", inner.message);
+        as_log_field f[2] = {as_log_field_str("reason", inner.message),
+                             as_log_field_u64("offset", inner.offset)};
+        emit(lg, AS_LOG_ERROR, "payload is not a DynamoDB Streams event", f, 2);
+        return AS_OK;
+    }
+    r->stats.records = as_event_record_count(*event);
+
+    as_items_clear(b->items);
+    as_audit_options options = {b->format, b->ignore, b->ignore_count, r->started_ms};
+    status = as_audit_build_event(*event, &options, b->items, &inner);
+    if (status != AS_OK) {
+        return internal_error(r, status, &inner, err);
+    }
+    size_t count = as_items_count(b->items);
+    r->stats.items = count;
+    count_build(b->items, &r->stats);
+    log_build(lg, *event, &r->stats);
+    if (reserve_items(b, count) != AS_OK) {
+        inner.code = AS_ERR_NOMEM;
+        snprintf(inner.message, sizeof inner.message, "out of memory for %zu items", count);
+        return internal_error(r, AS_ERR_NOMEM, &inner, err);
+    }
+    for (size_t i = 0; i < count; i++) {
+        b->spans[i] = as_items_get(b->items, i).json;
+    }
+    if (count > 0) {
+        /* A call refused before it starts leaves `results` as they were. */
+        memset(b->results, 0, count * sizeof *b->results);
+    }
+
+    r->write_deadline_ms = write_deadline(b, deadline_ms, r->started_ms);
+    const char *write_error = NULL;
+    as_ddb_stats ds = {0};
+    if (count > 0) {
+        status = as_ddb_put_items(b->client, b->credentials, b->table, b->spans, count,
+                                  r->write_deadline_ms, b->results, &ds, &inner);
+        if (status != AS_OK) {
+            /* Whatever was written stays written; the rest counts as not written. */
+            write_error = inner.message;
+            as_log_field f = as_log_field_str("reason", inner.message);
+            emit(lg, AS_LOG_ERROR, "writing stopped", &f, 1);
+        }
+    }
+    r->stats.requests = ds.requests;
+    r->stats.retries = ds.retries;
+    r->stats.throttles = ds.throttles;
+    for (size_t i = 0; i < count; i++) {
+        switch (b->results[i].outcome) {
+        case AS_DDB_WRITTEN: r->stats.written++; break;
+        case AS_DDB_FAILED: r->stats.failed++; break;
+        case AS_DDB_NOT_ATTEMPTED:
+        default: r->stats.not_attempted++; break;
+        }
+    }
+    size_t first_item;
+    judge(lg, *event, r, &first_item);
+    status = conclude(b, *event, first_item, write_error, r);
+    if (status != AS_OK) {
+        inner.code = status;
+        snprintf(inner.message, sizeof inner.message, "out of memory");
+        return internal_error(r, status, &inner, err);
+    }
+    return AS_OK;
+}
+
+as_status as_batch_process(as_batch *batch, as_span payload, int64_t deadline_ms, const as_log *log,
+                           as_buf *log_out, as_batch_result *result, as_error *err)
+{
+    if (batch == NULL || result == NULL || (payload.ptr == NULL && payload.len > 0)) {
+        return as_error_set(err, AS_ERR_ARGUMENT, 0,
+                            "batch: batch, result and the payload's bytes are required");
+    }
+    memset(result, 0, sizeof *result);
+    as_buf_clear(&batch->identifier);
+    result->started_ms = batch->clock(batch->clock_ctx);
+    logger lg = {log, log != NULL ? log_out : NULL, batch};
+    as_event *event = NULL;
+    as_status status = run(batch, payload, deadline_ms, &lg, &event, result, err);
+    as_event_free(event);
+    result->finished_ms = batch->clock(batch->clock_ctx);
+    result->stats.duration_ms = result->finished_ms > result->started_ms
+                                    ? (uint64_t)(result->finished_ms - result->started_ms)
+                                    : 0;
+    return status;
+}
+
+/* ---- the reply, the summary, the metrics -------------------------------------------------- */
+
+void as_batch_reply(const as_batch_result *result, as_runtime_reply *reply)
+{
+    if (result == NULL || reply == NULL) {
+        return;
+    }
+    switch (result->outcome) {
+    case AS_BATCH_COMPLETE:
+        as_buf_clear(&reply->body);
+        as_buf_append_str(&reply->body, "{\"batchItemFailures\":[]}");
+        break;
+    case AS_BATCH_PARTIAL:
+        /* The identifier is a JSON string body as received: it goes in as it is. */
+        as_buf_clear(&reply->body);
+        as_buf_append_str(&reply->body, "{\"batchItemFailures\":[{\"itemIdentifier\":\"");
+        as_buf_append_span(&reply->body, result->item_identifier);
+        as_buf_append_str(&reply->body, "\"}]}");
+        break;
+    case AS_BATCH_WRITE_FAILED:
+    case AS_BATCH_INVALID_EVENT:
+    case AS_BATCH_INTERNAL_ERROR:
+    default:
+        as_runtime_reply_fail(
+            reply, result->error_type[0] != '\0' ? result->error_type : AS_BATCH_ERROR_INTERNAL,
+            result->error_message);
+        break;
+    }
+}
+
+/* The counts, in one table for the summary line and the metrics. */
+typedef struct stat_def {
+    const char *field;  /* the summary's name */
+    const char *metric; /* the metric's name */
+    size_t offset;      /* into as_batch_stats */
+} stat_def;
+
+#define STAT(field, metric)                                                                        \
+    {                                                                                              \
+#field, metric, offsetof(as_batch_stats, field)                                            \
+    }
+static const stat_def stat_defs[] = {
+    STAT(records, "Records"),
+    STAT(records_failed, "RecordsFailed"),
+    STAT(items, "Items"),
+    STAT(written, "ItemsWritten"),
+    STAT(failed, "ItemsFailed"),
+    STAT(not_attempted, "ItemsNotAttempted"),
+    STAT(requests, "Requests"),
+    STAT(retries, "Retries"),
+    STAT(throttles, "Throttles"),
+    STAT(error_items, "ErrorItems"),
+    STAT(truncated, "TruncatedItems"),
+    STAT(missing_images, "RecordsMissingImages"),
+    STAT(processing_time, "RecordsProcessingTime"),
+    STAT(duration_ms, "Duration"),
+};
+#undef STAT
+#define STAT_COUNT (sizeof stat_defs / sizeof stat_defs[0])
+
+static uint64_t stat_value(const as_batch_stats *st, size_t i)
+{
+    uint64_t value;
+    memcpy(&value, (const char *)st + stat_defs[i].offset, sizeof value);
+    return value;
+}
+
+void as_batch_log_summary(const as_log *log, const as_batch_result *result, as_buf *out)
+{
+    if (result == NULL) {
+        return;
+    }
+    as_log_level level = result->outcome == AS_BATCH_COMPLETE  ? AS_LOG_INFO
+                         : result->outcome == AS_BATCH_PARTIAL ? AS_LOG_WARN
+                                                               : AS_LOG_ERROR;
+    as_log_field f[STAT_COUNT + 4];
+    size_t n = 0;
+    f[n++] = as_log_field_str("outcome", as_batch_outcome_name(result->outcome));
+    for (size_t i = 0; i < STAT_COUNT; i++) {
+        f[n++] = as_log_field_u64(stat_defs[i].field, stat_value(&result->stats, i));
+    }
+    if (result->outcome == AS_BATCH_PARTIAL) {
+        f[n++] = as_log_field_json_str("item_identifier", result->item_identifier);
+    }
+    if (result->error_type[0] != '\0') {
+        f[n++] = as_log_field_str("error_type", result->error_type);
+        f[n++] = as_log_field_str("error_message", result->error_message);
+    }
+    char message[64];
+    snprintf(message, sizeof message, "batch %s", as_batch_outcome_name(result->outcome));
+    as_log_line(log, level, result->finished_ms, span_of(message), f, n, out);
+}
+
+void as_batch_log_metrics(const as_batch_result *result, as_span function_name, as_buf *out)
+{
+    if (result == NULL) {
+        return;
+    }
+    as_metric m[STAT_COUNT];
+    for (size_t i = 0; i < STAT_COUNT; i++) {
+        m[i].name = stat_defs[i].metric;
+        m[i].unit = strcmp(stat_defs[i].metric, "Duration") == 0 ? "Milliseconds" : "Count";
+        m[i].value = stat_value(&result->stats, i);
+    }
+    as_log_emf(result->finished_ms, AS_BATCH_METRICS_NAMESPACE, "FunctionName", function_name, m,
+               STAT_COUNT, out);
+}

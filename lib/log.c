@@ -1,0 +1,342 @@
+/* Log lines (Powertools-style JSON or Lambda-style text) and Embedded Metric Format
+ * lines, formatted into a caller's buffer; the caller decides where they go. */
+#include <strings.h>
+
+#include "auditstream/log.h"
+#include "internal.h"
+#include "isotime.h"
+
+static const char *const level_names[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"};
+
+as_status as_log_level_parse(const char *text, as_log_level *out)
+{
+    AS_ENSURE(text != NULL && out != NULL, AS_ERR_ARGUMENT);
+    for (size_t i = 0; i < sizeof level_names / sizeof level_names[0]; i++) {
+        if (strcasecmp(text, level_names[i]) == 0) {
+            *out = (as_log_level)i;
+            return AS_OK;
+        }
+    }
+    return AS_ERR_ARGUMENT;
+}
+
+as_status as_log_format_parse(const char *text, as_log_format *out)
+{
+    AS_ENSURE(text != NULL && out != NULL, AS_ERR_ARGUMENT);
+    if (strcasecmp(text, "JSON") == 0) {
+        *out = AS_LOG_FORMAT_JSON;
+        return AS_OK;
+    }
+    if (strcasecmp(text, "Text") == 0) {
+        *out = AS_LOG_FORMAT_TEXT;
+        return AS_OK;
+    }
+    return AS_ERR_ARGUMENT;
+}
+
+const char *as_log_level_name(as_log_level level)
+{
+    switch (level) {
+    case AS_LOG_TRACE:
+    case AS_LOG_DEBUG:
+    case AS_LOG_INFO:
+    case AS_LOG_WARN:
+    case AS_LOG_ERROR:
+    case AS_LOG_FATAL: return level_names[level];
+    default: return "INFO";
+    }
+}
+
+bool as_log_enabled(const as_log *log, as_log_level level)
+{
+    return log != NULL && level >= log->level;
+}
+
+/* ---- escaping ----------------------------------------------------------------------------- */
+
+/* Length of the well-formed UTF-8 sequence at `p` (RFC 3629: no overlong forms, no
+ * surrogates, nothing past U+10FFFF), 0 when there is none. */
+static size_t utf8_sequence(const unsigned char *p, size_t n)
+{
+    unsigned char c = p[0];
+    if (c < 0x80) {
+        return 1;
+    }
+    size_t len;
+    unsigned char lo = 0x80;
+    unsigned char hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        lo = c == 0xE0 ? 0xA0 : 0x80;
+        hi = c == 0xED ? 0x9F : 0xBF;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        lo = c == 0xF0 ? 0x90 : 0x80;
+        hi = c == 0xF4 ? 0x8F : 0xBF;
+    } else {
+        return 0;
+    }
+    if (n < len || p[1] < lo || p[1] > hi) {
+        return 0;
+    }
+    for (size_t i = 2; i < len; i++) {
+        if (p[i] < 0x80 || p[i] > 0xBF) {
+            return 0;
+        }
+    }
+    return len;
+}
+
+/* A JSON string body of any bytes: escapes as as_buf_append_json_escaped, and each byte
+ * that starts no well-formed UTF-8 sequence replaced by U+FFFD, so that a message quoting
+ * raw input (or cut mid-character) still makes a valid line. */
+static void append_json_text(as_buf *out, as_span text)
+{
+    const unsigned char *p = (const unsigned char *)text.ptr;
+    size_t start = 0;
+    size_t i = 0;
+    while (i < text.len) {
+        size_t n = utf8_sequence(p + i, text.len - i);
+        if (n > 0) {
+            i += n;
+            continue;
+        }
+        as_buf_append_json_escaped(out, text.ptr + start, i - start);
+        as_buf_append_str(out, "\xEF\xBF\xBD");
+        i++;
+        start = i;
+    }
+    if (i > start) {
+        as_buf_append_json_escaped(out, text.ptr + start, i - start);
+    }
+}
+
+static void append_json_string(as_buf *out, as_span text)
+{
+    as_buf_append_char(out, '"');
+    append_json_text(out, text);
+    as_buf_append_char(out, '"');
+}
+
+/* Text lines: every byte as is but control bytes (and DEL), which become \n, \t, \r or
+ * \xNN, so that one line stays one line in CloudWatch. */
+static void append_text(as_buf *out, as_span text)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t run = 0;
+    for (size_t i = 0; i < text.len; i++) {
+        unsigned char c = (unsigned char)text.ptr[i];
+        if (c >= 0x20 && c != 0x7f) {
+            continue;
+        }
+        as_buf_append(out, text.ptr + run, i - run);
+        run = i + 1;
+        switch (c) {
+        case '\n': as_buf_append(out, "\\n", 2); break;
+        case '\r': as_buf_append(out, "\\r", 2); break;
+        case '\t': as_buf_append(out, "\\t", 2); break;
+        default: {
+            char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
+            as_buf_append(out, esc, sizeof esc);
+            break;
+        }
+        }
+    }
+    as_buf_append(out, text.ptr + run, text.len - run);
+}
+
+/* Whether a text-line value can go bare: printable ASCII, no space, quote, '=' or '\\'. */
+static bool text_bare(as_span text)
+{
+    if (text.len == 0) {
+        return false;
+    }
+    for (size_t i = 0; i < text.len; i++) {
+        unsigned char c = (unsigned char)text.ptr[i];
+        if (c <= 0x20 || c >= 0x7f || c == '"' || c == '=' || c == '\\') {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void append_i64(as_buf *out, int64_t value)
+{
+    if (value < 0) {
+        as_buf_append_char(out, '-');
+        as_buf_append_u64(out, (uint64_t)0 - (uint64_t)value);
+    } else {
+        as_buf_append_u64(out, (uint64_t)value);
+    }
+}
+
+static as_span span_of(const char *s)
+{
+    as_span span = {s, strlen(s)};
+    return span;
+}
+
+/* The Root=... part of an X-Ray trace header, or the whole header when it has none. */
+static as_span trace_root(as_span header)
+{
+    for (size_t i = 0; i < header.len;) {
+        size_t end = i;
+        while (end < header.len && header.ptr[end] != ';') {
+            end++;
+        }
+        if (end - i > 5 && strncmp(header.ptr + i, "Root=", 5) == 0) {
+            as_span root = {header.ptr + i + 5, end - i - 5};
+            return root;
+        }
+        i = end + 1;
+    }
+    return header;
+}
+
+/* ---- lines -------------------------------------------------------------------------------- */
+
+static void json_key(as_buf *out, const char *name)
+{
+    as_buf_append_str(out, ",\"");
+    append_json_text(out, span_of(name));
+    as_buf_append_str(out, "\":");
+}
+
+static void json_string_field(as_buf *out, const char *name, as_span value)
+{
+    if (value.len == 0) {
+        return;
+    }
+    json_key(out, name);
+    append_json_string(out, value);
+}
+
+static void json_field(as_buf *out, const as_log_field *f)
+{
+    json_key(out, f->name != NULL ? f->name : "");
+    switch (f->type) {
+    case AS_LOG_VALUE_JSON_STR:
+        as_buf_append_char(out, '"');
+        as_buf_append(out, f->str.ptr, f->str.len);
+        as_buf_append_char(out, '"');
+        break;
+    case AS_LOG_VALUE_U64: as_buf_append_u64(out, f->u64); break;
+    case AS_LOG_VALUE_I64: append_i64(out, f->i64); break;
+    case AS_LOG_VALUE_BOOL: as_buf_append_str(out, f->boolean ? "true" : "false"); break;
+    case AS_LOG_VALUE_STR:
+    default: append_json_string(out, f->str); break;
+    }
+}
+
+static void text_field(as_buf *out, const as_log_field *f)
+{
+    as_buf_append_char(out, ' ');
+    append_text(out, span_of(f->name != NULL ? f->name : ""));
+    as_buf_append_char(out, '=');
+    switch (f->type) {
+    case AS_LOG_VALUE_JSON_STR:
+        /* Already escaped: bare when it can be, else between quotes as it is. */
+        if (text_bare(f->str)) {
+            as_buf_append(out, f->str.ptr, f->str.len);
+        } else {
+            as_buf_append_char(out, '"');
+            append_text(out, f->str);
+            as_buf_append_char(out, '"');
+        }
+        break;
+    case AS_LOG_VALUE_U64: as_buf_append_u64(out, f->u64); break;
+    case AS_LOG_VALUE_I64: append_i64(out, f->i64); break;
+    case AS_LOG_VALUE_BOOL: as_buf_append_str(out, f->boolean ? "true" : "false"); break;
+    case AS_LOG_VALUE_STR:
+    default:
+        if (text_bare(f->str)) {
+            as_buf_append(out, f->str.ptr, f->str.len);
+        } else {
+            append_json_string(out, f->str);
+        }
+        break;
+    }
+}
+
+void as_log_line(const as_log *log, as_log_level level, int64_t now_ms, as_span message,
+                 const as_log_field *fields, size_t count, as_buf *out)
+{
+    if (!as_log_enabled(log, level) || out == NULL || (fields == NULL && count > 0)) {
+        return;
+    }
+    char stamp[AS_ISO_TIME_LEN];
+    as_iso_time_format(now_ms, stamp);
+    if (message.ptr == NULL) {
+        message = span_of("");
+    }
+    if (log->format == AS_LOG_FORMAT_JSON) {
+        as_buf_append_str(out, "{\"timestamp\":\"");
+        as_buf_append(out, stamp, sizeof stamp);
+        as_buf_append_str(out, "\",\"level\":\"");
+        as_buf_append_str(out, as_log_level_name(level));
+        as_buf_append_str(out, "\",\"message\":");
+        append_json_string(out, message);
+        json_string_field(out, "service", log->service);
+        if (log->request_id.len > 0) {
+            json_key(out, "cold_start");
+            as_buf_append_str(out, log->cold_start ? "true" : "false");
+        }
+        json_string_field(out, "function_name", log->function_name);
+        json_string_field(out, "function_request_id", log->request_id);
+        json_string_field(out, "xray_trace_id", trace_root(log->trace_id));
+        for (size_t i = 0; i < count; i++) {
+            json_field(out, &fields[i]);
+        }
+        as_buf_append_str(out, "}\n");
+        return;
+    }
+    as_buf_append(out, stamp, sizeof stamp);
+    as_buf_append_char(out, '\t');
+    if (log->request_id.len > 0) {
+        append_text(out, log->request_id);
+        as_buf_append_char(out, '\t');
+    }
+    as_buf_append_str(out, as_log_level_name(level));
+    as_buf_append_char(out, '\t');
+    append_text(out, message);
+    for (size_t i = 0; i < count; i++) {
+        text_field(out, &fields[i]);
+    }
+    as_buf_append_char(out, '\n');
+}
+
+void as_log_emf(int64_t now_ms, const char *ns, const char *dimension, as_span dimension_value,
+                const as_metric *metrics, size_t count, as_buf *out)
+{
+    if (out == NULL || (metrics == NULL && count > 0)) {
+        return;
+    }
+    as_span dim = span_of(dimension != NULL ? dimension : "");
+    as_buf_append_str(out, "{\"_aws\":{\"Timestamp\":");
+    append_i64(out, now_ms);
+    as_buf_append_str(out, ",\"CloudWatchMetrics\":[{\"Namespace\":");
+    append_json_string(out, span_of(ns != NULL ? ns : ""));
+    as_buf_append_str(out, ",\"Dimensions\":[[");
+    append_json_string(out, dim);
+    as_buf_append_str(out, "]],\"Metrics\":[");
+    for (size_t i = 0; i < count; i++) {
+        as_buf_append_str(out, i == 0 ? "{\"Name\":" : ",{\"Name\":");
+        append_json_string(out, span_of(metrics[i].name));
+        as_buf_append_str(out, ",\"Unit\":");
+        append_json_string(out, span_of(metrics[i].unit));
+        as_buf_append_char(out, '}');
+    }
+    as_buf_append_str(out, "]}]},");
+    append_json_string(out, dim);
+    as_buf_append_char(out, ':');
+    append_json_string(out, dimension_value.ptr != NULL ? dimension_value : span_of(""));
+    for (size_t i = 0; i < count; i++) {
+        as_buf_append_char(out, ',');
+        append_json_string(out, span_of(metrics[i].name));
+        as_buf_append_char(out, ':');
+        as_buf_append_u64(out, metrics[i].value);
+    }
+    as_buf_append_str(out, "}\n");
+}
