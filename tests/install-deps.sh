@@ -5,13 +5,39 @@ set -eu
 
 PACKAGES="libjansson-dev libcmocka-dev libcurl4-openssl-dev libssl-dev pkg-config \
 clang valgrind libclang-rt-14-dev zip unzip openssl"
+# `make package`: the arm64 zip is cross-built against Debian's :arm64 multiarch libraries
+# and smoke-tested under qemu-aarch64 (DESIGN.md "Packaging").
+PACKAGES="$PACKAGES gcc-aarch64-linux-gnu libc6-dev:arm64 libcurl4-openssl-dev:arm64 \
+libjansson-dev:arm64 libssl-dev:arm64 qemu-user"
+
+native=$(dpkg --print-architecture)
+
+# installed PKG: true when PKG is installed; a name without ":arch" means the native (or an
+# "all") package, since with a foreign architecture added a bare name matches both.
+# A removed package can linger as "deinstall ok config-files": only "install ok installed"
+# counts.
+installed() {
+    case $1 in
+        *:*) dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep -qx 'install ok installed' ;;
+        *) dpkg-query -W -f='${Status} ${Architecture}\n' "$1" 2>/dev/null |
+            grep -qxE "install ok installed ($native|all)" ;;
+    esac
+}
 
 missing=""
+foreign=""
 for pkg in $PACKAGES; do
-    # A removed package can linger as "deinstall ok config-files": only this counts.
-    status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
-    if [ "$status" != "install ok installed" ]; then
+    if ! installed "$pkg"; then
         missing="$missing $pkg"
+        case $pkg in
+            *:"$native") ;;
+            *:*)
+                arch=${pkg#*:}
+                if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
+                    case " $foreign " in *" $arch "*) ;; *) foreign="$foreign $arch" ;; esac
+                fi
+                ;;
+        esac
     fi
 done
 
@@ -31,7 +57,12 @@ else
     exit 1
 fi
 
-# $as_root and $missing are word lists on purpose.
+# $as_root, $foreign and $missing are word lists on purpose.
+for arch in $foreign; do
+    echo "install-deps: adding the $arch architecture (dpkg --add-architecture $arch)"
+    # shellcheck disable=SC2086
+    $as_root dpkg --add-architecture "$arch"
+done
 # shellcheck disable=SC2086
 $as_root apt-get update
 # shellcheck disable=SC2086
