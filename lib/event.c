@@ -183,36 +183,6 @@ static bool read_hex4(const char *p, const char *end, unsigned *out)
     return true;
 }
 
-/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no surrogates,
- * nothing past U+10FFFF), or 0. */
-static size_t utf8_sequence(const unsigned char *p, const unsigned char *end)
-{
-    unsigned char c = p[0];
-    size_t avail = (size_t)(end - p);
-    if (c >= 0xC2 && c <= 0xDF) {
-        return avail >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
-    }
-    if (c >= 0xE0 && c <= 0xEF) {
-        if (avail < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) {
-            return 0;
-        }
-        if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F)) {
-            return 0;
-        }
-        return 3;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        if (avail < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80) {
-            return 0;
-        }
-        if ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] > 0x8F)) {
-            return 0;
-        }
-        return 4;
-    }
-    return 0;
-}
-
 /* True when any of the 8 bytes is '"', '\\', below 0x20 or above 0x7F. */
 /* The high bit of each byte of the result is set for '"', '\\', bytes below 0x20 and
  * bytes above 0x7F. A borrow can also mark a byte above a marked one, never below:
@@ -296,7 +266,7 @@ static step scan_string(parser *ps, as_span *body, bool *escaped)
         } else if (c < 0x20) {
             return syntax_error(ps, p, "control character in string");
         } else if (c >= 0x80) {
-            size_t n = utf8_sequence((const unsigned char *)p, (const unsigned char *)end);
+            size_t n = as_utf8_sequence((const unsigned char *)p, (size_t)(end - p));
             if (n == 0) {
                 return syntax_error(ps, p, "invalid UTF-8");
             }

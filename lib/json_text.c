@@ -219,3 +219,57 @@ void as_json_append_compact(as_buf *out, as_span span)
     out->len = (size_t)(dst - out->data);
     out->data[out->len] = '\0';
 }
+
+size_t as_utf8_sequence(const unsigned char *p, size_t avail)
+{
+    unsigned char c = p[0];
+    if (c < 0x80) {
+        return 1;
+    }
+    size_t len;
+    unsigned char lo = 0x80;
+    unsigned char hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        lo = c == 0xE0 ? 0xA0 : 0x80;
+        hi = c == 0xED ? 0x9F : 0xBF;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        lo = c == 0xF0 ? 0x90 : 0x80;
+        hi = c == 0xF4 ? 0x8F : 0xBF;
+    } else {
+        return 0;
+    }
+    if (avail < len || p[1] < lo || p[1] > hi) {
+        return 0;
+    }
+    for (size_t i = 2; i < len; i++) {
+        if (p[i] < 0x80 || p[i] > 0xBF) {
+            return 0;
+        }
+    }
+    return len;
+}
+
+void as_json_append_text(as_buf *out, as_span text)
+{
+    const unsigned char *p = (const unsigned char *)text.ptr;
+    size_t start = 0;
+    size_t i = 0;
+    while (i < text.len) {
+        size_t n = as_utf8_sequence(p + i, text.len - i);
+        if (n > 0) {
+            i += n;
+            continue;
+        }
+        as_buf_append_json_escaped(out, text.ptr + start, i - start);
+        as_buf_append_str(out, "\xEF\xBF\xBD");
+        i++;
+        start = i;
+    }
+    if (i > start) {
+        as_buf_append_json_escaped(out, text.ptr + start, i - start);
+    }
+}

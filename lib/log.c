@@ -5,6 +5,7 @@
 #include "auditstream/log.h"
 #include "internal.h"
 #include "isotime.h"
+#include "json_text.h"
 
 static const char *const level_names[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"};
 
@@ -54,69 +55,10 @@ bool as_log_enabled(const as_log *log, as_log_level level)
 
 /* ---- escaping ----------------------------------------------------------------------------- */
 
-/* Length of the well-formed UTF-8 sequence at `p` (RFC 3629: no overlong forms, no
- * surrogates, nothing past U+10FFFF), 0 when there is none. */
-static size_t utf8_sequence(const unsigned char *p, size_t n)
-{
-    unsigned char c = p[0];
-    if (c < 0x80) {
-        return 1;
-    }
-    size_t len;
-    unsigned char lo = 0x80;
-    unsigned char hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        lo = c == 0xE0 ? 0xA0 : 0x80;
-        hi = c == 0xED ? 0x9F : 0xBF;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        lo = c == 0xF0 ? 0x90 : 0x80;
-        hi = c == 0xF4 ? 0x8F : 0xBF;
-    } else {
-        return 0;
-    }
-    if (n < len || p[1] < lo || p[1] > hi) {
-        return 0;
-    }
-    for (size_t i = 2; i < len; i++) {
-        if (p[i] < 0x80 || p[i] > 0xBF) {
-            return 0;
-        }
-    }
-    return len;
-}
-
-/* A JSON string body of any bytes: escapes as as_buf_append_json_escaped, and each byte
- * that starts no well-formed UTF-8 sequence replaced by U+FFFD, so that a message quoting
- * raw input (or cut mid-character) still makes a valid line. */
-static void append_json_text(as_buf *out, as_span text)
-{
-    const unsigned char *p = (const unsigned char *)text.ptr;
-    size_t start = 0;
-    size_t i = 0;
-    while (i < text.len) {
-        size_t n = utf8_sequence(p + i, text.len - i);
-        if (n > 0) {
-            i += n;
-            continue;
-        }
-        as_buf_append_json_escaped(out, text.ptr + start, i - start);
-        as_buf_append_str(out, "\xEF\xBF\xBD");
-        i++;
-        start = i;
-    }
-    if (i > start) {
-        as_buf_append_json_escaped(out, text.ptr + start, i - start);
-    }
-}
-
 static void append_json_string(as_buf *out, as_span text)
 {
     as_buf_append_char(out, '"');
-    append_json_text(out, text);
+    as_json_append_text(out, text);
     as_buf_append_char(out, '"');
 }
 
@@ -200,7 +142,7 @@ static as_span trace_root(as_span header)
 static void json_key(as_buf *out, const char *name)
 {
     as_buf_append_str(out, ",\"");
-    append_json_text(out, span_of(name));
+    as_json_append_text(out, span_of(name));
     as_buf_append_str(out, "\":");
 }
 

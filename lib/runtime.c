@@ -11,6 +11,7 @@
 #include "auditstream/runtime.h"
 #include "http_header.h"
 #include "internal.h"
+#include "json_text.h"
 
 #define API_MAX_LEN        255
 #define ERROR_TYPE_MAX     128
@@ -189,68 +190,12 @@ static void append_path_segment(as_buf *out, as_span bytes)
     }
 }
 
-/* Length of the well-formed UTF-8 sequence at the start of `p` (RFC 3629: no
- * overlong forms, no surrogates, nothing past U+10FFFF), 0 when there is none. */
-static size_t utf8_sequence(const unsigned char *p, size_t n)
-{
-    unsigned char c = p[0];
-    if (c < 0x80) {
-        return 1;
-    }
-    size_t len;
-    unsigned char lo = 0x80;
-    unsigned char hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        lo = c == 0xE0 ? 0xA0 : 0x80;
-        hi = c == 0xED ? 0x9F : 0xBF;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        lo = c == 0xF0 ? 0x90 : 0x80;
-        hi = c == 0xF4 ? 0x8F : 0xBF;
-    } else {
-        return 0;
-    }
-    if (n < len || p[1] < lo || p[1] > hi) {
-        return 0;
-    }
-    for (size_t i = 2; i < len; i++) {
-        if (p[i] < 0x80 || p[i] > 0xBF) {
-            return 0;
-        }
-    }
-    return len;
-}
-
-/* Appends `text` as a JSON string body, each ill-formed UTF-8 byte replaced by U+FFFD
- * (the Runtime API wants valid JSON, and messages may quote raw input). */
-static void append_json_text(as_buf *out, as_span text)
-{
-    const unsigned char *p = (const unsigned char *)text.ptr;
-    size_t start = 0;
-    size_t i = 0;
-    while (i < text.len) {
-        size_t n = utf8_sequence(p + i, text.len - i);
-        if (n > 0) {
-            i += n;
-            continue;
-        }
-        as_buf_append_json_escaped(out, text.ptr + start, i - start);
-        as_buf_append_str(out, "\xEF\xBF\xBD");
-        i++;
-        start = i;
-    }
-    as_buf_append_json_escaped(out, text.ptr + start, i - start);
-}
-
 /* Lambda's error document. `type` has passed error_type_valid. */
 static void build_error_document(as_buf *out, as_span type, as_span message)
 {
     as_buf_clear(out);
     as_buf_append_str(out, "{\"errorMessage\":\"");
-    append_json_text(out, message);
+    as_json_append_text(out, message);
     as_buf_append_str(out, "\",\"errorType\":\"");
     as_buf_append_span(out, type);
     as_buf_append_str(out, "\",\"stackTrace\":[]}");
