@@ -1,0 +1,65 @@
+# The two DynamoDB tables: Configuration, whose stream feeds the function, and Audit,
+# which the function writes. Both keep 35 days of point-in-time recovery and are
+# encrypted at rest with the account's DynamoDB KMS key.
+
+resource "aws_dynamodb_table" "configuration" {
+  name                        = local.configuration_table_name
+  billing_mode                = var.billing_mode
+  hash_key                    = "key"
+  read_capacity               = var.billing_mode == "PROVISIONED" ? var.provisioned_capacity.configuration_read : null
+  write_capacity              = var.billing_mode == "PROVISIONED" ? var.provisioned_capacity.configuration_write : null
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "key"
+    type = "S"
+  }
+
+  # Both images: the function diffs them attribute by attribute.
+  stream_enabled   = true
+  stream_view_type = "NEW_AND_OLD_IMAGES"
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  # enabled = true without a key ARN: the AWS managed key aws/dynamodb, which needs no
+  # key policy or kms:* grant for the function (DynamoDB decrypts on its behalf).
+  server_side_encryption {
+    enabled = true
+  }
+
+  tags = var.tags
+}
+
+resource "aws_dynamodb_table" "audit" {
+  name                        = local.audit_table_name
+  billing_mode                = var.billing_mode
+  hash_key                    = "id"
+  read_capacity               = var.billing_mode == "PROVISIONED" ? var.provisioned_capacity.audit_read : null
+  write_capacity              = var.billing_mode == "PROVISIONED" ? var.provisioned_capacity.audit_write : null
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "id"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled = true
+  }
+
+  dynamic "ttl" {
+    for_each = var.audit_ttl_attribute == null ? [] : [var.audit_ttl_attribute]
+    content {
+      attribute_name = ttl.value
+      enabled        = true
+    }
+  }
+
+  tags = var.tags
+}

@@ -1,0 +1,341 @@
+# Inputs of the audit-stream module. Every default is the production choice; every
+# variable is validated here, so that the root configuration can pass null for
+# "use the module's default" (nullable = false turns a null input into the default).
+
+# ---- naming and packaging ---------------------------------------------------------
+
+variable "name_prefix" {
+  description = "Prefix for every name the module creates (tables, function, role, queue, alarms): \"\" gives the tables Configuration and Audit and the function audit_producer; \"prod-\" gives prod-Configuration, prod-Audit, prod-audit_producer."
+  type        = string
+  default     = ""
+  nullable    = false
+
+  validation {
+    # The characters every named resource accepts (a Lambda function name refuses ".",
+    # an SQS queue name refuses most punctuation), and short enough that the longest
+    # derived name (the failure queue's) stays far below every service's limit.
+    condition     = can(regex("^[A-Za-z0-9_-]{0,32}$", var.name_prefix))
+    error_message = "The value of name_prefix must be at most 32 characters of A-Z, a-z, 0-9, \"_\" and \"-\"."
+  }
+}
+
+variable "package_dir" {
+  description = "Directory holding the zips that `make package` writes: audit_producer-arm64.zip and audit_producer-x86_64.zip (the repository's dist/)."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = length(trimspace(var.package_dir)) > 0
+    error_message = "The value of package_dir must name the directory holding audit_producer-<architecture>.zip."
+  }
+}
+
+variable "architecture" {
+  description = "Instruction set of the function, which also picks the zip: arm64 (Graviton, cheaper per GB-second) or x86_64."
+  type        = string
+  default     = "arm64"
+  nullable    = false
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.architecture)
+    error_message = "The value of architecture must be \"arm64\" or \"x86_64\" (the two zips `make package` builds)."
+  }
+}
+
+variable "tags" {
+  description = "Tags for every resource that takes them."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
+
+# ---- tables -------------------------------------------------------------------------
+
+variable "billing_mode" {
+  description = "Capacity mode of both tables: PAY_PER_REQUEST (on-demand) or PROVISIONED (then provisioned_capacity applies)."
+  type        = string
+  default     = "PAY_PER_REQUEST"
+  nullable    = false
+
+  validation {
+    condition     = contains(["PAY_PER_REQUEST", "PROVISIONED"], var.billing_mode)
+    error_message = "The value of billing_mode must be \"PAY_PER_REQUEST\" or \"PROVISIONED\"."
+  }
+}
+
+variable "provisioned_capacity" {
+  description = "Read and write capacity units of each table, used only when billing_mode is PROVISIONED. Stream reads cost no read capacity; the Audit table takes one write per audit item."
+  type = object({
+    configuration_read  = number
+    configuration_write = number
+    audit_read          = number
+    audit_write         = number
+  })
+  default = {
+    configuration_read  = 5
+    configuration_write = 5
+    audit_read          = 5
+    audit_write         = 5
+  }
+  nullable = false
+
+  validation {
+    condition     = alltrue([for v in values(var.provisioned_capacity) : v >= 1 && floor(v) == v])
+    error_message = "The value of provisioned_capacity must hold whole numbers of at least 1."
+  }
+}
+
+variable "audit_ttl_attribute" {
+  description = "Name of a Number attribute (epoch seconds) that DynamoDB's TTL uses to expire Audit items for retention; null leaves TTL off and keeps every item. The function does not write such an attribute itself: set it only when something stamps the items."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.audit_ttl_attribute == null || can(regex("^[A-Za-z0-9_.-]{1,255}$", var.audit_ttl_attribute))
+    error_message = "The value of audit_ttl_attribute must be null or 1 to 255 characters of A-Z, a-z, 0-9, \"_\", \".\" and \"-\"."
+  }
+}
+
+variable "deletion_protection" {
+  description = "Whether DynamoDB refuses to delete the two tables. On by default because the Audit table is the audit trail; set it to false and apply before a `terraform destroy`."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+# ---- function -----------------------------------------------------------------------
+
+variable "memory_size" {
+  description = "Memory of the function in MB (CPU grows with it)."
+  type        = number
+  default     = 256
+  nullable    = false
+
+  validation {
+    condition     = var.memory_size >= 128 && var.memory_size <= 10240 && floor(var.memory_size) == var.memory_size
+    error_message = "The value of memory_size must be a whole number of MB from 128 to 10240."
+  }
+}
+
+variable "timeout" {
+  description = "Time limit of one invocation in seconds. The function stops before it and reports the first unwritten record, so a batch is never lost to a timeout."
+  type        = number
+  default     = 60
+  nullable    = false
+
+  validation {
+    condition     = var.timeout >= 1 && var.timeout <= 900 && floor(var.timeout) == var.timeout
+    error_message = "The value of timeout must be a whole number of seconds from 1 to 900."
+  }
+}
+
+variable "audit_format" {
+  description = "Shape of the audit items (AUDIT_FORMAT): classic (one item per changed attribute) or detailed (one item per change with a JSON Pointer diff)."
+  type        = string
+  default     = "classic"
+  nullable    = false
+
+  validation {
+    condition     = contains(["classic", "detailed"], var.audit_format)
+    error_message = "The value of audit_format must be \"classic\" or \"detailed\"."
+  }
+}
+
+variable "audit_ignore_attributes" {
+  description = "Top-level attributes left out of MODIFY diffs (AUDIT_IGNORE_ATTRIBUTES), e.g. [\"updatedAt\"]."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for a in var.audit_ignore_attributes : length(a) > 0 && !strcontains(a, ",")])
+    error_message = "The value of audit_ignore_attributes must hold non-empty names without commas."
+  }
+}
+
+variable "audit_concurrency" {
+  description = "PutItem requests the function keeps in flight at once (AUDIT_CONCURRENCY)."
+  type        = number
+  default     = 8
+  nullable    = false
+
+  validation {
+    condition     = var.audit_concurrency >= 1 && var.audit_concurrency <= 256 && floor(var.audit_concurrency) == var.audit_concurrency
+    error_message = "The value of audit_concurrency must be a whole number from 1 to 256."
+  }
+}
+
+variable "log_level" {
+  description = "Lowest level of the function's JSON log lines that reaches CloudWatch Logs (Lambda's application log level)."
+  type        = string
+  default     = "INFO"
+  nullable    = false
+
+  validation {
+    condition     = contains(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"], var.log_level)
+    error_message = "The value of log_level must be one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Days CloudWatch Logs keeps the function's log group; 0 keeps it forever."
+  type        = number
+  default     = 30
+  nullable    = false
+
+  validation {
+    condition = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+    1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "The value of log_retention_days must be 0 or one of the periods CloudWatch Logs offers: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+# ---- event source mapping -----------------------------------------------------------
+
+variable "starting_position" {
+  description = "Where a new mapping starts reading the Configuration stream: TRIM_HORIZON (the oldest record kept, so that no change made before the mapping existed is missed) or LATEST."
+  type        = string
+  default     = "TRIM_HORIZON"
+  nullable    = false
+
+  validation {
+    condition     = contains(["TRIM_HORIZON", "LATEST"], var.starting_position)
+    error_message = "The value of starting_position must be \"TRIM_HORIZON\" or \"LATEST\"."
+  }
+}
+
+variable "batch_size" {
+  description = "Most stream records in one invocation."
+  type        = number
+  default     = 100
+  nullable    = false
+
+  validation {
+    condition     = var.batch_size >= 1 && var.batch_size <= 10000 && floor(var.batch_size) == var.batch_size
+    error_message = "The value of batch_size must be a whole number from 1 to 10000."
+  }
+}
+
+variable "maximum_batching_window_in_seconds" {
+  description = "Seconds Lambda may wait to fill a batch before invoking; 0 invokes as soon as records arrive."
+  type        = number
+  default     = 0
+  nullable    = false
+
+  validation {
+    condition     = var.maximum_batching_window_in_seconds >= 0 && var.maximum_batching_window_in_seconds <= 300 && floor(var.maximum_batching_window_in_seconds) == var.maximum_batching_window_in_seconds
+    error_message = "The value of maximum_batching_window_in_seconds must be a whole number from 0 to 300."
+  }
+}
+
+variable "parallelization_factor" {
+  description = "Batches processed at once per stream shard. Records of one item stay in order whatever the factor."
+  type        = number
+  default     = 1
+  nullable    = false
+
+  validation {
+    condition     = var.parallelization_factor >= 1 && var.parallelization_factor <= 10 && floor(var.parallelization_factor) == var.parallelization_factor
+    error_message = "The value of parallelization_factor must be a whole number from 1 to 10."
+  }
+}
+
+variable "maximum_record_age_in_seconds" {
+  description = "Age past which a failing record is given up and sent to the failure queue; -1 means until the stream drops it (DynamoDB keeps 24 hours). The default is that same 24 hours, stated."
+  type        = number
+  default     = 86400
+  nullable    = false
+
+  validation {
+    condition     = var.maximum_record_age_in_seconds == -1 || (var.maximum_record_age_in_seconds >= 60 && var.maximum_record_age_in_seconds <= 604800 && floor(var.maximum_record_age_in_seconds) == var.maximum_record_age_in_seconds)
+    error_message = "The value of maximum_record_age_in_seconds must be -1 or a whole number from 60 to 604800."
+  }
+}
+
+variable "maximum_retry_attempts" {
+  description = "Retries of a failing batch before its records go to the failure queue; -1 retries until the record is too old, which blocks the shard that long."
+  type        = number
+  default     = 10
+  nullable    = false
+
+  validation {
+    condition     = var.maximum_retry_attempts >= -1 && var.maximum_retry_attempts <= 10000 && floor(var.maximum_retry_attempts) == var.maximum_retry_attempts
+    error_message = "The value of maximum_retry_attempts must be a whole number from -1 to 10000."
+  }
+}
+
+variable "bisect_batch_on_function_error" {
+  description = "Whether a batch whose invocation fails as a whole is split in two and retried, so that one bad record cannot hold back the rest."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+# ---- alarms -------------------------------------------------------------------------
+
+variable "iterator_age_alarm_threshold_seconds" {
+  description = "Alarm when the records the mapping hands the function are older than this many seconds (IteratorAge, the age of the last record of each batch): the function is falling behind the Configuration table."
+  type        = number
+  default     = 300
+  nullable    = false
+
+  validation {
+    condition     = var.iterator_age_alarm_threshold_seconds >= 1 && var.iterator_age_alarm_threshold_seconds <= 86400
+    error_message = "The value of iterator_age_alarm_threshold_seconds must be from 1 to 86400."
+  }
+}
+
+variable "errors_alarm_threshold" {
+  description = "Alarm when the function's Errors (failed invocations: no record of a batch could be written, or a malformed event) reach this count in a period."
+  type        = number
+  default     = 1
+  nullable    = false
+
+  validation {
+    condition     = var.errors_alarm_threshold >= 1 && floor(var.errors_alarm_threshold) == var.errors_alarm_threshold
+    error_message = "The value of errors_alarm_threshold must be a whole number of at least 1."
+  }
+}
+
+variable "alarm_period_seconds" {
+  description = "Length of one evaluation period of the IteratorAge and Errors alarms."
+  type        = number
+  default     = 60
+  nullable    = false
+
+  validation {
+    condition     = contains([10, 30], var.alarm_period_seconds) || (var.alarm_period_seconds >= 60 && var.alarm_period_seconds % 60 == 0)
+    error_message = "The value of alarm_period_seconds must be 10, 30 or a multiple of 60."
+  }
+}
+
+variable "alarm_evaluation_periods" {
+  description = "Consecutive periods over threshold before the IteratorAge and Errors alarms fire."
+  type        = number
+  default     = 3
+  nullable    = false
+
+  validation {
+    condition     = var.alarm_evaluation_periods >= 1 && floor(var.alarm_evaluation_periods) == var.alarm_evaluation_periods
+    error_message = "The value of alarm_evaluation_periods must be a whole number of at least 1."
+  }
+}
+
+variable "create_alarm_topic" {
+  description = "Whether to create an SNS topic that every alarm notifies (on alarm and on recovery); subscribe to it outside this module."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "alarm_actions" {
+  description = "ARNs of existing SNS topics (or other alarm actions) that every alarm notifies, besides the created topic."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for a in var.alarm_actions : startswith(a, "arn:")])
+    error_message = "The value of alarm_actions must hold ARNs."
+  }
+}
