@@ -121,7 +121,8 @@ clean:
 # Entry points that live beside the code they drive (fuzzing, benchmarks).
 include $(wildcard mk/*.mk)
 
-# README's first command. Until the runtime loop lands it prints the audit items of
-# fixture events.
-demo: deps all
-	@sh tests/demo/print-fixtures.sh
+# README's first command: the packaged function end to end on loopback (moto, the Runtime
+# API stand-in, real stream records of a create, two updates and a delete), ending with the
+# Audit table; everything it starts is stopped, on Ctrl-C too (tests/demo/demo.py).
+demo: deps package
+	@python3 tests/demo/demo.py --zip dist/audit_producer-x86_64.zip
