@@ -1,6 +1,7 @@
 /* bootstrap: the audit_producer Lambda function's executable: configuration from the
  * environment, then the Runtime API loop; `--print EVENT.json` prints an event's items. */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,6 +170,10 @@ static void fail_init(app *a, const char *type, const as_error *err)
 
 static int run_lambda(void)
 {
+    /* Batches allocate and free megabyte blocks; glibc's adaptive mmap threshold would
+     * otherwise move them onto the heap after the first batch and keep the heap at its
+     * high-water mark for the life of the process. */
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
     app a = {.config.log = {.level = AS_LOG_INFO}};
     as_error err = {0};
     as_runtime_options options = {.warn = warn, .warn_ctx = &a};

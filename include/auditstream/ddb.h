@@ -61,7 +61,7 @@ typedef struct as_ddb_config {
     size_t max_response_bytes;   /* response bodies over this fail the attempt */
     as_ddb_clock_fn clock;       /* NULL: clock_gettime(CLOCK_REALTIME) */
     void *clock_ctx;
-    as_ddb_random_fn random; /* NULL: a PRNG seeded from OpenSSL's RAND_bytes */
+    as_ddb_random_fn random; /* NULL: a PRNG seeded from getrandom(2) */
     void *random_ctx;
 } as_ddb_config;
 
