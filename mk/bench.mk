@@ -1,7 +1,9 @@
 # `make bench`: throughput reports, not tests (nothing here fails on a slow number).
 # Each tests/bench/bench_<family>.c is one program linked with the shared timing.c;
-# `make bench` builds and runs them all. BENCH_ARGS reach every program
-# (e.g. BENCH_ARGS="--time 5 --rounds 9").
+# `make bench` builds and runs them all, then tests/bench/bench_lambda.py, which starts
+# the packaged bootstrap (dist/audit_producer-x86_64.zip, remade first) the way Lambda
+# does: init time, cold start against moto, peak RSS. BENCH_ARGS reach every program
+# (e.g. BENCH_ARGS="--time 5 --rounds 9"). BENCHMARKS.md holds the results.
 
 PYTHON ?= python3
 BENCH_DIR := $(BUILD)/bench
@@ -22,5 +24,17 @@ $(BENCH_DIR)/%: tests/bench/%.c $(BENCH_SUPPORT) tests/bench/timing.h $(STATIC_L
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -Itests/bench -o $@ $< $(BENCH_SUPPORT) $(STATIC_LIB) \
 		$(SAN) $(LIBS)
 
-bench: $(BENCH_BIN) $(BENCH_EVENTS)
+# bench_lambda.py's floor: exec, connect and GET, and nothing else (libc only).
+BENCH_PROBE := $(BENCH_DIR)/runtime_probe
+
+$(BENCH_PROBE): tests/bench/runtime_probe.c
+	@mkdir -p $(dir $@)
+	$(say) LINK $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $<
+
+bench: $(BENCH_BIN) $(BENCH_EVENTS) $(BENCH_PROBE) $(BOOTSTRAP)
 	@for b in $(BENCH_BIN); do echo "==== $$b"; $$b $(BENCH_ARGS) || exit 1; done
+	$(Q)$(MAKE) --no-print-directory package-x86_64
+	@echo "==== tests/bench/bench_lambda.py"
+	$(Q)$(PYTHON) tests/bench/bench_lambda.py --zip dist/audit_producer-x86_64.zip \
+		--bootstrap $(BOOTSTRAP) --probe $(BENCH_PROBE) $(BENCH_ARGS)

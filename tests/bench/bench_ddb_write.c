@@ -1,0 +1,618 @@
+/* Benchmark of the write path: as_ddb_put_items for 100 audit items against a loopback
+ * endpoint that answers each PutItem after a fixed delay, beside the ideal ceil(100/c) x delay. */
+#include <auditstream.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "timing.h"
+
+/* The bar: the whole call within this factor of ceil(items / concurrency) x delay. */
+#define TARGET_RATIO 1.3
+#define TARGET_CONCURRENCY 8u /* AUDIT_CONCURRENCY's default: the one the target is about */
+
+#define EVENT_PATH "events/bench-1000-mixed.json"
+#define ITEMS 100u
+#define DELAY_US 5000u
+#define MIN_CALLS 11u /* per concurrency, whatever --time and --rounds say */
+#define FIXED_NOW_MS INT64_C(1714564800000)
+
+static const unsigned concurrencies[] = {1, 4, 8, 16};
+#define NCONC (sizeof concurrencies / sizeof concurrencies[0])
+
+/* ---- the endpoint: one thread per connection, each request answered after `delay_us` --- */
+
+typedef struct server {
+    int fd;
+    unsigned port;
+    unsigned delay_us;
+    char response[256];
+    size_t response_len;
+    atomic_uint_fast64_t requests;
+    atomic_uint_fast64_t refused;      /* not a signed PutItem: answered 400 */
+    atomic_uint_fast64_t connections;
+    atomic_int in_flight;
+    atomic_int max_in_flight;
+    atomic_uint_fast64_t service_ns;   /* request read -> response written, summed */
+} server;
+
+typedef struct conn {
+    server *srv;
+    int fd;
+} conn;
+
+/* CRC-32 (IEEE, as x-amz-crc32), bit by bit: it sums one 2-byte body once. */
+static uint32_t crc32_ieee(const char *data, size_t len)
+{
+    uint32_t crc = 0xFFFFFFFFu;
+    for (size_t i = 0; i < len; i++) {
+        crc ^= (unsigned char)data[i];
+        for (int k = 0; k < 8; k++) {
+            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+        }
+    }
+    return crc ^ 0xFFFFFFFFu;
+}
+
+static bool write_all(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return false;
+        }
+        data += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+/* Case-insensitive search for a header line "name: value..." in the head; its value. */
+static const char *header_value(const char *head, size_t head_len, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *line = head; line < head + head_len;) {
+        const char *eol = memchr(line, '\n', (size_t)(head + head_len - line));
+        if (eol == NULL) {
+            break;
+        }
+        if ((size_t)(eol - line) > n && strncasecmp(line, name, n) == 0 && line[n] == ':') {
+            const char *v = line + n + 1;
+            while (*v == ' ') {
+                v++;
+            }
+            return v;
+        }
+        line = eol + 1;
+    }
+    return NULL;
+}
+
+/* The end of the request head ("\r\n\r\n") in the first `len` bytes, or NULL. */
+static char *find_head_end(char *buf, size_t len)
+{
+    for (size_t i = 0; i + 4 <= len; i++) {
+        if (memcmp(buf + i, "\r\n\r\n", 4) == 0) {
+            return buf + i;
+        }
+    }
+    return NULL;
+}
+
+static void sleep_us(unsigned us)
+{
+    struct timespec ts = {(time_t)(us / 1000000u), (long)(us % 1000000u) * 1000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+static void note_in_flight(server *srv)
+{
+    int now = atomic_fetch_add(&srv->in_flight, 1) + 1;
+    int seen = atomic_load(&srv->max_in_flight);
+    while (now > seen && !atomic_compare_exchange_weak(&srv->max_in_flight, &seen, now)) {
+    }
+}
+
+static void *serve_connection(void *arg)
+{
+    conn *c = arg;
+    server *srv = c->srv;
+    int fd = c->fd;
+    free(c);
+    /* The delay is the endpoint's whole contribution: ask the kernel not to stretch it. */
+    prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+    static const char bad[] = "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.0"
+                              "\r\nContent-Length: 2\r\n\r\n{}";
+    size_t cap = 1 << 20;
+    char *buf = malloc(cap);
+    size_t used = 0;
+    while (buf != NULL) {
+        char *end = find_head_end(buf, used);
+        if (end == NULL) {
+            if (used == cap) {
+                break; /* a head over 1 MiB: not ours */
+            }
+            ssize_t n = recv(fd, buf + used, cap - used, 0);
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n <= 0) {
+                break;
+            }
+            used += (size_t)n;
+            continue;
+        }
+        size_t head_len = (size_t)(end - buf) + 4;
+        const char *cl = header_value(buf, head_len, "Content-Length");
+        size_t body_len = cl != NULL ? strtoul(cl, NULL, 10) : 0;
+        if (body_len > cap - head_len) {
+            break;
+        }
+        while (used < head_len + body_len) {
+            ssize_t n = recv(fd, buf + used, cap - used, 0);
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n <= 0) {
+                goto done;
+            }
+            used += (size_t)n;
+        }
+        uint64_t start = bench_now_ns();
+        note_in_flight(srv);
+        const char *target = header_value(buf, head_len, "X-Amz-Target");
+        const char *auth = header_value(buf, head_len, "Authorization");
+        bool ours = target != NULL && strncmp(target, "DynamoDB_20120810.PutItem", 25) == 0 &&
+                    auth != NULL && strncmp(auth, "AWS4-HMAC-SHA256 ", 17) == 0;
+        if (srv->delay_us > 0) {
+            sleep_us(srv->delay_us);
+        }
+        atomic_fetch_sub(&srv->in_flight, 1);
+        bool sent = ours ? write_all(fd, srv->response, srv->response_len)
+                         : write_all(fd, bad, sizeof bad - 1);
+        atomic_fetch_add(&srv->requests, 1);
+        if (!ours) {
+            atomic_fetch_add(&srv->refused, 1);
+        }
+        atomic_fetch_add(&srv->service_ns, bench_now_ns() - start);
+        if (!sent) {
+            break;
+        }
+        memmove(buf, buf + head_len + body_len, used - head_len - body_len);
+        used -= head_len + body_len;
+    }
+done:
+    free(buf);
+    close(fd);
+    return NULL;
+}
+
+static void *accept_loop(void *arg)
+{
+    server *srv = arg;
+    for (;;) {
+        int fd = accept(srv->fd, NULL, NULL);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED) {
+                continue;
+            }
+            return NULL;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        conn *c = malloc(sizeof *c);
+        pthread_t t;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&attr, 256 * 1024);
+        if (c == NULL) {
+            close(fd);
+            pthread_attr_destroy(&attr);
+            continue;
+        }
+        c->srv = srv;
+        c->fd = fd;
+        if (pthread_create(&t, &attr, serve_connection, c) != 0) {
+            free(c);
+            close(fd);
+        } else {
+            atomic_fetch_add(&srv->connections, 1);
+        }
+        pthread_attr_destroy(&attr);
+    }
+}
+
+/* Listens on 127.0.0.1 (any free port) and starts accepting. */
+static int server_start(server *srv, unsigned delay_us)
+{
+    memset(srv, 0, sizeof *srv);
+    srv->delay_us = delay_us;
+    static const char body[] = "{}";
+    int n = snprintf(srv->response, sizeof srv->response,
+                     "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.0\r\n"
+                     "Content-Length: 2\r\nx-amz-crc32: %lu\r\n"
+                     "x-amzn-RequestId: BENCH0000000000000000000000000000000000000000000000\r\n"
+                     "\r\n%s",
+                     (unsigned long)crc32_ieee(body, 2), body);
+    srv->response_len = (size_t)n;
+    srv->fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (srv->fd < 0) {
+        perror("bench_ddb_write: socket");
+        return -1;
+    }
+    struct sockaddr_in addr = {0};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (bind(srv->fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(srv->fd, 128) != 0 ||
+        getsockname(srv->fd, (struct sockaddr *)&addr, &len) != 0) {
+        perror("bench_ddb_write: bind");
+        close(srv->fd);
+        return -1;
+    }
+    srv->port = ntohs(addr.sin_port);
+    pthread_t t;
+    if (pthread_create(&t, NULL, accept_loop, srv) != 0) {
+        fputs("bench_ddb_write: cannot start the endpoint's thread\n", stderr);
+        close(srv->fd);
+        return -1;
+    }
+    pthread_detach(t);
+    return 0;
+}
+
+/* ---- the client side ----------------------------------------------------------------------- */
+
+typedef struct client_case {
+    unsigned concurrency;
+    server *srv;
+    as_ddb_client *client;
+    double *times;    /* seconds per call, one per measured call */
+    double *cpu;      /* seconds of this thread's CPU per call */
+    double *service;  /* the endpoint's mean seconds per request, per call */
+    size_t calls;
+    size_t cap;
+    double total;
+    double first;     /* the first call: connections not yet open */
+    uint64_t requests;
+    uint64_t retries;
+} client_case;
+
+typedef struct shared {
+    const as_credentials *creds;
+    const as_span *items;
+    as_ddb_result results[ITEMS];
+} shared;
+
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* One call of as_ddb_put_items; its wall and CPU seconds, and the mean time a request
+ * spent in the endpoint (read to answered). Every item must be written. */
+static int one_call(client_case *k, shared *sh, double *wall, double *cpu, double *service)
+{
+    as_ddb_stats stats;
+    as_error err = {0};
+    uint64_t s0 = atomic_load(&k->srv->service_ns);
+    uint64_t r0 = atomic_load(&k->srv->requests);
+    uint64_t c0 = thread_cpu_ns();
+    uint64_t t0 = bench_now_ns();
+    as_status st = as_ddb_put_items(k->client, sh->creds, "Audit", sh->items, ITEMS, 0,
+                                    sh->results, &stats, &err);
+    uint64_t t1 = bench_now_ns();
+    uint64_t c1 = thread_cpu_ns();
+    if (st != AS_OK) {
+        fprintf(stderr, "bench_ddb_write: as_ddb_put_items: %s\n", err.message);
+        return -1;
+    }
+    if (stats.written != ITEMS) {
+        for (size_t i = 0; i < ITEMS; i++) {
+            if (sh->results[i].outcome != AS_DDB_WRITTEN) {
+                fprintf(stderr, "bench_ddb_write: item %zu %s: %s %s\n", i,
+                        as_ddb_outcome_name(sh->results[i].outcome), sh->results[i].error_type,
+                        sh->results[i].message);
+                break;
+            }
+        }
+        return -1;
+    }
+    k->requests += stats.requests;
+    k->retries += stats.retries;
+    *wall = (double)(t1 - t0) / 1e9;
+    *cpu = (double)(c1 - c0) / 1e9;
+    /* The endpoint counts a request just after answering it, so the last ones of the call
+     * may land a moment later: the mean is over those counted. */
+    uint64_t served = atomic_load(&k->srv->requests) - r0;
+    *service = served > 0 ? (double)(atomic_load(&k->srv->service_ns) - s0) / 1e9 / (double)served
+                          : 0;
+    return 0;
+}
+
+static int record(client_case *k, double wall, double cpu, double service)
+{
+    if (k->calls == k->cap) {
+        size_t cap = k->cap < 16 ? 16 : k->cap * 2;
+        double *t = realloc(k->times, cap * sizeof *t);
+        if (t == NULL) {
+            return -1;
+        }
+        k->times = t;
+        double *c = realloc(k->cpu, cap * sizeof *c);
+        if (c == NULL) {
+            return -1;
+        }
+        k->cpu = c;
+        double *v = realloc(k->service, cap * sizeof *v);
+        if (v == NULL) {
+            return -1;
+        }
+        k->service = v;
+        k->cap = cap;
+    }
+    k->times[k->calls] = wall;
+    k->cpu[k->calls] = cpu;
+    k->service[k->calls] = service;
+    k->calls++;
+    k->total += wall;
+    return 0;
+}
+
+static int by_value(const void *a, const void *b)
+{
+    double x = *(const double *)a;
+    double y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median_of(double *v, size_t n)
+{
+    qsort(v, n, sizeof *v, by_value);
+    return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static int client_open(client_case *k, server *srv, unsigned concurrency)
+{
+    memset(k, 0, sizeof *k);
+    k->concurrency = concurrency;
+    k->srv = srv;
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u", srv->port);
+    as_ddb_config config = {0};
+    config.region = "us-east-1";
+    config.endpoint_url = url;
+    config.concurrency = concurrency;
+    as_error err = {0};
+    if (as_ddb_client_new(&config, &k->client, &err) != AS_OK) {
+        fprintf(stderr, "bench_ddb_write: as_ddb_client_new: %s\n", err.message);
+        return -1;
+    }
+    return 0;
+}
+
+static void client_close(client_case *k)
+{
+    as_ddb_client_free(k->client);
+    free(k->times);
+    free(k->cpu);
+    free(k->service);
+}
+
+/* The first 100 items the classic format builds from the benchmark event. */
+static int build_items(as_items **items, char **data, as_span spans[ITEMS], double *mean_bytes)
+{
+    size_t len = 0;
+    as_event *event = NULL;
+    as_error err = {0};
+    if (bench_read_file(EVENT_PATH, data, &len) != 0) {
+        return -1;
+    }
+    if (as_event_decode(*data, len, &event, &err) != AS_OK) {
+        fprintf(stderr, "bench_ddb_write: %s: %s\n", EVENT_PATH, err.message);
+        return -1;
+    }
+    *items = as_items_new();
+    as_audit_options options = {.format = AS_FORMAT_CLASSIC, .now_ms = FIXED_NOW_MS};
+    int rc = -1;
+    if (*items == NULL || as_audit_build_event(event, &options, *items, &err) != AS_OK) {
+        fprintf(stderr, "bench_ddb_write: building items: %s\n",
+                *items == NULL ? "out of memory" : err.message);
+        goto cleanup;
+    }
+    if (as_items_count(*items) < ITEMS) {
+        fprintf(stderr, "bench_ddb_write: %s yields fewer than %u items\n", EVENT_PATH, ITEMS);
+        goto cleanup;
+    }
+    double bytes = 0;
+    for (size_t i = 0; i < ITEMS; i++) {
+        spans[i] = as_items_get(*items, i).json;
+        bytes += (double)spans[i].len;
+    }
+    *mean_bytes = bytes / ITEMS;
+    rc = 0;
+cleanup:
+    as_event_free(event); /* the items are built into storage of their own */
+    return rc;
+}
+
+static unsigned ideal_ms(unsigned concurrency, unsigned delay_us)
+{
+    return (ITEMS + concurrency - 1) / concurrency * delay_us / 1000u;
+}
+
+/* Calls for every case, in turns (1 4 8 16 1 4 8 16 ...), so that a machine busy with
+ * something else for a while slows them all alike. */
+static int measure(client_case *cases, size_t n, shared *sh, const bench_config *config)
+{
+    unsigned min_calls = config->rounds > MIN_CALLS ? config->rounds : MIN_CALLS;
+    for (size_t i = 0; i < n; i++) {
+        double wall;
+        double cpu;
+        double service;
+        if (one_call(&cases[i], sh, &wall, &cpu, &service) != 0) {
+            return -1;
+        }
+        cases[i].first = wall;
+        cases[i].requests = 0;
+        cases[i].retries = 0;
+    }
+    for (bool more = true; more;) {
+        more = false;
+        for (size_t i = 0; i < n; i++) {
+            client_case *k = &cases[i];
+            if (k->calls >= min_calls && k->total >= config->min_seconds / (double)n) {
+                continue;
+            }
+            double wall;
+            double cpu;
+            double service;
+            if (one_call(k, sh, &wall, &cpu, &service) != 0 ||
+                record(k, wall, cpu, service) != 0) {
+                return -1;
+            }
+            more = true;
+        }
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    bench_config config = BENCH_CONFIG_DEFAULT;
+    if (bench_parse_args(&argc, argv, &config) != 0 || argc > 1) {
+        fputs("usage: bench_ddb_write [--time SECONDS] [--rounds N]   (from the top of the "
+              "tree)\n",
+              stderr);
+        return 2;
+    }
+    static server slow;
+    static server fast;
+    static shared sh;
+    as_items *items = NULL;
+    char *data = NULL;
+    as_span spans[ITEMS];
+    double mean_bytes = 0;
+    client_case cases[NCONC];
+    client_case floor_case;
+    size_t opened = 0;
+    bool floor_open = false;
+    int rc = 1;
+    as_error err = {0};
+
+    if (build_items(&items, &data, spans, &mean_bytes) != 0 || server_start(&slow, DELAY_US) != 0 ||
+        server_start(&fast, 0) != 0) {
+        goto cleanup;
+    }
+    if (as_ddb_global_init(&err) != AS_OK) {
+        fprintf(stderr, "bench_ddb_write: %s\n", err.message);
+        goto cleanup;
+    }
+    static const as_credentials creds = {{"AKIDBENCHMARK", 13},
+                                         {"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", 40},
+                                         {"FQoGZXIvYXdzEXAMPLETOKEN", 24}};
+    sh.creds = &creds;
+    sh.items = spans;
+    for (; opened < NCONC; opened++) {
+        if (client_open(&cases[opened], &slow, concurrencies[opened]) != 0) {
+            goto cleanup;
+        }
+    }
+    if (client_open(&floor_case, &fast, TARGET_CONCURRENCY) != 0) {
+        goto cleanup;
+    }
+    floor_open = true;
+    if (measure(cases, NCONC, &sh, &config) != 0 || measure(&floor_case, 1, &sh, &config) != 0) {
+        goto cleanup;
+    }
+
+    printf("bench_ddb_write: as_ddb_put_items, %u items (the first %u classic items of %s, "
+           "%.0f bytes on average),\n"
+           "a loopback endpoint (C, a thread per connection) answering each signed PutItem "
+           "after %.1f ms; HTTP/1.1 kept alive\n",
+           ITEMS, ITEMS, EVENT_PATH, mean_bytes, DELAY_US / 1000.0);
+    printf("%-11s %8s %10s %8s %8s %8s %11s %8s %10s %5s\n", "concurrency", "ideal ms",
+           "median ms", "min ms", "max ms", "ratio", "endpoint ms", "ratio'", "CPU ms", "calls");
+    unsigned pass = 0;
+    unsigned miss = 0;
+    for (size_t i = 0; i <= NCONC; i++) {
+        client_case *k = i < NCONC ? &cases[i] : &floor_case;
+        unsigned delay = i < NCONC ? DELAY_US : 0;
+        double cpu = median_of(k->cpu, k->calls);
+        double service = median_of(k->service, k->calls);
+        double med = median_of(k->times, k->calls);
+        double ideal = ideal_ms(k->concurrency, delay);
+        char label[32];
+        snprintf(label, sizeof label, "%u%s", k->concurrency, i < NCONC ? "" : " (0 ms)");
+        printf("%-11s %8.0f %10.2f %8.2f %8.2f", label, ideal, med * 1e3, k->times[0] * 1e3,
+               k->times[k->calls - 1] * 1e3);
+        bool target = k->concurrency == TARGET_CONCURRENCY && ideal > 0;
+        if (ideal > 0) {
+            double ratio = med * 1e3 / ideal;
+            double waves = (double)((ITEMS + k->concurrency - 1) / k->concurrency);
+            printf(" %7.3fx %11.3f %7.3fx", ratio, service * 1e3, med / (waves * service));
+            if (target) {
+                *(ratio <= TARGET_RATIO ? &pass : &miss) += 1;
+            }
+        } else {
+            printf(" %8s %11.3f %8s", "-", service * 1e3, "-");
+        }
+        printf(" %10.2f %5zu%s\n", cpu * 1e3, k->calls,
+               target ? (pass > 0 ? "  PASS (target <= 1.3x)" : "  MISS (target <= 1.3x)") : "");
+    }
+    printf("ratio = median / ideal; ratio' = median / (ceil(%u / c) x the endpoint's measured "
+           "time per request),\nwhich leaves out the endpoint's own lateness (sleep overshoot, "
+           "thread wake-ups); 1st call (connections opened):", ITEMS);
+    for (size_t i = 0; i < NCONC; i++) {
+        printf(" c=%u %.2f ms%s", cases[i].concurrency, cases[i].first * 1e3,
+               i + 1 < NCONC ? "," : "\n");
+    }
+    printf("endpoint: %llu requests (%llu refused), %llu connections, at most %d in flight; "
+           "mean time in the %.0f ms endpoint %.3f ms\n",
+           (unsigned long long)atomic_load(&slow.requests),
+           (unsigned long long)atomic_load(&slow.refused),
+           (unsigned long long)atomic_load(&slow.connections), atomic_load(&slow.max_in_flight),
+           DELAY_US / 1000.0,
+           (double)atomic_load(&slow.service_ns) / 1e6 / (double)atomic_load(&slow.requests));
+    printf("0 ms endpoint: %llu requests, at most %d in flight; the 0 ms row is the client's and "
+           "loopback's own cost per call\n",
+           (unsigned long long)atomic_load(&fast.requests), atomic_load(&fast.max_in_flight));
+    printf("retries: %llu; CPU ms = the calling thread's CPU time per call (signing, JSON, "
+           "curl), median\n",
+           (unsigned long long)(cases[0].retries + cases[1].retries + cases[2].retries +
+                                cases[3].retries + floor_case.retries));
+    printf("target (c=%u within %.1fx of ideal): %u pass, %u miss\n", TARGET_CONCURRENCY,
+           TARGET_RATIO, pass, miss);
+    rc = atomic_load(&slow.refused) + atomic_load(&fast.refused) == 0 ? 0 : 1;
+cleanup:
+    for (size_t i = 0; i < opened; i++) {
+        client_close(&cases[i]);
+    }
+    if (floor_open) {
+        client_close(&floor_case);
+    }
+    as_ddb_global_cleanup();
+    as_items_free(items);
+    free(data);
+    return rc;
+}
