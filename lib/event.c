@@ -1759,6 +1759,15 @@ as_status as_event_decode(const char *json, size_t len, as_event **out, as_error
         as_event_free(ev);
         return status == AS_OK ? AS_ERR_JSON : status;
     }
+    /* The event lives while its items are written: give back the growth slack (up to
+     * half the value array, a megabyte for a 1,000-record batch). */
+    if (ev->value_count > 0 && ev->value_count < ev->value_cap) {
+        as_value *fitted = realloc(ev->values, ev->value_count * sizeof *ev->values);
+        if (fitted != NULL) {
+            ev->values = fitted;
+            ev->value_cap = ev->value_count;
+        }
+    }
     /* The arrays are final: turn indices and offsets into pointers. */
     for (size_t i = 0; i < ev->record_count; i++) {
         as_record *rec = &ev->records[i];
