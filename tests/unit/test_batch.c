@@ -2,8 +2,6 @@
  * real fixture events and tests/support/fault_server.py standing in for DynamoDB: the
  * partial batch response, the error outcomes, the deadline guard, logs and metrics. */
 #include <setjmp.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -11,17 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "auditstream.h"
-
-extern char **environ;
+#include "fault_client.h"
 
 #define AKID   "AKIDBATCHTEST"
 #define SECRET "batch/test+secret/key"
@@ -66,127 +61,31 @@ static size_t count_of(const as_buf *buf, const char *needle)
 
 /* ---- the fault-injecting stand-in --------------------------------------------------------- */
 
-static pid_t server_pid = -1;
-static char server_url[64];
-
-/* Starts tests/support/fault_server.py on a free loopback port (it says which). Tests run
- * from the top of the tree. */
-static bool spawn_fault_server(void)
-{
-    const char *python = getenv("AS_TEST_PYTHON");
-    if (python == NULL || python[0] == '\0') {
-        python = "python3";
-    }
-    int fds[2];
-    if (pipe(fds) != 0) {
-        return false;
-    }
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
-    posix_spawn_file_actions_addclose(&actions, fds[0]);
-    posix_spawn_file_actions_addclose(&actions, fds[1]);
-    char *argv[] = {(char *)(uintptr_t)python, (char *)(uintptr_t) "tests/support/fault_server.py",
-                    NULL};
-    int rc = posix_spawnp(&server_pid, python, &actions, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&actions);
-    close(fds[1]);
-    if (rc != 0) {
-        close(fds[0]);
-        fprintf(stderr, "test_batch: cannot start %s: %s\n", python, strerror(rc));
-        server_pid = -1;
-        return false;
-    }
-    FILE *out = fdopen(fds[0], "r");
-    char line[64] = "";
-    unsigned port = 0;
-    bool ok =
-        out != NULL && fgets(line, sizeof line, out) != NULL && sscanf(line, "PORT %u", &port) == 1;
-    if (out != NULL) {
-        fclose(out);
-    } else {
-        close(fds[0]);
-    }
-    if (!ok) {
-        fprintf(stderr, "test_batch: fault_server.py did not report its port (run from the top "
-                        "of the tree)\n");
-        kill(server_pid, SIGTERM);
-        waitpid(server_pid, NULL, 0);
-        server_pid = -1;
-        return false;
-    }
-    snprintf(server_url, sizeof server_url, "http://127.0.0.1:%u", port);
-    return true;
-}
+static fault_server server = {.pid = -1};
 
 static int start_server(void **state)
 {
     (void)state;
-    as_error err;
-    if (as_ddb_global_init(&err) != AS_OK) {
-        fprintf(stderr, "%s\n", err.message);
-        return -1;
-    }
-    return spawn_fault_server() ? 0 : -1;
+    return fault_server_setup(&server, "test_batch") ? 0 : -1;
 }
 
-/* Kills what start_server started, by its pid only. */
 static int stop_server(void **state)
 {
     (void)state;
-    if (server_pid > 0) {
-        kill(server_pid, SIGTERM);
-        waitpid(server_pid, NULL, 0);
-        server_pid = -1;
-    }
-    as_ddb_global_cleanup();
+    fault_server_teardown(&server);
     return 0;
-}
-
-static size_t collect(char *data, size_t size, size_t n, void *userdata)
-{
-    as_buf_append(userdata, data, size * n);
-    return size * n;
-}
-
-/* A control request to the stand-in; returns its parsed JSON answer (json_decref it). */
-static json_t *control(const char *path, const char *post_body)
-{
-    char url[128];
-    snprintf(url, sizeof url, "%s%s", server_url, path);
-    CURL *easy = curl_easy_init();
-    assert_non_null(easy);
-    as_buf body = AS_BUF_INIT;
-    curl_easy_setopt(easy, CURLOPT_URL, url);
-    curl_easy_setopt(easy, CURLOPT_PROXY, "");
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &body);
-    if (post_body != NULL) {
-        curl_easy_setopt(easy, CURLOPT_POSTFIELDS, post_body);
-    }
-    CURLcode code = curl_easy_perform(easy);
-    curl_easy_cleanup(easy);
-    assert_int_equal(code, CURLE_OK);
-    json_error_t jerr;
-    json_t *root = json_loadb(body.data, body.len, 0, &jerr);
-    as_buf_free(&body);
-    assert_non_null(root);
-    return root;
 }
 
 /* Resets the stand-in and gives it a script (a JSON object's members, without braces). */
 static void script(const char *members)
 {
-    json_decref(control("/_control/reset", ""));
-    char text[4096];
-    snprintf(text, sizeof text, "{\"secret\":\"%s\"%s%s}", SECRET, members[0] ? "," : "", members);
-    json_decref(control("/_control/script", text));
+    fault_server_script(&server, SECRET, members, 4096);
 }
 
 /* The PutItem requests the stand-in saw, checked to be signed with CREDS for TABLE. */
 static size_t server_requests(void)
 {
-    json_t *log = control("/_control/log", NULL);
+    json_t *log = fault_server_log(&server);
     json_t *requests = json_object_get(log, "requests");
     size_t i;
     json_t *req;
@@ -223,7 +122,7 @@ static void open_batch(fixture *f, uint32_t concurrency)
     memset(f, 0, sizeof *f);
     as_ddb_config config = {0};
     config.region = "us-east-1";
-    config.endpoint_url = server_url;
+    config.endpoint_url = server.url;
     config.concurrency = concurrency;
     config.base_delay_ms = 1;
     config.connect_timeout_ms = 1000;

@@ -27,6 +27,7 @@
 #include "auditstream.h"
 #include "crc32.h"
 #include "ddb_retry.h"
+#include "fault_client.h"
 
 extern char **environ;
 
@@ -754,139 +755,25 @@ static void test_names(void **state)
 
 /* ---- the fault-injecting stand-in --------------------------------------------------------- */
 
-static pid_t server_pid = -1;
-static unsigned server_port;
-static char server_url[64];
-
-/* Starts tests/support/fault_server.py (with `tls_args`, or NULL) on a free loopback
- * port: it binds port 0 and says which. Tests run from the top of the tree. */
-static bool spawn_fault_server(char *const tls_args[3], pid_t *pid, unsigned *port)
-{
-    const char *python = getenv("AS_TEST_PYTHON");
-    if (python == NULL || python[0] == '\0') {
-        python = "python3";
-    }
-    int fds[2];
-    if (pipe(fds) != 0) {
-        return false;
-    }
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
-    posix_spawn_file_actions_addclose(&actions, fds[0]);
-    posix_spawn_file_actions_addclose(&actions, fds[1]);
-    char *argv[6] = {(char *)(uintptr_t)python,
-                     (char *)(uintptr_t) "tests/support/fault_server.py"};
-    if (tls_args != NULL) {
-        argv[2] = tls_args[0];
-        argv[3] = tls_args[1];
-        argv[4] = tls_args[2];
-    }
-    int rc = posix_spawnp(pid, python, &actions, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&actions);
-    close(fds[1]);
-    if (rc != 0) {
-        close(fds[0]);
-        fprintf(stderr, "test_ddb: cannot start %s: %s\n", python, strerror(rc));
-        *pid = -1;
-        return false;
-    }
-    FILE *out = fdopen(fds[0], "r");
-    char line[64] = "";
-    bool ok =
-        out != NULL && fgets(line, sizeof line, out) != NULL && sscanf(line, "PORT %u", port) == 1;
-    if (out != NULL) {
-        fclose(out);
-    } else {
-        close(fds[0]);
-    }
-    if (!ok) {
-        fprintf(stderr, "test_ddb: fault_server.py did not report its port (run from the top "
-                        "of the tree)\n");
-        kill(*pid, SIGTERM);
-        waitpid(*pid, NULL, 0);
-        *pid = -1;
-        return false;
-    }
-    return true;
-}
-
-/* Kills what spawn_fault_server started, by its pid only. */
-static void kill_fault_server(pid_t *pid)
-{
-    if (*pid > 0) {
-        kill(*pid, SIGTERM);
-        waitpid(*pid, NULL, 0);
-        *pid = -1;
-    }
-}
+static fault_server server = {.pid = -1};
 
 static int start_server(void **state)
 {
     (void)state;
-    as_error err;
-    if (as_ddb_global_init(&err) != AS_OK) {
-        fprintf(stderr, "%s\n", err.message);
-        return -1;
-    }
-    if (!spawn_fault_server(NULL, &server_pid, &server_port)) {
-        return -1;
-    }
-    snprintf(server_url, sizeof server_url, "http://127.0.0.1:%u", server_port);
-    return 0;
+    return fault_server_setup(&server, "test_ddb") ? 0 : -1;
 }
 
 static int stop_server(void **state)
 {
     (void)state;
-    kill_fault_server(&server_pid);
-    as_ddb_global_cleanup();
+    fault_server_teardown(&server);
     return 0;
-}
-
-static size_t collect(char *data, size_t size, size_t n, void *userdata)
-{
-    as_buf_append(userdata, data, size * n);
-    return size * n;
-}
-
-/* A control request to the stand-in; returns its parsed JSON answer (json_decref it). */
-static json_t *control(const char *path, const char *post_body)
-{
-    char url[128];
-    snprintf(url, sizeof url, "%s%s", server_url, path);
-    CURL *easy = curl_easy_init();
-    assert_non_null(easy);
-    as_buf body = AS_BUF_INIT;
-    curl_easy_setopt(easy, CURLOPT_URL, url);
-    curl_easy_setopt(easy, CURLOPT_PROXY, "");
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &body);
-    if (post_body != NULL) {
-        curl_easy_setopt(easy, CURLOPT_POSTFIELDS, post_body);
-    }
-    CURLcode code = curl_easy_perform(easy);
-    curl_easy_cleanup(easy);
-    assert_int_equal(code, CURLE_OK);
-    json_error_t jerr;
-    json_t *root = json_loadb(body.data, body.len, 0, &jerr);
-    as_buf_free(&body);
-    assert_non_null(root);
-    return root;
 }
 
 /* Resets the stand-in and gives it a script (a JSON object's members, without braces). */
 static void script(const char *members)
 {
-    json_decref(control("/_control/reset", ""));
-    char text[2048];
-    snprintf(text, sizeof text, "{\"secret\":\"%s\"%s%s}", SECRET, members[0] ? "," : "", members);
-    json_decref(control("/_control/script", text));
-}
-
-static json_t *server_log(void)
-{
-    return control("/_control/log", NULL);
+    fault_server_script(&server, SECRET, members, 2048);
 }
 
 static const char *header_of(json_t *request, const char *name)
@@ -933,7 +820,7 @@ static as_ddb_config test_config(void)
 {
     as_ddb_config config = {0};
     config.region = "us-east-1";
-    config.endpoint_url = server_url;
+    config.endpoint_url = server.url;
     config.concurrency = 1;
     config.base_delay_ms = 1;
     config.connect_timeout_ms = 1000;
@@ -1043,12 +930,12 @@ static void test_request_shape(void **state)
     assert_int_equal(b.stats.written, 3);
     assert_int_equal(b.stats.retries, 0);
 
-    json_t *log = server_log();
+    json_t *log = fault_server_log(&server);
     json_t *requests = json_object_get(log, "requests");
     assert_int_equal(json_array_size(requests), 3);
     expect_signatures_ok(log);
     char host[64];
-    snprintf(host, sizeof host, "127.0.0.1:%u", server_port);
+    snprintf(host, sizeof host, "127.0.0.1:%u", server.port);
     for (size_t i = 0; i < 3; i++) {
         json_t *req = json_array_get(requests, i);
         assert_string_equal(json_string_value(json_object_get(req, "method")), "POST");
@@ -1101,7 +988,7 @@ static void test_throttles_then_success(void **state)
     assert_int_equal(b.stats.throttles, 5);
     /* 500 - 2*5 + 5 (item 0), then - 3*5 + 5 (item 1). */
     assert_int_equal(as_ddb_client_retry_tokens(client), 485);
-    json_t *log = server_log();
+    json_t *log = fault_server_log(&server);
     expect_signatures_ok(log);
     json_decref(log);
     as_ddb_client_free(client);
@@ -1219,7 +1106,7 @@ static void test_skew_corrected_once(void **state)
     }
     assert_int_equal(b.stats.clock_corrections, 0);
 
-    json_t *log = server_log();
+    json_t *log = fault_server_log(&server);
     json_t *requests = json_object_get(log, "requests");
     size_t refused = 0;
     size_t i;
@@ -1392,7 +1279,7 @@ static void test_concurrency_and_keepalive(void **state)
     /* 16 requests of 40 ms, four at a time: about 160 ms, far below 16 * 40. */
     assert_true(took < 16 * 40);
 
-    json_t *log = server_log();
+    json_t *log = fault_server_log(&server);
     json_int_t max_inflight = json_integer_value(json_object_get(log, "max_inflight"));
     assert_true(max_inflight >= 2 && max_inflight <= 4);
     json_t *requests = json_object_get(log, "requests");
@@ -1418,7 +1305,7 @@ static void test_concurrency_and_keepalive(void **state)
     script("");
     make_batch(&b, "conc2-", 8);
     put(client, &b, 0);
-    log = server_log();
+    log = fault_server_log(&server);
     requests = json_object_get(log, "requests");
     assert_int_equal(json_array_size(requests), 8);
     json_array_foreach(requests, i, req)
@@ -1459,7 +1346,7 @@ static void test_backoff_does_not_block(void **state)
         expect_written(&b, i, 1);
     }
     assert_true(took >= 399 && took < 1500);
-    json_t *log = server_log();
+    json_t *log = fault_server_log(&server);
     json_t *requests = json_object_get(log, "requests");
     assert_int_equal(json_array_size(requests), 7);
     /* The retry is the last request: items 1..5 went while item 0 waited. */
@@ -1492,7 +1379,7 @@ static void test_deadline(void **state)
     }
     assert_int_equal(b.stats.requests, 0);
     assert_int_equal(b.stats.not_attempted, 8);
-    json_t *log = server_log();
+    json_t *log = fault_server_log(&server);
     assert_int_equal(json_array_size(json_object_get(log, "requests")), 0);
     json_decref(log);
 
@@ -1660,13 +1547,12 @@ static void test_tls_verification(void **state)
         /* tests/install-deps.sh installs it: its absence is a broken machine, not a pass. */
         fail_msg("the openssl command could not make a test certificate");
     }
-    char *tls_args[3] = {"--tls", cert, key};
-    pid_t pid = -1;
-    unsigned port = 0;
-    assert_true(spawn_fault_server(tls_args, &pid, &port));
+    char *tls_args[] = {"--tls", cert, key, NULL};
+    fault_server tls = {.pid = -1};
+    assert_true(fault_server_start(&tls, "test_ddb", tls_args));
 
     char url[64];
-    snprintf(url, sizeof url, "https://127.0.0.1:%u", port);
+    snprintf(url, sizeof url, "https://127.0.0.1:%u", tls.port);
     as_ddb_config config = test_config();
     config.endpoint_url = url;
     as_ddb_client *client = new_client(&config);
@@ -1683,13 +1569,13 @@ static void test_tls_verification(void **state)
     expect_written(&b, 0, 1);
     as_ddb_client_free(client);
 
-    snprintf(url, sizeof url, "https://localhost:%u/", port);
+    snprintf(url, sizeof url, "https://localhost:%u/", tls.port);
     client = new_client(&config);
     put(client, &b, 0);
     expect_written(&b, 0, 1);
     as_ddb_client_free(client);
 
-    kill_fault_server(&pid);
+    fault_server_stop(&tls);
     unlink(cert);
     unlink(key);
     rmdir(dir);

@@ -1,0 +1,50 @@
+/* The client side of tests/support/fault_server.py, the fault-injecting DynamoDB stand-in:
+ * starting, stopping, its control API (/_control/...). For test_ddb and test_batch. */
+#ifndef TEST_FAULT_CLIENT_H
+#define TEST_FAULT_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+typedef struct fault_server {
+    pid_t pid;     /* -1 when not running */
+    unsigned port; /* the loopback port it bound */
+    char url[64];  /* "http://127.0.0.1:<port>", where the control API answers */
+} fault_server;
+
+/* Starts fault_server.py with `extra_args` (NULL-terminated, at most 4; NULL for none) on a
+ * free loopback port, which it reports, and fills `fs`. Tests run from the top of the
+ * tree; AS_TEST_PYTHON names the interpreter. On failure says why on stderr, prefixed by
+ * `who` (borrowed), leaves fs->pid at -1 and returns false. */
+bool fault_server_start(fault_server *fs, const char *who, char *const extra_args[]);
+
+/* Kills what fault_server_start started, by its pid only; a no-op when not running. */
+void fault_server_stop(fault_server *fs);
+
+/* A group setup and teardown for the tests against one stand-in: as_ddb_global_init then
+ * fault_server_start with no extra arguments; fault_server_stop then as_ddb_global_cleanup.
+ * Failures are said on stderr. */
+bool fault_server_setup(fault_server *fs, const char *who);
+void fault_server_teardown(fault_server *fs);
+
+/* A control request to `path` (a GET, or a POST of `post_body` when not NULL); returns the
+ * parsed JSON answer, new (json_decref it). Fails the running cmocka test when the request
+ * or the parse does. */
+json_t *fault_server_control(const fault_server *fs, const char *path, const char *post_body);
+
+/* The most `cap` fault_server_script takes. */
+#define FAULT_SCRIPT_MAX 4096
+
+/* Resets the stand-in and gives it a script: `members` are a JSON object's members without
+ * braces, sent with "secret" (borrowed) in a text of at most `cap` bytes (FAULT_SCRIPT_MAX
+ * at most), truncated beyond. */
+void fault_server_script(const fault_server *fs, const char *secret, const char *members,
+                         size_t cap);
+
+/* What the stand-in saw since the last reset; new (json_decref it). */
+json_t *fault_server_log(const fault_server *fs);
+
+#endif
