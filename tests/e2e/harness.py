@@ -28,7 +28,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(TOP, "tests", "integration"))
 sys.path.insert(0, os.path.join(TOP, "tests", "golden"))
 
-from test_ddb_moto import Moto, SetupError, canon, log_tail  # noqa: E402
+from test_ddb_moto import Moto, Proxy, SetupError, canon, log_tail  # noqa: E402
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -494,26 +494,8 @@ class FaultProxy:
                 return
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
-    @staticmethod
-    def _read_request(conn):
-        data = b""
-        while b"\r\n\r\n" not in data:
-            chunk = conn.recv(65536)
-            if not chunk:
-                return None
-            data += chunk
-        head, _, body = data.partition(b"\r\n\r\n")
-        length = 0
-        for line in head.split(b"\r\n")[1:]:
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value.strip())
-        while len(body) < length:
-            chunk = conn.recv(65536)
-            if not chunk:
-                return None
-            body += chunk
-        return head, body
+    # The same HTTP/1.1 request reader as the integration tests' proxy.
+    _read_request = staticmethod(Proxy._read_request)
 
     def _serve(self, conn):
         upstream = None
