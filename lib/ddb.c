@@ -335,6 +335,28 @@ as_status as_ddb_ca_bundle_find(const char *configured, const char *source, as_d
     return AS_OK;
 }
 
+as_status as_ddb_ca_check(bool tls, const char *ca_bundle, const char *curl_cainfo,
+                          const char *curl_capath, as_error *err)
+{
+    bool have_bundle = ca_bundle != NULL && ca_bundle[0] != '\0';
+    bool curl_default = (curl_cainfo != NULL && curl_cainfo[0] != '\0') ||
+                        (curl_capath != NULL && curl_capath[0] != '\0');
+    if (!tls || have_bundle || curl_default) {
+        return AS_OK;
+    }
+    size_t looked = 0;
+    while (as_ddb_ca_paths[looked] != NULL) {
+        looked++;
+    }
+    /* The message has room for the first path only; the header lists them all. */
+    return as_error_set(err, AS_ERR_ARGUMENT, 0,
+                        "ddb: no CA bundle to verify https with: none configured "
+                        "(AWS_CA_BUNDLE, SSL_CERT_FILE), none of the %zu system ones found "
+                        "(%s, ...), and libcurl has no default CA file or path; set "
+                        "AWS_CA_BUNDLE to a PEM file",
+                        looked, as_ddb_ca_paths[0]);
+}
+
 static bool file_readable(const char *path, void *ctx)
 {
     (void)ctx;
@@ -606,6 +628,11 @@ static as_status client_init(as_ddb_client *client, const as_ddb_config *config,
     const char *ca = NULL;
     AS_GUARD(as_ddb_ca_bundle_find(config->ca_bundle, config->ca_bundle_source, file_readable, NULL,
                                    &ca, err));
+    /* A libcurl built --without-ca-bundle --without-ca-path trusts nothing of its own:
+     * one init error that says what to set beats a TlsError on every write. */
+    const curl_version_info_data *curl = curl_version_info(CURLVERSION_NOW);
+    AS_GUARD(as_ddb_ca_check(client->endpoint.tls, ca, curl != NULL ? curl->cainfo : NULL,
+                             curl != NULL ? curl->capath : NULL, err));
     if (config->region == NULL || !region_ok(config->region)) {
         return as_error_set(err, AS_ERR_ARGUMENT, 0,
                             "ddb: region is empty, longer than 64 bytes, or holds a byte other "

@@ -121,11 +121,21 @@ extern const char *const as_ddb_ca_paths[];
 /* Pure but for `exists`. A `configured` bundle (non-NULL, non-empty) is used when
  * `exists` says so and is an error naming `source` when not; otherwise *out is the
  * first of as_ddb_ca_paths that exists, or NULL when none does (libcurl's built-in
- * default then applies, and verification stays on). *out is `configured` or a static
- * string. */
+ * default then applies, if it has one: see as_ddb_ca_check). *out is `configured` or a
+ * static string. */
 AS_MUST_CHECK as_status as_ddb_ca_bundle_find(const char *configured, const char *source,
                                               as_ddb_exists_fn exists, void *ctx, const char **out,
                                               as_error *err);
+
+/* Pure. Whether TLS peers can be verified at all: fine for plain http (`tls` false), for
+ * a `ca_bundle` (what as_ddb_ca_bundle_find found), or when libcurl has a default of its
+ * own (`curl_cainfo`, `curl_capath`: curl_version_info()'s cainfo and capath, NULL in a
+ * libcurl built --without-ca-bundle --without-ca-path); NULL and "" count as none. Else
+ * AS_ERR_ARGUMENT, whose message names what was looked at (AWS_CA_BUNDLE, SSL_CERT_FILE,
+ * as_ddb_ca_paths, libcurl's default) and says to set AWS_CA_BUNDLE: every write would
+ * fail verification otherwise. as_ddb_client_new asks it with the linked libcurl's. */
+AS_MUST_CHECK as_status as_ddb_ca_check(bool tls, const char *ca_bundle, const char *curl_cainfo,
+                                        const char *curl_capath, as_error *err);
 
 /* libcurl's process-wide setup and teardown (curl_global_init / curl_global_cleanup).
  * Call init once before the first client and cleanup once after the last is freed,
@@ -140,9 +150,10 @@ void as_ddb_global_cleanup(void);
 typedef struct as_ddb_client as_ddb_client;
 
 /* New client (free with as_ddb_client_free). Fails with AS_ERR_ARGUMENT for a bad
- * config (region, endpoint, CA bundle, a number out of range) and AS_ERR_NOMEM when
- * memory, libcurl or libcrypto fail; the message says which. TLS peer and host
- * verification are always on; proxies from the environment are not used. */
+ * config (region, endpoint, CA bundle, a number out of range, or an https endpoint with
+ * no CA bundle configured or found and a libcurl without a default: as_ddb_ca_check)
+ * and AS_ERR_NOMEM when memory, libcurl or libcrypto fail; the message says which. TLS
+ * peer and host verification are always on; proxies from the environment are not used. */
 AS_MUST_CHECK as_status as_ddb_client_new(const as_ddb_config *config, as_ddb_client **out,
                                           as_error *err);
 /* Closes the connections and wipes the signer. NULL is a no-op. */

@@ -444,6 +444,72 @@ static void test_ca_bundle_order(void **state)
     assert_string_equal(as_ddb_ca_paths[1], DEB);
 }
 
+/* Every branch of the trust decision: only https with no bundle and a libcurl without a
+ * default of its own (the zip's, built --without-ca-bundle --without-ca-path) fails. */
+static void test_ca_check(void **state)
+{
+    (void)state;
+    static const char BUNDLE[] = "/etc/pki/tls/certs/ca-bundle.crt";
+    static const char CURL_FILE[] = "/etc/ssl/certs/ca-certificates.crt";
+    static const char CURL_DIR[] = "/etc/ssl/certs";
+    static const struct {
+        bool tls;
+        const char *bundle;
+        const char *cainfo;
+        const char *capath;
+        bool fails;
+    } cases[] = {
+        {false, NULL, NULL, NULL, false}, /* plain http (loopback) needs no trust anchor */
+        {false, BUNDLE, NULL, NULL, false},
+        {true, BUNDLE, NULL, NULL, false},
+        {true, BUNDLE, CURL_FILE, CURL_DIR, false},
+        {true, NULL, CURL_FILE, NULL, false}, /* Debian's libcurl */
+        {true, NULL, NULL, CURL_DIR, false},
+        {true, NULL, CURL_FILE, CURL_DIR, false},
+        {true, "", "", CURL_DIR, false},
+        {true, NULL, NULL, NULL, true},
+        {true, "", NULL, NULL, true}, /* empty counts as none, everywhere */
+        {true, NULL, "", "", true},
+        {true, "", "", "", true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        as_error err = {0};
+        as_status status =
+            as_ddb_ca_check(cases[i].tls, cases[i].bundle, cases[i].cainfo, cases[i].capath, &err);
+        if (!cases[i].fails) {
+            if (status != AS_OK) {
+                fail_msg("case %zu: %s", i, err.message);
+            }
+            continue;
+        }
+        if (status != AS_ERR_ARGUMENT) {
+            fail_msg("case %zu: status %d, expected AS_ERR_ARGUMENT", i, (int)status);
+        }
+        assert_int_equal(err.code, AS_ERR_ARGUMENT);
+        assert_true(contains(err.message, "https"));
+        assert_true(contains(err.message, "SSL_CERT_FILE"));
+        assert_true(contains(err.message, as_ddb_ca_paths[0]));
+        assert_true(contains(err.message, "libcurl has no default"));
+        assert_true(contains(err.message, "set AWS_CA_BUNDLE"));
+        /* Cut by the buffer, the advice would be lost: it must fit whole. */
+        assert_true(strlen(err.message) + 1 < sizeof err.message);
+        assert_int_equal(
+            as_ddb_ca_check(cases[i].tls, cases[i].bundle, cases[i].cainfo, cases[i].capath, NULL),
+            AS_ERR_ARGUMENT);
+    }
+
+    /* As as_ddb_client_new composes them, on a host with no bundle at all (the packaged
+     * bootstrap on such a host fails at init rather than on every write). */
+    fake_fs empty = {{NULL}};
+    const char *found = "unset";
+    as_error err = {0};
+    assert_int_equal(as_ddb_ca_bundle_find(NULL, NULL, fake_exists, &empty, &found, &err), AS_OK);
+    assert_null(found);
+    assert_int_equal(as_ddb_ca_check(true, found, NULL, NULL, &err), AS_ERR_ARGUMENT);
+    assert_true(contains(err.message, "AWS_CA_BUNDLE"));
+    assert_int_equal(as_ddb_ca_check(false, found, NULL, NULL, &err), AS_OK);
+}
+
 /* The real client on this machine: the system bundle is found; a configured one that is
  * missing fails naming its source. */
 static void test_client_ca_bundle(void **state)
@@ -1589,6 +1655,7 @@ int main(void)
         cmocka_unit_test(test_env_credentials),
         cmocka_unit_test(test_endpoint_table),
         cmocka_unit_test(test_ca_bundle_order),
+        cmocka_unit_test(test_ca_check),
         cmocka_unit_test(test_backoff),
         cmocka_unit_test(test_quota),
         cmocka_unit_test(test_classify_table),
