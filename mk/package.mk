@@ -2,13 +2,14 @@
 # "Packaging"; README says what they hold and why). `make package-test` checks them.
 # Each architecture builds the same source in its own folder (build-x86_64/, build-arm64/)
 # with Debian's gcc for that triplet and the :arch multiarch libraries (pkg-config reads
-# their .pc files); tests/package/make-zip.sh then bundles the libraries and zips.
+# their .pc files); tests/package/make-zip.sh then strips the bootstrap and zips it.
 #
-# The zip's bootstrap differs from build/bootstrap only in how it links: jansson static;
-# libcurl, libcrypto and their dependencies from the zip's lib/, found through
-# DT_RPATH=$ORIGIN/lib (--disable-new-dtags: searched before Lambda's LD_LIBRARY_PATH,
-# whose /lib64 holds Amazon Linux's own libcurl and OpenSSL); -z now, so a wrong library
-# fails at start and not at its first call.
+# The zip holds one file, bootstrap, which needs nothing but glibc: whatever Lambda's
+# /lib64 holds (Amazon Linux's own libcurl and OpenSSL come before /var/task/lib in its
+# LD_LIBRARY_PATH) cannot change what runs. jansson and OpenSSL are Debian's static
+# libraries; libcurl is Debian's source built for HTTP(S) over OpenSSL alone by
+# tests/package/build-curl.sh, since Debian's libcurl.a needs 25 more libraries.
+# -z now, so that a missing glibc symbol fails at start and not at its first call.
 
 PACKAGE_ARCHS := x86_64 arm64
 PACKAGE_TRIPLET_x86_64 := x86_64-linux-gnu
@@ -30,7 +31,7 @@ package-test: package
 	@sh tests/package/test_package.sh $(PACKAGE_ZIPS)
 
 package-clean:
-	rm -rf $(PACKAGE_ARCHS:%=build-%) dist
+	rm -rf $(PACKAGE_ARCHS:%=build-%) build-src dist
 
 clean: package-clean
 
@@ -42,26 +43,39 @@ endif
 # Only the target's .pc files: never the build machine's.
 PACKAGE_PKG_CONFIG := PKG_CONFIG_LIBDIR=/usr/lib/$(PACKAGE_TRIPLET)/pkgconfig:/usr/share/pkgconfig \
                       PKG_CONFIG_PATH= pkg-config
-PACKAGE_PC := libcurl libcrypto jansson
-PACKAGE_PC_CFLAGS := $(shell $(PACKAGE_PKG_CONFIG) --cflags $(PACKAGE_PC) 2>/dev/null)
-PACKAGE_JANSSON_A := $(shell $(PACKAGE_PKG_CONFIG) --variable=libdir jansson 2>/dev/null)/libjansson.a
-PACKAGE_LIBS := $(shell $(PACKAGE_PKG_CONFIG) --libs libcurl libcrypto 2>/dev/null)
-PACKAGE_LDFLAGS := -Wl,--disable-new-dtags -Wl,-rpath,'$$ORIGIN/lib' -Wl,-z,now -Wl,-z,relro
+PACKAGE_PC := libcrypto libssl jansson
+PACKAGE_LIBDIR := /usr/lib/$(PACKAGE_TRIPLET)
+PACKAGE_STATIC := $(PACKAGE_LIBDIR)/libjansson.a $(PACKAGE_LIBDIR)/libssl.a \
+                  $(PACKAGE_LIBDIR)/libcrypto.a
+# The curl source is fetched once for both architectures.
+PACKAGE_CURL_SRC := build-src
+PACKAGE_CURL := $(BUILD)/curl
+PACKAGE_CURL_A := $(PACKAGE_CURL)/lib/libcurl.a
+PACKAGE_LDFLAGS := -pthread -Wl,-z,now -Wl,-z,relro
 PACKAGE_BOOTSTRAP := $(BUILD)/bootstrap-lambda
 PACKAGE_HANDLER_SRC := $(wildcard handler/*.c)
-override CFLAGS += $(PACKAGE_PC_CFLAGS)
+# Our curl's headers, ahead of the system's.
+override CFLAGS += -I$(PACKAGE_CURL)/include
+
+$(PACKAGE_CURL_A): tests/package/build-curl.sh
+	$(Q)sh tests/package/build-curl.sh $(PACKAGE_TRIPLET) $(PACKAGE_CURL_SRC) \
+		$(BUILD)/curl-build $(PACKAGE_CURL)
+
+# Every object that includes <curl/curl.h> must see the headers of the curl it links.
+$(LIB_OBJ): $(PACKAGE_CURL_A)
 
 package-zip: $(PACKAGE_BOOTSTRAP) tests/package/make-zip.sh tests/package/elf.sh
 	$(say) ZIP dist/audit_producer-$(PACKAGE_ARCH).zip
 	$(Q)sh tests/package/make-zip.sh $(PACKAGE_TRIPLET) $(PACKAGE_BOOTSTRAP) $(BUILD)/zip \
 		dist/audit_producer-$(PACKAGE_ARCH).zip
 
-$(PACKAGE_BOOTSTRAP): $(PACKAGE_HANDLER_SRC) $(STATIC_LIB) $(HEADERS) mk/package.mk
+$(PACKAGE_BOOTSTRAP): $(PACKAGE_HANDLER_SRC) $(STATIC_LIB) $(PACKAGE_CURL_A) $(HEADERS) mk/package.mk
 	$(Q)$(PACKAGE_PKG_CONFIG) --exists $(PACKAGE_PC) || { \
 		echo "package: the $(PACKAGE_TRIPLET) libraries ($(PACKAGE_PC)) are missing: make deps" >&2; \
 		exit 1; }
-	$(Q)test -f $(PACKAGE_JANSSON_A) || { echo "package: no $(PACKAGE_JANSSON_A)" >&2; exit 1; }
+	$(Q)for a in $(PACKAGE_STATIC); do \
+		test -f $$a || { echo "package: no $$a" >&2; exit 1; }; done
 	$(say) LINK $@
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $(PACKAGE_HANDLER_SRC) $(STATIC_LIB) \
-		$(PACKAGE_LDFLAGS) $(PACKAGE_JANSSON_A) $(PACKAGE_LIBS)
+		$(PACKAGE_CURL_A) $(PACKAGE_STATIC) $(PACKAGE_LDFLAGS)
 endif

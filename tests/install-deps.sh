@@ -5,6 +5,8 @@ set -eu
 
 PACKAGES="libjansson-dev libcmocka-dev libcurl4-openssl-dev libssl-dev pkg-config \
 clang valgrind libclang-rt-14-dev zip unzip openssl"
+# `make package` builds libcurl from Debian's source package (tests/package/build-curl.sh).
+PACKAGES="$PACKAGES dpkg-dev"
 # `make package`: the arm64 zip is cross-built against Debian's :arm64 multiarch libraries
 # and smoke-tested under qemu-aarch64 (DESIGN.md "Packaging").
 PACKAGES="$PACKAGES gcc-aarch64-linux-gnu libc6-dev:arm64 libcurl4-openssl-dev:arm64 \

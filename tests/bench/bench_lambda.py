@@ -243,8 +243,8 @@ def read_status(pid):
 
 
 def read_smaps(pid, task):
-    """Rss and Private_Dirty (kB) per mapping group: each library by name (bundled ones
-    marked), [heap], [stack], anonymous mappings, the rest."""
+    """Rss and Private_Dirty (kB) per mapping group: the zip's bootstrap, each library by
+    name, [heap], [stack], anonymous mappings, the rest."""
     groups = {}
     current = None
     with open(f"/proc/{pid}/smaps") as f:
@@ -258,9 +258,8 @@ def read_smaps(pid, task):
                 elif path.startswith("["):
                     key = path
                 else:
-                    base = os.path.basename(path)
-                    key = ("zip lib/" + base) if path.startswith(task + "/lib/") else \
-                        ("zip bootstrap" if path == task + "/bootstrap" else base)
+                    key = "zip bootstrap" if path == task + "/bootstrap" else \
+                        os.path.basename(path)
                 current = groups.setdefault(key, {"rss": 0, "dirty": 0, "anon": 0})
             elif current is not None:
                 if line.startswith("Rss:"):
@@ -487,10 +486,6 @@ def fmt_row(label, values):
     return f"{label:<48} {med:9.2f} {lo:9.2f} {hi:9.2f} {len(values):5d}"
 
 
-# What a libcurl built for HTTP(S) over OpenSSL alone would still need from the zip.
-CORE_LIBS = ("libcurl.so.4", "libssl.so.3", "libcrypto.so.3", "libz.so.1")
-
-
 def report_init(times, ld_stats):
     print(f"{'init time: exec -> first GET /invocation/next':<48} {'median':>9} {'min':>9} "
           f"{'max':>9} {'runs':>5}   (ms)")
@@ -563,13 +558,7 @@ def report_rss(args, rss):
             rest[1] += g["anon"]
             rest[2] += irss
     print(f"  {'(mappings under 100 kB)':<34} {rest[0]:7d} {rest[1]:7d} {rest[2]:9d}")
-    libs = {k[len("zip lib/"):]: g for k, g in groups.items() if k.startswith("zip lib/")}
-    core = sum(g["rss"] for k, g in libs.items() if k in CORE_LIBS)
-    extra = {k: g["rss"] for k, g in libs.items() if k not in CORE_LIBS}
     anon = sum(groups.get(k, {}).get("rss", 0) for k in ("[heap]", "[anonymous mmap]", "[stack]"))
-    print(f"  bundled libraries: {core + sum(extra.values())} kB, of which {core} kB "
-          f"{'/'.join(n.split('.')[0] for n in CORE_LIBS)} and {sum(extra.values())} kB the "
-          f"{len(extra)} libraries only Debian's libcurl build options pull in")
     print(f"  heap + anonymous mappings + stack: {anon} kB")
 
 

@@ -77,15 +77,15 @@ fi
 
 # ---- static checks: what is in the zip, and what each ELF asks of the system
 
-# check_layout ZIP TASK: bootstrap (executable) at the root, libraries under lib/, nothing else.
+# check_layout ZIP TASK: bootstrap (executable) at the root, and nothing else.
 check_layout() {
     zip=$1
     task=$2
-    bad=$(unzip -Z -1 "$zip" | grep -vE '^(bootstrap|lib/lib[^/]+\.so(\.[0-9]+)*)$')
-    if [ -z "$bad" ]; then
-        ok "$name: entries are bootstrap and lib/*.so.N only"
+    entries=$(unzip -Z -1 "$zip" | tr '\n' ' ')
+    if [ "$entries" = "bootstrap " ]; then
+        ok "$name: the one entry is bootstrap"
     else
-        not_ok "$name: unexpected entries: $(echo "$bad" | tr '\n' ' ')"
+        not_ok "$name: entries are not bootstrap alone: $entries"
     fi
     mode=$(unzip -Z "$zip" bootstrap 2>/dev/null | awk '{print $1}')
     if [ "$mode" = "-rwxr-xr-x" ] && [ -x "$task/bootstrap" ]; then
@@ -95,9 +95,8 @@ check_layout() {
     fi
 }
 
-# check_elves TASK MACHINE INTERP TRIPLET: each ELF's architecture and glibc versions (by
-# readelf and again by objdump), where the bootstrap looks for libraries, and that the
-# set of bundled libraries is exactly the closure of what is needed minus glibc.
+# check_elves TASK MACHINE INTERP TRIPLET: the bootstrap's architecture and glibc versions
+# (by readelf and again by objdump), and that it needs glibc alone and searches nowhere.
 check_elves() {
     task=$1
     machine=$2
@@ -105,75 +104,42 @@ check_elves() {
     triplet=$4
     objdump=$triplet-objdump
     command -v "$objdump" >/dev/null 2>&1 || objdump=objdump
-    bundled=$(ls "$task/lib" 2>/dev/null)
-    needed_all=""
-    for f in "$task/bootstrap" "$task"/lib/*; do
-        [ -e "$f" ] || continue # lib/ is empty
-        rel=${f#"$task"/}
-        if ! is_elf "$f"; then
-            not_ok "$name: $rel is not an ELF file"
-            continue
-        fi
-        m=$(elf_machine "$f")
-        [ "$m" = "$machine" ] || not_ok "$name: $rel is $m, not $machine"
-        highest=$(elf_glibc_versions "$f" | tail -n 1)
-        too_new=$(elf_glibc_too_new "$f" | tr '\n' ' ')
-        # objdump -T reads the version of each imported symbol: a second, independent view.
-        by_symbol=$(LC_ALL=C "$objdump" -T "$f" | grep -oE '\(GLIBC_[^)]*\)' | tr -d '()' |
-            sort -u -V | while IFS= read -r v; do
-                n=${v#GLIBC_}
-                case $n in
-                    *[!0-9.]*) echo "$v" ;;
-                    *) [ "$(printf '%s\n%s\n' "$n" "$GLIBC_MAX" | sort -V | tail -n 1)" = "$GLIBC_MAX" ] ||
-                        echo "$v" ;;
-                esac
-            done | tr '\n' ' ')
-        if [ -n "$too_new" ] || [ -n "$by_symbol" ]; then
-            not_ok "$name: $rel needs glibc newer than $GLIBC_MAX: $too_new$by_symbol"
-        else
-            ok "$name: $rel ($m) needs at most GLIBC_$GLIBC_MAX (highest: ${highest:-none})"
-        fi
-        if [ "$rel" != bootstrap ]; then
-            rp="$(elf_dyn "$f" RPATH)$(elf_dyn "$f" RUNPATH)"
-            [ -z "$rp" ] || not_ok "$name: $rel has its own search path ($rp)"
-        fi
-        needed_all="$needed_all $(elf_needed "$f" | tr '\n' ' ')"
-    done
-
     b=$task/bootstrap
+    if ! is_elf "$b"; then
+        not_ok "$name: bootstrap is not an ELF file"
+        return
+    fi
+    check "$name: bootstrap is $machine" test "$(elf_machine "$b")" = "$machine"
     check "$name: bootstrap's interpreter is $interp" test "$(elf_interp "$b")" = "$interp"
-    # shellcheck disable=SC2016 # a literal $ORIGIN
-    check "$name: bootstrap has DT_RPATH \$ORIGIN/lib and no DT_RUNPATH" \
-        test "$(elf_dyn "$b" RPATH)|$(elf_dyn "$b" RUNPATH)" = '$ORIGIN/lib|'
-
-    missing=""
-    for n in $needed_all; do
-        elf_is_glibc "$n" && continue
-        [ -e "$task/lib/$n" ] || missing="$missing $n"
-    done
-    if [ -z "$missing" ]; then
-        ok "$name: every needed library is bundled or glibc's"
+    highest=$(elf_glibc_versions "$b" | tail -n 1)
+    too_new=$(elf_glibc_too_new "$b" | tr '\n' ' ')
+    # objdump -T reads the version of each imported symbol: a second, independent view.
+    by_symbol=$(LC_ALL=C "$objdump" -T "$b" | grep -oE '\(GLIBC_[^)]*\)' | tr -d '()' |
+        sort -u -V | while IFS= read -r v; do
+            n=${v#GLIBC_}
+            case $n in
+                *[!0-9.]*) echo "$v" ;;
+                *) [ "$(printf '%s\n%s\n' "$n" "$GLIBC_MAX" | sort -V | tail -n 1)" = "$GLIBC_MAX" ] ||
+                    echo "$v" ;;
+            esac
+        done | tr '\n' ' ')
+    if [ -n "$too_new" ] || [ -n "$by_symbol" ]; then
+        not_ok "$name: bootstrap needs glibc newer than $GLIBC_MAX: $too_new$by_symbol"
     else
-        not_ok "$name: needed but neither bundled nor glibc's:$missing"
+        ok "$name: bootstrap needs at most GLIBC_$GLIBC_MAX (highest: ${highest:-none})"
     fi
-    unused=""
-    for n in $bundled; do
-        case " $needed_all " in *" $n "*) ;; *) unused="$unused $n" ;; esac
+    needed=$(elf_needed "$b" | tr '\n' ' ')
+    foreign=""
+    for n in $needed; do
+        elf_is_glibc "$n" || foreign="$foreign $n"
     done
-    if [ -z "$unused" ]; then
-        ok "$name: every bundled library is needed"
+    if [ -n "$needed" ] && [ -z "$foreign" ]; then
+        ok "$name: bootstrap needs glibc alone: $needed"
     else
-        not_ok "$name: bundled but needed by nothing:$unused"
+        not_ok "$name: bootstrap needs libraries other than glibc's:$foreign"
     fi
-    glibc_bundled=""
-    for n in $bundled; do
-        elf_is_glibc "$n" && glibc_bundled="$glibc_bundled $n"
-    done
-    if [ -z "$glibc_bundled" ]; then
-        ok "$name: no glibc library is bundled"
-    else
-        not_ok "$name: glibc's own libraries are bundled:$glibc_bundled"
-    fi
+    check "$name: bootstrap has no DT_RPATH or DT_RUNPATH" \
+        test -z "$(elf_dyn "$b" RPATH)$(elf_dyn "$b" RUNPATH)"
 }
 
 # ---- running the bootstrap as Lambda does
@@ -226,39 +192,29 @@ loaded_from() {
     ' "$1"
 }
 
-# check_loaded LABEL TASK DECOYDIR SONAME_PATH_LIST: each bundled library is loaded from
-# TASK/lib, every other one is glibc's and from outside TASK and DECOYDIR, and every
-# bundled library is among those loaded.
+# check_loaded LABEL TASK DECOYDIR SONAME_PATH_LIST: the loader found libc.so.6, and
+# every library it loaded is glibc's, from outside TASK and DECOYDIR.
 check_loaded() {
     label=$1
     task=$2
     decoydir=$3
     list=$4
     problems=""
-    seen=" "
     while read -r soname path; do
         [ -n "$soname" ] || continue
-        seen="$seen$soname "
-        if [ -e "$task/lib/$soname" ]; then
-            [ "$path" = "$task/lib/$soname" ] || problems="$problems; $soname from $path"
-        elif elf_is_glibc "$soname"; then
+        if ! elf_is_glibc "$soname"; then
+            problems="$problems; $soname (not glibc's) from $path"
+        else
             case $path in
                 "$task"/* | "$decoydir"/*) problems="$problems; glibc's $soname from $path" ;;
             esac
-        else
-            problems="$problems; unexpected $soname from $path"
         fi
     done <<EOF
 $list
 EOF
-    for f in "$task"/lib/*; do
-        [ -e "$f" ] || continue
-        n=${f##*/}
-        case $seen in *" $n "*) ;; *) problems="$problems; bundled $n not loaded" ;; esac
-    done
+    printf '%s\n' "$list" | grep -q '^libc\.so\.6 ' || problems="$problems; libc.so.6 not among them"
     if [ -z "$problems" ]; then
-        ok "$label: $(printf '%s\n' "$list" | grep -c "$task/lib/") libraries from the zip's lib/," \
-            "the rest glibc's: $(printf '%s\n' "$list" | grep -v "$task/lib/" | awk '{print $2}' | tr '\n' ' ')"
+        ok "$label: glibc alone: $(printf '%s\n' "$list" | awk '{print $2}' | tr '\n' ' ')"
     else
         not_ok "$label:${problems#;}"
         printf '%s\n' "$list" | sed -e 's/^/       | /'
@@ -294,8 +250,8 @@ make_decoys() {
     done
 }
 
-# run_control FS TASK OUT ERR: a program that needs libcurl and libcrypto but has no
-# DT_RPATH, run with Lambda's LD_LIBRARY_PATH: it must pick the decoys up and fail, or
+# run_control FS TASK OUT ERR: a program linked against the shared libcurl and libcrypto,
+# run with Lambda's LD_LIBRARY_PATH: it must pick the decoys up and fail, or
 # the decoys prove nothing.
 run_control() {
     if [ "$arch" = arm64 ]; then
@@ -487,16 +443,14 @@ check_zip() {
     [ "$arch" = x86_64 ] && check_maps "$fs" "$task"
 
     # Amazon Linux's /lib64 has its own libcurl.so.4, libssl.so.3, libcrypto.so.3, ...: put
-    # a decoy of every bundled library in the first folder of LD_LIBRARY_PATH.
+    # decoys of them in the first folder of LD_LIBRARY_PATH.
     printf '#include <curl/curl.h>\n#include <openssl/crypto.h>\nint main(void) { return curl_version() == 0 || OpenSSL_version_num() == 0; }\n' \
         >"$tmp/control.c"
     if ! "$triplet-gcc" -o "$tmp/control-$arch" "$tmp/control.c" -lcurl -lcrypto 2>"$tmp/control.log"; then
         not_ok "$name: cannot build the control program with $triplet-gcc"
         show "$tmp/control.log"
     fi
-    decoys=$(ls "$task/lib" 2>/dev/null)
-    # shellcheck disable=SC2086 # a word list
-    decoys=$(printf '%s\n' libcurl.so.4 libssl.so.3 libcrypto.so.3 $decoys | sort -u)
+    decoys="libcurl.so.4 libssl.so.3 libcrypto.so.3 libjansson.so.4 libz.so.1"
     for kind in empty stub; do
         # shellcheck disable=SC2086
         if ! make_decoys "$fs/var/lang/lib" "$kind" $decoys; then
@@ -506,15 +460,14 @@ check_zip() {
         run_bootstrap "$fs" "$task" "$out" "$err" libs --print "$EVENT"
         check_golden "$name: $kind decoys in $fs/var/lang/lib" $? "$out" "$GOLDEN_CLASSIC"
         check_loaded "$name: $kind decoys" "$task" "$fs/var/lang/lib" "$(loaded_from "$err")"
-        # DT_RPATH comes first, so the loader never even opens a decoy of a bundled library
-        # (glibc's own libraries are looked for there, as on Lambda, and not found).
+        # Nothing but glibc is needed, so the loader never even opens a decoy (glibc's own
+        # libraries are looked for there, as on Lambda, and not found).
         looked=""
         for n in $decoys; do
-            [ -e "$task/lib/$n" ] || continue
             grep -qF "trying file=$fs/var/lang/lib/$n" "$err" && looked="$looked $n"
         done
         if [ -z "$looked" ]; then
-            ok "$name: the loader never tried the decoy of a bundled library"
+            ok "$name: the loader never tried a decoy"
         else
             not_ok "$name: the loader tried the decoys of:$looked"
         fi
@@ -522,9 +475,9 @@ check_zip() {
             run_control "$fs" "$task" "$tmp/control.out" "$tmp/control.err"
             rc=$?
             if [ "$rc" -ne 0 ] && grep -q "$fs/var/lang/lib/lib" "$tmp/control.err"; then
-                ok "$name: control without DT_RPATH is caught by the $kind decoys (exit $rc)"
+                ok "$name: control linked to the shared libraries is caught by the $kind decoys (exit $rc)"
             else
-                not_ok "$name: control without DT_RPATH ran with the $kind decoys (exit $rc): they prove nothing"
+                not_ok "$name: control linked to the shared libraries ran with the $kind decoys (exit $rc): they prove nothing"
                 show "$tmp/control.err"
             fi
         fi
