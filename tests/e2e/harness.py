@@ -1,11 +1,13 @@
 """What the end-to-end tests (tests/e2e/test_e2e.py) and `make demo` (tests/demo/demo.py)
 share: moto with SigV4 verification on, the Configuration and Audit tables, the stream
 read back as Lambda would deliver it, the packaged bootstrap run as Lambda runs it
-against the Runtime API stand-in, and a fault proxy between the bootstrap and moto.
+against the Runtime API stand-in (also inside a root of its own, with no CA bundle), and a
+fault proxy between the bootstrap and moto, which can speak TLS with a throwaway CA.
 
 Standard library, plus boto3/botocore (IAM, STS, table and item calls; request signing
-for the raw JSON calls). moto is started by tests/integration/test_ddb_moto.py's Moto
-class (free loopback port, INITIAL_NO_AUTH_ACTION_COUNT=0, dies with this process).
+for the raw JSON calls) and the openssl command (the test CA and certificates). moto is
+started by tests/integration/test_ddb_moto.py's Moto class (free loopback port,
+INITIAL_NO_AUTH_ACTION_COUNT=0, dies with this process).
 Every process started here is stopped by its own pid, by the object that started it.
 """
 
@@ -15,6 +17,7 @@ import select
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -343,11 +346,17 @@ class Task:
         self.bootstrap = os.path.join(self.task, "bootstrap")
         if not os.access(self.bootstrap, os.X_OK):
             raise SetupError(f"{zip_path} has no executable bootstrap at its root")
+        self.command = [self.bootstrap]
 
     def environment(self):
         """What Lambda sets for provided.al2023 (LD_LIBRARY_PATH in Lambda's order, with
         this machine's /lib64 and /usr/lib64 standing for Amazon Linux's)."""
-        fs, task = self.fs, self.task
+        return self.lambda_environment(self.fs)
+
+    @staticmethod
+    def lambda_environment(fs):
+        """Lambda's variables, its folders under `fs` ("" for the real root)."""
+        task = f"{fs}/var/task"
         return {
             "LD_LIBRARY_PATH": f"{fs}/var/lang/lib:/lib64:/usr/lib64:{fs}/var/runtime:"
                                f"{fs}/var/runtime/lib:{task}:{task}/lib:{fs}/opt/lib",
@@ -364,6 +373,53 @@ class Task:
             "AWS_REGION": REGION,
             "AWS_DEFAULT_REGION": REGION,
         }
+
+
+class Jail(Task):
+    """A copy of a Task's folders as a root of its own, entered with chroot(8) (root, or
+    CAP_SYS_CHROOT, which containers grant by default): Lambda's folders, the task at
+    /var/task, the C library the bootstrap loads from outside the task (the files `ldd`
+    names, in /lib64 as on Amazon Linux, with the loader at its own path), and `files`
+    ({host path: path in the root}); nothing else. No /etc: not one of the places a CA
+    bundle is looked for exists. The environment is Lambda's, with its real paths."""
+
+    def __init__(self, task, workdir, name, files=None):
+        chroot = shutil.which("chroot", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
+        if chroot is None:
+            raise RuntimeError("chroot(8) is missing (coreutils)")
+        self.fs = os.path.join(workdir, name)
+        shutil.copytree(task.fs, self.fs, symlinks=True)
+        self.task = os.path.join(self.fs, "var", "task")
+        self.bootstrap = os.path.join(self.task, "bootstrap")
+        p = subprocess.run(["ldd", task.bootstrap], capture_output=True, text=True)
+        if p.returncode != 0:
+            raise RuntimeError(f"ldd {task.bootstrap}: {p.stdout}{p.stderr}")
+        for line in p.stdout.splitlines():
+            words = line.replace("=>", " ").split()
+            paths = [w for w in words if w.startswith("/")]
+            if not paths or paths[0].startswith(task.task + "/"):
+                continue  # linux-vdso, or a library of the zip's own (copied with the task)
+            host = paths[0]
+            inside = host if words[0] == host else os.path.join("/lib64", os.path.basename(host))
+            self.add(host, inside)
+        for host, inside in (files or {}).items():
+            self.add(host, inside)
+        self.command = [chroot, self.fs, "/var/task/bootstrap"]
+        # A root that cannot be entered, or lacks a library, says so here, not as a
+        # function that never answers.
+        p = subprocess.run(self.command + ["--help"], env=self.environment(),
+                           capture_output=True, text=True)
+        if p.returncode != 0:
+            raise RuntimeError(f"the bootstrap does not run in {self.fs} (chroot needs root or "
+                               f"CAP_SYS_CHROOT): status {p.returncode}: {p.stderr.strip()}")
+
+    def add(self, host, inside):
+        dest = os.path.join(self.fs, inside.lstrip("/"))
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        shutil.copy(host, dest)  # follows symlinks: the loader is one on the host
+
+    def environment(self):
+        return self.lambda_environment("")
 
 
 class Function:
@@ -383,7 +439,7 @@ class Function:
             full.pop(k, None)
         self.env = full
         with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
-            self.proc = subprocess.Popen([task.bootstrap], cwd=task.task, env=full,
+            self.proc = subprocess.Popen(task.command, cwd=task.task, env=full,
                                          stdin=subprocess.DEVNULL, stdout=out, stderr=err)
         self.pid = self.proc.pid
 
@@ -454,15 +510,18 @@ class Function:
 class FaultProxy:
     """A loopback HTTP proxy in front of moto. Each request is read whole, judged, then
     forwarded on a fresh upstream connection and its answer relayed; moto answers with
-    Connection: close, and so does every answer made here. Rules:
+    Connection: close, and so does every answer made here. With `tls` (an
+    ssl.SSLContext for the server side) it terminates TLS: `endpoint` is https, and each
+    handshake that fails is recorded in `handshake_errors`, not in `errors`. Rules:
       fail:  a body containing `match` (bytes) gets DynamoDB's HTTP 400
              ValidationException (not retryable), never reaching moto; match None: all
       delay: every request waits `delay_ms` before it is forwarded (forwarded even when
              the client has given up by then, as a slow DynamoDB would still apply it)
     Counts every request and, per matched body text, how often it came."""
 
-    def __init__(self, upstream_port):
+    def __init__(self, upstream_port, tls=None):
         self.upstream_port = upstream_port
+        self.tls = tls
         self.fail = []         # byte strings; None in it fails everything
         self.delay_ms = 0
         self.lock = threading.Condition()
@@ -471,6 +530,8 @@ class FaultProxy:
         self.inflight = 0
         self.hits = {}
         self.errors = []
+        self.handshakes = 0
+        self.handshake_errors = []
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(64)
@@ -481,7 +542,7 @@ class FaultProxy:
 
     @property
     def endpoint(self):
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def _accept(self):
         self.sock.settimeout(0.1)  # closing a socket does not wake accept(): poll
@@ -502,6 +563,15 @@ class FaultProxy:
         counted = False
         try:
             conn.settimeout(30)
+            if self.tls is not None:
+                try:
+                    conn = self.tls.wrap_socket(conn, server_side=True)
+                except (ssl.SSLError, OSError) as e:
+                    with self.lock:
+                        self.handshake_errors.append(f"{type(e).__name__}: {e}")
+                    return
+                with self.lock:
+                    self.handshakes += 1
             req = self._read_request(conn)
             if req is None:
                 return
@@ -564,3 +634,57 @@ class FaultProxy:
         self.stopping = True
         self.thread.join(5)
         self.sock.close()
+
+
+# ---- a throwaway PKI for the TLS tests ---------------------------------------------------
+
+
+class Pki:
+    """Made with the openssl command in `workdir`/tls: a CA (`ca`), a server certificate
+    it signs for IP:127.0.0.1 (`cert`, `key`), and a second CA that signs nothing
+    (`other_ca`). Keys are P-256 (quick to make); everything expires in a day."""
+
+    def __init__(self, workdir):
+        if shutil.which("openssl") is None:
+            raise RuntimeError("the openssl command is missing (make deps)")
+        d = os.path.join(workdir, "tls")
+        os.makedirs(d, exist_ok=True)
+        self.dir = d
+        self.ca, ca_key = self._ca("ca", "libauditstream e2e CA")
+        self.other_ca, _ = self._ca("other-ca", "libauditstream e2e other CA")
+        self.key = os.path.join(d, "server.key")
+        self.cert = os.path.join(d, "server.pem")
+        csr = os.path.join(d, "server.csr")
+        ext = os.path.join(d, "server.ext")
+        with open(ext, "w") as f:
+            f.write("basicConstraints=critical,CA:FALSE\n"
+                    "keyUsage=critical,digitalSignature\n"
+                    "extendedKeyUsage=serverAuth\n"
+                    "subjectAltName=IP:127.0.0.1\n")
+        self._openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                      "-nodes", "-keyout", self.key, "-out", csr, "-subj", "/CN=127.0.0.1")
+        self._openssl("x509", "-req", "-in", csr, "-CA", self.ca, "-CAkey", ca_key,
+                      "-CAcreateserial", "-days", "1", "-sha256", "-extfile", ext,
+                      "-out", self.cert)
+
+    def _ca(self, name, cn):
+        key = os.path.join(self.dir, f"{name}.key")
+        cert = os.path.join(self.dir, f"{name}.pem")
+        self._openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                      "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-sha256",
+                      "-subj", f"/CN={cn}",
+                      "-addext", "basicConstraints=critical,CA:TRUE",
+                      "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+        return cert, key
+
+    @staticmethod
+    def _openssl(*args):
+        p = subprocess.run(["openssl", *args], capture_output=True, text=True)
+        if p.returncode != 0:
+            raise RuntimeError(f"openssl {args[0]}: {p.stderr.strip()[-500:]}")
+
+    def server_context(self):
+        """The forwarder's side: the server certificate and key."""
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(self.cert, self.key)
+        return ctx

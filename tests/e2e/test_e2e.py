@@ -16,6 +16,11 @@ with Lambda's environment and LD_LIBRARY_PATH against its own stand-in and Audit
 Other source tables, made the same way, give the tests that need them more records (40
 INSERTs), moto's MODIFY for a write that changed nothing, and a 250 KB attribute.
 
+The TLS tests put a TLS-terminating forwarder (harness.FaultProxy with a certificate for
+IP:127.0.0.1 from a CA the run makes with the openssl command) in front of moto and give
+the function that CA, another CA, or none: the last in a chroot holding only the task and
+glibc, so that no system CA bundle exists either.
+
 What the Audit table must hold is computed independently, by tests/golden/audit_model.py
 (a Python model of DESIGN.md) on the exact bytes delivered, and compared item by item
 with a Scan (map and set members in sorted order; every string and number text exact).
@@ -40,9 +45,9 @@ sys.dont_write_bytecode = True  # no __pycache__ in the tree (harness, audit_mod
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness  # noqa: E402
-from harness import (CONFIG_TABLE, Aws, FaultProxy, Function, Moto, SetupError,  # noqa: E402
-                     Task, audit_id, canon, dumps_raw, lambda_event, lambda_record, loads_raw,
-                     model_items, now_ms)
+from harness import (CONFIG_TABLE, Aws, FaultProxy, Function, Jail, Moto, Pki,  # noqa: E402
+                     SetupError, Task, audit_id, canon, dumps_raw, lambda_event, lambda_record,
+                     loads_raw, model_items, now_ms)
 
 KEY = "CACHE_TTL_SEC"
 BULK_TABLE = "ConfigurationBulk"
@@ -104,6 +109,7 @@ class Suite:
         self.functions = []
         self.proxies = []
         self.tables = set()
+        self._pki = None
 
     # -- setup -----------------------------------------------------------------------
 
@@ -181,7 +187,7 @@ class Suite:
         self.tables.add(name)
         return name
 
-    def function(self, name, table, fmt=None, creds=None, endpoint=None, **extra):
+    def function(self, name, table, fmt=None, creds=None, endpoint=None, task=None, **extra):
         creds = creds or self.aws.writer
         env = {"AUDIT_TABLE": table, "AUDIT_FORMAT": fmt,
                "AWS_ACCESS_KEY_ID": creds[0], "AWS_SECRET_ACCESS_KEY": creds[1],
@@ -189,7 +195,7 @@ class Suite:
                "AWS_ENDPOINT_URL_DYNAMODB": endpoint or self.moto.endpoint,
                "AWS_LAMBDA_LOG_FORMAT": "JSON"}
         env.update(extra)
-        fn = Function(self.task, self.workdir, name, env)
+        fn = Function(task or self.task, self.workdir, name, env)
         self.functions.append(fn)
         return fn
 
@@ -203,10 +209,19 @@ class Suite:
         for word in ("Signature=", "Authorization", "AWS4-HMAC-SHA256 Credential"):
             check(word not in text, f"{fn.name}: the log holds {word!r}")
 
-    def proxy(self):
-        p = FaultProxy(self.moto.port)
+    def proxy(self, tls=False):
+        """A FaultProxy in front of moto; with `tls`, speaking TLS with the test PKI's
+        server certificate."""
+        p = FaultProxy(self.moto.port, self.pki().server_context() if tls else None)
         self.proxies.append(p)
         return p
+
+    def pki(self):
+        """The test CA and certificates, made on first use (only the TLS tests need
+        the openssl command)."""
+        if self._pki is None:
+            self._pki = Pki(self.workdir)
+        return self._pki
 
     def model(self, event, fmt, name):
         return model_items(event, fmt, self.workdir, name)
@@ -220,6 +235,42 @@ class Suite:
               f"{what}: {post['kind']} answered {post['status']}: {post['body']}")
         check(post["json"] == {"batchItemFailures": []},
               f"{what}: response {post['body']}, expected no batchItemFailures")
+
+    def expect_event_written(self, fn, table, what):
+        """`fn` answers the Configuration records with no batchItemFailures, and `table`
+        then holds exactly the classic items the model computes from them."""
+        self.expect_complete(fn.invoke(self.event), what)
+        expected = self.model(self.event, "classic", what)
+        compare(expected, self.aws.scan(table), what)
+        return expected
+
+    def expect_init_error(self, fn, label, word):
+        """`fn` does not start: an init error (Runtime.InvalidConfiguration) naming `word`,
+        posted before any /invocation/next, exit status 1, a FATAL line naming `word`, and
+        the event queued for it left for a fresh process. Returns the error message."""
+        fn.standin.enqueue(self.event, request_id=f"never-{label}")
+        results = fn.standin.wait(1, 10)
+        check(results is not None, f"{label}: no init error within 10 s: {fn.log_tail()}")
+        post = results["posts"][0]
+        check(post["kind"] == "init_error" and post["status"] == 202, f"{label}: {post}")
+        header = post["headers"].get("lambda-runtime-function-error-type")
+        check(header == "Runtime.InvalidConfiguration", f"{label}: header {header!r}")
+        doc = post["json"] or {}
+        check(doc.get("errorType") == "InvalidConfiguration" and
+              word in doc.get("errorMessage", ""), f"{label}: document {doc}")
+        try:
+            rc = fn.proc.wait(5)
+        except Exception:  # noqa: BLE001
+            rc = None
+        check(rc == 1, f"{label}: exit status {rc}, expected 1")
+        final = fn.standin.results()
+        check(not any(r["kind"] == "next" for r in final["requests"]),
+              f"{label}: it asked for an invocation after failing to start")
+        check(final["invocations"].get(f"never-{label}") == "queued",
+              f"{label}: the event was consumed")
+        check(any(line.get("level") == "FATAL" and word in line.get("message", "")
+                  for line in fn.log_lines()), f"{label}: no FATAL line: {fn.log_tail()}")
+        return doc["errorMessage"]
 
     @staticmethod
     def expect_error(post, error_type, what):
@@ -421,31 +472,10 @@ class Suite:
         notes = []
         for label, value in (("unset", None), ("empty", "")):
             fn = self.function(f"no-table-{label}", "x", AUDIT_TABLE=value)
-            fn.standin.enqueue(self.event, request_id=f"never-{label}")
-            results = fn.standin.wait(1, 10)
-            check(results is not None, f"{label}: no init error within 10 s: {fn.log_tail()}")
-            post = results["posts"][0]
-            check(post["kind"] == "init_error" and post["status"] == 202, f"{label}: {post}")
-            header = post["headers"].get("lambda-runtime-function-error-type")
-            check(header == "Runtime.InvalidConfiguration", f"{label}: header {header!r}")
-            doc = post["json"] or {}
-            check(doc.get("errorType") == "InvalidConfiguration" and
-                  "AUDIT_TABLE" in doc.get("errorMessage", ""), f"{label}: document {doc}")
-            try:
-                rc = fn.proc.wait(5)
-            except Exception:  # noqa: BLE001
-                rc = None
-            check(rc == 1, f"{label}: exit status {rc}, expected 1")
-            final = fn.standin.results()
-            check(not any(r["kind"] == "next" for r in final["requests"]),
-                  f"{label}: it asked for an invocation after failing to start")
-            check(final["invocations"].get(f"never-{label}") == "queued",
-                  f"{label}: the event was consumed")
-            check(any(line.get("level") == "FATAL" and "AUDIT_TABLE" in line.get("message", "")
-                      for line in fn.log_lines()), f"{label}: no FATAL line: {fn.log_tail()}")
+            message = self.expect_init_error(fn, label, "AUDIT_TABLE")
             self.finish(fn)
             notes.append(label)
-        return f"{', '.join(notes)}: {doc['errorMessage']}"
+        return f"{', '.join(notes)}: {message}"
 
     def test_garbage_payload(self):
         """Payloads that are not DynamoDB Streams events (not JSON, Records not an array,
@@ -630,6 +660,86 @@ class Suite:
         self.finish(fn)
         return f"{side} of the 500 KB item replaced by its marker; 3 items stored"
 
+    def test_tls_table(self):
+        """Over TLS: a forwarder in front of moto with a certificate for IP:127.0.0.1 from
+        a CA made for this run, AWS_ENDPOINT_URL_DYNAMODB its https URL and AWS_CA_BUNDLE
+        the CA's file. The four records are answered complete, the Audit table holds the
+        model's items, and every request the function sent came through the forwarder's
+        TLS."""
+        table = self.audit_table("AuditTls")
+        proxy = self.proxy(tls=True)
+        check(proxy.endpoint.startswith("https://127.0.0.1:"), f"endpoint {proxy.endpoint}")
+        fn = self.function("tls", table, endpoint=proxy.endpoint, AWS_CA_BUNDLE=self.pki().ca)
+        expected = self.expect_event_written(fn, table, "tls")
+        check(proxy.wait_idle(), "the forwarder is still forwarding")
+        s = summaries(fn)[-1]
+        check(s.get("written") == len(expected) and s.get("requests") == proxy.requests and
+              proxy.handshakes >= proxy.requests > 0,
+              f"summary {s}; forwarder: {proxy.requests} requests, {proxy.handshakes} "
+              f"handshakes")
+        check(not proxy.handshake_errors and not proxy.errors,
+              f"forwarder: {(proxy.handshake_errors + proxy.errors)[:3]}")
+        self.finish(fn)
+        return (f"{len(expected)} items written over TLS: {proxy.requests} requests, "
+                f"{proxy.handshakes} handshakes")
+
+    def test_tls_wrong_ca(self):
+        """AWS_CA_BUNDLE names a CA that did not sign the forwarder's certificate: the
+        function starts (the file is there), then refuses the certificate in every
+        handshake (the forwarder gets the client's unknown-CA alert and forwards nothing),
+        so not one record is written: AuditWriteFailed, an empty table, and ERROR lines
+        naming TlsError and the certificate."""
+        table = self.audit_table("AuditTlsWrongCa")
+        proxy = self.proxy(tls=True)
+        fn = self.function("tls-wrong-ca", table, endpoint=proxy.endpoint,
+                           AWS_CA_BUNDLE=self.pki().other_ca)
+        message = self.expect_error(fn.invoke(self.event), "AuditWriteFailed", "wrong CA")
+        check("TlsError" in message, f"the message does not say why: {message}")
+        check(self.aws.scan(table) == {}, "something was written")
+        s = summaries(fn)[-1]
+        check(s.get("outcome") == "write_failed" and s.get("written") == 0 and
+              s.get("failed") == s.get("items") == 7, f"summary: {s}")
+        errors = [json.dumps(line) for line in fn.log_lines() if line.get("level") == "ERROR"]
+        check(any("TlsError" in e and "certificate" in e for e in errors),
+              f"no ERROR line names TlsError and the certificate: {errors[:3]}")
+        end = time.monotonic() + 5  # the forwarder's threads record what they saw
+        while len(proxy.handshake_errors) < s["requests"] and time.monotonic() < end:
+            time.sleep(0.02)
+        check(proxy.requests == 0 and proxy.handshakes == 0, f"the forwarder got "
+              f"{proxy.requests} requests after {proxy.handshakes} handshakes")
+        check(len(proxy.handshake_errors) == s["requests"] and
+              all("UNKNOWN_CA" in e for e in proxy.handshake_errors),
+              f"{s['requests']} requests; handshakes failed: {proxy.handshake_errors[:3]}")
+        self.finish(fn)
+        return f"AuditWriteFailed: {message[:110]}..."
+
+    def test_tls_no_ca_anywhere(self):
+        """The task in a root of its own (chroot: Lambda's folders, the task and glibc; no
+        /etc, so not one of the places a CA bundle is looked for exists), AWS_CA_BUNDLE and
+        SSL_CERT_FILE unset, an https endpoint: the zip's libcurl has no CA default of its
+        own, so the function does not start, and its init error says to set
+        AWS_CA_BUNDLE. In the same root with AWS_CA_BUNDLE naming the test CA (copied in),
+        it writes the table over TLS: that bundle alone is trusted, and the root works."""
+        pki = self.pki()
+        jail = Jail(self.task, self.workdir, "no-ca-root", {pki.ca: "/tls/ca.pem"})
+        check(not os.path.exists(os.path.join(jail.fs, "etc")), "the root has an /etc")
+        proxy = self.proxy(tls=True)
+        fn = self.function("no-ca", "AuditNoCa", endpoint=proxy.endpoint, task=jail,
+                           AWS_CA_BUNDLE=None, SSL_CERT_FILE=None)
+        message = self.expect_init_error(fn, "no-ca", "AWS_CA_BUNDLE")
+        check("https" in message and "libcurl" in message and "SSL_CERT_FILE" in message,
+              f"the message does not say what was looked at: {message}")
+        check(proxy.handshakes == 0 and not proxy.handshake_errors, "it connected")
+        self.finish(fn)
+        table = self.audit_table("AuditNoCaBundle")
+        fn = self.function("no-ca-bundle", table, endpoint=proxy.endpoint, task=jail,
+                           AWS_CA_BUNDLE="/tls/ca.pem")
+        expected = self.expect_event_written(fn, table, "no-ca-bundle")
+        check(proxy.handshakes > 0 and not proxy.handshake_errors,
+              f"forwarder: {proxy.handshakes} handshakes, {proxy.handshake_errors[:3]}")
+        self.finish(fn)
+        return f"init error: {message}; with AWS_CA_BUNDLE: {len(expected)} items"
+
     def rss_events(self):
         """The 1,000 small payloads: the stream's INSERT, first MODIFY and REMOVE with
         fresh eventIDs, keys and sequence numbers, and every fourth one not an event."""
@@ -700,6 +810,9 @@ class Suite:
         "test_noop_modify",
         "test_invalid_record",
         "test_large_item_truncated",
+        "test_tls_table",
+        "test_tls_wrong_ca",
+        "test_tls_no_ca_anywhere",
         "test_1000_invocations_flat",
     ]
 
