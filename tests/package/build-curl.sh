@@ -11,7 +11,7 @@
 #   SOURCE_CACHE  the downloaded, unpacked source, shared by every architecture
 #   BUILD_DIR     this architecture's out-of-tree build
 #   PREFIX        receives include/curl/*.h and lib/libcurl.a
-# Nothing is done when PREFIX already holds this version built with these options.
+# Nothing is rebuilt when PREFIX already holds this version built with these options.
 set -eu
 
 if [ $# -ne 4 ]; then
@@ -38,8 +38,6 @@ esac
 
 version=$(dpkg-query -W -f='${source:Version}' "libcurl4-openssl-dev:$debarch" 2>/dev/null) ||
     fail "libcurl4-openssl-dev:$debarch is not installed (make deps)"
-upstream=${version#*:}
-upstream=${upstream%-*}
 
 # HTTP/1.1 and HTTPS, a threaded resolver (timeouts cover DNS), and whatever the library
 # sets: CURLOPT_PROXY stays built in because the client sets it to "" to ignore the
@@ -61,6 +59,7 @@ cflags="-O2 -fstack-protector-strong -D_FORTIFY_SOURCE=2"
 stamp="curl $version for $triplet: $(echo "$options $cflags" | tr '\n' ' ')"
 
 if [ -f "$prefix/lib/libcurl.a" ] && [ "$(cat "$prefix/.built" 2>/dev/null)" = "$stamp" ]; then
+    touch "$prefix/lib/libcurl.a" # up to date for make, which ran us for a newer script
     exit 0
 fi
 
@@ -99,14 +98,20 @@ if [ ! -f "$src/.unpacked" ]; then
     }
     # apt checked the files against the signed archive index; dpkg-source applies
     # Debian's patches.
-    dpkg-source -x "$apt/download/curl_$upstream-"*.dsc "$src" >"$apt/unpack.log" 2>&1 || {
+    dpkg-source -x "$apt/download"/curl_*.dsc "$src" >"$apt/unpack.log" 2>&1 || {
         cat "$apt/unpack.log" >&2
         fail "dpkg-source could not unpack curl $version"
     }
+    # When the installed version has gone from the archive (a security archive keeps only
+    # its newest upload), apt fetches the newest source: the one with every fix.
+    got=$(dpkg-parsechangelog -l "$src/debian/changelog" -S Version)
+    [ "$got" = "$version" ] ||
+        echo "build-curl: curl $version is no longer in the archive; using its $got" >&2
     : >"$src/.unpacked"
 fi
 
 # ---- the build: configure finds the target's OpenSSL through its .pc files alone.
+upstream=$(sed -n 's/^#define LIBCURL_VERSION "\(.*\)"$/\1/p' "$src/include/curl/curlver.h")
 echo "build-curl: building libcurl $upstream for $triplet (HTTP and HTTPS over OpenSSL only)"
 rm -rf "${build:?}"/* "${prefix:?}"/*
 build_type=$(dpkg-architecture -qDEB_BUILD_GNU_TYPE 2>/dev/null || gcc -dumpmachine)
