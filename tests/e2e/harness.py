@@ -31,7 +31,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(TOP, "tests", "integration"))
 sys.path.insert(0, os.path.join(TOP, "tests", "golden"))
 
-from test_ddb_moto import Moto, Proxy, SetupError, canon, log_tail  # noqa: E402
+from test_ddb_moto import LoopbackServer, Moto, SetupError, canon, log_tail  # noqa: E402
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -507,7 +507,7 @@ class Function:
 # ---- a fault proxy between the function and moto ----------------------------------------
 
 
-class FaultProxy:
+class FaultProxy(LoopbackServer):
     """A loopback HTTP proxy in front of moto. Each request is read whole, judged, then
     forwarded on a fresh upstream connection and its answer relayed; moto answers with
     Connection: close, and so does every answer made here. With `tls` (an
@@ -520,8 +520,8 @@ class FaultProxy:
     Counts every request and, per matched body text, how often it came."""
 
     def __init__(self, upstream_port, tls=None):
-        self.upstream_port = upstream_port
         self.tls = tls
+        self.scheme = "https" if tls is not None else "http"
         self.fail = []         # byte strings; None in it fails everything
         self.delay_ms = 0
         self.lock = threading.Condition()
@@ -532,31 +532,7 @@ class FaultProxy:
         self.errors = []
         self.handshakes = 0
         self.handshake_errors = []
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.port = self.sock.getsockname()[1]
-        self.stopping = False
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    @property
-    def endpoint(self):
-        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
-
-    def _accept(self):
-        self.sock.settimeout(0.1)  # closing a socket does not wake accept(): poll
-        while not self.stopping:
-            try:
-                conn, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    # The same HTTP/1.1 request reader as the integration tests' proxy.
-    _read_request = staticmethod(Proxy._read_request)
+        super().__init__(upstream_port)
 
     def _serve(self, conn):
         upstream = None
@@ -629,11 +605,6 @@ class FaultProxy:
             while self.inflight > 0 and time.monotonic() < end:
                 self.lock.wait(0.05)
             return self.inflight == 0
-
-    def stop(self):
-        self.stopping = True
-        self.thread.join(5)
-        self.sock.close()
 
 
 # ---- a throwaway PKI for the TLS tests ---------------------------------------------------

@@ -180,22 +180,15 @@ class Moto:
 # ---- a loopback proxy that can alter requests after they were signed -------------------------
 
 
-class Proxy:
-    """Between put_items and moto: forwards each request (altered in `mode`) on a new
-    upstream connection and relays the answer, then closes both sides (moto answers with
-    Connection: close, so the client expects that). Counts requests and the most in
-    flight at once. Modes: pass; body (one byte of the item's id changed); header (the
-    seconds of X-Amz-Date changed). Both altered parts are signed, so moto must refuse."""
+class LoopbackServer:
+    """A listening socket on a free loopback port, each connection served by `_serve` on a
+    thread of its own; `upstream_port` is what a proxy forwards to. Subclasses set their
+    own state before calling this __init__, which starts accepting."""
 
-    def __init__(self, upstream_port, mode):
+    scheme = "http"
+
+    def __init__(self, upstream_port):
         self.upstream_port = upstream_port
-        self.mode = mode
-        self.lock = threading.Lock()
-        self.requests = 0
-        self.tampered = 0
-        self.inflight = 0
-        self.max_inflight = 0
-        self.errors = []
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(64)
@@ -206,7 +199,7 @@ class Proxy:
 
     @property
     def endpoint(self):
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def _accept(self):
         # Polls, because closing a listening socket does not wake a thread in accept().
@@ -218,11 +211,14 @@ class Proxy:
                 continue
             except OSError:
                 return
-            conn.settimeout(None)
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn):
+        raise NotImplementedError
 
     @staticmethod
     def _read_request(conn):
+        """One HTTP/1.1 request, read whole: (head, body), or None when the peer closed."""
         data = b""
         while b"\r\n\r\n" not in data:
             chunk = conn.recv(65536)
@@ -241,6 +237,29 @@ class Proxy:
                 return None
             body += chunk
         return head, body
+
+    def stop(self):
+        self.stopping = True
+        self.thread.join(5)
+        self.sock.close()
+
+
+class Proxy(LoopbackServer):
+    """Between put_items and moto: forwards each request (altered in `mode`) on a new
+    upstream connection and relays the answer, then closes both sides (moto answers with
+    Connection: close, so the client expects that). Counts requests and the most in
+    flight at once. Modes: pass; body (one byte of the item's id changed); header (the
+    seconds of X-Amz-Date changed). Both altered parts are signed, so moto must refuse."""
+
+    def __init__(self, upstream_port, mode):
+        self.mode = mode
+        self.lock = threading.Lock()
+        self.requests = 0
+        self.tampered = 0
+        self.inflight = 0
+        self.max_inflight = 0
+        self.errors = []
+        super().__init__(upstream_port)
 
     def _tamper(self, head, body):
         if self.mode == "body":
@@ -307,11 +326,6 @@ class Proxy:
             if upstream is not None:
                 upstream.close()
             conn.close()
-
-    def stop(self):
-        self.stopping = True
-        self.thread.join(5)
-        self.sock.close()
 
 
 # ---- AWS side: IAM, STS, the table, a raw Scan ----------------------------------------------
