@@ -22,16 +22,25 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 OPT ?= -O2 -g
 SAN ?=
 BASE_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(OPT) $(SAN) \
-               -Iinclude
+               -Iinclude -Ilib
 LIBS := -lcurl -ljansson -lcrypto
+CORE_LIBS := -lcrypto
 
-LIB_SRC := $(wildcard lib/*.c)
+# The library's three layers (README, "Layout"): lib/core is pure and links libcrypto
+# alone; lib/aws adds the SigV4 signer and the DynamoDB client (curl, jansson); lib/lambda
+# adds the runtime client and the function's batch, configuration and logs.
+CORE_SRC := $(wildcard lib/core/*.c)
+LIB_SRC := $(CORE_SRC) $(wildcard lib/aws/*.c lib/lambda/*.c)
+CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CORE_PIC_OBJ := $(CORE_SRC:%.c=$(BUILD)/pic/%.o)
 PIC_OBJ := $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
-HEADERS := $(wildcard include/*.h include/auditstream/*.h lib/*.h)
+HEADERS := $(wildcard include/*.h include/auditstream/*.h lib/*/*.h)
 
 STATIC_LIB := $(BUILD)/libauditstream.a
 SHARED_LIB := $(BUILD)/libauditstream.so.$(VERSION)
+CORE_STATIC_LIB := $(BUILD)/libauditstream-core.a
+CORE_SHARED_LIB := $(BUILD)/libauditstream-core.so.$(VERSION)
 BOOTSTRAP := $(BUILD)/bootstrap
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -43,7 +52,7 @@ TEST_SUPPORT := $(wildcard tests/support/*.c)
 
 all: lib $(BOOTSTRAP)
 
-lib: $(STATIC_LIB) $(SHARED_LIB)
+lib: $(STATIC_LIB) $(SHARED_LIB) $(CORE_STATIC_LIB) $(CORE_SHARED_LIB)
 
 # Installs the build and test dependencies from Debian when any is missing.
 deps:
@@ -65,6 +74,19 @@ $(STATIC_LIB): $(LIB_OBJ)
 	$(Q)rm -f $@
 	$(Q)ar rcs $@ $^
 
+$(CORE_STATIC_LIB): $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(say) AR $@
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
+
+$(CORE_SHARED_LIB): $(CORE_PIC_OBJ)
+	$(say) LINK $@
+	$(Q)$(CC) -shared -Wl,-soname,libauditstream-core.so.$(SOVERSION) -Wl,--as-needed $(SAN) -o $@ $^ \
+		$(CORE_LIBS)
+	$(Q)ln -sf libauditstream-core.so.$(VERSION) $(BUILD)/libauditstream-core.so.$(SOVERSION)
+	$(Q)ln -sf libauditstream-core.so.$(VERSION) $(BUILD)/libauditstream-core.so
+
 $(SHARED_LIB): $(PIC_OBJ)
 	$(say) LINK $@
 	$(Q)$(CC) -shared -Wl,-soname,libauditstream.so.$(SOVERSION) $(SAN) -o $@ $^ $(LIBS)
@@ -78,7 +100,7 @@ $(BOOTSTRAP): handler/bootstrap.c $(STATIC_LIB) $(HEADERS)
 $(BUILD)/tests/%: tests/unit/%.c $(TEST_SUPPORT) $(STATIC_LIB) $(HEADERS) $(wildcard tests/support/*.h)
 	@mkdir -p $(dir $@)
 	$(say) LINK $@
-	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -Ilib -Itests/support -o $@ $< $(TEST_SUPPORT) $(STATIC_LIB) \
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -Itests/support -o $@ $< $(TEST_SUPPORT) $(STATIC_LIB) \
 		$(SAN) -lcmocka $(LIBS)
 
 unit: $(UNIT_BIN) $(BOOTSTRAP)

@@ -13,7 +13,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_ARGS ?=
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -O1 -g \
-               -fno-omit-frame-pointer $(FUZZ_SAN) -Iinclude
+               -fno-omit-frame-pointer $(FUZZ_SAN) -Iinclude -Ilib
 FUZZ_TARGETS := fuzz_decode fuzz_differential
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)
 FUZZ_LIB := $(FUZZ_BUILD)/libauditstream.a
@@ -34,7 +34,7 @@ $(FUZZ_LIB): $(FUZZ_LIB_OBJ)
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SUPPORT) $(FUZZ_SUPPORT_H) $(FUZZ_LIB) $(HEADERS)
 	$(say) LINK $@
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Ilib -Itests/support -o $@ $< $(FUZZ_SUPPORT) \
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/support -o $@ $< $(FUZZ_SUPPORT) \
 		$(FUZZ_LIB) $(LIBS)
 
 fuzz: $(FUZZ_BINS)

@@ -4,16 +4,16 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 banned='sprintf|vsprintf|strcpy|strcat|strncat|strtok|gets|gmtime|localtime|asctime|ctime|atoi|atol|atof|setenv|putenv|rand|srand'
-hits=$(grep -nE "\\b($banned)[[:space:]]*\\(" "$top"/lib/*.c "$top"/lib/*.h "$top"/include/*.h \
+hits=$(grep -nE "\\b($banned)[[:space:]]*\\(" "$top"/lib/*/*.c "$top"/lib/*/*.h "$top"/include/*.h \
     "$top"/include/auditstream/*.h "$top"/handler/*.c 2>/dev/null |
     grep -vE "^[^:]+:[0-9]+:[[:space:]]*(/\*|\*)" |
-    # One exception: lib/runtime.c may call putenv. Lambda's runtime contract asks the
+    # One exception: lib/lambda/runtime.c may call putenv. Lambda's runtime contract asks the
     # runtime to set _X_AMZN_TRACE_ID per invocation, and glibc's setenv keeps every value
     # it ever stored (memory would grow with each trace id); a line of that file passes
     # when nothing banned is left once its putenv calls are taken out.
     while IFS= read -r line; do
         case $line in
-            "$top/lib/runtime.c:"*)
+            "$top/lib/lambda/runtime.c:"*)
                 printf '%s\n' "$line" | sed -E 's/(^|[^[:alnum:]_])putenv[[:space:]]*\(/\1/g' |
                     grep -E "\b($banned)[[:space:]]*\(" >/dev/null && printf '%s\n' "$line"
                 ;;

@@ -49,9 +49,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "base64.h"
+#include "core/base64.h"
 #include "event_dump.h"
-#include "number.h"
+#include "core/number.h"
 
 #define REF_FLAGS (JSON_ALLOW_NUL | JSON_DECODE_ANY)
 /* More workarounds than this on one input and the reference gives up. */

@@ -9,7 +9,7 @@
 #include <cmocka.h>
 #include <openssl/evp.h>
 
-#include "base64.h"
+#include "core/base64.h"
 
 static as_span span_of(const char *s)
 {

@@ -25,8 +25,8 @@
 #include <jansson.h>
 
 #include "auditstream.h"
-#include "crc32.h"
-#include "ddb_retry.h"
+#include "aws/crc32.h"
+#include "aws/ddb_retry.h"
 #include "fault_client.h"
 
 extern char **environ;

@@ -12,7 +12,7 @@
 #include "auditstream/buf.h"
 #include "auditstream/diff.h"
 #include "auditstream/event.h"
-#include "json_text.h"
+#include "core/json_text.h"
 
 /* ---- Helpers ------------------------------------------------------------------------- */
 

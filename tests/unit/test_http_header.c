@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "http_header.h"
+#include "aws/http_header.h"
 
 static const struct {
     const char *line;

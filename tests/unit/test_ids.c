@@ -11,7 +11,7 @@
 #include <cmocka.h>
 #include <openssl/crypto.h>
 
-#include "ids.h"
+#include "core/ids.h"
 
 /* RFC 9562 appendix C's NAMESPACE_URL and NAMESPACE_DNS. */
 static const unsigned char NAMESPACE_URL[16] = {

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "isotime.h"
+#include "core/isotime.h"
 
 #define MS_MAX INT64_C(253402300799999)
 

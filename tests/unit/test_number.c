@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "number.h"
+#include "core/number.h"
 
 static const char NAN_WHY[] = "not a number";
 static const char DIGITS_WHY[] = "more than 38 significant digits";

@@ -10,9 +10,9 @@
 
 #include "auditstream/buf.h"
 #include "auditstream/diff.h"
-#include "internal.h"
-#include "json_text.h"
-#include "number.h"
+#include "core/internal.h"
+#include "core/json_text.h"
+#include "core/number.h"
 
 /* Members left after a common prefix, up to this many, are matched pairwise:
  * cheaper than sorting for the small collections configuration items hold. */

@@ -6,10 +6,10 @@
 #include "auditstream/audit.h"
 #include "auditstream/buf.h"
 #include "auditstream/diff.h"
-#include "ids.h"
-#include "internal.h"
-#include "isotime.h"
-#include "json_text.h"
+#include "core/ids.h"
+#include "core/internal.h"
+#include "core/isotime.h"
+#include "core/json_text.h"
 
 /* Items hold at most this many top-level attributes (detailed: 12). */
 #define MAX_ATTRS 16

@@ -5,7 +5,7 @@
 #include <jansson.h>
 
 #include "auditstream/ddb.h"
-#include "ddb_retry.h"
+#include "aws/ddb_retry.h"
 
 /* Standard mode's throttling codes (botocore's list, which the other SDKs share). */
 static const char *const THROTTLE_TYPES[] = {

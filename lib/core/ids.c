@@ -6,7 +6,7 @@
 
 #include <openssl/evp.h>
 
-#include "ids.h"
+#include "core/ids.h"
 
 /* UUIDv5(NAMESPACE_URL, "urn:libauditstream:audit-id"); test_ids recomputes it. */
 const unsigned char as_audit_namespace[16] = {

@@ -11,11 +11,11 @@
 
 #include "auditstream/buf.h"
 #include "auditstream/event.h"
-#include "base64.h"
-#include "internal.h"
-#include "isotime.h"
-#include "json_text.h"
-#include "number.h"
+#include "core/base64.h"
+#include "core/internal.h"
+#include "core/isotime.h"
+#include "core/json_text.h"
+#include "core/number.h"
 
 /* jansson's limit, so that both parsers accept the same documents. */
 #define MAX_JSON_DEPTH 2048

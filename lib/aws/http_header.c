@@ -3,7 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "http_header.h"
+#include "aws/http_header.h"
 
 bool as_http_header_is_status(const char *line, size_t len)
 {

@@ -1,7 +1,7 @@
 /* Epoch seconds as DynamoDB Streams writes them (a JSON number) to UTC ISO-8601 with
  * milliseconds, by moving the decimal point in the text: no double, no gmtime. */
-#include "isotime.h"
-#include "number.h"
+#include "core/isotime.h"
+#include "core/number.h"
 
 /* 9999-12-31T23:59:59.999Z, the last millisecond ISO-8601's four-digit years reach. */
 #define MS_MAX        INT64_C(253402300799999)

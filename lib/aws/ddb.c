@@ -12,10 +12,10 @@
 #include <openssl/crypto.h>
 
 #include "auditstream/ddb.h"
-#include "crc32.h"
-#include "ddb_retry.h"
-#include "http_header.h"
-#include "internal.h"
+#include "aws/crc32.h"
+#include "aws/ddb_retry.h"
+#include "aws/http_header.h"
+#include "core/internal.h"
 
 #define CONTENT_TYPE "application/x-amz-json-1.0"
 #define TARGET       "DynamoDB_20120810.PutItem"

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 
 #include "auditstream/common.h"
-#include "internal.h"
+#include "core/internal.h"
 
 #define AS_ISO_TIME_LEN 24 /* 2024-05-01T12:30:45.000Z */
 

@@ -9,9 +9,9 @@
 #include <time.h>
 
 #include "auditstream/runtime.h"
-#include "http_header.h"
-#include "internal.h"
-#include "json_text.h"
+#include "aws/http_header.h"
+#include "core/internal.h"
+#include "core/json_text.h"
 
 #define API_MAX_LEN        255
 #define ERROR_TYPE_MAX     128

@@ -10,8 +10,8 @@
 #include <openssl/params.h>
 
 #include "auditstream/sigv4.h"
-#include "internal.h"
-#include "isotime.h"
+#include "core/internal.h"
+#include "core/isotime.h"
 
 #define SHA256_LEN 32
 #define ALGORITHM  "AWS4-HMAC-SHA256"

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "internal.h"
+#include "core/internal.h"
 
 /* Continues `crc` (0 to start) over `len` bytes at `bytes` (NULL when len is 0). */
 AS_LOCAL uint32_t as_crc32(uint32_t crc, const void *bytes, size_t len);

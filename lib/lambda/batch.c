@@ -9,7 +9,7 @@
 
 #include "auditstream/batch.h"
 #include "auditstream/event.h"
-#include "internal.h"
+#include "core/internal.h"
 
 struct as_batch {
     as_ddb_client *client;             /* borrowed */

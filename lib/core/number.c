@@ -3,7 +3,7 @@
  * The scan also serves isotime.c, whose JSON numbers differ only in grammar. */
 #include <string.h>
 
-#include "number.h"
+#include "core/number.h"
 
 /* value = 0.d1...dn * 10^exponent, so 1E-130 has exponent -129 and
  * 9.99...E+125 has exponent 126; 38 digits can never exceed the latter at 126. */

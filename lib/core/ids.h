@@ -3,7 +3,7 @@
 #define AS_IDS_H
 
 #include "auditstream/common.h"
-#include "internal.h"
+#include "core/internal.h"
 
 #define AS_UUID_TEXT_LEN  36
 #define AS_SHA256_HEX_LEN 64

@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 #include "auditstream/common.h"
-#include "internal.h"
+#include "core/internal.h"
 
 /* True when the `len` bytes at `line` start a response ("HTTP/..."): a new one after
  * an interim 1xx, so whatever headers came before belong to that one. */

@@ -3,9 +3,9 @@
 #include <strings.h>
 
 #include "auditstream/log.h"
-#include "internal.h"
-#include "isotime.h"
-#include "json_text.h"
+#include "core/internal.h"
+#include "core/isotime.h"
+#include "core/json_text.h"
 
 static const char *const level_names[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"};
 

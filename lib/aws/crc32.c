@@ -1,6 +1,6 @@
 /* CRC-32 over a byte-at-a-time table: DynamoDB's responses are small, so the table's
  * 1 KiB beats a faster slicing variant's 8 KiB for what it costs in cache. */
-#include "crc32.h"
+#include "aws/crc32.h"
 
 /* The reflected polynomial 0xEDB88320's table, as zlib's make_crc_table builds it. */
 static const uint32_t CRC_TABLE[256] = {

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "auditstream/config.h"
-#include "internal.h"
+#include "core/internal.h"
 
 #define QUOTE_MAX 40 /* value bytes quoted in a message, at most */
 #define STR_(x)   #x

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "auditstream/common.h"
-#include "internal.h"
+#include "core/internal.h"
 
 /* What went wrong below HTTP, if anything, as the client saw it. */
 typedef enum as_ddb_fault {

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 
 #include "auditstream/buf.h"
-#include "internal.h"
+#include "core/internal.h"
 
 /* True when `text` is padded standard base64: length a multiple of 4, every byte from
  * A-Z a-z 0-9 + / except that the last one or two may be '='. The empty text is valid

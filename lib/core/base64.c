@@ -1,6 +1,6 @@
 /* Base64 (RFC 4648 section 4: standard alphabet, '=' padding) for DynamoDB's B and BS:
  * strict validation, and decoding straight into the output buffer's storage. */
-#include "base64.h"
+#include "core/base64.h"
 
 /* Each byte of the alphabet maps to VALID | its sextet; every other byte, '=' included,
  * maps to 0 (only the checks on the last quantum let '=' through). One table serves

@@ -2,7 +2,7 @@
  * every escape is well formed and every \u surrogate is paired. */
 #include <stddef.h>
 
-#include "json_text.h"
+#include "core/json_text.h"
 
 #include "auditstream/event.h"
 

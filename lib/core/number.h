@@ -6,7 +6,7 @@
 #include <stdbool.h>
 
 #include "auditstream/common.h"
-#include "internal.h"
+#include "core/internal.h"
 
 #define AS_NUMBER_MAX_DIGITS 38
 

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 
 #include "auditstream/buf.h"
-#include "internal.h"
+#include "core/internal.h"
 
 /* Appends `span` (validated JSON text) to `out` without whitespace outside strings. */
 AS_LOCAL void as_json_append_compact(as_buf *out, as_span span);

@@ -2,7 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "internal.h"
+#include "core/internal.h"
 
 const char *as_status_name(as_status status)
 {
