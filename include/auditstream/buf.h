@@ -39,9 +39,12 @@ AS_MUST_CHECK as_status as_buf_status(const as_buf *buf);
 
 void as_buf_grow_slow(as_buf *buf, const void *ptr, size_t len);
 
+/* Appends `len` bytes. After a failed grow nothing is appended, even what would fit in
+ * the storage left: a buffer that silently skipped one piece must not go on to look
+ * complete. */
 static inline void as_buf_append(as_buf *buf, const void *ptr, size_t len)
 {
-    if (buf->cap - buf->len > len) {
+    if (!buf->failed && buf->cap - buf->len > len) {
         if (len > 0) {
             memcpy(buf->data + buf->len, ptr, len);
         }
