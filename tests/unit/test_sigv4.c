@@ -1,5 +1,5 @@
-/* Unit tests for lib/sigv4.c: every header-mode case of aws-c-auth's and botocore's SigV4
- * suites (one cmocka test each, listed from ../shared/testdata at run time), the key
+/* Unit tests for lib/aws/sigv4.c: every header-mode case of aws-c-auth's and botocore's SigV4
+ * suites (one cmocka test each, listed from tests/vectors at run time), the key
  * cache, a DynamoDB PutItem known answer from botocore, and the refusals. */
 #include <dirent.h>
 #include <setjmp.h>
@@ -18,7 +18,7 @@
 
 #include "auditstream.h"
 
-/* The suites' shared values (sigv4/README.md, "context.json"). */
+/* The values every case shares (tests/vectors/sigv4/README.md, "context.json"). */
 #define AKID   "AKIDEXAMPLE"
 #define SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 /* 2015-08-30T12:36:00Z */
@@ -60,11 +60,10 @@ static void expect_span_text(const char *what, as_span got, as_span want)
     }
 }
 
-static const char *shared_dir(void)
-{
-    const char *dir = getenv("AS_SHARED_DIR");
-    return dir != NULL && dir[0] != '\0' ? dir : "../shared";
-}
+/* The in-tree copies (tests/vectors/README.md), relative to the top of the tree, where
+ * tests/run-unit.sh runs every test from. No override: a test that could be pointed
+ * elsewhere could pass in one checkout and fail in a clone. */
+#define VECTORS_DIR "tests/vectors"
 
 /* Reads a whole file; false when it cannot be opened. */
 static bool read_file(const char *path, as_buf *out)
@@ -91,7 +90,7 @@ static bool read_file(const char *path, as_buf *out)
 static void must_read(const char *path, as_buf *out)
 {
     if (!read_file(path, out)) {
-        fail_msg("cannot read %s (set AS_SHARED_DIR to the folder holding testdata/)", path);
+        fail_msg("cannot read %s (tests run from the top of the tree)", path);
     }
 }
 
@@ -108,7 +107,7 @@ typedef struct parsed_request {
     size_t header_count;
 } parsed_request;
 
-/* sigv4/README.md: "METHOD PATH HTTP/1.1" split at the first space (paths may hold raw
+/* The suites' request text: "METHOD PATH HTTP/1.1" split at the first space (paths may hold raw
  * spaces and UTF-8), "Name:value" lines, lines starting with whitespace continuing the
  * previous header (the value span then runs over the fold, LF included, as on the
  * wire), and the body after the first empty line. */
@@ -315,9 +314,9 @@ static bool json_flag(const json_t *obj, const char *key, const char *file)
     return json_is_true(v);
 }
 
-/* aws-c-auth's layout: request.txt, context.json and the header-*.txt answers. The
- * query-*.txt answers are for presigned URLs, which this signer does not make (see
- * test_query_mode_not_applicable). */
+/* aws-c-auth's layout: request.txt, context.json and the header-*.txt answers. Upstream's
+ * query-*.txt answers are for presigned URLs, which this signer does not make (it signs
+ * in the Authorization header only), so they were not copied into tests/vectors. */
 static void run_aws_c_auth_case(const suite_case *c)
 {
     char path[1200];
@@ -421,7 +420,7 @@ static void run_classic_case(const suite_case *c)
     params.time = parse_time(req.headers[date].value);
     remove_header(&req, date);
 
-    /* The token, per sigv4/README.md: in the .req when it is signed (post-sts-header-before),
+    /* The token, per the suite's notes: in the .req when it is signed (post-sts-header-before),
      * else only in the .creq (get-vanilla-with-session-token, signed), else only in the
      * .sreq (post-sts-header-after, added after signing). */
     as_buf creq = AS_BUF_INIT;
@@ -529,7 +528,7 @@ static char **list_cases(const char *root, size_t *count)
     return names;
 }
 
-/* Counts given by sigv4/README.md: a suite that vanished or shrank fails here instead of
+/* Counts given by tests/vectors/README.md: a suite that vanished or shrank fails here instead of
  * passing with fewer tests. */
 static size_t listed_aws_c_auth;
 static size_t listed_classic;
@@ -538,20 +537,9 @@ static void test_suites_present(void **state)
 {
     (void)state;
     if (listed_aws_c_auth != 38 || listed_classic != 34) {
-        fail_msg("found %zu aws-c-auth and %zu botocore cases under %s/testdata, expected 38 "
-                 "and 34 (set AS_SHARED_DIR to the folder holding testdata/)",
-                 listed_aws_c_auth, listed_classic, shared_dir());
+        fail_msg("found %zu aws-c-auth and %zu botocore cases under %s, expected 38 and 34",
+                 listed_aws_c_auth, listed_classic, VECTORS_DIR);
     }
-}
-
-static void test_query_mode_not_applicable(void **state)
-{
-    (void)state;
-    print_message("sigv4/*/query-*.txt (38 presigned-URL variants): not applicable. "
-                  "sigv4/README.md: \"DynamoDB PutItem does not need this mode, so these files "
-                  "can be skipped\"; the signer signs in the Authorization header only, and "
-                  "every case's header variant runs as its own test.\n");
-    skip();
 }
 
 /* ---- The key cache ------------------------------------------------------------------------- */
@@ -1130,7 +1118,7 @@ static void test_refusals(void **state)
 /* ---- The runner ---------------------------------------------------------------------------- */
 
 static const struct CMUnitTest FIXED_TESTS[] = {
-    cmocka_unit_test(test_suites_present),     cmocka_unit_test(test_query_mode_not_applicable),
+    cmocka_unit_test(test_suites_present),
     cmocka_unit_test(test_key_cache),          cmocka_unit_test(test_secret_changes_signature),
     cmocka_unit_test(test_free_null_and_wipe), cmocka_unit_test(test_put_item),
     cmocka_unit_test(test_added_headers),      cmocka_unit_test(test_paths_and_queries),
@@ -1153,13 +1141,14 @@ int main(void)
     size_t counts[2];
     size_t total = fixed;
     for (size_t s = 0; s < 2; s++) {
-        int n =
-            snprintf(roots[s], sizeof roots[s], "%s/testdata/%s", shared_dir(), SUITES[s].folder);
-        if (n < 0 || (size_t)n >= sizeof roots[s]) {
-            fprintf(stderr, "AS_SHARED_DIR is too long\n");
+        snprintf(roots[s], sizeof roots[s], "%s/%s", VECTORS_DIR, SUITES[s].folder);
+        names[s] = list_cases(roots[s], &counts[s]);
+        /* Before any test runs: a missing suite must never look like a smaller pass. */
+        if (names[s] == NULL || counts[s] == 0) {
+            fprintf(stderr, "test_sigv4: %s %s (tests run from the top of the tree)\n", roots[s],
+                    names[s] == NULL ? "cannot be opened" : "holds no case folder");
             return 1;
         }
-        names[s] = list_cases(roots[s], &counts[s]);
         total += counts[s];
     }
     listed_aws_c_auth = counts[0];
