@@ -964,7 +964,7 @@ static void describe_failure(call *c, const slot *s, as_ddb_fault fault, CURLcod
         } else {
             /* libcurl's own words name the host and the failing step, never a header. */
             as_ddb_clean_message(lit(s->errbuf[0] != '\0' ? s->errbuf : curl_easy_strerror(code)),
-                                 (as_span){NULL, 0}, r->message, sizeof r->message);
+                                 NULL, 0, r->message, sizeof r->message);
         }
         return;
     }
@@ -973,8 +973,8 @@ static void describe_failure(call *c, const slot *s, as_ddb_fault fault, CURLcod
     } else {
         set_text(r->error_type, sizeof r->error_type, "HttpError");
     }
-    as_ddb_clean_message(lit(raw_message), c->credentials->session_token, r->message,
-                         sizeof r->message);
+    /* Already cleaned whole by as_ddb_parse_error_body; this only cuts it to fit. */
+    as_ddb_clean_message(lit(raw_message), NULL, 0, r->message, sizeof r->message);
     if (r->message[0] == '\0') {
         snprintf(r->message, sizeof r->message, "HTTP %ld", status);
     }
@@ -992,7 +992,11 @@ static void finish_attempt(call *c, slot *s, CURLcode code)
     long status = 0;
     curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
     r->http_status = status;
-    set_text(r->request_id, sizeof r->request_id, s->request_id);
+    /* Cleaned against every credential before anything is cut: DynamoDB's messages can
+     * echo request parts, the session token among them, and a header is echoed as is. */
+    const as_span secrets[3] = {c->credentials->session_token, c->credentials->secret_access_key,
+                                c->credentials->access_key_id};
+    as_ddb_clean_message(lit(s->request_id), secrets, 3, r->request_id, sizeof r->request_id);
 
     as_ddb_fault fault = fault_of(code, s);
     if (fault == AS_DDB_FAULT_NONE && s->have_crc &&
@@ -1002,8 +1006,8 @@ static void finish_attempt(call *c, slot *s, CURLcode code)
     char type[AS_DDB_ERROR_TYPE_MAX] = "";
     char raw_message[1024] = "";
     if (fault == AS_DDB_FAULT_NONE && (status < 200 || status > 299)) {
-        as_ddb_parse_error_body((as_span){s->response.data, s->response.len}, type, sizeof type,
-                                raw_message, sizeof raw_message);
+        as_ddb_parse_error_body((as_span){s->response.data, s->response.len}, secrets, 3, type,
+                                sizeof type, raw_message, sizeof raw_message);
     }
     as_ddb_verdict verdict = as_ddb_classify(fault, status, type, raw_message);
 

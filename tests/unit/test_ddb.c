@@ -743,7 +743,8 @@ static void test_parse_error_body(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char type[AS_DDB_ERROR_TYPE_MAX];
         char message[64];
-        as_ddb_parse_error_body(span_of(cases[i].body), type, sizeof type, message, sizeof message);
+        as_ddb_parse_error_body(span_of(cases[i].body), NULL, 0, type, sizeof type, message,
+                                sizeof message);
         if (strcmp(type, cases[i].type) != 0 || strcmp(message, cases[i].message) != 0) {
             fail_msg("case %zu: got \"%s\" \"%s\"", i, type, message);
         }
@@ -752,8 +753,8 @@ static void test_parse_error_body(void **state)
     char type[8];
     char message[8];
     as_ddb_parse_error_body(
-        span_of("{\"__type\":\"x#ThrottlingException\",\"message\":\"0123456789\"}"), type,
-        sizeof type, message, sizeof message);
+        span_of("{\"__type\":\"x#ThrottlingException\",\"message\":\"0123456789\"}"), NULL, 0,
+        type, sizeof type, message, sizeof message);
     assert_string_equal(type, "Throttl");
     assert_string_equal(message, "0123456");
 }
@@ -762,27 +763,219 @@ static void test_clean_message(void **state)
 {
     (void)state;
     char out[AS_DDB_MESSAGE_MAX];
+    const as_span token[1] = {{TOKEN, sizeof TOKEN - 1}};
     const char *leak = "The request signature we calculated does not match the signature you "
                        "provided.\n\nThe Canonical String for this request should have been\n"
                        "'POST\n/\n\nx-amz-security-token:" TOKEN "\n'";
-    as_ddb_clean_message(span_of(leak), span_of(TOKEN), out, sizeof out);
+    as_ddb_clean_message(span_of(leak), token, 1, out, sizeof out);
     assert_string_equal(out, "The request signature we calculated does not match the signature "
                              "you provided.");
     /* On one line too. */
-    as_ddb_clean_message(span_of("bad. The Canonical String for this request: token " TOKEN),
-                         span_of(TOKEN), out, sizeof out);
+    as_ddb_clean_message(span_of("bad. The Canonical String for this request: token " TOKEN), token,
+                         1, out, sizeof out);
     assert_string_equal(out, "bad.");
-    as_ddb_clean_message(span_of("token " TOKEN " seen, String-to-Sign follows"), span_of(TOKEN),
-                         out, sizeof out);
-    assert_string_equal(out, "token [redacted] seen, String-to-Sign follows");
-    as_ddb_clean_message(span_of("ctl\x01\x7f byte \xc3\xa9  "), (as_span){NULL, 0}, out,
+    as_ddb_clean_message(span_of("token " TOKEN " seen, String-to-Sign follows"), token, 1, out,
                          sizeof out);
+    assert_string_equal(out, "token [redacted] seen, String-to-Sign follows");
+    as_ddb_clean_message(span_of("ctl\x01\x7f byte \xc3\xa9  "), NULL, 0, out, sizeof out);
     assert_string_equal(out, "ctl?? byte ??");
     char small[6];
-    as_ddb_clean_message(span_of("0123456789"), (as_span){NULL, 0}, small, sizeof small);
+    as_ddb_clean_message(span_of("0123456789"), NULL, 0, small, sizeof small);
     assert_string_equal(small, "01234");
-    as_ddb_clean_message(span_of("ab" TOKEN), span_of(TOKEN), small, sizeof small);
-    assert_string_equal(small, "ab[re");
+    /* A run that holds the token goes whole, whatever is glued to it. */
+    as_ddb_clean_message(span_of("ab" TOKEN), token, 1, small, sizeof small);
+    assert_string_equal(small, "[reda");
+    /* What DynamoDB says every day comes through as it was. */
+    static const char *const plain[] = {
+        "One or more parameter values were invalid: Missing the key id in the item",
+        "Requested resource not found: Table: Audit not found",
+        "User: arn:aws:iam::123456789012:user/test is not authorized to perform: "
+        "dynamodb:PutItem on resource: arn:aws:dynamodb:eu-west-1:123456789012:table/Audit",
+        "Signature expired: 20240501T120000Z is now earlier than 20240501T120500Z "
+        "(20240501T121000Z - 5 min.)",
+        "Rate of requests exceeds the allowed throughput.",
+        "Authorization header requires 'Signature' parameter.",
+    };
+    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
+        as_ddb_clean_message(span_of(plain[i]), token, 1, out, sizeof out);
+        assert_string_equal(out, plain[i]);
+    }
+}
+
+/* A realistic session token (Lambda's are about 1,100 characters of base64): made from a
+ * fixed seed, so that every run sees the same one. */
+#define LONG_TOKEN_LEN 1094
+static void long_token(char out[LONG_TOKEN_LEN + 1])
+{
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    memcpy(out, "IQoJb3JpZ2luX2VjE", 17);
+    for (size_t i = 17; i < LONG_TOKEN_LEN - 2; i++) {
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        out[i] = b64[(x >> 33) % 64];
+    }
+    out[LONG_TOKEN_LEN - 2] = '=';
+    out[LONG_TOKEN_LEN - 1] = '=';
+    out[LONG_TOKEN_LEN] = '\0';
+}
+
+/* Whether `text` holds AS_DDB_SECRET_RUN bytes in a row of `secret`. */
+static bool shows_run_of(const char *text, const char *secret)
+{
+    size_t n = strlen(secret);
+    for (size_t i = 0; i + AS_DDB_SECRET_RUN <= n; i++) {
+        for (size_t j = 0; j + AS_DDB_SECRET_RUN <= strlen(text); j++) {
+            if (memcmp(text + j, secret + i, AS_DDB_SECRET_RUN) == 0) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* Issue 9, item 1: a 1,094-character token echoed in a message over 1 KB was cut to the
+ * 1 KB buffer first, so the whole token no longer matched and its first ~200 characters
+ * reached the logs. Cleaned before the cut now, as is every run of a secret. */
+static void test_clean_long_token(void **state)
+{
+    (void)state;
+    char tok[LONG_TOKEN_LEN + 1];
+    long_token(tok);
+    const as_span secrets[3] = {span_of(tok), span_of(SECRET), span_of(AKID)};
+    as_buf body = AS_BUF_INIT;
+    as_buf_append_str(&body, "{\"__type\":\"com.amazon.coral.service#UnrecognizedClientException\","
+                             "\"message\":\"The security token included in the request is "
+                             "invalid: ");
+    as_buf_append_str(&body, tok);
+    as_buf_append_str(&body, " (token as sent)\"}");
+    assert_int_equal(as_buf_status(&body), AS_OK);
+    assert_true(body.len > 1024);
+    char type[AS_DDB_ERROR_TYPE_MAX];
+    char message[1024];
+    as_ddb_parse_error_body((as_span){body.data, body.len}, secrets, 3, type, sizeof type, message,
+                            sizeof message);
+    assert_string_equal(type, "UnrecognizedClientException");
+    assert_string_equal(message, "The security token included in the request is invalid: "
+                                 "[redacted] (token as sent)");
+    char out[AS_DDB_MESSAGE_MAX];
+    as_ddb_clean_message(span_of(message), NULL, 0, out, sizeof out);
+    assert_false(shows_run_of(out, tok));
+
+    /* The same in XML, and with JSON's "\/" for every '/': the cut falls in the token. */
+    as_buf_clear(&body);
+    as_buf_append_str(&body, "<ErrorResponse><Error><Code>InvalidClientTokenId</Code><Message>"
+                             "token=");
+    as_buf_append_str(&body, tok);
+    as_buf_append_str(&body, "</Message></Error></ErrorResponse>");
+    as_ddb_parse_error_body((as_span){body.data, body.len}, secrets, 3, type, sizeof type, message,
+                            sizeof message);
+    assert_string_equal(message, "[redacted]"); /* "token=" is glued to it: one run */
+    as_buf_clear(&body);
+    as_buf_append_str(&body, "{\"message\":\"seen: ");
+    for (const char *p = tok; *p != '\0'; p++) {
+        as_buf_append_str(&body, *p == '/' ? "\\\\/" : (char[2]){*p, '\0'});
+    }
+    as_buf_append_str(&body, "\"}");
+    as_ddb_parse_error_body((as_span){body.data, body.len}, secrets, 3, type, sizeof type, message,
+                            sizeof message);
+    assert_string_equal(message, "seen: [redacted]");
+    as_buf_free(&body);
+
+    /* Pieces of a secret: any AS_DDB_SECRET_RUN bytes in a row take their whole run. */
+    char text[512];
+    char piece[64];
+    static const struct {
+        size_t at, len;
+        bool redacted;
+    } pieces[] = {
+        {0, 16, true}, {500, 40, true}, {LONG_TOKEN_LEN - 16, 16, true}, {300, 15, false},
+    };
+    for (size_t i = 0; i < sizeof pieces / sizeof pieces[0]; i++) {
+        memcpy(piece, tok + pieces[i].at, pieces[i].len);
+        piece[pieces[i].len] = '\0';
+        snprintf(text, sizeof text, "before xx%syy after", piece);
+        as_ddb_clean_message(span_of(text), secrets, 3, out, sizeof out);
+        if (pieces[i].redacted) {
+            assert_string_equal(out, "before [redacted] after");
+        } else {
+            assert_string_equal(out, text);
+        }
+    }
+    /* The secret key and the access key id, whole or in part. */
+    as_ddb_clean_message(span_of("key " SECRET " and id " AKID "."), secrets, 3, out, sizeof out);
+    assert_string_equal(out, "key [redacted] and id [redacted]");
+    /* Escaped forms, one level or more: \uXXXX, %XX, &#N;, \/ twice. */
+    as_buf esc = AS_BUF_INIT;
+    for (size_t f = 0; f < 4; f++) {
+        as_buf_clear(&esc);
+        as_buf_append_str(&esc, "echo ");
+        for (size_t i = 200; i < 240; i++) {
+            char one[16];
+            unsigned char c = (unsigned char)tok[i];
+            switch (f) {
+            case 0: snprintf(one, sizeof one, "\\u%04x", c); break;
+            case 1: snprintf(one, sizeof one, "%%%02X", c); break;
+            case 2: snprintf(one, sizeof one, "&#%d;", c); break;
+            default: snprintf(one, sizeof one, "\\\\%c", c); break;
+            }
+            as_buf_append_str(&esc, one);
+        }
+        as_buf_append_str(&esc, " end");
+        assert_int_equal(as_buf_status(&esc), AS_OK);
+        as_ddb_clean_message((as_span){esc.data, esc.len}, secrets, 3, out, sizeof out);
+        if (strcmp(out, "echo [redacted] end") != 0) {
+            fail_msg("form %zu: %s", f, out);
+        }
+    }
+    as_buf_free(&esc);
+    /* A type that echoes a secret is not shown either. */
+    snprintf(text, sizeof text, "{\"__type\":\"x#%.40s\",\"message\":\"m\"}", tok + 17);
+    as_ddb_parse_error_body(span_of(text), secrets, 3, type, sizeof type, message, sizeof message);
+    assert_string_equal(type, "Redacted");
+}
+
+/* Issue 9, item 2: IncompleteSignatureException messages repeat the Authorization
+ * header; no part of it but its name may reach a log line. */
+static void test_clean_authorization(void **state)
+{
+    (void)state;
+#define SIG "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7"
+#define AUTH                                                                                       \
+    "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20240501/us-east-1/dynamodb/aws4_request, "  \
+    "SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=" SIG
+    static const struct {
+        const char *raw;
+        const char *want;
+    } cases[] = {
+        {"'" AUTH "' not a valid key=value pair (missing equal-sign) in Authorization header: '" AUTH
+         "'.",
+         "'AWS4-HMAC-SHA256 [redacted]' not a valid key=value pair (missing equal-sign) in "
+         "Authorization header: 'AWS4-HMAC-SHA256 [redacted]'."},
+        {"Authorization header requires 'Signature' parameter. Authorization=" AUTH,
+         "Authorization header requires 'Signature' parameter. Authorization=[redacted]"},
+        {"Authorization: Bearer abc def", "Authorization:[redacted]"},
+        {"Credential=AKIAIOSFODNN7EXAMPLE/20240501/us-east-1/dynamodb/aws4_request, ok",
+         "Credential=[redacted], ok"},
+        {"bad signature=" SIG ", try again", "bad signature=[redacted], try again"},
+        {"X-Amz-Signature=" SIG "&X-Amz-Date=20240501T000000Z",
+         "X-Amz-Signature=[redacted]&X-Amz-Date=20240501T000000Z"},
+        {"x-amz-security-token: abc", "x-amz-security-token:[redacted]"},
+        {"key ASIAIOSFODNN7EXAMPLE here, AKIAIOSFODNN7EXAMPLE.", "key [redacted] here, [redacted]."},
+        {"sig " SIG " seen", "sig [redacted] seen"},
+        /* Not a key id: too short, or inside a longer word. */
+        {"AKIA123 and XAKIAIOSFODNN7EXAMPLE", "AKIA123 and XAKIAIOSFODNN7EXAMPLE"},
+    };
+    char out[AS_DDB_MESSAGE_MAX];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        as_ddb_clean_message(span_of(cases[i].raw), NULL, 0, out, sizeof out);
+        if (strcmp(out, cases[i].want) != 0) {
+            fail_msg("case %zu: got \"%s\"", i, out);
+        }
+        assert_null(strstr(out, SIG));
+        assert_null(strstr(out, "IOSFODNN7EXAMPLE/"));
+    }
+#undef AUTH
+#undef SIG
 }
 
 static void test_crc32(void **state)
@@ -1661,6 +1854,8 @@ int main(void)
         cmocka_unit_test(test_classify_table),
         cmocka_unit_test(test_parse_error_body),
         cmocka_unit_test(test_clean_message),
+        cmocka_unit_test(test_clean_long_token),
+        cmocka_unit_test(test_clean_authorization),
         cmocka_unit_test(test_crc32),
         cmocka_unit_test(test_names),
     };
