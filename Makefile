@@ -14,8 +14,15 @@ Q := @
 say := @printf '  %-7s %s\n'
 endif
 
-VERSION := 0.1.0
-SOVERSION := 0
+# The version lives in include/auditstream/version.h alone; everything else reads it.
+version_part = $(shell sed -n 's/^.define AS_VERSION_$(1) *\([0-9][0-9]*\)$$/\1/p' \
+                 include/auditstream/version.h)
+VERSION := $(call version_part,MAJOR).$(call version_part,MINOR).$(call version_part,PATCH)
+ifneq ($(words $(subst ., ,$(VERSION))),3)
+$(error cannot read AS_VERSION_MAJOR/MINOR/PATCH from include/auditstream/version.h)
+endif
+# While the major version is 0 the soname is libauditstream.so.0: 0.x makes no ABI promise.
+SOVERSION := $(firstword $(subst ., ,$(VERSION)))
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wformat=2 -Wvla -Wpointer-arith -Wcast-qual -Wundef
@@ -89,7 +96,8 @@ $(CORE_SHARED_LIB): $(CORE_PIC_OBJ)
 
 $(SHARED_LIB): $(PIC_OBJ)
 	$(say) LINK $@
-	$(Q)$(CC) -shared -Wl,-soname,libauditstream.so.$(SOVERSION) $(SAN) -o $@ $^ $(LIBS)
+	$(Q)$(CC) -shared -Wl,-soname,libauditstream.so.$(SOVERSION) -Wl,--as-needed $(SAN) -o $@ $^ \
+		$(LIBS)
 	$(Q)ln -sf libauditstream.so.$(VERSION) $(BUILD)/libauditstream.so.$(SOVERSION)
 	$(Q)ln -sf libauditstream.so.$(VERSION) $(BUILD)/libauditstream.so
 
@@ -123,16 +131,38 @@ valgrind: unit
 clang:
 	$(MAKE) CC=clang BUILD=build-clang all unit
 
+# Writes pkg-config file $(2).pc from template $(1), linking with $(3).
+define install_pc
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@NAME@|$(2)|' \
+		-e 's|@LIBS@|$(3)|' $(1) > $(DESTDIR)$(PREFIX)/lib/pkgconfig/$(2).pc
+endef
+
+# Writes CMake file $(1) from cmake/$(1).in (the config finds its prefix on its own).
+define install_cmake
+	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@SOVERSION@|$(SOVERSION)|' cmake/$(1).in \
+		> $(DESTDIR)$(PREFIX)/lib/cmake/auditstream/$(1)
+endef
+
+# Both libraries (the whole one and the core), shared and static, with a pkg-config file
+# for each form and a CMake package with an imported target for each (README, "Using the
+# library").
 install: lib
-	install -d $(DESTDIR)$(PREFIX)/include/auditstream $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -d $(DESTDIR)$(PREFIX)/include/auditstream $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/lib/cmake/auditstream
 	install -m 644 include/auditstream.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 include/auditstream/*.h $(DESTDIR)$(PREFIX)/include/auditstream/
-	install -m 644 $(STATIC_LIB) $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(SHARED_LIB) $(DESTDIR)$(PREFIX)/lib/
-	ln -sf libauditstream.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libauditstream.so.$(SOVERSION)
-	ln -sf libauditstream.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libauditstream.so
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' auditstream.pc.in \
-		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/auditstream.pc
+	install -m 644 $(STATIC_LIB) $(CORE_STATIC_LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(SHARED_LIB) $(CORE_SHARED_LIB) $(DESTDIR)$(PREFIX)/lib/
+	for lib in libauditstream libauditstream-core; do \
+		ln -sf $$lib.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$$lib.so.$(SOVERSION) && \
+		ln -sf $$lib.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$$lib.so || exit 1; \
+	done
+	$(call install_pc,auditstream.pc.in,auditstream,-L$${libdir} -lauditstream)
+	$(call install_pc,auditstream.pc.in,auditstream-static,$${libdir}/libauditstream.a)
+	$(call install_pc,auditstream-core.pc.in,auditstream-core,-L$${libdir} -lauditstream-core)
+	$(call install_pc,auditstream-core.pc.in,auditstream-core-static,$${libdir}/libauditstream-core.a)
+	$(call install_cmake,auditstream-config.cmake)
+	$(call install_cmake,auditstream-config-version.cmake)
 
 install-test:
 	@sh tests/install-test.sh

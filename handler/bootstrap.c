@@ -7,7 +7,13 @@
 #include <string.h>
 #include <time.h>
 
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+
 #include "auditstream.h"
+#include "auditstream/batch.h"
+#include "auditstream/config.h"
+#include "auditstream/log.h"
 
 #define EXIT_USAGE 2
 
@@ -15,9 +21,22 @@ static void usage(FILE *out)
 {
     fputs("usage: bootstrap --print EVENT.json|- [--format classic|detailed]\n"
           "  Prints the audit items a DynamoDB Streams event yields, one JSON object a line.\n"
+          "       bootstrap --version\n"
+          "  Prints the versions of libauditstream, libcurl and OpenSSL it runs with.\n"
           "       bootstrap\n"
           "  Runs as the Lambda function (AWS_LAMBDA_RUNTIME_API; see README's Configuration).\n",
           out);
+}
+
+/* The versions linked in, as they say at run time (the zip links curl and OpenSSL
+ * statically, so these are what answers a support question, not the build machine's). */
+static int print_version(void)
+{
+    const curl_version_info_data *curl = curl_version_info(CURLVERSION_NOW);
+    printf("libauditstream %s\nlibcurl %s\nOpenSSL %s\n", as_version(),
+           curl != NULL && curl->version != NULL ? curl->version : "unknown",
+           OpenSSL_version(OPENSSL_VERSION_STRING));
+    return fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
 /* Reads all of `path` ("-": standard input) into `out`. */
@@ -177,7 +196,7 @@ static int run_lambda(void)
     app a = {.config.log = {.level = AS_LOG_INFO}};
     as_error err = {0};
     as_runtime_options options = {.warn = warn, .warn_ctx = &a};
-    if (as_ddb_global_init(&err) != AS_OK ||
+    if (as_global_init(&err) != AS_OK ||
         as_runtime_new(getenv("AWS_LAMBDA_RUNTIME_API"), &options, &a.rt, &err) != AS_OK) {
         fail_init(&a, "InitializationFailed", &err);
         goto cleanup;
@@ -210,7 +229,7 @@ cleanup:
     as_ddb_client_free(a.client);
     as_runtime_free(a.rt);
     as_buf_free(&a.lines);
-    as_ddb_global_cleanup();
+    as_global_cleanup();
     return EXIT_FAILURE;
 }
 
@@ -227,6 +246,8 @@ int main(int argc, char **argv)
                         argv[i]);
                 return EXIT_USAGE;
             }
+        } else if (strcmp(argv[i], "--version") == 0) {
+            return print_version();
         } else if (strcmp(argv[i], "--help") == 0) {
             usage(stdout);
             return EXIT_SUCCESS;

@@ -12,7 +12,6 @@
 #include "common.h"
 #include "ddb.h"
 #include "log.h"
-#include "runtime.h"
 #include "sigv4.h"
 
 #ifdef __cplusplus
@@ -153,10 +152,13 @@ AS_MUST_CHECK as_status as_batch_process(as_batch *batch, as_span payload, int64
                                          const as_log *log, as_buf *log_out,
                                          as_batch_result *result, as_error *err);
 
-/* Writes `result` into `reply`: {"batchItemFailures":[]} or
+/* Writes `result` into `reply` (an as_runtime_reply *, from auditstream/runtime.h,
+ * which this header leaves out since nothing else here needs the runtime):
+ * {"batchItemFailures":[]} or
  * {"batchItemFailures":[{"itemIdentifier":"<sequence number>"}]} into the body, or the
  * error type and message for an error outcome. */
-void as_batch_reply(const as_batch_result *result, as_runtime_reply *reply);
+struct as_runtime_reply;
+void as_batch_reply(const as_batch_result *result, struct as_runtime_reply *reply);
 
 /* Appends the invocation's summary line: INFO when complete, WARN when partial, ERROR
  * otherwise; the message names the outcome and the fields are the stats (snake_case,

@@ -10,10 +10,6 @@
 extern "C" {
 #endif
 
-#define AS_VERSION_MAJOR 0
-#define AS_VERSION_MINOR 1
-#define AS_VERSION_PATCH 0
-
 #if defined(__GNUC__) || defined(__clang__)
 #define AS_MUST_CHECK __attribute__((warn_unused_result))
 #else

@@ -86,7 +86,7 @@ typedef struct as_ddb_config {
  *     as_ddb_config config = {0};
  *     as_credentials creds;
  *     config.concurrency = 8;
- *     if (as_ddb_global_init(&err) != AS_OK ||
+ *     if (as_global_init(&err) != AS_OK ||   (auditstream/global.h)
  *         as_ddb_config_from_env(&config, &creds, env, NULL, &err) != AS_OK ||
  *         as_ddb_client_new(&config, &client, &err) != AS_OK) { ... }
  *     status = as_ddb_put_items(client, &creds, "Audit", items, n, 0, results, &stats, &err);
@@ -137,11 +137,15 @@ AS_MUST_CHECK as_status as_ddb_ca_bundle_find(const char *configured, const char
 AS_MUST_CHECK as_status as_ddb_ca_check(bool tls, const char *ca_bundle, const char *curl_cainfo,
                                         const char *curl_capath, as_error *err);
 
-/* libcurl's process-wide setup and teardown (curl_global_init / curl_global_cleanup).
- * Call init once before the first client and cleanup once after the last is freed,
- * from one thread, or call libcurl's own functions instead. */
-AS_MUST_CHECK as_status as_ddb_global_init(as_error *err);
-void as_ddb_global_cleanup(void);
+/* Deprecated since 0.2.0: the old names of as_global_init and as_global_cleanup
+ * (auditstream/global.h), which the runtime client needs as well. */
+#if defined(__GNUC__) || defined(__clang__)
+#define AS_DDB_DEPRECATED(use) __attribute__((deprecated("use " use)))
+#else
+#define AS_DDB_DEPRECATED(use)
+#endif
+AS_MUST_CHECK AS_DDB_DEPRECATED("as_global_init") as_status as_ddb_global_init(as_error *err);
+AS_DDB_DEPRECATED("as_global_cleanup") void as_ddb_global_cleanup(void);
 
 /* A client: the curl multi handle and its connection cache, one easy handle per
  * concurrent request (reused across calls, so connections outlive a call), the SigV4

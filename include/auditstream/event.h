@@ -128,6 +128,16 @@ const as_record *as_event_record(const as_event *event, size_t index);
 struct as_buf;
 void as_json_unescape(as_span span, struct as_buf *out);
 
+/* Appends `value` to `out` (an as_buf *) as compact DynamoDB wire JSON, the way the
+ * audit builder writes oldValue and newValue: {"N":"1.50"}, {"M":{...}}, its bytes as
+ * received (a number keeps its digits, a string its escapes) with only the whitespace
+ * outside strings dropped. Keys and images, bare maps on the wire, are written as
+ * {"M":{...}}; a member of a set (type S, N or B) as {"S":"..."}. `value` must come
+ * from a decoded event. AS_ERR_ARGUMENT for a NULL argument; AS_ERR_NOMEM when `out`
+ * could not grow, or had already failed since its last clear. */
+AS_MUST_CHECK as_status as_value_to_json(const as_value *value, struct as_buf *out,
+                                         as_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -71,8 +71,8 @@ typedef struct as_invocation {
  * is copied. On success `*out` is a new runtime (free with as_runtime_free); on failure
  * it is NULL. AS_ERR_ARGUMENT for a NULL `out`, a NULL or empty `api` (the message says
  * AWS_LAMBDA_RUNTIME_API is not set) or one that is not a plain host:port,
- * AS_ERR_NOMEM when memory or curl fails. Call libcurl's curl_global_init once
- * before, from one thread: the library does not. */
+ * AS_ERR_NOMEM when memory or curl fails. Call as_global_init (auditstream/global.h)
+ * once before, from one thread: the library does not set up libcurl on its own. */
 AS_MUST_CHECK as_status as_runtime_new(const char *api, const as_runtime_options *options,
                                        as_runtime **out, as_error *err);
 /* Closes the connection, releases everything, and removes _X_AMZN_TRACE_ID from the

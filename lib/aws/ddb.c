@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 
 #include "auditstream/ddb.h"
+#include "auditstream/version.h"
 #include "aws/crc32.h"
 #include "aws/ddb_retry.h"
 #include "aws/http_header.h"
@@ -19,7 +20,7 @@
 
 #define CONTENT_TYPE "application/x-amz-json-1.0"
 #define TARGET       "DynamoDB_20120810.PutItem"
-#define USER_AGENT   "libauditstream/0.1.0"
+#define USER_AGENT   "libauditstream/" AS_VERSION_STRING
 #define TABLE_MAX    1024 /* a table name or ARN; DynamoDB's own limit is lower */
 
 /* ---- configuration ------------------------------------------------------------------------ */
@@ -361,21 +362,6 @@ static bool file_readable(const char *path, void *ctx)
 {
     (void)ctx;
     return access(path, R_OK) == 0;
-}
-
-as_status as_ddb_global_init(as_error *err)
-{
-    CURLcode code = curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (code != CURLE_OK) {
-        return as_error_set(err, AS_ERR_NOMEM, 0, "ddb: curl_global_init failed: %s",
-                            curl_easy_strerror(code));
-    }
-    return AS_OK;
-}
-
-void as_ddb_global_cleanup(void)
-{
-    curl_global_cleanup();
 }
 
 const char *as_ddb_outcome_name(as_ddb_outcome outcome)

@@ -10,6 +10,7 @@
 #include "core/internal.h"
 #include "core/isotime.h"
 #include "core/json_text.h"
+#include "core/value_json.h"
 
 /* Items hold at most this many top-level attributes (detailed: 12). */
 #define MAX_ATTRS 16
@@ -196,30 +197,10 @@ static void put_s_body(as_items *items, const char *name, as_span body, bool esc
     attr_end(items, a, escaped ? as_json_decoded_len(body) : body.len);
 }
 
-/* Copies a decoded value's wire JSON, compacted when it arrived with whitespace.
- * Keys and images were never wrapped: they become {"M":...}. */
-static void append_value(as_buf *out, const as_value *v)
-{
-    bool spaced = (v->flags & AS_VALUE_WIRE_SPACED) != 0;
-    if (v->wire.ptr == NULL) {
-        as_buf_append(out, "{\"M\":", 5);
-        if (spaced) {
-            as_json_append_compact(out, v->text);
-        } else {
-            as_buf_append_span(out, v->text);
-        }
-        as_buf_append_char(out, '}');
-    } else if (spaced) {
-        as_json_append_compact(out, v->wire);
-    } else {
-        as_buf_append_span(out, v->wire);
-    }
-}
-
 static void put_value(as_items *items, const char *name, const as_value *v)
 {
     attr_slot *a = attr_begin(items, name, false);
-    append_value(&items->json, v);
+    as_value_append_wire(&items->json, v);
     attr_end(items, a, v->size);
 }
 
@@ -666,12 +647,12 @@ static void put_changes(as_items *items, const as_changes *changes)
         as_buf_append(out, "\"}", 2);
         if (c->old_value != NULL) {
             as_buf_append(out, ",\"oldValue\":", 12);
-            append_value(out, c->old_value);
+            as_value_append_wire(out, c->old_value);
             entry += strlen("oldValue") + c->old_value->size + 1;
         }
         if (c->new_value != NULL) {
             as_buf_append(out, ",\"newValue\":", 12);
-            append_value(out, c->new_value);
+            as_value_append_wire(out, c->new_value);
             entry += strlen("newValue") + c->new_value->size + 1;
         }
         as_buf_append(out, "}}", 2);

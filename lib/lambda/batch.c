@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "auditstream/batch.h"
+#include "auditstream/runtime.h"
 #include "auditstream/event.h"
 #include "core/internal.h"
 

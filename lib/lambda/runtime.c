@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "auditstream/runtime.h"
+#include "auditstream/version.h"
 #include "aws/http_header.h"
 #include "core/internal.h"
 #include "core/json_text.h"
@@ -537,7 +538,7 @@ static bool rt_configure(as_runtime *rt)
         curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK &&
         curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L) == CURLE_OK &&
         curl_easy_setopt(c, CURLOPT_MAXCONNECTS, 1L) == CURLE_OK &&
-        curl_easy_setopt(c, CURLOPT_USERAGENT, "libauditstream/0.1.0") == CURLE_OK;
+        curl_easy_setopt(c, CURLOPT_USERAGENT, "libauditstream/" AS_VERSION_STRING) == CURLE_OK;
 #if LIBCURL_VERSION_NUM >= 0x075500
     ok = ok && curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http") == CURLE_OK;
 #endif

@@ -524,7 +524,7 @@ int main(int argc, char **argv)
         server_start(&fast, 0) != 0) {
         goto cleanup;
     }
-    if (as_ddb_global_init(&err) != AS_OK) {
+    if (as_global_init(&err) != AS_OK) {
         fprintf(stderr, "bench_ddb_write: %s\n", err.message);
         goto cleanup;
     }
@@ -611,7 +611,7 @@ cleanup:
     if (floor_open) {
         client_close(&floor_case);
     }
-    as_ddb_global_cleanup();
+    as_global_cleanup();
     as_items_free(items);
     free(data);
     return rc;

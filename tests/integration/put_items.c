@@ -412,7 +412,7 @@ static int put_all(const options *o, const as_span *items, size_t n)
         fprintf(stderr, "put_items: out of memory\n");
         return 2;
     }
-    if (as_ddb_global_init(&err) != AS_OK) {
+    if (as_global_init(&err) != AS_OK) {
         fprintf(stderr, "put_items: libcurl setup failed: %s\n", err.message);
         free(results);
         return 2;
@@ -449,7 +449,7 @@ static int put_all(const options *o, const as_span *items, size_t n)
     rc = stats.written == n ? 0 : 1;
 cleanup:
     as_ddb_client_free(client);
-    as_ddb_global_cleanup();
+    as_global_cleanup();
     free(results);
     return rc;
 }

@@ -93,7 +93,7 @@ bool fault_server_setup(fault_server *fs, const char *who)
 {
     fs->pid = -1;
     as_error err;
-    if (as_ddb_global_init(&err) != AS_OK) {
+    if (as_global_init(&err) != AS_OK) {
         fprintf(stderr, "%s\n", err.message);
         return false;
     }
@@ -103,7 +103,7 @@ bool fault_server_setup(fault_server *fs, const char *who)
 void fault_server_teardown(fault_server *fs)
 {
     fault_server_stop(fs);
-    as_ddb_global_cleanup();
+    as_global_cleanup();
 }
 
 static size_t collect(char *data, size_t size, size_t n, void *userdata)

@@ -24,8 +24,8 @@ bool fault_server_start(fault_server *fs, const char *who, char *const extra_arg
 /* Kills what fault_server_start started, by its pid only; a no-op when not running. */
 void fault_server_stop(fault_server *fs);
 
-/* A group setup and teardown for the tests against one stand-in: as_ddb_global_init then
- * fault_server_start with no extra arguments; fault_server_stop then as_ddb_global_cleanup.
+/* A group setup and teardown for the tests against one stand-in: as_global_init then
+ * fault_server_start with no extra arguments; fault_server_stop then as_global_cleanup.
  * Failures are said on stderr. */
 bool fault_server_setup(fault_server *fs, const char *who);
 void fault_server_teardown(fault_server *fs);

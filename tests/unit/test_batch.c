@@ -16,6 +16,8 @@
 #include <jansson.h>
 
 #include "auditstream.h"
+#include "auditstream/batch.h"
+#include "auditstream/log.h"
 #include "fault_client.h"
 
 #define AKID   "AKIDBATCHTEST"

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "auditstream.h"
+#include "auditstream/config.h"
 
 #define SECRET "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 #define TOKEN  "IQoJb3JpZ2luX2VjEXAMPLETOKEN"

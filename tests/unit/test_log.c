@@ -11,7 +11,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "auditstream.h"
+#include "auditstream/log.h"
 
 /* 2024-05-01T12:30:45.678Z */
 #define NOW_MS 1714566645678
