@@ -113,7 +113,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(TEST_SUPPORT) $(STATIC_LIB) $(HEADERS) $(wild
 
 unit: $(UNIT_BIN) $(BOOTSTRAP)
 
-# Runs every unit test binary from the top of the tree (they read events/ and ../shared).
+# Runs every unit test binary from the top of the tree (they read events/ and tests/vectors/).
 check-unit: unit
 	@sh tests/run-unit.sh $(BUILD)/tests
 

@@ -2,7 +2,7 @@
 # tests/e2e/test_e2e.py unzips dist/audit_producer-x86_64.zip, runs its bootstrap as Lambda
 # runs it (Lambda's environment and LD_LIBRARY_PATH) against the Runtime API stand-in,
 # feeds it the real DynamoDB Streams records of a create, two updates and a delete made in
-# moto (SigV4 verification on), and compares the Audit table with what DESIGN.md says
+# moto (SigV4 verification on), and compares the Audit table with what docs/audit-format.md says
 # (tests/golden/audit_model.py). It fails, never skips, when moto or the zip is missing.
 # E2E_ARGS reach the script, e.g. E2E_ARGS="--keep-logs" or E2E_ARGS="deadline_near"
 # (test names without their test_ prefix).

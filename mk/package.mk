@@ -1,4 +1,4 @@
-# `make package`: the Lambda zips dist/audit_producer-x86_64.zip and -arm64.zip (DESIGN.md
+# `make package`: the Lambda zips dist/audit_producer-x86_64.zip and -arm64.zip (README,
 # "Packaging"; README says what they hold and why). `make package-test` checks them.
 # Each architecture builds the same source in its own folder (build-x86_64/, build-arm64/)
 # with Debian's gcc for that triplet and the :arch multiarch libraries;

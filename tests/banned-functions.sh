@@ -1,6 +1,6 @@
 #!/bin/sh
 # libc functions that invite overruns or hidden global state, banned by a script
-# rather than by memory (STYLE.md): none may appear in the library or the handler.
+# rather than by memory (docs/library.md): none may appear in the library or the handler.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 banned='sprintf|vsprintf|strcpy|strcat|strncat|strtok|gets|gmtime|localtime|asctime|ctime|atoi|atol|atof|setenv|putenv|rand|srand'

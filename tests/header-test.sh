@@ -1,5 +1,5 @@
 #!/bin/sh
-# Each public header must compile on its own, as C11 and as C++ (STYLE.md rule 2).
+# Each public header must compile on its own, as C11 and as C++ (docs/library.md).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)

@@ -8,7 +8,7 @@ clang valgrind libclang-rt-14-dev zip unzip openssl"
 # `make package` builds libcurl from Debian's source package (tests/package/build-curl.sh).
 PACKAGES="$PACKAGES dpkg-dev"
 # `make package`: the arm64 zip is cross-built against Debian's :arm64 multiarch libraries
-# and smoke-tested under qemu-aarch64 (DESIGN.md "Packaging").
+# and smoke-tested under qemu-aarch64 (README, "Packaging").
 PACKAGES="$PACKAGES gcc-aarch64-linux-gnu libc6-dev:arm64 libcurl4-openssl-dev:arm64 \
 libjansson-dev:arm64 libssl-dev:arm64 qemu-user"
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Runs every unit test binary in DIR from the top of the tree (tests read events/ and
-# ../shared), optionally under valgrind. Usage: tests/run-unit.sh DIR [valgrind]
+# tests/vectors), optionally under valgrind. Usage: tests/run-unit.sh DIR [valgrind]
 set -u
 
 usage() {

@@ -1,5 +1,5 @@
-/* Building the audit items of stream records in DESIGN.md's `classic` or `detailed`
- * format, serialized straight into DynamoDB wire JSON. */
+/* Building the audit items of stream records in the `classic` or `detailed`
+ * format (docs/audit-format.md), serialized straight into DynamoDB wire JSON. */
 #ifndef AUDITSTREAM_AUDIT_H
 #define AUDITSTREAM_AUDIT_H
 
@@ -59,7 +59,7 @@ size_t as_items_count(const as_items *items);
 /* By value; its spans are valid until the next build into, clear or free of `items`. */
 as_item as_items_get(const as_items *items, size_t index);
 
-/* Appends the audit items of one record, in the order DESIGN.md gives. An invalid
+/* Appends the audit items of one record, in the order docs/audit-format.md gives. An invalid
  * record yields its error item; this fails only with AS_ERR_NOMEM or AS_ERR_ARGUMENT. */
 AS_MUST_CHECK as_status as_audit_build(const as_record *record, const as_audit_options *options,
                                        as_items *out, as_error *err);

@@ -1,5 +1,5 @@
 /* The audit function's configuration, read once from the environment through a
- * caller-supplied getenv: every variable of DESIGN.md's table, each bad value refused
+ * caller-supplied getenv: every variable of docs/configuration.md, each bad value refused
  * with a message that names the variable. */
 #ifndef AUDITSTREAM_CONFIG_H
 #define AUDITSTREAM_CONFIG_H

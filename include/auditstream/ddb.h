@@ -221,7 +221,7 @@ typedef struct as_ddb_stats {
 
 /* Puts `items[i]` (each the wire JSON of one item, {"id":{"S":...},...}, borrowed for
  * the call) into `table` with PutItem, at most `concurrency` at a time, retrying as
- * DESIGN.md says, and fills `results[i]` (caller-owned array of `count`). Credentials
+ * docs/configuration.md says, and fills `results[i]` (caller-owned array of `count`). Credentials
  * are borrowed for the call; the secret is never copied. `deadline_ms` (epoch ms on the
  * client's clock, 0 for none): no attempt starts at or after it, an attempt in flight
  * is cut off at it, and items not yet sent are reported AS_DDB_NOT_ATTEMPTED. `stats`

@@ -1,4 +1,4 @@
-/* Comparing attribute values and images with DESIGN.md's equality, and listing what
+/* Comparing attribute values and images with the equality of docs/audit-format.md, and listing what
  * changed: top-level attribute names (classic) or JSON Pointer paths (detailed). */
 #ifndef AUDITSTREAM_DIFF_H
 #define AUDITSTREAM_DIFF_H
@@ -12,7 +12,7 @@
 extern "C" {
 #endif
 
-/* DESIGN.md's equality: types must match; S by decoded bytes, N by numeric value,
+/* The equality of docs/audit-format.md: types must match; S by decoded bytes, N by numeric value,
  * B by decoded bytes, sets ignoring order (NS numerically), M by names and values,
  * L element by element, BOOL and NULL by value. Both values must come from decoded
  * events whose records are valid. */

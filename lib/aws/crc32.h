@@ -1,5 +1,5 @@
 /* CRC-32 (IEEE 802.3, the zlib and binascii one): what DynamoDB puts in x-amz-crc32,
- * computed here so that checking it links nothing beyond DESIGN.md's libraries. */
+ * computed here so that checking it links nothing beyond the declared libraries. */
 #ifndef AS_CRC32_H
 #define AS_CRC32_H
 

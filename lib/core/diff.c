@@ -1,5 +1,6 @@
-/* DESIGN.md's equality of attribute values and the image diff behind both audit formats:
- * changed top-level names (classic) or JSON Pointers down to the deepest change (detailed).
+/* The equality of attribute values (docs/audit-format.md) and the image diff behind both audit
+ * formats: changed top-level names (classic) or JSON Pointers down to the deepest change
+ * (detailed).
  *
  * Equality reads the decoder's spans in place and allocates nothing on the common path:
  * escaped strings are compared chunk by chunk, escaped numbers and base64 are decoded

@@ -43,7 +43,7 @@ __all__ = ["Moto", "SetupError", "canon", "log_tail"]  # re-exported for the cal
 
 
 def audit_id(name):
-    """DESIGN.md's item id: UUIDv5 of `<eventID>` or `<eventID>/<attribute>`."""
+    """The item id (docs/audit-format.md): UUIDv5 of `<eventID>` or `<eventID>/<attribute>`."""
     return str(uuid.uuid5(NAMESPACE, name))
 
 
@@ -250,8 +250,8 @@ def lambda_event(records):
 
 
 def model_items(event_bytes, fmt, workdir, name="event"):
-    """The items DESIGN.md says `event_bytes` yields in `fmt`, computed by the independent
-    model tests/golden/audit_model.py: [(id, canonical text, item)]."""
+    """The items docs/audit-format.md says `event_bytes` yields in `fmt`, computed by the
+    independent model tests/golden/audit_model.py: [(id, canonical text, item)]."""
     import audit_model
 
     path = os.path.join(workdir, f"{name}.json")

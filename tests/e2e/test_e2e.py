@@ -22,9 +22,9 @@ the function that CA, another CA, or none: the last in a chroot holding only the
 glibc, so that no system CA bundle exists either.
 
 What the Audit table must hold is computed independently, by tests/golden/audit_model.py
-(a Python model of DESIGN.md) on the exact bytes delivered, and compared item by item
+(a Python model of docs/audit-format.md) on the exact bytes delivered, and compared item by item
 with a Scan (map and set members in sorted order; every string and number text exact).
-A few items are also checked by hand against DESIGN.md's wording.
+A few items are also checked by hand against docs/audit-format.md's wording.
 
 Ends with "e2e: N passed, N failed"; exits 1 when anything failed. A setup failure
 (moto, boto3, unzip, the zip) fails every test: none is skipped.
@@ -69,7 +69,7 @@ def check(cond, message):
 
 
 def iso_ms(acdt):
-    """DESIGN.md's modificationTime of an ApproximateCreationDateTime text."""
+    """docs/audit-format.md's modificationTime of an ApproximateCreationDateTime text."""
     ms = int((decimal.Decimal(acdt) * 1000).to_integral_value(rounding=decimal.ROUND_FLOOR))
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + ".%03dZ" % (ms % 1000)
 
@@ -313,8 +313,8 @@ class Suite:
     def test_classic_table(self):
         """The bootstrap from the zip (classic format) answers the four records with
         {"batchItemFailures":[]}, and the Audit table then holds exactly the items the
-        model of DESIGN.md computes from the delivered bytes: 1 + 2 + 3 + 1 = 7 (ratio
-        1.50 -> 1.5 is no change). One item checked by hand against DESIGN.md."""
+        model of docs/audit-format.md computes from the delivered bytes: 1 + 2 + 3 + 1 = 7 (ratio
+        1.50 -> 1.5 is no change). One item checked by hand against docs/audit-format.md."""
         table = self.audit_table("Audit")
         fn = self.function("classic", table)
         self.classic = fn
@@ -334,7 +334,7 @@ class Suite:
             raise TestFailure("the comparison missed a number whose text changed")
         except TestFailure as e:
             check("altered:" in str(e), str(e))
-        # By hand: the update of `value`, as DESIGN.md's example item.
+        # By hand: the update of `value`, as docs/audit-format.md's example item.
         r1 = self.records[1]
         hand = {"id": {"S": audit_id(r1["eventID"] + "/value")}, "itemKey": {"S": KEY},
                 "modificationTime": {"S": iso_ms(r1["dynamodb"]["ApproximateCreationDateTime"])},
@@ -604,7 +604,7 @@ class Suite:
               "rawRecord is not the record's bytes as delivered")
         model_error = [e for e in expected if e[0] == bad]
         check(len(model_error) == 1 and "error" in model_error[0][2], "the model's error item")
-        # The error text is the implementation's wording (DESIGN.md leaves it open).
+        # The error text is the implementation's wording (the format leaves it open).
         model_error[0][2]["error"] = got.get("error")
         fixed = [(i, canon(it) if i == bad else c, it) for i, c, it in expected]
         compare(fixed, scan, "Audit")
@@ -617,7 +617,7 @@ class Suite:
 
     def test_large_item_truncated(self):
         """A 250,000-byte attribute replaced by another: its classic item (old and new
-        value, 500 KB) is over DynamoDB's 400 KB, so one side becomes DESIGN.md's marker
+        value, 500 KB) is over DynamoDB's 400 KB, so one side becomes the format's marker
         (sizeBytes, SHA-256 of the value's compact wire JSON, both recomputed here) and
         moto stores the item; every other item is the model's, untouched."""
         ddb = self.aws.client("dynamodb", self.aws.admin)

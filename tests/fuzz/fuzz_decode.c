@@ -1,6 +1,6 @@
 /* libFuzzer target: decode -> build (classic and detailed) -> check every item. Besides
  * the sanitizers' findings, aborts when an item is not JSON DynamoDB would accept, when
- * a record is not covered as DESIGN.md says, or when building twice differs. */
+ * a record is not covered as docs/audit-format.md says, or when building twice differs. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,7 +110,7 @@ static void check_item(const as_event *event, const as_item *item)
     json_decref(parsed);
 }
 
-/* How many items DESIGN.md gives a record in the classic format, or SIZE_MAX for
+/* How many items docs/audit-format.md gives a record in the classic format, or SIZE_MAX for
  * "one, or one error item". */
 static size_t classic_items(const as_record *rec, as_changes *changes)
 {

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""An independent model of DESIGN.md's audit item format, used to write the golden files.
+"""An independent model of the audit item format (docs/audit-format.md), for the golden files.
 
 It shares no code with lib/: it reads a fixture's bytes with its own span-keeping JSON
 reader (values are copied as received, so every value keeps its raw text), checks the
@@ -9,7 +9,7 @@ formats, one compact JSON object a line.
     python3 tests/golden/audit_model.py events/FIXTURE.json classic|detailed
     python3 tests/golden/audit_model.py --write-all     # (re)writes tests/golden/*.jsonl
 
-The `error` text of an invalid record is the C decoder's own wording, which DESIGN.md
+The `error` text of an invalid record is the C decoder's own wording, which the format
 leaves to the implementation: it is read from tests/golden/errors.json (record index ->
 text, checked by hand against the model's own reason, which is printed with --check).
 """

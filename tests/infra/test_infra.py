@@ -132,7 +132,7 @@ def find_mirror():
     for guess in MIRROR_GUESSES:
         if providers_in(guess):
             return guess
-    # The whole filesystem, as DESIGN.md says, less the kernel's pseudo-filesystems.
+    # Then the whole filesystem (the mirror may be anywhere), less the kernel's pseudo-filesystems.
     cmd = ["find", "/", "(", "-path", "/proc", "-o", "-path", "/sys", "-o", "-path", "/dev",
            "-o", "-path", "/run", ")", "-prune", "-o",
            "-path", "*registry.terraform.io/hashicorp/aws*",

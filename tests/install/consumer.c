@@ -13,7 +13,7 @@ static const char EVENT[] =
     "\"NewImage\":{\"key\":{\"S\":\"CACHE_TTL_SEC\"},\"value\":{\"N\":\"3600\"}},"
     "\"SequenceNumber\":\"100\",\"StreamViewType\":\"NEW_AND_OLD_IMAGES\"}}]}";
 
-/* DESIGN.md's worked example: UUIDv5 of the eventID in the audit namespace. */
+/* docs/audit-format.md's worked example: UUIDv5 of the eventID in the audit namespace. */
 static const char WANT_PREFIX[] = "{\"id\":{\"S\":\"2f95a1e4-df65-55a0-81e8-5b1ec6e4c925\"}";
 
 int main(void)

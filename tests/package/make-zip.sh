@@ -1,5 +1,5 @@
 #!/bin/sh
-# Lays out one Lambda zip (DESIGN.md "Packaging"): the stripped `bootstrap`, alone at the
+# Lays out one Lambda zip (README "Packaging"): the stripped `bootstrap`, alone at the
 # root. Refuses a bootstrap that needs any library but glibc, or a newer glibc than Lambda's.
 # Usage: make-zip.sh TRIPLET BOOTSTRAP STAGE_DIR ZIP   (run by mk/package.mk)
 set -eu

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Checks the Lambda zips against DESIGN.md "Packaging": layout, glibc versions, and each
+# Checks the Lambda zips against README's "Packaging": layout, glibc versions, and each
 # bootstrap run the way provided.al2023 runs it (natively for x86_64, under qemu-aarch64).
 # Usage: tests/package/test_package.sh dist/audit_producer-x86_64.zip dist/audit_producer-arm64.zip
 #

@@ -1,4 +1,4 @@
-/* The reference decoder: jansson parses, and DESIGN.md's event, record and attribute rules
+/* The reference decoder: jansson parses, and the event, record and attribute rules
  * are re-implemented here on jansson's tree, to write the dump event_dump.c writes from ours.
  *
  * jansson is RFC 8259 JSON with a few limits of its own. Each is worked around by
@@ -34,7 +34,7 @@
  *    or out: the reference rejects any input holding one before jansson sees it.
  * 5. Depth: jansson refuses a value nested in more than 2048 levels, counting the
  *    value itself, so [[...[1]...]] with 2048 arrays is refused while 2048 empty
- *    arrays are not. DESIGN.md takes jansson's limit as is: no workaround.
+ *    arrays are not. The decoder takes jansson's limit as is: no workaround.
  *
  * ApproximateCreationDateTime reaches this file as a double (or long long), which
  * cannot always tell on which side of 1970 or 9999 the text lies; event_dump.h's

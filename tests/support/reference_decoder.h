@@ -1,4 +1,4 @@
-/* The reference decoder of the differential tests: jansson reads the bytes, and DESIGN.md's
+/* The reference decoder of the differential tests: jansson reads the bytes, and the format's
  * rules are applied again to its tree, independently of lib/event.c, to write the same
  * canonical dump (event_dump.h) that our decoder's output is compared with. */
 #ifndef TEST_REFERENCE_DECODER_H

@@ -1,4 +1,4 @@
-/* Unit tests of the audit item builder: every rule of DESIGN.md's item format, checked
+/* Unit tests of the audit item builder: every rule of docs/audit-format.md, checked
  * on small events whose expected items are written out here by hand. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -78,7 +78,7 @@ static const char *lines(const built *b)
     "{\"id\":{\"S\":\"" id "\"},\"itemKey\":{\"S\":\"CACHE_TTL_SEC\"},\"modificationTime\":{"      \
                            "\"S\":\"2024-05-01T12:30:45.000Z\"}"
 
-/* DESIGN.md's own example, byte for byte. */
+/* docs/audit-format.md's own example, byte for byte. */
 static void test_design_example_modify(void **state)
 {
     (void)state;

@@ -1,4 +1,4 @@
-/* Unit tests of the configuration reader: every variable of DESIGN.md's table with good
+/* Unit tests of the configuration reader: every variable of docs/configuration.md with good
  * and bad values, the alias, defaults, and messages that name the variable at fault. */
 #include <setjmp.h>
 #include <stdarg.h>

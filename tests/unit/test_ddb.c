@@ -1171,7 +1171,7 @@ static void expect_signatures_ok(json_t *log)
 
 /* ---- the client against the stand-in ------------------------------------------------------ */
 
-/* What goes on the wire: method, path, every header DESIGN.md asks for, the body, and a
+/* What goes on the wire: method, path, every header docs/configuration.md lists, the body, and a
  * signature the stand-in verifies independently. */
 static void test_request_shape(void **state)
 {

@@ -1,5 +1,6 @@
-/* Unit tests for lib/diff.c: DESIGN.md's equality rule by rule (on values decoded from
- * small inline events), and both diff modes: order, ignore list, NULL images, paths. */
+/* Unit tests for lib/core/diff.c: docs/audit-format.md's equality rule by rule (on values
+ * decoded from small inline events), and both diff modes: order, ignore list, NULL images,
+ * paths. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

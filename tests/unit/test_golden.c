@@ -2,7 +2,7 @@
  * both formats, must give exactly the lines of tests/golden/<stem>.<format>.jsonl.
  *
  * The golden files were written by tests/golden/audit_model.py, an independent Python
- * model of DESIGN.md's audit item format, and read line by line against DESIGN.md; only
+ * model of the audit item format, and read line by line against docs/audit-format.md; only
  * the `error` texts (implementation-specific wording) come from our decoder, via
  * tests/golden/errors.json. Records without ApproximateCreationDateTime are stamped with
  * the fixed clock below. Runs from the top of the tree (make check-unit does). */

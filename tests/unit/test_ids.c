@@ -61,7 +61,7 @@ static void test_audit_namespace(void **state)
     assert_memory_equal(as_audit_namespace, bytes, 16);
 }
 
-/* Names in the audit namespace; the first two are DESIGN.md's examples. */
+/* Names in the audit namespace; the first two are docs/audit-format.md's examples. */
 static const struct {
     const char *name;
     size_t len;

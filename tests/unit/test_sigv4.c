@@ -697,7 +697,7 @@ static void test_free_null_and_wipe(void **state)
 /* ---- DynamoDB PutItem ---------------------------------------------------------------------- */
 
 /* Known answer from botocore 1.43 (SigV4Auth, clock pinned to 2024-05-01T12:30:45Z) for
- * the same request: signed headers as DESIGN.md lists them, token signed. */
+ * the same request: signed headers as docs/configuration.md lists them, token signed. */
 #define PUT_ITEM_AUTHORIZATION                                                                     \
     "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240501/eu-west-1/dynamodb/aws4_request, "           \
     "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target, "               \
