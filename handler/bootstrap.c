@@ -193,11 +193,14 @@ static int run_lambda(void)
      * otherwise move them onto the heap after the first batch and keep the heap at its
      * high-water mark for the life of the process. */
     mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-    app a = {.config.log = {.level = AS_LOG_INFO}};
+    app a = {0};
+    /* Before anything can fail: a failure before the configuration is read (or in it)
+     * is still logged in the format asked for. */
+    as_config_log_from_env(env, NULL, &a.config.log);
     as_error err = {0};
     as_runtime_options options = {.warn = warn, .warn_ctx = &a};
     if (as_global_init(&err) != AS_OK ||
-        as_runtime_new(getenv("AWS_LAMBDA_RUNTIME_API"), &options, &a.rt, &err) != AS_OK) {
+        as_runtime_new(as_config_runtime_api(env, NULL), &options, &a.rt, &err) != AS_OK) {
         fail_init(&a, "InitializationFailed", &err);
         goto cleanup;
     }

@@ -16,6 +16,42 @@
 extern "C" {
 #endif
 
+/* Like getenv(3): the value of `name`, or NULL when unset. The returned string is
+ * borrowed and must stay valid while the config made from it is in use. This module is
+ * the only one that reads the environment, and only through such a callback. */
+typedef const char *(*as_ddb_getenv_fn)(const char *name, void *ctx);
+
+/* The DynamoDB client's settings from the environment, through `getenv_fn` (a wrapper
+ * around getenv(3) in a program, a table in tests). It sets
+ *   region            AWS_REGION, else AWS_DEFAULT_REGION (required)
+ *   endpoint_url      AWS_ENDPOINT_URL_DYNAMODB, else AWS_ENDPOINT_URL, else NULL; both
+ *                     ignored when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is "true"; checked
+ *                     with as_ddb_endpoint_resolve here, so a bad one fails early
+ *   ca_bundle, ca_bundle_source
+ *                     AWS_CA_BUNDLE, else SSL_CERT_FILE (and that name), else NULL
+ *   max_attempts      AWS_MAX_ATTEMPTS (1..AS_DDB_MAX_ATTEMPTS_LIMIT), only when set
+ * and leaves the other fields (concurrency, timeouts, clock, ...) as the caller set them.
+ * When `credentials` is not NULL it also fills it from AWS_ACCESS_KEY_ID and
+ * AWS_SECRET_ACCESS_KEY (both required) and AWS_SESSION_TOKEN (optional), each of which
+ * must be printable ASCII without spaces (the key id letters, digits and '_' only): a
+ * control byte (a CR or LF would add a request header), a space or tab, DEL or a byte
+ * over 0x7e is refused. Every string is borrowed from what `getenv_fn` returned. Empty
+ * values count as unset. On failure nothing is changed and AS_ERR_ARGUMENT's message,
+ * prefixed "ddb: ", names the variable that is missing or bad (never the value of a
+ * credential).
+ *
+ *     static const char *env(const char *name, void *ctx) { (void)ctx; return getenv(name); }
+ *     ...
+ *     as_ddb_config config = {0};
+ *     as_credentials creds;
+ *     config.concurrency = 8;
+ *     if (as_ddb_config_from_env(&config, &creds, env, NULL, &err) != AS_OK ||
+ *         as_ddb_client_new(&config, &client, &err) != AS_OK) { ... }
+ */
+AS_MUST_CHECK as_status as_ddb_config_from_env(as_ddb_config *config, as_credentials *credentials,
+                                               as_ddb_getenv_fn getenv_fn, void *ctx,
+                                               as_error *err);
+
 /* The most names AUDIT_IGNORE_ATTRIBUTES may list. */
 #define AS_CONFIG_MAX_IGNORE 64
 /* The function name used when AWS_LAMBDA_FUNCTION_NAME is not set (outside Lambda). */
@@ -27,7 +63,11 @@ extern "C" {
 typedef struct as_config {
     /* AUDIT_TABLE, else target_table (the Java function's name for it); required. A
      * table name (3 to 255 of A-Z a-z 0-9 _ . -) or a table ARN
-     * (arn:<partition>:dynamodb:<region>:<account>:table/<name>). */
+     * (arn:<partition>:dynamodb:<region>:<account>:table/<name>) whose region is the
+     * client's (AWS_REGION) and whose partition is that region's (aws-cn for cn-*,
+     * aws-us-gov for us-gov-*, aws-iso for us-iso-*, aws-iso-b for us-isob-*, aws-iso-e
+     * for eu-isoe-*, aws-iso-f for us-isof-*, aws-eusc for eusc-*, else aws): PutItem
+     * goes to the region's endpoint, which would not find another region's table. */
     const char *table;
     const char *table_variable; /* which of the two it came from, for messages */
     as_format format;           /* AUDIT_FORMAT: classic (default) or detailed, lower case */
@@ -53,13 +93,25 @@ typedef struct as_config {
 /* Reads the whole configuration through `getenv_fn` (`ctx` is passed to it). An empty
  * value counts as unset. On success `*out` is filled. On failure `*out` is zeroed but
  * for `log`, which holds the log settings (the defaults when they are what is at
- * fault) so that the failure can be logged as configured, and AS_ERR_ARGUMENT's message, prefixed
+ * fault, but for a valid AWS_LAMBDA_LOG_FORMAT, which is kept) so that the failure can be logged
+ * as configured, and AS_ERR_ARGUMENT's message, prefixed
  * "config: " (or "ddb: " for the variables as_ddb_config_from_env reads), names the variable at
  * fault and why; it quotes the value (capped, non-printable bytes as '?') only for variables whose
  * value is no secret, never for a credential. AS_ERR_ARGUMENT also for a NULL `getenv_fn` or `out`.
  */
 AS_MUST_CHECK as_status as_config_from_env(as_ddb_getenv_fn getenv_fn, void *ctx, as_config *out,
                                            as_error *err);
+
+/* The log settings alone, for what is logged before (or instead of) as_config_from_env:
+ * AWS_LAMBDA_LOG_FORMAT when it is valid (else Text), AWS_LAMBDA_LOG_LEVEL when it is
+ * valid (else INFO), the function and service names as as_config_from_env reads them.
+ * Never fails, so that a FATAL line about a bad setting is still in the format asked
+ * for. `out` is overwritten; its per-invocation fields are left empty. */
+void as_config_log_from_env(as_ddb_getenv_fn getenv_fn, void *ctx, as_log *out);
+
+/* AWS_LAMBDA_RUNTIME_API (host:port of the Runtime API), or NULL when unset or empty;
+ * borrowed from what `getenv_fn` returned. as_runtime_new says what is wrong with it. */
+const char *as_config_runtime_api(as_ddb_getenv_fn getenv_fn, void *ctx);
 
 #ifdef __cplusplus
 }

@@ -32,10 +32,8 @@ extern "C" {
 typedef int64_t (*as_ddb_clock_fn)(void *ctx);
 /* 64 uniformly random bits (for backoff jitter, not for secrets). */
 typedef uint64_t (*as_ddb_random_fn)(void *ctx);
-/* Like getenv(3): the value of `name`, or NULL when unset. The returned string is
- * borrowed and must stay valid while the config made from it is in use. */
-typedef const char *(*as_ddb_getenv_fn)(const char *name, void *ctx);
-/* Whether a file can be read at `path` (the CA bundle search asks it). */
+/* Whether `path` is a regular file that can be read (the CA bundle search asks it: a
+ * directory passes access(2) and then fails every TLS handshake). */
 typedef bool (*as_ddb_exists_fn)(const char *path, void *ctx);
 
 /* How to reach DynamoDB. Zero-initialise it, then fill what you need: every zero
@@ -65,35 +63,8 @@ typedef struct as_ddb_config {
     void *random_ctx;
 } as_ddb_config;
 
-/* The one place the environment is read, through `getenv_fn` (a wrapper around
- * getenv(3) in a program, a table in tests). It sets
- *   region            AWS_REGION, else AWS_DEFAULT_REGION (required)
- *   endpoint_url      AWS_ENDPOINT_URL_DYNAMODB, else AWS_ENDPOINT_URL, else NULL; both
- *                     ignored when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is "true"; checked
- *                     with as_ddb_endpoint_resolve here, so a bad one fails early
- *   ca_bundle, ca_bundle_source
- *                     AWS_CA_BUNDLE, else SSL_CERT_FILE (and that name), else NULL
- *   max_attempts      AWS_MAX_ATTEMPTS (1..AS_DDB_MAX_ATTEMPTS_LIMIT), only when set
- * and leaves the other fields (concurrency, timeouts, clock, ...) as the caller set them.
- * When `credentials` is not NULL it also fills it from AWS_ACCESS_KEY_ID and
- * AWS_SECRET_ACCESS_KEY (both required) and AWS_SESSION_TOKEN (optional). Every string
- * is borrowed from what `getenv_fn` returned. Empty values count as unset. On failure
- * nothing is changed and AS_ERR_ARGUMENT's message names the variable that is missing
- * or bad (never the value of a credential).
- *
- *     static const char *env(const char *name, void *ctx) { (void)ctx; return getenv(name); }
- *     ...
- *     as_ddb_config config = {0};
- *     as_credentials creds;
- *     config.concurrency = 8;
- *     if (as_global_init(&err) != AS_OK ||   (auditstream/global.h)
- *         as_ddb_config_from_env(&config, &creds, env, NULL, &err) != AS_OK ||
- *         as_ddb_client_new(&config, &client, &err) != AS_OK) { ... }
- *     status = as_ddb_put_items(client, &creds, "Audit", items, n, 0, results, &stats, &err);
- */
-AS_MUST_CHECK as_status as_ddb_config_from_env(as_ddb_config *config, as_credentials *credentials,
-                                               as_ddb_getenv_fn getenv_fn, void *ctx,
-                                               as_error *err);
+/* The client reads no environment: as_ddb_config_from_env (auditstream/config.h) fills
+ * an as_ddb_config from it. */
 
 /* The resolved endpoint: what curl connects to and the Host header that is signed. */
 #define AS_DDB_URL_MAX  1024
@@ -119,7 +90,8 @@ AS_MUST_CHECK as_status as_ddb_endpoint_resolve(const char *endpoint_url, const 
 extern const char *const as_ddb_ca_paths[];
 
 /* Pure but for `exists`. A `configured` bundle (non-NULL, non-empty) is used when
- * `exists` says so and is an error naming `source` when not; otherwise *out is the
+ * `exists` says so and is an error naming `source` when not (a directory, a missing or
+ * unreadable file: the client uses stat(2) and access(2)); otherwise *out is the
  * first of as_ddb_ca_paths that exists, or NULL when none does (libcurl's built-in
  * default then applies, if it has one: see as_ddb_ca_check). *out is `configured` or a
  * static string. */

@@ -1,8 +1,9 @@
-/* The DynamoDB client: configuration from the environment, endpoint and CA bundle
- * resolution, and PutItem over a curl multi handle with standard-mode retries. */
+/* The DynamoDB client: endpoint and CA bundle resolution, and PutItem over a curl multi
+ * handle with standard-mode retries. It reads no environment (see lib/lambda/config.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -33,109 +34,6 @@ const char *const as_ddb_ca_paths[] = {
     "/etc/ssl/cert.pem",                                 /* Alpine */
     NULL,
 };
-
-/* An environment value, with empty counted as unset. */
-static const char *env_value(as_ddb_getenv_fn getenv_fn, void *ctx, const char *name)
-{
-    const char *value = getenv_fn(name, ctx);
-    return value != NULL && value[0] != '\0' ? value : NULL;
-}
-
-/* Strict decimal in [min, max]. */
-static bool parse_u32(const char *text, uint32_t min, uint32_t max, uint32_t *out)
-{
-    uint64_t value = 0;
-    if (text[0] == '\0') {
-        return false;
-    }
-    for (const char *p = text; *p != '\0'; p++) {
-        if (*p < '0' || *p > '9') {
-            return false;
-        }
-        value = value * 10 + (uint64_t)(*p - '0');
-        if (value > max) {
-            return false;
-        }
-    }
-    if (value < min) {
-        return false;
-    }
-    *out = (uint32_t)value;
-    return true;
-}
-
-as_status as_ddb_config_from_env(as_ddb_config *config, as_credentials *credentials,
-                                 as_ddb_getenv_fn getenv_fn, void *ctx, as_error *err)
-{
-    if (config == NULL || getenv_fn == NULL) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: config and getenv_fn are required");
-    }
-    /* Filled on the side, so that a failure leaves the caller's config as it was. */
-    as_ddb_config c = *config;
-    c.region = env_value(getenv_fn, ctx, "AWS_REGION");
-    if (c.region == NULL) {
-        c.region = env_value(getenv_fn, ctx, "AWS_DEFAULT_REGION");
-    }
-    if (c.region == NULL) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                            "ddb: AWS_REGION is not set (nor AWS_DEFAULT_REGION)");
-    }
-
-    const char *ignore = env_value(getenv_fn, ctx, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
-    const char *endpoint_var = NULL;
-    c.endpoint_url = NULL;
-    if (ignore == NULL || strcasecmp(ignore, "true") != 0) {
-        endpoint_var = "AWS_ENDPOINT_URL_DYNAMODB";
-        c.endpoint_url = env_value(getenv_fn, ctx, endpoint_var);
-        if (c.endpoint_url == NULL) {
-            endpoint_var = "AWS_ENDPOINT_URL";
-            c.endpoint_url = env_value(getenv_fn, ctx, endpoint_var);
-        }
-    }
-    as_ddb_endpoint endpoint;
-    as_error inner;
-    if (as_ddb_endpoint_resolve(c.endpoint_url, c.region, &endpoint, &inner) != AS_OK) {
-        /* "ddb: AWS_ENDPOINT_URL: endpoint URL is ..." rather than two prefixes. */
-        const char *why = inner.message;
-        if (strncmp(why, "ddb: ", 5) == 0) {
-            why += 5;
-        }
-        return as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: %s: %s",
-                            c.endpoint_url != NULL ? endpoint_var : "AWS_REGION", why);
-    }
-
-    const char *attempts = env_value(getenv_fn, ctx, "AWS_MAX_ATTEMPTS");
-    if (attempts != NULL && !parse_u32(attempts, 1, AS_DDB_MAX_ATTEMPTS_LIMIT, &c.max_attempts)) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                            "ddb: AWS_MAX_ATTEMPTS is not a whole number from 1 to %d",
-                            AS_DDB_MAX_ATTEMPTS_LIMIT);
-    }
-
-    c.ca_bundle = env_value(getenv_fn, ctx, "AWS_CA_BUNDLE");
-    c.ca_bundle_source = "AWS_CA_BUNDLE";
-    if (c.ca_bundle == NULL) {
-        c.ca_bundle = env_value(getenv_fn, ctx, "SSL_CERT_FILE");
-        c.ca_bundle_source = c.ca_bundle != NULL ? "SSL_CERT_FILE" : NULL;
-    }
-
-    if (credentials != NULL) {
-        const char *akid = env_value(getenv_fn, ctx, "AWS_ACCESS_KEY_ID");
-        const char *secret = env_value(getenv_fn, ctx, "AWS_SECRET_ACCESS_KEY");
-        const char *token = env_value(getenv_fn, ctx, "AWS_SESSION_TOKEN");
-        if (akid == NULL) {
-            return as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: AWS_ACCESS_KEY_ID is not set");
-        }
-        if (secret == NULL) {
-            return as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: AWS_SECRET_ACCESS_KEY is not set");
-        }
-        credentials->access_key_id = (as_span){akid, strlen(akid)};
-        credentials->secret_access_key = (as_span){secret, strlen(secret)};
-        credentials->session_token =
-            token != NULL ? (as_span){token, strlen(token)} : (as_span){NULL, 0};
-    }
-    *config = c;
-    return AS_OK;
-}
 
 /* ---- endpoints ---------------------------------------------------------------------------- */
 
@@ -281,14 +179,16 @@ as_status as_ddb_endpoint_resolve(const char *endpoint_url, const char *region,
             return as_error_set(err, AS_ERR_ARGUMENT, 0,
                                 "ddb: endpoint URL has bytes between the host and the port");
         }
-        char digits[8] = {0};
+        /* At most 5 digits, so the sum cannot overflow; digits only, no sign. */
+        const char *digits = p + host_len + 1;
         size_t n = auth_len - host_len - 1;
-        if (n == 0 || n >= sizeof digits) {
-            return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                                "ddb: endpoint URL's port is not a number from 1 to 65535");
+        bool port_ok = n >= 1 && n <= 5;
+        port = 0;
+        for (size_t i = 0; port_ok && i < n; i++) {
+            port_ok = digits[i] >= '0' && digits[i] <= '9';
+            port = port * 10 + (uint32_t)(digits[i] - '0');
         }
-        memcpy(digits, p + host_len + 1, n);
-        if (!parse_u32(digits, 1, 65535, &port)) {
+        if (!port_ok || port < 1 || port > 65535) {
             return as_error_set(err, AS_ERR_ARGUMENT, 0,
                                 "ddb: endpoint URL's port is not a number from 1 to 65535");
         }
@@ -321,7 +221,8 @@ as_status as_ddb_ca_bundle_find(const char *configured, const char *source, as_d
     if (configured != NULL && configured[0] != '\0') {
         if (!exists(configured, ctx)) {
             return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                                "ddb: %s names a CA bundle that cannot be read: %.160s",
+                                "ddb: %s names a CA bundle that is not a readable regular "
+                                "file: %.160s",
                                 source != NULL ? source : "ca_bundle", configured);
         }
         *out = configured;
@@ -358,10 +259,12 @@ as_status as_ddb_ca_check(bool tls, const char *ca_bundle, const char *curl_cain
                         looked, as_ddb_ca_paths[0]);
 }
 
+/* A directory passes access(2) but fails every handshake after: only a regular file. */
 static bool file_readable(const char *path, void *ctx)
 {
     (void)ctx;
-    return access(path, R_OK) == 0;
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, R_OK) == 0;
 }
 
 const char *as_ddb_outcome_name(as_ddb_outcome outcome)

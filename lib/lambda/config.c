@@ -1,6 +1,8 @@
 /* The audit function's configuration from the environment, through an injected getenv:
- * strict parsing, and a message naming the variable for every value refused. */
+ * strict parsing, and a message naming the variable for every value refused. The only
+ * module that reads the environment: the DynamoDB client's settings are read here too. */
 #include <string.h>
+#include <strings.h>
 
 #include "auditstream/config.h"
 #include "core/internal.h"
@@ -14,6 +16,29 @@ static const char *env_value(as_ddb_getenv_fn getenv_fn, void *ctx, const char *
 {
     const char *value = getenv_fn(name, ctx);
     return value != NULL && value[0] != '\0' ? value : NULL;
+}
+
+/* Strict decimal in [min, max]: digits only, no sign, no spaces, no overflow. */
+static bool parse_u32(const char *text, uint32_t min, uint32_t max, uint32_t *out)
+{
+    uint64_t value = 0;
+    if (text[0] == '\0') {
+        return false;
+    }
+    for (const char *p = text; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9') {
+            return false;
+        }
+        value = value * 10 + (uint64_t)(*p - '0');
+        if (value > max) {
+            return false;
+        }
+    }
+    if (value < min) {
+        return false;
+    }
+    *out = (uint32_t)value;
+    return true;
 }
 
 /* `value` for a message: at most QUOTE_MAX bytes, anything but printable ASCII (and '"')
@@ -105,6 +130,71 @@ static bool table_ok(const char *table)
     return table_name_ok(p, strlen(p));
 }
 
+/* The partition a region is in, by the prefixes AWS gives its partitions' regions. */
+static const char *partition_of(const char *region)
+{
+    static const struct {
+        const char *prefix;
+        const char *partition;
+    } PARTITIONS[] = {
+        {"cn-", "aws-cn"},         {"us-gov-", "aws-us-gov"}, {"us-isob-", "aws-iso-b"},
+        {"us-isof-", "aws-iso-f"}, {"us-iso-", "aws-iso"},    {"eu-isoe-", "aws-iso-e"},
+        {"eusc-", "aws-eusc"},
+    };
+    for (size_t i = 0; i < sizeof PARTITIONS / sizeof PARTITIONS[0]; i++) {
+        if (strncmp(region, PARTITIONS[i].prefix, strlen(PARTITIONS[i].prefix)) == 0) {
+            return PARTITIONS[i].partition;
+        }
+    }
+    return "aws";
+}
+
+/* An ARN's field `index` (0 is "arn"), up to the next ':'. */
+static as_span arn_field(const char *arn, size_t index)
+{
+    const char *p = arn;
+    for (size_t i = 0; i < index; i++) {
+        p = strchr(p, ':');
+        if (p == NULL) {
+            return (as_span){"", 0};
+        }
+        p++;
+    }
+    const char *end = strchr(p, ':');
+    return (as_span){p, end != NULL ? (size_t)(end - p) : strlen(p)};
+}
+
+static bool span_is_str(as_span span, const char *text)
+{
+    return span.len == strlen(text) && memcmp(span.ptr, text, span.len) == 0;
+}
+
+/* A table ARN must name the region requests are signed for and sent to, in that
+ * region's partition: another one's table is not there, and the write would fail on
+ * every invocation instead of at init. */
+static as_status check_table_region(const as_config *c, const char *region, as_error *err)
+{
+    if (strncmp(c->table, "arn:", 4) != 0) {
+        return AS_OK;
+    }
+    as_span partition = arn_field(c->table, 1);
+    as_span arn_region = arn_field(c->table, 3);
+    const char *want = partition_of(region);
+    if (!span_is_str(partition, want)) {
+        return as_error_set(err, AS_ERR_ARGUMENT, 0,
+                            "config: %s is a table ARN in partition \"%.*s\", but AWS_REGION "
+                            "%.64s is in partition %s",
+                            c->table_variable, (int)partition.len, partition.ptr, region, want);
+    }
+    if (!span_is_str(arn_region, region)) {
+        return as_error_set(err, AS_ERR_ARGUMENT, 0,
+                            "config: %s is a table ARN in region \"%.*s\", but requests go to "
+                            "AWS_REGION %.64s",
+                            c->table_variable, (int)arn_region.len, arn_region.ptr, region);
+    }
+    return AS_OK;
+}
+
 static as_status read_table(as_ddb_getenv_fn getenv_fn, void *ctx, as_config *c, as_error *err)
 {
     const char *primary = env_value(getenv_fn, ctx, "AUDIT_TABLE");
@@ -179,28 +269,122 @@ static as_status read_ignore(const char *list, as_config *c, as_error *err)
     }
 }
 
-/* Strict decimal in [min, max]: digits only, no sign, no spaces, no overflow. */
-static bool parse_u32(const char *text, uint32_t min, uint32_t max, uint32_t *out)
+/* ---- the DynamoDB client's settings -------------------------------------------------------- */
+
+/* What is wrong with a credential's bytes, or NULL. Said without the value, and without
+ * the offending byte's position, which would tell a reader of the logs part of it. */
+static const char *credential_fault(const char *value, bool key_id)
 {
-    uint64_t value = 0;
-    if (text[0] == '\0') {
-        return false;
-    }
-    for (const char *p = text; *p != '\0'; p++) {
-        if (*p < '0' || *p > '9') {
-            return false;
+    for (const char *p = value; *p != '\0'; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '\r' || c == '\n') {
+            return "holds a line break (CR or LF), which would end the request header";
         }
-        value = value * 10 + (uint64_t)(*p - '0');
-        if (value > max) {
-            return false;
+        if (c < 0x20 || c == 0x7f) {
+            return "holds a control character";
+        }
+        if (c == ' ') {
+            return "holds a space";
+        }
+        if (c > 0x7f) {
+            return "holds a byte outside ASCII";
+        }
+        if (key_id && !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                        (c >= '0' && c <= '9') || c == '_')) {
+            return "holds a character other than letters, digits and '_'";
         }
     }
-    if (value < min) {
-        return false;
-    }
-    *out = (uint32_t)value;
-    return true;
+    return NULL;
 }
+
+static as_status read_credential(as_ddb_getenv_fn getenv_fn, void *ctx, const char *name,
+                                 bool required, bool key_id, as_span *out, as_error *err)
+{
+    const char *value = env_value(getenv_fn, ctx, name);
+    if (value == NULL) {
+        *out = (as_span){NULL, 0};
+        return required ? as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: %s is not set", name) : AS_OK;
+    }
+    const char *fault = credential_fault(value, key_id);
+    if (fault != NULL) {
+        return as_error_set(err, AS_ERR_ARGUMENT, 0,
+                            "ddb: %s %s; a credential is printable ASCII without spaces (its "
+                            "value is not shown)",
+                            name, fault);
+    }
+    *out = span_of(value);
+    return AS_OK;
+}
+
+as_status as_ddb_config_from_env(as_ddb_config *config, as_credentials *credentials,
+                                 as_ddb_getenv_fn getenv_fn, void *ctx, as_error *err)
+{
+    if (config == NULL || getenv_fn == NULL) {
+        return as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: config and getenv_fn are required");
+    }
+    /* Filled on the side, so that a failure leaves the caller's config as it was. */
+    as_ddb_config c = *config;
+    c.region = env_value(getenv_fn, ctx, "AWS_REGION");
+    if (c.region == NULL) {
+        c.region = env_value(getenv_fn, ctx, "AWS_DEFAULT_REGION");
+    }
+    if (c.region == NULL) {
+        return as_error_set(err, AS_ERR_ARGUMENT, 0,
+                            "ddb: AWS_REGION is not set (nor AWS_DEFAULT_REGION)");
+    }
+
+    const char *ignore = env_value(getenv_fn, ctx, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
+    const char *endpoint_var = NULL;
+    c.endpoint_url = NULL;
+    if (ignore == NULL || strcasecmp(ignore, "true") != 0) {
+        endpoint_var = "AWS_ENDPOINT_URL_DYNAMODB";
+        c.endpoint_url = env_value(getenv_fn, ctx, endpoint_var);
+        if (c.endpoint_url == NULL) {
+            endpoint_var = "AWS_ENDPOINT_URL";
+            c.endpoint_url = env_value(getenv_fn, ctx, endpoint_var);
+        }
+    }
+    as_ddb_endpoint endpoint;
+    as_error inner;
+    if (as_ddb_endpoint_resolve(c.endpoint_url, c.region, &endpoint, &inner) != AS_OK) {
+        /* "ddb: AWS_ENDPOINT_URL: endpoint URL is ..." rather than two prefixes. */
+        const char *why = inner.message;
+        if (strncmp(why, "ddb: ", 5) == 0) {
+            why += 5;
+        }
+        return as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: %s: %s",
+                            c.endpoint_url != NULL ? endpoint_var : "AWS_REGION", why);
+    }
+
+    const char *attempts = env_value(getenv_fn, ctx, "AWS_MAX_ATTEMPTS");
+    if (attempts != NULL && !parse_u32(attempts, 1, AS_DDB_MAX_ATTEMPTS_LIMIT, &c.max_attempts)) {
+        return as_error_set(err, AS_ERR_ARGUMENT, 0,
+                            "ddb: AWS_MAX_ATTEMPTS is not a whole number from 1 to %d",
+                            AS_DDB_MAX_ATTEMPTS_LIMIT);
+    }
+
+    c.ca_bundle = env_value(getenv_fn, ctx, "AWS_CA_BUNDLE");
+    c.ca_bundle_source = "AWS_CA_BUNDLE";
+    if (c.ca_bundle == NULL) {
+        c.ca_bundle = env_value(getenv_fn, ctx, "SSL_CERT_FILE");
+        c.ca_bundle_source = c.ca_bundle != NULL ? "SSL_CERT_FILE" : NULL;
+    }
+
+    if (credentials != NULL) {
+        as_credentials k;
+        AS_GUARD(read_credential(getenv_fn, ctx, "AWS_ACCESS_KEY_ID", true, true,
+                                 &k.access_key_id, err));
+        AS_GUARD(read_credential(getenv_fn, ctx, "AWS_SECRET_ACCESS_KEY", true, false,
+                                 &k.secret_access_key, err));
+        AS_GUARD(read_credential(getenv_fn, ctx, "AWS_SESSION_TOKEN", false, false,
+                                 &k.session_token, err));
+        *credentials = k;
+    }
+    *config = c;
+    return AS_OK;
+}
+
+/* ---- the function's own settings ---------------------------------------------------------- */
 
 static as_status read_audit(as_ddb_getenv_fn getenv_fn, void *ctx, as_config *c, as_error *err)
 {
@@ -227,18 +411,25 @@ static as_status read_audit(as_ddb_getenv_fn getenv_fn, void *ctx, as_config *c,
     return AS_OK;
 }
 
-static as_status read_log(as_ddb_getenv_fn getenv_fn, void *ctx, as_config *c, as_error *err)
+void as_config_log_from_env(as_ddb_getenv_fn getenv_fn, void *ctx, as_log *out)
 {
+    if (out == NULL) {
+        return;
+    }
+    memset(out, 0, sizeof *out);
+    out->format = AS_LOG_FORMAT_TEXT;
+    out->level = AS_LOG_INFO;
+    out->function_name = out->service = span_of(AS_CONFIG_DEFAULT_FUNCTION);
+    if (getenv_fn == NULL) {
+        return;
+    }
     const char *format = env_value(getenv_fn, ctx, "AWS_LAMBDA_LOG_FORMAT");
-    c->log.format = AS_LOG_FORMAT_TEXT;
-    if (format != NULL && as_log_format_parse(format, &c->log.format) != AS_OK) {
-        return bad_value(err, "AWS_LAMBDA_LOG_FORMAT", format, "want JSON or Text");
+    if (format != NULL && as_log_format_parse(format, &out->format) != AS_OK) {
+        out->format = AS_LOG_FORMAT_TEXT;
     }
     const char *level = env_value(getenv_fn, ctx, "AWS_LAMBDA_LOG_LEVEL");
-    c->log.level = AS_LOG_INFO;
-    if (level != NULL && as_log_level_parse(level, &c->log.level) != AS_OK) {
-        return bad_value(err, "AWS_LAMBDA_LOG_LEVEL", level,
-                         "want TRACE, DEBUG, INFO, WARN, ERROR or FATAL");
+    if (level != NULL && as_log_level_parse(level, &out->level) != AS_OK) {
+        out->level = AS_LOG_INFO;
     }
     const char *function = env_value(getenv_fn, ctx, "AWS_LAMBDA_FUNCTION_NAME");
     if (function == NULL) {
@@ -248,8 +439,30 @@ static as_status read_log(as_ddb_getenv_fn getenv_fn, void *ctx, as_config *c, a
     if (service == NULL) {
         service = function;
     }
-    c->log.function_name = span_of(function);
-    c->log.service = span_of(service);
+    out->function_name = span_of(function);
+    out->service = span_of(service);
+}
+
+const char *as_config_runtime_api(as_ddb_getenv_fn getenv_fn, void *ctx)
+{
+    return getenv_fn != NULL ? env_value(getenv_fn, ctx, "AWS_LAMBDA_RUNTIME_API") : NULL;
+}
+
+/* The log settings, strictly: a bad value is an error naming its variable. */
+static as_status read_log(as_ddb_getenv_fn getenv_fn, void *ctx, as_config *c, as_error *err)
+{
+    as_config_log_from_env(getenv_fn, ctx, &c->log);
+    as_log_format format_seen;
+    const char *format = env_value(getenv_fn, ctx, "AWS_LAMBDA_LOG_FORMAT");
+    if (format != NULL && as_log_format_parse(format, &format_seen) != AS_OK) {
+        return bad_value(err, "AWS_LAMBDA_LOG_FORMAT", format, "want JSON or Text");
+    }
+    as_log_level level_seen;
+    const char *level = env_value(getenv_fn, ctx, "AWS_LAMBDA_LOG_LEVEL");
+    if (level != NULL && as_log_level_parse(level, &level_seen) != AS_OK) {
+        return bad_value(err, "AWS_LAMBDA_LOG_LEVEL", level,
+                         "want TRACE, DEBUG, INFO, WARN, ERROR or FATAL");
+    }
     return AS_OK;
 }
 
@@ -262,18 +475,15 @@ as_status as_config_from_env(as_ddb_getenv_fn getenv_fn, void *ctx, as_config *o
     as_config c;
     memset(&c, 0, sizeof c);
     memset(out, 0, sizeof *out);
+    /* Whatever fails, the log settings that could be read go back with the error, so
+     * that the caller reports it in the format asked for (a bad level keeps JSON). */
     as_status status = read_log(getenv_fn, ctx, &c, err);
-    if (status != AS_OK) {
-        out->log.level = AS_LOG_INFO;
-        out->log.function_name = out->log.service = span_of(AS_CONFIG_DEFAULT_FUNCTION);
-        return status;
-    }
-    /* From here on a failure still hands back the log settings, so that the caller
-     * can report it in the format asked for. */
     out->log = c.log;
+    AS_GUARD(status);
     AS_GUARD(read_audit(getenv_fn, ctx, &c, err));
     c.ddb.concurrency = c.concurrency;
     AS_GUARD(as_ddb_config_from_env(&c.ddb, &c.credentials, getenv_fn, ctx, err));
+    AS_GUARD(check_table_region(&c, c.ddb.region, err));
     *out = c;
     return AS_OK;
 }

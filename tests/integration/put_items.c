@@ -1,6 +1,7 @@
 /* The integration tests' writer: builds real audit items (from the events/ fixtures, or takes
  * them ready-made from a JSON-lines file) and writes them with as_ddb_put_items. */
 #include <auditstream.h>
+#include <auditstream/config.h>
 
 #include <errno.h>
 #include <jansson.h>

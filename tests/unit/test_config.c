@@ -169,7 +169,9 @@ static void test_table(void **state)
         {"AUDIT_TABLE", "abc", NULL},
         {"AUDIT_TABLE", "Audit_table-v2.prod", NULL},
         {"AUDIT_TABLE", "arn:aws:dynamodb:eu-west-1:123456789012:table/Audit", NULL},
-        {"AUDIT_TABLE", "arn:aws-us-gov:dynamodb:us-gov-west-1:123456789012:table/Audit", NULL},
+        {"AUDIT_TABLE", "arn:aws-us-gov:dynamodb:us-gov-west-1:123456789012:table/Audit",
+         "AUDIT_TABLE is a table ARN in partition \"aws-us-gov\", but AWS_REGION eu-west-1 is in "
+         "partition aws"},
         {"AUDIT_TABLE", "ab", "config: AUDIT_TABLE is \"ab\": want a DynamoDB table name"},
         {"AUDIT_TABLE", "Audit table", "AUDIT_TABLE is \"Audit table\""},
         {"AUDIT_TABLE", "Audit/x", "AUDIT_TABLE"},
@@ -376,6 +378,77 @@ static void test_failure_keeps_log_settings(void **state)
     assert_int_equal(c.log.format, AS_LOG_FORMAT_TEXT);
     assert_int_equal(c.log.level, AS_LOG_INFO);
     assert_true(span_is(c.log.function_name, AS_CONFIG_DEFAULT_FUNCTION));
+
+    /* Issue 9, item 5: with JSON asked for, the FATAL line about a bad level was Text.
+     * The format (and the names) that could be read come back with the error. */
+    static const char *const json_bad_level[][2] = {{"AWS_LAMBDA_LOG_FORMAT", "JSON"},
+                                                    {"AWS_LAMBDA_LOG_LEVEL", "loud"},
+                                                    {"AWS_LAMBDA_FUNCTION_NAME", "fn"}};
+    env = with(json_bad_level, 3);
+    assert_int_equal(as_config_from_env(fake_getenv, &env, &c, &err), AS_ERR_ARGUMENT);
+    assert_non_null(strstr(err.message, "AWS_LAMBDA_LOG_LEVEL"));
+    assert_int_equal(c.log.format, AS_LOG_FORMAT_JSON);
+    assert_int_equal(c.log.level, AS_LOG_INFO);
+    assert_true(span_is(c.log.function_name, "fn"));
+    assert_null(c.table);
+}
+
+/* What the handler logs with before (or without) the configuration: never fails, keeps
+ * whatever is valid. */
+static void test_log_before_config(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *format;
+        const char *level;
+        as_log_format want_format;
+        as_log_level want_level;
+    } cases[] = {
+        {NULL, NULL, AS_LOG_FORMAT_TEXT, AS_LOG_INFO},
+        {"JSON", NULL, AS_LOG_FORMAT_JSON, AS_LOG_INFO},
+        {"json", "loud", AS_LOG_FORMAT_JSON, AS_LOG_INFO},
+        {"JSON", "INFO\n", AS_LOG_FORMAT_JSON, AS_LOG_INFO},
+        {"JSON", "error", AS_LOG_FORMAT_JSON, AS_LOG_ERROR},
+        {"JSON\r\n", "warn", AS_LOG_FORMAT_TEXT, AS_LOG_WARN},
+        {"XML", "DEBUG", AS_LOG_FORMAT_TEXT, AS_LOG_DEBUG},
+        {"", "", AS_LOG_FORMAT_TEXT, AS_LOG_INFO},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fake_env env = {{{"AWS_LAMBDA_LOG_FORMAT", cases[i].format},
+                         {"AWS_LAMBDA_LOG_LEVEL", cases[i].level},
+                         {"POWERTOOLS_SERVICE_NAME", "svc"}}};
+        if (cases[i].format == NULL) {
+            env.pairs[0][0] = "UNUSED";
+        }
+        if (cases[i].level == NULL) {
+            env.pairs[1][0] = "UNUSED";
+        }
+        as_log log;
+        memset(&log, 0xa5, sizeof log);
+        as_config_log_from_env(fake_getenv, &env, &log);
+        if (log.format != cases[i].want_format || log.level != cases[i].want_level) {
+            fail_msg("case %zu: format %d level %d", i, (int)log.format, (int)log.level);
+        }
+        assert_true(span_is(log.service, "svc"));
+        assert_true(span_is(log.function_name, AS_CONFIG_DEFAULT_FUNCTION));
+        assert_int_equal(log.request_id.len, 0);
+        assert_false(log.cold_start);
+    }
+    /* A level with a control byte is refused by the strict reader, quoted safely. */
+    static const char *const nl[][2] = {{"AWS_LAMBDA_LOG_LEVEL", "INFO\r\nFAKE=1"}};
+    fake_env env = with(nl, 1);
+    as_config c;
+    as_error err;
+    assert_int_equal(as_config_from_env(fake_getenv, &env, &c, &err), AS_ERR_ARGUMENT);
+    assert_string_equal(err.message, "config: AWS_LAMBDA_LOG_LEVEL is \"INFO??FAKE=1\": want "
+                                     "TRACE, DEBUG, INFO, WARN, ERROR or FATAL");
+    as_config_log_from_env(NULL, NULL, NULL); /* no-op */
+
+    fake_env api = {{{"AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"}}};
+    assert_string_equal(as_config_runtime_api(fake_getenv, &api), "127.0.0.1:9001");
+    fake_env empty_api = {{{"AWS_LAMBDA_RUNTIME_API", ""}}};
+    assert_null(as_config_runtime_api(fake_getenv, &empty_api));
+    assert_null(as_config_runtime_api(NULL, NULL));
 }
 
 /* The DynamoDB variables go through as_ddb_config_from_env: their messages name them,
@@ -412,6 +485,347 @@ static void test_ddb_variables(void **state)
     assert_int_equal(c.credentials.session_token.len, 0);
 }
 
+/* ---- the DynamoDB client's settings (as_ddb_config_from_env) ------------------------------ */
+
+#define AKID "AKIDFAULTTEST"
+
+static bool has(const char *hay, const char *needle)
+{
+    return strstr(hay, needle) != NULL;
+}
+
+static void test_ddb_env_minimal(void **state)
+{
+    (void)state;
+    fake_env env = {{{"AWS_REGION", "eu-west-1"},
+                     {"AWS_ACCESS_KEY_ID", AKID},
+                     {"AWS_SECRET_ACCESS_KEY", SECRET}}};
+    as_ddb_config config = {0};
+    config.concurrency = 5;
+    as_credentials creds;
+    as_error err;
+    assert_int_equal(as_ddb_config_from_env(&config, &creds, fake_getenv, &env, &err), AS_OK);
+    assert_string_equal(config.region, "eu-west-1");
+    assert_null(config.endpoint_url);
+    assert_null(config.ca_bundle);
+    assert_int_equal(config.max_attempts, 0); /* the default applies */
+    assert_int_equal(config.concurrency, 5);  /* left as the caller set it */
+    assert_int_equal(creds.access_key_id.len, strlen(AKID));
+    assert_memory_equal(creds.secret_access_key.ptr, SECRET, strlen(SECRET));
+    assert_int_equal(creds.session_token.len, 0);
+}
+
+static void test_ddb_env_table(void **state)
+{
+    (void)state;
+    static const struct {
+        fake_env env;
+        const char *region;
+        const char *endpoint;
+        uint32_t attempts;
+        const char *ca;
+        const char *ca_source;
+        const char *error; /* a part of the message, or NULL for success */
+    } cases[] = {
+        {{{{"AWS_DEFAULT_REGION", "us-west-2"}}}, "us-west-2", NULL, 0, NULL, NULL, NULL},
+        {{{{"AWS_REGION", ""}, {"AWS_DEFAULT_REGION", "us-west-2"}}},
+         "us-west-2",
+         NULL,
+         0,
+         NULL,
+         NULL,
+         NULL},
+        {{{{"AWS_REGION", "eu-west-1"}, {"AWS_DEFAULT_REGION", "us-west-2"}}},
+         "eu-west-1",
+         NULL,
+         0,
+         NULL,
+         NULL,
+         NULL},
+        {{{{"HOME", "/root"}}}, NULL, NULL, 0, NULL, NULL, "AWS_REGION is not set"},
+        {{{{"AWS_REGION", "eu-west-1"},
+           {"AWS_ENDPOINT_URL", "https://general.example"},
+           {"AWS_ENDPOINT_URL_DYNAMODB", "http://localhost:8000"}}},
+         "eu-west-1",
+         "http://localhost:8000",
+         0,
+         NULL,
+         NULL,
+         NULL},
+        {{{{"AWS_REGION", "eu-west-1"}, {"AWS_ENDPOINT_URL", "https://general.example"}}},
+         "eu-west-1",
+         "https://general.example",
+         0,
+         NULL,
+         NULL,
+         NULL},
+        {{{{"AWS_REGION", "eu-west-1"},
+           {"AWS_ENDPOINT_URL_DYNAMODB", "http://localhost:8000"},
+           {"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"}}},
+         "eu-west-1",
+         NULL,
+         0,
+         NULL,
+         NULL,
+         NULL},
+        {{{{"AWS_REGION", "eu-west-1"}, {"AWS_ENDPOINT_URL", "http://10.0.0.1:8000"}}},
+         NULL,
+         NULL,
+         0,
+         NULL,
+         NULL,
+         "ddb: AWS_ENDPOINT_URL: endpoint URL is plain http://"},
+        {{{{"AWS_REGION", "eu-west-1"}, {"AWS_ENDPOINT_URL_DYNAMODB", "ftp://x"}}},
+         NULL,
+         NULL,
+         0,
+         NULL,
+         NULL,
+         "ddb: AWS_ENDPOINT_URL_DYNAMODB: endpoint URL does not start"},
+        {{{{"AWS_REGION", "Not A Region"}}},
+         NULL,
+         NULL,
+         0,
+         NULL,
+         NULL,
+         "ddb: AWS_REGION: region is empty"},
+        {{{{"AWS_REGION", "eu-west-1"}, {"AWS_MAX_ATTEMPTS", "5"}}},
+         "eu-west-1",
+         NULL,
+         5,
+         NULL,
+         NULL,
+         NULL},
+        {{{{"AWS_REGION", "eu-west-1"}, {"AWS_MAX_ATTEMPTS", "0"}}},
+         NULL,
+         NULL,
+         0,
+         NULL,
+         NULL,
+         "AWS_MAX_ATTEMPTS is not a whole number"},
+        {{{{"AWS_REGION", "eu-west-1"}, {"AWS_MAX_ATTEMPTS", "3x"}}},
+         NULL,
+         NULL,
+         0,
+         NULL,
+         NULL,
+         "AWS_MAX_ATTEMPTS"},
+        {{{{"AWS_REGION", "eu-west-1"}, {"AWS_MAX_ATTEMPTS", "101"}}},
+         NULL,
+         NULL,
+         0,
+         NULL,
+         NULL,
+         "AWS_MAX_ATTEMPTS"},
+        {{{{"AWS_REGION", "eu-west-1"},
+           {"SSL_CERT_FILE", "/ssl/cert.pem"},
+           {"AWS_CA_BUNDLE", "/aws/bundle.pem"}}},
+         "eu-west-1",
+         NULL,
+         0,
+         "/aws/bundle.pem",
+         "AWS_CA_BUNDLE",
+         NULL},
+        {{{{"AWS_REGION", "eu-west-1"}, {"SSL_CERT_FILE", "/ssl/cert.pem"}}},
+         "eu-west-1",
+         NULL,
+         0,
+         "/ssl/cert.pem",
+         "SSL_CERT_FILE",
+         NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        as_ddb_config config = {0};
+        config.region = "untouched";
+        as_error err = {0};
+        as_status status = as_ddb_config_from_env(&config, NULL, fake_getenv,
+                                                  (void *)(uintptr_t)&cases[i].env, &err);
+        if (cases[i].error != NULL) {
+            if (status == AS_OK || !has(err.message, cases[i].error)) {
+                fail_msg("case %zu: want an error with \"%s\", got %d \"%s\"", i, cases[i].error,
+                         status, err.message);
+            }
+            /* A failure leaves the config as it was. */
+            assert_string_equal(config.region, "untouched");
+            continue;
+        }
+        if (status != AS_OK) {
+            fail_msg("case %zu: %s", i, err.message);
+        }
+        assert_string_equal(config.region, cases[i].region);
+        if (cases[i].endpoint == NULL) {
+            assert_null(config.endpoint_url);
+        } else {
+            assert_string_equal(config.endpoint_url, cases[i].endpoint);
+        }
+        assert_int_equal(config.max_attempts, cases[i].attempts);
+        if (cases[i].ca == NULL) {
+            assert_null(config.ca_bundle);
+        } else {
+            assert_string_equal(config.ca_bundle, cases[i].ca);
+            assert_string_equal(config.ca_bundle_source, cases[i].ca_source);
+        }
+    }
+}
+
+static void test_ddb_env_credentials(void **state)
+{
+    (void)state;
+    fake_env no_secret = {{{"AWS_REGION", "eu-west-1"}, {"AWS_ACCESS_KEY_ID", AKID}}};
+    fake_env no_key = {{{"AWS_REGION", "eu-west-1"}, {"AWS_SECRET_ACCESS_KEY", SECRET}}};
+    fake_env with_token = {{{"AWS_REGION", "eu-west-1"},
+                            {"AWS_ACCESS_KEY_ID", AKID},
+                            {"AWS_SECRET_ACCESS_KEY", SECRET},
+                            {"AWS_SESSION_TOKEN", TOKEN}}};
+    as_ddb_config config = {0};
+    as_credentials creds;
+    as_error err;
+    assert_int_equal(as_ddb_config_from_env(&config, &creds, fake_getenv, &no_secret, &err),
+                     AS_ERR_ARGUMENT);
+    assert_true(has(err.message, "AWS_SECRET_ACCESS_KEY is not set"));
+    assert_int_equal(as_ddb_config_from_env(&config, &creds, fake_getenv, &no_key, &err),
+                     AS_ERR_ARGUMENT);
+    assert_true(has(err.message, "AWS_ACCESS_KEY_ID is not set"));
+    assert_false(has(err.message, SECRET));
+    assert_int_equal(as_ddb_config_from_env(&config, &creds, fake_getenv, &with_token, &err),
+                     AS_OK);
+    assert_int_equal(creds.session_token.len, strlen(TOKEN));
+    assert_int_equal(as_ddb_config_from_env(NULL, &creds, fake_getenv, &with_token, &err),
+                     AS_ERR_ARGUMENT);
+    assert_int_equal(as_ddb_config_from_env(&config, &creds, NULL, NULL, &err), AS_ERR_ARGUMENT);
+}
+
+/* Issue 9, items 3 and 5: a token with CR/LF added a request header; a key id with a
+ * space failed every write. Each credential with a control byte, a space, DEL or a byte
+ * outside ASCII is an init error naming the variable, the value never shown. */
+static void test_credential_bytes(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                                        "AWS_SESSION_TOKEN"};
+    static const struct {
+        const char *value;
+        const char *why;
+    } bad[] = {
+        {"MARKVALUE\r\nX-Injected: 1", "line break"},
+        {"MARKVALUE\nX-Injected: 1", "line break"},
+        {"MARKVALUE\rX", "line break"},
+        {"MARK VALUE", "space"},
+        {"MARKVALUE ", "space"},
+        {"MARK\tVALUE", "control character"},
+        {"MARKVALUE\x7f", "control character"},
+        {"MARKVALUE\x01", "control character"},
+        {"MARKVALUE\x1b[2J", "control character"},
+        {"MARKVAL\xc3\xa9", "outside ASCII"},
+        {"MARKVALUE\xff", "outside ASCII"},
+    };
+    for (size_t n = 0; n < 3; n++) {
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+            const char *extra[1][2] = {{names[n], bad[i].value}};
+            fake_env env = with(extra, 1);
+            as_config c;
+            as_error err = {0};
+            if (as_config_from_env(fake_getenv, &env, &c, &err) != AS_ERR_ARGUMENT ||
+                strstr(err.message, names[n]) == NULL || strstr(err.message, bad[i].why) == NULL) {
+                fail_msg("%s case %zu: \"%s\"", names[n], i, err.message);
+            }
+            /* Not the value, nor a piece of it. */
+            assert_null(strstr(err.message, "MARK"));
+            assert_null(strstr(err.message, "VALUE"));
+            assert_null(strstr(err.message, "Injected"));
+            assert_int_equal(c.credentials.session_token.len, 0);
+        }
+    }
+    /* The key id is letters, digits and '_' (IAM's own rule). */
+    static const char *const bad_ids[] = {"AKIA/EXAMPLE", "AKIA+EXAMPLE", "AKIA=", "AKIA-X"};
+    for (size_t i = 0; i < sizeof bad_ids / sizeof bad_ids[0]; i++) {
+        const char *extra[1][2] = {{"AWS_ACCESS_KEY_ID", bad_ids[i]}};
+        fake_env env = with(extra, 1);
+        as_config c;
+        as_error err;
+        assert_int_equal(as_config_from_env(fake_getenv, &env, &c, &err), AS_ERR_ARGUMENT);
+        assert_non_null(strstr(err.message, "AWS_ACCESS_KEY_ID"));
+        assert_null(strstr(err.message, bad_ids[i]));
+    }
+    /* What real credentials hold passes: base64 with + / =, and moto's short test keys. */
+    static const char *const good[][2] = {
+        {"AWS_ACCESS_KEY_ID", "ASIAIOSFODNN7EXAMPLE"},
+        {"AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"},
+        {"AWS_SESSION_TOKEN", "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJIMEYCIQD+abc=="},
+    };
+    for (size_t i = 0; i < 3; i++) {
+        const char *extra[1][2] = {{good[i][0], good[i][1]}};
+        fake_env env = with(extra, 1);
+        as_config c;
+        as_error err = {0};
+        if (as_config_from_env(fake_getenv, &env, &c, &err) != AS_OK) {
+            fail_msg("%s: %s", good[i][0], err.message);
+        }
+    }
+}
+
+/* Issue 9, item 5: a table ARN of another region or partition was sent unchecked; the
+ * regional endpoint cannot reach it, so every write would fail. */
+static void test_table_arn_region(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *region;
+        const char *table;
+        const char *error; /* NULL: accepted */
+    } cases[] = {
+        {"eu-west-1", "arn:aws:dynamodb:eu-west-1:123456789012:table/Audit", NULL},
+        {"eu-west-1", "arn:aws:dynamodb:us-east-1:123456789012:table/Audit",
+         "AUDIT_TABLE is a table ARN in region \"us-east-1\", but requests go to AWS_REGION "
+         "eu-west-1"},
+        {"eu-west-1", "arn:aws:dynamodb:eu-west-10:123456789012:table/Audit", "region"},
+        {"eu-west-1", "arn:aws-cn:dynamodb:eu-west-1:123456789012:table/Audit", "partition"},
+        {"cn-north-1", "arn:aws-cn:dynamodb:cn-north-1:123456789012:table/Audit", NULL},
+        {"cn-north-1", "arn:aws:dynamodb:cn-north-1:123456789012:table/Audit",
+         "AUDIT_TABLE is a table ARN in partition \"aws\", but AWS_REGION cn-north-1 is in "
+         "partition aws-cn"},
+        {"us-gov-west-1", "arn:aws-us-gov:dynamodb:us-gov-west-1:123456789012:table/Audit", NULL},
+        {"us-gov-west-1", "arn:aws:dynamodb:us-gov-west-1:123456789012:table/Audit", "partition"},
+        {"us-iso-east-1", "arn:aws-iso:dynamodb:us-iso-east-1:123456789012:table/Audit", NULL},
+        {"us-isob-east-1", "arn:aws-iso-b:dynamodb:us-isob-east-1:123456789012:table/Audit", NULL},
+        {"us-isob-east-1", "arn:aws-iso:dynamodb:us-isob-east-1:123456789012:table/Audit",
+         "partition"},
+        {"eusc-de-east-1", "arn:aws-eusc:dynamodb:eusc-de-east-1:123456789012:table/Audit", NULL},
+        {"eu-west-1", "arn:aws-foo:dynamodb:eu-west-1:123456789012:table/Audit", "partition"},
+        {"eu-west-1", "arn::dynamodb:eu-west-1:123456789012:table/Audit", "AUDIT_TABLE"},
+        {"eu-west-1", "arn:aws:dynamodb::123456789012:table/Audit", "AUDIT_TABLE"},
+        {"eu-west-1", "arn:aws:dynamodb:eu-west-1:123456789012:table/Audit:x", "AUDIT_TABLE"},
+        {"eu-west-1", "Audit", NULL}, /* a name is in the client's region by definition */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *extra[2][2] = {{"AWS_REGION", cases[i].region}, {"AUDIT_TABLE", cases[i].table}};
+        fake_env env = with(extra, 2);
+        as_config c;
+        as_error err = {0};
+        as_status status = as_config_from_env(fake_getenv, &env, &c, &err);
+        if (cases[i].error == NULL) {
+            if (status != AS_OK) {
+                fail_msg("case %zu: %s", i, err.message);
+            }
+            continue;
+        }
+        if (status != AS_ERR_ARGUMENT || strstr(err.message, cases[i].error) == NULL ||
+            strstr(err.message, "AUDIT_TABLE") == NULL) {
+            fail_msg("case %zu: want \"%s\", got \"%s\"", i, cases[i].error, err.message);
+        }
+        assert_null(c.table);
+    }
+    /* The alias is named when it is the one set; AWS_DEFAULT_REGION counts too. */
+    fake_env alias = {{{"AWS_DEFAULT_REGION", "eu-west-1"},
+                       {"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"},
+                       {"AWS_SECRET_ACCESS_KEY", SECRET},
+                       {"target_table", "arn:aws:dynamodb:us-east-1:123456789012:table/Audit"}}};
+    as_config c;
+    as_error err;
+    assert_int_equal(as_config_from_env(fake_getenv, &alias, &c, &err), AS_ERR_ARGUMENT);
+    assert_non_null(strstr(err.message, "config: target_table is a table ARN in region"));
+}
+
 static void test_arguments(void **state)
 {
     (void)state;
@@ -438,6 +852,12 @@ int main(void)
         cmocka_unit_test(test_log_settings),
         cmocka_unit_test(test_failure_keeps_log_settings),
         cmocka_unit_test(test_ddb_variables),
+        cmocka_unit_test(test_ddb_env_minimal),
+        cmocka_unit_test(test_ddb_env_table),
+        cmocka_unit_test(test_ddb_env_credentials),
+        cmocka_unit_test(test_credential_bytes),
+        cmocka_unit_test(test_table_arn_region),
+        cmocka_unit_test(test_log_before_config),
         cmocka_unit_test(test_arguments),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
