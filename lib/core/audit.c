@@ -392,7 +392,7 @@ static void append_key_value(as_buf *out, const as_value *k, bool quoted)
     }
 }
 
-/* Sets items->item_key to the itemKey value ({"S":"..."}) DESIGN.md derives from Keys. */
+/* Sets items->item_key to the itemKey value ({"S":"..."}) derived from Keys. */
 static as_status derive_item_key(as_items *items, const as_value *keys)
 {
     as_buf *out = &items->item_key;
