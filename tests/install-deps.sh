@@ -5,6 +5,8 @@ set -eu
 
 PACKAGES="libjansson-dev libcmocka-dev libcurl4-openssl-dev libssl-dev pkg-config \
 clang valgrind libclang-rt-14-dev zip unzip openssl"
+# `make examples-test` also builds examples/ through CMake's find_package(auditstream).
+PACKAGES="$PACKAGES cmake"
 # `make package` builds libcurl from Debian's source package (tests/package/build-curl.sh).
 PACKAGES="$PACKAGES dpkg-dev"
 # `make package`: the arm64 zip is cross-built against Debian's :arm64 multiarch libraries

@@ -1,12 +1,14 @@
 #!/bin/sh
 # Installs the library into a temporary prefix and builds a consumer against it through
-# pkg-config, once with the shared library and once with the static archive.
+# each pkg-config file (shared and static, whole library and core); checks what the
+# libraries need, that the version comes from one place, and `bootstrap --version`.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
 CC=${CC:-cc}
+BOOTSTRAP=${BOOTSTRAP:-${BUILD:-build}/bootstrap}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/auditstream-install.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 1' HUP INT TERM
@@ -16,52 +18,131 @@ PKG_CONFIG_PATH=$prefix/lib/pkgconfig
 export PKG_CONFIG_PATH
 unset PKG_CONFIG_LIBDIR PKG_CONFIG_SYSROOT_DIR 2>/dev/null || true
 
-# check LABEL COMMAND...: the consumer must run and print exactly OK.
-check() {
-    label=$1
-    shift
-    if ! out=$("$@"); then
-        echo "install-test: $label consumer failed" >&2
-        exit 1
-    fi
-    echo "install-test: $label: $out"
-    if [ "$out" != OK ]; then
-        echo "install-test: $label consumer printed something other than OK" >&2
-        exit 1
-    fi
+fail() {
+    echo "install-test: $*" >&2
+    exit 1
 }
+
+# needed FILE: the sorted DT_NEEDED entries of FILE, one line.
+needed() {
+    readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort | tr '\n' ' ' | sed 's/ $//'
+}
+
+# The version as include/auditstream/version.h spells it, read here independently.
+part() {
+    sed -n "s/^#define AS_VERSION_$1 *\([0-9][0-9]*\)\$/\1/p" include/auditstream/version.h
+}
+version=$(part MAJOR).$(part MINOR).$(part PATCH)
+case $version in
+    [0-9]*.[0-9]*.[0-9]*) ;;
+    *) fail "cannot read the version from include/auditstream/version.h: '$version'" ;;
+esac
 
 echo "install-test: make install PREFIX=$prefix"
 make --no-print-directory install PREFIX="$prefix" >"$tmp/install.log" 2>&1 || {
     cat "$tmp/install.log"
-    echo "install-test: make install failed" >&2
-    exit 1
+    fail "make install failed"
 }
 
-echo "install-test: pkg-config auditstream $(pkg-config --modversion auditstream)"
-pkg-config --exists --print-errors auditstream
+for module in auditstream auditstream-static auditstream-core auditstream-core-static; do
+    pkg-config --exists --print-errors "$module"
+    got=$(pkg-config --modversion "$module")
+    [ "$got" = "$version" ] || fail "pkg-config $module says $got, version.h $version"
+done
+echo "install-test: pkg-config: four modules, version $version"
+for lib in libauditstream libauditstream-core; do
+    [ -f "$prefix/lib/$lib.so.$version" ] || fail "$lib.so is not named for version $version"
+done
 
-# Shared: the consumer must need libauditstream.so.N and find it only in the prefix.
-# pkg-config's output is a list of words: split on purpose.
-# shellcheck disable=SC2046
-"$CC" -std=c11 -Wall -Wextra -Werror -o "$tmp/consumer-shared" tests/install/consumer.c \
-    $(pkg-config --cflags --libs auditstream)
-if ! readelf -d "$tmp/consumer-shared" | grep -q 'NEEDED.*libauditstream\.so'; then
-    echo "install-test: consumer-shared does not link libauditstream.so" >&2
-    exit 1
-fi
-check "shared" env LD_LIBRARY_PATH="$prefix/lib" "$tmp/consumer-shared"
+# The core links with libc and libcrypto alone; the whole library adds curl and jansson
+# and nothing else (it is linked --as-needed).
+got=$(needed "$prefix/lib/libauditstream-core.so")
+[ "$got" = "libc.so.6 libcrypto.so.3" ] || fail "libauditstream-core.so needs: $got"
+got=$(needed "$prefix/lib/libauditstream.so")
+[ "$got" = "libc.so.6 libcrypto.so.3 libcurl.so.4 libjansson.so.4" ] || fail "libauditstream.so needs: $got"
+echo "install-test: libauditstream-core.so needs libc, libcrypto; libauditstream.so adds libcurl, jansson"
 
-# Static: the same flags from --static, with -lauditstream pinned to the archive
-# (the linker would otherwise prefer the .so beside it).
-libs=$(pkg-config --static --libs auditstream | sed 's/-lauditstream\b/-l:libauditstream.a/')
-# shellcheck disable=SC2046,SC2086
-"$CC" -std=c11 -Wall -Wextra -Werror -o "$tmp/consumer-static" tests/install/consumer.c \
-    $(pkg-config --static --cflags auditstream) $libs
-if readelf -d "$tmp/consumer-static" | grep -q 'NEEDED.*libauditstream'; then
-    echo "install-test: consumer-static still needs libauditstream.so" >&2
-    exit 1
+# Every link line names each library once.
+for module in auditstream auditstream-static auditstream-core auditstream-core-static; do
+    for static in "" --static; do
+        # shellcheck disable=SC2046,SC2086
+        dups=$(printf '%s\n' $(pkg-config $static --libs "$module") | sort | uniq -d | tr '\n' ' ')
+        [ -z "$dups" ] || fail "pkg-config $static --libs $module repeats: $dups"
+    done
+done
+# The static link lines: the archive itself, and no shared libauditstream.
+for module in auditstream-static auditstream-core-static; do
+    line=$(pkg-config --static --libs "$module")
+    case " $line " in
+        *" $prefix/lib/lib${module%-static}.a "*) ;;
+        *) fail "pkg-config --static --libs $module does not name the archive: $line" ;;
+    esac
+    case " $line " in
+        *" -lauditstream"*) fail "pkg-config --static --libs $module links a shared libauditstream: $line" ;;
+    esac
+    echo "install-test: pkg-config --static --libs $module: $line"
+done
+
+# build NAME MODULE [--static]: the consumer, linked through MODULE.
+build() {
+    # pkg-config's output is a list of words: split on purpose.
+    # shellcheck disable=SC2046,SC2086
+    "$CC" -std=c11 -pedantic -Wall -Wextra -Werror -o "$tmp/$1" tests/install/consumer.c \
+        $(pkg-config ${3:-} --cflags --libs "$2") || fail "the consumer does not build with $2"
+}
+
+# run LABEL COMMAND...: the consumer must run and print exactly OK.
+run() {
+    label=$1
+    shift
+    out=$("$@") || fail "$label consumer failed"
+    [ "$out" = OK ] || fail "$label consumer printed '$out', not OK"
+    echo "install-test: $label: $out"
+}
+
+build consumer-shared auditstream
+got=$(needed "$tmp/consumer-shared")
+[ "$got" = "libauditstream.so.0 libc.so.6" ] || fail "consumer-shared needs: $got"
+run "shared" env LD_LIBRARY_PATH="$prefix/lib" "$tmp/consumer-shared"
+
+build consumer-core auditstream-core
+got=$(needed "$tmp/consumer-core")
+[ "$got" = "libauditstream-core.so.0 libc.so.6" ] || fail "consumer-core needs: $got"
+run "core, shared" env LD_LIBRARY_PATH="$prefix/lib" "$tmp/consumer-core"
+# What it loads, not only what it names: libcrypto through the core, and nothing else.
+loaded=$(LD_LIBRARY_PATH="$prefix/lib" LD_DEBUG=libs "$tmp/consumer-core" 2>&1 >/dev/null |
+    sed -n 's/.*calling init: //p' | sed 's|.*/||' | sort -u | tr '\n' ' ' | sed 's/ $//')
+[ "$loaded" = "ld-linux-x86-64.so.2 libauditstream-core.so.0 libc.so.6 libcrypto.so.3" ] ||
+    [ "$loaded" = "libauditstream-core.so.0 libc.so.6 libcrypto.so.3" ] ||
+    fail "consumer-core loaded: $loaded"
+echo "install-test: consumer-core loads $loaded"
+
+build consumer-static auditstream-static --static
+case $(needed "$tmp/consumer-static") in
+    *libauditstream*) fail "consumer-static still needs libauditstream" ;;
+esac
+run "static" "$tmp/consumer-static"
+
+build consumer-core-static auditstream-core-static --static
+got=$(needed "$tmp/consumer-core-static")
+[ "$got" = "libc.so.6 libcrypto.so.3" ] || fail "consumer-core-static needs: $got"
+run "core, static" "$tmp/consumer-core-static"
+
+# bootstrap --version names the library, and the libcurl and OpenSSL it runs with.
+if [ ! -x "$BOOTSTRAP" ]; then
+    make --no-print-directory "$BOOTSTRAP" >"$tmp/bootstrap.log" 2>&1 || {
+        cat "$tmp/bootstrap.log"
+        fail "cannot build $BOOTSTRAP"
+    }
 fi
-check "static" "$tmp/consumer-static"
+out=$("$BOOTSTRAP" --version) || fail "$BOOTSTRAP --version exited $?"
+want="libauditstream $version
+libcurl $(pkg-config --modversion libcurl)
+OpenSSL $(pkg-config --modversion libcrypto)"
+[ "$out" = "$want" ] || fail "$BOOTSTRAP --version printed:
+$out
+and not:
+$want"
+echo "install-test: bootstrap --version: $(echo "$out" | tr '\n' ',' | sed 's/,$//;s/,/, /g')"
 
 echo "install-test: ok"

@@ -1,5 +1,6 @@
 /* A program outside the library, built against an installed libauditstream through
- * pkg-config: proves the installed headers, libraries and .pc file are enough. */
+ * pkg-config: proves the installed headers, libraries and .pc files are enough. It
+ * uses the pure core alone, so it links with libauditstream-core as well. */
 #include <stdio.h>
 #include <string.h>
 
@@ -22,6 +23,11 @@ int main(void)
     as_error err = {0};
     as_event *event = NULL;
     as_items *items = as_items_new();
+    /* The library loaded must be the one whose headers this was compiled with. */
+    if (strcmp(as_version(), AS_VERSION_STRING) != 0) {
+        fprintf(stderr, "consumer: library %s, headers %s\n", as_version(), AS_VERSION_STRING);
+        goto cleanup;
+    }
     if (items == NULL) {
         fprintf(stderr, "consumer: as_items_new: out of memory\n");
         goto cleanup;
