@@ -55,7 +55,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT := $(wildcard tests/support/*.c)
 
 .PHONY: all deps lib test unit check-unit sanitize valgrind clang fuzz-replay fuzz \
-        install-test install bench demo clean
+        install-test examples-test install bench demo clean
 
 all: lib $(BOOTSTRAP)
 
@@ -164,8 +164,13 @@ install: lib
 	$(call install_cmake,auditstream-config.cmake)
 	$(call install_cmake,auditstream-config-version.cmake)
 
-install-test:
-	@sh tests/install-test.sh
+install-test: $(BOOTSTRAP)
+	@BOOTSTRAP=$(BOOTSTRAP) sh tests/install-test.sh
+
+# examples/ built against a temporary install (pkg-config and CMake) and run against the
+# Runtime API stand-in and moto (tests/examples-test.sh).
+examples-test:
+	@sh tests/examples-test.sh
 
 clean:
 	rm -rf build build-san build-clang build-fuzz dist

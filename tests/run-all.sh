@@ -82,6 +82,7 @@ stage banned sh tests/banned-functions.sh
 stage standalone sh tests/standalone-check.sh
 optional fuzz-replay -j"$JOBS"
 optional install-test
+stage examples "$MAKE_CMD" examples-test
 optional integration
 optional package-test
 optional e2e
