@@ -753,6 +753,16 @@ static as_status check_params(const as_sigv4_request *req, const as_sigv4_params
         return as_error_set(err, AS_ERR_ARGUMENT, 0,
                             "sigv4: credentials.secret_access_key is empty");
     }
+    /* The token goes out as a header value: a CR or LF in it would end that header and
+     * start one of the sender's choosing. Real tokens are base64. */
+    for (size_t i = 0; i < cred->session_token.len; i++) {
+        unsigned char c = (unsigned char)cred->session_token.ptr[i];
+        if (c < 0x21 || c > 0x7e) {
+            return as_error_set(err, AS_ERR_ARGUMENT, 0,
+                                "sigv4: credentials.session_token holds a control byte (CR, LF, "
+                                "...), a space or a non-ASCII byte");
+        }
+    }
     if (!is_scope_part(params->region)) {
         return as_error_set(err, AS_ERR_ARGUMENT, 0,
                             "sigv4: region is empty or holds a space, '/', ',' or a non-ASCII "

@@ -1115,6 +1115,44 @@ static void test_refusals(void **state)
     as_sigv4_signer_free(signer);
 }
 
+/* Issue 9, item 3: the token went out as a header value unchecked, so a CR/LF in it
+ * added a header of its sender's choosing. The signer refuses it whatever its caller
+ * checked, and the message never quotes the token. */
+static void test_token_bytes(void **state)
+{
+    (void)state;
+    as_sigv4_signer *signer = as_sigv4_signer_new();
+    assert_non_null(signer);
+    as_sigv4_request req = put_item_request();
+    as_sigv4_params params = put_item_params();
+    static const char *const bad[] = {
+        "TOKENPART\r\nX-Injected: 1", "TOKENPART\nX-Injected: 1", "TOKENPART\rX",
+        "TOKENPART\x01", "TOKENPART\x7f", "TOKENPART\t", "TOKEN PART", "TOKENPART\xc3\xa9",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        as_sigv4_params p = params;
+        p.credentials.session_token = span_of(bad[i]);
+        expect_refused(signer, &req, &p, "session_token holds a control byte");
+        p.unsigned_session_token = true; /* sent unsigned, still sent: refused too */
+        expect_refused(signer, &req, &p, "session_token");
+        as_error err = {0};
+        as_sigv4_output out = AS_SIGV4_OUTPUT_INIT;
+        assert_int_equal(as_sigv4_sign(signer, &req, &p, &out, &err), AS_ERR_ARGUMENT);
+        assert_null(strstr(err.message, "TOKEN"));
+        as_sigv4_output_free(&out);
+    }
+    /* A NUL inside the span is a control byte as well. */
+    as_sigv4_params p = params;
+    p.credentials.session_token = (as_span){"TOK\0EN", 6};
+    expect_refused(signer, &req, &p, "session_token");
+    /* Base64 passes. */
+    p.credentials.session_token = span_of("IQoJb3JpZ2luX2VjEJr//////////wEaCXVz+abc==");
+    as_sigv4_output out = AS_SIGV4_OUTPUT_INIT;
+    sign_ok(signer, &req, &p, &out);
+    as_sigv4_output_free(&out);
+    as_sigv4_signer_free(signer);
+}
+
 /* ---- The runner ---------------------------------------------------------------------------- */
 
 static const struct CMUnitTest FIXED_TESTS[] = {
@@ -1123,7 +1161,7 @@ static const struct CMUnitTest FIXED_TESTS[] = {
     cmocka_unit_test(test_free_null_and_wipe), cmocka_unit_test(test_put_item),
     cmocka_unit_test(test_added_headers),      cmocka_unit_test(test_paths_and_queries),
     cmocka_unit_test(test_header_values),      cmocka_unit_test(test_times),
-    cmocka_unit_test(test_refusals),
+    cmocka_unit_test(test_refusals),           cmocka_unit_test(test_token_bytes),
 };
 
 int main(void)
