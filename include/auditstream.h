@@ -4,7 +4,8 @@
  * their one setup call. Each module's header also stands on its own.
  *
  * The audit function's own modules (auditstream/config.h, batch.h, log.h) are not
- * included here: include them by name. */
+ * included here: include them by name. docs/library.md maps the modules, their
+ * ownership rules and errors; docs/audit-format.md is the item format. */
 #ifndef AUDITSTREAM_H
 #define AUDITSTREAM_H
 
