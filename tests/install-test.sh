@@ -83,6 +83,23 @@ for module in auditstream-static auditstream-core-static; do
     echo "install-test: pkg-config --static --libs $module: $line"
 done
 
+# The umbrella header is the reusable library; the function's own modules come by name.
+cflags=$(pkg-config --cflags auditstream)
+for type in as_config as_batch as_log; do
+    printf '#include <auditstream.h>\n%s *p;\nint main(void) { return p != 0; }\n' "$type" >"$tmp/umbrella.c"
+    # shellcheck disable=SC2086
+    if "$CC" -std=c11 -c -o "$tmp/umbrella.o" $cflags "$tmp/umbrella.c" 2>/dev/null; then
+        fail "auditstream.h brings in $type, one of the function's own types"
+    fi
+done
+printf '#include <auditstream.h>\n#include <auditstream/config.h>\n#include <auditstream/batch.h>\n%s\n' \
+    'as_config *c; as_batch *b; as_log *l; int main(void) { return c != 0 || b != 0 || l != 0; }' \
+    >"$tmp/by-name.c"
+# shellcheck disable=SC2086
+"$CC" -std=c11 -pedantic -Wall -Werror -c -o "$tmp/by-name.o" $cflags "$tmp/by-name.c" ||
+    fail "config.h and batch.h, included by name, do not compile"
+echo "install-test: auditstream.h leaves out config.h, batch.h and log.h; by name they compile"
+
 # build NAME MODULE [--static]: the consumer, linked through MODULE.
 build() {
     # pkg-config's output is a list of words: split on purpose.
