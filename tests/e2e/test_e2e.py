@@ -35,11 +35,15 @@ import decimal
 import hashlib
 import json
 import os
+import random
+import re
 import signal
+import subprocess
 import sys
 import tempfile
 import time
 import traceback
+import urllib.request
 
 sys.dont_write_bytecode = True  # no __pycache__ in the tree (harness, audit_model, ...)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -99,6 +103,68 @@ def summaries(fn):
     return lines
 
 
+FAULT_SERVER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                            "support", "fault_server.py")
+SECRET_RUN = 16  # the shortest run of a secret no output may show (README, Security notes)
+
+
+def long_token(seed=9, length=1094):
+    """A session token as long as Lambda's (about 1,100 base64 characters), the same on
+    every run."""
+    rng = random.Random(seed)
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    return "IQoJb3JpZ2luX2VjE" + "".join(rng.choice(alphabet) for _ in range(length - 19)) + "=="
+
+
+def leaked_run(text, secret):
+    """The first SECRET_RUN characters in a row of `secret` that `text` holds, or None."""
+    for i in range(len(secret) - SECRET_RUN + 1):
+        if secret[i:i + SECRET_RUN] in text:
+            return secret[i:i + SECRET_RUN]
+    return None
+
+
+class FaultServer:
+    """tests/support/fault_server.py (the fault-injecting DynamoDB) on a free loopback
+    port; it exits by itself when this process does."""
+
+    def __init__(self, workdir, name):
+        self.err_path = os.path.join(workdir, f"{name}.err")
+        with open(self.err_path, "wb") as err:
+            self.proc = subprocess.Popen([sys.executable, FAULT_SERVER], stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.PIPE, stderr=err)
+        line = self.proc.stdout.readline().decode().split()
+        if len(line) != 2 or line[0] != "PORT":
+            self.stop()
+            raise RuntimeError(f"fault_server.py did not start: {line}")
+        self.endpoint = f"http://127.0.0.1:{line[1]}"
+
+    def _call(self, method, path, doc=None):
+        data = json.dumps(doc).encode() if doc is not None else None
+        req = urllib.request.Request(self.endpoint + path, data=data, method=method)
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.loads(resp.read().decode())
+
+    def script(self, doc):
+        self._call("POST", "/_control/reset", {})
+        self._call("POST", "/_control/script", doc)
+
+    def requests(self):
+        return self._call("GET", "/_control/log")["requests"]
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc is not None:
+            self.proc.stdout.close()
+        self.proc = None
+
+
 class Suite:
     def __init__(self, args, workdir):
         self.args = args
@@ -108,6 +174,7 @@ class Suite:
         self.task = None
         self.functions = []
         self.proxies = []
+        self.fault_servers = []
         self.tables = set()
         self._pki = None
 
@@ -176,6 +243,8 @@ class Suite:
             fn.stop()
         for p in self.proxies:
             p.stop()
+        for f in self.fault_servers:
+            f.stop()
         if self.moto is not None:
             self.moto.stop()
 
@@ -206,8 +275,13 @@ class Suite:
         for what, secret in (("secret", fn.env.get("AWS_SECRET_ACCESS_KEY")),
                              ("session token", fn.env.get("AWS_SESSION_TOKEN"))):
             check(not secret or secret not in text, f"{fn.name}: the log holds the {what}")
-        for word in ("Signature=", "Authorization", "AWS4-HMAC-SHA256 Credential"):
+        for word in ("AWS4-HMAC-SHA256 Credential", "Credential=AKIA", "Credential=ASIA"):
             check(word not in text, f"{fn.name}: the log holds {word!r}")
+        # The header's name may appear in a message ("in Authorization header"); its value
+        # and a signature may not.
+        for pattern in (r"Authorization\s*[:=]\s*(?!\[redacted\])\S", r"Signature=[0-9a-fA-F]"):
+            found = re.search(pattern, text)
+            check(found is None, f"{fn.name}: the log holds {found and found.group(0)!r}")
 
     def proxy(self, tls=False):
         """A FaultProxy in front of moto; with `tls`, speaking TLS with the test PKI's
@@ -740,6 +814,116 @@ class Suite:
         self.finish(fn)
         return f"init error: {message}; with AWS_CA_BUNDLE: {len(expected)} items"
 
+    def fault_server(self, name):
+        server = FaultServer(self.workdir, name)
+        self.fault_servers.append(server)
+        return server
+
+    def test_echoed_secrets(self):
+        """Issue 9, items 1 and 2: the fault-injecting DynamoDB answers every PutItem with
+        a 400 whose message repeats what the request held: a 1,094-character session token
+        (and the secret, never sent) in a message over 1 KB, then the Authorization header
+        as IncompleteSignatureException does. Each invocation fails as AuditWriteFailed,
+        and neither the log nor the body posted to /invocation/{id}/error holds 16
+        characters in a row of the token, the secret, any signature sent, or the access
+        key id."""
+        token = long_token()
+        secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYzE2EKEY0001"
+        akid = "ASIAE2ETESTKEYID0001"
+        server = self.fault_server("echo-ddb")
+        notes = []
+        for action, error_type in (("tokenecho", "UnrecognizedClientException"),
+                                   ("authecho", "IncompleteSignatureException")):
+            server.script({"default": action})
+            fn = self.function(f"echo-{action}", "Audit", endpoint=server.endpoint,
+                               creds=(akid, secret, token), AWS_MAX_ATTEMPTS="1")
+            post = fn.invoke(self.event)
+            message = self.expect_error(post, "AuditWriteFailed", action)
+            check(error_type in message and "[redacted]" in message,
+                  f"{action}: the message does not say what was refused: {message}")
+            sent = server.requests()
+            check(sent and all(dict((k.lower(), v) for k, v in r["headers"])
+                               .get("x-amz-security-token") == token for r in sent),
+                  f"{action}: the token did not reach the server whole")
+            signatures = []
+            for r in sent:
+                auth = dict((k.lower(), v) for k, v in r["headers"]).get("authorization", "")
+                signatures += re.findall(r"Signature=([0-9a-f]{64})", auth)
+            check(len(signatures) == len(sent), f"{action}: {len(signatures)} signatures")
+            fn.stop()
+            lines = fn.log_lines()
+            texts = {"log": fn.log_text(), "error body": post["body"],
+                     "decoded log": "\n".join(json.dumps(x, ensure_ascii=False) for x in lines)}
+            for where, text in texts.items():
+                for what, value in [("token", token), ("secret", secret), ("key id", akid)] + \
+                        [("signature", sig) for sig in signatures]:
+                    run = leaked_run(text, value)
+                    check(run is None, f"{action}: the {where} holds {run!r} of the {what}")
+            check(any(line.get("level") == "ERROR" and error_type in json.dumps(line)
+                      for line in lines), f"{action}: no ERROR line names {error_type}")
+            self.finish(fn)
+            notes.append(f"{action}: {message[:90]}")
+        return "; ".join(notes)
+
+    def test_bad_settings_at_init(self):
+        """Issue 9, items 3 and 5: each of these is an init error naming its variable
+        (Runtime.InvalidConfiguration, exit status 1, no invocation taken), logged as JSON
+        since AWS_LAMBDA_LOG_FORMAT=JSON, a credential's value never shown: a session
+        token with CR LF or a bare LF (a header injection), a key id with a space, a
+        secret with a tab or a non-ASCII byte, AWS_CA_BUNDLE or SSL_CERT_FILE naming a
+        directory, AUDIT_TABLE as a table ARN of another region or partition, a bad
+        AWS_LAMBDA_LOG_LEVEL; and, before any configuration is read, no
+        AWS_LAMBDA_RUNTIME_API."""
+        token = long_token(seed=11, length=600)
+        arn = "arn:{}:dynamodb:{}:123456789012:table/Audit"
+        cases = [
+            ("token-crlf", {"AWS_SESSION_TOKEN": token[:300] + "\r\nX-Injected: 1"},
+             "AWS_SESSION_TOKEN", token[:300]),
+            ("token-lf", {"AWS_SESSION_TOKEN": token[:300] + "\nX-Injected: 1"},
+             "AWS_SESSION_TOKEN", token[:300]),
+            ("key-space", {"AWS_ACCESS_KEY_ID": "ASIAE2E KEYID0000001"}, "AWS_ACCESS_KEY_ID",
+             "KEYID0000001"),
+            ("secret-tab", {"AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI\tK7MDENGbPxRfiCY"},
+             "AWS_SECRET_ACCESS_KEY", "K7MDENGbPxRfiCY"),
+            ("secret-utf8", {"AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMIK7MD\u00e9NGbPxRfiCY"},
+             "AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMIK7MD"),
+            ("ca-dir", {"AWS_CA_BUNDLE": self.workdir}, "AWS_CA_BUNDLE", None),
+            ("ssl-cert-dir", {"AWS_CA_BUNDLE": None, "SSL_CERT_FILE": self.workdir},
+             "SSL_CERT_FILE", None),
+            ("arn-region", {"AUDIT_TABLE": arn.format("aws", "eu-west-1")}, "AUDIT_TABLE", None),
+            ("arn-partition", {"AUDIT_TABLE": arn.format("aws-cn", harness.REGION)},
+             "AUDIT_TABLE", None),
+            ("log-level", {"AWS_LAMBDA_LOG_LEVEL": "loud"}, "AWS_LAMBDA_LOG_LEVEL", None),
+        ]
+        notes = []
+        for label, extra, word, hidden in cases:
+            fn = self.function(f"init-{label}", "Audit", **extra)
+            message = self.expect_init_error(fn, label, word)
+            text = fn.log_text()
+            check(all("text" not in line for line in fn.log_lines()),
+                  f"{label}: a line that is not JSON: {fn.log_tail()}")
+            if hidden is not None:
+                check(hidden not in text and hidden not in message,
+                      f"{label}: the value is shown: {message}")
+            fn.stop()
+            notes.append(f"{label}: {word}")
+        # Before the configuration: no Runtime API to post to, the FATAL line still JSON.
+        fn = self.function("init-no-api", "Audit", AWS_LAMBDA_RUNTIME_API=None,
+                           AWS_LAMBDA_LOG_LEVEL="loud")
+        try:
+            rc = fn.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            rc = None
+        check(rc == 1, f"no-api: exit status {rc}")
+        lines = fn.log_lines()
+        check(lines and all("text" not in line for line in lines),
+              f"no-api: a line that is not JSON: {fn.log_tail()}")
+        check(any(line.get("level") == "FATAL" and "AWS_LAMBDA_RUNTIME_API" in
+                  line.get("message", "") for line in lines), f"no-api: {fn.log_tail()}")
+        fn.stop()
+        notes.append("no Runtime API: FATAL in JSON")
+        return "; ".join(notes)
+
     def rss_events(self):
         """The 1,000 small payloads: the stream's INSERT, first MODIFY and REMOVE with
         fresh eventIDs, keys and sequence numbers, and every fourth one not an event."""
@@ -813,6 +997,8 @@ class Suite:
         "test_tls_table",
         "test_tls_wrong_ca",
         "test_tls_no_ca_anywhere",
+        "test_echoed_secrets",
+        "test_bad_settings_at_init",
         "test_1000_invocations_flat",
     ]
 

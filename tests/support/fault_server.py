@@ -264,6 +264,25 @@ class Handler(BaseHTTPRequestHandler):
                 "\n\nThe Canonical String for this request should have been\n'POST\n/\n\n"
                 "x-amz-security-token:%s\n'" % token,
             )
+        elif action == "tokenecho":
+            # Issue 9: a 400 over 1 KB whose message repeats the session token whole (the
+            # cut used to fall inside it), the secret never sent but echoed all the same.
+            token = headers.get("x-amz-security-token", "")
+            self.reply_error(
+                400,
+                "UnrecognizedClientException",
+                "The security token included in the request is invalid: %s (as sent; "
+                "request %s)" % (token, "x" * 200),
+            )
+        elif action == "authecho":
+            # What IncompleteSignatureException messages do: the Authorization header back.
+            auth = headers.get("authorization", "")
+            self.reply_error(
+                400,
+                "IncompleteSignatureException",
+                "'%s' not a valid key=value pair (missing equal-sign) in Authorization "
+                "header: '%s'." % (auth, auth),
+            )
         elif action == "xml403":
             body = (
                 '<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse><Error>'
