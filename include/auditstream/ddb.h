@@ -27,6 +27,19 @@ extern "C" {
 #define AS_DDB_DEFAULT_RETRY_QUOTA        500   /* standard mode's retry token bucket */
 #define AS_DDB_RETRY_COST                 5
 #define AS_DDB_TIMEOUT_RETRY_COST         10
+/* Clock-skew correction, which a "Signature expired" answer (DynamoDB refuses a
+ * signature over 5 minutes off) asks for. A correction is taken only from a response
+ * whose Date differs from the time the request was signed with by more than
+ * AS_DDB_SKEW_MIN_MS (under DynamoDB's 5 minutes, so that latency and the Date's
+ * whole seconds cannot hide a real skew, and a Date that shows none corrects nothing),
+ * only up to AS_DDB_SKEW_MAX_MS from the local clock (a day covers any time-zone
+ * mistake; a Lambda host's clock is synchronised, so more is a broken or hostile
+ * answer), and never from a Date before AS_DDB_SKEW_DATE_MIN (epoch s, 2000-01-01) or
+ * past the signer's range. The AWS SDKs accept any Date; one bad answer must not leave
+ * this client unable to sign. */
+#define AS_DDB_SKEW_MIN_MS   INT64_C(240000)
+#define AS_DDB_SKEW_MAX_MS   INT64_C(86400000)
+#define AS_DDB_SKEW_DATE_MIN INT64_C(946684800)
 
 /* Epoch milliseconds, like CLOCK_REALTIME. `ctx` is as_ddb_config.clock_ctx. */
 typedef int64_t (*as_ddb_clock_fn)(void *ctx);
@@ -140,7 +153,8 @@ const as_ddb_endpoint *as_ddb_client_endpoint(const as_ddb_client *client);
 /* The CA bundle in use, or NULL for libcurl's default (borrowed from the client). */
 const char *as_ddb_client_ca_bundle(const as_ddb_client *client);
 /* Milliseconds added to the clock when signing, learnt from a "Signature expired"
- * response's Date header; 0 until then. */
+ * response's plausible Date header (see AS_DDB_SKEW_MIN_MS); 0 until then, and again
+ * whenever signing with it fails. Always within +-AS_DDB_SKEW_MAX_MS. */
 int64_t as_ddb_client_clock_offset_ms(const as_ddb_client *client);
 /* Retry tokens left in the quota. */
 uint32_t as_ddb_client_retry_tokens(const as_ddb_client *client);
@@ -175,6 +189,21 @@ typedef struct as_ddb_result {
     char request_id[AS_DDB_REQUEST_ID_MAX]; /* x-amzn-RequestId of the last response */
 } as_ddb_result;
 
+/* Why an as_ddb_put_items call ended before every item had run its course, so that a
+ * caller can say the real reason items went unsent. */
+typedef enum as_ddb_stop {
+    AS_DDB_STOP_NONE = 0,  /* it did not: every item was written or failed on its own */
+    AS_DDB_STOP_DEADLINE,  /* the deadline came: items unsent, retries dropped, cut off */
+    AS_DDB_STOP_SIGNING,   /* a request could not be signed (the call's error says why) */
+    AS_DDB_STOP_NOMEM,     /* memory ran out */
+    AS_DDB_STOP_TRANSPORT, /* libcurl itself failed (not one request: the whole call) */
+    AS_DDB_STOP_ARGUMENT   /* the call was refused for its arguments: nothing was sent */
+} as_ddb_stop;
+
+/* Short static name: "none", "deadline", "signing_failed", "out_of_memory",
+ * "transport_failed", "bad_argument". */
+const char *as_ddb_stop_name(as_ddb_stop stop);
+
 /* Counts for one as_ddb_put_items call (the handler's summary and metrics). */
 typedef struct as_ddb_stats {
     uint64_t requests;          /* HTTP requests sent */
@@ -189,6 +218,7 @@ typedef struct as_ddb_stats {
     uint64_t written;
     uint64_t failed;
     uint64_t not_attempted;
+    as_ddb_stop stopped; /* why the call ended early, if it did */
 } as_ddb_stats;
 
 /* Puts `items[i]` (each the wire JSON of one item, {"id":{"S":...},...}, borrowed for
@@ -210,7 +240,9 @@ typedef struct as_ddb_stats {
  * and checksum mismatches, up to max_attempts, each after a full-jitter backoff spent in
  * curl_multi_poll (other items go on meanwhile) and paid from the retry quota; a
  * signature refused for clock skew sets the client's clock offset from the response's
- * Date header and is retried once, free and at once. Nothing else is retried. */
+ * Date header and is retried once, free and at once, when that Date is plausible (see
+ * AS_DDB_SKEW_MIN_MS): otherwise the item fails with a note saying why. Nothing else is
+ * retried. `stats->stopped` says why the call ended early, if it did. */
 AS_MUST_CHECK as_status as_ddb_put_items(as_ddb_client *client, const as_credentials *credentials,
                                          const char *table, const as_span *items, size_t count,
                                          int64_t deadline_ms, as_ddb_result *results,

@@ -267,6 +267,19 @@ static bool file_readable(const char *path, void *ctx)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, R_OK) == 0;
 }
 
+const char *as_ddb_stop_name(as_ddb_stop stop)
+{
+    switch (stop) {
+    case AS_DDB_STOP_NONE: return "none";
+    case AS_DDB_STOP_DEADLINE: return "deadline";
+    case AS_DDB_STOP_SIGNING: return "signing_failed";
+    case AS_DDB_STOP_NOMEM: return "out_of_memory";
+    case AS_DDB_STOP_TRANSPORT: return "transport_failed";
+    case AS_DDB_STOP_ARGUMENT: return "bad_argument";
+    default: return "unknown";
+    }
+}
+
 const char *as_ddb_outcome_name(as_ddb_outcome outcome)
 {
     switch (outcome) {
@@ -295,6 +308,8 @@ typedef struct slot {
     bool crc_valid;
     uint32_t crc;
     char date[64];
+    unsigned date_count; /* Date headers seen: more than one makes the Date unusable */
+    int64_t signed_ms;   /* the time the request was signed with (clock + offset) */
     char request_id[AS_DDB_REQUEST_ID_MAX];
     char errbuf[CURL_ERROR_SIZE];
 } slot;
@@ -407,6 +422,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *userdata)
         s->have_crc = false;
         s->crc_valid = false;
         s->date[0] = '\0';
+        s->date_count = 0;
         s->request_id[0] = '\0';
         return len;
     }
@@ -420,6 +436,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *userdata)
         s->crc_valid = as_ddb_parse_crc32(value, &s->crc);
     } else if (as_http_header_name_is(name, "date")) {
         copy_header_value(value, s->date, sizeof s->date);
+        s->date_count++;
     } else if (as_http_header_name_is(name, "x-amzn-requestid")) {
         copy_header_value(value, s->request_id, sizeof s->request_id);
     }
@@ -653,6 +670,8 @@ typedef struct call {
     size_t pending_count; /* retries waiting for their backoff */
     size_t busy;          /* slots in flight */
     bool past_deadline;
+    size_t deadline_cut; /* retries the deadline dropped */
+    as_ddb_stop stop;    /* set where the call fails, before it returns */
     as_error *err;
 } call;
 
@@ -709,6 +728,25 @@ static as_span lit(const char *s)
     return (as_span){s, strlen(s)};
 }
 
+/* Signs at the local clock plus the learnt offset, remembering the time used. An offset
+ * beyond AS_DDB_SKEW_MAX_MS (none is ever learnt), or one that takes the time outside
+ * the signer's range, is dropped rather than applied: a signing failure it caused would
+ * repeat on every call. */
+static as_status sign_at(as_ddb_client *client, const as_sigv4_request *req,
+                         as_sigv4_params *params, slot *s, int64_t now, as_error *err)
+{
+    int64_t offset = client->clock_offset_ms;
+    int64_t sign_ms = now + offset;
+    if (offset > AS_DDB_SKEW_MAX_MS || offset < -AS_DDB_SKEW_MAX_MS || sign_ms < 0 ||
+        sign_ms / 1000 > AS_SIGV4_TIME_MAX) {
+        client->clock_offset_ms = 0;
+        sign_ms = now;
+    }
+    s->signed_ms = sign_ms;
+    params->time = sign_ms > 0 ? sign_ms / 1000 : 0;
+    return as_sigv4_sign(client->signer, req, params, &s->sig, err);
+}
+
 /* Builds, signs and starts one attempt for `item` in slot `s`. */
 static as_status start_attempt(call *c, slot *s, size_t item)
 {
@@ -734,14 +772,20 @@ static as_status start_attempt(call *c, slot *s, size_t item)
     };
     as_sigv4_request req = {lit("POST"),    lit("/"), {NULL, 0},
                             signed_headers, 3,        (as_span){s->body.data, s->body.len}};
-    int64_t sign_ms = now + client->clock_offset_ms;
     as_sigv4_params params = {0};
     params.credentials = *c->credentials;
     params.region = lit(client->region);
     params.service = lit("dynamodb");
-    params.time = sign_ms > 0 ? sign_ms / 1000 : 0;
     as_error sign_err;
-    if (as_sigv4_sign(client->signer, &req, &params, &s->sig, &sign_err) != AS_OK) {
+    as_status signed_status = sign_at(client, &req, &params, s, now, &sign_err);
+    if (signed_status != AS_OK && client->clock_offset_ms != 0) {
+        /* The offset must never be what stops signing: drop it and use the local clock.
+         * A real skew then shows again in DynamoDB's answer and is learnt afresh. */
+        client->clock_offset_ms = 0;
+        signed_status = sign_at(client, &req, &params, s, now, &sign_err);
+    }
+    if (signed_status != AS_OK) {
+        c->stop = sign_err.code == AS_ERR_NOMEM ? AS_DDB_STOP_NOMEM : AS_DDB_STOP_SIGNING;
         return as_error_set(c->err, sign_err.code, 0, "ddb: signing item %zu: %s", item,
                             sign_err.message);
     }
@@ -775,6 +819,7 @@ static as_status start_attempt(call *c, slot *s, size_t item)
     s->have_crc = false;
     s->crc_valid = false;
     s->date[0] = '\0';
+    s->date_count = 0;
     s->request_id[0] = '\0';
     s->errbuf[0] = '\0';
     if (curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, s->headers) != CURLE_OK ||
@@ -786,6 +831,7 @@ static as_status start_attempt(call *c, slot *s, size_t item)
     }
     CURLMcode mc = curl_multi_add_handle(client->multi, s->easy);
     if (mc != CURLM_OK) {
+        c->stop = AS_DDB_STOP_TRANSPORT;
         return as_error_set(c->err, AS_ERR_NOMEM, 0, "ddb: curl_multi_add_handle: %s",
                             curl_multi_strerror(mc));
     }
@@ -929,16 +975,19 @@ static void finish_attempt(call *c, slot *s, CURLcode code)
 
     switch (verdict) {
     case AS_DDB_FIX_CLOCK: {
-        time_t server = s->date[0] != '\0' ? curl_getdate(s->date, NULL) : (time_t)-1;
         if (st->skew_retried) {
             fail_item(c, item, " (clock already corrected once)");
             return;
         }
-        if (server == (time_t)-1) {
-            fail_item(c, item, " (no usable Date header to correct the clock)");
+        time_t server = s->date_count == 1 ? curl_getdate(s->date, NULL) : (time_t)-1;
+        int64_t offset = 0;
+        as_ddb_skew skew =
+            as_ddb_skew_judge(server != (time_t)-1, (int64_t)server, s->signed_ms, now, &offset);
+        if (skew != AS_DDB_SKEW_FIX) {
+            fail_item(c, item, as_ddb_skew_note(skew));
             return;
         }
-        client->clock_offset_ms = (int64_t)server * 1000 - now;
+        client->clock_offset_ms = offset;
         c->stats.clock_corrections++;
         st->skew_retried = true;
         st->skew_next = true;
@@ -979,6 +1028,7 @@ static as_status start_ready(call *c)
     if (c->deadline_ms != 0 && now >= c->deadline_ms) {
         /* Retries scheduled by attempts that ended after the deadline end here too. */
         c->past_deadline = true;
+        c->deadline_cut += c->pending_count;
         for (size_t i = 0; i < c->pending_count; i++) {
             fail_item(c, client->pending[i].item, " (deadline reached before retry)");
         }
@@ -1108,6 +1158,7 @@ static as_status run_call(call *c)
         int running = 0;
         CURLMcode mc = curl_multi_perform(client->multi, &running);
         if (mc != CURLM_OK) {
+            c->stop = AS_DDB_STOP_TRANSPORT;
             return as_error_set(c->err, AS_ERR_NOMEM, 0, "ddb: curl_multi_perform: %s",
                                 curl_multi_strerror(mc));
         }
@@ -1116,6 +1167,7 @@ static as_status run_call(call *c)
         }
         mc = curl_multi_poll(client->multi, NULL, 0, wait_ms(c), NULL);
         if (mc != CURLM_OK) {
+            c->stop = AS_DDB_STOP_TRANSPORT;
             return as_error_set(c->err, AS_ERR_NOMEM, 0, "ddb: curl_multi_poll: %s",
                                 curl_multi_strerror(mc));
         }
@@ -1169,11 +1221,21 @@ as_status as_ddb_put_items(as_ddb_client *client, const as_credentials *credenti
     if (stats != NULL) {
         memset(stats, 0, sizeof *stats);
     }
-    AS_GUARD(check_call(client, credentials, table, items, count, results, err));
+    as_status checked = check_call(client, credentials, table, items, count, results, err);
+    if (checked != AS_OK) {
+        if (stats != NULL) {
+            stats->stopped = AS_DDB_STOP_ARGUMENT;
+        }
+        return checked;
+    }
     if (count > 0) {
         memset(results, 0, count * sizeof *results);
     }
     if (reserve_states(client, count) != AS_OK) {
+        if (stats != NULL) {
+            stats->stopped = AS_DDB_STOP_NOMEM;
+            stats->not_attempted = count;
+        }
         return as_error_set(err, AS_ERR_NOMEM, 0, "ddb: out of memory for %zu items", count);
     }
     if (count > 0) {
@@ -1188,10 +1250,14 @@ as_status as_ddb_put_items(as_ddb_client *client, const as_credentials *credenti
     c.count = count;
     c.deadline_ms = deadline_ms;
     c.results = results;
-    c.err = err;
+    as_error local = {0};
+    c.err = err != NULL ? err : &local;
     as_status status = run_call(&c);
     if (status != AS_OK) {
         abort_call(&c);
+        if (c.stop == AS_DDB_STOP_NONE) {
+            c.stop = status == AS_ERR_NOMEM ? AS_DDB_STOP_NOMEM : AS_DDB_STOP_TRANSPORT;
+        }
     }
     scrub_slots(client);
     for (size_t i = 0; i < count; i++) {
@@ -1201,13 +1267,20 @@ as_status as_ddb_put_items(as_ddb_client *client, const as_credentials *credenti
         case AS_DDB_NOT_ATTEMPTED:
         default:
             c.stats.not_attempted++;
-            if (c.past_deadline) {
+            if (status != AS_OK) {
+                snprintf(results[i].message, sizeof results[i].message,
+                         "not sent: the call stopped early (%s)", as_ddb_stop_name(c.stop));
+            } else if (c.past_deadline) {
                 set_text(results[i].message, sizeof results[i].message,
                          "deadline reached before the first attempt");
             }
             break;
         }
     }
+    if (status == AS_OK && c.past_deadline && (c.stats.not_attempted > 0 || c.deadline_cut > 0)) {
+        c.stop = AS_DDB_STOP_DEADLINE;
+    }
+    c.stats.stopped = c.stop;
     if (stats != NULL) {
         *stats = c.stats;
     }

@@ -770,3 +770,43 @@ void as_ddb_quota_release(as_ddb_quota *quota, uint32_t last_cost)
     uint32_t refund = last_cost > 0 ? last_cost : 1;
     quota->tokens = quota->max - quota->tokens < refund ? quota->max : quota->tokens + refund;
 }
+
+as_ddb_skew as_ddb_skew_judge(bool have_date, int64_t server_s, int64_t signed_ms, int64_t now_ms,
+                              int64_t *offset_ms)
+{
+    if (!have_date) {
+        return AS_DDB_SKEW_NO_DATE;
+    }
+    if (server_s < AS_DDB_SKEW_DATE_MIN || server_s > AS_SIGV4_TIME_MAX) {
+        return AS_DDB_SKEW_IMPLAUSIBLE;
+    }
+    int64_t server_ms = server_s * 1000;
+    /* Measured against the signing time, not the local clock: a wrong offset learnt
+     * earlier shows here as skew, and is then replaced. */
+    int64_t shown = server_ms - signed_ms;
+    if (shown <= AS_DDB_SKEW_MIN_MS && shown >= -AS_DDB_SKEW_MIN_MS) {
+        return AS_DDB_SKEW_NOT_SHOWN;
+    }
+    int64_t offset = server_ms - now_ms;
+    if (offset > AS_DDB_SKEW_MAX_MS || offset < -AS_DDB_SKEW_MAX_MS) {
+        return AS_DDB_SKEW_TOO_FAR;
+    }
+    *offset_ms = offset;
+    return AS_DDB_SKEW_FIX;
+}
+
+const char *as_ddb_skew_note(as_ddb_skew skew)
+{
+    switch (skew) {
+    case AS_DDB_SKEW_FIX: return "";
+    case AS_DDB_SKEW_NO_DATE:
+        return " (no usable Date header to correct the clock: missing, unreadable or repeated)";
+    case AS_DDB_SKEW_IMPLAUSIBLE:
+        return " (the Date header is before 2000 or after 9999: clock not corrected)";
+    case AS_DDB_SKEW_NOT_SHOWN:
+        return " (the Date header shows no clock skew: clock not corrected)";
+    case AS_DDB_SKEW_TOO_FAR:
+        return " (the Date header is over 24 h from the local clock: clock not corrected)";
+    default: return " (clock not corrected)";
+    }
+}

@@ -102,4 +102,27 @@ AS_LOCAL uint32_t as_ddb_quota_acquire(as_ddb_quota *quota, bool after_timeout);
 /* A success: `last_cost` is what the item's last retry took (0 when it had none). */
 AS_LOCAL void as_ddb_quota_release(as_ddb_quota *quota, uint32_t last_cost);
 
+/* What a clock-skew refusal's Date header says, judged before the clock offset is
+ * touched: a correction must be plausible, since one hostile or broken response must
+ * never leave the client unable to sign. */
+typedef enum as_ddb_skew {
+    AS_DDB_SKEW_FIX = 0,     /* the Date shows skew: *offset_ms is the correction */
+    AS_DDB_SKEW_NO_DATE,     /* no Date header, an unreadable one, or several */
+    AS_DDB_SKEW_IMPLAUSIBLE, /* before AS_DDB_SKEW_DATE_MIN or past the signer's range */
+    AS_DDB_SKEW_NOT_SHOWN,   /* within AS_DDB_SKEW_MIN_MS of the time the request was
+                                signed with: a clock fix would change nothing */
+    AS_DDB_SKEW_TOO_FAR      /* over AS_DDB_SKEW_MAX_MS from the local clock */
+} as_ddb_skew;
+
+/* Judges `server_s` (the Date header in epoch seconds; `have_date` false when it was
+ * missing, unreadable or repeated) against `signed_ms`, the time the refused request
+ * was signed with, and `now_ms`, the local clock. On AS_DDB_SKEW_FIX *offset_ms is
+ * server - now, within +-AS_DDB_SKEW_MAX_MS; otherwise it is left alone. */
+AS_LOCAL as_ddb_skew as_ddb_skew_judge(bool have_date, int64_t server_s, int64_t signed_ms,
+                                       int64_t now_ms, int64_t *offset_ms);
+
+/* The note added to a refused item's message when no correction was made (" (...)"),
+ * "" for AS_DDB_SKEW_FIX. */
+AS_LOCAL const char *as_ddb_skew_note(as_ddb_skew skew);
+
 #endif

@@ -15,7 +15,13 @@
 #   GET  /_control/log              {"requests": [...], "max_inflight": n}
 # A PutItem takes the next action of the list for its item's id ("Item"."id"."S"), or
 # the default once that list is empty. Actions: ok, throttle, pte, conflict, validation,
-# denied, xml403, sigleak, expired, 500, 503, 429, reset, stall, badcrc, big, delay:<ms>.
+# denied, xml403, sigleak, expired, 500, 503, 429, reset, stall, badcrc, big, delay:<ms>;
+# and hostile answers: expired_date:<D1>|<D2>... ("Signature expired" whose Date headers
+# are exactly D1, D2, ...; none when empty), okdate:<D> (a 200 whose Date is D),
+# shortbody (Content-Length 100, 10 bytes, then a clean close), endless (a chunked body
+# that never ends, a byte every 100 ms), notjson (200, a body that is not JSON, with its
+# crc), nocrc (200 without x-amz-crc32), retryafter (503 with Retry-After of a year),
+# dupcrc (200 with a wrong x-amz-crc32 and then the right one).
 # With skew_check, a request whose X-Amz-Date is over 5 minutes from the server's clock
 # gets DynamoDB's "Signature expired" answer instead, without using up an action.
 
@@ -116,22 +122,35 @@ class Handler(BaseHTTPRequestHandler):
 
     # ---- replies -------------------------------------------------------------------------
 
-    def reply(self, status, body, crc=None, content_type="application/x-amz-json-1.0"):
+    def reply(self, status, body, crc=None, content_type="application/x-amz-json-1.0",
+              dates=None, extra=()):
         if isinstance(body, str):
             body = body.encode()
         if crc is None:
             crc = binascii.crc32(body)
-        self.send_response(status)
+        if dates is None:
+            self.send_response(status)
+        else:
+            # The Date headers exactly as scripted, in place of the server's own.
+            self.send_response_only(status)
+            self.send_header("Server", self.version_string())
+            for date in dates:
+                self.send_header("Date", date)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
-        self.send_header("x-amz-crc32", str(crc))
+        if crc != "none":
+            for value in crc if isinstance(crc, list) else [crc]:
+                self.send_header("x-amz-crc32", str(value))
+        for name, value in extra:
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
         self.wfile.flush()
 
-    def reply_error(self, status, type_name, message):
-        self.reply(status, json.dumps({"__type": PREFIX + type_name, "message": message}))
+    def reply_error(self, status, type_name, message, dates=None, extra=()):
+        self.reply(status, json.dumps({"__type": PREFIX + type_name, "message": message}),
+                   dates=dates, extra=extra)
 
     def reply_json(self, obj):
         body = json.dumps(obj).encode()
@@ -141,13 +160,14 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def reply_expired(self, amz_date):
+    def reply_expired(self, amz_date, dates=None):
         now = int(time.time())
         self.reply_error(
             400,
             "InvalidSignatureException",
             "Signature expired: %s is now earlier than %s (%s - 5 min.)"
             % (amz_date, amz_date_text(now - 300), amz_date_text(now)),
+            dates=dates,
         )
 
     # ---- requests ------------------------------------------------------------------------
@@ -234,6 +254,37 @@ class Handler(BaseHTTPRequestHandler):
             self.reply_expired(amz_date)
         elif action == "ok":
             self.reply(200, "{}")
+        elif action.startswith("expired_date:"):
+            dates = action[len("expired_date:"):]
+            self.reply_expired(amz_date, dates=dates.split("|") if dates else [])
+        elif action.startswith("okdate:"):
+            self.reply(200, "{}", dates=[action[len("okdate:"):]])
+        elif action == "shortbody":
+            self.wfile.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.0\r\n"
+                b"Content-Length: 100\r\n\r\n{\"partial\""
+            )
+            self.wfile.flush()
+            self.close_connection = True
+        elif action == "endless":
+            self.wfile.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.0\r\n"
+                b"Transfer-Encoding: chunked\r\n\r\n"
+            )
+            for _ in range(int(stall * 10)):
+                self.wfile.write(b"1\r\n \r\n")
+                self.wfile.flush()
+                time.sleep(0.1)
+            self.close_connection = True
+        elif action == "notjson":
+            self.reply(200, "<html>not json</html>")
+        elif action == "nocrc":
+            self.reply(200, "{}", crc="none")
+        elif action == "dupcrc":
+            self.reply(200, "{}", crc=[(binascii.crc32(b"{}") + 1) & 0xFFFFFFFF, binascii.crc32(b"{}")])
+        elif action == "retryafter":
+            self.reply_error(503, "ServiceUnavailableException", "scripted 503",
+                             extra=[("Retry-After", "31536000")])
         elif action.startswith("delay:"):
             time.sleep(int(action[6:]) / 1000.0)
             self.reply(200, "{}")

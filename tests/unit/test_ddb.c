@@ -1191,13 +1191,17 @@ static void test_skew_corrected_once(void **state)
     as_ddb_client_free(client);
 }
 
-/* "Signature expired" again after the fix: retried once only, then reported. */
+/* "Signature expired" again after the fix: retried once only, then reported. The clock
+ * is an hour slow, so that the first refusal's Date shows skew. */
 static void test_skew_retried_once_only(void **state)
 {
     (void)state;
     script("\"default\":\"expired\"");
+    int64_t skew = -3600 * 1000;
     as_ddb_config config = test_config();
     config.max_attempts = 5;
+    config.clock = offset_clock;
+    config.clock_ctx = &skew;
     as_ddb_client *client = new_client(&config);
     batch b;
     make_batch(&b, "exp-", 1);
@@ -1651,6 +1655,249 @@ static void test_tls_verification(void **state)
     rmdir(dir);
 }
 
+/* ---- clock-skew correction (issue 9, item 4) ---------------------------------------------- */
+
+/* An HTTP date (RFC 7231's IMF-fixdate) for epoch ms `ms`. */
+static void http_date(int64_t ms, char *out, size_t cap)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    assert_non_null(gmtime_r(&t, &tm));
+    assert_true(strftime(out, cap, "%a, %d %b %Y %H:%M:%S GMT", &tm) > 0);
+}
+
+/* What a refusal's Date may correct, by table: only a Date that shows skew against the
+ * signing time, within a day of the local clock, from 2000 to the signer's end. */
+static void test_skew_judge_table(void **state)
+{
+    (void)state;
+    const int64_t now = INT64_C(1764979200000); /* 2025-12-06T00:00:00Z */
+    static const struct {
+        bool have;
+        int64_t server_s;
+        int64_t signed_off_ms; /* signed at now + this */
+        as_ddb_skew want;
+        int64_t want_offset_ms;
+    } cases[] = {
+        {false, 0, 0, AS_DDB_SKEW_NO_DATE, 0},
+        {true, AS_SIGV4_TIME_MAX, 0, AS_DDB_SKEW_TOO_FAR, 0}, /* 9999-12-31T23:59:59 */
+        {true, AS_SIGV4_TIME_MAX + 1, 0, AS_DDB_SKEW_IMPLAUSIBLE, 0},
+        {true, 0, 0, AS_DDB_SKEW_IMPLAUSIBLE, 0}, /* 1970 */
+        {true, -86400, 0, AS_DDB_SKEW_IMPLAUSIBLE, 0},
+        {true, AS_DDB_SKEW_DATE_MIN - 1, 0, AS_DDB_SKEW_IMPLAUSIBLE, 0},
+        {true, 1764979200 + 60, 0, AS_DDB_SKEW_NOT_SHOWN, 0},  /* 1 min off */
+        {true, 1764979200 - 240, 0, AS_DDB_SKEW_NOT_SHOWN, 0}, /* 4 min: the edge */
+        {true, 1764979200 + 241, 0, AS_DDB_SKEW_FIX, 241000},
+        {true, 1764979200 + 600, 0, AS_DDB_SKEW_FIX, 600000},    /* 10 min fast */
+        {true, 1764979200 - 3600, 0, AS_DDB_SKEW_FIX, -3600000}, /* an hour slow */
+        {true, 1764979200 + 86400, 0, AS_DDB_SKEW_FIX, 86400000},
+        {true, 1764979200 + 86401, 0, AS_DDB_SKEW_TOO_FAR, 0},
+        {true, 1764979200 - 86401, 0, AS_DDB_SKEW_TOO_FAR, 0},
+        /* Signed with a wrong offset learnt earlier (23 h): a true Date replaces it. */
+        {true, 1764979200, 23 * 3600 * 1000, AS_DDB_SKEW_FIX, 0},
+        /* Signed with a right offset, and the Date agrees: nothing to fix. */
+        {true, 1764979200 + 600, 600000, AS_DDB_SKEW_NOT_SHOWN, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int64_t offset = 12345;
+        as_ddb_skew got = as_ddb_skew_judge(cases[i].have, cases[i].server_s,
+                                            now + cases[i].signed_off_ms, now, &offset);
+        if (got != cases[i].want) {
+            fail_msg("case %zu: got %d, want %d", i, got, cases[i].want);
+        }
+        assert_int_equal(offset, got == AS_DDB_SKEW_FIX ? cases[i].want_offset_ms : 12345);
+        assert_true(got == AS_DDB_SKEW_FIX ? as_ddb_skew_note(got)[0] == '\0'
+                                           : strstr(as_ddb_skew_note(got), "(") != NULL);
+    }
+}
+
+/* One "Signature expired" with a hostile or useless Date corrects nothing and is not
+ * retried; the item fails with a note saying why, and the next call still signs and
+ * sends. Before the fix, the year 9999 made every later signing fail. */
+static void test_skew_hostile_dates(void **state)
+{
+    (void)state;
+    char one_minute[64];
+    char day_and_more[64];
+    char right_now[64];
+    http_date(real_ms() + 60 * 1000, one_minute, sizeof one_minute);
+    http_date(real_ms() - 25 * 3600 * 1000, day_and_more, sizeof day_and_more);
+    http_date(real_ms() + 10 * 60 * 1000, right_now, sizeof right_now);
+    char twice[160];
+    snprintf(twice, sizeof twice, "%s|%s", right_now, one_minute);
+    const struct {
+        const char *dates; /* the Date headers, '|' between two */
+        const char *note;
+    } cases[] = {
+        {"Fri, 31 Dec 9999 23:59:59 GMT", "over 24 h from the local clock"},
+        {"Thu, 01 Jan 1970 00:00:00 GMT", "before 2000 or after 9999"},
+        {"Sat, 01 Jan 1999 00:00:00 GMT", "before 2000 or after 9999"},
+        {"not a date at all", "no usable Date header"},
+        {"", "no usable Date header"},
+        {"1733443200", "no usable Date header"}, /* epoch seconds are not an HTTP date */
+        {twice, "no usable Date header"},        /* two Dates: which is right? */
+        {one_minute, "shows no clock skew"},
+        {day_and_more, "over 24 h from the local clock"},
+    };
+    as_ddb_config config = test_config();
+    config.max_attempts = 5;
+    as_ddb_client *client = new_client(&config);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char members[512];
+        snprintf(members, sizeof members, "\"items\":{\"hd-0\":[\"expired_date:%s\"]}",
+                 cases[i].dates);
+        script(members);
+        batch b;
+        make_batch(&b, "hd-", 1);
+        put(client, &b, 0);
+        expect_failed(&b, 0, 1, "InvalidSignatureException", cases[i].note);
+        assert_int_equal(b.stats.clock_corrections, 0);
+        assert_int_equal(b.stats.stopped, AS_DDB_STOP_NONE);
+        assert_int_equal(as_ddb_client_clock_offset_ms(client), 0);
+        /* The client still signs and sends: the next call is written at once. */
+        put(client, &b, 0);
+        expect_written(&b, 0, 1);
+        json_t *log = fault_server_log(&server);
+        assert_int_equal(json_array_size(json_object_get(log, "requests")), 2);
+        expect_signatures_ok(log);
+        json_decref(log);
+    }
+    as_ddb_client_free(client);
+}
+
+/* A plausible 10-minute skew is corrected and retried once, and the retry is signed with
+ * the corrected time; a wrong but plausible correction (23 h) is replaced as soon as the
+ * real server refuses it, because skew is measured against the time a request was
+ * signed with. */
+static void test_skew_plausible_fix_and_repair(void **state)
+{
+    (void)state;
+    char ahead[64];
+    http_date(real_ms() + 10 * 60 * 1000, ahead, sizeof ahead);
+    char members[512];
+    snprintf(members, sizeof members, "\"items\":{\"pf-0\":[\"expired_date:%s\",\"ok\"]}", ahead);
+    script(members);
+    as_ddb_config config = test_config();
+    as_ddb_client *client = new_client(&config);
+    batch b;
+    make_batch(&b, "pf-", 1);
+    put(client, &b, 0);
+    expect_written(&b, 0, 2);
+    assert_int_equal(b.stats.clock_corrections, 1);
+    int64_t offset = as_ddb_client_clock_offset_ms(client);
+    assert_true(offset > 600000 - 3000 && offset < 600000 + 1000);
+    json_t *log = fault_server_log(&server);
+    json_t *requests = json_object_get(log, "requests");
+    assert_int_equal(json_array_size(requests), 2);
+    char want[32];
+    time_t t = (time_t)((real_ms() + offset) / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(want, sizeof want, "%Y%m%dT%H", &tm);
+    /* The retry's X-Amz-Date carries the corrected hour (to the hour: no race). */
+    const char *sent = header_of(json_array_get(requests, 1), "X-Amz-Date");
+    assert_non_null(sent);
+    assert_memory_equal(sent, want, 11);
+    json_decref(log);
+
+    /* A lie within bounds: 23 h ahead. Learnt, then the real server (which checks skew
+     * and sends its own Date) refuses it and the offset goes back to about 0. */
+    char lie[64];
+    http_date(real_ms() + 23 * 3600 * 1000, lie, sizeof lie);
+    snprintf(members, sizeof members, "\"items\":{\"pf-0\":[\"expired_date:%s\",\"ok\"]}", lie);
+    script(members);
+    put(client, &b, 0);
+    expect_written(&b, 0, 2);
+    offset = as_ddb_client_clock_offset_ms(client);
+    assert_true(offset > 23 * 3600 * 1000 - 3000);
+    script("\"skew_check\":true");
+    put(client, &b, 0);
+    expect_written(&b, 0, 2);
+    assert_int_equal(b.stats.clock_corrections, 1);
+    offset = as_ddb_client_clock_offset_ms(client);
+    assert_true(offset > -3000 && offset < 3000);
+    put(client, &b, 0);
+    expect_written(&b, 0, 1);
+    as_ddb_client_free(client);
+}
+
+/* A clock frozen where the test puts it. */
+static int64_t frozen_clock(void *ctx)
+{
+    return *(const int64_t *)ctx;
+}
+
+/* The offset can never stop signing: near the end of the signer's range, a correction
+ * that was fine when learnt would push the signing time past 9999-12-31 a little later;
+ * the client then signs with its own clock instead of failing every call. */
+static void test_skew_never_stops_signing(void **state)
+{
+    (void)state;
+    int64_t now = AS_SIGV4_TIME_MAX * 1000 - 10 * 60 * 1000; /* 9999-12-31T23:49:59 */
+    script("\"items\":{\"ns-0\":[\"expired_date:Fri, 31 Dec 9999 23:59:59 GMT\",\"ok\"]}");
+    as_ddb_config config = test_config();
+    config.clock = frozen_clock;
+    config.clock_ctx = &now;
+    as_ddb_client *client = new_client(&config);
+    batch b;
+    make_batch(&b, "ns-", 1);
+    put(client, &b, 0);
+    expect_written(&b, 0, 2);
+    assert_int_equal(as_ddb_client_clock_offset_ms(client), 600000);
+    now += 10 * 1000; /* clock + offset is now past the signer's range */
+    put(client, &b, 0);
+    expect_written(&b, 0, 1);
+    assert_int_equal(b.stats.stopped, AS_DDB_STOP_NONE);
+    assert_int_equal(as_ddb_client_clock_offset_ms(client), 0);
+    json_t *log = fault_server_log(&server);
+    json_t *requests = json_object_get(log, "requests");
+    assert_int_equal(json_array_size(requests), 3);
+    assert_string_equal(header_of(json_array_get(requests, 2), "X-Amz-Date"), "99991231T235009Z");
+    json_decref(log);
+    as_ddb_client_free(client);
+}
+
+/* Why a call stopped early is reported: a signing failure (an access key id the signer
+ * refuses) leaves the items unsent with stats.stopped AS_DDB_STOP_SIGNING, and names
+ * it in each item's message; nothing is sent. */
+static void test_stop_reason(void **state)
+{
+    (void)state;
+    script("");
+    as_ddb_config config = test_config();
+    as_ddb_client *client = new_client(&config);
+    batch b;
+    make_batch(&b, "sr-", 3);
+    const as_credentials bad = {{"AKID WITH SPACE", 15}, {SECRET, sizeof SECRET - 1}, {NULL, 0}};
+    as_error err;
+    assert_int_equal(
+        as_ddb_put_items(client, &bad, TABLE, b.items, b.count, 0, b.results, &b.stats, &err),
+        AS_ERR_ARGUMENT);
+    assert_true(contains(err.message, "signing item 0"));
+    assert_int_equal(b.stats.stopped, AS_DDB_STOP_SIGNING);
+    assert_int_equal(b.stats.not_attempted, 3);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(b.results[i].outcome, AS_DDB_NOT_ATTEMPTED);
+        assert_string_equal(b.results[i].message,
+                            "not sent: the call stopped early (signing_failed)");
+    }
+    json_t *log = fault_server_log(&server);
+    assert_int_equal(json_array_size(json_object_get(log, "requests")), 0);
+    json_decref(log);
+    assert_string_equal(as_ddb_stop_name(AS_DDB_STOP_DEADLINE), "deadline");
+    assert_string_equal(as_ddb_stop_name(AS_DDB_STOP_NOMEM), "out_of_memory");
+    assert_string_equal(as_ddb_stop_name(AS_DDB_STOP_NONE), "none");
+    assert_string_equal(as_ddb_stop_name((as_ddb_stop)99), "unknown");
+
+    /* The deadline: items never sent, stopped says so. */
+    script("\"default\":\"delay:600\"");
+    int64_t deadline = real_ms() + 300;
+    put(client, &b, deadline);
+    assert_int_equal(b.stats.stopped, AS_DDB_STOP_DEADLINE);
+    assert_int_equal(b.stats.not_attempted, 2);
+    as_ddb_client_free(client);
+}
+
 int main(void)
 {
     const struct CMUnitTest pure[] = {
@@ -1660,6 +1907,7 @@ int main(void)
         cmocka_unit_test(test_backoff),
         cmocka_unit_test(test_quota),
         cmocka_unit_test(test_classify_table),
+        cmocka_unit_test(test_skew_judge_table),
         cmocka_unit_test(test_parse_error_body),
         cmocka_unit_test(test_clean_message),
         cmocka_unit_test(test_clean_long_token),
@@ -1677,6 +1925,10 @@ int main(void)
         cmocka_unit_test(test_bad_crc_retried),
         cmocka_unit_test(test_skew_corrected_once),
         cmocka_unit_test(test_skew_retried_once_only),
+        cmocka_unit_test(test_skew_hostile_dates),
+        cmocka_unit_test(test_skew_plausible_fix_and_repair),
+        cmocka_unit_test(test_skew_never_stops_signing),
+        cmocka_unit_test(test_stop_reason),
         cmocka_unit_test(test_not_retried),
         cmocka_unit_test(test_last_attempt_reported),
         cmocka_unit_test(test_quota_exhausted),
