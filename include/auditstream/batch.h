@@ -122,6 +122,9 @@ typedef struct as_batch_result {
     /* The deadline given to as_ddb_put_items (epoch ms), 0 when there was none (the
      * invocation's was missing or already past on arrival). */
     int64_t write_deadline_ms;
+    /* Why writing ended before every item had run its course (AS_DDB_STOP_NONE when
+     * it did not): the deadline, or a failure of the write call itself. */
+    as_ddb_stop write_stop;
     int64_t started_ms;  /* the batch's clock at the start, epoch ms */
     int64_t finished_ms; /* and at the end */
     /* The error outcomes: AS_BATCH_ERROR_* and a message saying why (with the first
@@ -141,8 +144,10 @@ typedef struct as_batch_result {
  * written, a WARN line per truncated item (each kind capped at
  * AS_BATCH_LOG_DETAIL_MAX, then one line counting the rest), one WARN line for records
  * missing images and one for records stamped with the processing time, one WARN line
- * when the deadline stopped writing, and one ERROR line for a payload that is not an
- * event. The summary and the metrics are separate (below).
+ * when the deadline stopped writing, one ERROR line naming the real reason when the
+ * write call stopped early for another (result->write_stop: a signing failure, no
+ * memory, ...), and one ERROR line for a payload that is not an event. The summary and
+ * the metrics are separate (below).
  *
  * AS_OK when the invocation was judged: `result->outcome` says how, and may well be
  * an error outcome. AS_ERR_NOMEM when memory ran out (`result` is then

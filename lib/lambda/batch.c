@@ -279,8 +279,10 @@ static void log_failed_item(const logger *lg, const as_record *rec, size_t item,
 /* ---- judging the writes ------------------------------------------------------------------- */
 
 /* Walks the items (grouped by record, in record order), counts what was written, logs
- * the failures, and finds the first record with an item not written. */
-static void judge(const logger *lg, const as_event *event, as_batch_result *r, size_t *first_item)
+ * the failures and why writing stopped early (`write_error`: the write call's own
+ * failure, or NULL), and finds the first record with an item not written. */
+static void judge(const logger *lg, const as_event *event, const char *write_error,
+                  as_batch_result *r, size_t *first_item)
 {
     as_batch *b = lg->batch;
     size_t count = as_items_count(b->items);
@@ -307,7 +309,15 @@ static void judge(const logger *lg, const as_event *event, as_batch_result *r, s
     }
     emit_rest(lg, AS_LOG_ERROR, "more audit items not written",
               logged > AS_BATCH_LOG_DETAIL_MAX ? logged - AS_BATCH_LOG_DETAIL_MAX : 0);
-    if (r->stats.not_attempted > 0) {
+    /* The reason said is the one the write call gave: an early stop is not always the
+     * deadline (a signing failure or lack of memory also leaves items unsent). */
+    bool deadline = r->write_stop == AS_DDB_STOP_DEADLINE;
+    if (write_error != NULL || (r->stats.not_attempted > 0 && !deadline)) {
+        as_log_field f[3] = {as_log_field_str("stop", as_ddb_stop_name(r->write_stop)),
+                             as_log_field_str("reason", write_error != NULL ? write_error : ""),
+                             as_log_field_u64("not_attempted", r->stats.not_attempted)};
+        emit(lg, AS_LOG_ERROR, "writing stopped before every item was sent", f, 3);
+    } else if (r->stats.not_attempted > 0) {
         as_log_field f[2] = {as_log_field_u64("not_attempted", r->stats.not_attempted),
                              as_log_field_i64("write_deadline_ms", r->write_deadline_ms)};
         emit(lg, AS_LOG_WARN, "invocation deadline near: stopped before writing every item", f, 2);
@@ -450,9 +460,8 @@ static as_status run(as_batch *b, as_span payload, int64_t deadline_ms, const lo
         if (status != AS_OK) {
             /* Whatever was written stays written; the rest counts as not written. */
             write_error = inner.message;
-            as_log_field f = as_log_field_str("reason", inner.message);
-            emit(lg, AS_LOG_ERROR, "writing stopped", &f, 1);
         }
+        r->write_stop = ds.stopped;
     }
     r->stats.requests = ds.requests;
     r->stats.retries = ds.retries;
@@ -466,7 +475,7 @@ static as_status run(as_batch *b, as_span payload, int64_t deadline_ms, const lo
         }
     }
     size_t first_item;
-    judge(lg, *event, r, &first_item);
+    judge(lg, *event, write_error, r, &first_item);
     status = conclude(b, *event, first_item, write_error, r);
     if (status != AS_OK) {
         inner.code = status;

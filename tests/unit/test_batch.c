@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "auditstream.h"
 #include "auditstream/batch.h"
@@ -884,8 +885,127 @@ static void test_ignore_copied(void **state)
     close_batch(&f);
 }
 
+/* ---- why writing stopped (issue 9, item 6c) ----------------------------------------------- */
+
+/* Replaces the fixture's batch with one that signs with `credentials` (borrowed: static). */
+static void use_credentials(fixture *f, const as_credentials *credentials)
+{
+    as_batch_free(f->batch);
+    f->batch = NULL;
+    as_batch_options options = {0};
+    options.table = TABLE;
+    as_error err;
+    if (as_batch_new(f->client, credentials, &options, &f->batch, &err) != AS_OK) {
+        fail_msg("as_batch_new: %s", err.message);
+    }
+}
+
+/* A write call that stops at signing, with the deadline a minute away, used to be logged
+ * as "invocation deadline near". The line now names the real reason. */
+static void test_signing_failure_logged_as_such(void **state)
+{
+    (void)state;
+    static const as_credentials bad = {
+        {"AKID WITH SPACE", 15}, {SECRET, sizeof SECRET - 1}, {TOKEN, sizeof TOKEN - 1}};
+    script("");
+    fixture f;
+    open_batch(&f, 8);
+    use_credentials(&f, &bad);
+    set_payload_file(&f, JAVA_EVENT);
+    assert_int_equal(process(&f, real_ms() + 60000), AS_OK);
+    expect_error(&f, AS_BATCH_WRITE_FAILED, "AuditWriteFailed", "none of the 3 records");
+    assert_int_equal(f.result.write_stop, AS_DDB_STOP_SIGNING);
+    assert_int_equal(f.result.stats.not_attempted, 3);
+    assert_false(contains(&f.lines, "deadline near"));
+    assert_true(contains(&f.lines, "\"level\":\"ERROR\",\"message\":\"writing stopped before "
+                                   "every item was sent\""));
+    assert_true(contains(&f.lines, "\"stop\":\"signing_failed\""));
+    assert_true(contains(&f.lines, "\"reason\":\"ddb: signing item 0: sigv4: "
+                                   "credentials.access_key_id is empty or holds a space"));
+    assert_true(contains(&f.lines, "\"not_attempted\":3"));
+    assert_true(strstr(f.reply.error_message.data, "ddb: signing item 0") != NULL);
+    assert_int_equal(server_requests(), 0);
+    close_batch(&f);
+}
+
+/* libcrypto's allocator, made to fail the `fail_at`-th allocation from now (0: never):
+ * the signer's hashing and HMAC go through it, so the write path meets an allocation
+ * failure without the process running out of memory. */
+static long fail_at;
+static bool allocator_replaced;
+
+static void *failing_malloc(size_t n, const char *file, int line)
+{
+    (void)file;
+    (void)line;
+    if (fail_at > 0 && --fail_at == 0) {
+        return NULL;
+    }
+    return malloc(n);
+}
+
+static void *failing_realloc(void *p, size_t n, const char *file, int line)
+{
+    (void)file;
+    (void)line;
+    if (fail_at > 0 && --fail_at == 0) {
+        return NULL;
+    }
+    return realloc(p, n);
+}
+
+static void failing_free(void *p, const char *file, int line)
+{
+    (void)file;
+    (void)line;
+    free(p);
+}
+
+/* Whichever libcrypto allocation of the write fails, the invocation is judged, and an
+ * early stop is logged with its real reason (out of memory), never as the deadline. A
+ * fresh client each round makes the signer derive its key again. */
+static void test_allocation_failure_logged_as_such(void **state)
+{
+    (void)state;
+    assert_true(allocator_replaced);
+    size_t out_of_memory = 0;
+    for (long at = 1; at <= 400; at++) {
+        script("");
+        fixture f;
+        open_batch(&f, 1);
+        set_payload_file(&f, JAVA_EVENT);
+        fail_at = at;
+        as_status st = process(&f, real_ms() + 60000);
+        long left = fail_at;
+        fail_at = 0;
+        assert_false(contains(&f.lines, "deadline near"));
+        if (st != AS_OK) {
+            /* The ids are hashed through libcrypto too: the build itself failed. */
+            assert_int_equal(st, AS_ERR_NOMEM);
+            assert_int_equal(f.result.outcome, AS_BATCH_INTERNAL_ERROR);
+        } else if (f.result.write_stop == AS_DDB_STOP_NOMEM) {
+            out_of_memory++;
+            assert_true(f.result.stats.not_attempted > 0);
+            assert_true(contains(&f.lines, "\"stop\":\"out_of_memory\""));
+            assert_true(contains(&f.lines, "writing stopped before every item was sent"));
+        } else {
+            assert_int_equal(f.result.write_stop, AS_DDB_STOP_NONE);
+        }
+        close_batch(&f);
+        if (left > 0) {
+            break; /* the write needed fewer allocations than `at`: every one was tried */
+        }
+    }
+    if (out_of_memory == 0) {
+        fail_msg("no allocation failure reached the write path");
+    }
+}
+
 int main(void)
 {
+    /* Only possible before libcrypto allocates anything (curl's setup does). */
+    allocator_replaced =
+        CRYPTO_set_mem_functions(failing_malloc, failing_realloc, failing_free) == 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_all_written),
         cmocka_unit_test(test_one_item_fails_for_good),
@@ -904,6 +1024,8 @@ int main(void)
         cmocka_unit_test(test_summary_and_metrics),
         cmocka_unit_test(test_arguments),
         cmocka_unit_test(test_ignore_copied),
+        cmocka_unit_test(test_signing_failure_logged_as_such),
+        cmocka_unit_test(test_allocation_failure_logged_as_such),
     };
     return cmocka_run_group_tests_name("batch against fault_server.py", tests, start_server,
                                        stop_server);
