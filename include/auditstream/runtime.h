@@ -20,9 +20,28 @@ extern "C" {
  * AS_RUNTIME_RETRY_DELAY_MS_DEFAULT ms, then twice that, and so on up to 10 s. */
 #define AS_RUNTIME_RETRIES_DEFAULT        3
 #define AS_RUNTIME_RETRY_DELAY_MS_DEFAULT 100
-/* Posts (response, error, init error) give up after this long by default. The long
- * poll for the next invocation never times out: Lambda may freeze the process in it. */
+/* Each attempt of a post (response, error, init error) gives up after this long by
+ * default (less when the invocation's deadline is nearer: AS_RUNTIME_POST_FLOOR_MS).
+ * The long poll for the next invocation never times out: Lambda may freeze the process
+ * in it. */
 #define AS_RUNTIME_POST_TIMEOUT_MS_DEFAULT 10000
+/* Once an invocation's headers have arrived, its whole payload must follow within this
+ * long by default (the Runtime API is local: 6 MB take milliseconds); a body that
+ * stalls or never ends makes the invocation refused (Runtime.PayloadIncomplete) rather
+ * than hang the function. The wait for the headers themselves has no limit. */
+#define AS_RUNTIME_BODY_TIMEOUT_MS_DEFAULT 30000
+/* When a post answers the invocation at hand and its deadline is known, the post (its
+ * attempts and the waits between them) ends at that deadline, or this long from when
+ * it starts when that is later: Lambda refuses an answer after the deadline, and a
+ * bogus deadline must not stop an answer from being tried at all. */
+#define AS_RUNTIME_POST_FLOOR_MS 1000
+/* The most bytes as_runtime_next takes of a header's value. Lambda's request ids are
+ * 36-byte UUIDs and its trace ids about 100 bytes; anything much longer is not
+ * Lambda's. A longer request id makes the invocation unanswerable, a longer trace id
+ * is dropped, a longer other header is read as absent. */
+#define AS_RUNTIME_REQUEST_ID_MAX 256
+#define AS_RUNTIME_TRACE_ID_MAX   4096
+#define AS_RUNTIME_HEADER_MAX     8192
 /* The environment variable as_runtime_next sets to each invocation's trace id. */
 #define AS_RUNTIME_TRACE_ENV "_X_AMZN_TRACE_ID"
 
@@ -43,6 +62,7 @@ typedef struct as_runtime_options {
     unsigned retries;         /* 0: AS_RUNTIME_RETRIES_DEFAULT */
     unsigned retry_delay_ms;  /* 0: AS_RUNTIME_RETRY_DELAY_MS_DEFAULT */
     unsigned post_timeout_ms; /* 0: AS_RUNTIME_POST_TIMEOUT_MS_DEFAULT */
+    unsigned body_timeout_ms; /* 0: AS_RUNTIME_BODY_TIMEOUT_MS_DEFAULT */
     /* Optional: told about what the runtime survives, for the caller's log: a lost
      * connection about to be retried, and in as_runtime_run an invocation whose answer
      * the Runtime API refused or that the loop failed by itself. `warning` is
@@ -55,12 +75,14 @@ typedef struct as_runtime_options {
  * from the as_runtime, stays valid until the next as_runtime_next or as_runtime_free,
  * and is also NUL-terminated (`ptr` is never NULL); a header that was absent is empty. */
 typedef struct as_invocation {
-    as_span request_id;       /* Lambda-Runtime-Aws-Request-Id; never empty */
-    int64_t deadline_ms;      /* Lambda-Runtime-Deadline-Ms, epoch ms; 0 when absent or
-                                 not a decimal number (the caller decides what a past
-                                 deadline means) */
+    as_span request_id;       /* Lambda-Runtime-Aws-Request-Id; never empty, at most
+                                 AS_RUNTIME_REQUEST_ID_MAX bytes of visible ASCII */
+    int64_t deadline_ms;      /* Lambda-Runtime-Deadline-Ms, epoch ms; 0 when absent, not
+                                 a decimal number, or over 15 minutes away (the caller
+                                 decides what a past deadline means) */
     as_span function_arn;     /* Lambda-Runtime-Invoked-Function-Arn */
-    as_span trace_id;         /* Lambda-Runtime-Trace-Id (an X-Ray trace header) */
+    as_span trace_id;         /* Lambda-Runtime-Trace-Id (an X-Ray trace header); empty
+                                 when over AS_RUNTIME_TRACE_ID_MAX or not visible ASCII */
     as_span client_context;   /* Lambda-Runtime-Client-Context (AWS Mobile SDK) */
     as_span cognito_identity; /* Lambda-Runtime-Cognito-Identity (AWS Mobile SDK) */
     as_span payload;          /* the event, byte for byte */
@@ -90,10 +112,21 @@ bool as_runtime_broken(const as_runtime *rt);
  * Sets _X_AMZN_TRACE_ID to its trace id, or removes it when the invocation has none,
  * as Lambda asks of a runtime; this changes the process environment, so no other
  * thread may read it meanwhile. A lost connection is retried (see the options).
- * On failure `out` is emptied, except for AS_ERR_LIMIT with the runtime not broken: a
- * payload over the options' max_payload, left unread, and every field but the payload
- * filled so that the caller can fail that invocation. AS_ERR_ARGUMENT for a NULL
- * argument. Any other failure leaves the runtime broken. */
+ * Headers that are not what Lambda sends are told to the options' warn and left out:
+ * a trace id over AS_RUNTIME_TRACE_ID_MAX, repeated with another value or not visible
+ * ASCII (the invocation is handled without one: tracing is not worth a batch), a
+ * deadline that is not epoch ms or is over 15 minutes away (unknown, 0).
+ * On failure `out` is emptied, except for AS_ERR_LIMIT with the runtime not broken: an
+ * invocation that cannot be taken as delivered, with the message saying why. With a
+ * request id in `out` (every field but the payload filled) the caller should fail it:
+ * a payload over the options' max_payload, left unread (as_runtime_run posts
+ * Runtime.PayloadTooLarge), or a header line over libcurl's 100 KB cap, which stops the
+ * read (Runtime.HeaderTooLarge), or a payload that did not arrive in full within the
+ * options' body_timeout_ms of the headers (Runtime.PayloadIncomplete). With an empty
+ * request id nothing can answer it: its
+ * Lambda-Runtime-Aws-Request-Id was missing, over AS_RUNTIME_REQUEST_ID_MAX, repeated
+ * with another value or not visible ASCII; the caller goes on to the next.
+ * AS_ERR_ARGUMENT for a NULL argument. Any other failure leaves the runtime broken. */
 AS_MUST_CHECK as_status as_runtime_next(as_runtime *rt, as_invocation *out, as_error *err);
 
 /* POSTs `body` (borrowed, sent as application/json) as the response of invocation
@@ -103,7 +136,11 @@ AS_MUST_CHECK as_status as_runtime_next(as_runtime *rt, as_invocation *out, as_e
  * the invocation itself: posting an error for it too would be refused); AS_ERR_ARGUMENT
  * for a NULL argument, an empty request id, or another 4xx (an unknown or already
  * answered request id), with the Runtime API's own message. A lost connection is
- * retried; when the retries run out, or on a 5xx, the runtime is broken. */
+ * retried; when the retries run out, or on a 5xx, the runtime is broken. For the
+ * invocation as_runtime_next delivered last, when its deadline is known (and was not
+ * past on arrival), the post ends at that deadline or AS_RUNTIME_POST_FLOOR_MS after
+ * it starts, whichever is later: each attempt's timeout is cut to fit, no retry starts
+ * after it, and running out is AS_ERR_IO without breaking the runtime. */
 AS_MUST_CHECK as_status as_runtime_respond(as_runtime *rt, as_span request_id, as_span body,
                                            as_error *err);
 
@@ -143,7 +180,10 @@ typedef void (*as_runtime_handler)(void *user, const as_invocation *inv, as_runt
 /* The runtime loop: as_runtime_next, the handler, then the response or the error,
  * for ever. It survives what concerns one invocation and tells the options' warn
  * callback: a payload over the limit (posted as the error PayloadTooLarge, header
- * Runtime.PayloadTooLarge, without calling the handler), an error type the Runtime API
+ * Runtime.PayloadTooLarge, without calling the handler), a header line libcurl cannot
+ * read (Runtime.HeaderTooLarge, likewise), an invocation without a usable request id
+ * (skipped: nothing can answer it), a trace id or deadline left out, a post cut off at
+ * the invocation's deadline, an error type the Runtime API
  * cannot take (posted as Runtime.InvalidErrorType with the handler's message), a post
  * the Runtime API refused. It returns only when the runtime is broken or memory runs
  * out, with that failure (the caller then exits the process), or AS_OK after posting a

@@ -20,6 +20,13 @@
 #define CONNECT_TIMEOUT_MS 3000 /* the Runtime API is local: a connect never takes long */
 #define TRACE_ENV_MIN_CAP  256  /* X-Ray headers are about 100 bytes: one allocation */
 #define RETRY_DELAY_MAX_MS 10000
+/* Lambda's longest function timeout is 15 minutes: a deadline further away than that
+ * (plus a minute of slack) is not one Lambda sent. */
+#define DEADLINE_MAX_AHEAD_MS ((int64_t)16 * 60 * 1000)
+#define QUOTE_MAX             64 /* bytes of a bad header value quoted in a warning */
+
+#define AS_RUNTIME_STR_(x) #x
+#define AS_RUNTIME_STR(x)  AS_RUNTIME_STR_(x)
 
 /* The status of "the Runtime API is gone or told us to go". */
 #define RT_ERR_BROKEN AS_ERR_IO
@@ -41,11 +48,22 @@ static const char *const header_names[HDR_COUNT] = {
     "Lambda-Runtime-Client-Context",       "Lambda-Runtime-Cognito-Identity",
 };
 
+/* The most bytes kept of each header's value; a longer value is not stored. The
+ * request id must be printable and at most AS_RUNTIME_REQUEST_ID_MAX; the trace id at
+ * most AS_RUNTIME_TRACE_ID_MAX. */
+static const size_t header_caps[HDR_COUNT] = {
+    AS_RUNTIME_REQUEST_ID_MAX, 64,
+    AS_RUNTIME_HEADER_MAX,     AS_RUNTIME_TRACE_ID_MAX,
+    AS_RUNTIME_HEADER_MAX,     AS_RUNTIME_HEADER_MAX,
+};
+
 /* Where one header's value sits in as_runtime.headers (offsets: the buffer may move). */
 typedef struct header_slot {
     size_t offset;
-    size_t len;
+    size_t len; /* the value's length as sent, even when it was too long to keep */
     bool seen;
+    bool too_long; /* over header_caps: not stored */
+    bool conflict; /* sent again with another value */
 } header_slot;
 
 struct as_runtime {
@@ -62,9 +80,14 @@ struct as_runtime {
     as_buf document; /* error documents */
     as_buf line;     /* the error-type header line */
     as_runtime_reply reply;
-    bool reading_next; /* the transfer at hand is GET next: keep headers and body */
-    bool over_limit;   /* its body passed options.max_payload */
-    unsigned attempts; /* attempts the last request took */
+    bool reading_next;       /* the transfer at hand is GET next: keep headers and body */
+    bool headers_done;       /* its header section ended (the blank line came) */
+    int64_t headers_done_ms; /* when, on the monotonic clock */
+    bool body_timed_out;     /* its body did not arrive within options.body_timeout_ms */
+    bool over_limit;         /* its body passed options.max_payload */
+    const char *refusal;     /* the error type for an invocation as_runtime_next refused */
+    int64_t inv_deadline_ms; /* the current invocation's deadline, 0 when unknown */
+    unsigned attempts;       /* attempts the last request took */
     bool broken;
     as_error broken_error;
     char *trace_env; /* "_X_AMZN_TRACE_ID=<id>", owned, given to putenv */
@@ -274,6 +297,32 @@ static as_status rt_export_trace_id(as_runtime *rt, as_span trace_id)
 
 /* ---- transfers --------------------------------------------------------------------- */
 
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The long poll has no timeout, but once an invocation's headers are in, its body comes
+ * from a local peer at once: one that stalls or never ends is cut off here (libcurl
+ * calls this about once a second even when nothing arrives). */
+static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    as_runtime *rt = ctx;
+    if (rt->reading_next && rt->headers_done &&
+        monotonic_ms() - rt->headers_done_ms > (int64_t)rt->options.body_timeout_ms) {
+        rt->body_timed_out = true;
+        return 1;
+    }
+    return 0;
+}
+
 static size_t on_header(char *line, size_t size, size_t count, void *ctx)
 {
     as_runtime *rt = ctx;
@@ -285,6 +334,12 @@ static size_t on_header(char *line, size_t size, size_t count, void *ctx)
     if (as_http_header_is_status(line, len)) {
         as_buf_clear(&rt->headers);
         memset(rt->slots, 0, sizeof rt->slots);
+        rt->headers_done = false;
+        return len;
+    }
+    if (len <= 2 && (line[0] == '\r' || line[0] == '\n')) {
+        rt->headers_done = true;
+        rt->headers_done_ms = monotonic_ms();
         return len;
     }
     as_span name;
@@ -294,12 +349,25 @@ static size_t on_header(char *line, size_t size, size_t count, void *ctx)
     }
     for (size_t i = 0; i < HDR_COUNT; i++) {
         header_slot *slot = &rt->slots[i];
-        if (slot->seen || !as_http_header_name_is(name, header_names[i])) {
+        if (!as_http_header_name_is(name, header_names[i])) {
             continue;
         }
-        slot->offset = rt->headers.len;
-        slot->len = value.len;
+        if (slot->seen) {
+            /* The first value counts; a different second one makes it doubtful. */
+            const char *kept = rt->headers.data != NULL ? rt->headers.data + slot->offset : "";
+            if (slot->too_long || value.len != slot->len ||
+                (value.len > 0 && memcmp(kept, value.ptr, value.len) != 0)) {
+                slot->conflict = true;
+            }
+            break;
+        }
         slot->seen = true;
+        slot->len = value.len;
+        slot->offset = rt->headers.len;
+        if (value.len > header_caps[i]) {
+            slot->too_long = true; /* a hostile size is never copied */
+            break;
+        }
         as_buf_append(&rt->headers, value.ptr, value.len);
         as_buf_append_char(&rt->headers, '\0');
         break;
@@ -344,14 +412,28 @@ static const char *curl_reason(const as_runtime *rt, CURLcode rc)
     return rt->curl_error[0] != '\0' ? rt->curl_error : curl_easy_strerror(rc);
 }
 
+static int64_t realtime_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Runs the request set up on the handle, retrying lost connections; `*status` gets the
- * HTTP status. AS_ERR_LIMIT for a body over the limit, AS_ERR_NOMEM, or a broken runtime. */
-static as_status rt_perform(as_runtime *rt, const char *what, long *status, as_error *err)
+ * HTTP status. Each attempt may take `timeout_ms` (0: no limit); with `until_ms` (epoch
+ * ms, 0 for none) no attempt runs past it and no retry starts after it, which fails
+ * with AS_ERR_IO without breaking the runtime. AS_ERR_LIMIT for a body over the limit or
+ * a header libcurl cannot hold while reading an invocation, AS_ERR_NOMEM, or a broken
+ * runtime. */
+static as_status rt_perform(as_runtime *rt, const char *what, long timeout_ms, int64_t until_ms,
+                            long *status, as_error *err)
 {
     *status = 0;
     for (unsigned attempt = 0;; attempt++) {
         rt->attempts = attempt + 1;
         rt->over_limit = false;
+        rt->headers_done = false;
+        rt->body_timed_out = false;
         rt->curl_error[0] = '\0';
         as_buf_clear(&rt->answer);
         if (rt->reading_next) {
@@ -360,6 +442,19 @@ static as_status rt_perform(as_runtime *rt, const char *what, long *status, as_e
             as_buf_clear(&rt->headers);
             memset(rt->slots, 0, sizeof rt->slots);
         }
+        long timeout = timeout_ms;
+        if (until_ms != 0) {
+            int64_t left = until_ms - realtime_ms();
+            if (left <= 0) {
+                return as_error_set(err, AS_ERR_IO, 0,
+                                    "%s: the invocation's deadline passed after %u attempts", what,
+                                    attempt);
+            }
+            if (timeout == 0 || left < timeout) {
+                timeout = (long)left;
+            }
+        }
+        curl_easy_setopt(rt->curl, CURLOPT_TIMEOUT_MS, timeout);
 
         CURLcode rc = curl_easy_perform(rt->curl);
         long connects = 0;
@@ -371,10 +466,29 @@ static as_status rt_perform(as_runtime *rt, const char *what, long *status, as_e
             curl_easy_getinfo(rt->curl, CURLINFO_RESPONSE_CODE, status);
             return AS_OK;
         }
+        if (rt->body_timed_out) {
+            curl_easy_getinfo(rt->curl, CURLINFO_RESPONSE_CODE, status);
+            rt->refusal = "PayloadIncomplete";
+            return as_error_set(err, AS_ERR_LIMIT, 0,
+                                "%s: the payload did not arrive in full within %u ms of the "
+                                "headers (%zu bytes came)",
+                                what, rt->options.body_timeout_ms, rt->payload.len);
+        }
         if (rt->over_limit || rc == CURLE_FILESIZE_EXCEEDED) {
             curl_easy_getinfo(rt->curl, CURLINFO_RESPONSE_CODE, status);
             return as_error_set(err, AS_ERR_LIMIT, 0, "%s: the body is over %zu bytes", what,
                                 rt->options.max_payload);
+        }
+        if (rt->reading_next && rc == CURLE_OUT_OF_MEMORY && !rt->headers_done &&
+            as_buf_status(&rt->payload) == AS_OK && as_buf_status(&rt->headers) == AS_OK) {
+            /* What libcurl reports for a header line over its 100 KB cap: the sender's
+             * doing, not this process's memory. */
+            curl_easy_getinfo(rt->curl, CURLINFO_RESPONSE_CODE, status);
+            rt->refusal = "HeaderTooLarge";
+            return as_error_set(err, AS_ERR_LIMIT, 0,
+                                "%s: a header could not be read (%s; libcurl takes header "
+                                "lines of up to 100 KB) and the payload was not read",
+                                what, curl_reason(rt, rc));
         }
         if (rc == CURLE_OUT_OF_MEMORY || as_buf_status(&rt->payload) != AS_OK ||
             as_buf_status(&rt->headers) != AS_OK) {
@@ -392,6 +506,15 @@ static as_status rt_perform(as_runtime *rt, const char *what, long *status, as_e
         }
         uint64_t doubled = (uint64_t)rt->options.retry_delay_ms << (attempt < 16 ? attempt : 16);
         unsigned delay = doubled < RETRY_DELAY_MAX_MS ? (unsigned)doubled : RETRY_DELAY_MAX_MS;
+        if (until_ms != 0 && realtime_ms() + delay >= until_ms) {
+            /* Lambda ends the invocation at its deadline: a later answer is refused. The
+             * Runtime API may be fine, so the runtime is not broken; the next request
+             * finds out. */
+            return as_error_set(err, AS_ERR_IO, 0,
+                                "%s: gave up at the invocation's deadline after %u attempts, "
+                                "last: %s",
+                                what, attempt + 1, curl_reason(rt, rc));
+        }
         rt_warn(rt, RT_ERR_BROKEN,
                 "lost the connection to the Lambda Runtime API %s during %s (%s); retry %u of "
                 "%u in %u ms",
@@ -401,9 +524,10 @@ static as_status rt_perform(as_runtime *rt, const char *what, long *status, as_e
     }
 }
 
-/* POSTs `body` to rt->url; `what` names the request in messages. */
+/* POSTs `body` to rt->url; `what` names the request in messages; `until_ms` bounds it
+ * (see rt_perform). */
 static as_status rt_post(as_runtime *rt, const char *what, struct curl_slist *headers, as_span body,
-                         as_error *err)
+                         int64_t until_ms, as_error *err)
 {
     AS_ENSURE(as_buf_status(&rt->url) == AS_OK,
               as_error_set(err, AS_ERR_NOMEM, 0, "%s: out of memory", what));
@@ -413,11 +537,10 @@ static as_status rt_post(as_runtime *rt, const char *what, struct curl_slist *he
     curl_easy_setopt(rt->curl, CURLOPT_POSTFIELDS, body.len > 0 ? body.ptr : "");
     curl_easy_setopt(rt->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body.len);
     curl_easy_setopt(rt->curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(rt->curl, CURLOPT_TIMEOUT_MS, (long)rt->options.post_timeout_ms);
     curl_easy_setopt(rt->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)0);
 
     long status = 0;
-    as_status st = rt_perform(rt, what, &status, err);
+    as_status st = rt_perform(rt, what, (long)rt->options.post_timeout_ms, until_ms, &status, err);
     curl_easy_setopt(rt->curl, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
     AS_GUARD(st);
     if (status >= 200 && status <= 299) {
@@ -446,6 +569,8 @@ static void set_url(as_runtime *rt, const char *path, as_span request_id, const 
     append_path_segment(&rt->url, request_id);
     as_buf_append_str(&rt->url, tail);
 }
+
+static int64_t post_until(const as_runtime *rt, const as_span *request_id);
 
 /* Posts an error document with the header Lambda-Runtime-Function-Error-Type:
  * <category><type>, to /invocation/{id}/error, or to /init/error when `request_id` is
@@ -478,7 +603,7 @@ static as_status rt_post_error(as_runtime *rt, const as_span *request_id, const 
         headers = next;
     }
     as_status st = rt_post(rt, request_id != NULL ? "POST invocation error" : "POST init error",
-                           headers, buf_span(&rt->document), err);
+                           headers, buf_span(&rt->document), post_until(rt, request_id), err);
     curl_slist_free_all(headers);
     return st;
 }
@@ -530,6 +655,9 @@ static bool rt_configure(as_runtime *rt)
         curl_easy_setopt(c, CURLOPT_HEADERDATA, (void *)rt) == CURLE_OK &&
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body) == CURLE_OK &&
         curl_easy_setopt(c, CURLOPT_WRITEDATA, (void *)rt) == CURLE_OK &&
+        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress) == CURLE_OK &&
+        curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)rt) == CURLE_OK &&
+        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L) == CURLE_OK &&
         /* The Runtime API is local: an HTTP_PROXY meant for the internet must not
          * catch it. */
         curl_easy_setopt(c, CURLOPT_PROXY, "") == CURLE_OK &&
@@ -575,6 +703,9 @@ as_status as_runtime_new(const char *api, const as_runtime_options *options, as_
     }
     if (rt->options.post_timeout_ms == 0) {
         rt->options.post_timeout_ms = AS_RUNTIME_POST_TIMEOUT_MS_DEFAULT;
+    }
+    if (rt->options.body_timeout_ms == 0) {
+        rt->options.body_timeout_ms = AS_RUNTIME_BODY_TIMEOUT_MS_DEFAULT;
     }
     reply_init(&rt->reply);
     as_buf_append(&rt->api, api, api_len);
@@ -642,11 +773,117 @@ static void invocation_clear(as_invocation *inv)
 static as_span header_value(const as_runtime *rt, size_t index)
 {
     const header_slot *slot = &rt->slots[index];
-    if (!slot->seen) {
+    if (!slot->seen || slot->too_long || rt->headers.data == NULL) {
         return empty_span;
     }
     as_span span = {rt->headers.data + slot->offset, slot->len};
     return span;
+}
+
+/* Posts for the invocation at hand end at its deadline, or AS_RUNTIME_POST_FLOOR_MS from
+ * now when that is later (a deadline that is near is no reason not to try); other
+ * posts, and invocations whose deadline is unknown, have the plain timeout and retries. */
+static int64_t post_until(const as_runtime *rt, const as_span *request_id)
+{
+    if (request_id == NULL || rt->inv_deadline_ms == 0) {
+        return 0;
+    }
+    as_span current = header_value(rt, HDR_REQUEST_ID);
+    if (current.len == 0 || current.len != request_id->len ||
+        memcmp(current.ptr, request_id->ptr, current.len) != 0) {
+        return 0;
+    }
+    int64_t floor = realtime_ms() + AS_RUNTIME_POST_FLOOR_MS;
+    return rt->inv_deadline_ms > floor ? rt->inv_deadline_ms : floor;
+}
+
+/* Copies up to QUOTE_MAX bytes of `value` for a message, each byte outside printable
+ * ASCII as '?', so that a hostile header cannot shape a log line. */
+static void quote_value(as_span value, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < value.len && i < QUOTE_MAX && n + 1 < cap; i++) {
+        unsigned char c = (unsigned char)value.ptr[i];
+        out[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+    }
+    out[n] = '\0';
+}
+
+static bool visible_ascii(as_span value)
+{
+    for (size_t i = 0; i < value.len; i++) {
+        unsigned char c = (unsigned char)value.ptr[i];
+        if (c <= 0x20 || c >= 0x7f) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* What is wrong with the request id, or NULL: it names the invocation in the answer's
+ * URL and in every log line, so it must be there, short and printable. */
+static const char *request_id_problem(const as_runtime *rt)
+{
+    const header_slot *slot = &rt->slots[HDR_REQUEST_ID];
+    if (!slot->seen || slot->len == 0) {
+        return "is missing";
+    }
+    if (slot->too_long) {
+        return "is over " AS_RUNTIME_STR(AS_RUNTIME_REQUEST_ID_MAX) " bytes";
+    }
+    if (slot->conflict) {
+        return "was sent twice with different values";
+    }
+    if (!visible_ascii(header_value(rt, HDR_REQUEST_ID))) {
+        return "holds a space, a control byte or a non-ASCII byte";
+    }
+    return NULL;
+}
+
+/* Drops a trace id that is too long, doubtful or unprintable (it goes into the
+ * environment and every log line), and a deadline that is not Lambda's, telling warn;
+ * the invocation itself is still handled: tracing is not worth an audit batch. */
+static void invocation_check(as_runtime *rt, as_invocation *inv)
+{
+    const header_slot *trace = &rt->slots[HDR_TRACE_ID];
+    const char *trace_problem = NULL;
+    if (trace->too_long) {
+        trace_problem = "is over " AS_RUNTIME_STR(AS_RUNTIME_TRACE_ID_MAX) " bytes";
+    } else if (trace->conflict) {
+        trace_problem = "was sent twice with different values";
+    } else if (!visible_ascii(inv->trace_id)) {
+        trace_problem = "holds a space, a control byte or a non-ASCII byte";
+    }
+    if (trace_problem != NULL) {
+        rt_warn(rt, AS_ERR_ARGUMENT,
+                "invocation %.*s: %s (%zu bytes) %s: handled without a trace id",
+                (int)inv->request_id.len, inv->request_id.ptr, header_names[HDR_TRACE_ID],
+                trace->len, trace_problem);
+        inv->trace_id = empty_span;
+    }
+    const header_slot *deadline = &rt->slots[HDR_DEADLINE];
+    if (deadline->seen) {
+        char quoted[QUOTE_MAX + 1];
+        quote_value(header_value(rt, HDR_DEADLINE), quoted, sizeof quoted);
+        const char *problem = NULL;
+        int64_t now = realtime_ms();
+        if (deadline->too_long || inv->deadline_ms == 0) {
+            problem = "is not epoch milliseconds";
+        } else if (deadline->conflict) {
+            problem = "was sent twice with different values";
+        } else if (inv->deadline_ms > now + DEADLINE_MAX_AHEAD_MS) {
+            problem = "is over 15 minutes away (Lambda's longest timeout)";
+        }
+        if (problem != NULL) {
+            rt_warn(rt, AS_ERR_ARGUMENT,
+                    "invocation %.*s: %s \"%s\"%s %s: the deadline counts as unknown",
+                    (int)inv->request_id.len, inv->request_id.ptr, header_names[HDR_DEADLINE],
+                    quoted, deadline->len > QUOTE_MAX ? "..." : "", problem);
+            inv->deadline_ms = 0;
+        }
+        /* Past on arrival (some emulators send one) counts as unknown for posts too. */
+        rt->inv_deadline_ms = inv->deadline_ms > now ? inv->deadline_ms : 0;
+    }
 }
 
 static void invocation_fill(const as_runtime *rt, as_invocation *inv)
@@ -664,6 +901,8 @@ as_status as_runtime_next(as_runtime *rt, as_invocation *out, as_error *err)
     AS_ENSURE(rt != NULL && out != NULL,
               as_error_set(err, AS_ERR_ARGUMENT, 0, "as_runtime_next: NULL argument"));
     invocation_clear(out);
+    rt->inv_deadline_ms = 0;
+    rt->refusal = NULL;
     if (rt->broken) {
         copy_error(err, &rt->broken_error);
         return rt->broken_error.code;
@@ -675,13 +914,12 @@ as_status as_runtime_next(as_runtime *rt, as_invocation *out, as_error *err)
     curl_easy_setopt(rt->curl, CURLOPT_URL, rt->url.data);
     curl_easy_setopt(rt->curl, CURLOPT_HTTPGET, 1L);
     curl_easy_setopt(rt->curl, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
-    /* No timeout: Lambda freezes the process inside this request between invocations. */
-    curl_easy_setopt(rt->curl, CURLOPT_TIMEOUT_MS, 0L);
     curl_easy_setopt(rt->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)rt->options.max_payload);
 
     long status = 0;
     as_error local;
-    as_status st = rt_perform(rt, what, &status, &local);
+    /* No timeout: Lambda freezes the process inside this request between invocations. */
+    as_status st = rt_perform(rt, what, 0L, 0, &status, &local);
     rt->reading_next = false;
     if (rt->broken) {
         copy_error(err, &local);
@@ -706,13 +944,26 @@ as_status as_runtime_next(as_runtime *rt, as_invocation *out, as_error *err)
     as_invocation inv;
     invocation_clear(&inv);
     invocation_fill(rt, &inv);
-    if (inv.request_id.len == 0) {
-        return rt_break(rt, err, "the Lambda Runtime API %s sent an invocation without %s",
-                        rt->api.data, header_names[HDR_REQUEST_ID]);
-    }
     rt->stats.invocations++;
+    const char *id_problem = request_id_problem(rt);
+    if (id_problem != NULL) {
+        /* Nothing can answer it: Lambda times it out and retries it. The runtime goes on. */
+        rt->refusal = NULL;
+        return as_error_set(err, AS_ERR_LIMIT, 0,
+                            "the Lambda Runtime API %s sent an invocation whose %s %s (%zu "
+                            "bytes): skipped without an answer%s%s",
+                            rt->api.data, header_names[HDR_REQUEST_ID], id_problem,
+                            rt->slots[HDR_REQUEST_ID].len, st == AS_ERR_LIMIT ? "; also: " : "",
+                            st == AS_ERR_LIMIT ? local.message : "");
+    }
+    invocation_check(rt, &inv);
     if (st == AS_ERR_LIMIT) {
         *out = inv;
+        if (rt->refusal != NULL) {
+            return as_error_set(err, AS_ERR_LIMIT, 0, "invocation %.*s: %s",
+                                (int)inv.request_id.len, inv.request_id.ptr, local.message);
+        }
+        rt->refusal = "PayloadTooLarge";
         return as_error_set(err, AS_ERR_LIMIT, 0,
                             "invocation %.*s: the payload is over %zu bytes and was not read",
                             (int)inv.request_id.len, inv.request_id.ptr, rt->options.max_payload);
@@ -750,7 +1001,8 @@ as_status as_runtime_respond(as_runtime *rt, as_span request_id, as_span body, a
     AS_ENSURE(body.ptr != NULL || body.len == 0,
               as_error_set(err, AS_ERR_ARGUMENT, 0, "as_runtime_respond: NULL body"));
     set_url(rt, "invocation/", request_id, "/response");
-    return rt_post(rt, "POST invocation response", rt->response_headers, body, err);
+    return rt_post(rt, "POST invocation response", rt->response_headers, body,
+                   post_until(rt, &request_id), err);
 }
 
 as_status as_runtime_fail(as_runtime *rt, as_span request_id, as_span error_type, as_span message,
@@ -816,8 +1068,12 @@ as_status as_runtime_run(as_runtime *rt, as_runtime_handler handler, void *user,
         as_status st = as_runtime_next(rt, &inv, &problem);
         if (st == AS_ERR_LIMIT && !rt->broken) {
             rt_warn_error(rt, &problem);
-            st = rt_post_error(rt, &inv.request_id, "Runtime.", span_of("PayloadTooLarge"),
-                               span_of(problem.message), &problem);
+            if (inv.request_id.len > 0 && rt->refusal != NULL) {
+                st = rt_post_error(rt, &inv.request_id, "Runtime.", span_of(rt->refusal),
+                                   span_of(problem.message), &problem);
+            } else {
+                st = AS_OK; /* no request id to answer: on to the next */
+            }
         } else if (st == AS_OK) {
             reply_clear(&rt->reply);
             handler(user, &inv, &rt->reply);

@@ -49,6 +49,10 @@ POST /_test/enqueue?QUERY   body = the event payload, bytes as they are to be se
       trace_id          default: a fresh X-Ray header Root=1-...;Parent=...;Sampled=0
       client_context, cognito_identity    sent only when given
       omit              comma list of header names to leave out of the response
+      sizes             JSON object: header name -> N, that header's value replaced by
+                        N bytes ("a" repeated), for headers too long for a URL
+      extra             JSON list of [name, value] pairs sent after the others (a
+                        header repeated, say)
     Answers 200 {"request_id": "..."}.
 POST /_test/fault?action=A&path=P&count=N[&status=S][&delay_ms=D]
     Queues a fault for the next N runtime requests whose kind is P (next, response,
@@ -61,6 +65,11 @@ POST /_test/fault?action=A&path=P&count=N[&status=S][&delay_ms=D]
                of it, which stays queued)
       status   answer with HTTP status S (default 500) and an ErrorResponse body
       delay    wait D ms (default 1000), then handle the request normally
+      stall    (next only) deliver the event with a Content-Length 100 bytes over
+               its size, send the payload, then send nothing more (the connection
+               stays open until the client hangs up, at most 60 s)
+      drip     (next only) deliver the event with a chunked body that never ends:
+               the payload, then a space every 100 ms (at most 60 s)
 GET  /_test/results     the record, as JSON:
       posts:       every POST the runtime made, in order: kind (response, error,
                    init_error), request_id (null for init_error), path, status (what
@@ -101,7 +110,7 @@ DEFAULT_ARN = "arn:aws:lambda:us-east-1:123456789012:function:standin"
 # Lambda's documented synchronous response limit is 6 MB; the service's own error
 # message gives the exact figure it enforces.
 DEFAULT_MAX_RESPONSE = 6291556
-FAULT_ACTIONS = ("drop", "partial", "status", "delay")
+FAULT_ACTIONS = ("drop", "partial", "status", "delay", "stall", "drip")
 FAULT_PATHS = ("next", "response", "error", "init", "any")
 
 
@@ -308,10 +317,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     self.close_connection = True
                     return
             event = state.queue[0]
-            if fault is None:
+            if fault is None or fault["action"] in ("stall", "drip"):
                 state.queue.popleft()
                 state.invocations[event["request_id"]] = "delivered"
-        if fault is not None:
+        if fault is not None and fault["action"] not in ("stall", "drip"):
             self.apply_fault(record, fault, event["payload"][: max(1, len(event["payload"]) // 2)])
             return
         headers = [
@@ -327,15 +336,41 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if event["cognito_identity"] is not None:
             headers.append(("Lambda-Runtime-Cognito-Identity", event["cognito_identity"]))
         omit = event["omit"]
+        sizes = {k.lower(): v for k, v in event["sizes"].items()}
         record["outcome"] = 200
         self.send_response(200)
-        for name, value in headers:
+        for name, value in headers + [tuple(pair) for pair in event["extra"]]:
+            if name.lower() in sizes:
+                value = "a" * sizes.pop(name.lower())
             if name.lower() not in omit:
                 self.send_header(name, value)
         self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(event["payload"])))
+        action = fault["action"] if fault is not None else None
+        if action == "drip":
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            extra = 100 if action == "stall" else 0
+            self.send_header("Content-Length", str(len(event["payload"]) + extra))
         self.end_headers()
-        self.wfile.write(event["payload"])
+        if action is None:
+            self.wfile.write(event["payload"])
+            return
+        record["outcome"] = action
+        if action == "drip":
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(event["payload"]), event["payload"]))
+        else:
+            self.wfile.write(event["payload"])
+        self.wfile.flush()
+        end = time.monotonic() + 60
+        while time.monotonic() < end and not self.client_gone():
+            if action == "drip":
+                try:
+                    self.wfile.write(b"1\r\n \r\n")
+                    self.wfile.flush()
+                except OSError:
+                    break
+            time.sleep(0.1)
+        self.close_connection = True
 
     def post(self, kind, request_id, body, record):
         state = self.server.state
@@ -406,6 +441,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 "client_context": query.get("client_context"),
                 "cognito_identity": query.get("cognito_identity"),
                 "omit": omit,
+                "sizes": json.loads(query.get("sizes", "{}")),
+                "extra": json.loads(query.get("extra", "[]")),
             }
             with state.cond:
                 state.queue.append(event)
@@ -465,6 +502,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+
+    def handle_error(self, request, client_address):
+        # A client that hangs up mid-answer is a case the tests make on purpose.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
     def __init__(self, address, max_response, verbose):
         super().__init__(address, Handler)

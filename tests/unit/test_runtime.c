@@ -212,6 +212,13 @@ static void expect_post(json_t *post, const char *kind, const char *request_id, 
     assert_int_equal(post_int(post, "status"), status);
 }
 
+static void sleep_for_ms(long ms)
+{
+    struct timespec left = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&left, &left) != 0 && errno == EINTR) {
+    }
+}
+
 static long long now_ms(void)
 {
     struct timespec ts;
@@ -1065,6 +1072,292 @@ static void test_post_timeout(void **state)
     assert_true(as_runtime_broken(rt));
     expect_contains(err.message, "failed 2 times");
     as_runtime_free(rt);
+    /* The stand-in answers the abandoned attempts after its delay: let them land in this
+     * test, not in the next one's record. */
+    sleep_for_ms(800);
+}
+
+/* ---- hostile invocations and slow answers (issue 9, item 6) ------------------------------ */
+
+/* What the warn callback saw, every message kept. */
+typedef struct all_warnings {
+    int count;
+    char text[16][512];
+} all_warnings;
+
+static void on_warn_all(void *ctx, const as_error *warning)
+{
+    all_warnings *w = ctx;
+    if (w->count < 16) {
+        snprintf(w->text[w->count], sizeof w->text[0], "%s", warning->message);
+    }
+    w->count++;
+}
+
+static void expect_warned(const all_warnings *w, int index, const char *part)
+{
+    if (index >= w->count || index >= 16) {
+        fail_msg("warning %d was never given (%d given)", index, w->count);
+    }
+    expect_contains(w->text[index], part);
+}
+
+/* A 200 KB trace id is over libcurl's 100 KB header line cap, which it reports as "out
+ * of memory": the function used to exit. Now that invocation is failed with
+ * Runtime.HeaderTooLarge (its request id came first), the reason is told, and the next
+ * invocation is handled on a new connection. */
+static void test_header_over_curl_cap(void **state)
+{
+    (void)state;
+    enqueue_str("request_id=giant-trace&sizes=%7B%22Lambda-Runtime-Trace-Id%22%3A204800%7D", "{}");
+    enqueue_str("request_id=after", "{\"after\":1}");
+    all_warnings w = {0};
+    as_runtime_options options = {.warn = on_warn_all, .warn_ctx = &w};
+    as_runtime *rt = runtime_new(&options);
+    loop_state ls = {.stop_after = 1};
+    as_error err = {0};
+    expect_ok(as_runtime_run(rt, echo_handler, &ls, &err), &err);
+    assert_false(as_runtime_broken(rt));
+    assert_int_equal(ls.calls, 1);
+    assert_string_equal(ls.ids[0], "after");
+    assert_int_equal(w.count, 1);
+    expect_warned(&w, 0, "invocation giant-trace: GET invocation/next: a header could not be read");
+    expect_warned(&w, 0, "100 KB");
+
+    json_t *root = results();
+    json_t *posts = posts_of(root);
+    assert_int_equal(json_array_size(posts), 2);
+    json_t *post = json_array_get(posts, 0);
+    expect_post(post, "error", "giant-trace", 202);
+    assert_string_equal(post_header(post, "lambda-runtime-function-error-type"),
+                        "Runtime.HeaderTooLarge");
+    expect_contains(
+        json_string_value(json_object_get(json_object_get(post, "json"), "errorMessage")),
+        "a header could not be read");
+    expect_post(json_array_get(posts, 1), "response", "after", 202);
+    json_decref(root);
+    as_runtime_free(rt);
+}
+
+/* A trace id that libcurl reads but that is not an X-Ray header (over 4 KB, a control
+ * byte, sent twice): the invocation is handled without it, and warn says so. */
+static void test_bad_trace_id_dropped(void **state)
+{
+    (void)state;
+    enqueue_str("request_id=long-trace&sizes=%7B%22Lambda-Runtime-Trace-Id%22%3A8000%7D", "a");
+    enqueue_str("request_id=tab-trace&trace_id=Root%3D1-5bef4de7%09x", "b");
+    enqueue_str("request_id=two-traces&extra=%5B%5B%22Lambda-Runtime-Trace-Id%22%2C%22Root%3D1-"
+                "other%22%5D%5D",
+                "c");
+    all_warnings w = {0};
+    as_runtime_options options = {.warn = on_warn_all, .warn_ctx = &w};
+    as_runtime *rt = runtime_new(&options);
+    loop_state ls = {.stop_after = 3};
+    as_error err = {0};
+    expect_ok(as_runtime_run(rt, echo_handler, &ls, &err), &err);
+    assert_int_equal(ls.calls, 3);
+    for (int i = 0; i < 3; i++) {
+        assert_string_equal(ls.traces[i], "-"); /* _X_AMZN_TRACE_ID unset */
+    }
+    assert_int_equal(w.count, 3);
+    expect_warned(&w, 0,
+                  "invocation long-trace: Lambda-Runtime-Trace-Id (8000 bytes) is over "
+                  "4096 bytes: handled without a trace id");
+    expect_warned(&w, 1,
+                  "invocation tab-trace: Lambda-Runtime-Trace-Id (17 bytes) holds a space, "
+                  "a control byte or a non-ASCII byte");
+    expect_warned(&w, 2, "invocation two-traces: Lambda-Runtime-Trace-Id");
+    expect_warned(&w, 2, "was sent twice with different values");
+    json_t *root = results();
+    json_t *posts = posts_of(root);
+    assert_int_equal(json_array_size(posts), 3);
+    expect_post(json_array_get(posts, 0), "response", "long-trace", 202);
+    expect_post(json_array_get(posts, 2), "response", "two-traces", 202);
+    json_decref(root);
+    as_runtime_free(rt);
+}
+
+/* An invocation whose request id is unusable cannot be answered: it is skipped with a
+ * warning naming what was wrong, and the loop goes on (it used to exit on a missing
+ * one, and on a 200 KB one as "out of memory"). */
+static void test_bad_request_id_skipped(void **state)
+{
+    (void)state;
+    enqueue_str("request_id=r-long&sizes=%7B%22Lambda-Runtime-Aws-Request-Id%22%3A300%7D", "1");
+    enqueue_str("request_id=r-giant&sizes=%7B%22Lambda-Runtime-Aws-Request-Id%22%3A204800%7D", "2");
+    enqueue_str("request_id=r-missing&omit=Lambda-Runtime-Aws-Request-Id", "3");
+    enqueue_str("request_id=r-twice&extra=%5B%5B%22Lambda-Runtime-Aws-Request-Id%22%2C%22r-other"
+                "%22%5D%5D",
+                "4");
+    enqueue_str("request_id=r%20space", "5");
+    enqueue_str("request_id=r-fine", "{\"fine\":1}");
+    all_warnings w = {0};
+    as_runtime_options options = {.warn = on_warn_all, .warn_ctx = &w};
+    as_runtime *rt = runtime_new(&options);
+    loop_state ls = {.stop_after = 1};
+    as_error err = {0};
+    expect_ok(as_runtime_run(rt, echo_handler, &ls, &err), &err);
+    assert_false(as_runtime_broken(rt));
+    assert_int_equal(ls.calls, 1);
+    assert_string_equal(ls.ids[0], "r-fine");
+    assert_int_equal(w.count, 5);
+    expect_warned(&w, 0, "Lambda-Runtime-Aws-Request-Id is over 256 bytes (300 bytes)");
+    expect_warned(&w, 1, "Lambda-Runtime-Aws-Request-Id is missing");
+    expect_warned(&w, 1, "a header could not be read");
+    expect_warned(&w, 2, "Lambda-Runtime-Aws-Request-Id is missing (0 bytes): skipped");
+    expect_warned(&w, 3, "was sent twice with different values");
+    expect_warned(&w, 4, "holds a space, a control byte or a non-ASCII byte");
+    for (int i = 0; i < 5; i++) {
+        expect_warned(&w, i, "skipped without an answer");
+    }
+    json_t *root = results();
+    json_t *posts = posts_of(root);
+    assert_int_equal(json_array_size(posts), 1);
+    expect_post(json_array_get(posts, 0), "response", "r-fine", 202);
+    json_decref(root);
+    as_invocation inv;
+    /* as_runtime_next alone says the same with AS_ERR_LIMIT and an empty request id. */
+    enqueue_str("request_id=r-missing-2&omit=Lambda-Runtime-Aws-Request-Id", "6");
+    assert_int_equal(as_runtime_next(rt, &inv, &err), AS_ERR_LIMIT);
+    expect_span("request id", inv.request_id, "");
+    expect_contains(err.message, "is missing");
+    assert_false(as_runtime_broken(rt));
+    as_runtime_free(rt);
+}
+
+/* A deadline that is not Lambda's is unknown (0), with a warning quoting it (cut, and
+ * unprintable bytes shown as '?'). */
+static void test_bad_deadline_unknown(void **state)
+{
+    (void)state;
+    char far[160];
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    long long in_an_hour = (long long)ts.tv_sec * 1000 + 3600 * 1000;
+    snprintf(far, sizeof far, "request_id=d-far&deadline_ms=%lld", in_an_hour);
+    enqueue_str("request_id=d-text&deadline_ms=soon", "1");
+    enqueue_str("request_id=d-negative&deadline_ms=-5", "2");
+    enqueue_str("request_id=d-huge&deadline_ms=99999999999999999999", "3");
+    enqueue_str(far, "4");
+    enqueue_str("request_id=d-long&sizes=%7B%22Lambda-Runtime-Deadline-Ms%22%3A100%7D", "5");
+    enqueue_str("request_id=d-twice&extra=%5B%5B%22Lambda-Runtime-Deadline-Ms%22%2C%221%22%5D%5D",
+                "6");
+    all_warnings w = {0};
+    as_runtime_options options = {.warn = on_warn_all, .warn_ctx = &w};
+    as_runtime *rt = runtime_new(&options);
+    as_invocation inv;
+    as_error err = {0};
+    const char *wants[] = {
+        "invocation d-text: Lambda-Runtime-Deadline-Ms \"soon\" is not epoch milliseconds: the "
+        "deadline counts as unknown",
+        "\"-5\" is not epoch milliseconds",
+        "\"99999999999999999999\" is not epoch milliseconds",
+        "is over 15 minutes away (Lambda's longest timeout): the deadline counts as unknown",
+        "Lambda-Runtime-Deadline-Ms \"\"... is not epoch milliseconds",
+        "was sent twice with different values",
+    };
+    for (int i = 0; i < 6; i++) {
+        expect_ok(as_runtime_next(rt, &inv, &err), &err);
+        assert_int_equal(inv.deadline_ms, 0);
+        assert_int_equal(w.count, i + 1);
+        expect_warned(&w, i, wants[i]);
+    }
+    as_runtime_free(rt);
+}
+
+/* A body that stalls, or never ends, after the headers: the invocation is failed with
+ * Runtime.PayloadIncomplete once body_timeout_ms has passed, and the loop goes on. The
+ * long poll for the headers has no such limit. */
+static void test_body_that_never_ends(void **state)
+{
+    (void)state;
+    enqueue_str("request_id=b-stall", "{\"stall\":1}");
+    enqueue_str("request_id=b-drip", "{\"drip\":1}");
+    enqueue_str("request_id=b-slow-headers", "{\"ok\":1}");
+    control_post("/_test/fault?action=stall&path=next&count=1");
+    control_post("/_test/fault?action=drip&path=next&count=1");
+    control_post("/_test/fault?action=delay&delay_ms=900&path=next&count=1");
+    all_warnings w = {0};
+    as_runtime_options options = {.body_timeout_ms = 300, .warn = on_warn_all, .warn_ctx = &w};
+    as_runtime *rt = runtime_new(&options);
+    loop_state ls = {.stop_after = 1};
+    as_error err = {0};
+    long long start = now_ms();
+    expect_ok(as_runtime_run(rt, echo_handler, &ls, &err), &err);
+    assert_true(now_ms() - start < 5000);
+    assert_int_equal(ls.calls, 1);
+    assert_string_equal(ls.ids[0], "b-slow-headers");
+    assert_int_equal(w.count, 2);
+    expect_warned(&w, 0,
+                  "invocation b-stall: GET invocation/next: the payload did not arrive in "
+                  "full within 300 ms of the headers");
+    expect_warned(&w, 1, "invocation b-drip:");
+    json_t *root = results();
+    json_t *posts = posts_of(root);
+    if (json_array_size(posts) != 3) {
+        fail_msg("posts: %s", json_dumps(posts, 0));
+    }
+    expect_post(json_array_get(posts, 0), "error", "b-stall", 202);
+    assert_string_equal(post_header(json_array_get(posts, 0), "lambda-runtime-function-error-type"),
+                        "Runtime.PayloadIncomplete");
+    expect_post(json_array_get(posts, 1), "error", "b-drip", 202);
+    expect_post(json_array_get(posts, 2), "response", "b-slow-headers", 202);
+    json_decref(root);
+    as_runtime_free(rt);
+}
+
+/* A post that answers slowly used to be retried 4 x 10 s, 40 s past the deadline. Now
+ * it ends at the invocation's deadline, without breaking the runtime; a missing deadline
+ * or one past on arrival keeps the plain timeout, and a deadline about to pass still
+ * leaves AS_RUNTIME_POST_FLOOR_MS. */
+static void test_post_respects_deadline(void **state)
+{
+    (void)state;
+    enqueue_str("request_id=slow-1&timeout_ms=1200", "{}");
+    as_runtime *rt = runtime_new(NULL); /* 10 s a post attempt, 3 retries */
+    as_invocation inv;
+    as_error err = {0};
+    expect_ok(as_runtime_next(rt, &inv, &err), &err);
+    control_post("/_test/fault?action=delay&delay_ms=2500&path=response&count=10");
+    long long start = now_ms();
+    as_status st = as_runtime_respond(rt, inv.request_id, span_of("{}"), &err);
+    long long took = now_ms() - start;
+    assert_int_equal(st, AS_ERR_IO);
+    assert_false(as_runtime_broken(rt));
+    expect_contains(err.message, "POST invocation response: gave up at the invocation's deadline");
+    assert_true(took >= 900 && took < 2000);
+    /* The stand-in answers the abandoned attempts after its delay: let them land here. */
+    sleep_for_ms(2700);
+    control_post("/_test/reset");
+
+    /* The runtime is fine: the next invocation is answered. */
+    enqueue_str("request_id=slow-2&timeout_ms=5000", "{}");
+    expect_ok(as_runtime_next(rt, &inv, &err), &err);
+    expect_ok(as_runtime_respond(rt, inv.request_id, span_of("{}"), &err), &err);
+
+    /* Unknown deadlines: missing, and past on arrival. A 700 ms answer is waited for. */
+    enqueue_str("request_id=slow-3&omit=Lambda-Runtime-Deadline-Ms", "{}");
+    expect_ok(as_runtime_next(rt, &inv, &err), &err);
+    control_post("/_test/fault?action=delay&delay_ms=700&path=response&count=1");
+    expect_ok(as_runtime_respond(rt, inv.request_id, span_of("{}"), &err), &err);
+    enqueue_str("request_id=slow-4&deadline_ms=1000", "{}");
+    expect_ok(as_runtime_next(rt, &inv, &err), &err);
+    control_post("/_test/fault?action=delay&delay_ms=700&path=error&count=1");
+    expect_ok(as_runtime_fail(rt, inv.request_id, span_of("Late"), span_of("m"), &err), &err);
+
+    /* A deadline 100 ms away, gone by the time of the post: the floor still lets a
+     * 400 ms answer through. */
+    enqueue_str("request_id=slow-5&timeout_ms=100", "{}");
+    expect_ok(as_runtime_next(rt, &inv, &err), &err);
+    sleep_for_ms(200);
+    control_post("/_test/fault?action=delay&delay_ms=400&path=response&count=1");
+    expect_ok(as_runtime_respond(rt, inv.request_id, span_of("{}"), &err), &err);
+    json_t *root = results();
+    json_t *posts = posts_of(root);
+    assert_int_equal(json_array_size(posts), 4);
+    expect_post(json_array_get(posts, 3), "response", "slow-5", 202);
+    json_decref(root);
+    as_runtime_free(rt);
 }
 
 int main(void)
@@ -1090,6 +1383,12 @@ int main(void)
         cmocka_unit_test_setup(test_unreachable_runtime_api, reset),
         cmocka_unit_test_setup(test_container_error_breaks, reset),
         cmocka_unit_test_setup(test_post_timeout, reset),
+        cmocka_unit_test_setup(test_header_over_curl_cap, reset),
+        cmocka_unit_test_setup(test_bad_trace_id_dropped, reset),
+        cmocka_unit_test_setup(test_bad_request_id_skipped, reset),
+        cmocka_unit_test_setup(test_bad_deadline_unknown, reset),
+        cmocka_unit_test_setup(test_body_that_never_ends, reset),
+        cmocka_unit_test_setup(test_post_respects_deadline, reset),
     };
     return cmocka_run_group_tests_name("runtime", tests, group_setup, group_teardown);
 }
