@@ -339,6 +339,18 @@ static void test_client_ca_bundle(void **state)
         assert_true(contains(err.message, sources[i]));
         assert_true(contains(err.message, "not a readable regular file"));
     }
+    /* Nor a device (reading /dev/null trusts nothing) or a link to a directory. */
+    char link[sizeof dir + 16];
+    snprintf(link, sizeof link, "%s/dir-link", dir);
+    assert_int_equal(symlink(dir, link), 0);
+    const char *const not_files[] = {"/dev/null", link};
+    for (size_t i = 0; i < 2; i++) {
+        config.ca_bundle = not_files[i];
+        config.ca_bundle_source = "AWS_CA_BUNDLE";
+        assert_int_equal(as_ddb_client_new(&config, &client, &err), AS_ERR_ARGUMENT);
+        assert_true(contains(err.message, "not a readable regular file"));
+    }
+    unlink(link);
     /* A regular file there is taken (PEM content is libcurl's to judge, at connect). */
     char file[sizeof dir + 16];
     snprintf(file, sizeof file, "%s/bundle.pem", dir);
