@@ -181,12 +181,18 @@ typedef struct as_ddb_result {
      * XML error), or one of the client's own: ConnectionError, Timeout, TlsError,
      * Crc32Mismatch, ResponseTooLarge, TransportError, HttpError. */
     char error_type[AS_DDB_ERROR_TYPE_MAX];
-    /* FAILED: the server's message (first line only, printable ASCII, capped; anything
-     * after "The Canonical String" cut and the session token blanked) or the client's,
-     * plus "(retry quota exhausted)" or "(deadline reached before retry)" when that is
-     * why no further attempt was made. Never holds a request header. */
+    /* FAILED: the server's message or the client's, plus "(retry quota exhausted)" or
+     * "(deadline reached before retry)" when that is why no further attempt was made.
+     * The server's is cleaned whole before it is cut: first line only, printable ASCII,
+     * anything after "The Canonical String" dropped, and "[redacted]" for every run that
+     * holds 16 characters in a row of the session token, secret key or access key id
+     * (escaped forms too), for what an echoed Authorization header shows (credential
+     * scope, signed headers, signature), access key ids and 40 hex digits in a row. An
+     * error type that would show such a piece is "Redacted". Never holds a request
+     * header. */
     char message[AS_DDB_MESSAGE_MAX];
-    char request_id[AS_DDB_REQUEST_ID_MAX]; /* x-amzn-RequestId of the last response */
+    /* x-amzn-RequestId of the last response, cleaned as `message` is. */
+    char request_id[AS_DDB_REQUEST_ID_MAX];
 } as_ddb_result;
 
 /* Why an as_ddb_put_items call ended before every item had run its course, so that a
