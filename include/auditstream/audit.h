@@ -53,10 +53,13 @@ typedef struct as_items as_items;
 as_items *as_items_new(void);
 /* NULL is a no-op. */
 void as_items_free(as_items *items);
-/* Forgets the items, keeps the storage. */
+/* Forgets the items, keeps the storage; also what makes a list usable again after a
+ * build failed (the items built before the failure stay until then). NULL is a no-op. */
 void as_items_clear(as_items *items);
+/* 0 for NULL. */
 size_t as_items_count(const as_items *items);
-/* By value; its spans are valid until the next build into, clear or free of `items`. */
+/* By value; its spans are valid until the next build into, clear or free of `items`.
+ * An item with a NULL json span (all zero) when `index` >= count or `items` is NULL. */
 as_item as_items_get(const as_items *items, size_t index);
 
 /* Appends the audit items of one record, in the order docs/audit-format.md gives. An invalid

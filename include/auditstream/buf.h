@@ -32,6 +32,9 @@ void as_buf_init(as_buf *buf);
 void as_buf_free(as_buf *buf);
 /* Forgets the contents and the failure, keeps the storage. */
 void as_buf_clear(as_buf *buf);
+/* Cuts the contents back to their first `len` bytes (a longer `len` changes nothing). A
+ * failure is kept: bytes written before it are not known to be whole. */
+void as_buf_truncate(as_buf *buf, size_t len);
 /* Makes room for `extra` more bytes. */
 AS_MUST_CHECK as_status as_buf_reserve(as_buf *buf, size_t extra);
 /* AS_ERR_NOMEM if any append since the last clear failed, else AS_OK. */

@@ -41,6 +41,19 @@ typedef struct as_span {
     size_t len;
 } as_span;
 
+/* The span of a NUL-terminated string, its NUL left out; NULL gives the empty span
+ * {NULL, 0}. The span borrows `text`. */
+static inline as_span as_span_from_cstr(const char *text)
+{
+    as_span span = {text, 0};
+    if (text != NULL) {
+        while (text[span.len] != '\0') {
+            span.len++;
+        }
+    }
+    return span;
+}
+
 /* Short static name of a status ("ok", "out of memory", ...). */
 const char *as_status_name(as_status status);
 

@@ -42,8 +42,10 @@ typedef struct as_changes as_changes;
 as_changes *as_changes_new(void);
 /* NULL is a no-op. */
 void as_changes_free(as_changes *changes);
+/* 0 for NULL. */
 size_t as_changes_count(const as_changes *changes);
-/* Borrowed until the next diff into `changes` or its free; `index` < count. */
+/* Borrowed until the next diff into `changes` or its free; NULL when `index` >= count or
+ * `changes` is NULL. */
 const as_change *as_changes_get(const as_changes *changes, size_t index);
 
 /* Replaces the contents of `out` with the differences from `old_image` to `new_image`

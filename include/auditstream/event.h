@@ -118,8 +118,10 @@ AS_MUST_CHECK as_status as_event_decode(const char *json, size_t len, as_event *
 /* NULL is a no-op. */
 void as_event_free(as_event *event);
 
+/* 0 for a NULL event. */
 size_t as_event_record_count(const as_event *event);
-/* Borrowed, valid until as_event_free; `index` < as_event_record_count. */
+/* Borrowed, valid until as_event_free; NULL when `index` >= as_event_record_count or
+ * `event` is NULL (every accessor of the library answers a bad index so). */
 const as_record *as_event_record(const as_event *event, size_t index);
 
 /* Decodes the JSON escapes of a string body (`span` as found in as_value.name or
@@ -135,8 +137,7 @@ void as_json_unescape(as_span span, struct as_buf *out);
  * {"M":{...}}; a member of a set (type S, N or B) as {"S":"..."}. `value` must come
  * from a decoded event. AS_ERR_ARGUMENT for a NULL argument; AS_ERR_NOMEM when `out`
  * could not grow, or had already failed since its last clear. */
-AS_MUST_CHECK as_status as_value_to_json(const as_value *value, struct as_buf *out,
-                                         as_error *err);
+AS_MUST_CHECK as_status as_value_to_json(const as_value *value, struct as_buf *out, as_error *err);
 
 #ifdef __cplusplus
 }

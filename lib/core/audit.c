@@ -6,11 +6,15 @@
 #include "auditstream/audit.h"
 #include "auditstream/buf.h"
 #include "auditstream/diff.h"
+#include "core/cursor.h"
 #include "core/ids.h"
 #include "core/internal.h"
 #include "core/isotime.h"
 #include "core/json_text.h"
 #include "core/value_json.h"
+
+/* The message of every allocation failure here: "out of memory building audit items". */
+#define BUILDING "building audit items"
 
 /* Items hold at most this many top-level attributes (detailed: 12). */
 #define MAX_ATTRS 16
@@ -107,6 +111,9 @@ void as_items_free(as_items *items)
 
 void as_items_clear(as_items *items)
 {
+    if (items == NULL) {
+        return;
+    }
     as_buf_clear(&items->json);
     as_buf_clear(&items->reasons);
     items->count = 0;
@@ -114,13 +121,16 @@ void as_items_clear(as_items *items)
 
 size_t as_items_count(const as_items *items)
 {
-    return items->count;
+    return items != NULL ? items->count : 0;
 }
 
 as_item as_items_get(const as_items *items, size_t index)
 {
+    as_item item = {{NULL, 0}, 0, 0, 0, {NULL, 0}};
+    if (items == NULL || index >= items->count) {
+        return item;
+    }
     const item_slot *s = &items->slots[index];
-    as_item item;
     item.json = (as_span){items->json.data + s->json_off, s->json_len};
     item.record = s->record;
     item.flags = s->flags;
@@ -206,22 +216,24 @@ static void put_value(as_items *items, const char *name, const as_value *v)
 
 /* Writes the id, itemKey and modificationTime every item starts with. `suffix` is the
  * decoded attribute name or path for per-attribute ids, or NULL. */
-static as_status put_common(as_items *items, const as_span *suffix)
+static AS_RESULT put_common(as_items *items, const as_span *suffix, as_error *err)
 {
     char uuid[AS_UUID_TEXT_LEN];
     if (suffix == NULL) {
         AS_GUARD(as_uuid5(items->hasher, as_audit_namespace, items->id_name.data,
-                          items->id_name.len, uuid));
+                          items->id_name.len, uuid, err));
     } else {
         /* The id's name is "<eventID>/<attribute>": extend the record's name in place
-         * and cut it back, rather than copy it per attribute. */
+         * and cut it back, rather than copy it per attribute. A name that could not be
+         * extended must not be hashed: every attribute would get the record's id. */
         size_t base = items->id_name.len;
         as_buf_append_char(&items->id_name, '/');
         as_buf_append_span(&items->id_name, *suffix);
-        as_status status = as_uuid5(items->hasher, as_audit_namespace, items->id_name.data,
-                                    items->id_name.len, uuid);
-        items->id_name.len = base;
-        AS_GUARD(status);
+        AS_GUARD(as_buf_result(&items->id_name, err, BUILDING));
+        as_result hashed = as_uuid5(items->hasher, as_audit_namespace, items->id_name.data,
+                                    items->id_name.len, uuid, err);
+        as_buf_truncate(&items->id_name, base);
+        AS_GUARD(hashed);
     }
     put_s_plain(items, "id", true, uuid, sizeof uuid);
     if (items->has_item_key) {
@@ -232,7 +244,7 @@ static as_status put_common(as_items *items, const as_span *suffix)
     if (items->has_time) {
         put_s_plain(items, "modificationTime", true, items->time_text, AS_ISO_TIME_LEN);
     }
-    return AS_OK;
+    return AS_RESULT_OK;
 }
 
 static uint64_t item_size(const as_items *items)
@@ -266,7 +278,7 @@ static int attr_larger_first(const void *a, const void *b)
 
 /* Replaces the largest values, largest first, until the item fits in 400 KB. The item
  * is rewritten into scratch and copied back over itself. */
-static bool shrink_item(as_items *items, uint64_t *size)
+static AS_RESULT shrink_item(as_items *items, uint64_t *size, as_error *err)
 {
     attr_slot *order[MAX_ATTRS];
     unsigned n = 0;
@@ -298,9 +310,7 @@ static bool shrink_item(as_items *items, uint64_t *size)
         size_t value_off = s->len;
         if (replace[i]) {
             char hash[AS_SHA256_HEX_LEN];
-            if (as_sha256_hex(items->hasher, value, a->value_len, hash) != AS_OK) {
-                return false;
-            }
+            AS_GUARD(as_sha256_hex(items->hasher, value, a->value_len, hash, err));
             as_buf_append_str(s, "{\"M\":{\"truncated\":{\"BOOL\":true},\"sizeBytes\":{\"N\":\"");
             as_buf_append_u64(s, a->value_size);
             as_buf_append_str(s, "\"},\"sha256\":{\"S\":\"");
@@ -314,35 +324,29 @@ static bool shrink_item(as_items *items, uint64_t *size)
         a->value_off = items->item_start + value_off;
     }
     as_buf_append_char(s, '}');
-    if (as_buf_status(s) != AS_OK) {
-        return false;
-    }
-    items->json.len = items->item_start;
+    AS_GUARD(as_buf_result(s, err, BUILDING));
+    as_buf_truncate(&items->json, items->item_start);
     as_buf_append(&items->json, s->data, s->len);
     *size = total;
-    return true;
+    return AS_RESULT_OK;
 }
 
-static as_status item_end(as_items *items, size_t record, uint32_t flags, as_span reason,
+static AS_RESULT item_end(as_items *items, size_t record, uint32_t flags, as_span reason,
                           as_error *err)
 {
     as_buf_append_char(&items->json, '}');
+    /* The item's bytes are read from here on (to shrink it, then as the result). */
+    AS_GUARD(as_buf_result(&items->json, err, BUILDING));
     uint64_t size = item_size(items);
-    if (size > AS_ITEM_MAX_SIZE && as_buf_status(&items->json) == AS_OK) {
-        if (!shrink_item(items, &size)) {
-            return as_error_set(err, AS_ERR_NOMEM, 0, "out of memory building audit items");
-        }
+    if (size > AS_ITEM_MAX_SIZE) {
+        AS_GUARD(shrink_item(items, &size, err));
+        AS_GUARD(as_buf_result(&items->json, err, BUILDING));
         flags |= AS_ITEM_TRUNCATED;
-    }
-    if (as_buf_status(&items->json) != AS_OK) {
-        return as_error_set(err, AS_ERR_NOMEM, 0, "out of memory building audit items");
     }
     if (items->count == items->cap) {
         size_t cap = items->cap < 16 ? 16 : items->cap * 2;
         item_slot *slots = realloc(items->slots, cap * sizeof *slots);
-        if (slots == NULL) {
-            return as_error_set(err, AS_ERR_NOMEM, 0, "out of memory building audit items");
-        }
+        AS_ENSURE(slots != NULL, as_fail_nomem(err, BUILDING));
         items->slots = slots;
         items->cap = cap;
     }
@@ -355,11 +359,11 @@ static as_status item_end(as_items *items, size_t record, uint32_t flags, as_spa
     slot->reason_off = items->reasons.len;
     slot->reason_len = reason.len;
     as_buf_append_span(&items->reasons, reason);
-    if (as_buf_status(&items->reasons) != AS_OK) {
+    as_result kept = as_buf_result(&items->reasons, err, BUILDING);
+    if (!as_result_is_ok(kept)) {
         items->count--;
-        return as_error_set(err, AS_ERR_NOMEM, 0, "out of memory building audit items");
     }
-    return AS_OK;
+    return kept;
 }
 
 /* ---- What every item of a record shares ------------------------------------------- */
@@ -385,7 +389,7 @@ static void append_key_value(as_buf *out, const as_value *k, bool quoted)
         as_buf_append_span(out, k->text);
     } else {
         /* N and B text is plain ASCII once an escape such as "\/" is decoded. */
-        as_json_unescape(k->text, out);
+        as_json_append_unescaped(out, k->text);
     }
     if (quote) {
         as_buf_append_char(out, '"');
@@ -393,13 +397,13 @@ static void append_key_value(as_buf *out, const as_value *k, bool quoted)
 }
 
 /* Sets items->item_key to the itemKey value ({"S":"..."}) derived from Keys. */
-static as_status derive_item_key(as_items *items, const as_value *keys)
+static AS_RESULT derive_item_key(as_items *items, const as_value *keys, as_error *err)
 {
     as_buf *out = &items->item_key;
     as_buf_clear(out);
     items->has_item_key = false;
     if (keys == NULL || keys->count == 0) {
-        return AS_OK;
+        return AS_RESULT_OK;
     }
     as_buf_append(out, "{\"S\":\"", 6);
     size_t body = out->len;
@@ -408,9 +412,7 @@ static as_status derive_item_key(as_items *items, const as_value *keys)
     } else {
         if (keys->count > items->sorted_cap) {
             const as_value **sorted = realloc(items->sorted, keys->count * sizeof *sorted);
-            if (sorted == NULL) {
-                return AS_ERR_NOMEM;
-            }
+            AS_ENSURE(sorted != NULL, as_fail_nomem(err, BUILDING));
             items->sorted = sorted;
             items->sorted_cap = keys->count;
         }
@@ -433,36 +435,36 @@ static as_status derive_item_key(as_items *items, const as_value *keys)
             append_key_value(json, items->sorted[i], true);
         }
         as_buf_append_char(json, '}');
-        AS_GUARD(as_buf_status(json));
+        AS_GUARD(as_buf_result(json, err, BUILDING));
         as_buf_append_json_escaped(out, json->data, json->len);
     }
     size_t body_len = out->len - body;
     as_buf_append(out, "\"}", 2);
-    AS_GUARD(as_buf_status(out));
+    AS_GUARD(as_buf_result(out, err, BUILDING));
     as_span body_span = {out->data + body, body_len};
     items->item_key_size = as_json_decoded_len(body_span);
     items->has_item_key = true;
-    return AS_OK;
+    return AS_RESULT_OK;
 }
 
 /* Prepares the id name, itemKey and time of a record. */
-static as_status prepare_record(as_items *items, const as_record *rec, bool keys_usable,
-                                const as_audit_options *opts)
+static AS_RESULT prepare_record(as_items *items, const as_record *rec, bool keys_usable,
+                                const as_audit_options *opts, as_error *err)
 {
     as_buf_clear(&items->id_name);
     if (rec->event_id.ptr != NULL) {
         if (rec->escaped & AS_RECORD_EVENT_ID_ESCAPED) {
-            as_json_unescape(rec->event_id, &items->id_name);
+            as_json_append_unescaped(&items->id_name, rec->event_id);
         } else {
             as_buf_append_span(&items->id_name, rec->event_id);
         }
     } else {
         char hash[AS_SHA256_HEX_LEN];
-        AS_GUARD(as_sha256_hex(items->hasher, rec->raw.ptr, rec->raw.len, hash));
+        AS_GUARD(as_sha256_hex(items->hasher, rec->raw.ptr, rec->raw.len, hash, err));
         as_buf_append(&items->id_name, hash, sizeof hash);
     }
-    AS_GUARD(as_buf_status(&items->id_name));
-    AS_GUARD(derive_item_key(items, keys_usable ? rec->keys : NULL));
+    AS_GUARD(as_buf_result(&items->id_name, err, BUILDING));
+    AS_GUARD(derive_item_key(items, keys_usable ? rec->keys : NULL, err));
 
     int64_t ms = opts->now_ms;
     const char *why;
@@ -470,23 +472,23 @@ static as_status prepare_record(as_items *items, const as_record *rec, bool keys
     items->has_time = true;
     if (!items->processing_time && !as_epoch_text_to_ms(rec->creation_time, &ms, &why)) {
         items->has_time = false; /* an invalid record's bad time: left out, not invented */
-        return AS_OK;
+        return AS_RESULT_OK;
     }
     if (ms < 0 || ms > 253402300799999) {
         items->has_time = false;
-        return AS_OK;
+        return AS_RESULT_OK;
     }
     as_iso_time_format(ms, items->time_text);
-    return AS_OK;
+    return AS_RESULT_OK;
 }
 
 /* ---- Formats ------------------------------------------------------------------------ */
 
-static as_status reason_error_item(as_items *items, const as_record *rec, as_span reason,
+static AS_RESULT reason_error_item(as_items *items, const as_record *rec, as_span reason,
                                    as_error *err);
 
 /* A record whose item would nest past DynamoDB's limit becomes an error item. */
-static as_status depth_error(as_items *items, const as_record *rec, unsigned depth, as_error *err)
+static AS_RESULT depth_error(as_items *items, const as_record *rec, unsigned depth, as_error *err)
 {
     char reason[160];
     int len = snprintf(reason, sizeof reason,
@@ -498,11 +500,11 @@ static as_status depth_error(as_items *items, const as_record *rec, unsigned dep
 }
 
 /* The item for a record that cannot be turned into normal items. */
-static as_status reason_error_item(as_items *items, const as_record *rec, as_span reason,
+static as_result reason_error_item(as_items *items, const as_record *rec, as_span reason,
                                    as_error *err)
 {
     item_begin(items);
-    AS_GUARD(put_common(items, NULL));
+    AS_GUARD(put_common(items, NULL, err));
     put_s_bytes(items, "error", false, reason.ptr, reason.len);
     attr_slot *a = attr_begin(items, "rawRecord", false);
     as_buf_append(&items->json, "{\"S\":\"", 6);
@@ -522,17 +524,17 @@ static bool images_complete(const as_record *rec)
     }
 }
 
-static as_status build_classic(as_items *items, const as_record *rec, const as_audit_options *opts,
+static AS_RESULT build_classic(as_items *items, const as_record *rec, const as_audit_options *opts,
                                as_error *err)
 {
     if (rec->event_name == AS_EVENT_MODIFY && images_complete(rec)) {
-        AS_GUARD(as_diff_images(rec->old_image, rec->new_image, AS_DIFF_TOP, opts->ignore,
-                                opts->ignore_count, items->changes, err));
+        AS_GUARD_STATUS(as_diff_images(rec->old_image, rec->new_image, AS_DIFF_TOP, opts->ignore,
+                                       opts->ignore_count, items->changes, err));
         size_t n = as_changes_count(items->changes);
         for (size_t i = 0; i < n; i++) {
             const as_change *c = as_changes_get(items->changes, i);
             item_begin(items);
-            AS_GUARD(put_common(items, &c->path));
+            AS_GUARD(put_common(items, &c->path, err));
             put_s_body(items, "updatedAttribute", c->top_name, true);
             if (c->old_value != NULL) {
                 put_value(items, "oldValue", c->old_value);
@@ -542,12 +544,12 @@ static as_status build_classic(as_items *items, const as_record *rec, const as_a
             }
             AS_GUARD(item_end(items, rec->index, 0, (as_span){NULL, 0}, err));
         }
-        return AS_OK;
+        return AS_RESULT_OK;
     }
     /* INSERT, REMOVE, or any record short of its images: one item with what it has. */
     uint32_t flags = images_complete(rec) ? 0 : AS_ITEM_MISSING_IMAGES;
     item_begin(items);
-    AS_GUARD(put_common(items, NULL));
+    AS_GUARD(put_common(items, NULL, err));
     if (rec->old_image != NULL) {
         put_value(items, "oldValue", rec->old_image);
     }
@@ -557,40 +559,30 @@ static as_status build_classic(as_items *items, const as_record *rec, const as_a
     return item_end(items, rec->index, flags, (as_span){NULL, 0}, err);
 }
 
-/* The table name inside a stream ARN: arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/... */
-static bool table_from_arn(as_items *items, const as_record *rec, as_span *out)
+/* The table name inside a stream ARN: arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME/stream/...
+ * *found is false when the record has no ARN or it names no table. */
+static AS_RESULT table_from_arn(as_items *items, const as_record *rec, as_span *table, bool *found,
+                                as_error *err)
 {
+    *found = false;
     as_span arn = rec->event_source_arn;
     if (arn.ptr == NULL) {
-        return false;
+        return AS_RESULT_OK;
     }
     if (rec->escaped & AS_RECORD_ARN_ESCAPED) {
         as_buf_clear(&items->scratch);
-        as_json_unescape(arn, &items->scratch);
-        if (as_buf_status(&items->scratch) != AS_OK) {
-            return false;
-        }
+        as_json_append_unescaped(&items->scratch, arn);
+        /* An ARN cut short by a failed append would name another table, or none. */
+        AS_GUARD(as_buf_result(&items->scratch, err, BUILDING));
         arn = (as_span){items->scratch.data, items->scratch.len};
     }
-    static const char marker[] = ":table/";
-    const size_t marker_len = sizeof marker - 1;
-    if (arn.len < 4 || memcmp(arn.ptr, "arn:", 4) != 0) {
-        return false;
+    as_cursor c = as_cursor_of(arn);
+    if (!as_cursor_take_literal(&c, "arn:") || !as_cursor_skip_past(&c, ":table/")) {
+        return AS_RESULT_OK;
     }
-    for (size_t i = 0; i + marker_len <= arn.len; i++) {
-        if (memcmp(arn.ptr + i, marker, marker_len) == 0) {
-            const char *name = arn.ptr + i + marker_len;
-            const char *end = arn.ptr + arn.len;
-            const char *slash = memchr(name, '/', (size_t)(end - name));
-            size_t len = (size_t)((slash != NULL ? slash : end) - name);
-            if (len == 0) {
-                return false;
-            }
-            *out = (as_span){name, len};
-            return true;
-        }
-    }
-    return false;
+    *table = as_cursor_take_until(&c, '/');
+    *found = table->len > 0;
+    return AS_RESULT_OK;
 }
 
 static bool is_ttl_delete(const as_record *rec)
@@ -678,7 +670,7 @@ static unsigned changes_depth(const as_changes *changes)
     return depth;
 }
 
-static as_status build_detailed(as_items *items, const as_record *rec, const as_audit_options *opts,
+static AS_RESULT build_detailed(as_items *items, const as_record *rec, const as_audit_options *opts,
                                 as_error *err)
 {
     static const char *const event_names[] = {"", "CREATE", "UPDATE", "DELETE"};
@@ -686,14 +678,14 @@ static as_status build_detailed(as_items *items, const as_record *rec, const as_
     bool have_changes = images_complete(rec);
     if (have_changes) {
         if (rec->event_name == AS_EVENT_MODIFY) {
-            AS_GUARD(as_diff_images(rec->old_image, rec->new_image, AS_DIFF_DEEP, opts->ignore,
-                                    opts->ignore_count, items->changes, err));
+            AS_GUARD_STATUS(as_diff_images(rec->old_image, rec->new_image, AS_DIFF_DEEP,
+                                           opts->ignore, opts->ignore_count, items->changes, err));
         } else {
             whole = rec->event_name == AS_EVENT_INSERT ? rec->new_image : rec->old_image;
             /* Against an empty side, the deep diff lists each top-level attribute whole. */
-            AS_GUARD(as_diff_images(rec->event_name == AS_EVENT_REMOVE ? whole : NULL,
-                                    rec->event_name == AS_EVENT_INSERT ? whole : NULL, AS_DIFF_DEEP,
-                                    NULL, 0, items->changes, err));
+            AS_GUARD_STATUS(as_diff_images(rec->event_name == AS_EVENT_REMOVE ? whole : NULL,
+                                           rec->event_name == AS_EVENT_INSERT ? whole : NULL,
+                                           AS_DIFF_DEEP, NULL, 0, items->changes, err));
         }
     }
     /* Wrapped in changes (L of M), a value sits two levels deeper than in the image. */
@@ -709,14 +701,16 @@ static as_status build_detailed(as_items *items, const as_record *rec, const as_
     }
 
     item_begin(items);
-    AS_GUARD(put_common(items, NULL));
+    AS_GUARD(put_common(items, NULL, err));
     const char *event_name = event_names[rec->event_name];
     put_s_plain(items, "eventName", false, event_name, strlen(event_name));
     put_value(items, "keys", rec->keys);
     put_s_body(items, "sequenceNumber", rec->sequence_number,
                (rec->escaped & AS_RECORD_SEQUENCE_ESCAPED) != 0);
     as_span table;
-    if (table_from_arn(items, rec, &table)) {
+    bool has_table;
+    AS_GUARD(table_from_arn(items, rec, &table, &has_table, err));
+    if (has_table) {
         put_s_bytes(items, "tableName", false, table.ptr, table.len);
     }
     const char *cause = is_ttl_delete(rec) ? "ttl" : "user";
@@ -735,19 +729,13 @@ static as_status build_detailed(as_items *items, const as_record *rec, const as_
                     (as_span){NULL, 0}, err);
 }
 
-as_status as_audit_build(const as_record *record, const as_audit_options *options, as_items *out,
-                         as_error *err)
+/* as_audit_build's work, for one record whose arguments are checked. */
+static AS_RESULT build_record(const as_record *record, const as_audit_options *options,
+                              as_items *out, as_error *err)
 {
-    if (record == NULL || options == NULL || out == NULL) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0, "as_audit_build: NULL argument");
-    }
-    as_status status = prepare_record(out, record, record->keys != NULL, options);
-    if (status != AS_OK) {
-        return as_error_set(err, status, 0, "out of memory building audit items");
-    }
+    AS_GUARD(prepare_record(out, record, record->keys != NULL, options, err));
     if (record->error != NULL) {
-        as_span reason = {record->error, strlen(record->error)};
-        return reason_error_item(out, record, reason, err);
+        return reason_error_item(out, record, as_span_from_cstr(record->error), err);
     }
     if (options->format == AS_FORMAT_DETAILED) {
         return build_detailed(out, record, options, err);
@@ -764,15 +752,28 @@ as_status as_audit_build(const as_record *record, const as_audit_options *option
     return build_classic(out, record, options, err);
 }
 
+as_status as_audit_build(const as_record *record, const as_audit_options *options, as_items *out,
+                         as_error *err)
+{
+    if (record == NULL || options == NULL || out == NULL) {
+        return as_status_of(as_fail(err, AS_ERR_ARGUMENT, 0, "as_audit_build: NULL argument"));
+    }
+    return as_status_of(build_record(record, options, out, err));
+}
+
 as_status as_audit_build_event(const as_event *event, const as_audit_options *options,
                                as_items *out, as_error *err)
 {
-    if (event == NULL) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0, "as_audit_build_event: NULL event");
+    if (event == NULL || options == NULL || out == NULL) {
+        return as_status_of(
+            as_fail(err, AS_ERR_ARGUMENT, 0, "as_audit_build_event: NULL argument"));
     }
     size_t count = as_event_record_count(event);
     for (size_t i = 0; i < count; i++) {
-        AS_GUARD(as_audit_build(as_event_record(event, i), options, out, err));
+        as_result built = build_record(as_event_record(event, i), options, out, err);
+        if (!as_result_is_ok(built)) {
+            return as_status_of(built);
+        }
     }
     return AS_OK;
 }

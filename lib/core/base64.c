@@ -67,6 +67,16 @@ bool as_base64_valid(as_span text, size_t *decoded_len)
     return true;
 }
 
+size_t as_base64_quantum(const char in[4], unsigned char out[3])
+{
+    uint32_t v = sextet(in[0]) << 18 | sextet(in[1]) << 12 | sextet(in[2]) << 6 | sextet(in[3]);
+    out[0] = (unsigned char)(v >> 16);
+    out[1] = (unsigned char)(v >> 8);
+    out[2] = (unsigned char)v;
+    size_t pads = (size_t)(in[3] == '=') + (size_t)(in[2] == '=') + (size_t)(in[1] == '=');
+    return pads >= 3 ? 0 : 3 - pads;
+}
+
 void as_base64_decode(as_span text, as_buf *out)
 {
     size_t quads = text.len / 4;

@@ -20,4 +20,10 @@ AS_LOCAL bool as_base64_valid(as_span text, size_t *decoded_len);
  * Text that was not valid yields unspecified bytes, but never a write out of bounds. */
 AS_LOCAL void as_base64_decode(as_span text, as_buf *out);
 
+/* Decodes one four-character quantum `in` into `out` and returns how many bytes it holds:
+ * 3, or 2 or 1 for a padded last quantum ("QQ==" holds 1), 0 for "====" or worse. For
+ * texts read a quantum at a time (comparing escaped B values without decoding them
+ * whole); characters outside the alphabet decode as 0 bits, never out of bounds. */
+AS_LOCAL size_t as_base64_quantum(const char in[4], unsigned char out[3]);
+
 #endif

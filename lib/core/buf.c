@@ -3,6 +3,8 @@
 #include <stdlib.h>
 
 #include "auditstream/buf.h"
+#include "core/hex.h"
+#include "core/internal.h"
 
 void as_buf_init(as_buf *buf)
 {
@@ -24,6 +26,14 @@ void as_buf_clear(as_buf *buf)
     buf->failed = false;
     if (buf->data != NULL) {
         buf->data[0] = '\0';
+    }
+}
+
+void as_buf_truncate(as_buf *buf, size_t len)
+{
+    if (buf->data != NULL && len < buf->len) {
+        buf->len = len;
+        buf->data[len] = '\0';
     }
 }
 
@@ -60,6 +70,14 @@ as_status as_buf_status(const as_buf *buf)
     return buf->failed ? AS_ERR_NOMEM : AS_OK;
 }
 
+as_result as_buf_result(const as_buf *buf, as_error *err, const char *doing)
+{
+    if (buf->failed) {
+        return as_fail_nomem(err, doing);
+    }
+    return AS_RESULT_OK;
+}
+
 void as_buf_grow_slow(as_buf *buf, const void *ptr, size_t len)
 {
     if (as_buf_reserve(buf, len) != AS_OK) {
@@ -86,7 +104,6 @@ void as_buf_append_u64(as_buf *buf, uint64_t value)
 
 void as_buf_append_json_escaped(as_buf *buf, const char *bytes, size_t len)
 {
-    static const char hex[] = "0123456789abcdef";
     size_t run = 0; /* start of the pending run of bytes that need no escape */
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)bytes[i];
@@ -104,7 +121,8 @@ void as_buf_append_json_escaped(as_buf *buf, const char *bytes, size_t len)
         case '\b': as_buf_append(buf, "\\b", 2); break;
         case '\f': as_buf_append(buf, "\\f", 2); break;
         default: {
-            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            char esc[6] = {
+                '\\', 'u', '0', '0', as_hex_digit(c >> 4, false), as_hex_digit(c, false)};
             as_buf_append(buf, esc, sizeof esc);
             break;
         }

@@ -4,13 +4,14 @@
  *
  * Equality reads the decoder's spans in place and allocates nothing on the common path:
  * escaped strings are compared chunk by chunk, escaped numbers and base64 are decoded
- * on the fly. Only sets and maps that are large and out of order are sorted, through
- * a stack buffer when they fit and the heap when not; when the heap fails they are
- * matched pairwise, slower but never wrong. */
+ * on the fly (json_text.c's reader, number.c's and base64.c's decoders). Only sets and maps that
+ * are large and out of order are sorted, through a stack buffer when they fit and the heap when
+ * not; when the heap fails they are matched pairwise, slower but never wrong. */
 #include <stdlib.h>
 
 #include "auditstream/buf.h"
 #include "auditstream/diff.h"
+#include "core/base64.h"
 #include "core/internal.h"
 #include "core/json_text.h"
 #include "core/number.h"
@@ -22,64 +23,6 @@
  * (32 levels at most), so this stays small. */
 #define STACK_MEMBERS 32
 
-/* ---- Decoded bytes of N and B texts ---------------------------------------------- */
-
-/* Walks the decoded bytes of a validated JSON string body one at a time: enough for
- * N and B texts, which decode to ASCII. */
-typedef struct byte_reader {
-    const char *p;
-    const char *end;
-    bool escaped;
-} byte_reader;
-
-/* Stands for any decoded character past U+007F, which no valid N or B text holds. */
-#define NOT_ASCII 0x100
-
-static byte_reader reader_of(const as_value *v)
-{
-    byte_reader r = {v->text.ptr, v->text.ptr + v->text.len,
-                     (v->flags & AS_VALUE_TEXT_ESCAPED) != 0};
-    return r;
-}
-
-static unsigned hex_value(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return (unsigned)(c - '0');
-    }
-    return (unsigned)((c | 0x20) - 'a' + 10);
-}
-
-/* The next decoded byte, or -1 at the end. */
-static int reader_next(byte_reader *r)
-{
-    if (r->p >= r->end) {
-        return -1;
-    }
-    unsigned char c = (unsigned char)*r->p++;
-    if (c != '\\' || !r->escaped) {
-        return c;
-    }
-    char e = *r->p++;
-    switch (e) {
-    case 'b': return '\b';
-    case 'f': return '\f';
-    case 'n': return '\n';
-    case 'r': return '\r';
-    case 't': return '\t';
-    case 'u': {
-        unsigned cp = hex_value(r->p[0]) << 12 | hex_value(r->p[1]) << 8 | hex_value(r->p[2]) << 4 |
-                      hex_value(r->p[3]);
-        r->p += 4;
-        if (cp >= 0xD800 && cp <= 0xDBFF) {
-            r->p += 6; /* the low half of the pair: not ASCII either way */
-        }
-        return cp < 0x80 ? (int)cp : NOT_ASCII;
-    }
-    default: return (unsigned char)e; /* '"', '\\', '/' */
-    }
-}
-
 static bool same_bytes(as_span a, as_span b)
 {
     return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
@@ -87,126 +30,13 @@ static bool same_bytes(as_span a, as_span b)
 
 /* ---- N ------------------------------------------------------------------------------ */
 
-/* "[-]0." + 38 digits + "E" + a 64-bit exponent, with room to spare. */
-#define SQUEEZED_MAX 72
-
-/* Writes the decoded text of an escaped N ("\u0031" is "1") as [-]0.<digits>E<exp>:
- * the same value, but short however many zeros the original carries, so that
- * as_number_parse can read it from the stack. False when the text is not a number
- * with at most 38 significant digits (never so for a decoded event's N). */
-static bool squeeze_number(as_span text, char out[SQUEEZED_MAX], as_span *result)
-{
-    byte_reader r = {text.ptr, text.ptr + text.len, true};
-    size_t n = 0;
-    int c = reader_next(&r);
-    if (c == '-' || c == '+') {
-        if (c == '-') {
-            out[n++] = '-';
-        }
-        c = reader_next(&r);
-    }
-    char digits[AS_NUMBER_MAX_DIGITS];
-    size_t ndigits = 0;
-    int64_t zeros = 0; /* zeros held back after the last significant digit */
-    int64_t point = 0; /* value = 0.<digits> * 10^(point + exponent) */
-    bool seen_point = false;
-    bool seen_digit = false;
-    for (;; c = reader_next(&r)) {
-        if (c == '.' && !seen_point) {
-            seen_point = true;
-            continue;
-        }
-        if (c < '0' || c > '9') {
-            break;
-        }
-        seen_digit = true;
-        if (ndigits == 0 && c == '0') {
-            if (seen_point) {
-                point--; /* 0.001 is 0.1E-2 */
-            }
-            continue;
-        }
-        if (!seen_point) {
-            point++;
-        }
-        if (c == '0') {
-            zeros++;
-            continue;
-        }
-        if ((int64_t)ndigits + zeros + 1 > AS_NUMBER_MAX_DIGITS) {
-            return false;
-        }
-        memset(digits + ndigits, '0', (size_t)zeros);
-        ndigits += (size_t)zeros;
-        zeros = 0;
-        digits[ndigits++] = (char)c;
-    }
-    if (!seen_digit) {
-        return false;
-    }
-    int64_t exponent = 0;
-    if (c == 'e' || c == 'E') {
-        c = reader_next(&r);
-        bool negative = c == '-';
-        if (c == '-' || c == '+') {
-            c = reader_next(&r);
-        }
-        if (c < '0' || c > '9') {
-            return false;
-        }
-        for (; c >= '0' && c <= '9'; c = reader_next(&r)) {
-            /* Past this the value is out of range anyway; stop before overflowing. */
-            if (exponent < INT64_MAX / 1000) {
-                exponent = exponent * 10 + (c - '0');
-            }
-        }
-        if (negative) {
-            exponent = -exponent;
-        }
-    }
-    if (c != -1) {
-        return false;
-    }
-    if (ndigits == 0) {
-        out[0] = '0';
-        result->ptr = out;
-        result->len = 1;
-        return true;
-    }
-    out[n++] = '0';
-    out[n++] = '.';
-    memcpy(out + n, digits, ndigits);
-    n += ndigits;
-    out[n++] = 'E';
-    /* |point| is bounded by the text's length, far below INT64_MAX / 2. */
-    int64_t total = point + exponent;
-    uint64_t magnitude = total < 0 ? (uint64_t)0 - (uint64_t)total : (uint64_t)total;
-    if (total < 0) {
-        out[n++] = '-';
-    }
-    char text_digits[20];
-    size_t count = 0;
-    do {
-        text_digits[count++] = (char)('0' + magnitude % 10);
-        magnitude /= 10;
-    } while (magnitude != 0);
-    while (count > 0) {
-        out[n++] = text_digits[--count];
-    }
-    result->ptr = out;
-    result->len = n;
-    return true;
-}
-
 /* Parses an N or NS member. False only for text a decoded event would have refused. */
 static bool number_of(const as_value *v, as_number *out)
 {
     if (!(v->flags & AS_VALUE_TEXT_ESCAPED)) {
         return as_number_parse(v->text, out, NULL);
     }
-    char buf[SQUEEZED_MAX];
-    as_span squeezed;
-    return squeeze_number(v->text, buf, &squeezed) && as_number_parse(squeezed, out, NULL);
+    return as_number_parse_escaped(v->text, out);
 }
 
 static int number_cmp(const as_value *a, const as_value *b)
@@ -232,57 +62,32 @@ static int string_cmp(const as_value *a, const as_value *b)
                               (b->flags & AS_VALUE_TEXT_ESCAPED) != 0);
 }
 
-static unsigned sextet(int c)
+/* The next four decoded characters of a B text, decoded; how many bytes they hold (0 at
+ * the end). */
+static size_t next_quantum(as_json_bytes *text, unsigned char out[3])
 {
-    if (c >= 'A' && c <= 'Z') {
-        return (unsigned)(c - 'A');
-    }
-    if (c >= 'a' && c <= 'z') {
-        return (unsigned)(c - 'a' + 26);
-    }
-    if (c >= '0' && c <= '9') {
-        return (unsigned)(c - '0' + 52);
-    }
-    if (c == '+') {
-        return 62;
-    }
-    if (c == '/') {
-        return 63;
-    }
-    return 0; /* '=' */
-}
-
-/* Decodes the next four-character quantum into `out`; returns how many bytes it
- * holds: 3, or 1 or 2 for the padded last one, 0 at the end. */
-static size_t base64_quantum(byte_reader *r, unsigned char out[3])
-{
-    unsigned s[4];
-    size_t pads = 0;
+    char quad[4];
     for (int i = 0; i < 4; i++) {
-        int c = reader_next(r);
+        int c = as_json_bytes_next(text);
         if (c < 0) {
             return 0;
         }
-        pads += c == '=';
-        s[i] = sextet(c);
+        quad[i] = (char)c;
     }
-    out[0] = (unsigned char)(s[0] << 2 | s[1] >> 4);
-    out[1] = (unsigned char)((s[1] & 15) << 4 | s[2] >> 2);
-    out[2] = (unsigned char)((s[2] & 3) << 6 | s[3]);
-    return pads >= 3 ? 0 : 3 - pads;
+    return as_base64_quantum(quad, out);
 }
 
 /* Byte order of the decoded bytes. Two texts of the same bytes can differ in their
  * escapes and in the unused bits of a padded quantum ("QR==" is "QQ=="). */
 static int binary_cmp(const as_value *a, const as_value *b)
 {
-    byte_reader ra = reader_of(a);
-    byte_reader rb = reader_of(b);
+    as_json_bytes ra = as_json_bytes_of(a->text, (a->flags & AS_VALUE_TEXT_ESCAPED) != 0);
+    as_json_bytes rb = as_json_bytes_of(b->text, (b->flags & AS_VALUE_TEXT_ESCAPED) != 0);
     for (;;) {
         unsigned char qa[3];
         unsigned char qb[3];
-        size_t na = base64_quantum(&ra, qa);
-        size_t nb = base64_quantum(&rb, qb);
+        size_t na = next_quantum(&ra, qa);
+        size_t nb = next_quantum(&rb, qb);
         size_t n = na < nb ? na : nb;
         int c = n > 0 ? memcmp(qa, qb, n) : 0;
         if (c != 0) {
@@ -580,7 +385,11 @@ struct as_changes {
     const as_value **sorted;
     size_t sorted_len;
     size_t sorted_cap;
+    as_error *err; /* the caller's, while a diff runs */
 };
+
+/* The message of every allocation failure here: "out of memory diffing images". */
+#define DIFFING "diffing images"
 
 as_changes *as_changes_new(void)
 {
@@ -607,27 +416,24 @@ size_t as_changes_count(const as_changes *changes)
 
 const as_change *as_changes_get(const as_changes *changes, size_t index)
 {
+    if (changes == NULL || index >= changes->count) {
+        return NULL;
+    }
     return &changes->items[index];
 }
 
 /* Appends a change whose path is paths[path_start..]. Its pointer is set once the
  * diff is over and `paths` has stopped moving. */
-static as_status push_change(as_changes *out, size_t path_start, as_span top_name,
+static AS_RESULT push_change(as_changes *out, size_t path_start, as_span top_name,
                              const as_value *old_value, const as_value *new_value)
 {
-    if (as_buf_status(&out->paths) != AS_OK || as_buf_status(&out->pointer) != AS_OK ||
-        as_buf_status(&out->name) != AS_OK) {
-        return AS_ERR_NOMEM;
-    }
+    /* The path's bytes are final once they are known to be whole. */
+    AS_GUARD(as_buf_result(&out->paths, out->err, DIFFING));
     if (out->count == out->cap) {
         size_t cap = out->cap < 16 ? 16 : out->cap * 2;
-        if (cap > SIZE_MAX / sizeof *out->items) {
-            return AS_ERR_NOMEM;
-        }
+        AS_ENSURE(cap <= SIZE_MAX / sizeof *out->items, as_fail_nomem(out->err, DIFFING));
         as_change *items = realloc(out->items, cap * sizeof *items);
-        if (items == NULL) {
-            return AS_ERR_NOMEM;
-        }
+        AS_ENSURE(items != NULL, as_fail_nomem(out->err, DIFFING));
         out->items = items;
         out->cap = cap;
     }
@@ -637,31 +443,27 @@ static as_status push_change(as_changes *out, size_t path_start, as_span top_nam
     c->top_name = top_name;
     c->old_value = old_value;
     c->new_value = new_value;
-    return AS_OK;
+    return AS_RESULT_OK;
 }
 
 /* Pushes the members of `map` (NULL: none) sorted by decoded name; *at is where. */
-static as_status push_sorted(as_changes *out, const as_value *map, size_t *at)
+static AS_RESULT push_sorted(as_changes *out, const as_value *map, size_t *at)
 {
     size_t count = map != NULL ? map->count : 0;
     if (out->sorted_cap - out->sorted_len < count) {
         size_t cap = out->sorted_cap < 64 ? 64 : out->sorted_cap;
         while (cap - out->sorted_len < count) {
-            if (cap > SIZE_MAX / 2 / sizeof *out->sorted) {
-                return AS_ERR_NOMEM;
-            }
+            AS_ENSURE(cap <= SIZE_MAX / 2 / sizeof *out->sorted, as_fail_nomem(out->err, DIFFING));
             cap *= 2;
         }
         const as_value **sorted = realloc(out->sorted, cap * sizeof *sorted);
-        if (sorted == NULL) {
-            return AS_ERR_NOMEM;
-        }
+        AS_ENSURE(sorted != NULL, as_fail_nomem(out->err, DIFFING));
         out->sorted = sorted;
         out->sorted_cap = cap;
     }
     *at = out->sorted_len;
     if (count == 0) {
-        return AS_OK; /* nothing to add, and `sorted` may not exist yet */
+        return AS_RESULT_OK; /* nothing to add, and `sorted` may not exist yet */
     }
     const as_value **p = out->sorted + out->sorted_len;
     size_t n = 0;
@@ -677,7 +479,7 @@ static as_status push_sorted(as_changes *out, const as_value *map, size_t *at)
     if (!in_order) {
         qsort(p, n, sizeof *p, name_ptr_cmp);
     }
-    return AS_OK;
+    return AS_RESULT_OK;
 }
 
 /* Walks two maps' members in name order, each name once, as an (old, new) pair with
@@ -694,7 +496,7 @@ typedef struct member_merge {
 
 /* Pushes both maps' members (NULL: none) sorted onto out->sorted; the caller restores
  * sorted_len when it is done with them. */
-static as_status merge_start(as_changes *out, const as_value *old_map, const as_value *new_map,
+static AS_RESULT merge_start(as_changes *out, const as_value *old_map, const as_value *new_map,
                              member_merge *m)
 {
     AS_GUARD(push_sorted(out, old_map, &m->old_at));
@@ -703,7 +505,7 @@ static as_status merge_start(as_changes *out, const as_value *old_map, const as_
     m->new_count = out->sorted_len - m->new_at;
     m->old_next = 0;
     m->new_next = 0;
-    return AS_OK;
+    return AS_RESULT_OK;
 }
 
 /* The next pair in name order; false when both runs are done. */
@@ -723,24 +525,14 @@ static bool merge_next(const as_changes *out, member_merge *m, const as_value **
     return true;
 }
 
-static void buf_truncate(as_buf *buf, size_t len)
-{
-    if (buf->data != NULL && len <= buf->len) {
-        buf->len = len;
-        buf->data[len] = '\0';
-    }
-}
-
 /* Appends the decoded `name` to the pointer as one RFC 6901 reference token. */
-static void append_token(as_changes *out, const as_value *entry)
+static AS_RESULT append_token(as_changes *out, const as_value *entry)
 {
     as_span bytes = entry->name;
     if (entry->flags & AS_VALUE_NAME_ESCAPED) {
         as_buf_clear(&out->name);
-        as_json_unescape(entry->name, &out->name);
-        if (as_buf_status(&out->name) != AS_OK) {
-            return; /* reported when the diff ends */
-        }
+        as_json_append_unescaped(&out->name, entry->name);
+        AS_GUARD(as_buf_result(&out->name, out->err, DIFFING));
         bytes.ptr = out->name.data;
         bytes.len = out->name.len;
     }
@@ -757,22 +549,25 @@ static void append_token(as_changes *out, const as_value *entry)
         run = i + 1;
     }
     as_buf_append(p, bytes.ptr + run, bytes.len - run);
+    return AS_RESULT_OK;
 }
 
-static as_status record_at_pointer(as_changes *out, as_span top_name, const as_value *old_value,
+static AS_RESULT record_at_pointer(as_changes *out, as_span top_name, const as_value *old_value,
                                    const as_value *new_value)
 {
+    /* The pointer becomes a change's path: it must be whole. */
+    AS_GUARD(as_buf_result(&out->pointer, out->err, DIFFING));
     size_t start = out->paths.len;
     as_buf_append(&out->paths, out->pointer.data, out->pointer.len);
     return push_change(out, start, top_name, old_value, new_value);
 }
 
-static as_status diff_value(as_changes *out, as_span top_name, const as_value *old_value,
+static AS_RESULT diff_value(as_changes *out, as_span top_name, const as_value *old_value,
                             const as_value *new_value);
 
 /* The union of both maps' names in byte order; each name's values compared at
  * <pointer>/<name>. */
-static as_status diff_map(as_changes *out, as_span top_name, const as_value *old_map,
+static AS_RESULT diff_map(as_changes *out, as_span top_name, const as_value *old_map,
                           const as_value *new_map)
 {
     size_t base = out->sorted_len;
@@ -782,17 +577,17 @@ static as_status diff_map(as_changes *out, as_span top_name, const as_value *old
     const as_value *old_value;
     const as_value *new_value;
     while (merge_next(out, &merge, &old_value, &new_value)) {
-        buf_truncate(&out->pointer, mark);
-        append_token(out, old_value != NULL ? old_value : new_value);
+        as_buf_truncate(&out->pointer, mark);
+        AS_GUARD(append_token(out, old_value != NULL ? old_value : new_value));
         AS_GUARD(diff_value(out, top_name, old_value, new_value));
     }
-    buf_truncate(&out->pointer, mark);
+    as_buf_truncate(&out->pointer, mark);
     out->sorted_len = base;
-    return AS_OK;
+    return AS_RESULT_OK;
 }
 
 /* Indices 0 .. max(counts)-1 ascending, a missing element NULL. */
-static as_status diff_list(as_changes *out, as_span top_name, const as_value *old_list,
+static AS_RESULT diff_list(as_changes *out, as_span top_name, const as_value *old_list,
                            const as_value *new_list)
 {
     size_t mark = out->pointer.len;
@@ -803,18 +598,18 @@ static as_status diff_list(as_changes *out, as_span top_name, const as_value *ol
     for (uint64_t index = 0; x < x_end || y < y_end; index++) {
         const as_value *old_value = x < x_end ? x : NULL;
         const as_value *new_value = y < y_end ? y : NULL;
-        buf_truncate(&out->pointer, mark);
+        as_buf_truncate(&out->pointer, mark);
         as_buf_append_char(&out->pointer, '/');
         as_buf_append_u64(&out->pointer, index);
         AS_GUARD(diff_value(out, top_name, old_value, new_value));
         x += old_value != NULL ? x->subtree : 0;
         y += new_value != NULL ? y->subtree : 0;
     }
-    buf_truncate(&out->pointer, mark);
-    return AS_OK;
+    as_buf_truncate(&out->pointer, mark);
+    return AS_RESULT_OK;
 }
 
-static as_status diff_value(as_changes *out, as_span top_name, const as_value *old_value,
+static as_result diff_value(as_changes *out, as_span top_name, const as_value *old_value,
                             const as_value *new_value)
 {
     if (old_value != NULL && new_value != NULL && old_value->type == new_value->type) {
@@ -826,7 +621,7 @@ static as_status diff_value(as_changes *out, as_span top_name, const as_value *o
         }
     }
     if (old_value != NULL && new_value != NULL && as_value_equal(old_value, new_value)) {
-        return AS_OK;
+        return AS_RESULT_OK;
     }
     return record_at_pointer(out, top_name, old_value, new_value);
 }
@@ -844,7 +639,7 @@ static bool ignored(const as_value *entry, const as_span *ignore, size_t ignore_
 
 /* The top level: like diff_map, with the ignore list, and in AS_DIFF_TOP one change
  * per differing name. */
-static as_status diff_top(as_changes *out, const as_value *old_image, const as_value *new_image,
+static AS_RESULT diff_top(as_changes *out, const as_value *old_image, const as_value *new_image,
                           as_diff_mode mode, const as_span *ignore, size_t ignore_count)
 {
     member_merge merge;
@@ -857,8 +652,8 @@ static as_status diff_top(as_changes *out, const as_value *old_image, const as_v
             continue;
         }
         if (mode == AS_DIFF_DEEP) {
-            buf_truncate(&out->pointer, 0);
-            append_token(out, entry);
+            as_buf_truncate(&out->pointer, 0);
+            AS_GUARD(append_token(out, entry));
             AS_GUARD(diff_value(out, entry->name, old_value, new_value));
             continue;
         }
@@ -867,13 +662,32 @@ static as_status diff_top(as_changes *out, const as_value *old_image, const as_v
         }
         size_t start = out->paths.len;
         if (entry->flags & AS_VALUE_NAME_ESCAPED) {
-            as_json_unescape(entry->name, &out->paths);
+            as_json_append_unescaped(&out->paths, entry->name);
         } else {
             as_buf_append_span(&out->paths, entry->name);
         }
         AS_GUARD(push_change(out, start, entry->name, old_value, new_value));
     }
-    return AS_OK;
+    return AS_RESULT_OK;
+}
+
+/* as_diff_images' work, its arguments checked and `out` emptied. */
+static AS_RESULT diff_images(const as_value *old_image, const as_value *new_image,
+                             as_diff_mode mode, const as_span *ignore, size_t ignore_count,
+                             as_changes *out)
+{
+    /* Storage for the paths even when all are empty, so no path has a NULL pointer. */
+    AS_ENSURE(as_buf_reserve(&out->paths, 1) == AS_OK && as_buf_reserve(&out->pointer, 1) == AS_OK,
+              as_fail_nomem(out->err, DIFFING));
+    AS_GUARD(diff_top(out, old_image, new_image, mode, ignore, ignore_count));
+    /* `paths` moved as it grew: the changes point into it only now. */
+    AS_GUARD(as_buf_result(&out->paths, out->err, DIFFING));
+    size_t offset = 0;
+    for (size_t i = 0; i < out->count; i++) {
+        out->items[i].path.ptr = out->paths.data + offset;
+        offset += out->items[i].path.len;
+    }
+    return AS_RESULT_OK;
 }
 
 as_status as_diff_images(const as_value *old_image, const as_value *new_image, as_diff_mode mode,
@@ -881,36 +695,18 @@ as_status as_diff_images(const as_value *old_image, const as_value *new_image, a
 {
     if (out == NULL || (ignore == NULL && ignore_count > 0) ||
         (mode != AS_DIFF_TOP && mode != AS_DIFF_DEEP)) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0, "as_diff_images: invalid argument");
+        return as_status_of(as_fail(err, AS_ERR_ARGUMENT, 0, "as_diff_images: invalid argument"));
     }
     out->count = 0;
     out->sorted_len = 0;
     as_buf_clear(&out->paths);
     as_buf_clear(&out->pointer);
     as_buf_clear(&out->name);
-    /* Storage for the paths even when all are empty, so no path has a NULL pointer. */
-    as_status status = as_buf_reserve(&out->paths, 1);
-    if (status == AS_OK) {
-        status = as_buf_reserve(&out->pointer, 1);
+    out->err = err;
+    as_result result = diff_images(old_image, new_image, mode, ignore, ignore_count, out);
+    out->err = NULL;
+    if (!as_result_is_ok(result)) {
+        out->count = 0; /* no half list */
     }
-    if (status == AS_OK) {
-        status = diff_top(out, old_image, new_image, mode, ignore, ignore_count);
-    }
-    /* A failed append leaves a buffer short but later ones may still fit: any failure
-     * anywhere fails the whole diff. */
-    if (status == AS_OK &&
-        (as_buf_status(&out->paths) != AS_OK || as_buf_status(&out->pointer) != AS_OK ||
-         as_buf_status(&out->name) != AS_OK)) {
-        status = AS_ERR_NOMEM;
-    }
-    if (status != AS_OK) {
-        out->count = 0;
-        return as_error_set(err, AS_ERR_NOMEM, 0, "out of memory diffing images");
-    }
-    size_t offset = 0;
-    for (size_t i = 0; i < out->count; i++) {
-        out->items[i].path.ptr = out->paths.data + offset;
-        offset += out->items[i].path.len;
-    }
-    return AS_OK;
+    return as_status_of(result);
 }

@@ -1,4 +1,5 @@
-/* Status names and the one way errors reach the caller's optional as_error. */
+/* Status names, and the one way a failure's message reaches the caller's optional
+ * as_error (as_fail; as_error_set for the layers that still return as_status). */
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -18,15 +19,33 @@ const char *as_status_name(as_status status)
     }
 }
 
-as_status as_error_set(as_error *err, as_status code, size_t offset, const char *fmt, ...)
+/* Both forms fill the error the same way; only their return types differ. */
+static void fill(as_error *err, as_status code, size_t offset, const char *fmt, va_list ap)
+    AS_PRINTF(4, 0);
+
+static void fill(as_error *err, as_status code, size_t offset, const char *fmt, va_list ap)
 {
     if (err != NULL) {
         err->code = code;
         err->offset = offset;
-        va_list ap;
-        va_start(ap, fmt);
         vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
     }
+}
+
+as_result as_fail(as_error *err, as_status code, size_t offset, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fill(err, code, offset, fmt, ap);
+    va_end(ap);
+    return (as_result){code};
+}
+
+as_status as_error_set(as_error *err, as_status code, size_t offset, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fill(err, code, offset, fmt, ap);
+    va_end(ap);
     return code;
 }

@@ -21,6 +21,8 @@
 #define MAX_JSON_DEPTH 2048
 /* Attribute values nest at most this deep in an item DynamoDB accepts. */
 #define MAX_ATTR_DEPTH 32
+/* The message of every allocation failure here: "out of memory decoding the event". */
+#define DECODING "decoding the event"
 /* Sets and maps up to this many members are checked for duplicates pairwise. */
 #define PAIRWISE_LIMIT 16
 
@@ -54,12 +56,10 @@ typedef struct parser {
     bool record_failed;
     bool keys_failed;    /* a fault lies in Keys: the error item cannot name the item */
     uint32_t seen;       /* FIELD_* bits of the record: a repeat is a fault, null or not */
-    bool out_of_memory;  /* a check could not get scratch: the decode fails, never guesses */
     const char *section; /* "Keys", "NewImage", "OldImage" while inside one */
     uint32_t open[MAX_ATTR_DEPTH + 2]; /* value indices from the image down to here */
     unsigned open_count;
     as_buf scratch; /* decoded text for the rare escaped N, B and names */
-    as_buf quote;   /* a value quoted in a fault message */
     as_buf scratch2;
     as_number *numbers; /* NS members being checked for duplicates */
     size_t number_cap;
@@ -88,12 +88,9 @@ enum {
 /* Whether a field given as null counts as absent (optional) or as a fault. */
 typedef enum { REQUIRED, OPTIONAL } field_presence;
 
-/* Syntax failure: the decode stops. */
-typedef enum { OK = 0, FAIL = 1 } step;
-
 /* ---- Lexing ------------------------------------------------------------------ */
 
-static step syntax_error(parser *ps, const char *at, const char *what)
+static AS_RESULT syntax_error(parser *ps, const char *at, const char *what)
 {
     size_t offset = (size_t)(at - ps->start);
     size_t line = 1;
@@ -106,9 +103,9 @@ static step syntax_error(parser *ps, const char *at, const char *what)
             column++;
         }
     }
-    as_error_set(ps->err, AS_ERR_JSON, offset,
-                 "invalid JSON at line %zu, column %zu (byte %zu): %s", line, column, offset, what);
-    return FAIL;
+    return as_fail(ps->err, AS_ERR_JSON, offset,
+                   "invalid JSON at line %zu, column %zu (byte %zu): %s", line, column, offset,
+                   what);
 }
 
 static inline bool is_space(char c)
@@ -144,14 +141,14 @@ static inline bool peek(parser *ps, char c)
     return ps->p < ps->end && *ps->p == c;
 }
 
-static step expect(parser *ps, char c, const char *what)
+static AS_RESULT expect(parser *ps, char c, const char *what)
 {
     skip_ws(ps);
     if (!peek(ps, c)) {
         return syntax_error(ps, ps->p, ps->p < ps->end ? what : "unexpected end of input");
     }
     ps->p++;
-    return OK;
+    return AS_RESULT_OK;
 }
 
 static unsigned hex_digit(char c)
@@ -211,7 +208,7 @@ static inline unsigned plain_prefix(uint64_t mask)
 
 /* Scans a string whose opening quote is at ps->p. On success `body` is the text
  * between the quotes and *escaped says whether it holds a backslash. */
-static step scan_string(parser *ps, as_span *body, bool *escaped)
+static AS_RESULT scan_string(parser *ps, as_span *body, bool *escaped)
 {
     const char *p = ps->p + 1;
     const char *end = ps->end;
@@ -279,7 +276,7 @@ static step scan_string(parser *ps, as_span *body, bool *escaped)
     body->len = (size_t)(p - body->ptr);
     *escaped = esc;
     ps->p = p + 1;
-    return OK;
+    return AS_RESULT_OK;
 }
 
 static inline bool is_digit(char c)
@@ -288,7 +285,7 @@ static inline bool is_digit(char c)
 }
 
 /* Scans a JSON number at ps->p (RFC 8259 grammar). */
-static step scan_number(parser *ps, as_span *text)
+static AS_RESULT scan_number(parser *ps, as_span *text)
 {
     const char *start = ps->p;
     const char *p = start;
@@ -333,16 +330,16 @@ static step scan_number(parser *ps, as_span *text)
     text->ptr = start;
     text->len = (size_t)(p - start);
     ps->p = p;
-    return OK;
+    return AS_RESULT_OK;
 }
 
-static step scan_literal(parser *ps, const char *word, size_t len)
+static AS_RESULT scan_literal(parser *ps, const char *word, size_t len)
 {
     if ((size_t)(ps->end - ps->p) < len || memcmp(ps->p, word, len) != 0) {
         return syntax_error(ps, ps->p, "invalid literal");
     }
     ps->p += len;
-    return OK;
+    return AS_RESULT_OK;
 }
 
 /* Steps over a JSON null. Optional fields given as null (as re-serialised test
@@ -358,7 +355,7 @@ static bool take_null(parser *ps)
 
 /* Validates and steps over any JSON value at ps->p, `depth` levels already open.
  * Iterative, so hostile nesting cannot exhaust the stack. */
-static step skip_value(parser *ps, unsigned depth)
+static AS_RESULT skip_value(parser *ps, unsigned depth)
 {
     unsigned char kinds[MAX_JSON_DEPTH / 8 + 1]; /* bit set: the open level is an object */
     unsigned open = 0;
@@ -392,41 +389,30 @@ static step skip_value(parser *ps, unsigned depth)
                 if (!peek(ps, '"')) {
                     return syntax_error(ps, ps->p, "expected a string key");
                 }
-                if (scan_string(ps, &span, &esc) != OK || expect(ps, ':', "expected ':'") != OK) {
-                    return FAIL;
-                }
+                AS_GUARD(scan_string(ps, &span, &esc));
+                AS_GUARD(expect(ps, ':', "expected ':'"));
             }
             continue;
         } else if (depth + open + 1 > MAX_JSON_DEPTH) {
             /* jansson counts the value itself as a level, scalar or not. */
             return syntax_error(ps, ps->p, "nesting deeper than 2048 levels");
         } else if (c == '"') {
-            if (scan_string(ps, &span, &esc) != OK) {
-                return FAIL;
-            }
+            AS_GUARD(scan_string(ps, &span, &esc));
         } else if (c == 't') {
-            if (scan_literal(ps, "true", 4) != OK) {
-                return FAIL;
-            }
+            AS_GUARD(scan_literal(ps, "true", 4));
         } else if (c == 'f') {
-            if (scan_literal(ps, "false", 5) != OK) {
-                return FAIL;
-            }
+            AS_GUARD(scan_literal(ps, "false", 5));
         } else if (c == 'n') {
-            if (scan_literal(ps, "null", 4) != OK) {
-                return FAIL;
-            }
+            AS_GUARD(scan_literal(ps, "null", 4));
         } else if (c == '-' || is_digit(c)) {
-            if (scan_number(ps, &span) != OK) {
-                return FAIL;
-            }
+            AS_GUARD(scan_number(ps, &span));
         } else {
             return syntax_error(ps, ps->p, "unexpected character");
         }
     after_value:
         for (;;) {
             if (open == 0) {
-                return OK;
+                return AS_RESULT_OK;
             }
             bool object = (kinds[(open - 1) / 8] >> ((open - 1) % 8)) & 1u;
             skip_ws(ps);
@@ -437,10 +423,8 @@ static step skip_value(parser *ps, unsigned depth)
                     if (!peek(ps, '"')) {
                         return syntax_error(ps, ps->p, "expected a string key");
                     }
-                    if (scan_string(ps, &span, &esc) != OK ||
-                        expect(ps, ':', "expected ':'") != OK) {
-                        return FAIL;
-                    }
+                    AS_GUARD(scan_string(ps, &span, &esc));
+                    AS_GUARD(expect(ps, ':', "expected ':'"));
                 }
                 break;
             }
@@ -459,7 +443,7 @@ static step skip_value(parser *ps, unsigned depth)
 
 /* Object and array iteration: `first` is true before the first member. After an
  * OK return, *more says whether a member follows (and for objects, its key). */
-static step object_next(parser *ps, bool *first, bool *more, as_span *key, bool *key_escaped)
+static AS_RESULT object_next(parser *ps, bool *first, bool *more, as_span *key, bool *key_escaped)
 {
     skip_ws(ps);
     if (*first) {
@@ -467,7 +451,7 @@ static step object_next(parser *ps, bool *first, bool *more, as_span *key, bool 
         if (peek(ps, '}')) {
             ps->p++;
             *more = false;
-            return OK;
+            return AS_RESULT_OK;
         }
     } else if (peek(ps, ',')) {
         ps->p++;
@@ -475,7 +459,7 @@ static step object_next(parser *ps, bool *first, bool *more, as_span *key, bool 
     } else if (peek(ps, '}')) {
         ps->p++;
         *more = false;
-        return OK;
+        return AS_RESULT_OK;
     } else {
         return syntax_error(ps, ps->p,
                             ps->p >= ps->end ? "unexpected end of input" : "expected ',' or '}'");
@@ -484,15 +468,14 @@ static step object_next(parser *ps, bool *first, bool *more, as_span *key, bool 
         return syntax_error(ps, ps->p,
                             ps->p >= ps->end ? "unexpected end of input" : "expected a string key");
     }
-    if (scan_string(ps, key, key_escaped) != OK || expect(ps, ':', "expected ':'") != OK) {
-        return FAIL;
-    }
+    AS_GUARD(scan_string(ps, key, key_escaped));
+    AS_GUARD(expect(ps, ':', "expected ':'"));
     skip_ws(ps);
     *more = true;
-    return OK;
+    return AS_RESULT_OK;
 }
 
-static step array_next(parser *ps, bool *first, bool *more)
+static AS_RESULT array_next(parser *ps, bool *first, bool *more)
 {
     skip_ws(ps);
     if (*first) {
@@ -500,21 +483,21 @@ static step array_next(parser *ps, bool *first, bool *more)
         if (peek(ps, ']')) {
             ps->p++;
             *more = false;
-            return OK;
+            return AS_RESULT_OK;
         }
         *more = true;
-        return OK;
+        return AS_RESULT_OK;
     }
     if (peek(ps, ',')) {
         ps->p++;
         skip_ws(ps);
         *more = true;
-        return OK;
+        return AS_RESULT_OK;
     }
     if (peek(ps, ']')) {
         ps->p++;
         *more = false;
-        return OK;
+        return AS_RESULT_OK;
     }
     return syntax_error(ps, ps->p,
                         ps->p >= ps->end ? "unexpected end of input" : "expected ',' or ']'");
@@ -533,10 +516,10 @@ static inline bool key_equals(as_span key, bool escaped, const char *name, size_
 
 /* ---- Record faults ------------------------------------------------------------- */
 
-/* Appends a JSON string body to an error message as received (it holds no raw
- * control byte), cut after 64 bytes at a boundary that splits no escape or UTF-8
- * sequence. */
-static void append_name(as_buf *out, as_span name)
+/* A JSON string body goes into an error message as received (it holds no raw control
+ * byte), cut after 64 bytes at a boundary that splits no escape or UTF-8 sequence:
+ * this is how much of it is kept. */
+static size_t name_cut(as_span name)
 {
     size_t len = name.len;
     if (len > 64) {
@@ -565,32 +548,48 @@ static void append_name(as_buf *out, as_span name)
             i += escape - 1;
         }
     }
+    return len;
+}
+
+static void append_name(as_buf *out, as_span name)
+{
+    size_t len = name_cut(name);
     as_buf_append(out, name.ptr, len);
     if (len < name.len) {
         as_buf_append_str(out, "...");
     }
 }
 
-/* `text` quoted for a fault message; valid until the next call. */
-static const char *quoted(parser *ps, as_span text)
+/* Room for what append_name writes: 64 bytes, "..." and the NUL. */
+#define QUOTE_MAX 68
+
+/* `text` as append_name writes it, into `out`: a fault message quotes from the stack, so
+ * that quoting cannot fail and leave a message that quotes nothing. */
+static const char *quoted(char out[QUOTE_MAX], as_span text)
 {
-    as_buf_clear(&ps->quote);
-    append_name(&ps->quote, text);
-    as_buf_append(&ps->quote, "", 0);
-    return ps->quote.data != NULL && !ps->quote.failed ? ps->quote.data : "";
+    size_t len = name_cut(text);
+    memcpy(out, text.ptr, len);
+    if (len < text.len) {
+        memcpy(out + len, "...", 3);
+        len += 3;
+    }
+    out[len] = '\0';
+    return out;
 }
 
 /* Marks the current record invalid with its first fault: "Records[i].<where>: <why>". */
-static void record_fault(parser *ps, const char *where, const char *fmt, ...) AS_PRINTF(3, 4);
+static AS_RESULT record_fault(parser *ps, const char *where, const char *fmt, ...) AS_PRINTF(3, 4);
 
-static void record_fault(parser *ps, const char *where, const char *fmt, ...)
+/* Fails only when the message cannot be kept: the decode then fails too, rather than
+ * let an invalid record pass for a valid one. */
+static as_result record_fault(parser *ps, const char *where, const char *fmt, ...)
 {
     if ((ps->section != NULL && strcmp(ps->section, "Keys") == 0) ||
         (where != NULL && strncmp(where, "dynamodb.Keys", 13) == 0)) {
         ps->keys_failed = true;
     }
     if (ps->record_failed) {
-        return;
+        return AS_RESULT_OK;
     }
     ps->record_failed = true;
     as_event *ev = ps->event;
@@ -632,38 +631,33 @@ static void record_fault(parser *ps, const char *where, const char *fmt, ...)
     va_end(ap);
     as_buf_append_str(e, why);
     as_buf_append_char(e, '\0');
+    return as_buf_result(e, ps->err, DECODING);
 }
 
 /* ---- Attribute values ------------------------------------------------------------ */
 
-static step grow_values(parser *ps)
+static AS_RESULT grow_values(parser *ps)
 {
     as_event *ev = ps->event;
     if (ev->value_count < ev->value_cap) {
-        return OK;
+        return AS_RESULT_OK;
     }
     size_t cap = ev->value_cap < 64 ? 64 : ev->value_cap * 2;
-    if (cap > UINT32_MAX) {
-        as_error_set(ps->err, AS_ERR_LIMIT, (size_t)(ps->p - ps->start),
-                     "event holds more than %u attribute values", (unsigned)UINT32_MAX);
-        return FAIL;
-    }
+    AS_ENSURE(cap <= UINT32_MAX,
+              as_fail(ps->err, AS_ERR_LIMIT, (size_t)(ps->p - ps->start),
+                      "event holds more than %u attribute values", (unsigned)UINT32_MAX));
     as_value *values = realloc(ev->values, cap * sizeof *values);
-    if (values == NULL) {
-        as_error_set(ps->err, AS_ERR_NOMEM, 0, "out of memory decoding the event");
-        return FAIL;
-    }
+    AS_ENSURE(values != NULL, as_fail_nomem(ps->err, DECODING));
     ev->values = values;
     ev->value_cap = cap;
-    return OK;
+    return AS_RESULT_OK;
 }
 
 /* Appends a value slot and returns its index. */
-static step new_value(parser *ps, as_type type, as_span name, bool name_escaped, uint32_t *index)
+static AS_RESULT new_value(parser *ps, as_type type, as_span name, bool name_escaped,
+                           uint32_t *index)
 {
-    if (grow_values(ps) != OK) {
-        return FAIL;
-    }
+    AS_GUARD(grow_values(ps));
     as_value *v = &ps->event->values[ps->event->value_count];
     memset(v, 0, sizeof *v);
     v->type = type;
@@ -671,7 +665,7 @@ static step new_value(parser *ps, as_type type, as_span name, bool name_escaped,
     v->flags = name_escaped ? AS_VALUE_NAME_ESCAPED : 0;
     v->subtree = 1;
     *index = (uint32_t)ps->event->value_count++;
-    return OK;
+    return AS_RESULT_OK;
 }
 
 static const char *const type_names[] = {"S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL"};
@@ -731,60 +725,56 @@ static bool type_from_tag(as_span tag, bool escaped, as_type *out)
 }
 
 /* The text of a scalar with its escapes decoded, in `scratch` when it had any. */
-static as_span plain_text(const as_value *v, as_buf *scratch)
+static AS_RESULT plain_text(parser *ps, const as_value *v, as_buf *scratch, as_span *out)
 {
     if (!(v->flags & AS_VALUE_TEXT_ESCAPED)) {
-        return v->text;
+        *out = v->text;
+        return AS_RESULT_OK;
     }
     as_buf_clear(scratch);
-    as_json_unescape(v->text, scratch);
-    as_span out = {scratch->data, scratch->len};
-    return out;
+    as_json_append_unescaped(scratch, v->text);
+    AS_GUARD(as_buf_result(scratch, ps->err, DECODING));
+    *out = (as_span){scratch->data, scratch->len};
+    return AS_RESULT_OK;
 }
 
-/* Checks an N, B or S string against DynamoDB's rules and sets its size; returns
- * NULL or why it is refused. */
-static const char *check_scalar(parser *ps, as_value *v)
+/* Checks an N, B or S string against DynamoDB's rules and sets its size; *why is NULL
+ * or why it is refused. */
+static AS_RESULT check_scalar(parser *ps, as_value *v, const char **why)
 {
+    *why = NULL;
+    as_span text;
     switch (v->type) {
     case AS_TYPE_S:
         v->size = (v->flags & AS_VALUE_TEXT_ESCAPED) ? as_json_decoded_len(v->text) : v->text.len;
-        return NULL;
+        return AS_RESULT_OK;
     case AS_TYPE_N: {
         as_number n;
-        const char *why = NULL;
-        as_span text = plain_text(v, &ps->scratch);
-        if (as_buf_status(&ps->scratch) != AS_OK) {
-            ps->out_of_memory = true;
-            return NULL;
+        AS_GUARD(plain_text(ps, v, &ps->scratch, &text));
+        if (as_number_parse(text, &n, why)) {
+            v->size = as_number_size(&n);
         }
-        if (!as_number_parse(text, &n, &why)) {
-            return why;
-        }
-        v->size = as_number_size(&n);
-        return NULL;
+        return AS_RESULT_OK;
     }
     case AS_TYPE_B: {
         size_t decoded = 0;
-        as_span text = plain_text(v, &ps->scratch);
-        if (as_buf_status(&ps->scratch) != AS_OK) {
-            ps->out_of_memory = true;
-            return NULL;
+        AS_GUARD(plain_text(ps, v, &ps->scratch, &text));
+        if (as_base64_valid(text, &decoded)) {
+            v->size = decoded;
+        } else {
+            *why = "not valid base64 (standard alphabet, padded)";
         }
-        if (!as_base64_valid(text, &decoded)) {
-            return "not valid base64 (standard alphabet, padded)";
-        }
-        v->size = decoded;
-        return NULL;
+        return AS_RESULT_OK;
     }
-    default: return NULL;
+    default: return AS_RESULT_OK;
     }
 }
 
 /* Faults the record for a refused scalar, quoting (the start of) its text. */
-static void scalar_fault(parser *ps, const as_value *v, const char *where, const char *why)
+static AS_RESULT scalar_fault(parser *ps, const as_value *v, const char *where, const char *why)
 {
-    record_fault(ps, where, "%s \"%s\": %s", as_type_name(v->type), quoted(ps, v->text), why);
+    char q[QUOTE_MAX];
+    return record_fault(ps, where, "%s \"%s\": %s", as_type_name(v->type), quoted(q, v->text), why);
 }
 
 /* A member of a set or map reduced to what duplicates are judged on. */
@@ -821,52 +811,49 @@ static bool grow_scratch(void **array, size_t *cap, size_t count, size_t elem)
 }
 
 /* Finds a duplicate among the members of `parent` (a map's names when `names`, else
- * a set's members: NS by value, BS by decoded bytes, SS by decoded bytes). Returns
+ * a set's members: NS by value, BS by decoded bytes, SS by decoded bytes). *dup is
  * one of a duplicate pair, or NULL. Small collections are compared pairwise in place;
  * large ones are sorted, so hostile sets stay O(n log n). */
-static const as_value *find_duplicate(parser *ps, const as_value *parent, as_type member_type,
-                                      bool names)
+static AS_RESULT find_duplicate(parser *ps, const as_value *parent, as_type member_type, bool names,
+                                const as_value **dup)
 {
+    *dup = NULL;
     uint32_t count = parent->count;
     if (count < 2) {
-        return NULL;
+        return AS_RESULT_OK;
     }
     const as_value *end = parent + parent->subtree;
     if (member_type == AS_TYPE_N && !names) {
-        if (!grow_scratch((void **)&ps->numbers, &ps->number_cap, count, sizeof(as_number))) {
-            ps->out_of_memory = true;
-            return NULL;
-        }
+        AS_ENSURE(grow_scratch((void **)&ps->numbers, &ps->number_cap, count, sizeof(as_number)),
+                  as_fail_nomem(ps->err, DECODING));
         uint32_t n = 0;
         for (const as_value *m = parent + 1; m < end; m += m->subtree) {
-            const char *why;
-            if (!as_number_parse(plain_text(m, &ps->scratch), &ps->numbers[n++], &why)) {
-                return NULL; /* already reported */
+            as_span text;
+            AS_GUARD(plain_text(ps, m, &ps->scratch, &text));
+            if (!as_number_parse(text, &ps->numbers[n++], NULL)) {
+                return AS_RESULT_OK; /* already reported */
             }
         }
         qsort(ps->numbers, n, sizeof(as_number), number_cmp);
         for (uint32_t i = 1; i < n; i++) {
             if (as_number_cmp(&ps->numbers[i - 1], &ps->numbers[i]) == 0) {
                 /* Sorting lost the members' places: find the last one of that value. */
-                const as_number dup = ps->numbers[i];
-                const as_value *found = NULL;
+                const as_number twice = ps->numbers[i];
                 for (const as_value *m = parent + 1; m < end; m += m->subtree) {
                     as_number x;
-                    const char *why;
-                    if (as_number_parse(plain_text(m, &ps->scratch), &x, &why) &&
-                        as_number_cmp(&x, &dup) == 0) {
-                        found = m;
+                    as_span text;
+                    AS_GUARD(plain_text(ps, m, &ps->scratch, &text));
+                    if (as_number_parse(text, &x, NULL) && as_number_cmp(&x, &twice) == 0) {
+                        *dup = m;
                     }
                 }
-                return found;
+                return AS_RESULT_OK;
             }
         }
-        return NULL;
+        return AS_RESULT_OK;
     }
-    if (!grow_scratch((void **)&ps->keys, &ps->key_cap, count, sizeof(dup_key))) {
-        ps->out_of_memory = true;
-        return NULL;
-    }
+    AS_ENSURE(grow_scratch((void **)&ps->keys, &ps->key_cap, count, sizeof(dup_key)),
+              as_fail_nomem(ps->err, DECODING));
     bool binary = member_type == AS_TYPE_B && !names;
     as_buf_clear(&ps->scratch2);
     uint32_t n = 0;
@@ -878,7 +865,9 @@ static const as_value *find_duplicate(parser *ps, const as_value *parent, as_typ
             k->escaped = (m->flags & AS_VALUE_NAME_ESCAPED) != 0;
         } else if (binary) {
             size_t at = ps->scratch2.len;
-            as_base64_decode(plain_text(m, &ps->scratch), &ps->scratch2);
+            as_span text;
+            AS_GUARD(plain_text(ps, m, &ps->scratch, &text));
+            as_base64_decode(text, &ps->scratch2);
             k->bytes = (as_span){NULL, at};
             k->escaped = false;
             k->bytes.len = ps->scratch2.len - at;
@@ -889,10 +878,7 @@ static const as_value *find_duplicate(parser *ps, const as_value *parent, as_typ
         }
     }
     if (binary) {
-        if (as_buf_status(&ps->scratch2) != AS_OK || as_buf_status(&ps->scratch) != AS_OK) {
-            ps->out_of_memory = true;
-            return NULL;
-        }
+        AS_GUARD(as_buf_result(&ps->scratch2, ps->err, DECODING));
         /* Members that all decode to nothing leave the buffer unallocated. */
         const char *base = ps->scratch2.data != NULL ? ps->scratch2.data : "";
         for (uint32_t i = 0; i < n; i++) {
@@ -911,27 +897,30 @@ static const as_value *find_duplicate(parser *ps, const as_value *parent, as_typ
                     continue;
                 }
                 if (dup_key_cmp(x, y) == 0) {
-                    return ps->keys[b].value;
+                    *dup = ps->keys[b].value;
+                    return AS_RESULT_OK;
                 }
             }
         }
-        return NULL;
+        return AS_RESULT_OK;
     }
     qsort(ps->keys, n, sizeof(dup_key), dup_key_cmp);
     for (uint32_t i = 1; i < n; i++) {
         if (dup_key_cmp(&ps->keys[i - 1], &ps->keys[i]) == 0) {
-            return ps->keys[i].value;
+            *dup = ps->keys[i].value;
+            return AS_RESULT_OK;
         }
     }
-    return NULL;
+    return AS_RESULT_OK;
 }
 
-static step parse_attr_value(parser *ps, as_span name, bool name_escaped, unsigned json_depth,
-                             unsigned attr_depth, uint32_t *index);
+static AS_RESULT parse_attr_value(parser *ps, as_span name, bool name_escaped, unsigned json_depth,
+                                  unsigned attr_depth, uint32_t *index);
 
 /* Parses a map of name -> attribute value whose '{' is at ps->p into value `index`
  * (already created as an M). Used for Keys, images and M payloads alike. */
-static step parse_attr_map(parser *ps, uint32_t index, unsigned json_depth, unsigned attr_depth)
+static AS_RESULT parse_attr_map(parser *ps, uint32_t index, unsigned json_depth,
+                                unsigned attr_depth)
 {
     as_event *ev = ps->event;
     if (json_depth + 1 > MAX_JSON_DEPTH) {
@@ -948,16 +937,12 @@ static step parse_attr_map(parser *ps, uint32_t index, unsigned json_depth, unsi
     uint64_t size = 3;
     uint32_t depth = 0;
     for (;;) {
-        if (object_next(ps, &first, &more, &key, &key_escaped) != OK) {
-            return FAIL;
-        }
+        AS_GUARD(object_next(ps, &first, &more, &key, &key_escaped));
         if (!more) {
             break;
         }
         uint32_t child;
-        if (parse_attr_value(ps, key, key_escaped, json_depth + 1, attr_depth, &child) != OK) {
-            return FAIL;
-        }
+        AS_GUARD(parse_attr_value(ps, key, key_escaped, json_depth + 1, attr_depth, &child));
         const as_value *c = &ev->values[child];
         size_t name_len = key_escaped ? as_json_decoded_len(key) : key.len;
         size += name_len + c->size + 1;
@@ -976,15 +961,18 @@ static step parse_attr_map(parser *ps, uint32_t index, unsigned json_depth, unsi
     if (ps->spaces != spaces) {
         v->flags |= AS_VALUE_WIRE_SPACED;
     }
-    const as_value *dup = find_duplicate(ps, v, AS_TYPE_M, true);
+    const as_value *dup;
+    AS_GUARD(find_duplicate(ps, v, AS_TYPE_M, true, &dup));
     if (dup != NULL) {
-        record_fault(ps, NULL, "attribute name \"%s\" appears twice", quoted(ps, dup->name));
+        char q[QUOTE_MAX];
+        AS_GUARD(
+            record_fault(ps, NULL, "attribute name \"%s\" appears twice", quoted(q, dup->name)));
     }
-    return OK;
+    return AS_RESULT_OK;
 }
 
 /* Parses a set's array at ps->p into value `index`: strings of the member type. */
-static step parse_set(parser *ps, uint32_t index, as_type member_type, unsigned json_depth)
+static AS_RESULT parse_set(parser *ps, uint32_t index, as_type member_type, unsigned json_depth)
 {
     as_event *ev = ps->event;
     if (json_depth + 1 > MAX_JSON_DEPTH) {
@@ -999,32 +987,24 @@ static step parse_set(parser *ps, uint32_t index, as_type member_type, unsigned 
     uint32_t count = 0;
     uint64_t size = 0;
     for (;;) {
-        if (array_next(ps, &first, &more) != OK) {
-            return FAIL;
-        }
+        AS_GUARD(array_next(ps, &first, &more));
         if (!more) {
             break;
         }
         if (!peek(ps, '"')) {
             char where[32];
             snprintf(where, sizeof where, "%s[%u]", tag, count);
-            record_fault(ps, where, "is not a string");
-            if (skip_value(ps, json_depth + 1) != OK) {
-                return FAIL;
-            }
+            AS_GUARD(record_fault(ps, where, "is not a string"));
+            AS_GUARD(skip_value(ps, json_depth + 1));
             count++;
             continue;
         }
         const char *member_start = ps->p;
         as_span text;
         bool escaped;
-        if (scan_string(ps, &text, &escaped) != OK) {
-            return FAIL;
-        }
+        AS_GUARD(scan_string(ps, &text, &escaped));
         uint32_t member;
-        if (new_value(ps, member_type, (as_span){NULL, 0}, false, &member) != OK) {
-            return FAIL;
-        }
+        AS_GUARD(new_value(ps, member_type, (as_span){NULL, 0}, false, &member));
         as_value *m = &ev->values[member];
         m->text = text;
         m->wire.ptr = member_start;
@@ -1032,11 +1012,12 @@ static step parse_set(parser *ps, uint32_t index, as_type member_type, unsigned 
         if (escaped) {
             m->flags |= AS_VALUE_TEXT_ESCAPED;
         }
-        const char *why = check_scalar(ps, m);
+        const char *why;
+        AS_GUARD(check_scalar(ps, m, &why));
         if (AS_UNLIKELY(why != NULL)) {
             char where[32];
             snprintf(where, sizeof where, "%s[%u]", tag, count);
-            scalar_fault(ps, m, where, why);
+            AS_GUARD(scalar_fault(ps, m, where, why));
         }
         size += m->size;
         count++;
@@ -1051,20 +1032,22 @@ static step parse_set(parser *ps, uint32_t index, as_type member_type, unsigned 
         v->flags |= AS_VALUE_WIRE_SPACED;
     }
     if (count == 0) {
-        record_fault(ps, tag, "empty set");
-        return OK;
+        AS_GUARD(record_fault(ps, tag, "empty set"));
+        return AS_RESULT_OK;
     }
     if (!ps->record_failed) {
-        const as_value *dup = find_duplicate(ps, v, member_type, false);
+        const as_value *dup;
+        AS_GUARD(find_duplicate(ps, v, member_type, false, &dup));
         if (dup != NULL) {
-            record_fault(ps, tag, "duplicate member \"%s\"", quoted(ps, dup->text));
+            char q[QUOTE_MAX];
+            AS_GUARD(record_fault(ps, tag, "duplicate member \"%s\"", quoted(q, dup->text)));
         }
     }
-    return OK;
+    return AS_RESULT_OK;
 }
 
 /* Parses a list's array at ps->p into value `index`. */
-static step parse_list(parser *ps, uint32_t index, unsigned json_depth, unsigned attr_depth)
+static AS_RESULT parse_list(parser *ps, uint32_t index, unsigned json_depth, unsigned attr_depth)
 {
     as_event *ev = ps->event;
     if (json_depth + 1 > MAX_JSON_DEPTH) {
@@ -1079,17 +1062,13 @@ static step parse_list(parser *ps, uint32_t index, unsigned json_depth, unsigned
     uint64_t size = 3;
     uint32_t depth = 0;
     for (;;) {
-        if (array_next(ps, &first, &more) != OK) {
-            return FAIL;
-        }
+        AS_GUARD(array_next(ps, &first, &more));
         if (!more) {
             break;
         }
         uint32_t child;
-        if (parse_attr_value(ps, (as_span){NULL, 0}, false, json_depth + 1, attr_depth, &child) !=
-            OK) {
-            return FAIL;
-        }
+        AS_GUARD(
+            parse_attr_value(ps, (as_span){NULL, 0}, false, json_depth + 1, attr_depth, &child));
         const as_value *c = &ev->values[child];
         size += c->size + 1;
         if (c->depth > depth) {
@@ -1107,11 +1086,11 @@ static step parse_list(parser *ps, uint32_t index, unsigned json_depth, unsigned
     if (ps->spaces != spaces) {
         v->flags |= AS_VALUE_WIRE_SPACED;
     }
-    return OK;
+    return AS_RESULT_OK;
 }
 
 /* Parses the payload of a typed attribute value (after "T":) into value `index`. */
-static step parse_payload(parser *ps, uint32_t index, unsigned json_depth, unsigned attr_depth)
+static AS_RESULT parse_payload(parser *ps, uint32_t index, unsigned json_depth, unsigned attr_depth)
 {
     as_event *ev = ps->event;
     as_type type = ev->values[index].type;
@@ -1122,51 +1101,49 @@ static step parse_payload(parser *ps, uint32_t index, unsigned json_depth, unsig
     case AS_TYPE_N:
     case AS_TYPE_B: {
         if (c != '"') {
-            record_fault(ps, tag, "value is not a string");
+            AS_GUARD(record_fault(ps, tag, "value is not a string"));
             return skip_value(ps, json_depth);
         }
         as_span text;
         bool escaped;
-        if (scan_string(ps, &text, &escaped) != OK) {
-            return FAIL;
-        }
+        AS_GUARD(scan_string(ps, &text, &escaped));
         as_value *v = &ev->values[index];
         v->text = text;
         if (escaped) {
             v->flags |= AS_VALUE_TEXT_ESCAPED;
         }
-        const char *why = check_scalar(ps, v);
+        const char *why;
+        AS_GUARD(check_scalar(ps, v, &why));
         if (AS_UNLIKELY(why != NULL)) {
-            scalar_fault(ps, v, NULL, why);
+            AS_GUARD(scalar_fault(ps, v, NULL, why));
         }
-        return OK;
+        return AS_RESULT_OK;
     }
     case AS_TYPE_BOOL:
     case AS_TYPE_NULL: {
         const char *start = ps->p;
         bool is_true = c == 't';
         if (c != 't' && c != 'f') {
-            record_fault(ps, tag,
-                         type == AS_TYPE_NULL ? "NULL must be true" : "value is not true or false");
+            AS_GUARD(record_fault(ps, tag,
+                                  type == AS_TYPE_NULL ? "NULL must be true"
+                                                       : "value is not true or false"));
             return skip_value(ps, json_depth);
         }
-        if (scan_literal(ps, is_true ? "true" : "false", is_true ? 4 : 5) != OK) {
-            return FAIL;
-        }
+        AS_GUARD(scan_literal(ps, is_true ? "true" : "false", is_true ? 4 : 5));
         as_value *v = &ev->values[index];
         v->text.ptr = start;
         v->text.len = (size_t)(ps->p - start);
         v->size = 1;
         if (type == AS_TYPE_NULL && !is_true) {
-            record_fault(ps, tag, "NULL must be true");
+            AS_GUARD(record_fault(ps, tag, "NULL must be true"));
         }
-        return OK;
+        return AS_RESULT_OK;
     }
     case AS_TYPE_SS:
     case AS_TYPE_NS:
     case AS_TYPE_BS:
         if (c != '[') {
-            record_fault(ps, tag, "value is not an array");
+            AS_GUARD(record_fault(ps, tag, "value is not an array"));
             return skip_value(ps, json_depth);
         }
         return parse_set(ps, index,
@@ -1177,37 +1154,37 @@ static step parse_payload(parser *ps, uint32_t index, unsigned json_depth, unsig
     case AS_TYPE_L:
     case AS_TYPE_M:
         if (c != (type == AS_TYPE_M ? '{' : '[')) {
-            record_fault(ps, tag, "value is not an %s", type == AS_TYPE_M ? "object" : "array");
+            AS_GUARD(record_fault(ps, tag, "value is not an %s",
+                                  type == AS_TYPE_M ? "object" : "array"));
             return skip_value(ps, json_depth);
         }
         if (attr_depth + 1 > MAX_ATTR_DEPTH) {
-            record_fault(ps, tag, "nested deeper than DynamoDB's %d levels", MAX_ATTR_DEPTH);
+            AS_GUARD(
+                record_fault(ps, tag, "nested deeper than DynamoDB's %d levels", MAX_ATTR_DEPTH));
             return skip_value(ps, json_depth);
         }
         if (type == AS_TYPE_M) {
             return parse_attr_map(ps, index, json_depth, attr_depth + 1);
         }
         return parse_list(ps, index, json_depth, attr_depth + 1);
-    default: record_fault(ps, tag, "unknown type"); return skip_value(ps, json_depth);
+    default: AS_GUARD(record_fault(ps, tag, "unknown type")); return skip_value(ps, json_depth);
     }
 }
 
 /* Parses one attribute value {"T": payload} at ps->p; `attr_depth` M/L levels enclose
  * it. *index is the new value's index. */
-static step parse_attr_value(parser *ps, as_span name, bool name_escaped, unsigned json_depth,
-                             unsigned attr_depth, uint32_t *index)
+static AS_RESULT parse_attr_value(parser *ps, as_span name, bool name_escaped, unsigned json_depth,
+                                  unsigned attr_depth, uint32_t *index)
 {
     as_event *ev = ps->event;
-    if (new_value(ps, AS_TYPE_NULL, name, name_escaped, index) != OK) {
-        return FAIL;
-    }
+    AS_GUARD(new_value(ps, AS_TYPE_NULL, name, name_escaped, index));
     uint32_t self = *index;
     const char *start = ps->p;
     size_t spaces = ps->spaces;
     ps->open[ps->open_count++] = self;
-    step result = OK;
+    as_result result = AS_RESULT_OK;
     if (!peek(ps, '{')) {
-        record_fault(ps, NULL, "attribute value is not an object");
+        AS_GUARD(record_fault(ps, NULL, "attribute value is not an object"));
         result = skip_value(ps, json_depth);
         goto done;
     }
@@ -1222,8 +1199,8 @@ static step parse_attr_value(parser *ps, as_span name, bool name_escaped, unsign
     bool tag_escaped;
     unsigned members = 0;
     for (;;) {
-        if (object_next(ps, &first, &more, &tag, &tag_escaped) != OK) {
-            result = FAIL;
+        result = object_next(ps, &first, &more, &tag, &tag_escaped);
+        if (!as_result_is_ok(result)) {
             goto done;
         }
         if (!more) {
@@ -1232,25 +1209,30 @@ static step parse_attr_value(parser *ps, as_span name, bool name_escaped, unsign
         members++;
         as_type type;
         if (members > 1) {
-            record_fault(ps, NULL, "attribute value has more than one type");
-            result = skip_value(ps, json_depth + 1);
+            result = record_fault(ps, NULL, "attribute value has more than one type");
+            if (as_result_is_ok(result)) {
+                result = skip_value(ps, json_depth + 1);
+            }
         } else if (!type_from_tag(tag, tag_escaped, &type)) {
-            record_fault(ps, NULL, "unknown type \"%s\"", quoted(ps, tag));
-            result = skip_value(ps, json_depth + 1);
+            char q[QUOTE_MAX];
+            result = record_fault(ps, NULL, "unknown type \"%s\"", quoted(q, tag));
+            if (as_result_is_ok(result)) {
+                result = skip_value(ps, json_depth + 1);
+            }
         } else {
             ev->values[self].type = type;
             result = parse_payload(ps, self, json_depth + 1, attr_depth);
         }
-        if (result != OK) {
+        if (!as_result_is_ok(result)) {
             goto done;
         }
     }
     if (members == 0) {
-        record_fault(ps, NULL, "attribute value has no type");
+        AS_GUARD(record_fault(ps, NULL, "attribute value has no type"));
     }
 done:
     ps->open_count--;
-    if (result == OK) {
+    if (as_result_is_ok(result)) {
         as_value *v = &ev->values[self];
         v->wire.ptr = start;
         v->wire.len = (size_t)(ps->p - start);
@@ -1262,42 +1244,42 @@ done:
     return result;
 }
 
-/* True the first time the record has `field`; a repeat faults the record, since
- * parsers that keep the first and the last copy would read different records. */
-static bool first_time(parser *ps, uint32_t field, const char *where)
+/* *first is true the first time the record has `field`; a repeat faults the record,
+ * since parsers that keep the first and the last copy would read different records. */
+static AS_RESULT first_time(parser *ps, uint32_t field, const char *where, bool *first)
 {
-    if (ps->seen & field) {
-        record_fault(ps, where, "appears twice");
-        return false;
-    }
+    *first = (ps->seen & field) == 0;
     ps->seen |= field;
-    return true;
+    if (!*first) {
+        return record_fault(ps, where, "appears twice");
+    }
+    return AS_RESULT_OK;
 }
 
 /* Parses Keys, NewImage or OldImage at ps->p into a new M value; *slot gets its
  * index + 1. A repeat of the section faults the record. */
-static step parse_section(parser *ps, const char *section, const char *where, uint32_t field,
-                          uint32_t *slot, unsigned json_depth)
+static AS_RESULT parse_section(parser *ps, const char *section, const char *where, uint32_t field,
+                               uint32_t *slot, unsigned json_depth)
 {
-    if (!first_time(ps, field, where)) {
+    bool first;
+    AS_GUARD(first_time(ps, field, where, &first));
+    if (!first) {
         return skip_value(ps, json_depth);
     }
     /* An image given as null is an image not given; Keys are required. */
     if (field != FIELD_KEYS && take_null(ps)) {
-        return OK;
+        return AS_RESULT_OK;
     }
     if (!peek(ps, '{')) {
-        record_fault(ps, where, "is not an object");
+        AS_GUARD(record_fault(ps, where, "is not an object"));
         return skip_value(ps, json_depth);
     }
     uint32_t index;
-    if (new_value(ps, AS_TYPE_M, (as_span){NULL, 0}, false, &index) != OK) {
-        return FAIL;
-    }
+    AS_GUARD(new_value(ps, AS_TYPE_M, (as_span){NULL, 0}, false, &index));
     ps->section = section;
     ps->open[0] = index;
     ps->open_count = 1;
-    step result = parse_attr_map(ps, index, json_depth, 0);
+    as_result result = parse_attr_map(ps, index, json_depth, 0);
     ps->section = NULL;
     ps->open_count = 0;
     *slot = index + 1;
@@ -1308,36 +1290,37 @@ static step parse_section(parser *ps, const char *section, const char *where, ui
 
 /* Reads a string field of a record into *out: a repeat or a non-string faults the
  * record; an OPTIONAL field given as null is left absent. */
-static step record_string(parser *ps, const char *where, uint32_t field, field_presence presence,
-                          as_span *out, bool *escaped, unsigned json_depth)
+static AS_RESULT record_string(parser *ps, const char *where, uint32_t field,
+                               field_presence presence, as_span *out, bool *escaped,
+                               unsigned json_depth)
 {
-    if (!first_time(ps, field, where)) {
+    bool first;
+    AS_GUARD(first_time(ps, field, where, &first));
+    if (!first) {
         return skip_value(ps, json_depth);
     }
     if (presence == OPTIONAL && take_null(ps)) {
-        return OK;
+        return AS_RESULT_OK;
     }
     if (!peek(ps, '"')) {
-        record_fault(ps, where, "is not a string");
+        AS_GUARD(record_fault(ps, where, "is not a string"));
         return skip_value(ps, json_depth);
     }
     bool esc;
-    if (scan_string(ps, out, &esc) != OK) {
-        return FAIL;
-    }
+    AS_GUARD(scan_string(ps, out, &esc));
     if (escaped != NULL) {
         *escaped = esc;
     }
-    return OK;
+    return AS_RESULT_OK;
 }
 
-static step parse_user_identity(parser *ps, as_record *rec, unsigned json_depth)
+static AS_RESULT parse_user_identity(parser *ps, as_record *rec, unsigned json_depth)
 {
     if (take_null(ps)) {
-        return OK;
+        return AS_RESULT_OK;
     }
     if (!peek(ps, '{')) {
-        record_fault(ps, "userIdentity", "is not an object");
+        AS_GUARD(record_fault(ps, "userIdentity", "is not an object"));
         return skip_value(ps, json_depth);
     }
     ps->p++;
@@ -1346,13 +1329,11 @@ static step parse_user_identity(parser *ps, as_record *rec, unsigned json_depth)
     as_span key;
     bool key_escaped;
     for (;;) {
-        if (object_next(ps, &first, &more, &key, &key_escaped) != OK) {
-            return FAIL;
-        }
+        AS_GUARD(object_next(ps, &first, &more, &key, &key_escaped));
         if (!more) {
-            return OK;
+            return AS_RESULT_OK;
         }
-        step s;
+        as_result s;
         if (key_is(key, key_escaped, "type")) {
             s = record_string(ps, "userIdentity.type", FIELD_IDENTITY_TYPE, OPTIONAL,
                               &rec->identity_type, NULL, json_depth + 1);
@@ -1362,17 +1343,15 @@ static step parse_user_identity(parser *ps, as_record *rec, unsigned json_depth)
         } else {
             s = skip_value(ps, json_depth + 1);
         }
-        if (s != OK) {
-            return FAIL;
-        }
+        AS_GUARD(s);
     }
 }
 
-static step parse_dynamodb(parser *ps, as_record *rec, unsigned json_depth)
+static AS_RESULT parse_dynamodb(parser *ps, as_record *rec, unsigned json_depth)
 {
     record_slots *slots = &ps->event->slots[ps->record];
     if (!peek(ps, '{')) {
-        record_fault(ps, "dynamodb", "is not an object");
+        AS_GUARD(record_fault(ps, "dynamodb", "is not an object"));
         return skip_value(ps, json_depth);
     }
     ps->p++;
@@ -1381,13 +1360,11 @@ static step parse_dynamodb(parser *ps, as_record *rec, unsigned json_depth)
     as_span key;
     bool key_escaped;
     for (;;) {
-        if (object_next(ps, &first, &more, &key, &key_escaped) != OK) {
-            return FAIL;
-        }
+        AS_GUARD(object_next(ps, &first, &more, &key, &key_escaped));
         if (!more) {
-            return OK;
+            return AS_RESULT_OK;
         }
-        step s;
+        as_result s;
         bool esc = false;
         if (key_is(key, key_escaped, "Keys")) {
             s = parse_section(ps, "Keys", "dynamodb.Keys", FIELD_KEYS, &slots->keys,
@@ -1408,31 +1385,34 @@ static step parse_dynamodb(parser *ps, as_record *rec, unsigned json_depth)
             s = record_string(ps, "dynamodb.StreamViewType", FIELD_VIEW_TYPE, OPTIONAL,
                               &rec->stream_view_type, NULL, json_depth + 1);
         } else if (key_is(key, key_escaped, "ApproximateCreationDateTime")) {
-            if (!first_time(ps, FIELD_TIME, "dynamodb.ApproximateCreationDateTime")) {
+            bool first_copy;
+            AS_GUARD(
+                first_time(ps, FIELD_TIME, "dynamodb.ApproximateCreationDateTime", &first_copy));
+            if (!first_copy) {
                 s = skip_value(ps, json_depth + 1);
             } else if (take_null(ps)) {
-                s = OK;
+                s = AS_RESULT_OK;
             } else if (peek(ps, '-') || (ps->p < ps->end && is_digit(*ps->p))) {
-                s = scan_number(ps, &rec->creation_time);
+                AS_GUARD(scan_number(ps, &rec->creation_time));
                 int64_t ms;
                 const char *why;
-                if (s == OK && !as_epoch_text_to_ms(rec->creation_time, &ms, &why)) {
-                    record_fault(ps, "dynamodb.ApproximateCreationDateTime", "%s", why);
+                s = AS_RESULT_OK;
+                if (!as_epoch_text_to_ms(rec->creation_time, &ms, &why)) {
+                    s = record_fault(ps, "dynamodb.ApproximateCreationDateTime", "%s", why);
                 }
             } else {
                 /* Kept, so that the error item leaves the time out instead of stamping
                  * the clock, which would differ on a retry. */
                 const char *start = ps->p;
-                record_fault(ps, "dynamodb.ApproximateCreationDateTime", "is not a number");
+                AS_GUARD(
+                    record_fault(ps, "dynamodb.ApproximateCreationDateTime", "is not a number"));
                 s = skip_value(ps, json_depth + 1);
                 rec->creation_time = (as_span){start, (size_t)(ps->p - start)};
             }
         } else {
             s = skip_value(ps, json_depth + 1);
         }
-        if (s != OK) {
-            return FAIL;
-        }
+        AS_GUARD(s);
     }
 }
 
@@ -1444,60 +1424,59 @@ static bool from_dynamodb(const as_record *rec)
 }
 
 /* Checks what a record needs after all its fields are read. */
-static void check_record(parser *ps, as_record *rec)
+static AS_RESULT check_record(parser *ps, as_record *rec)
 {
+    char q[QUOTE_MAX];
     record_slots *slots = &ps->event->slots[ps->record];
     if (rec->event_source.ptr == NULL) {
-        record_fault(ps, "eventSource", "is missing");
+        AS_GUARD(record_fault(ps, "eventSource", "is missing"));
     } else if (!from_dynamodb(rec)) {
-        record_fault(ps, "eventSource", "is \"%s\", not \"aws:dynamodb\"",
-                     quoted(ps, rec->event_source));
+        AS_GUARD(record_fault(ps, "eventSource", "is \"%s\", not \"aws:dynamodb\"",
+                              quoted(q, rec->event_source)));
     }
     if (rec->event_id.ptr == NULL) {
-        record_fault(ps, "eventID", "is missing");
+        AS_GUARD(record_fault(ps, "eventID", "is missing"));
     } else if (rec->event_id.len == 0) {
         /* Every such record would share one audit id. */
-        record_fault(ps, "eventID", "is empty");
+        AS_GUARD(record_fault(ps, "eventID", "is empty"));
     }
     if (!(ps->seen & FIELD_EVENT_NAME)) {
-        record_fault(ps, "eventName", "is missing");
+        AS_GUARD(record_fault(ps, "eventName", "is missing"));
     }
     if (!(ps->seen & FIELD_DYNAMODB)) {
-        record_fault(ps, "dynamodb", "is missing");
-        return;
+        return record_fault(ps, "dynamodb", "is missing");
     }
     if (rec->sequence_number.ptr == NULL) {
-        record_fault(ps, "dynamodb.SequenceNumber", "is missing");
+        AS_GUARD(record_fault(ps, "dynamodb.SequenceNumber", "is missing"));
     } else if (rec->sequence_number.len == 0) {
-        record_fault(ps, "dynamodb.SequenceNumber", "is empty");
+        AS_GUARD(record_fault(ps, "dynamodb.SequenceNumber", "is empty"));
     }
     if (slots->keys == 0) {
-        record_fault(ps, "dynamodb.Keys", "is missing");
-        return;
+        return record_fault(ps, "dynamodb.Keys", "is missing");
     }
     const as_value *keys = &ps->event->values[slots->keys - 1];
     if (keys->count == 0) {
-        record_fault(ps, "dynamodb.Keys", "is empty");
-        return;
+        return record_fault(ps, "dynamodb.Keys", "is empty");
     }
     for (const as_value *k = keys + 1; k < keys + keys->subtree; k += k->subtree) {
         if (k->type != AS_TYPE_S && k->type != AS_TYPE_N && k->type != AS_TYPE_B) {
-            record_fault(ps, "dynamodb.Keys", "key attribute \"%s\" has type %s, not S, N or B",
-                         quoted(ps, k->name), as_type_name(k->type));
-            return;
+            return record_fault(ps, "dynamodb.Keys",
+                                "key attribute \"%s\" has type %s, not S, N or B",
+                                quoted(q, k->name), as_type_name(k->type));
         }
         if ((k->type == AS_TYPE_S || k->type == AS_TYPE_B) && k->size == 0) {
-            record_fault(ps, "dynamodb.Keys", "key attribute \"%s\" is empty", quoted(ps, k->name));
-            return;
+            return record_fault(ps, "dynamodb.Keys", "key attribute \"%s\" is empty",
+                                quoted(q, k->name));
         }
     }
+    return AS_RESULT_OK;
 }
 
-static step grow_records(parser *ps)
+static AS_RESULT grow_records(parser *ps)
 {
     as_event *ev = ps->event;
     if (ev->record_count < ev->record_cap) {
-        return OK;
+        return AS_RESULT_OK;
     }
     size_t cap = ev->record_cap < 16 ? 16 : ev->record_cap * 2;
     as_record *records = realloc(ev->records, cap * sizeof *records);
@@ -1508,19 +1487,15 @@ static step grow_records(parser *ps)
     if (slots != NULL) {
         ev->slots = slots;
     }
-    if (records == NULL || slots == NULL) {
-        as_error_set(ps->err, AS_ERR_NOMEM, 0, "out of memory decoding the event");
-        return FAIL;
-    }
+    /* Either array may have grown alone: that is harmless, the capacity stays. */
+    AS_ENSURE(records != NULL && slots != NULL, as_fail_nomem(ps->err, DECODING));
     ev->record_cap = cap;
-    return OK;
+    return AS_RESULT_OK;
 }
 
-static step parse_record(parser *ps, unsigned json_depth)
+static AS_RESULT parse_record(parser *ps, unsigned json_depth)
 {
-    if (grow_records(ps) != OK) {
-        return FAIL;
-    }
+    AS_GUARD(grow_records(ps));
     as_event *ev = ps->event;
     ps->record = ev->record_count++;
     ps->record_failed = false;
@@ -1535,12 +1510,10 @@ static step parse_record(parser *ps, unsigned json_depth)
     const char *start = ps->p;
 
     if (!peek(ps, '{')) {
-        record_fault(ps, NULL, "record is not an object");
-        if (skip_value(ps, json_depth) != OK) {
-            return FAIL;
-        }
+        AS_GUARD(record_fault(ps, NULL, "record is not an object"));
+        AS_GUARD(skip_value(ps, json_depth));
         rec->raw = (as_span){start, (size_t)(ps->p - start)};
-        return OK;
+        return AS_RESULT_OK;
     }
     ps->p++;
     bool first = true;
@@ -1548,13 +1521,11 @@ static step parse_record(parser *ps, unsigned json_depth)
     as_span key;
     bool key_escaped;
     for (;;) {
-        if (object_next(ps, &first, &more, &key, &key_escaped) != OK) {
-            return FAIL;
-        }
+        AS_GUARD(object_next(ps, &first, &more, &key, &key_escaped));
         if (!more) {
             break;
         }
-        step s;
+        as_result s;
         bool esc = false;
         if (key_is(key, key_escaped, "eventID")) {
             s = record_string(ps, "eventID", FIELD_EVENT_ID, REQUIRED, &rec->event_id, &esc,
@@ -1571,9 +1542,10 @@ static step parse_record(parser *ps, unsigned json_depth)
                                   : key_is(name, esc, "MODIFY") ? AS_EVENT_MODIFY
                                   : key_is(name, esc, "REMOVE") ? AS_EVENT_REMOVE
                                                                 : AS_EVENT_UNKNOWN;
-                if (rec->event_name == AS_EVENT_UNKNOWN) {
-                    record_fault(ps, "eventName", "\"%s\" is not INSERT, MODIFY or REMOVE",
-                                 quoted(ps, name));
+                if (rec->event_name == AS_EVENT_UNKNOWN && as_result_is_ok(s)) {
+                    char q[QUOTE_MAX];
+                    AS_GUARD(record_fault(ps, "eventName", "\"%s\" is not INSERT, MODIFY or REMOVE",
+                                          quoted(q, name)));
                 }
             }
         } else if (key_is(key, key_escaped, "eventSource")) {
@@ -1589,21 +1561,22 @@ static step parse_record(parser *ps, unsigned json_depth)
                 rec->escaped |= AS_RECORD_ARN_ESCAPED;
             }
         } else if (key_is(key, key_escaped, "userIdentity")) {
-            s = first_time(ps, FIELD_IDENTITY, "userIdentity")
-                    ? parse_user_identity(ps, rec, json_depth + 1)
-                    : skip_value(ps, json_depth + 1);
+            bool first_copy;
+            AS_GUARD(first_time(ps, FIELD_IDENTITY, "userIdentity", &first_copy));
+            s = first_copy ? parse_user_identity(ps, rec, json_depth + 1)
+                           : skip_value(ps, json_depth + 1);
         } else if (key_is(key, key_escaped, "dynamodb")) {
-            s = first_time(ps, FIELD_DYNAMODB, "dynamodb") ? parse_dynamodb(ps, rec, json_depth + 1)
-                                                           : skip_value(ps, json_depth + 1);
+            bool first_copy;
+            AS_GUARD(first_time(ps, FIELD_DYNAMODB, "dynamodb", &first_copy));
+            s = first_copy ? parse_dynamodb(ps, rec, json_depth + 1)
+                           : skip_value(ps, json_depth + 1);
         } else {
             s = skip_value(ps, json_depth + 1);
         }
-        if (s != OK) {
-            return FAIL;
-        }
+        AS_GUARD(s);
     }
     rec->raw = (as_span){start, (size_t)(ps->p - start)};
-    check_record(ps, rec);
+    AS_GUARD(check_record(ps, rec));
     if (ps->record_failed) {
         /* An invalid record is written whole as rawRecord; only its Keys, when sound,
          * still serve, to name the item in the error item. */
@@ -1612,38 +1585,33 @@ static step parse_record(parser *ps, unsigned json_depth)
             slots->keys = 0;
         }
     }
-    return OK;
+    return AS_RESULT_OK;
 }
 
 /* ---- The event --------------------------------------------------------------------- */
 
-static step not_event(parser *ps, const char *at, const char *what)
+static AS_RESULT not_event(parser *ps, const char *at, const char *what)
 {
     size_t offset = (size_t)(at - ps->start);
-    as_error_set(ps->err, AS_ERR_NOT_EVENT, offset, "not a DynamoDB Streams event (byte %zu): %s",
-                 offset, what);
-    return FAIL;
+    return as_fail(ps->err, AS_ERR_NOT_EVENT, offset, "not a DynamoDB Streams event (byte %zu): %s",
+                   offset, what);
 }
 
-static step parse_records(parser *ps)
+static AS_RESULT parse_records(parser *ps)
 {
     ps->p++;
     bool first = true;
     bool more;
     for (;;) {
-        if (array_next(ps, &first, &more) != OK) {
-            return FAIL;
-        }
+        AS_GUARD(array_next(ps, &first, &more));
         if (!more) {
-            return OK;
+            return AS_RESULT_OK;
         }
-        if (parse_record(ps, 2) != OK) {
-            return FAIL;
-        }
+        AS_GUARD(parse_record(ps, 2));
     }
 }
 
-static step parse_event(parser *ps)
+static AS_RESULT parse_event(parser *ps)
 {
     if (ps->end - ps->p >= 3 && memcmp(ps->p, "\xEF\xBB\xBF", 3) == 0) {
         return syntax_error(ps, ps->p, "starts with a UTF-8 byte-order mark");
@@ -1654,9 +1622,7 @@ static step parse_event(parser *ps)
     }
     const char *top = ps->p;
     if (*top != '{') {
-        if (skip_value(ps, 0) != OK) {
-            return FAIL;
-        }
+        AS_GUARD(skip_value(ps, 0));
         skip_ws(ps);
         if (ps->p < ps->end) {
             return syntax_error(ps, ps->p, "trailing bytes after the JSON value");
@@ -1671,34 +1637,25 @@ static step parse_event(parser *ps)
     const char *records_at = NULL;
     const char *bad_records = NULL;
     for (;;) {
-        if (object_next(ps, &first, &more, &key, &key_escaped) != OK) {
-            return FAIL;
-        }
+        AS_GUARD(object_next(ps, &first, &more, &key, &key_escaped));
         if (!more) {
             break;
         }
         if (key_is(key, key_escaped, "Records")) {
             if (records_at != NULL || bad_records != NULL) {
                 bad_records = bad_records != NULL ? bad_records : ps->p;
-                if (skip_value(ps, 1) != OK) {
-                    return FAIL;
-                }
+                AS_GUARD(skip_value(ps, 1));
                 continue;
             }
             if (peek(ps, '[')) {
                 records_at = ps->p;
-                if (parse_records(ps) != OK) {
-                    return FAIL;
-                }
+                AS_GUARD(parse_records(ps));
             } else {
                 bad_records = ps->p;
-                if (skip_value(ps, 1) != OK) {
-                    return FAIL;
-                }
+                AS_GUARD(skip_value(ps, 1));
             }
-        } else if (skip_value(ps, 1) != OK) {
-            return FAIL;
-        }
+        } else
+            AS_GUARD(skip_value(ps, 1));
     }
     skip_ws(ps);
     if (ps->p < ps->end) {
@@ -1714,11 +1671,11 @@ static step parse_event(parser *ps)
     }
     as_event *ev = ps->event;
     if (ev->record_count == 0) {
-        return OK;
+        return AS_RESULT_OK;
     }
     for (size_t i = 0; i < ev->record_count; i++) {
         if (from_dynamodb(&ev->records[i])) {
-            return OK;
+            return AS_RESULT_OK;
         }
     }
     return not_event(ps, records_at, "no record has eventSource \"aws:dynamodb\"");
@@ -1727,37 +1684,26 @@ static step parse_event(parser *ps)
 as_status as_event_decode(const char *json, size_t len, as_event **out, as_error *err)
 {
     if (out == NULL || (json == NULL && len > 0)) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0, "as_event_decode: NULL argument");
+        return as_status_of(as_fail(err, AS_ERR_ARGUMENT, 0, "as_event_decode: NULL argument"));
     }
     *out = NULL;
     as_event *ev = calloc(1, sizeof *ev);
     if (ev == NULL) {
-        return as_error_set(err, AS_ERR_NOMEM, 0, "out of memory decoding the event");
+        return as_status_of(as_fail_nomem(err, DECODING));
     }
-    as_error local_err;
-    if (err == NULL) {
-        err = &local_err; /* the status is read back from it */
-    }
-    err->code = AS_OK;
     parser ps = {0};
     ps.start = ps.p = json != NULL ? json : "";
     ps.end = ps.start + len;
     ps.event = ev;
     ps.err = err;
-    step result = parse_event(&ps);
+    as_result result = parse_event(&ps);
     as_buf_free(&ps.scratch);
     as_buf_free(&ps.scratch2);
-    as_buf_free(&ps.quote);
     free(ps.numbers);
     free(ps.keys);
-    if (result == OK && (ps.out_of_memory || as_buf_status(&ev->errors) != AS_OK)) {
-        as_error_set(err, AS_ERR_NOMEM, 0, "out of memory decoding the event");
-        result = FAIL;
-    }
-    if (result != OK) {
-        as_status status = err != NULL ? err->code : AS_ERR_JSON;
+    if (!as_result_is_ok(result)) {
         as_event_free(ev);
-        return status == AS_OK ? AS_ERR_JSON : status;
+        return as_status_of(result);
     }
     /* The event lives while its items are written: give back the growth slack (up to
      * half the value array, a megabyte for a 1,000-record batch). */
@@ -1781,6 +1727,11 @@ as_status as_event_decode(const char *json, size_t len, as_event **out, as_error
     return AS_OK;
 }
 
+void as_json_unescape(as_span span, as_buf *out)
+{
+    as_json_append_unescaped(out, span);
+}
+
 void as_event_free(as_event *event)
 {
     if (event == NULL) {
@@ -1795,10 +1746,13 @@ void as_event_free(as_event *event)
 
 size_t as_event_record_count(const as_event *event)
 {
-    return event->record_count;
+    return event != NULL ? event->record_count : 0;
 }
 
 const as_record *as_event_record(const as_event *event, size_t index)
 {
+    if (event == NULL || index >= event->record_count) {
+        return NULL;
+    }
     return &event->records[index];
 }

@@ -4,8 +4,7 @@
 
 #include "core/json_text.h"
 
-#include "auditstream/event.h"
-
+/* A hex digit's value; the decoder has checked that it is one. */
 static unsigned hex_value(char c)
 {
     if (c >= '0' && c <= '9') {
@@ -78,16 +77,13 @@ static size_t decode_escape(const char *p, char out[4], size_t *out_len)
     return used;
 }
 
-/* Walks a string body one decoded chunk at a time: a run of plain bytes, or the
- * bytes of one escape. */
-typedef struct chunk_reader {
-    const char *p;
-    const char *end;
-    bool decode; /* false: the bytes are raw, a backslash is just a byte */
-    char esc[4];
-} chunk_reader;
+as_json_reader as_json_reader_of(as_span body, bool escaped)
+{
+    as_json_reader r = {body.ptr, body.ptr + body.len, escaped, {0}};
+    return r;
+}
 
-static bool next_chunk(chunk_reader *r, const char **ptr, size_t *len)
+bool as_json_reader_next(as_json_reader *r, const char **ptr, size_t *len)
 {
     if (r->p >= r->end) {
         return false;
@@ -112,23 +108,23 @@ static bool next_chunk(chunk_reader *r, const char **ptr, size_t *len)
     return true;
 }
 
-void as_json_unescape(as_span span, as_buf *out)
+void as_json_append_unescaped(as_buf *out, as_span span)
 {
-    chunk_reader r = {span.ptr, span.ptr + span.len, true, {0}};
+    as_json_reader r = as_json_reader_of(span, true);
     const char *ptr;
     size_t len;
-    while (next_chunk(&r, &ptr, &len)) {
+    while (as_json_reader_next(&r, &ptr, &len)) {
         as_buf_append(out, ptr, len);
     }
 }
 
 size_t as_json_decoded_len(as_span body)
 {
-    chunk_reader r = {body.ptr, body.ptr + body.len, true, {0}};
+    as_json_reader r = as_json_reader_of(body, true);
     const char *ptr;
     size_t len;
     size_t total = 0;
-    while (next_chunk(&r, &ptr, &len)) {
+    while (as_json_reader_next(&r, &ptr, &len)) {
         total += len;
     }
     return total;
@@ -145,17 +141,17 @@ int as_json_string_cmp(as_span a, bool a_escaped, as_span b, bool b_escaped)
         return (a.len > b.len) - (a.len < b.len);
     }
     /* Compare chunk by chunk without allocating. */
-    chunk_reader ra = {a.ptr, a.ptr + a.len, a_escaped, {0}};
-    chunk_reader rb = {b.ptr, b.ptr + b.len, b_escaped, {0}};
+    as_json_reader ra = as_json_reader_of(a, a_escaped);
+    as_json_reader rb = as_json_reader_of(b, b_escaped);
     const char *pa = NULL;
     const char *pb = NULL;
     size_t la = 0;
     size_t lb = 0;
     for (;;) {
-        if (la == 0 && !next_chunk(&ra, &pa, &la)) {
+        if (la == 0 && !as_json_reader_next(&ra, &pa, &la)) {
             la = 0;
         }
-        if (lb == 0 && !next_chunk(&rb, &pb, &lb)) {
+        if (lb == 0 && !as_json_reader_next(&rb, &pb, &lb)) {
             lb = 0;
         }
         if (la == 0 || lb == 0) {

@@ -3,6 +3,7 @@
  * The scan also serves isotime.c, whose JSON numbers differ only in grammar. */
 #include <string.h>
 
+#include "core/json_text.h"
 #include "core/number.h"
 
 /* value = 0.d1...dn * 10^exponent, so 1E-130 has exponent -129 and
@@ -223,4 +224,124 @@ int as_number_cmp(const as_number *a, const as_number *b)
 uint64_t as_number_size(const as_number *n)
 {
     return (uint64_t)(n->ndigits + 1) / 2 + 1;
+}
+
+/* ---- Escaped texts ------------------------------------------------------------------- */
+
+/* "[-]0." + 38 digits + "E" + a 64-bit exponent, with room to spare. */
+#define SQUEEZED_MAX 72
+
+/* Writes the decoded text of an escaped N ("\u0031" is "1") as [-]0.<digits>E<exp>:
+ * the same value, but short however many zeros the original carries, so that
+ * as_number_parse can read it from the stack. False when the text is not a number
+ * with at most 38 significant digits (never so for a decoded event's N). */
+static bool squeeze_number(as_span text, char out[SQUEEZED_MAX], as_span *result)
+{
+    as_json_bytes r = as_json_bytes_of(text, true);
+    size_t n = 0;
+    int c = as_json_bytes_next(&r);
+    if (c == '-' || c == '+') {
+        if (c == '-') {
+            out[n++] = '-';
+        }
+        c = as_json_bytes_next(&r);
+    }
+    char digits[AS_NUMBER_MAX_DIGITS];
+    size_t ndigits = 0;
+    int64_t zeros = 0; /* zeros held back after the last significant digit */
+    int64_t point = 0; /* value = 0.<digits> * 10^(point + exponent) */
+    bool seen_point = false;
+    bool seen_digit = false;
+    for (;; c = as_json_bytes_next(&r)) {
+        if (c == '.' && !seen_point) {
+            seen_point = true;
+            continue;
+        }
+        if (c < '0' || c > '9') {
+            break;
+        }
+        seen_digit = true;
+        if (ndigits == 0 && c == '0') {
+            if (seen_point) {
+                point--; /* 0.001 is 0.1E-2 */
+            }
+            continue;
+        }
+        if (!seen_point) {
+            point++;
+        }
+        if (c == '0') {
+            zeros++;
+            continue;
+        }
+        if ((int64_t)ndigits + zeros + 1 > AS_NUMBER_MAX_DIGITS) {
+            return false;
+        }
+        memset(digits + ndigits, '0', (size_t)zeros);
+        ndigits += (size_t)zeros;
+        zeros = 0;
+        digits[ndigits++] = (char)c;
+    }
+    if (!seen_digit) {
+        return false;
+    }
+    int64_t exponent = 0;
+    if (c == 'e' || c == 'E') {
+        c = as_json_bytes_next(&r);
+        bool negative = c == '-';
+        if (c == '-' || c == '+') {
+            c = as_json_bytes_next(&r);
+        }
+        if (c < '0' || c > '9') {
+            return false;
+        }
+        for (; c >= '0' && c <= '9'; c = as_json_bytes_next(&r)) {
+            /* Past this the value is out of range anyway; stop before overflowing. */
+            if (exponent < INT64_MAX / 1000) {
+                exponent = exponent * 10 + (c - '0');
+            }
+        }
+        if (negative) {
+            exponent = -exponent;
+        }
+    }
+    if (c != -1) {
+        return false;
+    }
+    if (ndigits == 0) {
+        out[0] = '0';
+        result->ptr = out;
+        result->len = 1;
+        return true;
+    }
+    out[n++] = '0';
+    out[n++] = '.';
+    memcpy(out + n, digits, ndigits);
+    n += ndigits;
+    out[n++] = 'E';
+    /* |point| is bounded by the text's length, far below INT64_MAX / 2. */
+    int64_t total = point + exponent;
+    uint64_t magnitude = total < 0 ? (uint64_t)0 - (uint64_t)total : (uint64_t)total;
+    if (total < 0) {
+        out[n++] = '-';
+    }
+    char text_digits[20];
+    size_t count = 0;
+    do {
+        text_digits[count++] = (char)('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude != 0);
+    while (count > 0) {
+        out[n++] = text_digits[--count];
+    }
+    result->ptr = out;
+    result->len = n;
+    return true;
+}
+
+bool as_number_parse_escaped(as_span body, as_number *out)
+{
+    char buf[SQUEEZED_MAX];
+    as_span squeezed;
+    return squeeze_number(body, buf, &squeezed) && as_number_parse(squeezed, out, NULL);
 }

@@ -65,6 +65,12 @@ AS_LOCAL bool as_decimal_scan(as_span text, as_decimal_grammar grammar, as_decim
  * the JSON quotes. No allocation; the time is linear in the text. */
 AS_LOCAL bool as_number_parse(as_span text, as_number *out, const char **why);
 
+/* as_number_parse of a string body still JSON-escaped ("\u0031" is 1), as a decoded
+ * event holds it, without decoding it into memory: the decoded digits are read one at a
+ * time and reduced to a short equivalent text first, so that no allocation is needed
+ * however many zeros the text carries. False for what as_number_parse refuses. */
+AS_LOCAL bool as_number_parse_escaped(as_span body, as_number *out);
+
 /* A total order by numeric value: <0, 0, >0, and 0 exactly when the values are equal
  * (1, 1.0, 1E0, 10E-1, 0.1e1 are equal; so are 0 and -0). Both numbers come from
  * as_number_parse. */

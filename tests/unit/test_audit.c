@@ -484,9 +484,87 @@ static void test_size_guard_truncates_largest_first(void **state)
     as_buf_free(&json);
 }
 
+/* Every accessor answers a bad index and a NULL list the same way: nothing, never a
+ * read out of bounds. */
+static void test_accessors_check_index(void **state)
+{
+    (void)state;
+    built b;
+    build(&b, EVENT(RECORD(ID1, "INSERT", KEY "," NEW("") "," TIME "," SEQ)), AS_FORMAT_CLASSIC);
+    assert_int_equal(as_items_count(b.items), 1);
+    as_item item = as_items_get(b.items, 0);
+    assert_non_null(item.json.ptr);
+    as_item past = as_items_get(b.items, 1);
+    assert_null(past.json.ptr);
+    assert_int_equal(past.json.len, 0);
+    assert_int_equal(past.size, 0);
+    assert_null(past.reason.ptr);
+    assert_null(as_items_get(NULL, 0).json.ptr);
+    assert_null(as_items_get(b.items, SIZE_MAX).json.ptr);
+    assert_int_equal(as_items_count(NULL), 0);
+    as_items_clear(NULL);
+    assert_int_equal(as_event_record_count(b.event), 1);
+    assert_non_null(as_event_record(b.event, 0));
+    assert_null(as_event_record(b.event, 1));
+    assert_null(as_event_record(NULL, 0));
+    assert_int_equal(as_event_record_count(NULL), 0);
+    as_error err = {0};
+    as_audit_options options = {AS_FORMAT_CLASSIC, NULL, 0, NOW_MS};
+    assert_int_equal(as_audit_build_event(NULL, &options, b.items, &err), AS_ERR_ARGUMENT);
+    assert_string_equal(err.message, "as_audit_build_event: NULL argument");
+    assert_int_equal(as_audit_build_event(b.event, NULL, b.items, &err), AS_ERR_ARGUMENT);
+    assert_int_equal(as_audit_build_event(b.event, &options, NULL, &err), AS_ERR_ARGUMENT);
+    assert_int_equal(as_audit_build(NULL, &options, b.items, &err), AS_ERR_ARGUMENT);
+    assert_string_equal(err.message, "as_audit_build: NULL argument");
+    release(&b);
+}
+
+/* tableName comes from the stream ARN, escaped or not; an ARN that names no table (or
+ * is not an ARN) leaves it out. */
+static void test_table_name_from_arn(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *arn;
+        const char *expected; /* NULL: no tableName */
+    } CASES[] = {
+        {"arn:aws:dynamodb:us-east-1:1:table/Orders/stream/x", "Orders"},
+        {"arn:aws:dynamodb:us-east-1:1:table\\/Or\\u0064ers\\/stream\\/x", "Orders"},
+        {"arn:aws-cn:dynamodb:cn-north-1:1:table/T", "T"},
+        {"arn:aws:dynamodb:us-east-1:1:table//stream/x", NULL},
+        {"arn:aws:dynamodb:us-east-1:1:table/", NULL},
+        {"arn:aws:dynamodb:us-east-1:1:index/Orders", NULL},
+        {"ar", NULL},
+        {"xrn:aws:dynamodb:us-east-1:1:table/Orders", NULL},
+        {"", NULL},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        char json[1024];
+        snprintf(json, sizeof json,
+                 "{\"Records\":[{\"eventID\":\"e\",\"eventName\":\"INSERT\",\"eventSource\":"
+                 "\"aws:dynamodb\",\"eventSourceARN\":\"%s\",\"dynamodb\":{" KEY "," NEW("") "," TIME
+                 "," SEQ "}}]}",
+                 CASES[i].arn);
+        built b;
+        build(&b, json, AS_FORMAT_DETAILED);
+        const char *table = strstr(lines(&b), "\"tableName\":{\"S\":\"");
+        if (CASES[i].expected == NULL) {
+            assert_null(table);
+        } else {
+            assert_non_null(table);
+            table += strlen("\"tableName\":{\"S\":\"");
+            assert_int_equal(strncmp(table, CASES[i].expected, strlen(CASES[i].expected)), 0);
+            assert_int_equal(table[strlen(CASES[i].expected)], '"');
+        }
+        release(&b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_accessors_check_index),
+        cmocka_unit_test(test_table_name_from_arn),
         cmocka_unit_test(test_design_example_modify),
         cmocka_unit_test(test_insert_and_remove_carry_whole_images),
         cmocka_unit_test(test_modify_lists_changes_in_name_order),

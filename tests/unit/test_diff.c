@@ -515,6 +515,31 @@ static void test_equal_null_arguments(void **state)
 
 /* ---- Diffs -------------------------------------------------------------------------------- */
 
+/* A bad index or a NULL list gives NULL, as every accessor of the library does. */
+static void test_changes_accessors_check_index(void **state)
+{
+    (void)state;
+    doc d;
+    doc_load(&d, "{'a':{'N':'1'}}", "{'a':{'N':'2'}}");
+    as_changes *changes = as_changes_new();
+    assert_non_null(changes);
+    as_error err = {0};
+    assert_int_equal(
+        as_diff_images(d.old_image, d.new_image, AS_DIFF_TOP, NULL, 0, changes, &err), AS_OK);
+    assert_int_equal(as_changes_count(changes), 1);
+    assert_non_null(as_changes_get(changes, 0));
+    assert_null(as_changes_get(changes, 1));
+    assert_null(as_changes_get(changes, SIZE_MAX));
+    assert_null(as_changes_get(NULL, 0));
+    assert_int_equal(as_changes_count(NULL), 0);
+    assert_int_equal(as_diff_images(d.old_image, d.new_image, (as_diff_mode)7, NULL, 0, changes,
+                                    &err),
+                     AS_ERR_ARGUMENT);
+    assert_string_equal(err.message, "as_diff_images: invalid argument");
+    as_changes_free(changes);
+    doc_free(&d);
+}
+
 typedef struct want {
     const char *path;       /* decoded */
     const char *top;        /* the top-level name as received */
@@ -852,6 +877,7 @@ static void test_diff_reuse(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_changes_accessors_check_index),
         cmocka_unit_test(test_equal_table),
         cmocka_unit_test(test_equal_long_escaped_numbers),
         cmocka_unit_test(test_equal_large_sets),
