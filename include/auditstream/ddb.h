@@ -179,7 +179,8 @@ typedef struct as_ddb_result {
     long http_status;  /* of the last response; 0 when none came back */
     /* FAILED: DynamoDB's error type (the part of __type after '#', or the <Code> of an
      * XML error), or one of the client's own: ConnectionError, Timeout, TlsError,
-     * Crc32Mismatch, ResponseTooLarge, TransportError, HttpError. */
+     * Crc32Mismatch, ResponseTooLarge, InvalidResponse (a 2xx whose body is not a JSON
+     * object), TransportError, HttpError. */
     char error_type[AS_DDB_ERROR_TYPE_MAX];
     /* FAILED: the server's message or the client's, plus "(retry quota exhausted)" or
      * "(deadline reached before retry)" when that is why no further attempt was made.
@@ -241,9 +242,11 @@ typedef struct as_ddb_stats {
  * says which items were written.
  *
  * Every response's body is checked against its x-amz-crc32 when it has one (DynamoDB's
- * always do; moto's error bodies do not) and capped at max_response_bytes. Retries:
- * throttling, 5xx, connection failures, resets, timeouts, TransactionConflictException
- * and checksum mismatches, up to max_attempts, each after a full-jitter backoff spent in
+ * always do; moto's error bodies do not; two of them count as a mismatch) and capped at
+ * max_response_bytes; a 2xx counts as written only with a JSON object for its body.
+ * Retries: throttling, 5xx, connection failures, resets, timeouts,
+ * TransactionConflictException, checksum mismatches and 2xx bodies that are not JSON
+ * objects, up to max_attempts, each after a full-jitter backoff spent in
  * curl_multi_poll (other items go on meanwhile) and paid from the retry quota; a
  * signature refused for clock skew sets the client's clock offset from the response's
  * Date header and is retried once, free and at once, when that Date is plausible (see

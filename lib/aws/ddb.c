@@ -305,7 +305,7 @@ typedef struct slot {
     bool busy;
     size_t item;
     bool have_crc;
-    bool crc_valid;
+    bool crc_valid; /* false too when x-amz-crc32 came twice: which one was summed? */
     uint32_t crc;
     char date[64];
     unsigned date_count; /* Date headers seen: more than one makes the Date unusable */
@@ -432,8 +432,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *userdata)
         return len;
     }
     if (as_http_header_name_is(name, "x-amz-crc32")) {
+        s->crc_valid = !s->have_crc && as_ddb_parse_crc32(value, &s->crc);
         s->have_crc = true;
-        s->crc_valid = as_ddb_parse_crc32(value, &s->crc);
     } else if (as_http_header_name_is(name, "date")) {
         copy_header_value(value, s->date, sizeof s->date);
         s->date_count++;
@@ -883,6 +883,23 @@ static void schedule(call *c, size_t item, int64_t ready_at)
     c->client->pending[c->pending_count++] = (pending){item, ready_at};
 }
 
+/* Whether `body` is {...} once blanks around it are skipped: PutItem's answer is a JSON
+ * object ("{}" without ReturnValues); the check is for shape, not a full parse. */
+static bool json_object_shaped(as_span body)
+{
+    size_t start = 0;
+    size_t end = body.len;
+    while (start < end && (body.ptr[start] == ' ' || body.ptr[start] == '\t' ||
+                           body.ptr[start] == '\r' || body.ptr[start] == '\n')) {
+        start++;
+    }
+    while (end > start && (body.ptr[end - 1] == ' ' || body.ptr[end - 1] == '\t' ||
+                           body.ptr[end - 1] == '\r' || body.ptr[end - 1] == '\n')) {
+        end--;
+    }
+    return end - start >= 2 && body.ptr[start] == '{' && body.ptr[end - 1] == '}';
+}
+
 /* Fills the result's error fields for a failed attempt. */
 static void describe_failure(call *c, const slot *s, as_ddb_fault fault, CURLcode code, long status,
                              const char *type, const char *raw_message)
@@ -896,6 +913,10 @@ static void describe_failure(call *c, const slot *s, as_ddb_fault fault, CURLcod
                      s->crc_valid ? "value" : "header is malformed and", s->response.len);
         } else if (fault == AS_DDB_FAULT_TOO_LARGE) {
             snprintf(r->message, sizeof r->message, "response body over %zu bytes", s->cap);
+        } else if (fault == AS_DDB_FAULT_BAD_BODY) {
+            snprintf(r->message, sizeof r->message,
+                     "HTTP %ld with a %zu-byte body that is not a JSON object", status,
+                     s->response.len);
         } else {
             /* libcurl's own words name the host and the failing step, never a header. */
             as_ddb_clean_message(lit(s->errbuf[0] != '\0' ? s->errbuf : curl_easy_strerror(code)),
@@ -938,6 +959,11 @@ static void finish_attempt(call *c, slot *s, CURLcode code)
         (!s->crc_valid || as_crc32(0, s->response.data, s->response.len) != s->crc)) {
         fault = AS_DDB_FAULT_CRC;
     }
+    /* Only DynamoDB's own JSON answer counts as written, never whatever said 200. */
+    if (fault == AS_DDB_FAULT_NONE && status >= 200 && status <= 299 &&
+        !json_object_shaped((as_span){s->response.data, s->response.len})) {
+        fault = AS_DDB_FAULT_BAD_BODY;
+    }
     char type[AS_DDB_ERROR_TYPE_MAX] = "";
     char raw_message[1024] = "";
     if (fault == AS_DDB_FAULT_NONE && (status < 200 || status > 299)) {
@@ -957,6 +983,7 @@ static void finish_attempt(call *c, slot *s, CURLcode code)
         break;
     case AS_DDB_FAULT_TLS:
     case AS_DDB_FAULT_TOO_LARGE:
+    case AS_DDB_FAULT_BAD_BODY:
     case AS_DDB_FAULT_OTHER:
     default: break;
     }

@@ -87,6 +87,7 @@ const char *as_ddb_fault_type(as_ddb_fault fault)
     case AS_DDB_FAULT_CRC: return "Crc32Mismatch";
     case AS_DDB_FAULT_TLS: return "TlsError";
     case AS_DDB_FAULT_TOO_LARGE: return "ResponseTooLarge";
+    case AS_DDB_FAULT_BAD_BODY: return "InvalidResponse";
     case AS_DDB_FAULT_OTHER: return "TransportError";
     default: return "TransportError";
     }
@@ -99,6 +100,9 @@ as_ddb_verdict as_ddb_classify(as_ddb_fault fault, long status, const char *type
     case AS_DDB_FAULT_NONE: break;
     case AS_DDB_FAULT_CONNECTION: return AS_DDB_RETRY_TRANSIENT;
     case AS_DDB_FAULT_CRC: return AS_DDB_RETRY_TRANSIENT;
+    /* A proxy's page or a cut answer: the write may not have happened, and a retry of
+     * an idempotent PutItem is harmless. */
+    case AS_DDB_FAULT_BAD_BODY: return AS_DDB_RETRY_TRANSIENT;
     case AS_DDB_FAULT_TIMEOUT: return AS_DDB_RETRY_TIMEOUT;
     case AS_DDB_FAULT_TLS:
     case AS_DDB_FAULT_TOO_LARGE:

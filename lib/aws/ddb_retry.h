@@ -18,6 +18,7 @@ typedef enum as_ddb_fault {
     AS_DDB_FAULT_CRC,        /* the body does not match x-amz-crc32 */
     AS_DDB_FAULT_TLS,        /* the peer failed verification, or the CA bundle is bad */
     AS_DDB_FAULT_TOO_LARGE,  /* the body passed the size cap */
+    AS_DDB_FAULT_BAD_BODY,   /* a 2xx whose body is not a JSON object: not DynamoDB's */
     AS_DDB_FAULT_OTHER       /* anything else libcurl reports: not retried */
 } as_ddb_fault;
 

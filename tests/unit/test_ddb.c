@@ -492,6 +492,7 @@ static void test_classify_table(void **state)
         {AS_DDB_FAULT_CRC, 400, "ValidationException", "", AS_DDB_RETRY_TRANSIENT},
         {AS_DDB_FAULT_TLS, 0, "", "", AS_DDB_GIVE_UP},
         {AS_DDB_FAULT_TOO_LARGE, 200, "", "", AS_DDB_GIVE_UP},
+        {AS_DDB_FAULT_BAD_BODY, 200, "", "", AS_DDB_RETRY_TRANSIENT},
         {AS_DDB_FAULT_OTHER, 0, "", "", AS_DDB_GIVE_UP},
         {AS_DDB_FAULT_NONE, 400, "ValidationException", "One or more parameter values",
          AS_DDB_GIVE_UP},
@@ -1667,6 +1668,45 @@ static void test_tls_verification(void **state)
     rmdir(dir);
 }
 
+/* Answers no DynamoDB would give, each with what the client makes of it: a body shorter
+ * than its Content-Length, one that never ends, a 200 that is not JSON (never counted as
+ * written), a 200 without x-amz-crc32 (accepted, as the SDKs do), two x-amz-crc32
+ * headers (a mismatch), a Retry-After of a year (ignored: standard mode's backoff
+ * rules), and a success dated 9999 (a success's Date is never read). */
+static void test_hostile_answers(void **state)
+{
+    (void)state;
+    script("\"stall_seconds\":3,\"items\":{\"ha-0\":[\"shortbody\",\"ok\"],"
+           "\"ha-1\":[\"endless\",\"ok\"],\"ha-2\":[\"notjson\",\"notjson\",\"notjson\"],"
+           "\"ha-3\":[\"notjson\",\"ok\"],\"ha-4\":[\"nocrc\"],"
+           "\"ha-5\":[\"dupcrc\",\"dupcrc\",\"dupcrc\"],\"ha-6\":[\"retryafter\",\"ok\"],"
+           "\"ha-7\":[\"okdate:Fri, 31 Dec 9999 23:59:59 GMT\"]}");
+    as_ddb_config config = test_config();
+    config.attempt_timeout_ms = 400;
+    config.concurrency = 4;
+    as_ddb_client *client = new_client(&config);
+    batch b;
+    make_batch(&b, "ha-", 8);
+    int64_t start = mono_ms();
+    put(client, &b, 0);
+    assert_true(mono_ms() - start < 5000);
+    expect_written(&b, 0, 2);
+    expect_written(&b, 1, 2);
+    expect_failed(&b, 2, 3, "InvalidResponse",
+                  "HTTP 200 with a 21-byte body that is not a JSON object");
+    assert_int_equal(b.results[2].http_status, 200);
+    expect_written(&b, 3, 2);
+    expect_written(&b, 4, 1);
+    expect_failed(&b, 5, 3, "Crc32Mismatch", "x-amz-crc32 header is malformed");
+    expect_written(&b, 6, 2);
+    expect_written(&b, 7, 1);
+    assert_int_equal(b.stats.timeouts, 1);
+    assert_true(b.stats.connection_errors >= 1);
+    assert_int_equal(b.stats.clock_corrections, 0);
+    assert_int_equal(as_ddb_client_clock_offset_ms(client), 0);
+    as_ddb_client_free(client);
+}
+
 /* ---- clock-skew correction (issue 9, item 4) ---------------------------------------------- */
 
 /* An HTTP date (RFC 7231's IMF-fixdate) for epoch ms `ms`. */
@@ -1941,6 +1981,7 @@ int main(void)
         cmocka_unit_test(test_skew_plausible_fix_and_repair),
         cmocka_unit_test(test_skew_never_stops_signing),
         cmocka_unit_test(test_stop_reason),
+        cmocka_unit_test(test_hostile_answers),
         cmocka_unit_test(test_not_retried),
         cmocka_unit_test(test_last_attempt_reported),
         cmocka_unit_test(test_quota_exhausted),

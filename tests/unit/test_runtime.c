@@ -1248,8 +1248,8 @@ static void test_bad_deadline_unknown(void **state)
     as_invocation inv;
     as_error err = {0};
     const char *wants[] = {
-        "invocation d-text: Lambda-Runtime-Deadline-Ms \"soon\" is not epoch milliseconds: the "
-        "deadline counts as unknown",
+        ("invocation d-text: Lambda-Runtime-Deadline-Ms \"soon\" is not epoch milliseconds: "
+         "the deadline counts as unknown"),
         "\"-5\" is not epoch milliseconds",
         "\"99999999999999999999\" is not epoch milliseconds",
         "is over 15 minutes away (Lambda's longest timeout): the deadline counts as unknown",
