@@ -88,6 +88,22 @@ for want in 0.1 99.0 "$version.1"; do
         fail "find_package(auditstream $want) failed for another reason: $(cat "$tmp/want.log")"
 done
 echo "examples-test: find_package(auditstream X) refuses 0.1, 99.0 and $version.1"
+# The package finds its files from where it lies: a copied prefix works as well.
+cp -R "$prefix" "$tmp/moved"
+mkdir -p "$tmp/where"
+cat >"$tmp/where/CMakeLists.txt" <<'CMAKE'
+cmake_minimum_required(VERSION 3.16)
+project(where C)
+find_package(auditstream REQUIRED)
+get_target_property(location auditstream::static IMPORTED_LOCATION)
+get_target_property(include auditstream::static INTERFACE_INCLUDE_DIRECTORIES)
+message(STATUS "auditstream at ${location} ${include}")
+CMAKE
+cmake -S "$tmp/where" -B "$tmp/where/b" -DCMAKE_PREFIX_PATH="$tmp/moved" >"$tmp/where.log" 2>&1 ||
+    fail "find_package in a copied prefix failed: $(cat "$tmp/where.log")"
+grep -q "auditstream at $tmp/moved/lib/libauditstream.a $tmp/moved/include\$" "$tmp/where.log" ||
+    fail "the copied package points elsewhere: $(grep 'auditstream at' "$tmp/where.log")"
+echo "examples-test: a copied prefix's package points into the copy"
 
 status=0
 # check WHAT ARGS...: one checker run, its lines indented under a heading.
