@@ -117,6 +117,26 @@ unit: $(UNIT_BIN) $(BOOTSTRAP)
 check-unit: unit
 	@sh tests/run-unit.sh $(BUILD)/tests
 
+# The allocation-failure stage (tests/alloc, tests/support/alloc_fail.h): the n-th
+# allocation fails for every n. Linked with --wrap so that only calls made from the
+# static library and the test are counted; works with SAN= (run-all runs it under ASan).
+# Then the compile-time checks of the error convention (tests/alloc/result-types.sh).
+ALLOC_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free,--wrap=strdup,--wrap=strndup
+ALLOC_BIN := $(BUILD)/tests/alloc/test_alloc_failure
+ALLOC_ARGS ?=
+
+$(ALLOC_BIN): tests/alloc/test_alloc_failure.c tests/support/alloc_fail.c \
+		tests/support/alloc_fail.h $(STATIC_LIB) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(say) LINK $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -Itests/support -o $@ $< tests/support/alloc_fail.c \
+		$(STATIC_LIB) $(SAN) $(ALLOC_WRAP) $(LIBS)
+
+.PHONY: check-alloc
+check-alloc: $(ALLOC_BIN)
+	$(ALLOC_BIN) $(ALLOC_ARGS)
+	@sh tests/alloc/result-types.sh $(CC)
+
 # The whole suite: what README tells a newcomer to type and what CI runs.
 test: deps
 	@sh tests/run-all.sh

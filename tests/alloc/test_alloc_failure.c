@@ -1,0 +1,722 @@
+/* The allocation-failure stage for the core: decode, diff and build (both formats) of every
+ * event in events/ and of generated ones, failing the n-th allocation for every n.
+ *
+ * Each run must either report AS_ERR_NOMEM (with its message set and nothing leaked) or
+ * give exactly the bytes of the clean run: the records' errors, the diffs and every item
+ * of both formats. n goes from 1 until a run finishes without reaching the failure; each
+ * n is tried twice, with only the n-th allocation failing (code that shrugs off one
+ * failure and goes on shows up) and with every allocation from the n-th on failing.
+ * libcrypto's allocations are counted and failed too (the digests behind the ids).
+ * Built by `make check-alloc` with the --wrap link alloc_fail.h describes. */
+#include <dirent.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc_fail.h"
+#include "auditstream/audit.h"
+#include "auditstream/buf.h"
+#include "auditstream/diff.h"
+#include "auditstream/event.h"
+
+static int failures;
+
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                   \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+            failures++;                                                                            \
+        }                                                                                          \
+    } while (0)
+
+/* ---- One run: everything the core can be asked about an event, written down -------- */
+
+static void dump_str(as_buf *out, const char *label, const char *text)
+{
+    as_buf_append_str(out, label);
+    as_buf_append_str(out, text != NULL ? text : "(null)");
+    as_buf_append_char(out, '\n');
+}
+
+static void dump_span(as_buf *out, const char *label, as_span span)
+{
+    as_buf_append_str(out, label);
+    if (span.ptr == NULL) {
+        as_buf_append_str(out, "(null)");
+    } else {
+        as_buf_append_span(out, span);
+    }
+    as_buf_append_char(out, '\n');
+}
+
+static void dump_u64(as_buf *out, const char *label, uint64_t value)
+{
+    as_buf_append_str(out, label);
+    as_buf_append_u64(out, value);
+    as_buf_append_char(out, '\n');
+}
+
+/* A value by where it lies in the input, so that a wrong pointer shows. */
+static void dump_value(as_buf *out, const char *label, const as_value *v, const char *base)
+{
+    as_buf_append_str(out, label);
+    if (v == NULL) {
+        as_buf_append_str(out, "-\n");
+        return;
+    }
+    as_buf_append_u64(out, (uint64_t)(v->text.ptr - base));
+    as_buf_append_char(out, '+');
+    as_buf_append_u64(out, v->text.len);
+    as_buf_append_char(out, '\n');
+}
+
+static void dump_changes(as_buf *out, const as_changes *changes, const char *base)
+{
+    size_t n = as_changes_count(changes);
+    dump_u64(out, "changes ", n);
+    for (size_t i = 0; i < n; i++) {
+        const as_change *c = as_changes_get(changes, i);
+        dump_span(out, " path ", c->path);
+        dump_span(out, " top ", c->top_name);
+        dump_value(out, " old ", c->old_value, base);
+        dump_value(out, " new ", c->new_value, base);
+    }
+}
+
+static void dump_items(as_buf *out, const as_items *items)
+{
+    size_t n = as_items_count(items);
+    dump_u64(out, "items ", n);
+    for (size_t i = 0; i < n; i++) {
+        as_item item = as_items_get(items, i);
+        dump_u64(out, " record ", item.record);
+        dump_u64(out, " flags ", item.flags);
+        dump_u64(out, " size ", item.size);
+        dump_span(out, " reason ", item.reason);
+        dump_span(out, " json ", item.json);
+    }
+}
+
+/* How a run ended, when not for want of memory. */
+static void dump_result(as_buf *out, as_status status, const as_error *err)
+{
+    dump_u64(out, "status ", (uint64_t)status);
+    if (status != AS_OK) {
+        dump_u64(out, "offset ", err->offset);
+        dump_str(out, "message ", err->message);
+    }
+}
+
+static const as_span IGNORED[] = {{"ignored", 7}, {"version", 7}};
+
+/* Decodes `json`, diffs every MODIFY both ways and builds both formats, writing what it
+ * got to `out` with allocation counting paused. The first failure ends the run. */
+static as_status run(const char *json, size_t len, as_buf *out, as_error *err)
+{
+    as_event *event = NULL;
+    as_changes *changes = NULL;
+    as_items *items = NULL;
+    as_status status = as_event_decode(json, len, &event, err);
+    if (status != AS_OK) {
+        goto done;
+    }
+    alloc_fail_pause();
+    size_t count = as_event_record_count(event);
+    dump_u64(out, "records ", count);
+    for (size_t i = 0; i < count; i++) {
+        dump_str(out, "error ", as_event_record(event, i)->error);
+    }
+    alloc_fail_resume();
+
+    changes = as_changes_new();
+    if (changes == NULL) {
+        /* Constructors answer NULL and have no as_error to fill. */
+        status = AS_ERR_NOMEM;
+        *err = (as_error){AS_ERR_NOMEM, 0, "as_changes_new: NULL"};
+        goto done;
+    }
+    for (size_t i = 0; i < count; i++) {
+        const as_record *rec = as_event_record(event, i);
+        if (rec->error != NULL || rec->event_name != AS_EVENT_MODIFY) {
+            continue;
+        }
+        for (int mode = AS_DIFF_TOP; mode <= AS_DIFF_DEEP; mode++) {
+            status = as_diff_images(rec->old_image, rec->new_image, (as_diff_mode)mode, IGNORED,
+                                    mode == AS_DIFF_TOP ? 2 : 0, changes, err);
+            if (status != AS_OK) {
+                goto done;
+            }
+            alloc_fail_pause();
+            dump_changes(out, changes, json);
+            alloc_fail_resume();
+        }
+    }
+
+    items = as_items_new();
+    if (items == NULL) {
+        status = AS_ERR_NOMEM;
+        *err = (as_error){AS_ERR_NOMEM, 0, "as_items_new: NULL"};
+        goto done;
+    }
+    for (int format = AS_FORMAT_CLASSIC; format <= AS_FORMAT_DETAILED; format++) {
+        as_audit_options options = {(as_format)format, IGNORED, 2, INT64_C(1700000000123)};
+        as_items_clear(items);
+        status = as_audit_build_event(event, &options, items, err);
+        if (status != AS_OK) {
+            goto done;
+        }
+        alloc_fail_pause();
+        dump_items(out, items);
+        alloc_fail_resume();
+    }
+done:
+    as_items_free(items);
+    as_changes_free(changes);
+    as_event_free(event);
+    return status;
+}
+
+/* ---- The stage ------------------------------------------------------------------- */
+
+typedef struct outcome {
+    long tried;  /* values of n tried, both modes */
+    long nomem;  /* runs that reported AS_ERR_NOMEM */
+    long same;   /* runs that reached a failure and still gave the clean bytes */
+    long allocs; /* allocations of the clean run */
+} outcome;
+
+/* Runs `json` clean, then with the n-th allocation failing for every n. */
+static outcome torture(const char *name, const char *json, size_t len)
+{
+    outcome o = {0, 0, 0, 0};
+    as_buf clean = AS_BUF_INIT;
+    as_error err = {AS_OK, 0, ""};
+    /* One run first, unwatched: libcrypto loads its algorithms on first use, and those
+     * allocations belong to no run. */
+    as_status clean_status = run(json, len, &clean, &err);
+    as_buf_clear(&clean);
+    long live = alloc_fail_live();
+    alloc_fail_after(0);
+    clean_status = run(json, len, &clean, &err);
+    alloc_fail_off();
+    o.allocs = alloc_fail_count();
+    /* A document the decoder refuses (tests/events holds one) must be refused the same
+     * way every time: its status and message are part of the output. */
+    dump_result(&clean, clean_status, &err);
+    CHECK(clean_status != AS_ERR_NOMEM, "%s: the clean run failed: %s", name, err.message);
+    CHECK(as_buf_status(&clean) == AS_OK, "%s: the test's own buffer failed", name);
+    CHECK(alloc_fail_live() == live, "%s: the clean run leaked %ld blocks", name,
+          alloc_fail_live() - live);
+
+    as_buf got = AS_BUF_INIT;
+    int failures_before = failures;
+    for (int all_after = 0; all_after <= 1; all_after++) {
+        const char *mode = all_after ? "from" : "only";
+        for (long n = 1;; n++) {
+            as_buf_clear(&got);
+            err = (as_error){AS_OK, 0, ""};
+            live = alloc_fail_live();
+            if (all_after) {
+                alloc_fail_all_after(n);
+            } else {
+                alloc_fail_after(n);
+            }
+            as_status status = run(json, len, &got, &err);
+            alloc_fail_off();
+            bool hit = alloc_fail_hit();
+            o.tried++;
+            CHECK(alloc_fail_live() == live, "%s: n=%ld (%s): %ld blocks leaked", name, n, mode,
+                  alloc_fail_live() - live);
+            if (status == AS_ERR_NOMEM) {
+                o.nomem++;
+                CHECK(hit, "%s: n=%ld (%s): AS_ERR_NOMEM with no allocation failed", name, n, mode);
+                CHECK(err.code == AS_ERR_NOMEM && err.message[0] != '\0',
+                      "%s: n=%ld (%s): AS_ERR_NOMEM without its message (code %d, \"%s\")", name, n,
+                      mode, (int)err.code, err.message);
+            } else {
+                dump_result(&got, status, &err);
+                bool same = got.len == clean.len && memcmp(got.data, clean.data, clean.len) == 0;
+                CHECK(same,
+                      "%s: n=%ld (%s): status %d (%s) and other output than the clean run's, "
+                      "not AS_ERR_NOMEM",
+                      name, n, mode, (int)status, err.message);
+                if (!same) {
+                    /* Where the outputs part, for the log. */
+                    size_t at = 0;
+                    while (at < got.len && at < clean.len && got.data[at] == clean.data[at]) {
+                        at++;
+                    }
+                    size_t from = at > 60 ? at - 60 : 0;
+                    fprintf(stderr, "  clean: ...%.*s\n  got:   ...%.*s\n",
+                            (int)(clean.len - from < 160 ? clean.len - from : 160),
+                            clean.data + from,
+                            (int)(got.len - from < 160 && got.len > from ? got.len - from
+                                  : got.len > from                       ? 160
+                                                                         : 0),
+                            got.len > from ? got.data + from : "");
+                }
+                o.same += hit && same;
+            }
+            if (!hit) {
+                break; /* the run made fewer than n allocations */
+            }
+            if (failures - failures_before > 10) {
+                fprintf(stderr, "%s: more than 10 failures, on to the next case\n", name);
+                break;
+            }
+        }
+    }
+    as_buf_free(&got);
+    as_buf_free(&clean);
+    printf("%-58s %6ld allocs %7ld runs %6ld nomem %5ld same\n", name, o.allocs, o.tried, o.nomem,
+           o.same);
+    return o;
+}
+
+/* ---- Generated events --------------------------------------------------------------- */
+
+#define RECORD_HEAD(id, name)                                                                      \
+    "{\"eventID\":\"" id "\",\"eventName\":\"" name "\",\"eventVersion\":\"1.1\","                 \
+    "\"eventSource\":\"aws:dynamodb\",\"awsRegion\":\"us-east-1\","                                \
+    "\"eventSourceARN\":\"arn:aws:dynamodb:us-east-1:123456789012:table/Orders/stream/"            \
+    "2024-01-01T00:00:00.000\",\"dynamodb\":{\"ApproximateCreationDateTime\":1700000000.5,"
+
+/* Composite keys (S, N and B, one with escapes), escaped names, nested maps and lists,
+ * an ignored attribute, sets that change order. */
+static const char COMPOSITE[] = "{\"Records\":[" RECORD_HEAD(
+    "c1",
+    "MODIFY") "\"Keys\":{\"pk\":{\"S\":\"a\\\"b\"},\"sk\":{\"N\":\"1\\u0030\"},\"bk\":{\"B\":"
+              "\"QQ\\u003d=\"}},"
+              "\"OldImage\":{\"pk\":{\"S\":\"a\\\"b\"},\"sk\":{\"N\":\"10\"},\"bk\":{\"B\":\"QQ=="
+              "\"},"
+              "\"na\\u006de\":{\"S\":\"old\"},\"ignored\":{\"N\":\"1\"},\"version\":{\"N\":\"3\"},"
+              "\"m\":{\"M\":{\"a/"
+              "b\":{\"L\":[{\"N\":\"1\"},{\"S\":\"x\"}]},\"t~\":{\"BOOL\":true}}},"
+              "\"ss\":{\"SS\":[\"a\",\"b\",\"c\"]},\"gone\":{\"NULL\":true}},"
+              "\"NewImage\":{\"pk\":{\"S\":\"a\\\"b\"},\"sk\":{\"N\":\"10\"},\"bk\":{\"B\":\"QQ=="
+              "\"},"
+              "\"name\":{\"S\":\"new\"},\"ignored\":{\"N\":\"2\"},\"version\":{\"N\":\"4\"},"
+              "\"m\":{\"M\":{\"a/b\":{\"L\":[{\"N\":\"1.0\"},{\"S\":\"y\"},{\"NULL\":true}]},"
+              "\"t~\":{\"BOOL\":false}}},\"ss\":{\"SS\":[\"c\",\"a\",\"b\"]},\"added\":{\"NS\":["
+              "\"1\",\"2\"]}},"
+              "\"SequenceNumber\":\"100\",\"SizeBytes\":10,\"StreamViewType\":\"NEW_AND_OLD_"
+              "IMAGES\"}},"
+    /* A long eventID and long names: "<eventID>/<name>" outgrows the 128 bytes the id
+     * buffer first has, so extending the name allocates (a failure there once went unseen
+     * and gave two items one id). */
+    RECORD_HEAD("c4ca4238a0b923820dcc509a6f75849bc4ca4238a0b923820dcc509a6f75849b",
+                "MODIFY") "\"Keys\":{\"id\":{\"S\":\"k\"}},"
+                          "\"OldImage\":{\"id\":{\"S\":\"k\"},\"an_attribute_name_long_enough_to_"
+                          "grow_the_buffer_past_128_bytes_in_all_1\":"
+                          "{\"S\":\"a\"},\"an_attribute_name_long_enough_to_grow_the_buffer_past_"
+                          "128_bytes_in_all_2\":{\"S\":\"b\"}},"
+                          "\"NewImage\":{\"id\":{\"S\":\"k\"},\"an_attribute_name_long_enough_to_"
+                          "grow_the_buffer_past_128_bytes_in_all_1\":"
+                          "{\"S\":\"c\"},\"an_attribute_name_long_enough_to_grow_the_buffer_past_"
+                          "128_bytes_in_all_2\":{\"S\":\"d\"}},"
+                          "\"SequenceNumber\":\"101\"}}"
+                          "]}";
+
+/* Escaped eventSourceARN, eventID and SequenceNumber; a TTL delete. */
+static const char ESCAPED_ARN[] =
+    "{\"Records\":[{\"eventID\":\"e\\/"
+    "1\",\"eventName\":\"INSERT\",\"eventSource\":\"aws:dynamodb\","
+    "\"eventSourceARN\":\"arn:aws:dynamodb:us-east-1:123456789012:table\\/Or\\u0064ers\\/stream\\/"
+    "x\","
+    "\"dynamodb\":{\"Keys\":{\"id\":{\"S\":\"k\"}},\"NewImage\":{\"id\":{\"S\":\"k\"},"
+    "\"v\":{\"S\":\"\\u00e9\\n\"}},\"SequenceNumber\":\"1\\u0030\"}},"
+    "{\"eventID\":\"e2\",\"eventName\":\"REMOVE\",\"eventSource\":\"aws:dynamodb\","
+    "\"eventSourceARN\":\"arn:aws:dynamodb:us-east-1:1:table\\/T\\/stream\\/y\","
+    "\"userIdentity\":{\"type\":\"Service\",\"principalId\":\"dynamodb.amazonaws.com\"},"
+    "\"dynamodb\":{\"ApproximateCreationDateTime\":1.7e9,\"Keys\":{\"id\":{\"S\":\"k\"}},"
+    "\"OldImage\":{\"id\":{\"S\":\"k\"}},\"SequenceNumber\":\"2\"}}]}";
+
+/* Invalid records, each with an error item: a bad number, a duplicate set member (an
+ * escaped one, quoted in the message), an unknown eventName, a record that is not an
+ * object, a key of the wrong type, a missing eventID (its id comes from a digest of the
+ * record), a field given twice, a bad time, an escaped unknown type tag. */
+static const char INVALID[] = "{\"Records\":[" RECORD_HEAD(
+    "i1",
+    "INSERT") "\"Keys\":{\"id\":{\"S\":\"k\"}},\"NewImage\":{\"id\":{\"S\":\"k\"},\"n\":{\"N\":"
+              "\"1e999\"}},"
+              "\"SequenceNumber\":\"1\"}}," RECORD_HEAD(
+                  "i2",
+                  "INSERT") "\"Keys\":{\"id\":{\"S\":\"k\"}},\"NewImage\":{\"id\":{\"S\":\"k\"},"
+                            "\"s\":{\"NS\":[\"1\",\"1.\\u0030\"]}},\"SequenceNumber\":\"2\"}}"
+                            "," RECORD_HEAD(
+                                "i3",
+                                "UPSERT\\u0021") "\"Keys\":{\"id\":{\"S\":\"k\"}},"
+                                                 "\"SequenceNumber\":\"3\"}},"
+                                                 "42," RECORD_HEAD(
+                                                     "i5",
+                                                     "INSERT") "\"Keys\":{\"id\":{\"M\":{}}},"
+                                                               "\"NewImage\":{},\"SequenceNumber\":"
+                                                               "\"5\"}},"
+                                                               "{\"eventName\":\"INSERT\","
+                                                               "\"eventSource\":\"aws:dynamodb\","
+                                                               "\"dynamodb\":{"
+                                                               "\"Keys\":{\"id\":{\"N\":\"6\"}},"
+                                                               "\"NewImage\":{\"id\":{\"N\":\"6\"}}"
+                                                               ",\"SequenceNumber\":\"6\"}}"
+                                                               "," RECORD_HEAD(
+                                                                   "i7",
+                                                                   "INSERT") "\"Keys\":{\"id\":{"
+                                                                             "\"S\":\"k\"}},"
+                                                                             "\"NewImage\":{\"id\":"
+                                                                             "{\"S\":\"k\"}},"
+                                                                             "\"NewImage\":{},"
+                                                                             "\"SequenceNumber\":"
+                                                                             "\"7\"}},"
+                                                                             "{\"eventID\":\"i8\","
+                                                                             "\"eventName\":"
+                                                                             "\"INSERT\","
+                                                                             "\"eventSource\":"
+                                                                             "\"aws:dynamodb\","
+                                                                             "\"dynamodb\":{"
+                                                                             "\"ApproximateCreation"
+                                                                             "DateTime\":\"soon\","
+                                                                             "\"Keys\":{\"id\":{"
+                                                                             "\"S\":\"k\"}},"
+                                                                             "\"SequenceNumber\":"
+                                                                             "\"8\"}}," RECORD_HEAD(
+                                                                                 "i9",
+                                                                                 "INSERT") "\"Keys"
+                                                                                           "\":{"
+                                                                                           "\"id\":"
+                                                                                           "{\"S\":"
+                                                                                           "\"k\"}}"
+                                                                                           ",\"NewI"
+                                                                                           "mage\":"
+                                                                                           "{\"id\""
+                                                                                           ":{"
+                                                                                           "\"S\":"
+                                                                                           "\"k\"},"
+                                                                                           "\"x\\u0"
+                                                                                           "0e9\":{"
+                                                                                           "\"\\u00"
+                                                                                           "58\":"
+                                                                                           "\"1\"},"
+                                                                                           "\"bs\":"
+                                                                                           "{\"BS\""
+                                                                                           ":[\"QQ="
+                                                                                           "=\","
+                                                                                           "\"QR=="
+                                                                                           "\"]}},"
+                                                                                           "\"Seque"
+                                                                                           "nceNumb"
+                                                                                           "er\":"
+                                                                                           "\"9\"}}"
+                                                                                           "," RECORD_HEAD(
+                                                                                               "i1"
+                                                                                               "0",
+                                                                                               "INS"
+                                                                                               "ER"
+                                                                                               "T") "\"Keys\":{\"id\":{\"S\":\"k\"}},\"NewImage\":{\"id\":{\"S\":\"k\"},"
+                                                                                                    "\"ss\":{\"SS\":[\"a\\u0062\",\"ab\"]}},\"SequenceNumber\":\"10\"}}"
+                                                                                                    "]}";
+
+/* Records short of their images, one without a creation time (stamped with now), and
+ * the same record delivered twice. */
+static const char MISSING[] = "{\"Records\":[" RECORD_HEAD(
+    "m1", "MODIFY") "\"Keys\":{\"id\":{\"S\":\"k\"}},\"NewImage\":{"
+                    "\"id\":{\"S\":\"k\"}},\"SequenceNumber\":\"1\"}}"
+                    "," RECORD_HEAD("m2", "INSERT") "\"Keys\":{\"id\":{\"S\":\"k\"}},"
+                                                    "\"SequenceNumber\":\"2\"}}"
+                                                    "," RECORD_HEAD("m3", "REMOVE") "\"Keys\":"
+                                                                                    "{\"id\":{"
+                                                                                    "\"S\":"
+                                                                                    "\"k\"}},"
+                                                                                    "\"OldImag"
+                                                                                    "e\":null,"
+                                                                                    "\"Sequenc"
+                                                                                    "eNumber\""
+                                                                                    ":\"3\"}},"
+                                                                                    "{\"eventI"
+                                                                                    "D\":"
+                                                                                    "\"m4\","
+                                                                                    "\"eventNa"
+                                                                                    "me\":"
+                                                                                    "\"MODIFY"
+                                                                                    "\","
+                                                                                    "\"eventSo"
+                                                                                    "urce\":"
+                                                                                    "\"aws:"
+                                                                                    "dynamodb"
+                                                                                    "\","
+                                                                                    "\"dynamod"
+                                                                                    "b\":{"
+                                                                                    "\"Keys\":"
+                                                                                    "{\"id\":{"
+                                                                                    "\"S\":"
+                                                                                    "\"k\"}},"
+                                                                                    "\"OldImag"
+                                                                                    "e\":{"
+                                                                                    "\"id\":{"
+                                                                                    "\"S\":"
+                                                                                    "\"k\"},"
+                                                                                    "\"a\":{"
+                                                                                    "\"S\":"
+                                                                                    "\"1\"}},"
+                                                                                    "\"NewImag"
+                                                                                    "e\":{"
+                                                                                    "\"id\":{"
+                                                                                    "\"S\":"
+                                                                                    "\"k\"},"
+                                                                                    "\"a\":{"
+                                                                                    "\"S\":"
+                                                                                    "\"2\"}},"
+                                                                                    "\"Sequenc"
+                                                                                    "eNumber\""
+                                                                                    ":\"4\"}},"
+                                                                                    "{\"eventI"
+                                                                                    "D\":"
+                                                                                    "\"m4\","
+                                                                                    "\"eventNa"
+                                                                                    "me\":"
+                                                                                    "\"MODIFY"
+                                                                                    "\","
+                                                                                    "\"eventSo"
+                                                                                    "urce\":"
+                                                                                    "\"aws:"
+                                                                                    "dynamodb"
+                                                                                    "\","
+                                                                                    "\"dynamod"
+                                                                                    "b\":{"
+                                                                                    "\"Keys\":"
+                                                                                    "{\"id\":{"
+                                                                                    "\"S\":"
+                                                                                    "\"k\"}},"
+                                                                                    "\"OldImag"
+                                                                                    "e\":{"
+                                                                                    "\"id\":{"
+                                                                                    "\"S\":"
+                                                                                    "\"k\"},"
+                                                                                    "\"a\":{"
+                                                                                    "\"S\":"
+                                                                                    "\"1\"}},"
+                                                                                    "\"NewImag"
+                                                                                    "e\":{"
+                                                                                    "\"id\":{"
+                                                                                    "\"S\":"
+                                                                                    "\"k\"},"
+                                                                                    "\"a\":{"
+                                                                                    "\"S\":"
+                                                                                    "\"2\"}},"
+                                                                                    "\"Sequenc"
+                                                                                    "eNumber\""
+                                                                                    ":\"4\"}}"
+                                                                                    "]}";
+
+/* Builds events whose size or shape calls for code written at run time. */
+static void gen_record_start(as_buf *b, const char *id, const char *name)
+{
+    as_buf_append_str(b, "{\"eventID\":\"");
+    as_buf_append_str(b, id);
+    as_buf_append_str(b, "\",\"eventName\":\"");
+    as_buf_append_str(b, name);
+    as_buf_append_str(b, "\",\"eventSource\":\"aws:dynamodb\",\"eventSourceARN\":"
+                         "\"arn:aws:dynamodb:eu-west-1:1:table/Big/stream/z\",\"dynamodb\":{"
+                         "\"ApproximateCreationDateTime\":1700000001,"
+                         "\"Keys\":{\"id\":{\"S\":\"k\"}},");
+}
+
+/* Two values of 250 KB that change: every classic item and the detailed item pass
+ * 400 KB and are truncated. */
+static void gen_truncation(as_buf *b)
+{
+    as_buf_append_str(b, "{\"Records\":[");
+    gen_record_start(b, "t1", "MODIFY");
+    const char *sides[2] = {"OldImage", "NewImage"};
+    for (int side = 0; side < 2; side++) {
+        as_buf_append_str(b, side == 0 ? "\"" : ",\"");
+        as_buf_append_str(b, sides[side]);
+        as_buf_append_str(b, "\":{\"id\":{\"S\":\"k\"}");
+        for (int attr = 0; attr < 2; attr++) {
+            as_buf_append_str(b, attr == 0 ? ",\"big\":{\"S\":\"" : ",\"huge\":{\"S\":\"");
+            for (int i = 0; i < 250 * 1024 / 16; i++) {
+                as_buf_append_str(b, side == 0 ? "0123456789abcdef" : "fedcba9876543210");
+            }
+            as_buf_append_str(b, "\"}");
+        }
+        as_buf_append_str(b, "}");
+    }
+    as_buf_append_str(b, ",\"SequenceNumber\":\"1\"}}]}");
+}
+
+/* Sets and maps past the sizes compared pairwise (16) and sorted on the stack (32), out
+ * of order, so that the diff and the duplicate checks take their heap paths; and an
+ * image nested 33 levels deep (detailed: an error item for DynamoDB's depth limit). */
+static void gen_large(as_buf *b)
+{
+    as_buf_append_str(b, "{\"Records\":[");
+    gen_record_start(b, "l1", "MODIFY");
+    for (int side = 0; side < 2; side++) {
+        as_buf_append_str(b, side == 0 ? "\"OldImage\":{\"id\":{\"S\":\"k\"}"
+                                       : ",\"NewImage\":{\"id\":{\"S\":\"k\"}");
+        const char *types[3] = {"SS", "NS", "BS"};
+        for (int t = 0; t < 3; t++) {
+            as_buf_append_str(b, ",\"");
+            as_buf_append_str(b, types[t]);
+            as_buf_append_str(b, "\":{\"");
+            as_buf_append_str(b, types[t]);
+            as_buf_append_str(b, "\":[");
+            for (int i = 0; i < 40; i++) {
+                int k = side == 0 ? i : 39 - i;
+                if (i > 0) {
+                    as_buf_append_char(b, ',');
+                }
+                as_buf_append_char(b, '"');
+                if (t == 2) {
+                    char b64[8];
+                    snprintf(b64, sizeof b64, "%c%cA=", 'A' + k % 26, 'A' + k / 26);
+                    as_buf_append_str(b, b64);
+                } else {
+                    as_buf_append_u64(b, (uint64_t)k * 7 + (t == 1 && side == 1 ? 0 : 0));
+                    if (t == 1 && side == 1) {
+                        as_buf_append_str(b, ".0");
+                    }
+                }
+                as_buf_append_char(b, '"');
+            }
+            as_buf_append_str(b, "]}");
+        }
+        as_buf_append_str(b, ",\"map\":{\"M\":{");
+        for (int i = 0; i < 40; i++) {
+            int k = side == 0 ? i : 39 - i;
+            if (i > 0) {
+                as_buf_append_char(b, ',');
+            }
+            as_buf_append_str(b, "\"f");
+            as_buf_append_u64(b, (uint64_t)k);
+            as_buf_append_str(b, "\":{\"N\":\"");
+            as_buf_append_u64(b, (uint64_t)(k == 17 && side == 1 ? 1000 : k));
+            as_buf_append_str(b, "\"}");
+        }
+        as_buf_append_str(b, "}}");
+        /* Names out of order at the top level too. */
+        for (int i = 0; i < 20; i++) {
+            int k = side == 0 ? i : 19 - i;
+            as_buf_append_str(b, ",\"top");
+            as_buf_append_u64(b, (uint64_t)k);
+            as_buf_append_str(b, "\":{\"S\":\"");
+            as_buf_append_u64(b, (uint64_t)(k == 5 && side == 1 ? 55 : k));
+            as_buf_append_str(b, "\"}");
+        }
+        as_buf_append_str(b, "}");
+    }
+    as_buf_append_str(b, ",\"SequenceNumber\":\"1\"}},");
+    gen_record_start(b, "l2", "INSERT");
+    as_buf_append_str(b, "\"NewImage\":{\"id\":{\"S\":\"k\"},\"deep\":");
+    for (int i = 0; i < 32; i++) {
+        as_buf_append_str(b, "{\"M\":{\"d\":");
+    }
+    as_buf_append_str(b, "{\"S\":\"bottom\"}");
+    for (int i = 0; i < 32; i++) {
+        as_buf_append_str(b, "}}");
+    }
+    as_buf_append_str(b, "},\"SequenceNumber\":\"2\"}}]}");
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        return NULL;
+    }
+    as_buf b = AS_BUF_INIT;
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        as_buf_append(&b, chunk, n);
+    }
+    fclose(f);
+    if (as_buf_status(&b) != AS_OK) {
+        as_buf_free(&b);
+        return NULL;
+    }
+    *len = b.len;
+    return b.data;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int main(int argc, char **argv)
+{
+    if (!alloc_fail_hook_libcrypto()) {
+        fprintf(stderr, "alloc: cannot hook libcrypto's allocations\n");
+        return 1;
+    }
+    if (!alloc_fail_linked()) {
+        fprintf(stderr, "alloc: not linked with -Wl,--wrap=malloc,...: nothing would be tested\n");
+        return 1;
+    }
+    /* Skipped unless asked for: the 1,000-record benchmark event takes minutes. */
+    bool with_bench = argc > 1 && strcmp(argv[1], "--all") == 0;
+    long cases = 0;
+    long runs = 0;
+
+    struct {
+        const char *name;
+        const char *json;
+    } fixed[] = {{"generated: composite keys, escapes, ignore list", COMPOSITE},
+                 {"generated: escaped eventSourceARN, TTL delete", ESCAPED_ARN},
+                 {"generated: invalid records (error items)", INVALID},
+                 {"generated: missing images, no time, redelivered", MISSING}};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+        runs += torture(fixed[i].name, fixed[i].json, strlen(fixed[i].json)).tried;
+        cases++;
+    }
+    as_buf gen = AS_BUF_INIT;
+    gen_truncation(&gen);
+    runs += torture("generated: two 250 KB values (truncation)", gen.data, gen.len).tried;
+    as_buf_clear(&gen);
+    gen_large(&gen);
+    runs += torture("generated: large sets and maps, 33 levels deep", gen.data, gen.len).tried;
+    cases += 2;
+    as_buf_free(&gen);
+
+    DIR *dir = opendir("events");
+    if (dir == NULL) {
+        fprintf(stderr, "alloc: no events/ directory (run from the top of the tree)\n");
+        return 1;
+    }
+    char *names[256];
+    size_t count = 0;
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL && count < 256) {
+        size_t len = strlen(entry->d_name);
+        if (len > 5 && strcmp(entry->d_name + len - 5, ".json") == 0) {
+            names[count++] = strdup(entry->d_name);
+        }
+    }
+    closedir(dir);
+    qsort(names, count, sizeof names[0], by_name);
+    for (size_t i = 0; i < count; i++) {
+        if (!with_bench && strncmp(names[i], "bench-", 6) == 0) {
+            printf("%-58s skipped (pass --all)\n", names[i]);
+            free(names[i]);
+            continue;
+        }
+        char path[512];
+        snprintf(path, sizeof path, "events/%s", names[i]);
+        size_t len = 0;
+        char *json = read_file(path, &len);
+        CHECK(json != NULL, "cannot read %s", path);
+        if (json != NULL) {
+            runs += torture(names[i], json, len).tried;
+            cases++;
+        }
+        free(json);
+        free(names[i]);
+    }
+    printf("alloc: %ld cases, %ld runs, %d failures\n", cases, runs, failures);
+    printf("%d passed, %d failed\n", failures == 0 ? 1 : 0, failures == 0 ? 0 : 1);
+    return failures == 0 ? 0 : 1;
+}
