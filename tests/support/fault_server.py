@@ -334,6 +334,11 @@ class Handler(BaseHTTPRequestHandler):
                 "'%s' not a valid key=value pair (missing equal-sign) in Authorization "
                 "header: '%s'." % (auth, auth),
             )
+        elif action == "ridecho":
+            # A response header that repeats the token: the request id is logged too.
+            token = headers.get("x-amz-security-token", "")
+            self.reply_error(400, "ValidationException", "request id echo",
+                             extra=[("x-amzn-RequestId", "rid-" + token)])
         elif action == "xml403":
             body = (
                 '<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse><Error>'

@@ -1256,6 +1256,47 @@ static void test_not_retried(void **state)
     as_ddb_client_free(client);
 }
 
+/* Issue 9, items 1 and 2, through the real client: answers that repeat the token (in a
+ * message over 1 KB, and in the request id header) or the Authorization header come
+ * back with no credential, signature or Authorization value in any result field. */
+static void test_echoes_cleaned(void **state)
+{
+    (void)state;
+    script("\"items\":{\"ec-0\":[\"tokenecho\"],\"ec-1\":[\"authecho\"],"
+           "\"ec-2\":[\"ridecho\"]}");
+    as_ddb_config config = test_config();
+    as_ddb_client *client = new_client(&config);
+    batch b;
+    make_batch(&b, "ec-", 3);
+    put(client, &b, 0);
+    expect_failed(&b, 0, 1, "UnrecognizedClientException",
+                  "The security token included in the request is invalid: [redacted] (as sent;");
+    expect_failed(&b, 1, 1, "IncompleteSignatureException",
+                  "'AWS4-HMAC-SHA256 [redacted]' not a valid key=value pair");
+    expect_failed(&b, 2, 1, "ValidationException", "request id echo");
+    assert_string_equal(b.results[2].request_id, "[redacted]");
+    json_t *log = fault_server_log(&server);
+    json_t *requests = json_object_get(log, "requests");
+    for (size_t i = 0; i < 3; i++) {
+        const as_ddb_result *r = &b.results[i];
+        const char *auth = header_of(json_array_get(requests, i), "Authorization");
+        assert_non_null(auth);
+        const char *sig = strstr(auth, "Signature=");
+        assert_non_null(sig);
+        const char *fields[3] = {r->message, r->error_type, r->request_id};
+        for (size_t f = 0; f < 3; f++) {
+            assert_false(contains(fields[f], TOKEN));
+            assert_false(contains(fields[f], SECRET));
+            assert_false(contains(fields[f], AKID));
+            assert_false(contains(fields[f], sig + 10));
+            assert_false(contains(fields[f], "Credential="));
+            assert_false(contains(fields[f], "SignedHeaders"));
+        }
+    }
+    json_decref(log);
+    as_ddb_client_free(client);
+}
+
 /* After the last attempt the failure reaches the caller with its reason. */
 static void test_last_attempt_reported(void **state)
 {
@@ -1983,6 +2024,7 @@ int main(void)
         cmocka_unit_test(test_stop_reason),
         cmocka_unit_test(test_hostile_answers),
         cmocka_unit_test(test_not_retried),
+        cmocka_unit_test(test_echoes_cleaned),
         cmocka_unit_test(test_last_attempt_reported),
         cmocka_unit_test(test_quota_exhausted),
         cmocka_unit_test(test_response_cap),
