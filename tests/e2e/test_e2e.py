@@ -629,8 +629,11 @@ class Suite:
             check(s.get("written") == 7 and s.get("not_attempted") == 0,
                   f"{label}: summary {s}")
             check(now_ms() - t0 >= 300, f"{label}: answered before the delayed writes were done")
-        check(not any("deadline" in line.get("message", "") for line in fn.log_lines()),
-              "a line about the deadline")
+        check(not any("deadline near" in line.get("message", "") for line in fn.log_lines()),
+              "a line about the deadline stopping the writes")
+        check(any(line.get("level") == "WARN" and "\"soon\" is not epoch milliseconds" in
+                  line.get("message", "") for line in fn.log_lines()),
+              "no WARN line about the deadline \"soon\"")
         compare(self.classic_expected, self.aws.scan(table), "Audit")
         check(not proxy.errors, f"proxy: {proxy.errors[:3]}")
         self.finish(fn)
@@ -865,6 +868,71 @@ class Suite:
             notes.append(f"{action}: {message[:90]}")
         return "; ".join(notes)
 
+    def test_hostile_runtime_and_skew(self):
+        """Issue 9, items 4 and 6, against the packaged bootstrap: a 200 KB trace id
+        (over libcurl's 100 KB header line cap) fails that invocation with
+        Runtime.HeaderTooLarge and the next is written; an invocation without a request id
+        is skipped with a WARN; a response post that the Runtime API answers slowly gives
+        up at the invocation's deadline, not 40 s later, and the function goes on; one
+        "Signature expired" dated 9999-12-31 corrects no clock, and the next invocation
+        is signed, sent and written."""
+        table = self.audit_table("AuditHostile")
+        fn = self.function("hostile", table)
+        sizes = json.dumps({"Lambda-Runtime-Trace-Id": 200 * 1024})
+        fn.standin.enqueue(self.event, request_id="giant-trace", sizes=sizes)
+        fn.standin.enqueue(self.event, request_id="no-id", omit="Lambda-Runtime-Aws-Request-Id")
+        fn.standin.enqueue(self.event, request_id="after")
+        results = fn.standin.wait(2, 30)
+        check(results is not None, f"no two answers within 30 s: {fn.log_tail()}")
+        first, second = results["posts"][:2]
+        header = first["headers"].get("lambda-runtime-function-error-type")
+        check(first["request_id"] == "giant-trace" and header == "Runtime.HeaderTooLarge",
+              f"giant trace id: {first['request_id']} {header}: {first['body']}")
+        check(second["request_id"] == "after", f"second answer for {second['request_id']}")
+        self.expect_complete(second, "after")
+        compare(self.model(self.event, "classic", "hostile"), self.aws.scan(table), "Audit")
+        warns = [line.get("message", "") for line in fn.log_lines() if line.get("level") == "WARN"]
+        check(any("invocation giant-trace" in w and "100 KB" in w for w in warns),
+              f"no WARN about the giant header: {warns}")
+        check(any("Lambda-Runtime-Aws-Request-Id is missing" in w for w in warns),
+              f"no WARN about the missing request id: {warns}")
+        fn.posts = 2
+
+        # A slow answer: each post attempt waits 3 s at the stand-in, the deadline is 1.5 s.
+        fn.standin.request("POST", "/_test/fault?action=delay&delay_ms=3000&path=response"
+                           "&count=4")
+        t0 = time.monotonic()
+        fn.standin.enqueue(b'{"Records":[]}', request_id="slow-answer", timeout_ms=1500)
+        gave_up = None
+        while time.monotonic() - t0 < 20 and gave_up is None:
+            for line in fn.log_lines():
+                if "gave up at the invocation's deadline" in line.get("message", ""):
+                    gave_up = time.monotonic() - t0
+            time.sleep(0.1)
+        check(gave_up is not None and gave_up < 4, f"post not bounded by the deadline: "
+              f"{gave_up}: {fn.log_tail()}")
+        check(fn.alive(), "the function exited after the slow post")
+        time.sleep(3.2)  # the stand-in records the abandoned attempt after its delay
+        fn.posts = len(fn.standin.results()["posts"])
+        self.expect_complete(fn.invoke(b'{"Records":[]}'), "after the slow post")
+
+        secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYzE2EKEY0002"
+        server = self.fault_server("skew-ddb")
+        server.script({"secret": secret, "default": "expired_date:Fri, 31 Dec 9999 23:59:59 GMT"})
+        fs = self.function("skew-9999", "Audit", endpoint=server.endpoint,
+                           creds=("AKIDE2ESKEW", secret, None))
+        message = self.expect_error(fs.invoke(self.event), "AuditWriteFailed", "9999")
+        check("over 24 h from the local clock" in message, f"9999: {message}")
+        server.script({"secret": secret, "default": "ok"})
+        self.expect_complete(fs.invoke(self.event), "after the 9999 answer")
+        sent = server.requests()
+        check(sent and all(r["signature_ok"] for r in sent),
+              f"after the 9999 answer: {len(sent)} requests, not all signed right")
+        self.finish(fn)
+        self.finish(fs)
+        return (f"HeaderTooLarge answered, missing id skipped, slow post given up after "
+                f"{gave_up:.1f} s, 9999 ignored and {len(sent)} signed writes after it")
+
     def test_bad_settings_at_init(self):
         """Issue 9, items 3 and 5: each of these is an init error naming its variable
         (Runtime.InvalidConfiguration, exit status 1, no invocation taken), logged as JSON
@@ -998,6 +1066,7 @@ class Suite:
         "test_tls_wrong_ca",
         "test_tls_no_ca_anywhere",
         "test_echoed_secrets",
+        "test_hostile_runtime_and_skew",
         "test_bad_settings_at_init",
         "test_1000_invocations_flat",
     ]
