@@ -486,8 +486,8 @@ static as_status rt_perform(as_runtime *rt, const char *what, long timeout_ms, i
             curl_easy_getinfo(rt->curl, CURLINFO_RESPONSE_CODE, status);
             rt->refusal = "HeaderTooLarge";
             return as_error_set(err, AS_ERR_LIMIT, 0,
-                                "%s: a header could not be read (%s; libcurl takes header "
-                                "lines of up to 100 KB) and the payload was not read",
+                                "%s: a header line is too long to read (libcurl stops at "
+                                "100 KB and says \"%s\"); the payload was not read",
                                 what, curl_reason(rt, rc));
         }
         if (rc == CURLE_OUT_OF_MEMORY || as_buf_status(&rt->payload) != AS_OK ||
@@ -863,8 +863,14 @@ static void invocation_check(as_runtime *rt, as_invocation *inv)
     }
     const header_slot *deadline = &rt->slots[HDR_DEADLINE];
     if (deadline->seen) {
-        char quoted[QUOTE_MAX + 1];
-        quote_value(header_value(rt, HDR_DEADLINE), quoted, sizeof quoted);
+        char value[QUOTE_MAX + 1];
+        quote_value(header_value(rt, HDR_DEADLINE), value, sizeof value);
+        char shown[QUOTE_MAX + 32];
+        if (deadline->too_long) {
+            snprintf(shown, sizeof shown, "of %zu bytes", deadline->len);
+        } else {
+            snprintf(shown, sizeof shown, "\"%s\"", value);
+        }
         const char *problem = NULL;
         int64_t now = realtime_ms();
         if (deadline->too_long || inv->deadline_ms == 0) {
@@ -876,9 +882,9 @@ static void invocation_check(as_runtime *rt, as_invocation *inv)
         }
         if (problem != NULL) {
             rt_warn(rt, AS_ERR_ARGUMENT,
-                    "invocation %.*s: %s \"%s\"%s %s: the deadline counts as unknown",
+                    "invocation %.*s: %s %s %s: the deadline counts as unknown",
                     (int)inv->request_id.len, inv->request_id.ptr, header_names[HDR_DEADLINE],
-                    quoted, deadline->len > QUOTE_MAX ? "..." : "", problem);
+                    shown, problem);
             inv->deadline_ms = 0;
         }
         /* Past on arrival (some emulators send one) counts as unknown for posts too. */

@@ -281,7 +281,8 @@ class Handler(BaseHTTPRequestHandler):
         elif action == "nocrc":
             self.reply(200, "{}", crc="none")
         elif action == "dupcrc":
-            self.reply(200, "{}", crc=[(binascii.crc32(b"{}") + 1) & 0xFFFFFFFF, binascii.crc32(b"{}")])
+            good = binascii.crc32(b"{}")
+            self.reply(200, "{}", crc=[(good + 1) & 0xFFFFFFFF, good])
         elif action == "retryafter":
             self.reply_error(503, "ServiceUnavailableException", "scripted 503",
                              extra=[("Retry-After", "31536000")])
