@@ -175,24 +175,18 @@ static void attr_end(as_items *items, attr_slot *a, uint64_t value_size)
     a->value_size = value_size;
 }
 
-/* An S attribute from text that needs no escaping (ids, times, fixed words). */
-static void put_s_plain(as_items *items, const char *name, bool protected_field, const char *text,
-                        size_t len)
+/* An S attribute from raw bytes, JSON-escaped unless `plain` says they need no escape
+ * (ids, times, fixed words). */
+static void put_s(as_items *items, const char *name, bool protected_field, const char *bytes,
+                  size_t len, bool plain)
 {
     attr_slot *a = attr_begin(items, name, protected_field);
     as_buf_append(&items->json, "{\"S\":\"", 6);
-    as_buf_append(&items->json, text, len);
-    as_buf_append(&items->json, "\"}", 2);
-    attr_end(items, a, len);
-}
-
-/* An S attribute from raw bytes. */
-static void put_s_bytes(as_items *items, const char *name, bool protected_field, const char *bytes,
-                        size_t len)
-{
-    attr_slot *a = attr_begin(items, name, protected_field);
-    as_buf_append(&items->json, "{\"S\":\"", 6);
-    as_buf_append_json_escaped(&items->json, bytes, len);
+    if (plain) {
+        as_buf_append(&items->json, bytes, len);
+    } else {
+        as_buf_append_json_escaped(&items->json, bytes, len);
+    }
     as_buf_append(&items->json, "\"}", 2);
     attr_end(items, a, len);
 }
@@ -235,14 +229,14 @@ static AS_RESULT put_common(as_items *items, const as_span *suffix, as_error *er
         as_buf_truncate(&items->id_name, base);
         AS_GUARD(hashed);
     }
-    put_s_plain(items, "id", true, uuid, sizeof uuid);
+    put_s(items, "id", true, uuid, sizeof uuid, true);
     if (items->has_item_key) {
         attr_slot *a = attr_begin(items, "itemKey", true);
         as_buf_append(&items->json, items->item_key.data, items->item_key.len);
         attr_end(items, a, items->item_key_size);
     }
     if (items->has_time) {
-        put_s_plain(items, "modificationTime", true, items->time_text, AS_ISO_TIME_LEN);
+        put_s(items, "modificationTime", true, items->time_text, AS_ISO_TIME_LEN, true);
     }
     return AS_RESULT_OK;
 }
@@ -505,7 +499,7 @@ static as_result reason_error_item(as_items *items, const as_record *rec, as_spa
 {
     item_begin(items);
     AS_GUARD(put_common(items, NULL, err));
-    put_s_bytes(items, "error", false, reason.ptr, reason.len);
+    put_s(items, "error", false, reason.ptr, reason.len, false);
     attr_slot *a = attr_begin(items, "rawRecord", false);
     as_buf_append(&items->json, "{\"S\":\"", 6);
     as_buf_append_json_escaped(&items->json, rec->raw.ptr, rec->raw.len);
@@ -592,13 +586,20 @@ static bool is_ttl_delete(const as_record *rec)
            memcmp(rec->identity_principal.ptr, "dynamodb.amazonaws.com", 22) == 0;
 }
 
+/* Writes `"name":{"L":[` for an L attribute built from the changes. */
+static attr_slot *list_begin(as_items *items, const char *name)
+{
+    attr_slot *a = attr_begin(items, name, false);
+    as_buf_append(&items->json, "{\"L\":[", 6);
+    return a;
+}
+
 /* updatedAttributes: the top-level names of the changes, in order, as an L of S. */
 static void put_name_list(as_items *items, const as_changes *changes)
 {
-    attr_slot *a = attr_begin(items, "updatedAttributes", false);
+    attr_slot *a = list_begin(items, "updatedAttributes");
     as_buf *out = &items->json;
-    uint64_t size = 3;
-    as_buf_append(out, "{\"L\":[", 6);
+    uint64_t size = 3; /* an L's own bytes */
     size_t count = as_changes_count(changes);
     as_span previous = {NULL, 0};
     for (size_t i = 0; i < count; i++) {
@@ -623,11 +624,10 @@ static void put_name_list(as_items *items, const as_changes *changes)
 /* changes: an L of M {path, oldValue, newValue}. */
 static void put_changes(as_items *items, const as_changes *changes)
 {
-    attr_slot *a = attr_begin(items, "changes", false);
+    attr_slot *a = list_begin(items, "changes");
     as_buf *out = &items->json;
-    uint64_t size = 3;
-    as_buf_append(out, "{\"L\":[", 6);
     size_t count = as_changes_count(changes);
+    uint64_t size = 3;
     for (size_t i = 0; i < count; i++) {
         const as_change *c = as_changes_get(changes, i);
         if (i > 0) {
@@ -703,7 +703,7 @@ static AS_RESULT build_detailed(as_items *items, const as_record *rec, const as_
     item_begin(items);
     AS_GUARD(put_common(items, NULL, err));
     const char *event_name = event_names[rec->event_name];
-    put_s_plain(items, "eventName", false, event_name, strlen(event_name));
+    put_s(items, "eventName", false, event_name, strlen(event_name), true);
     put_value(items, "keys", rec->keys);
     put_s_body(items, "sequenceNumber", rec->sequence_number,
                (rec->escaped & AS_RECORD_SEQUENCE_ESCAPED) != 0);
@@ -711,10 +711,10 @@ static AS_RESULT build_detailed(as_items *items, const as_record *rec, const as_
     bool has_table;
     AS_GUARD(table_from_arn(items, rec, &table, &has_table, err));
     if (has_table) {
-        put_s_bytes(items, "tableName", false, table.ptr, table.len);
+        put_s(items, "tableName", false, table.ptr, table.len, false);
     }
     const char *cause = is_ttl_delete(rec) ? "ttl" : "user";
-    put_s_plain(items, "cause", false, cause, strlen(cause));
+    put_s(items, "cause", false, cause, strlen(cause), true);
     if (have_changes) {
         put_name_list(items, items->changes);
         put_changes(items, items->changes);

@@ -169,31 +169,60 @@ static bool numbers_match_sorted(const as_value *x, const as_value *y, size_t co
     return equal;
 }
 
-static bool members_match_sorted(const as_value *x, const as_value *y, size_t count)
+/* Members [x, x_end) and [y, y_end), `count` a side, sorted and compared in order:
+ * how large sets and maps out of order are matched in O(n log n). */
+typedef struct sorted_match {
+    int (*order)(const void *, const void *);         /* qsort order of two `const as_value *` */
+    bool (*same)(const as_value *, const as_value *); /* members in the same place match */
+    /* The fallback when the heap cannot hold the sort: slower, never wrong. */
+    bool (*pairwise)(const as_value *, const as_value *, const as_value *, const as_value *);
+} sorted_match;
+
+static bool match_sorted(const sorted_match *how, const as_value *x, const as_value *x_end,
+                         const as_value *y, const as_value *y_end, size_t count)
 {
     const as_value *stack[2 * STACK_MEMBERS];
     const as_value **p = stack;
     if (count > STACK_MEMBERS) {
         p = count <= SIZE_MAX / 2 / sizeof *p ? malloc(2 * count * sizeof *p) : NULL;
         if (p == NULL) {
-            return members_match_pairwise(x, y, count);
+            return how->pairwise(x, x_end, y, y_end);
         }
     }
-    for (size_t i = 0; i < count; i++) {
-        p[i] = &x[i];
-        p[count + i] = &y[i];
+    size_t n = 0;
+    for (const as_value *e = x; e < x_end; e += e->subtree) {
+        p[n++] = e;
     }
-    qsort(p, count, sizeof *p, member_ptr_cmp);
-    qsort(p + count, count, sizeof *p, member_ptr_cmp);
+    for (const as_value *e = y; e < y_end; e += e->subtree) {
+        p[n++] = e;
+    }
+    qsort(p, count, sizeof *p, how->order);
+    qsort(p + count, count, sizeof *p, how->order);
     bool equal = true;
     for (size_t i = 0; i < count && equal; i++) {
-        equal = member_cmp(p[i], p[count + i]) == 0;
+        equal = how->same(p[i], p[count + i]);
     }
     if (p != stack) {
         free(p);
     }
     return equal;
 }
+
+static bool members_same(const as_value *a, const as_value *b)
+{
+    return member_cmp(a, b) == 0;
+}
+
+/* members_match_pairwise over the bounds match_sorted works with (members are single
+ * values: the count is the distance). */
+static bool members_pairwise(const as_value *x, const as_value *x_end, const as_value *y,
+                             const as_value *y_end)
+{
+    (void)y_end;
+    return members_match_pairwise(x, y, (size_t)(x_end - x));
+}
+
+static const sorted_match SET_MEMBERS = {member_ptr_cmp, members_same, members_pairwise};
 
 static bool set_equal(const as_value *a, const as_value *b)
 {
@@ -216,7 +245,7 @@ static bool set_equal(const as_value *a, const as_value *b)
         /* Parsed once each rather than at every comparison of the sort. */
         return numbers_match_sorted(x, y, left);
     }
-    return members_match_sorted(x, y, left);
+    return match_sorted(&SET_MEMBERS, x, x + left, y, y + left, left);
 }
 
 /* ---- M and L ---------------------------------------------------------------------------- */
@@ -271,36 +300,12 @@ static bool entries_match_pairwise(const as_value *x, const as_value *x_end, con
     return true;
 }
 
-static bool entries_match_sorted(const as_value *x, const as_value *x_end, const as_value *y,
-                                 const as_value *y_end, size_t count)
+static bool entries_same(const as_value *a, const as_value *b)
 {
-    const as_value *stack[2 * STACK_MEMBERS];
-    const as_value **p = stack;
-    if (count > STACK_MEMBERS) {
-        p = count <= SIZE_MAX / 2 / sizeof *p ? malloc(2 * count * sizeof *p) : NULL;
-        if (p == NULL) {
-            return entries_match_pairwise(x, x_end, y, y_end);
-        }
-    }
-    size_t i = 0;
-    for (const as_value *e = x; e < x_end; e += e->subtree) {
-        p[i++] = e;
-    }
-    i = 0;
-    for (const as_value *e = y; e < y_end; e += e->subtree) {
-        p[count + i++] = e;
-    }
-    qsort(p, count, sizeof *p, name_ptr_cmp);
-    qsort(p + count, count, sizeof *p, name_ptr_cmp);
-    bool equal = true;
-    for (i = 0; i < count && equal; i++) {
-        equal = names_equal(p[i], p[count + i]) && as_value_equal(p[i], p[count + i]);
-    }
-    if (p != stack) {
-        free(p);
-    }
-    return equal;
+    return names_equal(a, b) && as_value_equal(a, b);
 }
+
+static const sorted_match MAP_ENTRIES = {name_ptr_cmp, entries_same, entries_match_pairwise};
 
 static bool map_equal(const as_value *a, const as_value *b)
 {
@@ -324,7 +329,7 @@ static bool map_equal(const as_value *a, const as_value *b)
     if (left <= PAIRWISE_LIMIT) {
         return entries_match_pairwise(x, x_end, y, y_end);
     }
-    return entries_match_sorted(x, x_end, y, y_end, left);
+    return match_sorted(&MAP_ENTRIES, x, x_end, y, y_end, left);
 }
 
 static bool list_equal(const as_value *a, const as_value *b)

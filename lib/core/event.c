@@ -917,19 +917,52 @@ static AS_RESULT find_duplicate(parser *ps, const as_value *parent, as_type memb
 static AS_RESULT parse_attr_value(parser *ps, as_span name, bool name_escaped, unsigned json_depth,
                                   unsigned attr_depth, uint32_t *index);
 
+/* A map, list or set being read: where its text began and what ps->spaces was then. */
+typedef struct container {
+    const char *start;
+    size_t spaces;
+    bool first; /* for object_next / array_next */
+} container;
+
+/* Steps into the container whose bracket is at ps->p, `json_depth` levels down. */
+static AS_RESULT container_open(parser *ps, unsigned json_depth, container *c)
+{
+    if (json_depth + 1 > MAX_JSON_DEPTH) {
+        return syntax_error(ps, ps->p, "nesting deeper than 2048 levels");
+    }
+    c->start = ps->p;
+    c->spaces = ps->spaces;
+    c->first = true;
+    ps->p++;
+    return AS_RESULT_OK;
+}
+
+/* Completes value `index` once the container's closing bracket is read. */
+static as_value *container_close(parser *ps, const container *c, uint32_t index, uint32_t count,
+                                 uint64_t size, uint32_t depth)
+{
+    as_event *ev = ps->event;
+    as_value *v = &ev->values[index];
+    v->text.ptr = c->start;
+    v->text.len = (size_t)(ps->p - c->start);
+    v->count = count;
+    v->subtree = (uint32_t)(ev->value_count - index);
+    v->size = size;
+    v->depth = depth;
+    if (ps->spaces != c->spaces) {
+        v->flags |= AS_VALUE_WIRE_SPACED;
+    }
+    return v;
+}
+
 /* Parses a map of name -> attribute value whose '{' is at ps->p into value `index`
  * (already created as an M). Used for Keys, images and M payloads alike. */
 static AS_RESULT parse_attr_map(parser *ps, uint32_t index, unsigned json_depth,
                                 unsigned attr_depth)
 {
     as_event *ev = ps->event;
-    if (json_depth + 1 > MAX_JSON_DEPTH) {
-        return syntax_error(ps, ps->p, "nesting deeper than 2048 levels");
-    }
-    const char *start = ps->p;
-    size_t spaces = ps->spaces;
-    ps->p++;
-    bool first = true;
+    container box;
+    AS_GUARD(container_open(ps, json_depth, &box));
     bool more;
     as_span key;
     bool key_escaped;
@@ -937,7 +970,7 @@ static AS_RESULT parse_attr_map(parser *ps, uint32_t index, unsigned json_depth,
     uint64_t size = 3;
     uint32_t depth = 0;
     for (;;) {
-        AS_GUARD(object_next(ps, &first, &more, &key, &key_escaped));
+        AS_GUARD(object_next(ps, &box.first, &more, &key, &key_escaped));
         if (!more) {
             break;
         }
@@ -951,16 +984,7 @@ static AS_RESULT parse_attr_map(parser *ps, uint32_t index, unsigned json_depth,
         }
         count++;
     }
-    as_value *v = &ev->values[index];
-    v->text.ptr = start;
-    v->text.len = (size_t)(ps->p - start);
-    v->count = count;
-    v->subtree = (uint32_t)(ev->value_count - index);
-    v->size = size;
-    v->depth = depth + 1;
-    if (ps->spaces != spaces) {
-        v->flags |= AS_VALUE_WIRE_SPACED;
-    }
+    as_value *v = container_close(ps, &box, index, count, size, depth + 1);
     const as_value *dup;
     AS_GUARD(find_duplicate(ps, v, AS_TYPE_M, true, &dup));
     if (dup != NULL) {
@@ -975,19 +999,14 @@ static AS_RESULT parse_attr_map(parser *ps, uint32_t index, unsigned json_depth,
 static AS_RESULT parse_set(parser *ps, uint32_t index, as_type member_type, unsigned json_depth)
 {
     as_event *ev = ps->event;
-    if (json_depth + 1 > MAX_JSON_DEPTH) {
-        return syntax_error(ps, ps->p, "nesting deeper than 2048 levels");
-    }
     const char *tag = as_type_name(ev->values[index].type);
-    const char *start = ps->p;
-    size_t spaces = ps->spaces;
-    ps->p++;
-    bool first = true;
+    container box;
+    AS_GUARD(container_open(ps, json_depth, &box));
     bool more;
     uint32_t count = 0;
     uint64_t size = 0;
     for (;;) {
-        AS_GUARD(array_next(ps, &first, &more));
+        AS_GUARD(array_next(ps, &box.first, &more));
         if (!more) {
             break;
         }
@@ -1022,15 +1041,7 @@ static AS_RESULT parse_set(parser *ps, uint32_t index, as_type member_type, unsi
         size += m->size;
         count++;
     }
-    as_value *v = &ev->values[index];
-    v->text.ptr = start;
-    v->text.len = (size_t)(ps->p - start);
-    v->count = count;
-    v->subtree = (uint32_t)(ev->value_count - index);
-    v->size = size;
-    if (ps->spaces != spaces) {
-        v->flags |= AS_VALUE_WIRE_SPACED;
-    }
+    as_value *v = container_close(ps, &box, index, count, size, 0);
     if (count == 0) {
         AS_GUARD(record_fault(ps, tag, "empty set"));
         return AS_RESULT_OK;
@@ -1050,19 +1061,14 @@ static AS_RESULT parse_set(parser *ps, uint32_t index, as_type member_type, unsi
 static AS_RESULT parse_list(parser *ps, uint32_t index, unsigned json_depth, unsigned attr_depth)
 {
     as_event *ev = ps->event;
-    if (json_depth + 1 > MAX_JSON_DEPTH) {
-        return syntax_error(ps, ps->p, "nesting deeper than 2048 levels");
-    }
-    const char *start = ps->p;
-    size_t spaces = ps->spaces;
-    ps->p++;
-    bool first = true;
+    container box;
+    AS_GUARD(container_open(ps, json_depth, &box));
     bool more;
     uint32_t count = 0;
     uint64_t size = 3;
     uint32_t depth = 0;
     for (;;) {
-        AS_GUARD(array_next(ps, &first, &more));
+        AS_GUARD(array_next(ps, &box.first, &more));
         if (!more) {
             break;
         }
@@ -1076,16 +1082,7 @@ static AS_RESULT parse_list(parser *ps, uint32_t index, unsigned json_depth, uns
         }
         count++;
     }
-    as_value *v = &ev->values[index];
-    v->text.ptr = start;
-    v->text.len = (size_t)(ps->p - start);
-    v->count = count;
-    v->subtree = (uint32_t)(ev->value_count - index);
-    v->size = size;
-    v->depth = depth + 1;
-    if (ps->spaces != spaces) {
-        v->flags |= AS_VALUE_WIRE_SPACED;
-    }
+    (void)container_close(ps, &box, index, count, size, depth + 1);
     return AS_RESULT_OK;
 }
 
@@ -1314,106 +1311,123 @@ static AS_RESULT record_string(parser *ps, const char *where, uint32_t field,
     return AS_RESULT_OK;
 }
 
+/* Handles one member of an object read by read_fields: its key, its value at ps->p
+ * `json_depth` levels down. */
+typedef as_result (*field_reader)(parser *ps, as_record *rec, as_span key, bool key_escaped,
+                                  unsigned json_depth);
+
+/* Reads the object a record field holds, member by member; anything else faults the
+ * record (`where` "is not an object") and is stepped over. */
+static AS_RESULT read_fields(parser *ps, as_record *rec, const char *where, unsigned json_depth,
+                             field_reader member)
+{
+    if (!peek(ps, '{')) {
+        AS_GUARD(record_fault(ps, where, "is not an object"));
+        return skip_value(ps, json_depth);
+    }
+    ps->p++;
+    bool first = true;
+    for (;;) {
+        bool more;
+        as_span key;
+        bool key_escaped;
+        AS_GUARD(object_next(ps, &first, &more, &key, &key_escaped));
+        if (!more) {
+            return AS_RESULT_OK;
+        }
+        AS_GUARD(member(ps, rec, key, key_escaped, json_depth + 1));
+    }
+}
+
+static AS_RESULT identity_field(parser *ps, as_record *rec, as_span key, bool key_escaped,
+                                unsigned json_depth)
+{
+    if (key_is(key, key_escaped, "type")) {
+        return record_string(ps, "userIdentity.type", FIELD_IDENTITY_TYPE, OPTIONAL,
+                             &rec->identity_type, NULL, json_depth);
+    }
+    if (key_is(key, key_escaped, "principalId")) {
+        return record_string(ps, "userIdentity.principalId", FIELD_PRINCIPAL, OPTIONAL,
+                             &rec->identity_principal, NULL, json_depth);
+    }
+    return skip_value(ps, json_depth);
+}
+
 static AS_RESULT parse_user_identity(parser *ps, as_record *rec, unsigned json_depth)
 {
     if (take_null(ps)) {
         return AS_RESULT_OK;
     }
-    if (!peek(ps, '{')) {
-        AS_GUARD(record_fault(ps, "userIdentity", "is not an object"));
+    return read_fields(ps, rec, "userIdentity", json_depth, identity_field);
+}
+
+/* dynamodb.ApproximateCreationDateTime: epoch seconds as a JSON number, or null. */
+static AS_RESULT parse_creation_time(parser *ps, as_record *rec, unsigned json_depth)
+{
+    static const char where[] = "dynamodb.ApproximateCreationDateTime";
+    bool first_copy;
+    AS_GUARD(first_time(ps, FIELD_TIME, where, &first_copy));
+    if (!first_copy) {
         return skip_value(ps, json_depth);
     }
-    ps->p++;
-    bool first = true;
-    bool more;
-    as_span key;
-    bool key_escaped;
-    for (;;) {
-        AS_GUARD(object_next(ps, &first, &more, &key, &key_escaped));
-        if (!more) {
-            return AS_RESULT_OK;
-        }
-        as_result s;
-        if (key_is(key, key_escaped, "type")) {
-            s = record_string(ps, "userIdentity.type", FIELD_IDENTITY_TYPE, OPTIONAL,
-                              &rec->identity_type, NULL, json_depth + 1);
-        } else if (key_is(key, key_escaped, "principalId")) {
-            s = record_string(ps, "userIdentity.principalId", FIELD_PRINCIPAL, OPTIONAL,
-                              &rec->identity_principal, NULL, json_depth + 1);
-        } else {
-            s = skip_value(ps, json_depth + 1);
-        }
-        AS_GUARD(s);
+    if (take_null(ps)) {
+        return AS_RESULT_OK;
     }
+    if (peek(ps, '-') || (ps->p < ps->end && is_digit(*ps->p))) {
+        AS_GUARD(scan_number(ps, &rec->creation_time));
+        int64_t ms;
+        const char *why;
+        if (!as_epoch_text_to_ms(rec->creation_time, &ms, &why)) {
+            return record_fault(ps, where, "%s", why);
+        }
+        return AS_RESULT_OK;
+    }
+    /* Kept, so that the error item leaves the time out instead of stamping the clock,
+     * which would differ on a retry. */
+    const char *start = ps->p;
+    AS_GUARD(record_fault(ps, where, "is not a number"));
+    AS_GUARD(skip_value(ps, json_depth));
+    rec->creation_time = (as_span){start, (size_t)(ps->p - start)};
+    return AS_RESULT_OK;
+}
+
+static AS_RESULT dynamodb_field(parser *ps, as_record *rec, as_span key, bool key_escaped,
+                                unsigned json_depth)
+{
+    record_slots *slots = &ps->event->slots[ps->record];
+    if (key_is(key, key_escaped, "Keys")) {
+        return parse_section(ps, "Keys", "dynamodb.Keys", FIELD_KEYS, &slots->keys, json_depth);
+    }
+    if (key_is(key, key_escaped, "NewImage")) {
+        return parse_section(ps, "NewImage", "dynamodb.NewImage", FIELD_NEW_IMAGE,
+                             &slots->new_image, json_depth);
+    }
+    if (key_is(key, key_escaped, "OldImage")) {
+        return parse_section(ps, "OldImage", "dynamodb.OldImage", FIELD_OLD_IMAGE,
+                             &slots->old_image, json_depth);
+    }
+    if (key_is(key, key_escaped, "SequenceNumber")) {
+        bool esc = false;
+        AS_GUARD(record_string(ps, "dynamodb.SequenceNumber", FIELD_SEQUENCE, REQUIRED,
+                               &rec->sequence_number, &esc, json_depth));
+        if (esc) {
+            rec->escaped |= AS_RECORD_SEQUENCE_ESCAPED;
+        }
+        return AS_RESULT_OK;
+    }
+    if (key_is(key, key_escaped, "StreamViewType")) {
+        return record_string(ps, "dynamodb.StreamViewType", FIELD_VIEW_TYPE, OPTIONAL,
+                             &rec->stream_view_type, NULL, json_depth);
+    }
+    if (key_is(key, key_escaped, "ApproximateCreationDateTime")) {
+        return parse_creation_time(ps, rec, json_depth);
+    }
+    return skip_value(ps, json_depth);
 }
 
 static AS_RESULT parse_dynamodb(parser *ps, as_record *rec, unsigned json_depth)
 {
-    record_slots *slots = &ps->event->slots[ps->record];
-    if (!peek(ps, '{')) {
-        AS_GUARD(record_fault(ps, "dynamodb", "is not an object"));
-        return skip_value(ps, json_depth);
-    }
-    ps->p++;
-    bool first = true;
-    bool more;
-    as_span key;
-    bool key_escaped;
-    for (;;) {
-        AS_GUARD(object_next(ps, &first, &more, &key, &key_escaped));
-        if (!more) {
-            return AS_RESULT_OK;
-        }
-        as_result s;
-        bool esc = false;
-        if (key_is(key, key_escaped, "Keys")) {
-            s = parse_section(ps, "Keys", "dynamodb.Keys", FIELD_KEYS, &slots->keys,
-                              json_depth + 1);
-        } else if (key_is(key, key_escaped, "NewImage")) {
-            s = parse_section(ps, "NewImage", "dynamodb.NewImage", FIELD_NEW_IMAGE,
-                              &slots->new_image, json_depth + 1);
-        } else if (key_is(key, key_escaped, "OldImage")) {
-            s = parse_section(ps, "OldImage", "dynamodb.OldImage", FIELD_OLD_IMAGE,
-                              &slots->old_image, json_depth + 1);
-        } else if (key_is(key, key_escaped, "SequenceNumber")) {
-            s = record_string(ps, "dynamodb.SequenceNumber", FIELD_SEQUENCE, REQUIRED,
-                              &rec->sequence_number, &esc, json_depth + 1);
-            if (esc) {
-                rec->escaped |= AS_RECORD_SEQUENCE_ESCAPED;
-            }
-        } else if (key_is(key, key_escaped, "StreamViewType")) {
-            s = record_string(ps, "dynamodb.StreamViewType", FIELD_VIEW_TYPE, OPTIONAL,
-                              &rec->stream_view_type, NULL, json_depth + 1);
-        } else if (key_is(key, key_escaped, "ApproximateCreationDateTime")) {
-            bool first_copy;
-            AS_GUARD(
-                first_time(ps, FIELD_TIME, "dynamodb.ApproximateCreationDateTime", &first_copy));
-            if (!first_copy) {
-                s = skip_value(ps, json_depth + 1);
-            } else if (take_null(ps)) {
-                s = AS_RESULT_OK;
-            } else if (peek(ps, '-') || (ps->p < ps->end && is_digit(*ps->p))) {
-                AS_GUARD(scan_number(ps, &rec->creation_time));
-                int64_t ms;
-                const char *why;
-                s = AS_RESULT_OK;
-                if (!as_epoch_text_to_ms(rec->creation_time, &ms, &why)) {
-                    s = record_fault(ps, "dynamodb.ApproximateCreationDateTime", "%s", why);
-                }
-            } else {
-                /* Kept, so that the error item leaves the time out instead of stamping
-                 * the clock, which would differ on a retry. */
-                const char *start = ps->p;
-                AS_GUARD(
-                    record_fault(ps, "dynamodb.ApproximateCreationDateTime", "is not a number"));
-                s = skip_value(ps, json_depth + 1);
-                rec->creation_time = (as_span){start, (size_t)(ps->p - start)};
-            }
-        } else {
-            s = skip_value(ps, json_depth + 1);
-        }
-        AS_GUARD(s);
-    }
+    return read_fields(ps, rec, "dynamodb", json_depth, dynamodb_field);
 }
 
 static bool from_dynamodb(const as_record *rec)

@@ -13,19 +13,11 @@ static const char NOT_A_NUMBER[] = "not a number";
 static const char BEFORE_1970[] = "before 1970-01-01T00:00:00.000Z";
 static const char AFTER_9999[] = "after 9999-12-31T23:59:59.999Z";
 
-static bool fail(const char **why, const char *reason)
-{
-    if (why != NULL) {
-        *why = reason;
-    }
-    return false;
-}
-
 bool as_epoch_text_to_ms(as_span text, int64_t *ms, const char **why)
 {
     as_decimal d;
     if (!as_decimal_scan(text, AS_DECIMAL_JSON, &d)) {
-        return fail(why, NOT_A_NUMBER);
+        return as_refuse(why, NOT_A_NUMBER);
     }
     if (d.zero) {
         *ms = 0; /* zero, "-0" included, is the epoch */
@@ -33,7 +25,7 @@ bool as_epoch_text_to_ms(as_span text, int64_t *ms, const char **why)
     }
     /* Any other negative number lies before 1970, however little. */
     if (d.negative) {
-        return fail(why, BEFORE_1970);
+        return as_refuse(why, BEFORE_1970);
     }
 
     /* The value is 0.d1d2... * 10^(point + exp10) with d1 the first non-zero digit, so
@@ -45,7 +37,7 @@ bool as_epoch_text_to_ms(as_span text, int64_t *ms, const char **why)
         return true;
     }
     if (want > MS_MAX_DIGITS) {
-        return fail(why, AFTER_9999);
+        return as_refuse(why, AFTER_9999);
     }
     const char *s = text.ptr;
     int64_t value = 0;
@@ -62,7 +54,7 @@ bool as_epoch_text_to_ms(as_span text, int64_t *ms, const char **why)
         value = value * 10 + digit;
     }
     if (value > MS_MAX) {
-        return fail(why, AFTER_9999);
+        return as_refuse(why, AFTER_9999);
     }
     *ms = value;
     return true;

@@ -22,32 +22,14 @@ static unsigned read_hex4(const char *p)
  * returns how many input bytes after the backslash it used. */
 static size_t decode_escape(const char *p, char out[4], size_t *out_len)
 {
-    switch (*p) {
-    case 'b':
-        out[0] = '\b';
+    if (*p != 'u') {
+        /* One of b f n r t, or '"', '\\', '/' standing for themselves. */
+        static const char from[] = "bfnrt";
+        static const char to[] = "\b\f\n\r\t";
+        const char *at = memchr(from, *p, sizeof from - 1);
+        out[0] = at != NULL ? to[at - from] : *p;
         *out_len = 1;
         return 1;
-    case 'f':
-        out[0] = '\f';
-        *out_len = 1;
-        return 1;
-    case 'n':
-        out[0] = '\n';
-        *out_len = 1;
-        return 1;
-    case 'r':
-        out[0] = '\r';
-        *out_len = 1;
-        return 1;
-    case 't':
-        out[0] = '\t';
-        *out_len = 1;
-        return 1;
-    case 'u': break;
-    default:
-        out[0] = *p;
-        *out_len = 1;
-        return 1; /* '"', '\\', '/' */
     }
     unsigned cp = read_hex4(p + 1);
     size_t used = 5;

@@ -28,14 +28,6 @@ static bool is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-static bool fail(const char **why, const char *reason)
-{
-    if (why != NULL) {
-        *why = reason;
-    }
-    return false;
-}
-
 static int64_t capped(size_t n)
 {
     return n > (size_t)LIMIT ? LIMIT : (int64_t)n;
@@ -149,7 +141,7 @@ bool as_number_parse(as_span text, as_number *out, const char **why)
 {
     as_decimal d;
     if (!as_decimal_scan(text, AS_DECIMAL_DYNAMODB, &d)) {
-        return fail(why, NOT_A_NUMBER);
+        return as_refuse(why, NOT_A_NUMBER);
     }
     if (d.zero) {
         /* Zero, whatever its sign or exponent: DynamoDB stores it as 0. */
@@ -173,17 +165,17 @@ bool as_number_parse(as_span text, as_number *out, const char **why)
             continue;
         }
         if (n == AS_NUMBER_MAX_DIGITS) {
-            return fail(why, TOO_MANY_DIGITS);
+            return as_refuse(why, TOO_MANY_DIGITS);
         }
         out->digits[n++] = s[k];
     }
 
     int64_t exponent = d.point + d.exp10;
     if (exponent > EXPONENT_MAX) {
-        return fail(why, TOO_LARGE);
+        return as_refuse(why, TOO_LARGE);
     }
     if (exponent < EXPONENT_MIN) {
-        return fail(why, TOO_SMALL);
+        return as_refuse(why, TOO_SMALL);
     }
     out->sign = d.negative ? -1 : 1;
     out->ndigits = n;

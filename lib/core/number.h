@@ -10,6 +10,16 @@
 
 #define AS_NUMBER_MAX_DIGITS 38
 
+/* Points *why (when `why` is not NULL) at `reason`, a static string, and returns false:
+ * how the checks here and in isotime.c refuse a text. */
+static inline bool as_refuse(const char **why, const char *reason)
+{
+    if (why != NULL) {
+        *why = reason;
+    }
+    return false;
+}
+
 /* A number reduced to sign, significant digits and exponent:
  * value = sign * 0.d1d2...dn * 10^exponent, d1 != 0, dn != 0, the digits as ASCII
  * '0'..'9' (not NUL-terminated). Zero, "-0" included, has sign 0, n = 0, exponent 0,
