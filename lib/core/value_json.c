@@ -38,12 +38,12 @@ void as_value_append_wire(as_buf *out, const as_value *v)
 as_status as_value_to_json(const as_value *value, as_buf *out, as_error *err)
 {
     if (value == NULL || out == NULL) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0, "as_value_to_json: %s is NULL",
-                            value == NULL ? "value" : "out");
+        return as_status_of(as_fail(err, AS_ERR_ARGUMENT, 0, "as_value_to_json: %s is NULL",
+                                    value == NULL ? "value" : "out"));
     }
     as_value_append_wire(out, value);
     if (as_buf_status(out) != AS_OK) {
-        return as_error_set(err, AS_ERR_NOMEM, 0, "as_value_to_json: out of memory");
+        return as_status_of(as_fail(err, AS_ERR_NOMEM, 0, "as_value_to_json: out of memory"));
     }
     return AS_OK;
 }

@@ -11,11 +11,6 @@
 
 #include "core/base64.h"
 
-static as_span span_of(const char *s)
-{
-    return (as_span){s, strlen(s)};
-}
-
 /* Validates and decodes `text` into a fresh buffer; the caller frees it. */
 static as_buf decode_ok(as_span text)
 {
@@ -54,14 +49,16 @@ static const struct {
     {"//8=", "\xff\xff", 2},
     {"AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=",
      "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14"
-     "\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x20", 32},
+     "\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x20",
+     32},
     {"AAECAwQFBgcICQ==", "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09", 10},
     {"dGhpcyB0ZXh0IHdhcyBiYXNlNjQgZW5jb2RlZA==", "this text was base64 encoded", 28},
     {"0JrQu9GO0Yc=", "\xd0\x9a\xd0\xbb\xd1\x8e\xd1\x87", 8},
     {"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
      "\x00\x10\x83\x10\x51\x87\x20\x92\x8b\x30\xd3\x8f\x41\x14\x93\x51\x55\x97\x61\x96"
      "\x9b\x71\xd7\x9f\x82\x18\xa3\x92\x59\xa7\xa2\x9a\xab\xb2\xdb\xaf\xc3\x1c\xb3\xd3"
-     "\x5d\xb7\xe3\x9e\xbb\xf3\xdf\xbf", 48},
+     "\x5d\xb7\xe3\x9e\xbb\xf3\xdf\xbf",
+     48},
     /* Non-zero bits under the padding are not checked (see base64.h). */
     {"QR==", "A", 1},
     {"QUJ=", "AB", 2},
@@ -71,11 +68,11 @@ static void test_valid(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof VALID / sizeof VALID[0]; i++) {
-        as_buf out = decode_ok(span_of(VALID[i].text));
+        as_buf out = decode_ok(as_span_from_cstr(VALID[i].text));
         if (out.len != VALID[i].len ||
             (out.len > 0 && memcmp(out.data, VALID[i].bytes, out.len) != 0)) {
-            fail_msg("\"%s\" decoded to %zu bytes, not the %zu expected", VALID[i].text,
-                     out.len, VALID[i].len);
+            fail_msg("\"%s\" decoded to %zu bytes, not the %zu expected", VALID[i].text, out.len,
+                     VALID[i].len);
         }
         as_buf_free(&out);
     }
@@ -83,13 +80,49 @@ static void test_valid(void **state)
 
 static const char *const INVALID[] = {
     /* Length not a multiple of 4, padding missing. */
-    "Z", "Zg", "Zg=", "Zm9", "Zm9vY", "Zm9vYg", "Zm9vYg=", "Zm9vYmE", "=", "==", "===",
+    "Z",
+    "Zg",
+    "Zg=",
+    "Zm9",
+    "Zm9vY",
+    "Zm9vYg",
+    "Zm9vYg=",
+    "Zm9vYmE",
+    "=",
+    "==",
+    "===",
     /* '=' anywhere but the last one or two bytes. */
-    "====", "Z===", "=Zg=", "==Zg", "Zg=a", "Z=g=", "Zg==Zg==", "Zg==Zm9v", "Zm8=Zm8=",
-    "Zm9v====", "Zm9vY===", "=AAA", "A=AA", "AA=A",
+    "====",
+    "Z===",
+    "=Zg=",
+    "==Zg",
+    "Zg=a",
+    "Z=g=",
+    "Zg==Zg==",
+    "Zg==Zm9v",
+    "Zm8=Zm8=",
+    "Zm9v====",
+    "Zm9vY===",
+    "=AAA",
+    "A=AA",
+    "AA=A",
     /* Bytes outside the alphabet: URL-safe, whitespace, other punctuation, high bytes. */
-    "Zm-_", "Zm9-", "Zm9_", "Zm9v\n", "Zm9 v", " Zm9v", "Zm9v ", "Zm9v\r\n", "Zm\tv",
-    "Zm.v", "Zm9v!!!!", "Zm9v*===", "Zm9\x80", "\xffZm9", "Zm9v\xc3\xa9==", "Zg%3D",
+    "Zm-_",
+    "Zm9-",
+    "Zm9_",
+    "Zm9v\n",
+    "Zm9 v",
+    " Zm9v",
+    "Zm9v ",
+    "Zm9v\r\n",
+    "Zm\tv",
+    "Zm.v",
+    "Zm9v!!!!",
+    "Zm9v*===",
+    "Zm9\x80",
+    "\xffZm9",
+    "Zm9v\xc3\xa9==",
+    "Zg%3D",
 };
 
 static void test_invalid(void **state)
@@ -97,7 +130,7 @@ static void test_invalid(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof INVALID / sizeof INVALID[0]; i++) {
         size_t n = 12345;
-        if (as_base64_valid(span_of(INVALID[i]), &n)) {
+        if (as_base64_valid(as_span_from_cstr(INVALID[i]), &n)) {
             fail_msg("\"%s\" accepted", INVALID[i]);
         }
         /* A rejection leaves the length alone. */
@@ -126,17 +159,17 @@ static void test_decode_appends(void **state)
     (void)state;
     as_buf out = AS_BUF_INIT;
     as_buf_append_str(&out, "pre:");
-    as_base64_decode(span_of("Zm9v"), &out);
-    as_base64_decode(span_of(""), &out);
-    as_base64_decode(span_of("YmE="), &out);
-    as_base64_decode(span_of("cg=="), &out);
+    as_base64_decode(as_span_from_cstr("Zm9v"), &out);
+    as_base64_decode(as_span_from_cstr(""), &out);
+    as_base64_decode(as_span_from_cstr("YmE="), &out);
+    as_base64_decode(as_span_from_cstr("cg=="), &out);
     assert_int_equal(as_buf_status(&out), AS_OK);
     assert_int_equal(out.len, 10);
     assert_string_equal(out.data, "pre:foobar");
     as_buf_free(&out);
 
     as_buf empty = AS_BUF_INIT;
-    as_base64_decode(span_of(""), &empty);
+    as_base64_decode(as_span_from_cstr(""), &empty);
     assert_null(empty.data);
     assert_int_equal(empty.len, 0);
 }
@@ -150,12 +183,17 @@ static void test_decode_unvalidated(void **state)
         const char *text;
         size_t len;
     } CASES[] = {
-        {"!!!!", 3}, {"====", 1}, {"A===", 1}, {"Zg=", 0}, {"Zm9vY", 3}, {"Zg==Zg", 1},
+        {"!!!!", 3},
+        {"====", 1},
+        {"A===", 1},
+        {"Zg=", 0},
+        {"Zm9vY", 3},
+        {"Zg==Zg", 1},
         {"\xff\xff\xff\xff\xff\xff\xff\xff", 6},
     };
     for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
         as_buf out = AS_BUF_INIT;
-        as_base64_decode(span_of(CASES[i].text), &out);
+        as_base64_decode(as_span_from_cstr(CASES[i].text), &out);
         assert_int_equal(as_buf_status(&out), AS_OK);
         assert_int_equal(out.len, CASES[i].len);
         as_buf_free(&out);
@@ -206,12 +244,11 @@ static void test_against_libcrypto(void **state)
             text[at] = (unsigned char)BAD[rng() % (sizeof BAD - 1)];
             bool ours = as_base64_valid(t, NULL);
             /* Only '=' can still be valid: it shortens the padding's reach. */
-            bool padding_ok = text[at] == '=' &&
-                              (at == (size_t)tlen - 1 ||
-                               (at == (size_t)tlen - 2 && text[tlen - 1] == '='));
+            bool padding_ok =
+                text[at] == '=' &&
+                (at == (size_t)tlen - 1 || (at == (size_t)tlen - 2 && text[tlen - 1] == '='));
             if (ours != padding_ok) {
-                fail_msg("corrupting byte %zu of %d to 0x%02x: valid=%d", at, tlen, text[at],
-                         ours);
+                fail_msg("corrupting byte %zu of %d to 0x%02x: valid=%d", at, tlen, text[at], ours);
             }
             text[at] = saved;
         }

@@ -18,11 +18,6 @@ static const char NAN_WHY[] = "not a number";
 static const char BEFORE_WHY[] = "before 1970-01-01T00:00:00.000Z";
 static const char AFTER_WHY[] = "after 9999-12-31T23:59:59.999Z";
 
-static as_span span_of(const char *s)
-{
-    return (as_span){s, strlen(s)};
-}
-
 static int64_t parse_ok(as_span text)
 {
     int64_t ms = -12345;
@@ -121,7 +116,7 @@ static void test_valid(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof VALID / sizeof VALID[0]; i++) {
-        int64_t ms = parse_ok(span_of(VALID[i].text));
+        int64_t ms = parse_ok(as_span_from_cstr(VALID[i].text));
         if (ms != VALID[i].ms) {
             fail_msg("\"%s\" gave %lld ms, want %lld", VALID[i].text, (long long)ms,
                      (long long)VALID[i].ms);
@@ -193,7 +188,7 @@ static void test_rejects(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof REJECTS / sizeof REJECTS[0]; i++) {
-        expect_reject(span_of(REJECTS[i].text), REJECTS[i].why);
+        expect_reject(as_span_from_cstr(REJECTS[i].text), REJECTS[i].why);
     }
 }
 
@@ -207,10 +202,10 @@ static void test_span_bounds(void **state)
     expect_reject((as_span){NULL, 0}, NAN_WHY);
     /* `why` may be NULL. */
     int64_t ms = 7;
-    assert_false(as_epoch_text_to_ms(span_of("x"), &ms, NULL));
-    assert_false(as_epoch_text_to_ms(span_of("-1"), &ms, NULL));
+    assert_false(as_epoch_text_to_ms(as_span_from_cstr("x"), &ms, NULL));
+    assert_false(as_epoch_text_to_ms(as_span_from_cstr("-1"), &ms, NULL));
     assert_int_equal(ms, 7);
-    assert_true(as_epoch_text_to_ms(span_of("1"), &ms, NULL));
+    assert_true(as_epoch_text_to_ms(as_span_from_cstr("1"), &ms, NULL));
     assert_int_equal(ms, 1000);
 }
 
@@ -382,12 +377,9 @@ static void test_spellings(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_valid),
-        cmocka_unit_test(test_rejects),
-        cmocka_unit_test(test_span_bounds),
-        cmocka_unit_test(test_long_texts),
-        cmocka_unit_test(test_format),
-        cmocka_unit_test(test_every_day),
+        cmocka_unit_test(test_valid),       cmocka_unit_test(test_rejects),
+        cmocka_unit_test(test_span_bounds), cmocka_unit_test(test_long_texts),
+        cmocka_unit_test(test_format),      cmocka_unit_test(test_every_day),
         cmocka_unit_test(test_spellings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,11 +17,6 @@ static const char DIGITS_WHY[] = "more than 38 significant digits";
 static const char ABOVE_WHY[] = "magnitude above 9.9999999999999999999999999999999999999E+125";
 static const char BELOW_WHY[] = "magnitude below 1E-130";
 
-static as_span span_of(const char *s)
-{
-    return (as_span){s, strlen(s)};
-}
-
 /* Parses `text` that must be valid, failing the test with its text otherwise. */
 static as_number parse_ok(as_span text)
 {
@@ -33,13 +28,11 @@ static as_number parse_ok(as_span text)
     return n;
 }
 
-static void expect_form(const char *text, int sign, const char *digits, int exponent,
-                        uint64_t size)
+static void expect_form(const char *text, int sign, const char *digits, int exponent, uint64_t size)
 {
-    as_number n = parse_ok(span_of(text));
-    if (n.sign != sign || n.ndigits != strlen(digits) ||
-        memcmp(n.digits, digits, n.ndigits) != 0 || n.exponent != exponent ||
-        as_number_size(&n) != size) {
+    as_number n = parse_ok(as_span_from_cstr(text));
+    if (n.sign != sign || n.ndigits != strlen(digits) || memcmp(n.digits, digits, n.ndigits) != 0 ||
+        n.exponent != exponent || as_number_size(&n) != size) {
         fail_msg("\"%s\": got sign %d digits \"%.*s\" exponent %d size %llu, want %d \"%s\" "
                  "%d %llu",
                  text, n.sign, (int)n.ndigits, n.digits, n.exponent,
@@ -53,8 +46,8 @@ static void expect_reject(as_span text, const char *reason)
     as_number n;
     const char *why = NULL;
     if (as_number_parse(text, &n, &why)) {
-        fail_msg("\"%.*s\" accepted, want \"%s\"", (int)(text.len > 200 ? 200 : text.len),
-                 text.ptr, reason);
+        fail_msg("\"%.*s\" accepted, want \"%s\"", (int)(text.len > 200 ? 200 : text.len), text.ptr,
+                 reason);
     }
     if (why == NULL || strcmp(why, reason) != 0) {
         fail_msg("\"%.*s\": reason \"%s\", want \"%s\"", (int)(text.len > 200 ? 200 : text.len),
@@ -115,25 +108,23 @@ static const struct {
     {"-1E-130", -1, "1", -129, 2},
     {"0.1E-129", 1, "1", -129, 2},
     {"1E125", 1, "1", 126, 2},
-    {"9.9999999999999999999999999999999999999E+125", 1,
-     "99999999999999999999999999999999999999", 126, 20},
-    {"-9.9999999999999999999999999999999999999E+125", -1,
-     "99999999999999999999999999999999999999", 126, 20},
-    {"99999999999999999999999999999999999999E88", 1,
-     "99999999999999999999999999999999999999", 126, 20},
-    {"1.2345678901234567890123456789012345678E-130", 1,
-     "12345678901234567890123456789012345678", -129, 20},
+    {"9.9999999999999999999999999999999999999E+125", 1, "99999999999999999999999999999999999999",
+     126, 20},
+    {"-9.9999999999999999999999999999999999999E+125", -1, "99999999999999999999999999999999999999",
+     126, 20},
+    {"99999999999999999999999999999999999999E88", 1, "99999999999999999999999999999999999999", 126,
+     20},
+    {"1.2345678901234567890123456789012345678E-130", 1, "12345678901234567890123456789012345678",
+     -129, 20},
     /* 38 significant digits, however many zeros surround them. */
-    {"12345678901234567890123456789012345678", 1,
-     "12345678901234567890123456789012345678", 38, 20},
-    {"1234567890123456789012345678901234567800000", 1,
-     "12345678901234567890123456789012345678", 43, 20},
-    {"0.00001234567890123456789012345678901234567800", 1,
-     "12345678901234567890123456789012345678", -4, 20},
+    {"12345678901234567890123456789012345678", 1, "12345678901234567890123456789012345678", 38, 20},
+    {"1234567890123456789012345678901234567800000", 1, "12345678901234567890123456789012345678", 43,
+     20},
+    {"0.00001234567890123456789012345678901234567800", 1, "12345678901234567890123456789012345678",
+     -4, 20},
     {"00000000000000000000000000000000000000000000001.0000000000000000000000000000000000000000000",
      1, "1", 1, 2},
-    {"1.0000000000000000000000000000000000001", 1,
-     "10000000000000000000000000000000000001", 1, 20},
+    {"1.0000000000000000000000000000000000001", 1, "10000000000000000000000000000000000001", 1, 20},
     {"100000000000000000000000000000000000000000000000000", 1, "1", 51, 2},
 };
 
@@ -182,8 +173,8 @@ static const struct {
     {"-Infinity", NAN_WHY},
     {"NaN", NAN_WHY},
     {"\"1\"", NAN_WHY},
-    {"\xd9\xa1", NAN_WHY},          /* ARABIC-INDIC DIGIT ONE */
-    {"\xef\xbc\x91", NAN_WHY},      /* FULLWIDTH DIGIT ONE */
+    {"\xd9\xa1", NAN_WHY},     /* ARABIC-INDIC DIGIT ONE */
+    {"\xef\xbc\x91", NAN_WHY}, /* FULLWIDTH DIGIT ONE */
     /* Too many digits is reported before magnitude. */
     {"123456789012345678901234567890123456789", DIGITS_WHY},
     {"-123456789012345678901234567890123456789", DIGITS_WHY},
@@ -220,7 +211,7 @@ static void test_rejects(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof REJECTS / sizeof REJECTS[0]; i++) {
-        expect_reject(span_of(REJECTS[i].text), REJECTS[i].why);
+        expect_reject(as_span_from_cstr(REJECTS[i].text), REJECTS[i].why);
     }
 }
 
@@ -237,7 +228,10 @@ static void test_span_bounds(void **state)
     assert_int_equal(n.exponent, 6);
 
     expect_reject((as_span){"1\0", 2}, NAN_WHY);
-    expect_reject((as_span){"\0" "1", 2}, NAN_WHY);
+    expect_reject((as_span){"\0"
+                            "1",
+                            2},
+                  NAN_WHY);
     expect_reject((as_span){"1e", 2}, NAN_WHY);
     expect_reject((as_span){"1.5", 0}, NAN_WHY);
     expect_reject((as_span){NULL, 0}, NAN_WHY);
@@ -248,9 +242,9 @@ static void test_null_why(void **state)
 {
     (void)state;
     as_number n;
-    assert_false(as_number_parse(span_of("x"), &n, NULL));
-    assert_false(as_number_parse(span_of("1E126"), &n, NULL));
-    assert_true(as_number_parse(span_of("1E125"), &n, NULL));
+    assert_false(as_number_parse(as_span_from_cstr("x"), &n, NULL));
+    assert_false(as_number_parse(as_span_from_cstr("1E126"), &n, NULL));
+    assert_true(as_number_parse(as_span_from_cstr("1E125"), &n, NULL));
     assert_int_equal(n.exponent, 126);
 }
 
@@ -378,7 +372,7 @@ static void test_decimal_scan(void **state)
     (void)state;
     for (size_t k = 0; k < sizeof DECIMALS / sizeof DECIMALS[0]; k++) {
         as_decimal d;
-        if (!as_decimal_scan(span_of(DECIMALS[k].text), DECIMALS[k].grammar, &d)) {
+        if (!as_decimal_scan(as_span_from_cstr(DECIMALS[k].text), DECIMALS[k].grammar, &d)) {
             fail_msg("\"%s\" rejected", DECIMALS[k].text);
         }
         assert_int_equal(d.negative, DECIMALS[k].negative);
@@ -393,7 +387,7 @@ static void test_decimal_scan(void **state)
     }
     for (size_t k = 0; k < sizeof JSON_REFUSES / sizeof JSON_REFUSES[0]; k++) {
         as_decimal d;
-        as_span text = span_of(JSON_REFUSES[k].text);
+        as_span text = as_span_from_cstr(JSON_REFUSES[k].text);
         if (as_decimal_scan(text, AS_DECIMAL_JSON, &d)) {
             fail_msg("\"%s\" taken as JSON", JSON_REFUSES[k].text);
         }
@@ -407,15 +401,15 @@ static void test_order(void **state)
     size_t groups = sizeof ORDERED / sizeof ORDERED[0];
     for (size_t g = 0; g < groups; g++) {
         for (size_t i = 0; i < 6 && ORDERED[g][i] != NULL; i++) {
-            as_number a = parse_ok(span_of(ORDERED[g][i]));
+            as_number a = parse_ok(as_span_from_cstr(ORDERED[g][i]));
             for (size_t h = 0; h < groups; h++) {
                 for (size_t j = 0; j < 6 && ORDERED[h][j] != NULL; j++) {
-                    as_number b = parse_ok(span_of(ORDERED[h][j]));
+                    as_number b = parse_ok(as_span_from_cstr(ORDERED[h][j]));
                     int want = g < h ? -1 : g > h ? 1 : 0;
                     int got = sign_of(as_number_cmp(&a, &b));
                     if (got != want) {
-                        fail_msg("cmp(%s, %s) = %d, want %d", ORDERED[g][i], ORDERED[h][j],
-                                 got, want);
+                        fail_msg("cmp(%s, %s) = %d, want %d", ORDERED[g][i], ORDERED[h][j], got,
+                                 want);
                     }
                 }
             }
@@ -448,7 +442,7 @@ static size_t spell(int64_t k, int scale, char *out, size_t cap)
     assert_true(nd > 0 && (size_t)nd < sizeof digits);
     /* The text's mantissa is digits * 10^(scale - e), written with its point placed. */
     int e = (int)rng_range(-6, 6);
-    int shift = scale - e;   /* power of ten applied to the integer `digits` */
+    int shift = scale - e; /* power of ten applied to the integer `digits` */
     size_t n = 0;
     if (k < 0) {
         out[n++] = '-';
@@ -473,7 +467,7 @@ static size_t spell(int64_t k, int scale, char *out, size_t cap)
             }
         }
     } else {
-        int frac = -shift;   /* digits after the point */
+        int frac = -shift; /* digits after the point */
         if (frac >= nd) {
             if (lead == 0 && rng() % 2 == 0) {
                 out[n++] = '0';
@@ -572,14 +566,10 @@ static void test_order_against_integers(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_forms),
-        cmocka_unit_test(test_rejects),
-        cmocka_unit_test(test_span_bounds),
-        cmocka_unit_test(test_null_why),
-        cmocka_unit_test(test_long_texts),
-        cmocka_unit_test(test_decimal_scan),
-        cmocka_unit_test(test_order),
-        cmocka_unit_test(test_order_against_integers),
+        cmocka_unit_test(test_forms),       cmocka_unit_test(test_rejects),
+        cmocka_unit_test(test_span_bounds), cmocka_unit_test(test_null_why),
+        cmocka_unit_test(test_long_texts),  cmocka_unit_test(test_decimal_scan),
+        cmocka_unit_test(test_order),       cmocka_unit_test(test_order_against_integers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
