@@ -1,5 +1,6 @@
 /* The DynamoDB client's retry policy as pure functions: error bodies read, errors sorted
  * the way the AWS SDKs' standard mode sorts them, full-jitter backoff and the retry quota. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -488,10 +489,31 @@ static bool matcher_init(matcher *m, const as_span *secrets, size_t secret_count
     return true;
 }
 
+/* Zeroes `n` bytes where the compiler cannot drop it (this layer has no OpenSSL). */
+static void wipe(void *p, size_t n)
+{
+    volatile unsigned char *v = p;
+    for (size_t i = 0; i < n; i++) {
+        v[i] = 0;
+    }
+}
+
+/* The hashes say something about the secrets, and the buffers may hold them echoed. */
 static void matcher_free(matcher *m)
 {
+    if (m->windows != NULL) {
+        wipe(m->windows, m->window_count * sizeof *m->windows);
+    }
     free(m->windows);
     m->windows = NULL;
+}
+
+static void buf_wipe_free(as_buf *b)
+{
+    if (b->data != NULL) {
+        wipe(b->data, b->cap);
+    }
+    as_buf_free(b);
 }
 
 /* Whether text[at..at+RUN) is one of the windows. */
@@ -667,7 +689,13 @@ void as_ddb_clean_message(as_span raw, const as_span *secrets, size_t secret_cou
     as_buf scrubbed = AS_BUF_INIT;
     as_buf scratch[2] = {AS_BUF_INIT, AS_BUF_INIT};
     matcher m;
-    bool ok = matcher_init(&m, secrets, secret_count);
+    /* Room up front (a redaction at most doubles a short value): a buffer that grew
+     * would leave a copy of what it held in memory it no longer owns, out of reach of
+     * the wipe. */
+    bool ok = matcher_init(&m, secrets, secret_count) && len < SIZE_MAX / 4 &&
+              as_buf_reserve(&scrubbed, 2 * len + 64) == AS_OK &&
+              as_buf_reserve(&scratch[0], len + 1) == AS_OK &&
+              as_buf_reserve(&scratch[1], len + 1) == AS_OK;
     if (ok) {
         scrub_headers(raw.ptr, len, &scrubbed);
         ok = as_buf_status(&scrubbed) == AS_OK;
@@ -704,9 +732,9 @@ void as_ddb_clean_message(as_span raw, const as_span *secrets, size_t secret_cou
     }
     out[n] = '\0';
     matcher_free(&m);
-    as_buf_free(&scrubbed);
-    as_buf_free(&scratch[0]);
-    as_buf_free(&scratch[1]);
+    buf_wipe_free(&scrubbed);
+    buf_wipe_free(&scratch[0]);
+    buf_wipe_free(&scratch[1]);
 }
 
 bool as_ddb_parse_crc32(as_span text, uint32_t *out)
