@@ -207,8 +207,8 @@ static bool xml_element(as_span body, const char *tag, as_span *out)
     return true;
 }
 
-static void parse_json_error(as_span body, const as_span *secrets, size_t secret_count,
-                             char *type, size_t type_cap, char *message, size_t message_cap)
+static void parse_json_error(as_span body, const as_span *secrets, size_t secret_count, char *type,
+                             size_t type_cap, char *message, size_t message_cap)
 {
     json_error_t jerr;
     json_t *root = json_loadb(body.ptr, body.len, JSON_REJECT_DUPLICATES, &jerr);
@@ -482,7 +482,8 @@ static bool matcher_init(matcher *m, const as_span *secrets, size_t secret_count
             if (i + AS_DDB_SECRET_RUN == len) {
                 break;
             }
-            h = (h - (unsigned char)p[i] * top) * HASH_BASE + (unsigned char)p[i + AS_DDB_SECRET_RUN];
+            h = (h - (unsigned char)p[i] * top) * HASH_BASE +
+                (unsigned char)p[i + AS_DDB_SECRET_RUN];
         }
     }
     qsort(m->windows, m->window_count, sizeof *m->windows, window_cmp);
@@ -569,7 +570,8 @@ static bool shows_secret(const matcher *m, const char *text, size_t len)
         if (i + AS_DDB_SECRET_RUN == len) {
             return false;
         }
-        h = (h - (unsigned char)text[i] * top) * HASH_BASE + (unsigned char)text[i + AS_DDB_SECRET_RUN];
+        h = (h - (unsigned char)text[i] * top) * HASH_BASE +
+            (unsigned char)text[i + AS_DDB_SECRET_RUN];
     }
 }
 
@@ -581,9 +583,9 @@ static void unescape(const char *s, size_t len, as_buf *out)
     size_t i = 0;
     while (i < len) {
         unsigned char c = (unsigned char)s[i];
-        if (c == '\\' && i + 5 < len && s[i + 1] == 'u' && hex_value((unsigned char)s[i + 2]) >= 0 &&
-            hex_value((unsigned char)s[i + 3]) >= 0 && hex_value((unsigned char)s[i + 4]) >= 0 &&
-            hex_value((unsigned char)s[i + 5]) >= 0) {
+        if (c == '\\' && i + 5 < len && s[i + 1] == 'u' &&
+            hex_value((unsigned char)s[i + 2]) >= 0 && hex_value((unsigned char)s[i + 3]) >= 0 &&
+            hex_value((unsigned char)s[i + 4]) >= 0 && hex_value((unsigned char)s[i + 5]) >= 0) {
             unsigned v = (unsigned)(hex_value((unsigned char)s[i + 2]) << 12 |
                                     hex_value((unsigned char)s[i + 3]) << 8 |
                                     hex_value((unsigned char)s[i + 4]) << 4 |

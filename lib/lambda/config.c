@@ -372,8 +372,8 @@ as_status as_ddb_config_from_env(as_ddb_config *config, as_credentials *credenti
 
     if (credentials != NULL) {
         as_credentials k;
-        AS_GUARD(read_credential(getenv_fn, ctx, "AWS_ACCESS_KEY_ID", true, true,
-                                 &k.access_key_id, err));
+        AS_GUARD(read_credential(getenv_fn, ctx, "AWS_ACCESS_KEY_ID", true, true, &k.access_key_id,
+                                 err));
         AS_GUARD(read_credential(getenv_fn, ctx, "AWS_SECRET_ACCESS_KEY", true, false,
                                  &k.secret_access_key, err));
         AS_GUARD(read_credential(getenv_fn, ctx, "AWS_SESSION_TOKEN", false, false,

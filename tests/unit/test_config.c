@@ -798,7 +798,8 @@ static void test_table_arn_region(void **state)
         {"eu-west-1", "Audit", NULL}, /* a name is in the client's region by definition */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        const char *extra[2][2] = {{"AWS_REGION", cases[i].region}, {"AUDIT_TABLE", cases[i].table}};
+        const char *extra[2][2] = {{"AWS_REGION", cases[i].region},
+                                   {"AUDIT_TABLE", cases[i].table}};
         fake_env env = with(extra, 2);
         as_config c;
         as_error err = {0};

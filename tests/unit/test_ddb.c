@@ -577,8 +577,8 @@ static void test_parse_error_body(void **state)
     char type[8];
     char message[8];
     as_ddb_parse_error_body(
-        span_of("{\"__type\":\"x#ThrottlingException\",\"message\":\"0123456789\"}"), NULL, 0,
-        type, sizeof type, message, sizeof message);
+        span_of("{\"__type\":\"x#ThrottlingException\",\"message\":\"0123456789\"}"), NULL, 0, type,
+        sizeof type, message, sizeof message);
     assert_string_equal(type, "Throttl");
     assert_string_equal(message, "0123456");
 }
@@ -712,7 +712,10 @@ static void test_clean_long_token(void **state)
         size_t at, len;
         bool redacted;
     } pieces[] = {
-        {0, 16, true}, {500, 40, true}, {LONG_TOKEN_LEN - 16, 16, true}, {300, 15, false},
+        {0, 16, true},
+        {500, 40, true},
+        {LONG_TOKEN_LEN - 16, 16, true},
+        {300, 15, false},
     };
     for (size_t i = 0; i < sizeof pieces / sizeof pieces[0]; i++) {
         memcpy(piece, tok + pieces[i].at, pieces[i].len);
@@ -771,8 +774,8 @@ static void test_clean_authorization(void **state)
         const char *raw;
         const char *want;
     } cases[] = {
-        {"'" AUTH "' not a valid key=value pair (missing equal-sign) in Authorization header: '" AUTH
-         "'.",
+        {"'" AUTH
+         "' not a valid key=value pair (missing equal-sign) in Authorization header: '" AUTH "'.",
          "'AWS4-HMAC-SHA256 [redacted]' not a valid key=value pair (missing equal-sign) in "
          "Authorization header: 'AWS4-HMAC-SHA256 [redacted]'."},
         {"Authorization header requires 'Signature' parameter. Authorization=" AUTH,
@@ -784,7 +787,8 @@ static void test_clean_authorization(void **state)
         {"X-Amz-Signature=" SIG "&X-Amz-Date=20240501T000000Z",
          "X-Amz-Signature=[redacted]&X-Amz-Date=20240501T000000Z"},
         {"x-amz-security-token: abc", "x-amz-security-token:[redacted]"},
-        {"key ASIAIOSFODNN7EXAMPLE here, AKIAIOSFODNN7EXAMPLE.", "key [redacted] here, [redacted]."},
+        {"key ASIAIOSFODNN7EXAMPLE here, AKIAIOSFODNN7EXAMPLE.",
+         "key [redacted] here, [redacted]."},
         {"sig " SIG " seen", "sig [redacted] seen"},
         /* Not a key id: too short, or inside a longer word. */
         {"AKIA123 and XAKIAIOSFODNN7EXAMPLE", "AKIA123 and XAKIAIOSFODNN7EXAMPLE"},
