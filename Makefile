@@ -118,15 +118,18 @@ check-unit: unit
 	@sh tests/run-unit.sh $(BUILD)/tests
 
 # The allocation-failure stage (tests/alloc, tests/support/alloc_fail.h): the n-th
-# allocation fails for every n. Linked with --wrap so that only calls made from the
-# static library and the test are counted; works with SAN= (run-all runs it under ASan).
-# Then the compile-time checks of the error convention (tests/alloc/result-types.sh).
+# allocation fails for every n. Each tests/alloc/test_*.c is one program, linked with
+# --wrap so that only calls made from the static library and the test are counted; works
+# with SAN= (run-all runs it under ASan). Then the compile-time checks of the error
+# convention (tests/alloc/result-types.sh). ALLOC_ARGS reach every program (--all: the
+# 1,000-record event too).
 ALLOC_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free,--wrap=strdup,--wrap=strndup
-ALLOC_BIN := $(BUILD)/tests/alloc/test_alloc_failure
+ALLOC_SRC := $(wildcard tests/alloc/test_*.c)
+ALLOC_BIN := $(ALLOC_SRC:tests/alloc/%.c=$(BUILD)/tests/alloc/%)
 ALLOC_ARGS ?=
 
-$(ALLOC_BIN): tests/alloc/test_alloc_failure.c tests/support/alloc_fail.c \
-		tests/support/alloc_fail.h $(STATIC_LIB) $(HEADERS)
+$(BUILD)/tests/alloc/%: tests/alloc/%.c tests/support/alloc_fail.c tests/support/alloc_fail.h \
+		$(STATIC_LIB) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(say) LINK $@
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -Itests/support -o $@ $< tests/support/alloc_fail.c \
@@ -134,7 +137,7 @@ $(ALLOC_BIN): tests/alloc/test_alloc_failure.c tests/support/alloc_fail.c \
 
 .PHONY: check-alloc
 check-alloc: $(ALLOC_BIN)
-	$(ALLOC_BIN) $(ALLOC_ARGS)
+	@for b in $(ALLOC_BIN); do echo "==== $$b"; $$b $(ALLOC_ARGS) || exit 1; done
 	@sh tests/alloc/result-types.sh $(CC)
 
 # The whole suite: what README tells a newcomer to type and what CI runs.
