@@ -1126,8 +1126,14 @@ static void test_token_bytes(void **state)
     as_sigv4_request req = put_item_request();
     as_sigv4_params params = put_item_params();
     static const char *const bad[] = {
-        "TOKENPART\r\nX-Injected: 1", "TOKENPART\nX-Injected: 1", "TOKENPART\rX",
-        "TOKENPART\x01", "TOKENPART\x7f", "TOKENPART\t", "TOKEN PART", "TOKENPART\xc3\xa9",
+        "TOKENPART\r\nX-Injected: 1",
+        "TOKENPART\nX-Injected: 1",
+        "TOKENPART\rX",
+        "TOKENPART\x01",
+        "TOKENPART\x7f",
+        "TOKENPART\t",
+        "TOKEN PART",
+        "TOKENPART\xc3\xa9",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         as_sigv4_params p = params;
@@ -1157,11 +1163,16 @@ static void test_token_bytes(void **state)
 
 static const struct CMUnitTest FIXED_TESTS[] = {
     cmocka_unit_test(test_suites_present),
-    cmocka_unit_test(test_key_cache),          cmocka_unit_test(test_secret_changes_signature),
-    cmocka_unit_test(test_free_null_and_wipe), cmocka_unit_test(test_put_item),
-    cmocka_unit_test(test_added_headers),      cmocka_unit_test(test_paths_and_queries),
-    cmocka_unit_test(test_header_values),      cmocka_unit_test(test_times),
-    cmocka_unit_test(test_refusals),           cmocka_unit_test(test_token_bytes),
+    cmocka_unit_test(test_key_cache),
+    cmocka_unit_test(test_secret_changes_signature),
+    cmocka_unit_test(test_free_null_and_wipe),
+    cmocka_unit_test(test_put_item),
+    cmocka_unit_test(test_added_headers),
+    cmocka_unit_test(test_paths_and_queries),
+    cmocka_unit_test(test_header_values),
+    cmocka_unit_test(test_times),
+    cmocka_unit_test(test_refusals),
+    cmocka_unit_test(test_token_bytes),
 };
 
 int main(void)
