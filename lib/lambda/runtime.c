@@ -402,7 +402,12 @@ static bool transport_failure(CURLcode rc)
     case CURLE_RECV_ERROR:
     case CURLE_GOT_NOTHING:
     case CURLE_PARTIAL_FILE:
-    case CURLE_OPERATION_TIMEDOUT: return true;
+    case CURLE_OPERATION_TIMEDOUT:
+    /* An answer that does not start as HTTP: bytes left on a kept-alive connection by an
+     * earlier answer longer than its Content-Length. libcurl closes that connection, and
+     * the attempt on a new one tells whether the peer is really broken. */
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_UNSUPPORTED_PROTOCOL: return true;
     default: return false;
     }
 }

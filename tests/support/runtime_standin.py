@@ -70,6 +70,9 @@ POST /_test/fault?action=A&path=P&count=N[&status=S][&delay_ms=D]
                stays open until the client hangs up, at most 60 s)
       drip     (next only) deliver the event with a chunked body that never ends:
                the payload, then a space every 100 ms (at most 60 s)
+      trailing (next only) deliver the event, then 200 ms later 16 bytes more than its
+               Content-Length on the same connection (the next answer on it starts with
+               them)
 GET  /_test/results     the record, as JSON:
       posts:       every POST the runtime made, in order: kind (response, error,
                    init_error), request_id (null for init_error), path, status (what
@@ -110,7 +113,8 @@ DEFAULT_ARN = "arn:aws:lambda:us-east-1:123456789012:function:standin"
 # Lambda's documented synchronous response limit is 6 MB; the service's own error
 # message gives the exact figure it enforces.
 DEFAULT_MAX_RESPONSE = 6291556
-FAULT_ACTIONS = ("drop", "partial", "status", "delay", "stall", "drip")
+FAULT_ACTIONS = ("drop", "partial", "status", "delay", "stall", "drip", "trailing")
+DELIVERING = ("stall", "drip", "trailing")  # faults that still deliver the event
 FAULT_PATHS = ("next", "response", "error", "init", "any")
 
 
@@ -317,10 +321,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     self.close_connection = True
                     return
             event = state.queue[0]
-            if fault is None or fault["action"] in ("stall", "drip"):
+            if fault is None or fault["action"] in DELIVERING:
                 state.queue.popleft()
                 state.invocations[event["request_id"]] = "delivered"
-        if fault is not None and fault["action"] not in ("stall", "drip"):
+        if fault is not None and fault["action"] not in DELIVERING:
             self.apply_fault(record, fault, event["payload"][: max(1, len(event["payload"]) // 2)])
             return
         headers = [
@@ -352,8 +356,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             extra = 100 if action == "stall" else 0
             self.send_header("Content-Length", str(len(event["payload"]) + extra))
         self.end_headers()
-        if action is None:
+        if action is None or action == "trailing":
             self.wfile.write(event["payload"])
+            if action == "trailing":
+                # Late enough that the client has reused the connection for its answer,
+                # which then starts with these bytes.
+                record["outcome"] = action
+                self.wfile.flush()
+                time.sleep(0.2)
+                self.wfile.write(b"XXXXXXXXXXXXXXXX")
             return
         record["outcome"] = action
         if action == "drip":

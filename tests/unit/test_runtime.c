@@ -1307,6 +1307,33 @@ static void test_body_that_never_ends(void **state)
     as_runtime_free(rt);
 }
 
+/* An invocation followed by bytes beyond its Content-Length: they are read as the start
+ * of the next answer on that connection ("Received HTTP/0.9"), which used to break the
+ * runtime. That attempt is now retried on a new connection, and the loop goes on. */
+static void test_bytes_after_the_body(void **state)
+{
+    (void)state;
+    enqueue_str("request_id=tr-1", "{\"first\":1}");
+    enqueue_str("request_id=tr-2", "{\"second\":2}");
+    control_post("/_test/fault?action=trailing&path=next&count=1");
+    all_warnings w = {0};
+    as_runtime_options options = {.retry_delay_ms = 5, .warn = on_warn_all, .warn_ctx = &w};
+    as_runtime *rt = runtime_new(&options);
+    loop_state ls = {.stop_after = 2};
+    as_error err = {0};
+    expect_ok(as_runtime_run(rt, echo_handler, &ls, &err), &err);
+    assert_false(as_runtime_broken(rt));
+    assert_int_equal(ls.calls, 2);
+    json_t *root = results();
+    json_t *posts = posts_of(root);
+    /* The first answer reached the stand-in; a resend after the garbage is refused. */
+    expect_post(json_array_get(posts, 0), "response", "tr-1", 202);
+    expect_post(json_array_get(posts, json_array_size(posts) - 1), "response", "tr-2", 202);
+    assert_int_equal(requests_with_outcome(root, "trailing"), 1);
+    json_decref(root);
+    as_runtime_free(rt);
+}
+
 /* A post that answers slowly used to be retried 4 x 10 s, 40 s past the deadline. Now
  * it ends at the invocation's deadline, without breaking the runtime; a missing deadline
  * or one past on arrival keeps the plain timeout, and a deadline about to pass still
@@ -1390,6 +1417,7 @@ int main(void)
         cmocka_unit_test_setup(test_bad_deadline_unknown, reset),
         cmocka_unit_test_setup(test_body_that_never_ends, reset),
         cmocka_unit_test_setup(test_post_respects_deadline, reset),
+        cmocka_unit_test_setup(test_bytes_after_the_body, reset),
     };
     return cmocka_run_group_tests_name("runtime", tests, group_setup, group_teardown);
 }
