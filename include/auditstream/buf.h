@@ -1,5 +1,6 @@
 /* as_buf: the one growable byte buffer all output goes through.
- * Appends never overrun; a failed allocation is sticky and reported once by as_buf_status(). */
+ * Appends never overrun; a failed grow is sticky: every later append does nothing until a
+ * clear, and as_buf_status() reports it. Check the status before using the contents. */
 #ifndef AUDITSTREAM_BUF_H
 #define AUDITSTREAM_BUF_H
 
