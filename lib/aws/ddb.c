@@ -865,6 +865,9 @@ static as_ddb_fault fault_of(CURLcode code, const slot *s)
     case CURLE_PARTIAL_FILE:
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_WEIRD_SERVER_REPLY:
+    /* "Received HTTP/0.9": bytes an earlier answer left beyond its Content-Length on a
+     * kept-alive connection. libcurl drops the connection; a retry uses a new one. */
+    case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM: return AS_DDB_FAULT_CONNECTION;
     case CURLE_PEER_FAILED_VERIFICATION:

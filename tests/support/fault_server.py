@@ -21,7 +21,8 @@
 # shortbody (Content-Length 100, 10 bytes, then a clean close), endless (a chunked body
 # that never ends, a byte every 100 ms), notjson (200, a body that is not JSON, with its
 # crc), nocrc (200 without x-amz-crc32), retryafter (503 with Retry-After of a year),
-# dupcrc (200 with a wrong x-amz-crc32 and then the right one).
+# dupcrc (200 with a wrong x-amz-crc32 and then the right one), trailing (200, then
+# 200 ms later 16 bytes beyond its Content-Length on the kept-alive connection).
 # With skew_check, a request whose X-Amz-Date is over 5 minutes from the server's clock
 # gets DynamoDB's "Signature expired" answer instead, without using up an action.
 
@@ -276,6 +277,11 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.flush()
                 time.sleep(0.1)
             self.close_connection = True
+        elif action == "trailing":
+            self.reply(200, "{}")
+            time.sleep(0.2)
+            self.wfile.write(b"XXXXXXXXXXXXXXXX")
+            self.wfile.flush()
         elif action == "notjson":
             self.reply(200, "<html>not json</html>")
         elif action == "nocrc":

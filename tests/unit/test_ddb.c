@@ -1752,6 +1752,24 @@ static void test_hostile_answers(void **state)
     as_ddb_client_free(client);
 }
 
+/* An answer followed by bytes beyond its Content-Length: the next request on that
+ * kept-alive connection reads them first ("Received HTTP/0.9"). That attempt counts as
+ * a connection failure and is retried on a new connection; the item used to fail. */
+static void test_bytes_after_the_body(void **state)
+{
+    (void)state;
+    script("\"items\":{\"tb-0\":[\"trailing\"]}");
+    as_ddb_config config = test_config();
+    as_ddb_client *client = new_client(&config);
+    batch b;
+    make_batch(&b, "tb-", 2);
+    put(client, &b, 0);
+    expect_written(&b, 0, 1);
+    expect_written(&b, 1, 2);
+    assert_int_equal(b.stats.connection_errors, 1);
+    as_ddb_client_free(client);
+}
+
 /* ---- clock-skew correction (issue 9, item 4) ---------------------------------------------- */
 
 /* An HTTP date (RFC 7231's IMF-fixdate) for epoch ms `ms`. */
@@ -2027,6 +2045,7 @@ int main(void)
         cmocka_unit_test(test_skew_never_stops_signing),
         cmocka_unit_test(test_stop_reason),
         cmocka_unit_test(test_hostile_answers),
+        cmocka_unit_test(test_bytes_after_the_body),
         cmocka_unit_test(test_not_retried),
         cmocka_unit_test(test_echoes_cleaned),
         cmocka_unit_test(test_last_attempt_reported),
