@@ -42,6 +42,11 @@ extern "C" {
 #define AS_RUNTIME_REQUEST_ID_MAX 256
 #define AS_RUNTIME_TRACE_ID_MAX   4096
 #define AS_RUNTIME_HEADER_MAX     8192
+/* The most bytes of headers, all lines together, an invocation may come with (Lambda's
+ * are a few KB): past it the read stops and the invocation is refused as
+ * Runtime.HeaderTooLarge, before libcurl's own cap (300 KB in all, 100 KB a line) would
+ * make it look like a lost connection. */
+#define AS_RUNTIME_HEADERS_TOTAL_MAX (256 * 1024)
 /* The environment variable as_runtime_next sets to each invocation's trace id. */
 #define AS_RUNTIME_TRACE_ENV "_X_AMZN_TRACE_ID"
 

@@ -82,6 +82,8 @@ struct as_runtime {
     as_runtime_reply reply;
     bool reading_next;       /* the transfer at hand is GET next: keep headers and body */
     bool headers_done;       /* its header section ended (the blank line came) */
+    size_t header_bytes;     /* of its header lines so far */
+    bool headers_too_large;  /* they passed AS_RUNTIME_HEADERS_TOTAL_MAX */
     int64_t headers_done_ms; /* when, on the monotonic clock */
     bool body_timed_out;     /* its body did not arrive within options.body_timeout_ms */
     bool over_limit;         /* its body passed options.max_payload */
@@ -335,7 +337,13 @@ static size_t on_header(char *line, size_t size, size_t count, void *ctx)
         as_buf_clear(&rt->headers);
         memset(rt->slots, 0, sizeof rt->slots);
         rt->headers_done = false;
+        rt->header_bytes = 0;
         return len;
+    }
+    rt->header_bytes += len;
+    if (rt->header_bytes > AS_RUNTIME_HEADERS_TOTAL_MAX) {
+        rt->headers_too_large = true;
+        return 0; /* stops the transfer */
     }
     if (len <= 2 && (line[0] == '\r' || line[0] == '\n')) {
         rt->headers_done = true;
@@ -438,6 +446,8 @@ static as_status rt_perform(as_runtime *rt, const char *what, long timeout_ms, i
         rt->attempts = attempt + 1;
         rt->over_limit = false;
         rt->headers_done = false;
+        rt->header_bytes = 0;
+        rt->headers_too_large = false;
         rt->body_timed_out = false;
         rt->curl_error[0] = '\0';
         as_buf_clear(&rt->answer);
@@ -470,6 +480,14 @@ static as_status rt_perform(as_runtime *rt, const char *what, long timeout_ms, i
         if (rc == CURLE_OK) {
             curl_easy_getinfo(rt->curl, CURLINFO_RESPONSE_CODE, status);
             return AS_OK;
+        }
+        if (rt->headers_too_large) {
+            curl_easy_getinfo(rt->curl, CURLINFO_RESPONSE_CODE, status);
+            rt->refusal = "HeaderTooLarge";
+            return as_error_set(err, AS_ERR_LIMIT, 0,
+                                "%s: the headers are over %d bytes in all (Lambda sends a few "
+                                "KB); the payload was not read",
+                                what, AS_RUNTIME_HEADERS_TOTAL_MAX);
         }
         if (rt->body_timed_out) {
             curl_easy_getinfo(rt->curl, CURLINFO_RESPONSE_CODE, status);

@@ -53,6 +53,7 @@ POST /_test/enqueue?QUERY   body = the event payload, bytes as they are to be se
                         N bytes ("a" repeated), for headers too long for a URL
       extra             JSON list of [name, value] pairs sent after the others (a
                         header repeated, say)
+      pad               N:SIZE, N more headers X-Pad-<i> of SIZE bytes each
     Answers 200 {"request_id": "..."}.
 POST /_test/fault?action=A&path=P&count=N[&status=S][&delay_ms=D]
     Queues a fault for the next N runtime requests whose kind is P (next, response,
@@ -343,7 +344,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         sizes = {k.lower(): v for k, v in event["sizes"].items()}
         record["outcome"] = 200
         self.send_response(200)
-        for name, value in headers + [tuple(pair) for pair in event["extra"]]:
+        pads = [("X-Pad-%d" % i, "p" * event["pad"][1]) for i in range(event["pad"][0])]
+        for name, value in headers + [tuple(pair) for pair in event["extra"]] + pads:
             if name.lower() in sizes:
                 value = "a" * sizes.pop(name.lower())
             if name.lower() not in omit:
@@ -454,6 +456,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 "omit": omit,
                 "sizes": json.loads(query.get("sizes", "{}")),
                 "extra": json.loads(query.get("extra", "[]")),
+                "pad": [int(x) for x in query.get("pad", "0:0").split(":")],
             }
             with state.cond:
                 state.queue.append(event)

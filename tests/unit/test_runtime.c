@@ -1140,6 +1140,36 @@ static void test_header_over_curl_cap(void **state)
     as_runtime_free(rt);
 }
 
+/* Headers over 256 KB in all, in lines libcurl takes one by one (50 unknown headers of
+ * 90 KB): libcurl's own 300 KB cap looked like a lost connection, retried, and the
+ * invocation was lost. Now it is refused as Runtime.HeaderTooLarge. */
+static void test_headers_over_total_cap(void **state)
+{
+    (void)state;
+    enqueue_str("request_id=many-big&pad=50:90000", "{}");
+    enqueue_str("request_id=after-big", "{}");
+    all_warnings w = {0};
+    as_runtime_options options = {.warn = on_warn_all, .warn_ctx = &w};
+    as_runtime *rt = runtime_new(&options);
+    loop_state ls = {.stop_after = 1};
+    as_error err = {0};
+    expect_ok(as_runtime_run(rt, echo_handler, &ls, &err), &err);
+    assert_string_equal(ls.ids[0], "after-big");
+    assert_int_equal(w.count, 1);
+    expect_warned(&w, 0,
+                  "invocation many-big: GET invocation/next: the headers are over 262144 "
+                  "bytes in all");
+    json_t *root = results();
+    json_t *posts = posts_of(root);
+    assert_int_equal(json_array_size(posts), 2);
+    expect_post(json_array_get(posts, 0), "error", "many-big", 202);
+    assert_string_equal(post_header(json_array_get(posts, 0), "lambda-runtime-function-error-type"),
+                        "Runtime.HeaderTooLarge");
+    expect_post(json_array_get(posts, 1), "response", "after-big", 202);
+    json_decref(root);
+    as_runtime_free(rt);
+}
+
 /* A trace id that libcurl reads but that is not an X-Ray header (over 4 KB, a control
  * byte, sent twice): the invocation is handled without it, and warn says so. */
 static void test_bad_trace_id_dropped(void **state)
@@ -1412,6 +1442,7 @@ int main(void)
         cmocka_unit_test_setup(test_container_error_breaks, reset),
         cmocka_unit_test_setup(test_post_timeout, reset),
         cmocka_unit_test_setup(test_header_over_curl_cap, reset),
+        cmocka_unit_test_setup(test_headers_over_total_cap, reset),
         cmocka_unit_test_setup(test_bad_trace_id_dropped, reset),
         cmocka_unit_test_setup(test_bad_request_id_skipped, reset),
         cmocka_unit_test_setup(test_bad_deadline_unknown, reset),
