@@ -743,6 +743,21 @@ static void echo_handler(void *user, const as_invocation *inv, as_runtime_reply 
     reply->stop = ls->calls == ls->stop_after;
 }
 
+/* Answers with the payload's length, so that a large payload is not echoed. */
+static void length_handler(void *user, const as_invocation *inv, as_runtime_reply *reply)
+{
+    loop_state *ls = user;
+    if (ls->calls < 8) {
+        snprintf(ls->ids[ls->calls], sizeof ls->ids[0], "%.*s", (int)inv->request_id.len,
+                 inv->request_id.ptr);
+    }
+    ls->calls++;
+    char text[32];
+    snprintf(text, sizeof text, "%zu", inv->payload.len);
+    as_buf_append_str(&reply->body, text);
+    reply->stop = ls->calls == ls->stop_after;
+}
+
 static void test_run_sets_trace_id_per_invocation(void **state)
 {
     (void)state;
@@ -1170,6 +1185,44 @@ static void test_headers_over_total_cap(void **state)
     as_runtime_free(rt);
 }
 
+/* Lambda's documented largest payload (6 MB) is handled whole with the default options;
+ * one byte over the default limit (7 MiB) is failed as Runtime.PayloadTooLarge with a
+ * warning that says so, and the loop goes on. */
+static void test_default_payload_limit(void **state)
+{
+    (void)state;
+    size_t six = (size_t)6 * 1000 * 1000;
+    size_t over = AS_RUNTIME_MAX_PAYLOAD_DEFAULT + 1;
+    char *bytes = malloc(over);
+    assert_non_null(bytes);
+    memset(bytes, 'z', over);
+    enqueue("request_id=six-mb", bytes, six);
+    enqueue("request_id=over", bytes, over);
+    enqueue_str("request_id=small", "{}");
+    free(bytes);
+    all_warnings w = {0};
+    as_runtime_options options = {.warn = on_warn_all, .warn_ctx = &w};
+    as_runtime *rt = runtime_new(&options);
+    loop_state ls = {.stop_after = 2};
+    as_error err = {0};
+    expect_ok(as_runtime_run(rt, length_handler, &ls, &err), &err);
+    assert_string_equal(ls.ids[0], "six-mb");
+    assert_string_equal(ls.ids[1], "small");
+    assert_int_equal(w.count, 1);
+    expect_warned(&w, 0, "invocation over: the payload is over 7340032 bytes and was not read");
+    json_t *root = results();
+    json_t *posts = posts_of(root);
+    assert_int_equal(json_array_size(posts), 3);
+    expect_post(json_array_get(posts, 0), "response", "six-mb", 202);
+    assert_string_equal(post_str(json_array_get(posts, 0), "body"), "6000000");
+    expect_post(json_array_get(posts, 1), "error", "over", 202);
+    assert_string_equal(post_header(json_array_get(posts, 1), "lambda-runtime-function-error-type"),
+                        "Runtime.PayloadTooLarge");
+    expect_post(json_array_get(posts, 2), "response", "small", 202);
+    json_decref(root);
+    as_runtime_free(rt);
+}
+
 /* A trace id that libcurl reads but that is not an X-Ray header (over 4 KB, a control
  * byte, sent twice): the invocation is handled without it, and warn says so. */
 static void test_bad_trace_id_dropped(void **state)
@@ -1443,6 +1496,7 @@ int main(void)
         cmocka_unit_test_setup(test_post_timeout, reset),
         cmocka_unit_test_setup(test_header_over_curl_cap, reset),
         cmocka_unit_test_setup(test_headers_over_total_cap, reset),
+        cmocka_unit_test_setup(test_default_payload_limit, reset),
         cmocka_unit_test_setup(test_bad_trace_id_dropped, reset),
         cmocka_unit_test_setup(test_bad_request_id_skipped, reset),
         cmocka_unit_test_setup(test_bad_deadline_unknown, reset),
