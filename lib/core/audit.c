@@ -730,8 +730,8 @@ static AS_RESULT build_detailed(as_items *items, const as_record *rec, const as_
 }
 
 /* as_audit_build's work, for one record whose arguments are checked. */
-static AS_RESULT build_record(const as_record *record, const as_audit_options *options,
-                              as_items *out, as_error *err)
+static AS_RESULT build_items(const as_record *record, const as_audit_options *options,
+                             as_items *out, as_error *err)
 {
     AS_GUARD(prepare_record(out, record, record->keys != NULL, options, err));
     if (record->error != NULL) {
@@ -750,6 +750,19 @@ static AS_RESULT build_record(const as_record *record, const as_audit_options *o
         }
     }
     return build_classic(out, record, options, err);
+}
+
+/* build_items, leaving no part of an unfinished item behind when it fails: the items
+ * finished before it (of this record too) stay whole, and the JSON ends with the last. */
+static AS_RESULT build_record(const as_record *record, const as_audit_options *options,
+                              as_items *out, as_error *err)
+{
+    as_result built = build_items(record, options, out, err);
+    if (!as_result_is_ok(built)) {
+        const item_slot *last = out->count > 0 ? &out->slots[out->count - 1] : NULL;
+        as_buf_truncate(&out->json, last != NULL ? last->json_off + last->json_len : 0);
+    }
+    return built;
 }
 
 as_status as_audit_build(const as_record *record, const as_audit_options *options, as_items *out,

@@ -104,6 +104,20 @@ static void dump_items(as_buf *out, const as_items *items)
     }
 }
 
+/* After a failed build, the items already in the list must still be whole items: none
+ * may point at bytes the failure cut or never wrote. */
+static void check_items_whole(const as_items *items)
+{
+    static const char head[] = "{\"id\":{\"S\":\"";
+    for (size_t i = 0; i < as_items_count(items); i++) {
+        as_item item = as_items_get(items, i);
+        CHECK(item.json.len > sizeof head && memcmp(item.json.ptr, head, sizeof head - 1) == 0 &&
+                  item.json.ptr[item.json.len - 1] == '}',
+              "item %zu of a failed build is not whole: %.*s", i,
+              (int)(item.json.len < 80 ? item.json.len : 80), item.json.ptr);
+    }
+}
+
 /* How a run ended, when not for want of memory. */
 static void dump_result(as_buf *out, as_status status, const as_error *err)
 {
@@ -192,6 +206,9 @@ static as_status run(const char *json, size_t len, as_buf *out, as_error *err)
         as_items_clear(items);
         status = as_audit_build_event(event, &options, items, err);
         if (status != AS_OK) {
+            alloc_fail_pause();
+            check_items_whole(items);
+            alloc_fail_resume();
             goto done;
         }
         alloc_fail_pause();
