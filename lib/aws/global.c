@@ -10,9 +10,9 @@ as_status as_global_init(as_error *err)
 {
     CURLcode code = curl_global_init(CURL_GLOBAL_DEFAULT);
     if (code != CURLE_OK) {
-        return as_error_set(err, code == CURLE_OUT_OF_MEMORY ? AS_ERR_NOMEM : AS_ERR_IO, 0,
-                            "as_global_init: curl_global_init failed: %s",
-                            curl_easy_strerror(code));
+        return as_status_of(as_fail(err, code == CURLE_OUT_OF_MEMORY ? AS_ERR_NOMEM : AS_ERR_IO, 0,
+                                    "as_global_init: curl_global_init failed: %s",
+                                    curl_easy_strerror(code)));
     }
     return AS_OK;
 }

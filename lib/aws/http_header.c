@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "aws/http_header.h"
+#include "core/cursor.h"
 
 bool as_http_header_is_status(const char *line, size_t len)
 {
@@ -17,20 +18,20 @@ static bool is_blank(char c)
 
 bool as_http_header_parse(const char *line, size_t len, as_span *name, as_span *value)
 {
-    const char *colon = memchr(line, ':', len);
-    if (colon == NULL) {
+    as_cursor c = as_cursor_of((as_span){line, len});
+    as_span before = as_cursor_take_until(&c, ':');
+    if (!as_cursor_take_char(&c, ':')) {
         return false;
     }
-    const char *start = colon + 1;
-    const char *end = line + len;
-    while (start < end && is_blank(*start)) {
-        start++;
+    while (as_cursor_take_char(&c, ' ') || as_cursor_take_char(&c, '\t')) {
     }
-    while (end > start && (end[-1] == '\r' || end[-1] == '\n' || is_blank(end[-1]))) {
-        end--;
+    as_span rest = as_cursor_rest(&c);
+    while (rest.len > 0 && (rest.ptr[rest.len - 1] == '\r' || rest.ptr[rest.len - 1] == '\n' ||
+                            is_blank(rest.ptr[rest.len - 1]))) {
+        rest.len--;
     }
-    *name = (as_span){line, (size_t)(colon - line)};
-    *value = (as_span){start, (size_t)(end - start)};
+    *name = before;
+    *value = rest;
     return true;
 }
 

@@ -10,15 +10,14 @@
 #include <openssl/params.h>
 
 #include "auditstream/sigv4.h"
+#include "core/hex.h"
+#include "core/ids.h"
 #include "core/internal.h"
 #include "core/isotime.h"
 
 #define SHA256_LEN 32
 #define ALGORITHM  "AWS4-HMAC-SHA256"
 #define TERMINATOR "aws4_request"
-
-static const char HEX_LOWER[] = "0123456789abcdef";
-static const char HEX_UPPER[] = "0123456789ABCDEF";
 
 /* One name/value pair being canonicalised: offsets into the signer's scratch buffer
  * (which may move as it grows), and the position it came in, for a stable sort. */
@@ -31,15 +30,14 @@ typedef struct entry {
 } entry;
 
 struct as_sigv4_signer {
-    EVP_MD *sha256;
-    EVP_MD_CTX *md_ctx;
+    as_hasher *hasher; /* the library's one SHA-256 helper */
     EVP_MAC *hmac;
     /* Keyed with the cached signing key between calls: a signature re-initialises it
      * without a key, which reuses the key schedule instead of hashing the pads again. */
     EVP_MAC_CTX *mac_ctx;
     bool key_valid;
-    /* SHA-256 over the secret, date, region and service the key was derived from. */
-    unsigned char key_id[SHA256_LEN];
+    /* Hex SHA-256 over the secret, date, region and service the key was derived from. */
+    char key_id[AS_SHA256_HEX_LEN];
     uint64_t derivations;
     as_buf scratch;
     entry *entries;
@@ -47,14 +45,6 @@ struct as_sigv4_signer {
 };
 
 /* ---- small helpers ------------------------------------------------------------------------ */
-
-static void hex_lower(const unsigned char *bytes, size_t n, char *out)
-{
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = HEX_LOWER[bytes[i] >> 4];
-        out[2 * i + 1] = HEX_LOWER[bytes[i] & 15];
-    }
-}
 
 static bool is_unreserved(unsigned char c)
 {
@@ -114,7 +104,8 @@ static int hex_value(unsigned char c)
 
 static void append_encoded_byte(as_buf *buf, unsigned char c)
 {
-    char esc[3] = {'%', HEX_UPPER[c >> 4], HEX_UPPER[c & 15]};
+    char esc[3] = {'%'};
+    as_hex_encode(&c, 1, true, esc + 1);
     as_buf_append(buf, esc, 3);
 }
 
@@ -158,21 +149,22 @@ static void append_query_component(as_buf *buf, const char *s, size_t len)
 }
 
 /* Makes room for `n` entries in the signer's array. */
-static as_status reserve_entries(as_sigv4_signer *signer, size_t n)
+static AS_RESULT reserve_entries(as_sigv4_signer *signer, size_t n, as_error *err)
 {
     if (n <= signer->entry_cap) {
-        return AS_OK;
+        return AS_RESULT_OK;
     }
     size_t cap = signer->entry_cap < 16 ? 16 : signer->entry_cap;
     while (cap < n) {
-        AS_ENSURE(cap <= SIZE_MAX / 2 / sizeof(entry), AS_ERR_NOMEM);
+        AS_ENSURE(cap <= SIZE_MAX / 2 / sizeof(entry),
+                  as_fail_nomem(err, "sigv4: sorting the headers or query parameters"));
         cap *= 2;
     }
     entry *grown = realloc(signer->entries, cap * sizeof(entry));
-    AS_ENSURE(grown != NULL, AS_ERR_NOMEM);
+    AS_ENSURE(grown != NULL, as_fail_nomem(err, "sigv4: sorting the headers or query parameters"));
     signer->entries = grown;
     signer->entry_cap = cap;
-    return AS_OK;
+    return AS_RESULT_OK;
 }
 
 static int compare_bytes(const char *a, size_t a_len, const char *b, size_t b_len)
@@ -268,125 +260,109 @@ static void format_amz_date(int64_t seconds, char out[AS_SIGV4_DATE_LEN])
 
 /* ---- digests and the key ----------------------------------------------------------------- */
 
-static as_status sha256(as_sigv4_signer *signer, const void *bytes, size_t len,
-                        unsigned char out[SHA256_LEN])
+/* What the cached key was derived from, as the hex SHA-256 of the length-prefixed secret,
+ * date, region and service (so that no two different tuples hash the same bytes): lets a
+ * call recognise the cached key without the signer keeping a copy of the secret. The
+ * tuple is put together in the scratch buffer, which is wiped straight after. */
+static AS_RESULT key_id(as_sigv4_signer *signer, const as_sigv4_params *params, const char date[8],
+                        char out[AS_SHA256_HEX_LEN], as_error *err)
 {
-    if (EVP_DigestInit_ex(signer->md_ctx, signer->sha256, NULL) != 1 ||
-        EVP_DigestUpdate(signer->md_ctx, bytes, len) != 1 ||
-        EVP_DigestFinal_ex(signer->md_ctx, out, NULL) != 1) {
-        return AS_ERR_NOMEM;
+    as_span parts[] = {
+        params->credentials.secret_access_key, {date, 8}, params->region, params->service};
+    as_buf *scratch = &signer->scratch;
+    as_buf_clear(scratch);
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        uint64_t len = parts[i].len;
+        as_buf_append(scratch, &len, sizeof len);
+        as_buf_append_span(scratch, parts[i]);
     }
-    return AS_OK;
-}
-
-static as_status sha256_hex(as_sigv4_signer *signer, const void *bytes, size_t len,
-                            char out[AS_SIGV4_HEX_LEN + 1])
-{
-    unsigned char hash[SHA256_LEN];
-    AS_GUARD(sha256(signer, bytes, len, hash));
-    hex_lower(hash, SHA256_LEN, out);
-    out[AS_SIGV4_HEX_LEN] = '\0';
-    return AS_OK;
-}
-
-static bool digest_span(EVP_MD_CTX *ctx, as_span s)
-{
-    /* Length-prefixed, so that no two different tuples hash the same bytes. */
-    uint64_t len = s.len;
-    return EVP_DigestUpdate(ctx, &len, sizeof len) == 1 && EVP_DigestUpdate(ctx, s.ptr, s.len) == 1;
-}
-
-/* What the cached key was derived from, as one SHA-256: lets a call recognise the cached
- * key without the signer keeping a copy of the secret. */
-static as_status key_id(as_sigv4_signer *signer, const as_sigv4_params *params, const char date[8],
-                        unsigned char out[SHA256_LEN])
-{
-    as_span day = {date, 8};
-    if (EVP_DigestInit_ex(signer->md_ctx, signer->sha256, NULL) != 1 ||
-        !digest_span(signer->md_ctx, params->credentials.secret_access_key) ||
-        !digest_span(signer->md_ctx, day) || !digest_span(signer->md_ctx, params->region) ||
-        !digest_span(signer->md_ctx, params->service) ||
-        EVP_DigestFinal_ex(signer->md_ctx, out, NULL) != 1) {
-        return AS_ERR_NOMEM;
+    as_result result = as_buf_result(scratch, err, "sigv4: identifying the signing key");
+    if (as_result_is_ok(result)) {
+        result = as_sha256_hex(signer->hasher, scratch->data, scratch->len, out, err);
     }
-    return AS_OK;
+    if (scratch->data != NULL) {
+        OPENSSL_cleanse(scratch->data, scratch->cap);
+    }
+    as_buf_clear(scratch);
+    return result;
 }
 
 /* out = HMAC-SHA256(key, data), through the signer's one MAC context. */
-static as_status hmac(as_sigv4_signer *signer, const unsigned char *key, size_t key_len,
-                      const void *data, size_t len, unsigned char out[SHA256_LEN])
+static AS_RESULT hmac(as_sigv4_signer *signer, const unsigned char *key, size_t key_len,
+                      const void *data, size_t len, unsigned char out[SHA256_LEN], as_error *err)
 {
     size_t out_len = 0;
     if (EVP_MAC_init(signer->mac_ctx, key, key_len, NULL) != 1 ||
         EVP_MAC_update(signer->mac_ctx, data, len) != 1 ||
         EVP_MAC_final(signer->mac_ctx, out, &out_len, SHA256_LEN) != 1 || out_len != SHA256_LEN) {
-        return AS_ERR_NOMEM;
+        return as_fail_nomem(err, "sigv4: deriving the signing key (libcrypto's HMAC failed)");
     }
-    return AS_OK;
+    return AS_RESULT_OK;
 }
 
 /* kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request"),
  * left keyed into the MAC context. Every intermediate is wiped. */
-static as_status derive_key(as_sigv4_signer *signer, const as_sigv4_params *params,
-                            const char date[8])
+static AS_RESULT derive_key(as_sigv4_signer *signer, const as_sigv4_params *params,
+                            const char date[8], as_error *err)
 {
     as_span secret = params->credentials.secret_access_key;
-    AS_ENSURE(secret.len <= SIZE_MAX - 4, AS_ERR_ARGUMENT);
+    AS_ENSURE(secret.len <= SIZE_MAX - 4,
+              as_fail(err, AS_ERR_ARGUMENT, 0, "sigv4: credentials.secret_access_key is too long"));
     unsigned char *k_secret = malloc(secret.len + 4);
-    AS_ENSURE(k_secret != NULL, AS_ERR_NOMEM);
+    AS_ENSURE(k_secret != NULL, as_fail_nomem(err, "sigv4: deriving the signing key"));
     memcpy(k_secret, "AWS4", 4);
     memcpy(k_secret + 4, secret.ptr, secret.len);
 
     unsigned char a[SHA256_LEN];
     unsigned char b[SHA256_LEN];
-    as_status status = hmac(signer, k_secret, secret.len + 4, date, 8, a);
-    if (status == AS_OK) {
-        status = hmac(signer, a, SHA256_LEN, params->region.ptr, params->region.len, b);
+    as_result result = hmac(signer, k_secret, secret.len + 4, date, 8, a, err);
+    if (as_result_is_ok(result)) {
+        result = hmac(signer, a, SHA256_LEN, params->region.ptr, params->region.len, b, err);
     }
-    if (status == AS_OK) {
-        status = hmac(signer, b, SHA256_LEN, params->service.ptr, params->service.len, a);
+    if (as_result_is_ok(result)) {
+        result = hmac(signer, b, SHA256_LEN, params->service.ptr, params->service.len, a, err);
     }
-    if (status == AS_OK) {
-        status = hmac(signer, a, SHA256_LEN, TERMINATOR, strlen(TERMINATOR), b);
+    if (as_result_is_ok(result)) {
+        result = hmac(signer, a, SHA256_LEN, TERMINATOR, strlen(TERMINATOR), b, err);
     }
-    if (status == AS_OK && EVP_MAC_init(signer->mac_ctx, b, SHA256_LEN, NULL) != 1) {
-        status = AS_ERR_NOMEM;
+    if (as_result_is_ok(result) && EVP_MAC_init(signer->mac_ctx, b, SHA256_LEN, NULL) != 1) {
+        result = as_fail_nomem(err, "sigv4: keying the signature (libcrypto's HMAC failed)");
     }
     OPENSSL_cleanse(k_secret, secret.len + 4);
     free(k_secret);
     OPENSSL_cleanse(a, sizeof a);
     OPENSSL_cleanse(b, sizeof b);
-    return status;
+    return result;
 }
 
 /* Makes the MAC context hold the signing key for these inputs, deriving it on a miss. */
-static as_status ensure_key(as_sigv4_signer *signer, const as_sigv4_params *params,
-                            const char date[8])
+static AS_RESULT ensure_key(as_sigv4_signer *signer, const as_sigv4_params *params,
+                            const char date[8], as_error *err)
 {
-    unsigned char id[SHA256_LEN];
-    AS_GUARD(key_id(signer, params, date, id));
-    if (signer->key_valid && CRYPTO_memcmp(id, signer->key_id, SHA256_LEN) == 0) {
-        return AS_OK;
+    char id[AS_SHA256_HEX_LEN];
+    AS_GUARD(key_id(signer, params, date, id, err));
+    if (signer->key_valid && CRYPTO_memcmp(id, signer->key_id, sizeof id) == 0) {
+        return AS_RESULT_OK;
     }
     signer->key_valid = false;
-    as_status status = derive_key(signer, params, date);
-    if (status == AS_OK) {
-        memcpy(signer->key_id, id, SHA256_LEN);
+    as_result result = derive_key(signer, params, date, err);
+    if (as_result_is_ok(result)) {
+        memcpy(signer->key_id, id, sizeof id);
         signer->key_valid = true;
         signer->derivations++;
     }
     OPENSSL_cleanse(id, sizeof id);
-    return status;
+    return result;
 }
 
 /* ---- canonicalisation --------------------------------------------------------------------- */
 
-static as_status append_canonical_path(as_sigv4_signer *signer, as_span path,
-                                       const as_sigv4_params *params, as_buf *out)
+static AS_RESULT append_canonical_path(as_sigv4_signer *signer, as_span path,
+                                       const as_sigv4_params *params, as_buf *out, as_error *err)
 {
     if (path.len == 0) {
         as_buf_append_char(out, '/');
-        return AS_OK;
+        return AS_RESULT_OK;
     }
     if (params->keep_path_segments) {
         if (params->path_is_encoded) {
@@ -394,7 +370,7 @@ static as_status append_canonical_path(as_sigv4_signer *signer, as_span path,
         } else {
             append_uri_encoded(out, path.ptr, path.len, true);
         }
-        return AS_OK;
+        return AS_RESULT_OK;
     }
     /* RFC 3986 section 5.2.4 plus merged slashes, as botocore does it: segments that
      * are empty or "." vanish, ".." drops the one before it (never above the root), and
@@ -411,7 +387,7 @@ static as_status append_canonical_path(as_sigv4_signer *signer, as_span path,
                 kept--;
             }
         } else if (len > 0 && !(len == 1 && path.ptr[start] == '.')) {
-            AS_GUARD(reserve_entries(signer, kept + 1));
+            AS_GUARD(reserve_entries(signer, kept + 1, err));
             signer->entries[kept].name_off = start;
             signer->entries[kept].name_len = len;
             kept++;
@@ -433,10 +409,11 @@ static as_status append_canonical_path(as_sigv4_signer *signer, as_span path,
     if (kept > 0 && path.ptr[path.len - 1] == '/') {
         as_buf_append_char(out, '/');
     }
-    return AS_OK;
+    return AS_RESULT_OK;
 }
 
-static as_status append_canonical_query(as_sigv4_signer *signer, as_span query, as_buf *out)
+static AS_RESULT append_canonical_query(as_sigv4_signer *signer, as_span query, as_buf *out,
+                                        as_error *err)
 {
     as_buf *scratch = &signer->scratch;
     as_buf_clear(scratch);
@@ -449,7 +426,7 @@ static as_status append_canonical_query(as_sigv4_signer *signer, as_span query, 
             const char *eq = memchr(query.ptr + start, '=', end - start);
             size_t name_end = eq != NULL ? (size_t)(eq - query.ptr) : end;
             size_t value_start = eq != NULL ? name_end + 1 : end;
-            AS_GUARD(reserve_entries(signer, 2 * (n + 1)));
+            AS_GUARD(reserve_entries(signer, 2 * (n + 1), err));
             entry *e = &signer->entries[n];
             e->index = n;
             e->name_off = scratch->len;
@@ -462,7 +439,7 @@ static as_status append_canonical_query(as_sigv4_signer *signer, as_span query, 
         }
         start = end + 1;
     }
-    AS_GUARD(as_buf_status(scratch));
+    AS_GUARD(as_buf_result(scratch, err, "sigv4: canonicalising the query"));
     sort_entries(signer, n, true);
     for (size_t i = 0; i < n; i++) {
         const entry *e = &signer->entries[i];
@@ -473,7 +450,7 @@ static as_status append_canonical_query(as_sigv4_signer *signer, as_span query, 
         as_buf_append_char(out, '=');
         as_buf_append(out, scratch->data + e->value_off, e->value_len);
     }
-    return AS_OK;
+    return AS_RESULT_OK;
 }
 
 static bool is_blank(unsigned char c)
@@ -558,16 +535,17 @@ static void add_entry(as_sigv4_signer *signer, size_t n, const char *name, as_sp
 
 /* Appends the canonical headers block (each "name:values\n") to `out`, and the signed
  * headers list ("a;b;c") to `signed_list`. */
-static as_status append_canonical_headers(as_sigv4_signer *signer, const as_sigv4_request *req,
+static AS_RESULT append_canonical_headers(as_sigv4_signer *signer, const as_sigv4_request *req,
                                           const as_sigv4_params *params,
                                           const as_sigv4_output *result, as_buf *out,
                                           as_buf *signed_list, as_error *err)
 {
     bool sign_token = params->credentials.session_token.len > 0 && !params->unsigned_session_token;
     bool has_token = params->credentials.session_token.len > 0;
-    AS_ENSURE(req->header_count <= SIZE_MAX / 2 - 3, AS_ERR_NOMEM);
+    AS_ENSURE(req->header_count <= SIZE_MAX / 2 - 3,
+              as_fail_nomem(err, "sigv4: sorting the headers"));
     size_t max = req->header_count + 3;
-    AS_GUARD(reserve_entries(signer, 2 * max));
+    AS_GUARD(reserve_entries(signer, 2 * max, err));
 
     as_buf *scratch = &signer->scratch;
     as_buf_clear(scratch);
@@ -575,13 +553,13 @@ static as_status append_canonical_headers(as_sigv4_signer *signer, const as_sigv
     for (size_t h = 0; h < req->header_count; h++) {
         as_span name = req->headers[h].name;
         if (!is_token(name)) {
-            return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                                "sigv4: header %zu: the name is not an HTTP token", h);
+            return as_fail(err, AS_ERR_ARGUMENT, 0,
+                           "sigv4: header %zu: the name is not an HTTP token", h);
         }
         entry *e = &signer->entries[n];
         e->index = n;
         e->name_off = scratch->len;
-        AS_GUARD(as_buf_reserve(scratch, name.len));
+        AS_GUARD_STATUS(as_buf_reserve(scratch, name.len));
         char *lower = scratch->data + scratch->len;
         for (size_t i = 0; i < name.len; i++) {
             char c = name.ptr[i];
@@ -593,15 +571,14 @@ static as_status append_canonical_headers(as_sigv4_signer *signer, const as_sigv
         if (name_is(lower, name.len, "authorization") || name_is(lower, name.len, "x-amz-date") ||
             (has_token && name_is(lower, name.len, "x-amz-security-token")) ||
             (params->add_content_sha256 && name_is(lower, name.len, "x-amz-content-sha256"))) {
-            return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                                "sigv4: header %zu: %s is added by the signer", h,
-                                scratch->data + e->name_off);
+            return as_fail(err, AS_ERR_ARGUMENT, 0, "sigv4: header %zu: %s is added by the signer",
+                           h, scratch->data + e->name_off);
         }
         e->value_off = scratch->len;
         if (!append_canonical_value(scratch, req->headers[h].value)) {
-            return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                                "sigv4: header %zu (%.*s): the value holds a CR, LF or NUL", h,
-                                (int)(name.len < 64 ? name.len : 64), scratch->data + e->name_off);
+            return as_fail(err, AS_ERR_ARGUMENT, 0,
+                           "sigv4: header %zu (%.*s): the value holds a CR, LF or NUL", h,
+                           (int)(name.len < 64 ? name.len : 64), scratch->data + e->name_off);
         }
         e->value_len = scratch->len - e->value_off;
         n++;
@@ -615,7 +592,7 @@ static as_status append_canonical_headers(as_sigv4_signer *signer, const as_sigv
         as_span hash = {result->payload_hash, AS_SIGV4_HEX_LEN};
         add_entry(signer, n++, "x-amz-content-sha256", hash);
     }
-    AS_GUARD(as_buf_status(scratch));
+    AS_GUARD(as_buf_result(scratch, err, "sigv4: canonicalising the headers"));
 
     /* Stable by position, so repeated names keep the order they were sent in. */
     sort_entries(signer, n, false);
@@ -639,7 +616,7 @@ static as_status append_canonical_headers(as_sigv4_signer *signer, const as_sigv
         as_buf_append(out, base + e->value_off, e->value_len);
     }
     as_buf_append_char(out, '\n');
-    return AS_OK;
+    return AS_RESULT_OK;
 }
 
 /* ---- public API --------------------------------------------------------------------------- */
@@ -675,8 +652,7 @@ as_sigv4_signer *as_sigv4_signer_new(void)
     if (signer == NULL) {
         return NULL;
     }
-    signer->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-    signer->md_ctx = EVP_MD_CTX_new();
+    signer->hasher = as_hasher_new();
     signer->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
     if (signer->hmac != NULL) {
         signer->mac_ctx = EVP_MAC_CTX_new(signer->hmac);
@@ -686,7 +662,7 @@ as_sigv4_signer *as_sigv4_signer_new(void)
         OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
         OSSL_PARAM_construct_end(),
     };
-    if (signer->sha256 == NULL || signer->md_ctx == NULL || signer->mac_ctx == NULL ||
+    if (signer->hasher == NULL || signer->mac_ctx == NULL ||
         EVP_MAC_CTX_set_params(signer->mac_ctx, params) != 1) {
         as_sigv4_signer_free(signer);
         return NULL;
@@ -702,8 +678,7 @@ void as_sigv4_signer_free(as_sigv4_signer *signer)
     /* libcrypto wipes the key it holds in the MAC context when freeing it. */
     EVP_MAC_CTX_free(signer->mac_ctx);
     EVP_MAC_free(signer->hmac);
-    EVP_MD_CTX_free(signer->md_ctx);
-    EVP_MD_free(signer->sha256);
+    as_hasher_free(signer->hasher);
     /* The scratch held the session token and header values. */
     wipe_buf(&signer->scratch);
     free(signer->entries);
@@ -722,7 +697,7 @@ static bool span_ok(as_span s)
     return s.len == 0 || s.ptr != NULL;
 }
 
-static as_status check_params(const as_sigv4_request *req, const as_sigv4_params *params,
+static AS_RESULT check_params(const as_sigv4_request *req, const as_sigv4_params *params,
                               as_error *err)
 {
     const as_credentials *cred = &params->credentials;
@@ -730,65 +705,66 @@ static as_status check_params(const as_sigv4_request *req, const as_sigv4_params
         !span_ok(cred->session_token) || !span_ok(params->region) || !span_ok(params->service) ||
         !span_ok(req->method) || !span_ok(req->path) || !span_ok(req->query) ||
         !span_ok(req->payload) || (req->header_count > 0 && req->headers == NULL)) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                            "sigv4: a span or the header array is NULL with a length");
+        return as_fail(err, AS_ERR_ARGUMENT, 0,
+                       "sigv4: a span or the header array is NULL with a length");
     }
     for (size_t h = 0; h < req->header_count; h++) {
         if (!span_ok(req->headers[h].name) || !span_ok(req->headers[h].value)) {
-            return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                                "sigv4: header %zu: NULL name or value with a length", h);
+            return as_fail(err, AS_ERR_ARGUMENT, 0,
+                           "sigv4: header %zu: NULL name or value with a length", h);
         }
     }
     if (params->time < 0 || params->time > AS_SIGV4_TIME_MAX) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                            "sigv4: time %lld is outside 1970-01-01 to 9999-12-31",
-                            (long long)params->time);
+        return as_fail(err, AS_ERR_ARGUMENT, 0,
+                       "sigv4: time %lld is outside 1970-01-01 to 9999-12-31",
+                       (long long)params->time);
     }
     if (!is_scope_part(cred->access_key_id)) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                            "sigv4: credentials.access_key_id is empty or holds a space, '/', "
-                            "',' or a non-ASCII byte");
+        return as_fail(err, AS_ERR_ARGUMENT, 0,
+                       "sigv4: credentials.access_key_id is empty or holds a space, '/', "
+                       "',' or a non-ASCII byte");
     }
     if (cred->secret_access_key.len == 0) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                            "sigv4: credentials.secret_access_key is empty");
+        return as_fail(err, AS_ERR_ARGUMENT, 0, "sigv4: credentials.secret_access_key is empty");
     }
     /* The token goes out as a header value: a CR or LF in it would end that header and
      * start one of the sender's choosing. Real tokens are base64. */
     for (size_t i = 0; i < cred->session_token.len; i++) {
         unsigned char c = (unsigned char)cred->session_token.ptr[i];
         if (c < 0x21 || c > 0x7e) {
-            return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                                "sigv4: credentials.session_token holds a control byte (CR, LF, "
-                                "...), a space or a non-ASCII byte");
+            return as_fail(err, AS_ERR_ARGUMENT, 0,
+                           "sigv4: credentials.session_token holds a control byte (CR, LF, "
+                           "...), a space or a non-ASCII byte");
         }
     }
     if (!is_scope_part(params->region)) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                            "sigv4: region is empty or holds a space, '/', ',' or a non-ASCII "
-                            "byte");
+        return as_fail(err, AS_ERR_ARGUMENT, 0,
+                       "sigv4: region is empty or holds a space, '/', ',' or a non-ASCII "
+                       "byte");
     }
     if (!is_scope_part(params->service)) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                            "sigv4: service is empty or holds a space, '/', ',' or a non-ASCII "
-                            "byte");
+        return as_fail(err, AS_ERR_ARGUMENT, 0,
+                       "sigv4: service is empty or holds a space, '/', ',' or a non-ASCII "
+                       "byte");
     }
     if (!is_token(req->method)) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0, "sigv4: method is not an HTTP token");
+        return as_fail(err, AS_ERR_ARGUMENT, 0, "sigv4: method is not an HTTP token");
     }
     if (req->path.len > 0 && req->path.ptr[0] != '/') {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0, "sigv4: path does not start with '/'");
+        return as_fail(err, AS_ERR_ARGUMENT, 0, "sigv4: path does not start with '/'");
     }
-    return AS_OK;
+    return AS_RESULT_OK;
 }
 
-static as_status sign(as_sigv4_signer *signer, const as_sigv4_request *req,
+static AS_RESULT sign(as_sigv4_signer *signer, const as_sigv4_request *req,
                       const as_sigv4_params *params, as_sigv4_output *out, as_error *err)
 {
     AS_GUARD(check_params(req, params, err));
     format_amz_date(params->time, out->amz_date);
     out->amz_date[AS_SIGV4_DATE_LEN] = '\0';
-    AS_GUARD(sha256_hex(signer, req->payload.ptr, req->payload.len, out->payload_hash));
+    AS_GUARD(
+        as_sha256_hex(signer->hasher, req->payload.ptr, req->payload.len, out->payload_hash, err));
+    out->payload_hash[AS_SIGV4_HEX_LEN] = '\0';
 
     /* Task 1: the canonical request. The signed headers list is built in the
      * authorization buffer first, then moved to the canonical request. */
@@ -796,9 +772,9 @@ static as_status sign(as_sigv4_signer *signer, const as_sigv4_request *req,
     as_buf *authz = &out->authorization;
     as_buf_append_span(creq, req->method);
     as_buf_append_char(creq, '\n');
-    AS_GUARD(append_canonical_path(signer, req->path, params, creq));
+    AS_GUARD(append_canonical_path(signer, req->path, params, creq, err));
     as_buf_append_char(creq, '\n');
-    AS_GUARD(append_canonical_query(signer, req->query, creq));
+    AS_GUARD(append_canonical_query(signer, req->query, creq, err));
     as_buf_append_char(creq, '\n');
     as_buf_append_str(authz, ALGORITHM " Credential=");
     as_buf_append_span(authz, params->credentials.access_key_id);
@@ -814,16 +790,16 @@ static as_status sign(as_sigv4_signer *signer, const as_sigv4_request *req,
     as_buf_append_str(authz, ", SignedHeaders=");
     size_t signed_start = authz->len;
     AS_GUARD(append_canonical_headers(signer, req, params, out, creq, authz, err));
-    AS_GUARD(as_buf_status(authz));
+    AS_GUARD(as_buf_result(authz, err, "sigv4: writing the Authorization header"));
     as_buf_append_char(creq, '\n');
     as_buf_append(creq, authz->data + signed_start, authz->len - signed_start);
     as_buf_append_char(creq, '\n');
     as_buf_append(creq, out->payload_hash, AS_SIGV4_HEX_LEN);
-    AS_GUARD(as_buf_status(creq));
+    AS_GUARD(as_buf_result(creq, err, "sigv4: writing the canonical request"));
 
     /* Task 2: the string to sign. */
-    char creq_hash[AS_SIGV4_HEX_LEN + 1];
-    AS_GUARD(sha256_hex(signer, creq->data, creq->len, creq_hash));
+    char creq_hash[AS_SHA256_HEX_LEN];
+    AS_GUARD(as_sha256_hex(signer->hasher, creq->data, creq->len, creq_hash, err));
     as_buf *sts = &out->string_to_sign;
     as_buf_append_str(sts, ALGORITHM "\n");
     as_buf_append(sts, out->amz_date, AS_SIGV4_DATE_LEN);
@@ -831,10 +807,10 @@ static as_status sign(as_sigv4_signer *signer, const as_sigv4_request *req,
     as_buf_append(sts, authz->data + scope_start, scope_end - scope_start);
     as_buf_append_char(sts, '\n');
     as_buf_append(sts, creq_hash, AS_SIGV4_HEX_LEN);
-    AS_GUARD(as_buf_status(sts));
+    AS_GUARD(as_buf_result(sts, err, "sigv4: writing the string to sign"));
 
     /* Task 3: the signature, with the cached key when it fits. */
-    AS_GUARD(ensure_key(signer, params, out->amz_date));
+    AS_GUARD(ensure_key(signer, params, out->amz_date, err));
     unsigned char mac[SHA256_LEN];
     size_t mac_len = 0;
     if (EVP_MAC_init(signer->mac_ctx, NULL, 0, NULL) != 1 ||
@@ -842,15 +818,15 @@ static as_status sign(as_sigv4_signer *signer, const as_sigv4_request *req,
         EVP_MAC_final(signer->mac_ctx, mac, &mac_len, sizeof mac) != 1 || mac_len != SHA256_LEN) {
         /* The context's state is unknown now: derive again next time. */
         signer->key_valid = false;
-        return AS_ERR_NOMEM;
+        return as_fail_nomem(err, "sigv4: computing the signature (libcrypto's HMAC failed)");
     }
-    hex_lower(mac, SHA256_LEN, out->signature);
+    as_hex_encode(mac, SHA256_LEN, false, out->signature);
     out->signature[AS_SIGV4_HEX_LEN] = '\0';
     OPENSSL_cleanse(mac, sizeof mac);
 
     as_buf_append_str(authz, ", Signature=");
     as_buf_append(authz, out->signature, AS_SIGV4_HEX_LEN);
-    AS_GUARD(as_buf_status(authz));
+    AS_GUARD(as_buf_result(authz, err, "sigv4: writing the Authorization header"));
 
     size_t n = 0;
     out->headers[n++] = (as_sigv4_header){{"X-Amz-Date", 10}, {out->amz_date, AS_SIGV4_DATE_LEN}};
@@ -864,7 +840,7 @@ static as_status sign(as_sigv4_signer *signer, const as_sigv4_request *req,
     }
     out->headers[n++] = (as_sigv4_header){{"Authorization", 13}, {authz->data, authz->len}};
     out->header_count = n;
-    return AS_OK;
+    return AS_RESULT_OK;
 }
 
 static void clear_output(as_sigv4_output *out)
@@ -883,20 +859,12 @@ as_status as_sigv4_sign(as_sigv4_signer *signer, const as_sigv4_request *req,
         clear_output(out);
     }
     if (signer == NULL || req == NULL || params == NULL || out == NULL) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                            "sigv4: signer, request, params and output are required");
+        return as_status_of(as_fail(err, AS_ERR_ARGUMENT, 0,
+                                    "sigv4: signer, request, params and output are required"));
     }
-    /* Failures deep inside (memory, libcrypto) return a bare status: a code still AS_OK
-     * afterwards means nothing more specific was said. */
-    if (err != NULL) {
-        err->code = AS_OK;
-    }
-    as_status status = sign(signer, req, params, out, err);
-    if (status != AS_OK) {
+    as_result result = sign(signer, req, params, out, err);
+    if (!as_result_is_ok(result)) {
         clear_output(out);
-        if (err != NULL && err->code == AS_OK) {
-            as_error_set(err, status, 0, "sigv4: %s while signing", as_status_name(status));
-        }
     }
-    return status;
+    return as_status_of(result);
 }

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "auditstream/config.h"
+#include "core/cursor.h"
 #include "core/internal.h"
 
 #define QUOTE_MAX 40 /* value bytes quoted in a message, at most */
@@ -57,17 +58,11 @@ static void quote(const char *value, char out[QUOTE_MAX + 4])
     out[n] = '\0';
 }
 
-static as_status bad_value(as_error *err, const char *name, const char *value, const char *want)
+static AS_RESULT bad_value(as_error *err, const char *name, const char *value, const char *want)
 {
     char shown[QUOTE_MAX + 4];
     quote(value, shown);
-    return as_error_set(err, AS_ERR_ARGUMENT, 0, "config: %s is \"%s\": %s", name, shown, want);
-}
-
-static as_span span_of(const char *s)
-{
-    as_span span = {s, strlen(s)};
-    return span;
+    return as_fail(err, AS_ERR_ARGUMENT, 0, "config: %s is \"%s\": %s", name, shown, want);
 }
 
 static bool is_table_char(char c)
@@ -90,44 +85,65 @@ static bool table_name_ok(const char *name, size_t len)
     return true;
 }
 
-/* A run of [a-z0-9-] (partition, region) ending at ':'; advances *p past the ':'. */
-static bool arn_part(const char **p, bool digits_only, size_t min, size_t max)
+/* A table ARN's fields: arn:<partition>:dynamodb:<region>:<account>:table/<name>. */
+typedef struct table_arn {
+    as_span partition;
+    as_span region;
+    as_span account;
+    as_span name;
+} table_arn;
+
+/* A field of [a-z0-9-] (partition, region), or of digits only (account). */
+static bool arn_part_ok(as_span part, bool digits_only, size_t min, size_t max)
 {
-    size_t n = 0;
-    const char *s = *p;
-    while (s[n] != '\0' && s[n] != ':') {
-        char c = s[n];
-        bool ok = (c >= '0' && c <= '9') || (!digits_only && ((c >= 'a' && c <= 'z') || c == '-'));
-        if (!ok) {
-            return false;
-        }
-        n++;
-    }
-    if (s[n] != ':' || n < min || n > max) {
+    if (part.len < min || part.len > max) {
         return false;
     }
-    *p = s + n + 1;
+    for (size_t i = 0; i < part.len; i++) {
+        char c = part.ptr[i];
+        if (!((c >= '0' && c <= '9') || (!digits_only && ((c >= 'a' && c <= 'z') || c == '-')))) {
+            return false;
+        }
+    }
     return true;
 }
 
-/* A table name, or arn:<partition>:dynamodb:<region>:<12-digit account>:table/<name>
- * (PutItem takes either; an ARN reaches a table in another account). */
+/* Splits and checks a DynamoDB table ARN; false when `text` is not one. */
+static bool parse_table_arn(as_span text, table_arn *out)
+{
+    as_cursor c = as_cursor_of(text);
+    if (!as_cursor_take_literal(&c, "arn:")) {
+        return false;
+    }
+    out->partition = as_cursor_take_until(&c, ':');
+    if (!as_cursor_take_literal(&c, ":dynamodb:")) {
+        return false;
+    }
+    out->region = as_cursor_take_until(&c, ':');
+    if (!as_cursor_take_char(&c, ':')) {
+        return false;
+    }
+    out->account = as_cursor_take_until(&c, ':');
+    if (!as_cursor_take_literal(&c, ":table/")) {
+        return false;
+    }
+    out->name = as_cursor_rest(&c);
+    return arn_part_ok(out->partition, false, 1, 32) && arn_part_ok(out->region, false, 1, 64) &&
+           arn_part_ok(out->account, true, 12, 12) && table_name_ok(out->name.ptr, out->name.len);
+}
+
+static bool is_arn(const char *table)
+{
+    return strncmp(table, "arn:", 4) == 0;
+}
+
+/* A table name, or a table ARN (PutItem takes either; an ARN reaches a table in another
+ * account). */
 static bool table_ok(const char *table)
 {
-    if (strncmp(table, "arn:", 4) != 0) {
-        return table_name_ok(table, strlen(table));
-    }
-    const char *p = table + 4;
-    if (!arn_part(&p, false, 1, 32) || strncmp(p, "dynamodb:", 9) != 0) {
-        return false;
-    }
-    p += 9;
-    if (!arn_part(&p, false, 1, 64) || !arn_part(&p, true, 12, 12) ||
-        strncmp(p, "table/", 6) != 0) {
-        return false;
-    }
-    p += 6;
-    return table_name_ok(p, strlen(p));
+    table_arn arn;
+    return is_arn(table) ? parse_table_arn(as_span_from_cstr(table), &arn)
+                         : table_name_ok(table, strlen(table));
 }
 
 /* The partition a region is in, by the prefixes AWS gives its partitions' regions. */
@@ -149,21 +165,6 @@ static const char *partition_of(const char *region)
     return "aws";
 }
 
-/* An ARN's field `index` (0 is "arn"), up to the next ':'. */
-static as_span arn_field(const char *arn, size_t index)
-{
-    const char *p = arn;
-    for (size_t i = 0; i < index; i++) {
-        p = strchr(p, ':');
-        if (p == NULL) {
-            return (as_span){"", 0};
-        }
-        p++;
-    }
-    const char *end = strchr(p, ':');
-    return (as_span){p, end != NULL ? (size_t)(end - p) : strlen(p)};
-}
-
 static bool span_is_str(as_span span, const char *text)
 {
     return span.len == strlen(text) && memcmp(span.ptr, text, span.len) == 0;
@@ -172,43 +173,44 @@ static bool span_is_str(as_span span, const char *text)
 /* A table ARN must name the region requests are signed for and sent to, in that
  * region's partition: another one's table is not there, and the write would fail on
  * every invocation instead of at init. */
-static as_status check_table_region(const as_config *c, const char *region, as_error *err)
+static AS_RESULT check_table_region(const as_config *c, const char *region, as_error *err)
 {
-    if (strncmp(c->table, "arn:", 4) != 0) {
-        return AS_OK;
+    table_arn arn;
+    if (!is_arn(c->table) || !parse_table_arn(as_span_from_cstr(c->table), &arn)) {
+        return AS_RESULT_OK; /* a table name, or an ARN read_table has refused already */
     }
-    as_span partition = arn_field(c->table, 1);
-    as_span arn_region = arn_field(c->table, 3);
+    as_span partition = arn.partition;
+    as_span arn_region = arn.region;
     const char *want = partition_of(region);
     if (!span_is_str(partition, want)) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                            "config: %s is a table ARN in partition \"%.*s\", but AWS_REGION "
-                            "%.64s is in partition %s",
-                            c->table_variable, (int)partition.len, partition.ptr, region, want);
+        return as_fail(err, AS_ERR_ARGUMENT, 0,
+                       "config: %s is a table ARN in partition \"%.*s\", but AWS_REGION "
+                       "%.64s is in partition %s",
+                       c->table_variable, (int)partition.len, partition.ptr, region, want);
     }
     if (!span_is_str(arn_region, region)) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                            "config: %s is a table ARN in region \"%.*s\", but requests go to "
-                            "AWS_REGION %.64s",
-                            c->table_variable, (int)arn_region.len, arn_region.ptr, region);
+        return as_fail(err, AS_ERR_ARGUMENT, 0,
+                       "config: %s is a table ARN in region \"%.*s\", but requests go to "
+                       "AWS_REGION %.64s",
+                       c->table_variable, (int)arn_region.len, arn_region.ptr, region);
     }
-    return AS_OK;
+    return AS_RESULT_OK;
 }
 
-static as_status read_table(as_ddb_getenv_fn getenv_fn, void *ctx, as_config *c, as_error *err)
+static AS_RESULT read_table(as_ddb_getenv_fn getenv_fn, void *ctx, as_config *c, as_error *err)
 {
     const char *primary = env_value(getenv_fn, ctx, "AUDIT_TABLE");
     const char *alias = env_value(getenv_fn, ctx, "target_table");
     if (primary == NULL && alias == NULL) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                            "config: AUDIT_TABLE is not set (nor its alias target_table)");
+        return as_fail(err, AS_ERR_ARGUMENT, 0,
+                       "config: AUDIT_TABLE is not set (nor its alias target_table)");
     }
     /* Both set and different: writing the audit trail to the wrong table would be
      * silent, so refuse rather than pick one. */
     if (primary != NULL && alias != NULL && strcmp(primary, alias) != 0) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                            "config: AUDIT_TABLE and target_table are both set, to different "
-                            "tables; set only AUDIT_TABLE");
+        return as_fail(err, AS_ERR_ARGUMENT, 0,
+                       "config: AUDIT_TABLE and target_table are both set, to different "
+                       "tables; set only AUDIT_TABLE");
     }
     c->table = primary != NULL ? primary : alias;
     c->table_variable = primary != NULL ? "AUDIT_TABLE" : "target_table";
@@ -217,7 +219,7 @@ static as_status read_table(as_ddb_getenv_fn getenv_fn, void *ctx, as_config *c,
                          "want a DynamoDB table name (3 to 255 of A-Z a-z 0-9 _ . -) or a "
                          "table ARN");
     }
-    return AS_OK;
+    return AS_RESULT_OK;
 }
 
 static bool is_blank(char c)
@@ -225,7 +227,7 @@ static bool is_blank(char c)
     return c == ' ' || c == '\t';
 }
 
-static as_status read_ignore(const char *list, as_config *c, as_error *err)
+static AS_RESULT read_ignore(const char *list, as_config *c, as_error *err)
 {
     const char *p = list;
     bool blank = true;
@@ -233,7 +235,7 @@ static as_status read_ignore(const char *list, as_config *c, as_error *err)
         blank = blank && is_blank(*q);
     }
     if (blank) {
-        return AS_OK;
+        return AS_RESULT_OK;
     }
     for (size_t entry = 1;; entry++) {
         const char *end = strchr(p, ',');
@@ -249,21 +251,21 @@ static as_status read_ignore(const char *list, as_config *c, as_error *err)
             b--;
         }
         if (a == b) {
-            return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                                "config: AUDIT_IGNORE_ATTRIBUTES: entry %zu is empty (a stray "
-                                "comma?)",
-                                entry);
+            return as_fail(err, AS_ERR_ARGUMENT, 0,
+                           "config: AUDIT_IGNORE_ATTRIBUTES: entry %zu is empty (a stray "
+                           "comma?)",
+                           entry);
         }
         if (c->ignore_count == AS_CONFIG_MAX_IGNORE) {
-            return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                                "config: AUDIT_IGNORE_ATTRIBUTES lists more than %d names",
-                                AS_CONFIG_MAX_IGNORE);
+            return as_fail(err, AS_ERR_ARGUMENT, 0,
+                           "config: AUDIT_IGNORE_ATTRIBUTES lists more than %d names",
+                           AS_CONFIG_MAX_IGNORE);
         }
         c->ignore[c->ignore_count].ptr = a;
         c->ignore[c->ignore_count].len = (size_t)(b - a);
         c->ignore_count++;
         if (*end == '\0') {
-            return AS_OK;
+            return AS_RESULT_OK;
         }
         p = end + 1;
     }
@@ -297,30 +299,31 @@ static const char *credential_fault(const char *value, bool key_id)
     return NULL;
 }
 
-static as_status read_credential(as_ddb_getenv_fn getenv_fn, void *ctx, const char *name,
+static AS_RESULT read_credential(as_ddb_getenv_fn getenv_fn, void *ctx, const char *name,
                                  bool required, bool key_id, as_span *out, as_error *err)
 {
     const char *value = env_value(getenv_fn, ctx, name);
     if (value == NULL) {
         *out = (as_span){NULL, 0};
-        return required ? as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: %s is not set", name) : AS_OK;
+        return required ? as_fail(err, AS_ERR_ARGUMENT, 0, "ddb: %s is not set", name)
+                        : AS_RESULT_OK;
     }
     const char *fault = credential_fault(value, key_id);
     if (fault != NULL) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                            "ddb: %s %s; a credential is printable ASCII without spaces (its "
-                            "value is not shown)",
-                            name, fault);
+        return as_fail(err, AS_ERR_ARGUMENT, 0,
+                       "ddb: %s %s; a credential is printable ASCII without spaces (its "
+                       "value is not shown)",
+                       name, fault);
     }
-    *out = span_of(value);
-    return AS_OK;
+    *out = as_span_from_cstr(value);
+    return AS_RESULT_OK;
 }
 
-as_status as_ddb_config_from_env(as_ddb_config *config, as_credentials *credentials,
-                                 as_ddb_getenv_fn getenv_fn, void *ctx, as_error *err)
+static AS_RESULT ddb_config_from_env(as_ddb_config *config, as_credentials *credentials,
+                                     as_ddb_getenv_fn getenv_fn, void *ctx, as_error *err)
 {
     if (config == NULL || getenv_fn == NULL) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: config and getenv_fn are required");
+        return as_fail(err, AS_ERR_ARGUMENT, 0, "ddb: config and getenv_fn are required");
     }
     /* Filled on the side, so that a failure leaves the caller's config as it was. */
     as_ddb_config c = *config;
@@ -329,8 +332,8 @@ as_status as_ddb_config_from_env(as_ddb_config *config, as_credentials *credenti
         c.region = env_value(getenv_fn, ctx, "AWS_DEFAULT_REGION");
     }
     if (c.region == NULL) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                            "ddb: AWS_REGION is not set (nor AWS_DEFAULT_REGION)");
+        return as_fail(err, AS_ERR_ARGUMENT, 0,
+                       "ddb: AWS_REGION is not set (nor AWS_DEFAULT_REGION)");
     }
 
     const char *ignore = env_value(getenv_fn, ctx, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
@@ -352,15 +355,15 @@ as_status as_ddb_config_from_env(as_ddb_config *config, as_credentials *credenti
         if (strncmp(why, "ddb: ", 5) == 0) {
             why += 5;
         }
-        return as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: %s: %s",
-                            c.endpoint_url != NULL ? endpoint_var : "AWS_REGION", why);
+        return as_fail(err, AS_ERR_ARGUMENT, 0, "ddb: %s: %s",
+                       c.endpoint_url != NULL ? endpoint_var : "AWS_REGION", why);
     }
 
     const char *attempts = env_value(getenv_fn, ctx, "AWS_MAX_ATTEMPTS");
     if (attempts != NULL && !parse_u32(attempts, 1, AS_DDB_MAX_ATTEMPTS_LIMIT, &c.max_attempts)) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                            "ddb: AWS_MAX_ATTEMPTS is not a whole number from 1 to %d",
-                            AS_DDB_MAX_ATTEMPTS_LIMIT);
+        return as_fail(err, AS_ERR_ARGUMENT, 0,
+                       "ddb: AWS_MAX_ATTEMPTS is not a whole number from 1 to %d",
+                       AS_DDB_MAX_ATTEMPTS_LIMIT);
     }
 
     c.ca_bundle = env_value(getenv_fn, ctx, "AWS_CA_BUNDLE");
@@ -381,12 +384,18 @@ as_status as_ddb_config_from_env(as_ddb_config *config, as_credentials *credenti
         *credentials = k;
     }
     *config = c;
-    return AS_OK;
+    return AS_RESULT_OK;
+}
+
+as_status as_ddb_config_from_env(as_ddb_config *config, as_credentials *credentials,
+                                 as_ddb_getenv_fn getenv_fn, void *ctx, as_error *err)
+{
+    return as_status_of(ddb_config_from_env(config, credentials, getenv_fn, ctx, err));
 }
 
 /* ---- the function's own settings ---------------------------------------------------------- */
 
-static as_status read_audit(as_ddb_getenv_fn getenv_fn, void *ctx, as_config *c, as_error *err)
+static AS_RESULT read_audit(as_ddb_getenv_fn getenv_fn, void *ctx, as_config *c, as_error *err)
 {
     AS_GUARD(read_table(getenv_fn, ctx, c, err));
 
@@ -408,7 +417,7 @@ static as_status read_audit(as_ddb_getenv_fn getenv_fn, void *ctx, as_config *c,
         return bad_value(err, "AUDIT_CONCURRENCY", concurrency,
                          "want a whole number from 1 to " STR(AS_DDB_MAX_CONCURRENCY));
     }
-    return AS_OK;
+    return AS_RESULT_OK;
 }
 
 void as_config_log_from_env(as_ddb_getenv_fn getenv_fn, void *ctx, as_log *out)
@@ -419,7 +428,7 @@ void as_config_log_from_env(as_ddb_getenv_fn getenv_fn, void *ctx, as_log *out)
     memset(out, 0, sizeof *out);
     out->format = AS_LOG_FORMAT_TEXT;
     out->level = AS_LOG_INFO;
-    out->function_name = out->service = span_of(AS_CONFIG_DEFAULT_FUNCTION);
+    out->function_name = out->service = as_span_from_cstr(AS_CONFIG_DEFAULT_FUNCTION);
     if (getenv_fn == NULL) {
         return;
     }
@@ -439,8 +448,8 @@ void as_config_log_from_env(as_ddb_getenv_fn getenv_fn, void *ctx, as_log *out)
     if (service == NULL) {
         service = function;
     }
-    out->function_name = span_of(function);
-    out->service = span_of(service);
+    out->function_name = as_span_from_cstr(function);
+    out->service = as_span_from_cstr(service);
 }
 
 const char *as_config_runtime_api(as_ddb_getenv_fn getenv_fn, void *ctx)
@@ -449,7 +458,7 @@ const char *as_config_runtime_api(as_ddb_getenv_fn getenv_fn, void *ctx)
 }
 
 /* The log settings, strictly: a bad value is an error naming its variable. */
-static as_status read_log(as_ddb_getenv_fn getenv_fn, void *ctx, as_config *c, as_error *err)
+static AS_RESULT read_log(as_ddb_getenv_fn getenv_fn, void *ctx, as_config *c, as_error *err)
 {
     as_config_log_from_env(getenv_fn, ctx, &c->log);
     as_log_format format_seen;
@@ -463,13 +472,14 @@ static as_status read_log(as_ddb_getenv_fn getenv_fn, void *ctx, as_config *c, a
         return bad_value(err, "AWS_LAMBDA_LOG_LEVEL", level,
                          "want TRACE, DEBUG, INFO, WARN, ERROR or FATAL");
     }
-    return AS_OK;
+    return AS_RESULT_OK;
 }
 
-as_status as_config_from_env(as_ddb_getenv_fn getenv_fn, void *ctx, as_config *out, as_error *err)
+static AS_RESULT config_from_env(as_ddb_getenv_fn getenv_fn, void *ctx, as_config *out,
+                                 as_error *err)
 {
     if (getenv_fn == NULL || out == NULL) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0, "config: getenv_fn and out are required");
+        return as_fail(err, AS_ERR_ARGUMENT, 0, "config: getenv_fn and out are required");
     }
     /* Filled on the side, so that a failure hands back nothing half-read. */
     as_config c;
@@ -477,13 +487,18 @@ as_status as_config_from_env(as_ddb_getenv_fn getenv_fn, void *ctx, as_config *o
     memset(out, 0, sizeof *out);
     /* Whatever fails, the log settings that could be read go back with the error, so
      * that the caller reports it in the format asked for (a bad level keeps JSON). */
-    as_status status = read_log(getenv_fn, ctx, &c, err);
+    as_result log_read = read_log(getenv_fn, ctx, &c, err);
     out->log = c.log;
-    AS_GUARD(status);
+    AS_GUARD(log_read);
     AS_GUARD(read_audit(getenv_fn, ctx, &c, err));
     c.ddb.concurrency = c.concurrency;
-    AS_GUARD(as_ddb_config_from_env(&c.ddb, &c.credentials, getenv_fn, ctx, err));
+    AS_GUARD(ddb_config_from_env(&c.ddb, &c.credentials, getenv_fn, ctx, err));
     AS_GUARD(check_table_region(&c, c.ddb.region, err));
     *out = c;
-    return AS_OK;
+    return AS_RESULT_OK;
+}
+
+as_status as_config_from_env(as_ddb_getenv_fn getenv_fn, void *ctx, as_config *out, as_error *err)
+{
+    return as_status_of(config_from_env(getenv_fn, ctx, out, err));
 }

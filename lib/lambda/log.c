@@ -3,6 +3,7 @@
 #include <strings.h>
 
 #include "auditstream/log.h"
+#include "core/hex.h"
 #include "core/internal.h"
 #include "core/isotime.h"
 #include "core/json_text.h"
@@ -11,7 +12,9 @@ static const char *const level_names[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERR
 
 as_status as_log_level_parse(const char *text, as_log_level *out)
 {
-    AS_ENSURE(text != NULL && out != NULL, AS_ERR_ARGUMENT);
+    if (text == NULL || out == NULL) {
+        return AS_ERR_ARGUMENT;
+    }
     for (size_t i = 0; i < sizeof level_names / sizeof level_names[0]; i++) {
         if (strcasecmp(text, level_names[i]) == 0) {
             *out = (as_log_level)i;
@@ -23,7 +26,9 @@ as_status as_log_level_parse(const char *text, as_log_level *out)
 
 as_status as_log_format_parse(const char *text, as_log_format *out)
 {
-    AS_ENSURE(text != NULL && out != NULL, AS_ERR_ARGUMENT);
+    if (text == NULL || out == NULL) {
+        return AS_ERR_ARGUMENT;
+    }
     if (strcasecmp(text, "JSON") == 0) {
         *out = AS_LOG_FORMAT_JSON;
         return AS_OK;
@@ -66,7 +71,6 @@ static void append_json_string(as_buf *out, as_span text)
  * \xNN, so that one line stays one line in CloudWatch. */
 static void append_text(as_buf *out, as_span text)
 {
-    static const char hex[] = "0123456789abcdef";
     size_t run = 0;
     for (size_t i = 0; i < text.len; i++) {
         unsigned char c = (unsigned char)text.ptr[i];
@@ -80,7 +84,8 @@ static void append_text(as_buf *out, as_span text)
         case '\r': as_buf_append(out, "\\r", 2); break;
         case '\t': as_buf_append(out, "\\t", 2); break;
         default: {
-            char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
+            char esc[4] = {'\\', 'x'};
+            as_hex_encode(&c, 1, false, esc + 2);
             as_buf_append(out, esc, sizeof esc);
             break;
         }
@@ -114,12 +119,6 @@ static void append_i64(as_buf *out, int64_t value)
     }
 }
 
-static as_span span_of(const char *s)
-{
-    as_span span = {s, strlen(s)};
-    return span;
-}
-
 /* The Root=... part of an X-Ray trace header, or the whole header when it has none. */
 static as_span trace_root(as_span header)
 {
@@ -142,7 +141,7 @@ static as_span trace_root(as_span header)
 static void json_key(as_buf *out, const char *name)
 {
     as_buf_append_str(out, ",\"");
-    as_json_append_text(out, span_of(name));
+    as_json_append_text(out, as_span_from_cstr(name));
     as_buf_append_str(out, "\":");
 }
 
@@ -155,50 +154,51 @@ static void json_string_field(as_buf *out, const char *name, as_span value)
     append_json_string(out, value);
 }
 
+/* A number or a boolean, written the same in both formats; false for a string. */
+static bool append_scalar(as_buf *out, const as_log_field *f)
+{
+    switch (f->type) {
+    case AS_LOG_VALUE_U64: as_buf_append_u64(out, f->u64); return true;
+    case AS_LOG_VALUE_I64: append_i64(out, f->i64); return true;
+    case AS_LOG_VALUE_BOOL: as_buf_append_str(out, f->boolean ? "true" : "false"); return true;
+    case AS_LOG_VALUE_JSON_STR:
+    case AS_LOG_VALUE_STR:
+    default: return false;
+    }
+}
+
 static void json_field(as_buf *out, const as_log_field *f)
 {
     json_key(out, f->name != NULL ? f->name : "");
-    switch (f->type) {
-    case AS_LOG_VALUE_JSON_STR:
+    if (append_scalar(out, f)) {
+        return;
+    }
+    if (f->type == AS_LOG_VALUE_JSON_STR) {
         as_buf_append_char(out, '"');
         as_buf_append(out, f->str.ptr, f->str.len);
         as_buf_append_char(out, '"');
-        break;
-    case AS_LOG_VALUE_U64: as_buf_append_u64(out, f->u64); break;
-    case AS_LOG_VALUE_I64: append_i64(out, f->i64); break;
-    case AS_LOG_VALUE_BOOL: as_buf_append_str(out, f->boolean ? "true" : "false"); break;
-    case AS_LOG_VALUE_STR:
-    default: append_json_string(out, f->str); break;
+    } else {
+        append_json_string(out, f->str);
     }
 }
 
 static void text_field(as_buf *out, const as_log_field *f)
 {
     as_buf_append_char(out, ' ');
-    append_text(out, span_of(f->name != NULL ? f->name : ""));
+    append_text(out, as_span_from_cstr(f->name != NULL ? f->name : ""));
     as_buf_append_char(out, '=');
-    switch (f->type) {
-    case AS_LOG_VALUE_JSON_STR:
-        /* Already escaped: bare when it can be, else between quotes as it is. */
-        if (text_bare(f->str)) {
-            as_buf_append(out, f->str.ptr, f->str.len);
-        } else {
-            as_buf_append_char(out, '"');
-            append_text(out, f->str);
-            as_buf_append_char(out, '"');
-        }
-        break;
-    case AS_LOG_VALUE_U64: as_buf_append_u64(out, f->u64); break;
-    case AS_LOG_VALUE_I64: append_i64(out, f->i64); break;
-    case AS_LOG_VALUE_BOOL: as_buf_append_str(out, f->boolean ? "true" : "false"); break;
-    case AS_LOG_VALUE_STR:
-    default:
-        if (text_bare(f->str)) {
-            as_buf_append(out, f->str.ptr, f->str.len);
-        } else {
-            append_json_string(out, f->str);
-        }
-        break;
+    if (append_scalar(out, f)) {
+        return;
+    }
+    if (text_bare(f->str)) {
+        as_buf_append(out, f->str.ptr, f->str.len);
+    } else if (f->type == AS_LOG_VALUE_JSON_STR) {
+        /* Already escaped: between quotes as it is. */
+        as_buf_append_char(out, '"');
+        append_text(out, f->str);
+        as_buf_append_char(out, '"');
+    } else {
+        append_json_string(out, f->str);
     }
 }
 
@@ -211,7 +211,7 @@ void as_log_line(const as_log *log, as_log_level level, int64_t now_ms, as_span 
     char stamp[AS_ISO_TIME_LEN];
     as_iso_time_format(now_ms, stamp);
     if (message.ptr == NULL) {
-        message = span_of("");
+        message = as_span_from_cstr("");
     }
     if (log->format == AS_LOG_FORMAT_JSON) {
         as_buf_append_str(out, "{\"timestamp\":\"");
@@ -255,28 +255,28 @@ void as_log_emf(int64_t now_ms, const char *ns, const char *dimension, as_span d
     if (out == NULL || (metrics == NULL && count > 0)) {
         return;
     }
-    as_span dim = span_of(dimension != NULL ? dimension : "");
+    as_span dim = as_span_from_cstr(dimension != NULL ? dimension : "");
     as_buf_append_str(out, "{\"_aws\":{\"Timestamp\":");
     append_i64(out, now_ms);
     as_buf_append_str(out, ",\"CloudWatchMetrics\":[{\"Namespace\":");
-    append_json_string(out, span_of(ns != NULL ? ns : ""));
+    append_json_string(out, as_span_from_cstr(ns != NULL ? ns : ""));
     as_buf_append_str(out, ",\"Dimensions\":[[");
     append_json_string(out, dim);
     as_buf_append_str(out, "]],\"Metrics\":[");
     for (size_t i = 0; i < count; i++) {
         as_buf_append_str(out, i == 0 ? "{\"Name\":" : ",{\"Name\":");
-        append_json_string(out, span_of(metrics[i].name));
+        append_json_string(out, as_span_from_cstr(metrics[i].name));
         as_buf_append_str(out, ",\"Unit\":");
-        append_json_string(out, span_of(metrics[i].unit));
+        append_json_string(out, as_span_from_cstr(metrics[i].unit));
         as_buf_append_char(out, '}');
     }
     as_buf_append_str(out, "]}]},");
     append_json_string(out, dim);
     as_buf_append_char(out, ':');
-    append_json_string(out, dimension_value.ptr != NULL ? dimension_value : span_of(""));
+    append_json_string(out, dimension_value.ptr != NULL ? dimension_value : as_span_from_cstr(""));
     for (size_t i = 0; i < count; i++) {
         as_buf_append_char(out, ',');
-        append_json_string(out, span_of(metrics[i].name));
+        append_json_string(out, as_span_from_cstr(metrics[i].name));
         as_buf_append_char(out, ':');
         as_buf_append_u64(out, metrics[i].value);
     }
