@@ -82,6 +82,34 @@ static inline bool as_cursor_take_bytes(as_cursor *c, const char *bytes, size_t 
 /* as_cursor_take_bytes for a string literal (its length known at compile time). */
 #define as_cursor_take_literal(c, literal) as_cursor_take_bytes((c), (literal), sizeof(literal) - 1)
 
+/* Steps over the next byte when it is one of the NUL-terminated `set`, which *taken (when
+ * not NULL) then holds; false (nothing moved, *taken untouched) otherwise. */
+static inline bool as_cursor_take_one_of(as_cursor *c, const char *set, char *taken)
+{
+    if (as_cursor_at_end(c) || c->ptr[c->pos] == '\0' || strchr(set, c->ptr[c->pos]) == NULL) {
+        return false;
+    }
+    if (taken != NULL) {
+        *taken = c->ptr[c->pos];
+    }
+    c->pos++;
+    return true;
+}
+
+/* Takes the run of decimal digits that comes next: an empty span (its pointer set unless
+ * the input is NULL) when none does. */
+static inline as_span as_cursor_take_digits(as_cursor *c)
+{
+    as_span run = as_cursor_rest(c);
+    size_t n = 0;
+    while (n < run.len && run.ptr[n] >= '0' && run.ptr[n] <= '9') {
+        n++;
+    }
+    run.len = n;
+    c->pos += n;
+    return run;
+}
+
 /* Takes exactly `n` bytes into *out; false (nothing moved) when fewer are left. */
 static inline bool as_cursor_take_n(as_cursor *c, size_t n, as_span *out)
 {

@@ -3,6 +3,7 @@
  * The scan also serves isotime.c, whose JSON numbers differ only in grammar. */
 #include <string.h>
 
+#include "core/cursor.h"
 #include "core/json_text.h"
 #include "core/number.h"
 
@@ -23,23 +24,9 @@ static const char TOO_MANY_DIGITS[] = "more than 38 significant digits";
 static const char TOO_LARGE[] = "magnitude above 9.9999999999999999999999999999999999999E+125";
 static const char TOO_SMALL[] = "magnitude below 1E-130";
 
-static bool is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
 static int64_t capped(size_t n)
 {
     return n > (size_t)LIMIT ? LIMIT : (int64_t)n;
-}
-
-/* The digits of a run, however many, and where they end. */
-static size_t skip_digits(const char *s, size_t i, size_t len)
-{
-    while (i < len && is_digit(s[i])) {
-        i++;
-    }
-    return i;
 }
 
 /* The first non-zero digit of the mantissa, or frac_end when there is none. */
@@ -61,34 +48,28 @@ static size_t first_significant(const char *s, const as_decimal *d)
 
 bool as_decimal_scan(as_span text, as_decimal_grammar grammar, as_decimal *out)
 {
-    const char *s = text.ptr;
-    size_t len = text.len;
     bool json = grammar == AS_DECIMAL_JSON;
-    size_t i = 0;
+    as_cursor c = as_cursor_of(text);
 
-    out->negative = false;
-    if (i < len && (s[i] == '-' || (!json && s[i] == '+'))) {
-        out->negative = s[i] == '-';
-        i++;
-    }
+    char sign = '+';
+    (void)as_cursor_take_one_of(&c, json ? "-" : "+-", &sign);
+    out->negative = sign == '-';
 
-    out->int_start = i;
-    if (json && i < len && s[i] == '0') {
-        i++; /* JSON's only integer part that starts with 0 */
-    } else {
-        i = skip_digits(s, i, len);
+    out->int_start = c.pos;
+    /* JSON's only integer part that starts with 0 is "0" itself. */
+    if (!(json && as_cursor_take_char(&c, '0'))) {
+        (void)as_cursor_take_digits(&c);
     }
-    out->int_end = i;
+    out->int_end = c.pos;
     if (json && out->int_end == out->int_start) {
         return false;
     }
-    out->frac_start = i;
-    out->frac_end = i;
-    if (i < len && s[i] == '.') {
-        i++;
-        out->frac_start = i;
-        i = skip_digits(s, i, len);
-        out->frac_end = i;
+    out->frac_start = c.pos;
+    out->frac_end = c.pos;
+    if (as_cursor_take_char(&c, '.')) {
+        out->frac_start = c.pos;
+        (void)as_cursor_take_digits(&c);
+        out->frac_end = c.pos;
         if (json && out->frac_end == out->frac_start) {
             return false;
         }
@@ -98,30 +79,27 @@ bool as_decimal_scan(as_span text, as_decimal_grammar grammar, as_decimal *out)
     }
 
     out->exp10 = 0;
-    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        bool negative = false;
-        if (i < len && (s[i] == '+' || s[i] == '-')) {
-            negative = s[i] == '-';
-            i++;
-        }
-        if (i == len || !is_digit(s[i])) {
+    if (as_cursor_take_one_of(&c, "eE", NULL)) {
+        char exp_sign = '+';
+        (void)as_cursor_take_one_of(&c, "+-", &exp_sign);
+        as_span digits = as_cursor_take_digits(&c);
+        if (digits.len == 0) {
             return false;
         }
-        while (i < len && is_digit(s[i])) {
+        for (size_t k = 0; k < digits.len; k++) {
             if (out->exp10 <= (LIMIT - 9) / 10) {
-                out->exp10 = out->exp10 * 10 + (s[i] - '0');
+                out->exp10 = out->exp10 * 10 + (digits.ptr[k] - '0');
             }
-            i++;
         }
-        if (negative) {
+        if (exp_sign == '-') {
             out->exp10 = -out->exp10;
         }
     }
-    if (i != len) {
+    if (!as_cursor_at_end(&c)) {
         return false;
     }
 
+    const char *s = text.ptr;
     out->first = first_significant(s, out);
     out->zero = out->first == out->frac_end;
     if (out->zero) {

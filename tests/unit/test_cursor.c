@@ -132,6 +132,32 @@ static void test_u64(void **state)
     }
 }
 
+static void test_one_of_and_digits(void **state)
+{
+    (void)state;
+    const char bytes[] = {'-', '0', '1', '2', 'e', '\0', '5'};
+    as_cursor c = as_cursor_of((as_span){bytes, sizeof bytes});
+    char taken = 'x';
+    assert_false(as_cursor_take_one_of(&c, "+", &taken));
+    assert_int_equal(taken, 'x');
+    assert_true(as_cursor_take_one_of(&c, "+-", &taken));
+    assert_int_equal(taken, '-');
+    as_span digits = as_cursor_take_digits(&c);
+    assert_span(digits, "012");
+    /* No digit next: empty, nothing moved. */
+    as_span none = as_cursor_take_digits(&c);
+    assert_int_equal(none.len, 0);
+    assert_int_equal(c.pos, 4);
+    assert_true(as_cursor_take_one_of(&c, "eE", NULL));
+    /* A NUL byte of the input is never taken for the end of the set. */
+    assert_false(as_cursor_take_one_of(&c, "eE", &taken));
+    assert_int_equal(c.pos, 5);
+    assert_true(as_cursor_take_char(&c, '\0'));
+    assert_span(as_cursor_take_digits(&c), "5");
+    assert_false(as_cursor_take_one_of(&c, "5", NULL));
+    assert_true(as_cursor_at_end(&c));
+}
+
 static void test_span_from_cstr(void **state)
 {
     (void)state;
@@ -170,6 +196,7 @@ int main(void)
         cmocka_unit_test(test_take_until_and_n),
         cmocka_unit_test(test_skip_past),
         cmocka_unit_test(test_u64),
+        cmocka_unit_test(test_one_of_and_digits),
         cmocka_unit_test(test_span_from_cstr),
         cmocka_unit_test(test_hex),
     };
