@@ -5,11 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "auditstream/batch.h"
-#include "auditstream/runtime.h"
 #include "auditstream/event.h"
+#include "auditstream/runtime.h"
+#include "aws/arrays.h"
+#include "aws/clock.h"
 #include "core/internal.h"
 
 struct as_batch {
@@ -30,41 +31,23 @@ struct as_batch {
     as_buf identifier; /* the item_identifier of the last result */
 };
 
-static int64_t realtime_ms(void *ctx)
+static AS_RESULT batch_new(as_ddb_client *client, const as_credentials *credentials,
+                           const as_batch_options *options, as_batch **out, as_error *err)
 {
-    (void)ctx;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static as_span span_of(const char *s)
-{
-    as_span span = {s, strlen(s)};
-    return span;
-}
-
-as_status as_batch_new(as_ddb_client *client, const as_credentials *credentials,
-                       const as_batch_options *options, as_batch **out, as_error *err)
-{
-    if (out == NULL) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0, "batch: out is required");
-    }
+    AS_ENSURE(out != NULL, as_fail(err, AS_ERR_ARGUMENT, 0, "batch: out is required"));
     *out = NULL;
-    if (client == NULL || credentials == NULL || options == NULL || options->table == NULL ||
-        options->table[0] == '\0' || (options->ignore == NULL && options->ignore_count > 0)) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                            "batch: client, credentials, options and a table are required");
-    }
+    AS_ENSURE(client != NULL && credentials != NULL && options != NULL && options->table != NULL &&
+                  options->table[0] != '\0' &&
+                  (options->ignore != NULL || options->ignore_count == 0),
+              as_fail(err, AS_ERR_ARGUMENT, 0,
+                      "batch: client, credentials, options and a table are required"));
     as_batch *b = calloc(1, sizeof *b);
-    if (b == NULL) {
-        return as_error_set(err, AS_ERR_NOMEM, 0, "batch: out of memory");
-    }
+    AS_ENSURE(b != NULL, as_fail_nomem(err, "batch: making the batch"));
     b->client = client;
     b->credentials = credentials;
     b->format = options->format;
     b->margin_ms = options->margin_ms != 0 ? options->margin_ms : AS_BATCH_DEFAULT_MARGIN_MS;
-    b->clock = options->clock != NULL ? options->clock : realtime_ms;
+    b->clock = options->clock != NULL ? options->clock : as_clock_realtime_ms;
     b->clock_ctx = options->clock_ctx;
     b->table = strdup(options->table);
     b->items = as_items_new();
@@ -73,16 +56,17 @@ as_status as_batch_new(as_ddb_client *client, const as_credentials *credentials,
     }
     if (b->table == NULL || b->items == NULL || (options->ignore_count > 0 && b->ignore == NULL)) {
         as_batch_free(b);
-        return as_error_set(err, AS_ERR_NOMEM, 0, "batch: out of memory");
+        return as_fail_nomem(err, "batch: copying the table and the ignored names");
     }
     /* The names are copied into one buffer first and pointed at afterwards, since the
      * buffer moves while it grows. */
     for (size_t i = 0; i < options->ignore_count; i++) {
         as_buf_append_span(&b->ignore_names, options->ignore[i]);
     }
-    if (as_buf_status(&b->ignore_names) != AS_OK) {
+    as_result copied = as_buf_result(&b->ignore_names, err, "batch: copying the ignored names");
+    if (!as_result_is_ok(copied)) {
         as_batch_free(b);
-        return as_error_set(err, AS_ERR_NOMEM, 0, "batch: out of memory");
+        return copied;
     }
     size_t off = 0;
     for (size_t i = 0; i < options->ignore_count; i++) {
@@ -92,7 +76,13 @@ as_status as_batch_new(as_ddb_client *client, const as_credentials *credentials,
     }
     b->ignore_count = options->ignore_count;
     *out = b;
-    return AS_OK;
+    return AS_RESULT_OK;
+}
+
+as_status as_batch_new(as_ddb_client *client, const as_credentials *credentials,
+                       const as_batch_options *options, as_batch **out, as_error *err)
+{
+    return as_status_of(batch_new(client, credentials, options, out, err));
 }
 
 void as_batch_free(as_batch *batch)
@@ -122,20 +112,15 @@ const char *as_batch_outcome_name(as_batch_outcome outcome)
     }
 }
 
-static as_status reserve_items(as_batch *b, size_t count)
+static AS_RESULT reserve_items(as_batch *b, size_t count, as_error *err)
 {
-    if (count <= b->cap) {
-        return AS_OK;
-    }
-    AS_ENSURE(count <= SIZE_MAX / sizeof(as_ddb_result), AS_ERR_NOMEM);
-    as_span *spans = realloc(b->spans, count * sizeof *spans);
-    AS_ENSURE(spans != NULL, AS_ERR_NOMEM);
+    void *spans = b->spans;
+    void *results = b->results;
+    as_result grown = as_grow_pair(&spans, sizeof *b->spans, &results, sizeof *b->results, &b->cap,
+                                   count, err, "for the items' results");
     b->spans = spans;
-    as_ddb_result *results = realloc(b->results, count * sizeof *results);
-    AS_ENSURE(results != NULL, AS_ERR_NOMEM);
     b->results = results;
-    b->cap = count;
-    return AS_OK;
+    return grown;
 }
 
 static void set_error(as_batch_result *r, as_batch_outcome outcome, const char *type,
@@ -170,8 +155,8 @@ static void emit(const logger *lg, as_log_level level, const char *message,
                  const as_log_field *fields, size_t count)
 {
     if (logging(lg, level)) {
-        as_log_line(lg->log, level, lg->batch->clock(lg->batch->clock_ctx), span_of(message),
-                    fields, count, lg->out);
+        as_log_line(lg->log, level, lg->batch->clock(lg->batch->clock_ctx),
+                    as_span_from_cstr(message), fields, count, lg->out);
     }
 }
 
@@ -326,12 +311,12 @@ static void judge(const logger *lg, const as_event *event, const char *write_err
 
 /* Sets the outcome from the judged writes: complete, partial with an identifier, or
  * write_failed. */
-static as_status conclude(as_batch *b, const as_event *event, size_t first_item,
-                          const char *write_error, as_batch_result *r)
+static AS_RESULT conclude(as_batch *b, const as_event *event, size_t first_item,
+                          const char *write_error, as_batch_result *r, as_error *err)
 {
     if (r->stats.records_failed == 0) {
         r->outcome = AS_BATCH_COMPLETE;
-        return AS_OK;
+        return AS_RESULT_OK;
     }
     const as_ddb_result *res = &b->results[first_item];
     char why[384];
@@ -348,7 +333,7 @@ static as_status conclude(as_batch *b, const as_event *event, size_t first_item,
         set_error(r, AS_BATCH_WRITE_FAILED, AS_BATCH_ERROR_WRITE_FAILED,
                   "none of the %llu records could be written; first failure: %s",
                   (unsigned long long)r->stats.records, why);
-        return AS_OK;
+        return AS_RESULT_OK;
     }
     /* Lambda refuses an empty or null identifier by failing the whole batch; a record
      * without a SequenceNumber (an invalid one) is reported through the nearest earlier
@@ -358,18 +343,18 @@ static as_status conclude(as_batch *b, const as_event *event, size_t first_item,
         if (rec->sequence_number.len > 0) {
             as_buf_clear(&b->identifier);
             as_buf_append_span(&b->identifier, rec->sequence_number);
-            AS_GUARD(as_buf_status(&b->identifier));
+            AS_GUARD(as_buf_result(&b->identifier, err, "copying the item identifier"));
             r->outcome = AS_BATCH_PARTIAL;
             r->item_identifier = (as_span){b->identifier.data, b->identifier.len};
             r->identifier_record = k;
-            return AS_OK;
+            return AS_RESULT_OK;
         }
     }
     set_error(r, AS_BATCH_WRITE_FAILED, AS_BATCH_ERROR_WRITE_FAILED,
               "record %zu was not written and neither it nor any record before it has a "
               "SequenceNumber to report, so the whole batch is failed; first failure: %s",
               r->first_failed_record, why);
-    return AS_OK;
+    return AS_RESULT_OK;
 }
 
 /* ---- one invocation ----------------------------------------------------------------------- */
@@ -402,15 +387,17 @@ static void count_build(const as_items *items, as_batch_stats *st)
     }
 }
 
-static as_status internal_error(as_batch_result *r, as_status status, const as_error *why,
+/* An internal error met in a call to another module, said in `why`: the result says it,
+ * and `err` with the layer's prefix. */
+static AS_RESULT internal_error(as_batch_result *r, as_status status, const as_error *why,
                                 as_error *err)
 {
     set_error(r, AS_BATCH_INTERNAL_ERROR, AS_BATCH_ERROR_INTERNAL, "%s", why->message);
-    return as_error_set(err, status, 0, "batch: %s", why->message);
+    return as_fail(err, status, 0, "batch: %s", why->message);
 }
 
 /* Decode, build, write, judge; `r` has its start time. */
-static as_status run(as_batch *b, as_span payload, int64_t deadline_ms, const logger *lg,
+static AS_RESULT run(as_batch *b, as_span payload, int64_t deadline_ms, const logger *lg,
                      as_event **event, as_batch_result *r, as_error *err)
 {
     as_error inner = {0};
@@ -424,7 +411,7 @@ static as_status run(as_batch *b, as_span payload, int64_t deadline_ms, const lo
         as_log_field f[2] = {as_log_field_str("reason", inner.message),
                              as_log_field_u64("offset", inner.offset)};
         emit(lg, AS_LOG_ERROR, "payload is not a DynamoDB Streams event", f, 2);
-        return AS_OK;
+        return AS_RESULT_OK;
     }
     r->stats.records = as_event_record_count(*event);
 
@@ -438,10 +425,8 @@ static as_status run(as_batch *b, as_span payload, int64_t deadline_ms, const lo
     r->stats.items = count;
     count_build(b->items, &r->stats);
     log_build(lg, *event, &r->stats);
-    if (reserve_items(b, count) != AS_OK) {
-        inner.code = AS_ERR_NOMEM;
-        snprintf(inner.message, sizeof inner.message, "out of memory for %zu items", count);
-        return internal_error(r, AS_ERR_NOMEM, &inner, err);
+    if (!as_result_is_ok(reserve_items(b, count, &inner))) {
+        return internal_error(r, inner.code, &inner, err);
     }
     for (size_t i = 0; i < count; i++) {
         b->spans[i] = as_items_get(b->items, i).json;
@@ -476,34 +461,31 @@ static as_status run(as_batch *b, as_span payload, int64_t deadline_ms, const lo
     }
     size_t first_item;
     judge(lg, *event, write_error, r, &first_item);
-    status = conclude(b, *event, first_item, write_error, r);
-    if (status != AS_OK) {
-        inner.code = status;
-        snprintf(inner.message, sizeof inner.message, "out of memory");
-        return internal_error(r, status, &inner, err);
+    if (!as_result_is_ok(conclude(b, *event, first_item, write_error, r, &inner))) {
+        return internal_error(r, inner.code, &inner, err);
     }
-    return AS_OK;
+    return AS_RESULT_OK;
 }
 
 as_status as_batch_process(as_batch *batch, as_span payload, int64_t deadline_ms, const as_log *log,
                            as_buf *log_out, as_batch_result *result, as_error *err)
 {
     if (batch == NULL || result == NULL || (payload.ptr == NULL && payload.len > 0)) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                            "batch: batch, result and the payload's bytes are required");
+        return as_status_of(as_fail(err, AS_ERR_ARGUMENT, 0,
+                                    "batch: batch, result and the payload's bytes are required"));
     }
     memset(result, 0, sizeof *result);
     as_buf_clear(&batch->identifier);
     result->started_ms = batch->clock(batch->clock_ctx);
     logger lg = {log, log != NULL ? log_out : NULL, batch};
     as_event *event = NULL;
-    as_status status = run(batch, payload, deadline_ms, &lg, &event, result, err);
+    as_result ran = run(batch, payload, deadline_ms, &lg, &event, result, err);
     as_event_free(event);
     result->finished_ms = batch->clock(batch->clock_ctx);
     result->stats.duration_ms = result->finished_ms > result->started_ms
                                     ? (uint64_t)(result->finished_ms - result->started_ms)
                                     : 0;
-    return status;
+    return as_status_of(ran);
 }
 
 /* ---- the reply, the summary, the metrics -------------------------------------------------- */
@@ -596,7 +578,7 @@ void as_batch_log_summary(const as_log *log, const as_batch_result *result, as_b
     }
     char message[64];
     snprintf(message, sizeof message, "batch %s", as_batch_outcome_name(result->outcome));
-    as_log_line(log, level, result->finished_ms, span_of(message), f, n, out);
+    as_log_line(log, level, result->finished_ms, as_span_from_cstr(message), f, n, out);
 }
 
 void as_batch_log_metrics(const as_batch_result *result, as_span function_name, as_buf *out)
