@@ -74,10 +74,7 @@ echo "run-all: $(clang --version 2>/dev/null | head -n 1)"
 stage build "$MAKE_CMD" -j"$JOBS" all unit
 stage unit "$MAKE_CMD" check-unit
 stage sanitize "$MAKE_CMD" -j"$JOBS" sanitize
-# The n-th allocation failing for every n, under ASan and UBSan (build-san is the sanitize
-# stage's build, so only the test is linked); Makefile, check-alloc.
-stage alloc "$MAKE_CMD" CC=clang BUILD=build-san OPT="-O1 -g -fno-omit-frame-pointer" \
-    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" check-alloc
+stage alloc sh tests/alloc/run.sh
 stage valgrind "$MAKE_CMD" valgrind
 stage clang "$MAKE_CMD" -j"$JOBS" clang
 stage clang-unit sh tests/run-unit.sh build-clang/tests
