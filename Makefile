@@ -120,9 +120,9 @@ check-unit: unit
 # The allocation-failure stage (tests/alloc, tests/support/alloc_fail.h): the n-th
 # allocation fails for every n. Each tests/alloc/test_*.c is one program, linked with
 # --wrap so that only calls made from the static library and the test are counted; works
-# with SAN= (run-all runs it under ASan). Then the compile-time checks of the error
-# convention (tests/alloc/result-types.sh). ALLOC_ARGS reach every program (--all: the
-# 1,000-record event too).
+# with SAN= (tests/alloc/run.sh, run-all's stage, runs it plain and under ASan). Then the
+# compile-time checks of the error convention (tests/alloc/result-types.sh). ALLOC_ARGS
+# reach every program (--all: the 1,000-record event too).
 ALLOC_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free,--wrap=strdup,--wrap=strndup
 ALLOC_SRC := $(wildcard tests/alloc/test_*.c)
 ALLOC_BIN := $(ALLOC_SRC:tests/alloc/%.c=$(BUILD)/tests/alloc/%)
