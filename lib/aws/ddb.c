@@ -6,7 +6,6 @@
 #include <sys/stat.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -14,8 +13,12 @@
 
 #include "auditstream/ddb.h"
 #include "auditstream/version.h"
+#include "aws/arrays.h"
+#include "aws/clock.h"
 #include "aws/crc32.h"
+#include "aws/curl_code.h"
 #include "aws/ddb_retry.h"
+#include "aws/endpoint.h"
 #include "aws/http_header.h"
 #include "core/internal.h"
 
@@ -35,195 +38,19 @@ const char *const as_ddb_ca_paths[] = {
     NULL,
 };
 
-/* ---- endpoints ---------------------------------------------------------------------------- */
-
-static bool region_ok(const char *region)
-{
-    size_t len = strlen(region);
-    if (len == 0 || len > 64) {
-        return false;
-    }
-    for (size_t i = 0; i < len; i++) {
-        char c = region[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
-            return false;
-        }
-    }
-    return true;
-}
-
-static bool is_host_char(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '.' || c == '_';
-}
-
-/* 127.a.b.c, each part 0..255 in plain decimal. */
-static bool is_loopback_v4(const char *host, size_t len)
-{
-    unsigned parts = 0;
-    size_t i = 0;
-    bool first = true;
-    while (i < len) {
-        unsigned value = 0;
-        size_t digits = 0;
-        while (i < len && host[i] >= '0' && host[i] <= '9' && digits < 4) {
-            value = value * 10 + (unsigned)(host[i] - '0');
-            digits++;
-            i++;
-        }
-        if (digits == 0 || digits > 3 || value > 255 || (first && value != 127)) {
-            return false;
-        }
-        first = false;
-        parts++;
-        if (i < len) {
-            if (host[i] != '.') {
-                return false;
-            }
-            i++;
-            if (i == len) {
-                return false;
-            }
-        }
-    }
-    return parts == 4;
-}
-
-static bool is_loopback(const char *host, size_t len)
-{
-    return (len == 9 && strncasecmp(host, "localhost", 9) == 0) ||
-           (len == 5 && memcmp(host, "[::1]", 5) == 0) || is_loopback_v4(host, len);
-}
-
-as_status as_ddb_endpoint_resolve(const char *endpoint_url, const char *region,
-                                  as_ddb_endpoint *out, as_error *err)
-{
-    if (out == NULL) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: endpoint output is required");
-    }
-    memset(out, 0, sizeof *out);
-    if (endpoint_url == NULL || endpoint_url[0] == '\0') {
-        if (region == NULL || !region_ok(region)) {
-            return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                                "ddb: region is empty, longer than 64 bytes, or holds a byte "
-                                "other than a-z, 0-9 and '-'");
-        }
-        const char *suffix = strncmp(region, "cn-", 3) == 0 ? "amazonaws.com.cn" : "amazonaws.com";
-        snprintf(out->host, sizeof out->host, "dynamodb.%s.%s", region, suffix);
-        snprintf(out->url, sizeof out->url, "https://%s/", out->host);
-        out->tls = true;
-        return AS_OK;
-    }
-
-    /* The URL is not echoed in messages: user info in it could be a password. */
-    const char *p = endpoint_url;
-    bool tls;
-    if (strncasecmp(p, "https://", 8) == 0) {
-        tls = true;
-        p += 8;
-    } else if (strncasecmp(p, "http://", 7) == 0) {
-        tls = false;
-        p += 7;
-    } else {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                            "ddb: endpoint URL does not start with https:// or http://");
-    }
-    size_t auth_len = strcspn(p, "/?#");
-    const char *rest = p + auth_len;
-    if (!(rest[0] == '\0' || (rest[0] == '/' && rest[1] == '\0'))) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                            "ddb: endpoint URL has a path, query or fragment; only \"/\" may "
-                            "follow the host and port");
-    }
-    if (memchr(p, '@', auth_len) != NULL) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: endpoint URL holds user info ('@')");
-    }
-    size_t host_len;
-    if (auth_len > 0 && p[0] == '[') {
-        const char *close = memchr(p, ']', auth_len);
-        if (close == NULL) {
-            return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                                "ddb: endpoint URL has an IPv6 host without ']'");
-        }
-        host_len = (size_t)(close - p) + 1;
-        for (size_t i = 1; i + 1 < host_len; i++) {
-            unsigned char c = (unsigned char)p[i];
-            bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-            if (!hex && c != ':' && c != '.') {
-                return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                                    "ddb: endpoint URL has a bad IPv6 host");
-            }
-        }
-        if (host_len < 3) {
-            return as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: endpoint URL has an empty host");
-        }
-    } else {
-        host_len = 0;
-        while (host_len < auth_len && p[host_len] != ':') {
-            if (!is_host_char((unsigned char)p[host_len])) {
-                return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                                    "ddb: endpoint URL's host holds a byte other than letters, "
-                                    "digits, '-', '.' and '_'");
-            }
-            host_len++;
-        }
-        if (host_len == 0) {
-            return as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: endpoint URL has an empty host");
-        }
-    }
-    uint32_t port = tls ? 443 : 80;
-    bool default_port = true;
-    if (host_len < auth_len) {
-        if (p[host_len] != ':') {
-            return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                                "ddb: endpoint URL has bytes between the host and the port");
-        }
-        /* At most 5 digits, so the sum cannot overflow; digits only, no sign. */
-        const char *digits = p + host_len + 1;
-        size_t n = auth_len - host_len - 1;
-        bool port_ok = n >= 1 && n <= 5;
-        port = 0;
-        for (size_t i = 0; port_ok && i < n; i++) {
-            port_ok = digits[i] >= '0' && digits[i] <= '9';
-            port = port * 10 + (uint32_t)(digits[i] - '0');
-        }
-        if (!port_ok || port < 1 || port > 65535) {
-            return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                                "ddb: endpoint URL's port is not a number from 1 to 65535");
-        }
-        default_port = port == (tls ? 443u : 80u);
-    }
-    if (!tls && !is_loopback(p, host_len)) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                            "ddb: endpoint URL is plain http:// to a host that is not loopback "
-                            "(localhost, 127.x.x.x, [::1]); use https://");
-    }
-    if (host_len + 7 > sizeof out->host || auth_len + 10 > sizeof out->url) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: endpoint URL is too long");
-    }
-    memcpy(out->host, p, host_len);
-    if (!default_port) {
-        snprintf(out->host + host_len, sizeof out->host - host_len, ":%u", (unsigned)port);
-    }
-    snprintf(out->url, sizeof out->url, "%s://%.*s/", tls ? "https" : "http", (int)auth_len, p);
-    out->tls = tls;
-    return AS_OK;
-}
-
 as_status as_ddb_ca_bundle_find(const char *configured, const char *source, as_ddb_exists_fn exists,
                                 void *ctx, const char **out, as_error *err)
 {
     if (exists == NULL || out == NULL) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: exists and out are required");
+        return as_status_of(as_fail(err, AS_ERR_ARGUMENT, 0, "ddb: exists and out are required"));
     }
     *out = NULL;
     if (configured != NULL && configured[0] != '\0') {
         if (!exists(configured, ctx)) {
-            return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                                "ddb: %s names a CA bundle that is not a readable regular "
-                                "file: %.160s",
-                                source != NULL ? source : "ca_bundle", configured);
+            return as_status_of(as_fail(err, AS_ERR_ARGUMENT, 0,
+                                        "ddb: %s names a CA bundle that is not a readable "
+                                        "regular file: %.160s",
+                                        source != NULL ? source : "ca_bundle", configured));
         }
         *out = configured;
         return AS_OK;
@@ -251,12 +78,12 @@ as_status as_ddb_ca_check(bool tls, const char *ca_bundle, const char *curl_cain
         looked++;
     }
     /* The message has room for the first path only; the header lists them all. */
-    return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                        "ddb: no CA bundle to verify https with: none configured "
-                        "(AWS_CA_BUNDLE, SSL_CERT_FILE), none of the %zu system ones found "
-                        "(%s, ...), and libcurl has no default CA file or path; set "
-                        "AWS_CA_BUNDLE to a PEM file",
-                        looked, as_ddb_ca_paths[0]);
+    return as_status_of(as_fail(err, AS_ERR_ARGUMENT, 0,
+                                "ddb: no CA bundle to verify https with: none configured "
+                                "(AWS_CA_BUNDLE, SSL_CERT_FILE), none of the %zu system ones "
+                                "found (%s, ...), and libcurl has no default CA file or path; "
+                                "set AWS_CA_BUNDLE to a PEM file",
+                                looked, as_ddb_ca_paths[0]));
 }
 
 /* A directory passes access(2) but fails every handshake after: only a regular file. */
@@ -352,14 +179,6 @@ struct as_ddb_client {
     size_t state_cap;
     as_buf line;
 };
-
-static int64_t realtime_ms(void *ctx)
-{
-    (void)ctx;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* splitmix64: jitter needs spread, not secrecy. */
 static uint64_t default_random(void *ctx)
@@ -510,46 +329,47 @@ void as_ddb_client_free(as_ddb_client *client)
     free(client);
 }
 
-static as_status check_config(const as_ddb_config *config, as_error *err)
+static AS_RESULT check_config(const as_ddb_config *config, as_error *err)
 {
     if (config->concurrency > AS_DDB_MAX_CONCURRENCY) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: concurrency %u is over %d",
-                            (unsigned)config->concurrency, AS_DDB_MAX_CONCURRENCY);
+        return as_fail(err, AS_ERR_ARGUMENT, 0, "ddb: concurrency %u is over %d",
+                       (unsigned)config->concurrency, AS_DDB_MAX_CONCURRENCY);
     }
     if (config->max_attempts > AS_DDB_MAX_ATTEMPTS_LIMIT) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: max_attempts %u is over %d",
-                            (unsigned)config->max_attempts, AS_DDB_MAX_ATTEMPTS_LIMIT);
+        return as_fail(err, AS_ERR_ARGUMENT, 0, "ddb: max_attempts %u is over %d",
+                       (unsigned)config->max_attempts, AS_DDB_MAX_ATTEMPTS_LIMIT);
     }
     if (config->attempt_timeout_ms > 24u * 3600 * 1000 ||
         config->connect_timeout_ms > 24u * 3600 * 1000) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: a timeout is over a day");
+        return as_fail(err, AS_ERR_ARGUMENT, 0, "ddb: a timeout is over a day");
     }
-    return AS_OK;
+    return AS_RESULT_OK;
 }
 
-static as_status client_init(as_ddb_client *client, const as_ddb_config *config, as_error *err)
+static AS_RESULT client_init(as_ddb_client *client, const as_ddb_config *config, as_error *err)
 {
     AS_GUARD(check_config(config, err));
-    AS_GUARD(as_ddb_endpoint_resolve(config->endpoint_url, config->region, &client->endpoint, err));
+    AS_GUARD_STATUS(
+        as_ddb_endpoint_resolve(config->endpoint_url, config->region, &client->endpoint, err));
     const char *ca = NULL;
-    AS_GUARD(as_ddb_ca_bundle_find(config->ca_bundle, config->ca_bundle_source, file_readable, NULL,
-                                   &ca, err));
+    AS_GUARD_STATUS(as_ddb_ca_bundle_find(config->ca_bundle, config->ca_bundle_source,
+                                          file_readable, NULL, &ca, err));
     /* A libcurl built --without-ca-bundle --without-ca-path trusts nothing of its own:
      * one init error that says what to set beats a TlsError on every write. */
     const curl_version_info_data *curl = curl_version_info(CURLVERSION_NOW);
-    AS_GUARD(as_ddb_ca_check(client->endpoint.tls, ca, curl != NULL ? curl->cainfo : NULL,
-                             curl != NULL ? curl->capath : NULL, err));
-    if (config->region == NULL || !region_ok(config->region)) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                            "ddb: region is empty, longer than 64 bytes, or holds a byte other "
-                            "than a-z, 0-9 and '-'");
+    AS_GUARD_STATUS(as_ddb_ca_check(client->endpoint.tls, ca, curl != NULL ? curl->cainfo : NULL,
+                                    curl != NULL ? curl->capath : NULL, err));
+    if (config->region == NULL || !as_ddb_region_ok(config->region)) {
+        return as_fail(err, AS_ERR_ARGUMENT, 0,
+                       "ddb: region is empty, longer than 64 bytes, or holds a byte other "
+                       "than a-z, 0-9 and '-'");
     }
     client->region = copy_string(config->region);
     if (ca != NULL) {
         client->ca_bundle = copy_string(ca);
     }
     if (client->region == NULL || (ca != NULL && client->ca_bundle == NULL)) {
-        return as_error_set(err, AS_ERR_NOMEM, 0, "ddb: out of memory copying the config");
+        return as_fail(err, AS_ERR_NOMEM, 0, "ddb: out of memory copying the config");
     }
 
     client->max_attempts =
@@ -563,7 +383,7 @@ static as_status client_init(as_ddb_client *client, const as_ddb_config *config,
                                      : AS_DDB_DEFAULT_ATTEMPT_TIMEOUT_MS;
     as_ddb_quota_init(&client->quota,
                       config->retry_quota != 0 ? config->retry_quota : AS_DDB_DEFAULT_RETRY_QUOTA);
-    client->clock = config->clock != NULL ? config->clock : realtime_ms;
+    client->clock = config->clock != NULL ? config->clock : as_clock_realtime_ms;
     client->clock_ctx = config->clock != NULL ? config->clock_ctx : NULL;
     client->random = config->random != NULL ? config->random : default_random;
     client->random_ctx = config->random != NULL ? config->random_ctx : client;
@@ -571,17 +391,17 @@ static as_status client_init(as_ddb_client *client, const as_ddb_config *config,
      * OpenSSL's generator at start-up (about a millisecond of init on Lambda). */
     if (getrandom(&client->prng, sizeof client->prng, GRND_NONBLOCK) !=
         (ssize_t)sizeof client->prng) {
-        client->prng = (uint64_t)realtime_ms(NULL) ^ (uint64_t)(uintptr_t)client;
+        client->prng = (uint64_t)as_clock_realtime_ms(NULL) ^ (uint64_t)(uintptr_t)client;
     }
 
     /* Room for a long session token up front: growing would leave copies of header lines
      * (the token, the Authorization value) behind in freed memory. */
     if (as_buf_reserve(&client->line, 4096) != AS_OK) {
-        return as_error_set(err, AS_ERR_NOMEM, 0, "ddb: out of memory for the header buffer");
+        return as_fail(err, AS_ERR_NOMEM, 0, "ddb: out of memory for the header buffer");
     }
     client->signer = as_sigv4_signer_new();
     if (client->signer == NULL) {
-        return as_error_set(err, AS_ERR_NOMEM, 0, "ddb: cannot make the SigV4 signer");
+        return as_fail(err, AS_ERR_NOMEM, 0, "ddb: cannot make the SigV4 signer");
     }
     client->slot_count =
         config->concurrency != 0 ? config->concurrency : AS_DDB_DEFAULT_CONCURRENCY;
@@ -589,12 +409,12 @@ static as_status client_init(as_ddb_client *client, const as_ddb_config *config,
     client->slots = calloc(client->slot_count, sizeof *client->slots);
     if (client->multi == NULL || client->slots == NULL) {
         client->slot_count = client->slots == NULL ? 0 : client->slot_count;
-        return as_error_set(err, AS_ERR_NOMEM, 0, "ddb: cannot make the curl multi handle");
+        return as_fail(err, AS_ERR_NOMEM, 0, "ddb: cannot make the curl multi handle");
     }
     if (curl_multi_setopt(client->multi, CURLMOPT_MAXCONNECTS, (long)client->slot_count) !=
             CURLM_OK ||
         curl_multi_setopt(client->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_NOTHING) != CURLM_OK) {
-        return as_error_set(err, AS_ERR_NOMEM, 0, "ddb: cannot set up the curl multi handle");
+        return as_fail(err, AS_ERR_NOMEM, 0, "ddb: cannot set up the curl multi handle");
     }
     size_t cap =
         config->max_response_bytes != 0 ? config->max_response_bytes : AS_DDB_DEFAULT_MAX_RESPONSE;
@@ -604,35 +424,40 @@ static as_status client_init(as_ddb_client *client, const as_ddb_config *config,
         s->cap = cap;
         s->easy = curl_easy_init();
         if (s->easy == NULL || !setup_easy(client, s, config)) {
-            return as_error_set(err, AS_ERR_NOMEM, 0,
-                                "ddb: cannot set up curl easy handle %zu (libcurl without "
-                                "http, https or an option this client needs?)",
-                                i);
+            return as_fail(err, AS_ERR_NOMEM, 0,
+                           "ddb: cannot set up curl easy handle %zu (libcurl without "
+                           "http, https or an option this client needs?)",
+                           i);
         }
     }
-    return AS_OK;
+    return AS_RESULT_OK;
+}
+
+static AS_RESULT client_new(const as_ddb_config *config, as_ddb_client **out, as_error *err)
+{
+    if (out == NULL) {
+        return as_fail(err, AS_ERR_ARGUMENT, 0, "ddb: out is required");
+    }
+    *out = NULL;
+    if (config == NULL) {
+        return as_fail(err, AS_ERR_ARGUMENT, 0, "ddb: config is required");
+    }
+    as_ddb_client *client = calloc(1, sizeof *client);
+    if (client == NULL) {
+        return as_fail(err, AS_ERR_NOMEM, 0, "ddb: out of memory for the client");
+    }
+    as_result made = client_init(client, config, err);
+    if (!as_result_is_ok(made)) {
+        as_ddb_client_free(client);
+        return made;
+    }
+    *out = client;
+    return AS_RESULT_OK;
 }
 
 as_status as_ddb_client_new(const as_ddb_config *config, as_ddb_client **out, as_error *err)
 {
-    if (out == NULL) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: out is required");
-    }
-    *out = NULL;
-    if (config == NULL) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: config is required");
-    }
-    as_ddb_client *client = calloc(1, sizeof *client);
-    if (client == NULL) {
-        return as_error_set(err, AS_ERR_NOMEM, 0, "ddb: out of memory for the client");
-    }
-    as_status status = client_init(client, config, err);
-    if (status != AS_OK) {
-        as_ddb_client_free(client);
-        return status;
-    }
-    *out = client;
-    return AS_OK;
+    return as_status_of(client_new(config, out, err));
 }
 
 const as_ddb_endpoint *as_ddb_client_endpoint(const as_ddb_client *client)
@@ -723,16 +548,11 @@ static bool add_header(as_ddb_client *client, struct curl_slist **list, as_span 
     return true;
 }
 
-static as_span lit(const char *s)
-{
-    return (as_span){s, strlen(s)};
-}
-
 /* Signs at the local clock plus the learnt offset, remembering the time used. An offset
  * beyond AS_DDB_SKEW_MAX_MS (none is ever learnt), or one that takes the time outside
  * the signer's range, is dropped rather than applied: a signing failure it caused would
  * repeat on every call. */
-static as_status sign_at(as_ddb_client *client, const as_sigv4_request *req,
+static AS_RESULT sign_at(as_ddb_client *client, const as_sigv4_request *req,
                          as_sigv4_params *params, slot *s, int64_t now, as_error *err)
 {
     int64_t offset = client->clock_offset_ms;
@@ -744,11 +564,12 @@ static as_status sign_at(as_ddb_client *client, const as_sigv4_request *req,
     }
     s->signed_ms = sign_ms;
     params->time = sign_ms > 0 ? sign_ms / 1000 : 0;
-    return as_sigv4_sign(client->signer, req, params, &s->sig, err);
+    AS_GUARD_STATUS(as_sigv4_sign(client->signer, req, params, &s->sig, err));
+    return AS_RESULT_OK;
 }
 
 /* Builds, signs and starts one attempt for `item` in slot `s`. */
-static as_status start_attempt(call *c, slot *s, size_t item)
+static AS_RESULT start_attempt(call *c, slot *s, size_t item)
 {
     as_ddb_client *client = c->client;
     int64_t now = client->clock(client->clock_ctx);
@@ -761,33 +582,34 @@ static as_status start_attempt(call *c, slot *s, size_t item)
     as_buf_append_span(&s->body, c->items[item]);
     as_buf_append_char(&s->body, '}');
     if (as_buf_status(&s->body) != AS_OK) {
-        return as_error_set(c->err, AS_ERR_NOMEM, 0, "ddb: out of memory building item %zu", item);
+        return as_fail(c->err, AS_ERR_NOMEM, 0, "ddb: out of memory building item %zu", item);
     }
 
-    as_span host = lit(client->endpoint.host);
+    as_span host = as_span_from_cstr(client->endpoint.host);
     as_sigv4_header signed_headers[3] = {
-        {lit("Content-Type"), lit(CONTENT_TYPE)},
-        {lit("Host"), host},
-        {lit("X-Amz-Target"), lit(TARGET)},
+        {as_span_from_cstr("Content-Type"), as_span_from_cstr(CONTENT_TYPE)},
+        {as_span_from_cstr("Host"), host},
+        {as_span_from_cstr("X-Amz-Target"), as_span_from_cstr(TARGET)},
     };
-    as_sigv4_request req = {lit("POST"),    lit("/"), {NULL, 0},
-                            signed_headers, 3,        (as_span){s->body.data, s->body.len}};
+    as_sigv4_request req = {
+        as_span_from_cstr("POST"),           as_span_from_cstr("/"), {NULL, 0}, signed_headers, 3,
+        (as_span){s->body.data, s->body.len}};
     as_sigv4_params params = {0};
     params.credentials = *c->credentials;
-    params.region = lit(client->region);
-    params.service = lit("dynamodb");
+    params.region = as_span_from_cstr(client->region);
+    params.service = as_span_from_cstr("dynamodb");
     as_error sign_err;
-    as_status signed_status = sign_at(client, &req, &params, s, now, &sign_err);
-    if (signed_status != AS_OK && client->clock_offset_ms != 0) {
+    as_result signed_ok = sign_at(client, &req, &params, s, now, &sign_err);
+    if (!as_result_is_ok(signed_ok) && client->clock_offset_ms != 0) {
         /* The offset must never be what stops signing: drop it and use the local clock.
          * A real skew then shows again in DynamoDB's answer and is learnt afresh. */
         client->clock_offset_ms = 0;
-        signed_status = sign_at(client, &req, &params, s, now, &sign_err);
+        signed_ok = sign_at(client, &req, &params, s, now, &sign_err);
     }
-    if (signed_status != AS_OK) {
+    if (!as_result_is_ok(signed_ok)) {
         c->stop = sign_err.code == AS_ERR_NOMEM ? AS_DDB_STOP_NOMEM : AS_DDB_STOP_SIGNING;
-        return as_error_set(c->err, sign_err.code, 0, "ddb: signing item %zu: %s", item,
-                            sign_err.message);
+        return as_fail(c->err, sign_err.code, 0, "ddb: signing item %zu: %s", item,
+                       sign_err.message);
     }
 
     curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, NULL);
@@ -802,12 +624,12 @@ static as_status start_attempt(call *c, slot *s, size_t item)
     }
     /* identity: the body checked against x-amz-crc32 is the one DynamoDB summed. An empty
      * Expect stops curl's 100-continue wait; an empty Accept drops its default. */
-    ok = ok && add_header(client, &s->headers, lit("Accept-Encoding"), lit("identity"));
-    ok = ok && add_header(client, &s->headers, lit("Expect"), lit(""));
-    ok = ok && add_header(client, &s->headers, lit("Accept"), lit(""));
+    ok = ok && add_header(client, &s->headers, as_span_from_cstr("Accept-Encoding"),
+                          as_span_from_cstr("identity"));
+    ok = ok && add_header(client, &s->headers, as_span_from_cstr("Expect"), as_span_from_cstr(""));
+    ok = ok && add_header(client, &s->headers, as_span_from_cstr("Accept"), as_span_from_cstr(""));
     if (!ok) {
-        return as_error_set(c->err, AS_ERR_NOMEM, 0, "ddb: out of memory for item %zu's headers",
-                            item);
+        return as_fail(c->err, AS_ERR_NOMEM, 0, "ddb: out of memory for item %zu's headers", item);
     }
 
     long timeout = (long)client->attempt_timeout_ms;
@@ -827,13 +649,13 @@ static as_status start_attempt(call *c, slot *s, size_t item)
         curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->body.len) !=
             CURLE_OK ||
         curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, timeout) != CURLE_OK) {
-        return as_error_set(c->err, AS_ERR_NOMEM, 0, "ddb: cannot set item %zu's request", item);
+        return as_fail(c->err, AS_ERR_NOMEM, 0, "ddb: cannot set item %zu's request", item);
     }
     CURLMcode mc = curl_multi_add_handle(client->multi, s->easy);
     if (mc != CURLM_OK) {
         c->stop = AS_DDB_STOP_TRANSPORT;
-        return as_error_set(c->err, AS_ERR_NOMEM, 0, "ddb: curl_multi_add_handle: %s",
-                            curl_multi_strerror(mc));
+        return as_fail(c->err, AS_ERR_NOMEM, 0, "ddb: curl_multi_add_handle: %s",
+                       curl_multi_strerror(mc));
     }
     s->busy = true;
     s->item = item;
@@ -848,35 +670,18 @@ static as_status start_attempt(call *c, slot *s, size_t item)
     } else {
         st->counted++;
     }
-    return AS_OK;
+    return AS_RESULT_OK;
 }
 
 static as_ddb_fault fault_of(CURLcode code, const slot *s)
 {
-    switch (code) {
-    case CURLE_OK: return AS_DDB_FAULT_NONE;
-    case CURLE_OPERATION_TIMEDOUT: return AS_DDB_FAULT_TIMEOUT;
-    case CURLE_WRITE_ERROR: return s->overflow ? AS_DDB_FAULT_TOO_LARGE : AS_DDB_FAULT_OTHER;
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_WEIRD_SERVER_REPLY:
-    /* "Received HTTP/0.9": bytes an earlier answer left beyond its Content-Length on a
-     * kept-alive connection. libcurl drops the connection; a retry uses a new one. */
-    case CURLE_UNSUPPORTED_PROTOCOL:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM: return AS_DDB_FAULT_CONNECTION;
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_CRL_BADFILE:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-    case CURLE_SSL_INVALIDCERTSTATUS: return AS_DDB_FAULT_TLS;
+    switch (as_curl_classify(code)) {
+    case AS_CURL_DONE: return AS_DDB_FAULT_NONE;
+    case AS_CURL_TIMEOUT: return AS_DDB_FAULT_TIMEOUT;
+    case AS_CURL_WRITE: return s->overflow ? AS_DDB_FAULT_TOO_LARGE : AS_DDB_FAULT_OTHER;
+    case AS_CURL_CONNECTION: return AS_DDB_FAULT_CONNECTION;
+    case AS_CURL_TLS: return AS_DDB_FAULT_TLS;
+    case AS_CURL_OTHER:
     default: return AS_DDB_FAULT_OTHER;
     }
 }
@@ -922,8 +727,9 @@ static void describe_failure(call *c, const slot *s, as_ddb_fault fault, CURLcod
                      s->response.len);
         } else {
             /* libcurl's own words name the host and the failing step, never a header. */
-            as_ddb_clean_message(lit(s->errbuf[0] != '\0' ? s->errbuf : curl_easy_strerror(code)),
-                                 NULL, 0, r->message, sizeof r->message);
+            as_ddb_clean_message(
+                as_span_from_cstr(s->errbuf[0] != '\0' ? s->errbuf : curl_easy_strerror(code)),
+                NULL, 0, r->message, sizeof r->message);
         }
         return;
     }
@@ -933,7 +739,7 @@ static void describe_failure(call *c, const slot *s, as_ddb_fault fault, CURLcod
         set_text(r->error_type, sizeof r->error_type, "HttpError");
     }
     /* Already cleaned whole by as_ddb_parse_error_body; this only cuts it to fit. */
-    as_ddb_clean_message(lit(raw_message), NULL, 0, r->message, sizeof r->message);
+    as_ddb_clean_message(as_span_from_cstr(raw_message), NULL, 0, r->message, sizeof r->message);
     if (r->message[0] == '\0') {
         snprintf(r->message, sizeof r->message, "HTTP %ld", status);
     }
@@ -955,7 +761,8 @@ static void finish_attempt(call *c, slot *s, CURLcode code)
      * echo request parts, the session token among them, and a header is echoed as is. */
     const as_span secrets[3] = {c->credentials->session_token, c->credentials->secret_access_key,
                                 c->credentials->access_key_id};
-    as_ddb_clean_message(lit(s->request_id), secrets, 3, r->request_id, sizeof r->request_id);
+    as_ddb_clean_message(as_span_from_cstr(s->request_id), secrets, 3, r->request_id,
+                         sizeof r->request_id);
 
     as_ddb_fault fault = fault_of(code, s);
     if (fault == AS_DDB_FAULT_NONE && s->have_crc &&
@@ -1051,7 +858,7 @@ static void finish_attempt(call *c, slot *s, CURLcode code)
 }
 
 /* Starts what can start: ready retries first (earliest first), then new items. */
-static as_status start_ready(call *c)
+static AS_RESULT start_ready(call *c)
 {
     as_ddb_client *client = c->client;
     int64_t now = client->clock(client->clock_ctx);
@@ -1063,7 +870,7 @@ static as_status start_ready(call *c)
             fail_item(c, client->pending[i].item, " (deadline reached before retry)");
         }
         c->pending_count = 0;
-        return AS_OK;
+        return AS_RESULT_OK;
     }
     for (size_t k = 0; k < client->slot_count; k++) {
         slot *s = &client->slots[k];
@@ -1089,7 +896,7 @@ static as_status start_ready(call *c)
         }
         AS_GUARD(start_attempt(c, s, item));
     }
-    return AS_OK;
+    return AS_RESULT_OK;
 }
 
 /* Reads finished transfers; true when any finished. */
@@ -1176,21 +983,21 @@ static void scrub_slots(as_ddb_client *client)
     }
 }
 
-static as_status run_call(call *c)
+static AS_RESULT run_call(call *c)
 {
     as_ddb_client *client = c->client;
     for (;;) {
         AS_GUARD(start_ready(c));
         bool more = !c->past_deadline && (c->pending_count > 0 || c->next_new < c->count);
         if (c->busy == 0 && !more) {
-            return AS_OK;
+            return AS_RESULT_OK;
         }
         int running = 0;
         CURLMcode mc = curl_multi_perform(client->multi, &running);
         if (mc != CURLM_OK) {
             c->stop = AS_DDB_STOP_TRANSPORT;
-            return as_error_set(c->err, AS_ERR_NOMEM, 0, "ddb: curl_multi_perform: %s",
-                                curl_multi_strerror(mc));
+            return as_fail(c->err, AS_ERR_NOMEM, 0, "ddb: curl_multi_perform: %s",
+                           curl_multi_strerror(mc));
         }
         if (drain(c)) {
             continue;
@@ -1198,49 +1005,45 @@ static as_status run_call(call *c)
         mc = curl_multi_poll(client->multi, NULL, 0, wait_ms(c), NULL);
         if (mc != CURLM_OK) {
             c->stop = AS_DDB_STOP_TRANSPORT;
-            return as_error_set(c->err, AS_ERR_NOMEM, 0, "ddb: curl_multi_poll: %s",
-                                curl_multi_strerror(mc));
+            return as_fail(c->err, AS_ERR_NOMEM, 0, "ddb: curl_multi_poll: %s",
+                           curl_multi_strerror(mc));
         }
     }
 }
 
-static as_status check_call(as_ddb_client *client, const as_credentials *credentials,
+static AS_RESULT check_call(as_ddb_client *client, const as_credentials *credentials,
                             const char *table, const as_span *items, size_t count,
                             as_ddb_result *results, as_error *err)
 {
     if (client == NULL || credentials == NULL || table == NULL ||
         (count > 0 && (items == NULL || results == NULL))) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0,
-                            "ddb: client, credentials, table, items and results are required");
+        return as_fail(err, AS_ERR_ARGUMENT, 0,
+                       "ddb: client, credentials, table, items and results are required");
     }
     size_t table_len = strlen(table);
     if (table_len == 0 || table_len > TABLE_MAX) {
-        return as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: table name is empty or over %d bytes",
-                            TABLE_MAX);
+        return as_fail(err, AS_ERR_ARGUMENT, 0, "ddb: table name is empty or over %d bytes",
+                       TABLE_MAX);
     }
     for (size_t i = 0; i < count; i++) {
         if (items[i].ptr == NULL || items[i].len < 2 || items[i].ptr[0] != '{' ||
             items[i].ptr[items[i].len - 1] != '}') {
-            return as_error_set(err, AS_ERR_ARGUMENT, 0, "ddb: item %zu is not a JSON object", i);
+            return as_fail(err, AS_ERR_ARGUMENT, 0, "ddb: item %zu is not a JSON object", i);
         }
     }
-    return AS_OK;
+    return AS_RESULT_OK;
 }
 
-static as_status reserve_states(as_ddb_client *client, size_t count)
+static AS_RESULT reserve_states(as_ddb_client *client, size_t count, as_error *err)
 {
-    if (count <= client->state_cap) {
-        return AS_OK;
-    }
-    AS_ENSURE(count <= SIZE_MAX / sizeof(item_state), AS_ERR_NOMEM);
-    item_state *states = realloc(client->states, count * sizeof *states);
-    AS_ENSURE(states != NULL, AS_ERR_NOMEM);
+    void *states = client->states;
+    void *pending_items = client->pending;
+    as_result grown =
+        as_grow_pair(&states, sizeof *client->states, &pending_items, sizeof *client->pending,
+                     &client->state_cap, count, err, "for the DynamoDB call's item states");
     client->states = states;
-    pending *p = realloc(client->pending, count * sizeof *p);
-    AS_ENSURE(p != NULL, AS_ERR_NOMEM);
-    client->pending = p;
-    client->state_cap = count;
-    return AS_OK;
+    client->pending = pending_items;
+    return grown;
 }
 
 as_status as_ddb_put_items(as_ddb_client *client, const as_credentials *credentials,
@@ -1251,22 +1054,23 @@ as_status as_ddb_put_items(as_ddb_client *client, const as_credentials *credenti
     if (stats != NULL) {
         memset(stats, 0, sizeof *stats);
     }
-    as_status checked = check_call(client, credentials, table, items, count, results, err);
-    if (checked != AS_OK) {
+    as_result checked = check_call(client, credentials, table, items, count, results, err);
+    if (!as_result_is_ok(checked)) {
         if (stats != NULL) {
             stats->stopped = AS_DDB_STOP_ARGUMENT;
         }
-        return checked;
+        return as_status_of(checked);
     }
     if (count > 0) {
         memset(results, 0, count * sizeof *results);
     }
-    if (reserve_states(client, count) != AS_OK) {
+    as_result reserved = reserve_states(client, count, err);
+    if (!as_result_is_ok(reserved)) {
         if (stats != NULL) {
             stats->stopped = AS_DDB_STOP_NOMEM;
             stats->not_attempted = count;
         }
-        return as_error_set(err, AS_ERR_NOMEM, 0, "ddb: out of memory for %zu items", count);
+        return as_status_of(reserved);
     }
     if (count > 0) {
         memset(client->states, 0, count * sizeof *client->states);
@@ -1282,7 +1086,7 @@ as_status as_ddb_put_items(as_ddb_client *client, const as_credentials *credenti
     c.results = results;
     as_error local = {0};
     c.err = err != NULL ? err : &local;
-    as_status status = run_call(&c);
+    as_status status = as_status_of(run_call(&c));
     if (status != AS_OK) {
         abort_call(&c);
         if (c.stop == AS_DDB_STOP_NONE) {

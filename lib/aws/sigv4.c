@@ -157,11 +157,12 @@ static AS_RESULT reserve_entries(as_sigv4_signer *signer, size_t n, as_error *er
     size_t cap = signer->entry_cap < 16 ? 16 : signer->entry_cap;
     while (cap < n) {
         AS_ENSURE(cap <= SIZE_MAX / 2 / sizeof(entry),
-                  as_fail_nomem(err, "sigv4: sorting the headers or query parameters"));
+                  as_fail_nomem(err, "signing: sorting the headers or query parameters"));
         cap *= 2;
     }
     entry *grown = realloc(signer->entries, cap * sizeof(entry));
-    AS_ENSURE(grown != NULL, as_fail_nomem(err, "sigv4: sorting the headers or query parameters"));
+    AS_ENSURE(grown != NULL,
+              as_fail_nomem(err, "signing: sorting the headers or query parameters"));
     signer->entries = grown;
     signer->entry_cap = cap;
     return AS_RESULT_OK;
@@ -276,7 +277,7 @@ static AS_RESULT key_id(as_sigv4_signer *signer, const as_sigv4_params *params, 
         as_buf_append(scratch, &len, sizeof len);
         as_buf_append_span(scratch, parts[i]);
     }
-    as_result result = as_buf_result(scratch, err, "sigv4: identifying the signing key");
+    as_result result = as_buf_result(scratch, err, "signing: identifying the signing key");
     if (as_result_is_ok(result)) {
         result = as_sha256_hex(signer->hasher, scratch->data, scratch->len, out, err);
     }
@@ -295,7 +296,7 @@ static AS_RESULT hmac(as_sigv4_signer *signer, const unsigned char *key, size_t 
     if (EVP_MAC_init(signer->mac_ctx, key, key_len, NULL) != 1 ||
         EVP_MAC_update(signer->mac_ctx, data, len) != 1 ||
         EVP_MAC_final(signer->mac_ctx, out, &out_len, SHA256_LEN) != 1 || out_len != SHA256_LEN) {
-        return as_fail_nomem(err, "sigv4: deriving the signing key (libcrypto's HMAC failed)");
+        return as_fail_nomem(err, "signing: deriving the signing key (libcrypto's HMAC failed)");
     }
     return AS_RESULT_OK;
 }
@@ -309,7 +310,7 @@ static AS_RESULT derive_key(as_sigv4_signer *signer, const as_sigv4_params *para
     AS_ENSURE(secret.len <= SIZE_MAX - 4,
               as_fail(err, AS_ERR_ARGUMENT, 0, "sigv4: credentials.secret_access_key is too long"));
     unsigned char *k_secret = malloc(secret.len + 4);
-    AS_ENSURE(k_secret != NULL, as_fail_nomem(err, "sigv4: deriving the signing key"));
+    AS_ENSURE(k_secret != NULL, as_fail_nomem(err, "signing: deriving the signing key"));
     memcpy(k_secret, "AWS4", 4);
     memcpy(k_secret + 4, secret.ptr, secret.len);
 
@@ -326,7 +327,7 @@ static AS_RESULT derive_key(as_sigv4_signer *signer, const as_sigv4_params *para
         result = hmac(signer, a, SHA256_LEN, TERMINATOR, strlen(TERMINATOR), b, err);
     }
     if (as_result_is_ok(result) && EVP_MAC_init(signer->mac_ctx, b, SHA256_LEN, NULL) != 1) {
-        result = as_fail_nomem(err, "sigv4: keying the signature (libcrypto's HMAC failed)");
+        result = as_fail_nomem(err, "signing: keying the signature (libcrypto's HMAC failed)");
     }
     OPENSSL_cleanse(k_secret, secret.len + 4);
     free(k_secret);
@@ -439,7 +440,7 @@ static AS_RESULT append_canonical_query(as_sigv4_signer *signer, as_span query, 
         }
         start = end + 1;
     }
-    AS_GUARD(as_buf_result(scratch, err, "sigv4: canonicalising the query"));
+    AS_GUARD(as_buf_result(scratch, err, "signing: canonicalising the query"));
     sort_entries(signer, n, true);
     for (size_t i = 0; i < n; i++) {
         const entry *e = &signer->entries[i];
@@ -543,7 +544,7 @@ static AS_RESULT append_canonical_headers(as_sigv4_signer *signer, const as_sigv
     bool sign_token = params->credentials.session_token.len > 0 && !params->unsigned_session_token;
     bool has_token = params->credentials.session_token.len > 0;
     AS_ENSURE(req->header_count <= SIZE_MAX / 2 - 3,
-              as_fail_nomem(err, "sigv4: sorting the headers"));
+              as_fail_nomem(err, "signing: sorting the headers"));
     size_t max = req->header_count + 3;
     AS_GUARD(reserve_entries(signer, 2 * max, err));
 
@@ -592,7 +593,7 @@ static AS_RESULT append_canonical_headers(as_sigv4_signer *signer, const as_sigv
         as_span hash = {result->payload_hash, AS_SIGV4_HEX_LEN};
         add_entry(signer, n++, "x-amz-content-sha256", hash);
     }
-    AS_GUARD(as_buf_result(scratch, err, "sigv4: canonicalising the headers"));
+    AS_GUARD(as_buf_result(scratch, err, "signing: canonicalising the headers"));
 
     /* Stable by position, so repeated names keep the order they were sent in. */
     sort_entries(signer, n, false);
@@ -790,12 +791,12 @@ static AS_RESULT sign(as_sigv4_signer *signer, const as_sigv4_request *req,
     as_buf_append_str(authz, ", SignedHeaders=");
     size_t signed_start = authz->len;
     AS_GUARD(append_canonical_headers(signer, req, params, out, creq, authz, err));
-    AS_GUARD(as_buf_result(authz, err, "sigv4: writing the Authorization header"));
+    AS_GUARD(as_buf_result(authz, err, "signing: writing the Authorization header"));
     as_buf_append_char(creq, '\n');
     as_buf_append(creq, authz->data + signed_start, authz->len - signed_start);
     as_buf_append_char(creq, '\n');
     as_buf_append(creq, out->payload_hash, AS_SIGV4_HEX_LEN);
-    AS_GUARD(as_buf_result(creq, err, "sigv4: writing the canonical request"));
+    AS_GUARD(as_buf_result(creq, err, "signing: writing the canonical request"));
 
     /* Task 2: the string to sign. */
     char creq_hash[AS_SHA256_HEX_LEN];
@@ -807,7 +808,7 @@ static AS_RESULT sign(as_sigv4_signer *signer, const as_sigv4_request *req,
     as_buf_append(sts, authz->data + scope_start, scope_end - scope_start);
     as_buf_append_char(sts, '\n');
     as_buf_append(sts, creq_hash, AS_SIGV4_HEX_LEN);
-    AS_GUARD(as_buf_result(sts, err, "sigv4: writing the string to sign"));
+    AS_GUARD(as_buf_result(sts, err, "signing: writing the string to sign"));
 
     /* Task 3: the signature, with the cached key when it fits. */
     AS_GUARD(ensure_key(signer, params, out->amz_date, err));
@@ -818,7 +819,7 @@ static AS_RESULT sign(as_sigv4_signer *signer, const as_sigv4_request *req,
         EVP_MAC_final(signer->mac_ctx, mac, &mac_len, sizeof mac) != 1 || mac_len != SHA256_LEN) {
         /* The context's state is unknown now: derive again next time. */
         signer->key_valid = false;
-        return as_fail_nomem(err, "sigv4: computing the signature (libcrypto's HMAC failed)");
+        return as_fail_nomem(err, "signing: computing the signature (libcrypto's HMAC failed)");
     }
     as_hex_encode(mac, SHA256_LEN, false, out->signature);
     out->signature[AS_SIGV4_HEX_LEN] = '\0';
@@ -826,7 +827,7 @@ static AS_RESULT sign(as_sigv4_signer *signer, const as_sigv4_request *req,
 
     as_buf_append_str(authz, ", Signature=");
     as_buf_append(authz, out->signature, AS_SIGV4_HEX_LEN);
-    AS_GUARD(as_buf_result(authz, err, "sigv4: writing the Authorization header"));
+    AS_GUARD(as_buf_result(authz, err, "signing: writing the Authorization header"));
 
     size_t n = 0;
     out->headers[n++] = (as_sigv4_header){{"X-Amz-Date", 10}, {out->amz_date, AS_SIGV4_DATE_LEN}};
