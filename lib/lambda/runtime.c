@@ -6,10 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "auditstream/runtime.h"
 #include "auditstream/version.h"
+#include "aws/clock.h"
+#include "aws/curl_code.h"
 #include "aws/http_header.h"
 #include "core/internal.h"
 #include "core/json_text.h"
@@ -100,12 +101,6 @@ struct as_runtime {
 
 static const as_span empty_span = {"", 0};
 
-static as_span span_of(const char *str)
-{
-    as_span span = {str, strlen(str)};
-    return span;
-}
-
 static as_span buf_span(const as_buf *buf)
 {
     as_span span = {buf->data != NULL ? buf->data : "", buf->len};
@@ -130,9 +125,9 @@ static void format_error(as_error *out, as_status code, const char *fmt, va_list
 }
 
 /* Marks the runtime broken for good with this message, copied to `err`. */
-static as_status rt_break(as_runtime *rt, as_error *err, const char *fmt, ...) AS_PRINTF(3, 4);
+static AS_RESULT rt_break(as_runtime *rt, as_error *err, const char *fmt, ...) AS_PRINTF(3, 4);
 
-static as_status rt_break(as_runtime *rt, as_error *err, const char *fmt, ...)
+static as_result rt_break(as_runtime *rt, as_error *err, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -140,7 +135,15 @@ static as_status rt_break(as_runtime *rt, as_error *err, const char *fmt, ...)
     va_end(ap);
     rt->broken = true;
     copy_error(err, &rt->broken_error);
-    return RT_ERR_BROKEN;
+    return (as_result){RT_ERR_BROKEN};
+}
+
+/* Passes on a failure already said in `from` (a call's own error, or why the runtime
+ * broke earlier), copied to `err`. */
+static as_result pass_on(as_error *err, const as_error *from)
+{
+    copy_error(err, from);
+    return (as_result){from->code};
 }
 
 static void rt_warn_error(const as_runtime *rt, const as_error *warning)
@@ -258,23 +261,24 @@ static void sleep_ms(unsigned ms)
  * that old getenv() pointers stay valid), so a fresh trace id per invocation would grow
  * memory for ever; putenv installs this runtime's own buffer, rewritten in place, and
  * tests/banned-functions.sh allows putenv in this file only. */
-static as_status rt_export_trace_id(as_runtime *rt, as_span trace_id)
+static AS_RESULT rt_export_trace_id(as_runtime *rt, as_span trace_id, as_error *err)
 {
     static const char prefix[] = AS_RUNTIME_TRACE_ENV "=";
     const size_t prefix_len = sizeof prefix - 1;
 
     if (trace_id.len == 0 || memchr(trace_id.ptr, '\0', trace_id.len) != NULL) {
         unsetenv(AS_RUNTIME_TRACE_ENV);
-        return AS_OK;
+        return AS_RESULT_OK;
     }
-    AS_ENSURE(trace_id.len < SIZE_MAX - prefix_len - 1, AS_ERR_NOMEM);
+    AS_ENSURE(trace_id.len < SIZE_MAX - prefix_len - 1,
+              as_fail_nomem(err, "setting " AS_RUNTIME_TRACE_ENV));
     size_t need = prefix_len + trace_id.len + 1;
     char *old = NULL;
     size_t old_cap = rt->trace_env_cap;
     if (need > rt->trace_env_cap) {
         size_t cap = need < TRACE_ENV_MIN_CAP ? TRACE_ENV_MIN_CAP : need;
         char *fresh = malloc(cap);
-        AS_ENSURE(fresh != NULL, AS_ERR_NOMEM);
+        AS_ENSURE(fresh != NULL, as_fail_nomem(err, "setting " AS_RUNTIME_TRACE_ENV));
         old = rt->trace_env;
         rt->trace_env = fresh;
         rt->trace_env_cap = cap;
@@ -291,20 +295,13 @@ static as_status rt_export_trace_id(as_runtime *rt, as_span trace_id)
             rt->trace_env = old;
             rt->trace_env_cap = old_cap;
         }
-        return AS_ERR_NOMEM;
+        return as_fail_nomem(err, "setting " AS_RUNTIME_TRACE_ENV);
     }
     free(old); /* no longer in the environment: putenv replaced the entry */
-    return AS_OK;
+    return AS_RESULT_OK;
 }
 
 /* ---- transfers --------------------------------------------------------------------- */
-
-static int64_t monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The long poll has no timeout, but once an invocation's headers are in, its body comes
  * from a local peer at once: one that stalls or never ends is cut off here (libcurl
@@ -318,7 +315,7 @@ static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off
     (void)ulnow;
     as_runtime *rt = ctx;
     if (rt->reading_next && rt->headers_done &&
-        monotonic_ms() - rt->headers_done_ms > (int64_t)rt->options.body_timeout_ms) {
+        as_clock_monotonic_ms() - rt->headers_done_ms > (int64_t)rt->options.body_timeout_ms) {
         rt->body_timed_out = true;
         return 1;
     }
@@ -347,7 +344,7 @@ static size_t on_header(char *line, size_t size, size_t count, void *ctx)
     }
     if (len <= 2 && (line[0] == '\r' || line[0] == '\n')) {
         rt->headers_done = true;
-        rt->headers_done_ms = monotonic_ms();
+        rt->headers_done_ms = as_clock_monotonic_ms();
         return len;
     }
     as_span name;
@@ -400,36 +397,16 @@ static size_t on_body(char *data, size_t size, size_t count, void *ctx)
     return as_buf_status(&rt->payload) == AS_OK ? len : 0;
 }
 
-/* A connection that failed or went away: worth another attempt. */
+/* A connection that failed or went away, or an attempt out of time: worth another. */
 static bool transport_failure(CURLcode rc)
 {
-    switch (rc) {
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_OPERATION_TIMEDOUT:
-    /* An answer that does not start as HTTP: bytes left on a kept-alive connection by an
-     * earlier answer longer than its Content-Length. libcurl closes that connection, and
-     * the attempt on a new one tells whether the peer is really broken. */
-    case CURLE_WEIRD_SERVER_REPLY:
-    case CURLE_UNSUPPORTED_PROTOCOL: return true;
-    default: return false;
-    }
+    as_curl_kind kind = as_curl_classify(rc);
+    return kind == AS_CURL_CONNECTION || kind == AS_CURL_TIMEOUT;
 }
 
 static const char *curl_reason(const as_runtime *rt, CURLcode rc)
 {
     return rt->curl_error[0] != '\0' ? rt->curl_error : curl_easy_strerror(rc);
-}
-
-static int64_t realtime_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Runs the request set up on the handle, retrying lost connections; `*status` gets the
@@ -438,7 +415,7 @@ static int64_t realtime_ms(void)
  * with AS_ERR_IO without breaking the runtime. AS_ERR_LIMIT for a body over the limit or
  * a header libcurl cannot hold while reading an invocation, AS_ERR_NOMEM, or a broken
  * runtime. */
-static as_status rt_perform(as_runtime *rt, const char *what, long timeout_ms, int64_t until_ms,
+static AS_RESULT rt_perform(as_runtime *rt, const char *what, long timeout_ms, int64_t until_ms,
                             long *status, as_error *err)
 {
     *status = 0;
@@ -459,11 +436,11 @@ static as_status rt_perform(as_runtime *rt, const char *what, long timeout_ms, i
         }
         long timeout = timeout_ms;
         if (until_ms != 0) {
-            int64_t left = until_ms - realtime_ms();
+            int64_t left = until_ms - as_clock_realtime_ms(NULL);
             if (left <= 0) {
-                return as_error_set(err, AS_ERR_IO, 0,
-                                    "%s: the invocation's deadline passed after %u attempts", what,
-                                    attempt);
+                return as_fail(err, AS_ERR_IO, 0,
+                               "%s: the invocation's deadline passed after %u attempts", what,
+                               attempt);
             }
             if (timeout == 0 || left < timeout) {
                 timeout = (long)left;
@@ -479,28 +456,28 @@ static as_status rt_perform(as_runtime *rt, const char *what, long timeout_ms, i
         }
         if (rc == CURLE_OK) {
             curl_easy_getinfo(rt->curl, CURLINFO_RESPONSE_CODE, status);
-            return AS_OK;
+            return AS_RESULT_OK;
         }
         if (rt->headers_too_large) {
             curl_easy_getinfo(rt->curl, CURLINFO_RESPONSE_CODE, status);
             rt->refusal = "HeaderTooLarge";
-            return as_error_set(err, AS_ERR_LIMIT, 0,
-                                "%s: the headers are over %d bytes in all (Lambda sends a few "
-                                "KB); the payload was not read",
-                                what, AS_RUNTIME_HEADERS_TOTAL_MAX);
+            return as_fail(err, AS_ERR_LIMIT, 0,
+                           "%s: the headers are over %d bytes in all (Lambda sends a few "
+                           "KB); the payload was not read",
+                           what, AS_RUNTIME_HEADERS_TOTAL_MAX);
         }
         if (rt->body_timed_out) {
             curl_easy_getinfo(rt->curl, CURLINFO_RESPONSE_CODE, status);
             rt->refusal = "PayloadIncomplete";
-            return as_error_set(err, AS_ERR_LIMIT, 0,
-                                "%s: the payload did not arrive in full within %u ms of the "
-                                "headers (%zu bytes came)",
-                                what, rt->options.body_timeout_ms, rt->payload.len);
+            return as_fail(err, AS_ERR_LIMIT, 0,
+                           "%s: the payload did not arrive in full within %u ms of the "
+                           "headers (%zu bytes came)",
+                           what, rt->options.body_timeout_ms, rt->payload.len);
         }
         if (rt->over_limit || rc == CURLE_FILESIZE_EXCEEDED) {
             curl_easy_getinfo(rt->curl, CURLINFO_RESPONSE_CODE, status);
-            return as_error_set(err, AS_ERR_LIMIT, 0, "%s: the body is over %zu bytes", what,
-                                rt->options.max_payload);
+            return as_fail(err, AS_ERR_LIMIT, 0, "%s: the body is over %zu bytes", what,
+                           rt->options.max_payload);
         }
         if (rt->reading_next && rc == CURLE_OUT_OF_MEMORY && !rt->headers_done &&
             as_buf_status(&rt->payload) == AS_OK && as_buf_status(&rt->headers) == AS_OK) {
@@ -508,14 +485,14 @@ static as_status rt_perform(as_runtime *rt, const char *what, long timeout_ms, i
              * doing, not this process's memory. */
             curl_easy_getinfo(rt->curl, CURLINFO_RESPONSE_CODE, status);
             rt->refusal = "HeaderTooLarge";
-            return as_error_set(err, AS_ERR_LIMIT, 0,
-                                "%s: a header line is too long to read (libcurl stops at "
-                                "100 KB and says \"%s\"); the payload was not read",
-                                what, curl_reason(rt, rc));
+            return as_fail(err, AS_ERR_LIMIT, 0,
+                           "%s: a header line is too long to read (libcurl stops at "
+                           "100 KB and says \"%s\"); the payload was not read",
+                           what, curl_reason(rt, rc));
         }
         if (rc == CURLE_OUT_OF_MEMORY || as_buf_status(&rt->payload) != AS_OK ||
             as_buf_status(&rt->headers) != AS_OK) {
-            return as_error_set(err, AS_ERR_NOMEM, 0, "%s: out of memory", what);
+            return as_fail(err, AS_ERR_NOMEM, 0, "%s: out of memory", what);
         }
         if (!transport_failure(rc)) {
             return rt_break(rt, err, "%s failed at the Lambda Runtime API %s: %s", what,
@@ -529,14 +506,14 @@ static as_status rt_perform(as_runtime *rt, const char *what, long timeout_ms, i
         }
         uint64_t doubled = (uint64_t)rt->options.retry_delay_ms << (attempt < 16 ? attempt : 16);
         unsigned delay = doubled < RETRY_DELAY_MAX_MS ? (unsigned)doubled : RETRY_DELAY_MAX_MS;
-        if (until_ms != 0 && realtime_ms() + delay >= until_ms) {
+        if (until_ms != 0 && as_clock_realtime_ms(NULL) + delay >= until_ms) {
             /* Lambda ends the invocation at its deadline: a later answer is refused. The
              * Runtime API may be fine, so the runtime is not broken; the next request
              * finds out. */
-            return as_error_set(err, AS_ERR_IO, 0,
-                                "%s: gave up at the invocation's deadline after %u attempts, "
-                                "last: %s",
-                                what, attempt + 1, curl_reason(rt, rc));
+            return as_fail(err, AS_ERR_IO, 0,
+                           "%s: gave up at the invocation's deadline after %u attempts, "
+                           "last: %s",
+                           what, attempt + 1, curl_reason(rt, rc));
         }
         rt_warn(rt, RT_ERR_BROKEN,
                 "lost the connection to the Lambda Runtime API %s during %s (%s); retry %u of "
@@ -549,11 +526,11 @@ static as_status rt_perform(as_runtime *rt, const char *what, long timeout_ms, i
 
 /* POSTs `body` to rt->url; `what` names the request in messages; `until_ms` bounds it
  * (see rt_perform). */
-static as_status rt_post(as_runtime *rt, const char *what, struct curl_slist *headers, as_span body,
+static AS_RESULT rt_post(as_runtime *rt, const char *what, struct curl_slist *headers, as_span body,
                          int64_t until_ms, as_error *err)
 {
     AS_ENSURE(as_buf_status(&rt->url) == AS_OK,
-              as_error_set(err, AS_ERR_NOMEM, 0, "%s: out of memory", what));
+              as_fail(err, AS_ERR_NOMEM, 0, "%s: out of memory", what));
     rt->reading_next = false;
     curl_easy_setopt(rt->curl, CURLOPT_URL, rt->url.data);
     curl_easy_setopt(rt->curl, CURLOPT_POST, 1L);
@@ -563,12 +540,12 @@ static as_status rt_post(as_runtime *rt, const char *what, struct curl_slist *he
     curl_easy_setopt(rt->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)0);
 
     long status = 0;
-    as_status st = rt_perform(rt, what, (long)rt->options.post_timeout_ms, until_ms, &status, err);
+    as_result st = rt_perform(rt, what, (long)rt->options.post_timeout_ms, until_ms, &status, err);
     curl_easy_setopt(rt->curl, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
     AS_GUARD(st);
     if (status >= 200 && status <= 299) {
         rt->stats.posts++;
-        return AS_OK;
+        return AS_RESULT_OK;
     }
     as_span answer = buf_span(&rt->answer);
     if (status >= 500) {
@@ -578,10 +555,10 @@ static as_status rt_post(as_runtime *rt, const char *what, struct curl_slist *he
                         rt->api.data, status, what, (int)answer.len, answer.ptr);
     }
     rt->stats.refused++;
-    return as_error_set(err, status == 413 ? AS_ERR_LIMIT : AS_ERR_ARGUMENT, 0,
-                        "the Lambda Runtime API refused %s with %ld%s: %.*s", what, status,
-                        rt->attempts > 1 ? " (an earlier attempt may have been accepted)" : "",
-                        (int)answer.len, answer.ptr);
+    return as_fail(err, status == 413 ? AS_ERR_LIMIT : AS_ERR_ARGUMENT, 0,
+                   "the Lambda Runtime API refused %s with %ld%s: %.*s", what, status,
+                   rt->attempts > 1 ? " (an earlier attempt may have been accepted)" : "",
+                   (int)answer.len, answer.ptr);
 }
 
 static void set_url(as_runtime *rt, const char *path, as_span request_id, const char *tail)
@@ -598,7 +575,7 @@ static int64_t post_until(const as_runtime *rt, const as_span *request_id);
 /* Posts an error document with the header Lambda-Runtime-Function-Error-Type:
  * <category><type>, to /invocation/{id}/error, or to /init/error when `request_id` is
  * NULL. */
-static as_status rt_post_error(as_runtime *rt, const as_span *request_id, const char *category,
+static AS_RESULT rt_post_error(as_runtime *rt, const as_span *request_id, const char *category,
                                as_span type, as_span message, as_error *err)
 {
     build_error_document(&rt->document, type, message);
@@ -612,7 +589,7 @@ static as_status rt_post_error(as_runtime *rt, const as_span *request_id, const 
         set_url(rt, "init/error", empty_span, "");
     }
     AS_ENSURE(as_buf_status(&rt->document) == AS_OK && as_buf_status(&rt->line) == AS_OK,
-              as_error_set(err, AS_ERR_NOMEM, 0, "out of memory building an error document"));
+              as_fail(err, AS_ERR_NOMEM, 0, "out of memory building an error document"));
 
     struct curl_slist *headers = NULL;
     const char *lines[] = {"Content-Type: application/vnd.aws.lambda.error+json",
@@ -621,11 +598,11 @@ static as_status rt_post_error(as_runtime *rt, const as_span *request_id, const 
         struct curl_slist *next = curl_slist_append(headers, lines[i]);
         if (next == NULL) {
             curl_slist_free_all(headers);
-            return as_error_set(err, AS_ERR_NOMEM, 0, "out of memory building headers");
+            return as_fail(err, AS_ERR_NOMEM, 0, "out of memory building headers");
         }
         headers = next;
     }
-    as_status st = rt_post(rt, request_id != NULL ? "POST invocation error" : "POST init error",
+    as_result st = rt_post(rt, request_id != NULL ? "POST invocation error" : "POST init error",
                            headers, buf_span(&rt->document), post_until(rt, request_id), err);
     curl_slist_free_all(headers);
     return st;
@@ -696,22 +673,22 @@ static bool rt_configure(as_runtime *rt)
     return ok;
 }
 
-as_status as_runtime_new(const char *api, const as_runtime_options *options, as_runtime **out,
-                         as_error *err)
+static AS_RESULT runtime_new(const char *api, const as_runtime_options *options, as_runtime **out,
+                             as_error *err)
 {
-    AS_ENSURE(out != NULL, as_error_set(err, AS_ERR_ARGUMENT, 0, "as_runtime_new: out is NULL"));
+    AS_ENSURE(out != NULL, as_fail(err, AS_ERR_ARGUMENT, 0, "as_runtime_new: out is NULL"));
     *out = NULL;
     AS_ENSURE(api != NULL && api[0] != '\0',
-              as_error_set(err, AS_ERR_ARGUMENT, 0,
-                           "AWS_LAMBDA_RUNTIME_API is not set: not running in Lambda?"));
+              as_fail(err, AS_ERR_ARGUMENT, 0,
+                      "AWS_LAMBDA_RUNTIME_API is not set: not running in Lambda?"));
     size_t api_len = strlen(api);
     AS_ENSURE(api_valid(api, api_len),
-              as_error_set(err, AS_ERR_ARGUMENT, 0,
-                           "AWS_LAMBDA_RUNTIME_API is not a host:port: \"%.*s\"",
-                           (int)(api_len < 100 ? api_len : 100), api));
+              as_fail(err, AS_ERR_ARGUMENT, 0,
+                      "AWS_LAMBDA_RUNTIME_API is not a host:port: \"%.*s\"",
+                      (int)(api_len < 100 ? api_len : 100), api));
 
     as_runtime *rt = calloc(1, sizeof *rt);
-    AS_ENSURE(rt != NULL, as_error_set(err, AS_ERR_NOMEM, 0, "out of memory"));
+    AS_ENSURE(rt != NULL, as_fail(err, AS_ERR_NOMEM, 0, "out of memory"));
     if (options != NULL) {
         rt->options = *options;
     }
@@ -745,10 +722,16 @@ as_status as_runtime_new(const char *api, const as_runtime_options *options, as_
     if (as_buf_status(&rt->api) != AS_OK || as_buf_status(&rt->base_url) != AS_OK ||
         rt->response_headers == NULL || rt->curl == NULL || !rt_configure(rt)) {
         as_runtime_free(rt);
-        return as_error_set(err, AS_ERR_NOMEM, 0, "out of memory setting up curl");
+        return as_fail(err, AS_ERR_NOMEM, 0, "out of memory setting up curl");
     }
     *out = rt;
-    return AS_OK;
+    return AS_RESULT_OK;
+}
+
+as_status as_runtime_new(const char *api, const as_runtime_options *options, as_runtime **out,
+                         as_error *err)
+{
+    return as_status_of(runtime_new(api, options, out, err));
 }
 
 void as_runtime_free(as_runtime *rt)
@@ -816,7 +799,7 @@ static int64_t post_until(const as_runtime *rt, const as_span *request_id)
         memcmp(current.ptr, request_id->ptr, current.len) != 0) {
         return 0;
     }
-    int64_t floor = realtime_ms() + AS_RUNTIME_POST_FLOOR_MS;
+    int64_t floor = as_clock_realtime_ms(NULL) + AS_RUNTIME_POST_FLOOR_MS;
     return rt->inv_deadline_ms > floor ? rt->inv_deadline_ms : floor;
 }
 
@@ -895,7 +878,7 @@ static void invocation_check(as_runtime *rt, as_invocation *inv)
             snprintf(shown, sizeof shown, "\"%s\"", value);
         }
         const char *problem = NULL;
-        int64_t now = realtime_ms();
+        int64_t now = as_clock_realtime_ms(NULL);
         if (deadline->too_long || inv->deadline_ms == 0) {
             problem = "is not epoch milliseconds";
         } else if (deadline->conflict) {
@@ -925,16 +908,15 @@ static void invocation_fill(const as_runtime *rt, as_invocation *inv)
     inv->cognito_identity = header_value(rt, HDR_COGNITO_IDENTITY);
 }
 
-as_status as_runtime_next(as_runtime *rt, as_invocation *out, as_error *err)
+static AS_RESULT runtime_next(as_runtime *rt, as_invocation *out, as_error *err)
 {
     AS_ENSURE(rt != NULL && out != NULL,
-              as_error_set(err, AS_ERR_ARGUMENT, 0, "as_runtime_next: NULL argument"));
+              as_fail(err, AS_ERR_ARGUMENT, 0, "as_runtime_next: NULL argument"));
     invocation_clear(out);
     rt->inv_deadline_ms = 0;
     rt->refusal = NULL;
     if (rt->broken) {
-        copy_error(err, &rt->broken_error);
-        return rt->broken_error.code;
+        return pass_on(err, &rt->broken_error);
     }
     static const char what[] = "GET invocation/next";
     set_url(rt, "invocation/next", empty_span, "");
@@ -948,18 +930,16 @@ as_status as_runtime_next(as_runtime *rt, as_invocation *out, as_error *err)
     long status = 0;
     as_error local;
     /* No timeout: Lambda freezes the process inside this request between invocations. */
-    as_status st = rt_perform(rt, what, 0L, 0, &status, &local);
+    as_status st = as_status_of(rt_perform(rt, what, 0L, 0, &status, &local));
     rt->reading_next = false;
     if (rt->broken) {
-        copy_error(err, &local);
-        return st;
+        return pass_on(err, &local);
     }
     if (st == AS_ERR_NOMEM) {
         return rt_break(rt, err, "%s", local.message);
     }
     if (st != AS_OK && st != AS_ERR_LIMIT) {
-        copy_error(err, &local);
-        return st;
+        return pass_on(err, &local);
     }
     if (as_buf_status(&rt->headers) != AS_OK) {
         return rt_break(rt, err, "%s: out of memory", what);
@@ -978,148 +958,176 @@ as_status as_runtime_next(as_runtime *rt, as_invocation *out, as_error *err)
     if (id_problem != NULL) {
         /* Nothing can answer it: Lambda times it out and retries it. The runtime goes on. */
         rt->refusal = NULL;
-        return as_error_set(err, AS_ERR_LIMIT, 0,
-                            "the Lambda Runtime API %s sent an invocation whose %s %s (%zu "
-                            "bytes): skipped without an answer%s%s",
-                            rt->api.data, header_names[HDR_REQUEST_ID], id_problem,
-                            rt->slots[HDR_REQUEST_ID].len, st == AS_ERR_LIMIT ? "; also: " : "",
-                            st == AS_ERR_LIMIT ? local.message : "");
+        return as_fail(err, AS_ERR_LIMIT, 0,
+                       "the Lambda Runtime API %s sent an invocation whose %s %s (%zu "
+                       "bytes): skipped without an answer%s%s",
+                       rt->api.data, header_names[HDR_REQUEST_ID], id_problem,
+                       rt->slots[HDR_REQUEST_ID].len, st == AS_ERR_LIMIT ? "; also: " : "",
+                       st == AS_ERR_LIMIT ? local.message : "");
     }
     invocation_check(rt, &inv);
     if (st == AS_ERR_LIMIT) {
         *out = inv;
         if (rt->refusal != NULL) {
-            return as_error_set(err, AS_ERR_LIMIT, 0, "invocation %.*s: %s",
-                                (int)inv.request_id.len, inv.request_id.ptr, local.message);
+            return as_fail(err, AS_ERR_LIMIT, 0, "invocation %.*s: %s", (int)inv.request_id.len,
+                           inv.request_id.ptr, local.message);
         }
         rt->refusal = "PayloadTooLarge";
-        return as_error_set(err, AS_ERR_LIMIT, 0,
-                            "invocation %.*s: the payload is over %zu bytes and was not read",
-                            (int)inv.request_id.len, inv.request_id.ptr, rt->options.max_payload);
+        return as_fail(err, AS_ERR_LIMIT, 0,
+                       "invocation %.*s: the payload is over %zu bytes and was not read",
+                       (int)inv.request_id.len, inv.request_id.ptr, rt->options.max_payload);
     }
-    if (rt_export_trace_id(rt, inv.trace_id) != AS_OK) {
-        return rt_break(rt, err, "out of memory setting %s", AS_RUNTIME_TRACE_ENV);
+    if (!as_result_is_ok(rt_export_trace_id(rt, inv.trace_id, &local))) {
+        return rt_break(rt, err, "%s", local.message);
     }
     inv.payload = buf_span(&rt->payload);
     *out = inv;
-    return AS_OK;
+    return AS_RESULT_OK;
 }
 
-static as_status check_request_id(const char *fn, as_span request_id, as_error *err)
+as_status as_runtime_next(as_runtime *rt, as_invocation *out, as_error *err)
+{
+    return as_status_of(runtime_next(rt, out, err));
+}
+
+static AS_RESULT check_request_id(const char *fn, as_span request_id, as_error *err)
 {
     AS_ENSURE(request_id.ptr != NULL && request_id.len > 0,
-              as_error_set(err, AS_ERR_ARGUMENT, 0, "%s: empty request id", fn));
-    return AS_OK;
+              as_fail(err, AS_ERR_ARGUMENT, 0, "%s: empty request id", fn));
+    return AS_RESULT_OK;
 }
 
 /* Fails at once, with the reason, when the runtime is broken. */
-static as_status check_usable(as_runtime *rt, const char *fn, as_error *err)
+static AS_RESULT check_usable(as_runtime *rt, const char *fn, as_error *err)
 {
-    AS_ENSURE(rt != NULL, as_error_set(err, AS_ERR_ARGUMENT, 0, "%s: NULL runtime", fn));
+    AS_ENSURE(rt != NULL, as_fail(err, AS_ERR_ARGUMENT, 0, "%s: NULL runtime", fn));
     if (rt->broken) {
-        copy_error(err, &rt->broken_error);
-        return rt->broken_error.code;
+        return pass_on(err, &rt->broken_error);
     }
-    return AS_OK;
+    return AS_RESULT_OK;
 }
 
-as_status as_runtime_respond(as_runtime *rt, as_span request_id, as_span body, as_error *err)
+static AS_RESULT runtime_respond(as_runtime *rt, as_span request_id, as_span body, as_error *err)
 {
     AS_GUARD(check_usable(rt, "as_runtime_respond", err));
     AS_GUARD(check_request_id("as_runtime_respond", request_id, err));
     AS_ENSURE(body.ptr != NULL || body.len == 0,
-              as_error_set(err, AS_ERR_ARGUMENT, 0, "as_runtime_respond: NULL body"));
+              as_fail(err, AS_ERR_ARGUMENT, 0, "as_runtime_respond: NULL body"));
     set_url(rt, "invocation/", request_id, "/response");
     return rt_post(rt, "POST invocation response", rt->response_headers, body,
                    post_until(rt, &request_id), err);
 }
 
-as_status as_runtime_fail(as_runtime *rt, as_span request_id, as_span error_type, as_span message,
-                          as_error *err)
+static AS_RESULT runtime_fail(as_runtime *rt, as_span request_id, as_span error_type,
+                              as_span message, as_error *err)
 {
     AS_GUARD(check_usable(rt, "as_runtime_fail", err));
     AS_GUARD(check_request_id("as_runtime_fail", request_id, err));
     AS_ENSURE(error_type_valid(error_type),
-              as_error_set(err, AS_ERR_ARGUMENT, 0,
-                           "as_runtime_fail: the error type must be 1 to %d of A-Z a-z 0-9 . _ -",
-                           ERROR_TYPE_MAX));
+              as_fail(err, AS_ERR_ARGUMENT, 0,
+                      "as_runtime_fail: the error type must be 1 to %d of A-Z a-z 0-9 . _ -",
+                      ERROR_TYPE_MAX));
     AS_ENSURE(message.ptr != NULL || message.len == 0,
-              as_error_set(err, AS_ERR_ARGUMENT, 0, "as_runtime_fail: NULL message"));
+              as_fail(err, AS_ERR_ARGUMENT, 0, "as_runtime_fail: NULL message"));
     return rt_post_error(rt, &request_id, "Function.", error_type, message, err);
 }
 
-as_status as_runtime_init_fail(as_runtime *rt, as_span error_type, as_span message, as_error *err)
+static AS_RESULT runtime_init_fail(as_runtime *rt, as_span error_type, as_span message,
+                                   as_error *err)
 {
     AS_GUARD(check_usable(rt, "as_runtime_init_fail", err));
     AS_ENSURE(error_type_valid(error_type),
-              as_error_set(err, AS_ERR_ARGUMENT, 0,
-                           "as_runtime_init_fail: the error type must be 1 to %d of A-Z a-z 0-9 "
-                           ". _ -",
-                           ERROR_TYPE_MAX));
+              as_fail(err, AS_ERR_ARGUMENT, 0,
+                      "as_runtime_init_fail: the error type must be 1 to %d of A-Z a-z 0-9 "
+                      ". _ -",
+                      ERROR_TYPE_MAX));
     AS_ENSURE(message.ptr != NULL || message.len == 0,
-              as_error_set(err, AS_ERR_ARGUMENT, 0, "as_runtime_init_fail: NULL message"));
+              as_fail(err, AS_ERR_ARGUMENT, 0, "as_runtime_init_fail: NULL message"));
     return rt_post_error(rt, NULL, "Runtime.", error_type, message, err);
 }
 
 /* Posts what the handler left in rt->reply for `inv`. */
-static as_status rt_answer(as_runtime *rt, const as_invocation *inv, as_error *err)
+static AS_RESULT rt_answer(as_runtime *rt, const as_invocation *inv, as_error *err)
 {
     as_runtime_reply *reply = &rt->reply;
     if (as_buf_status(&reply->body) != AS_OK || as_buf_status(&reply->error_type) != AS_OK ||
         as_buf_status(&reply->error_message) != AS_OK) {
         rt_warn(rt, AS_ERR_NOMEM, "invocation %.*s: the handler ran out of memory",
                 (int)inv->request_id.len, inv->request_id.ptr);
-        return rt_post_error(rt, &inv->request_id, "Runtime.", span_of("OutOfMemory"),
-                             span_of("the handler ran out of memory building its reply"), err);
+        return rt_post_error(rt, &inv->request_id, "Runtime.", as_span_from_cstr("OutOfMemory"),
+                             as_span_from_cstr("the handler ran out of memory building its reply"),
+                             err);
     }
     as_span type = buf_span(&reply->error_type);
     if (type.len == 0) {
-        return as_runtime_respond(rt, inv->request_id, buf_span(&reply->body), err);
+        return runtime_respond(rt, inv->request_id, buf_span(&reply->body), err);
     }
     if (!error_type_valid(type)) {
         rt_warn(rt, AS_ERR_ARGUMENT,
                 "invocation %.*s: error type \"%.*s\" is not 1 to %d of A-Z a-z 0-9 . _ -",
                 (int)inv->request_id.len, inv->request_id.ptr, (int)(type.len < 64 ? type.len : 64),
                 type.ptr, ERROR_TYPE_MAX);
-        return rt_post_error(rt, &inv->request_id, "Runtime.", span_of("InvalidErrorType"),
-                             buf_span(&reply->error_message), err);
+        return rt_post_error(rt, &inv->request_id, "Runtime.",
+                             as_span_from_cstr("InvalidErrorType"), buf_span(&reply->error_message),
+                             err);
     }
-    return as_runtime_fail(rt, inv->request_id, type, buf_span(&reply->error_message), err);
+    return runtime_fail(rt, inv->request_id, type, buf_span(&reply->error_message), err);
 }
 
-as_status as_runtime_run(as_runtime *rt, as_runtime_handler handler, void *user, as_error *err)
+static AS_RESULT runtime_run(as_runtime *rt, as_runtime_handler handler, void *user, as_error *err)
 {
     AS_ENSURE(rt != NULL && handler != NULL,
-              as_error_set(err, AS_ERR_ARGUMENT, 0, "as_runtime_run: NULL argument"));
+              as_fail(err, AS_ERR_ARGUMENT, 0, "as_runtime_run: NULL argument"));
     as_error problem;
     for (;;) {
         as_invocation inv;
-        as_status st = as_runtime_next(rt, &inv, &problem);
+        as_status st = as_status_of(runtime_next(rt, &inv, &problem));
         if (st == AS_ERR_LIMIT && !rt->broken) {
             rt_warn_error(rt, &problem);
             if (inv.request_id.len > 0 && rt->refusal != NULL) {
-                st = rt_post_error(rt, &inv.request_id, "Runtime.", span_of(rt->refusal),
-                                   span_of(problem.message), &problem);
+                st = as_status_of(rt_post_error(rt, &inv.request_id, "Runtime.",
+                                                as_span_from_cstr(rt->refusal),
+                                                as_span_from_cstr(problem.message), &problem));
             } else {
                 st = AS_OK; /* no request id to answer: on to the next */
             }
         } else if (st == AS_OK) {
             reply_clear(&rt->reply);
             handler(user, &inv, &rt->reply);
-            st = rt_answer(rt, &inv, &problem);
+            st = as_status_of(rt_answer(rt, &inv, &problem));
         }
         if (st != AS_OK) {
             if (rt->broken || st == AS_ERR_NOMEM) {
-                copy_error(err, &problem);
-                return st;
+                return pass_on(err, &problem);
             }
             rt_warn_error(rt, &problem);
         }
         if (rt->reply.stop) {
             rt->reply.stop = false;
-            return AS_OK;
+            return AS_RESULT_OK;
         }
     }
+}
+
+as_status as_runtime_respond(as_runtime *rt, as_span request_id, as_span body, as_error *err)
+{
+    return as_status_of(runtime_respond(rt, request_id, body, err));
+}
+
+as_status as_runtime_fail(as_runtime *rt, as_span request_id, as_span error_type, as_span message,
+                          as_error *err)
+{
+    return as_status_of(runtime_fail(rt, request_id, error_type, message, err));
+}
+
+as_status as_runtime_init_fail(as_runtime *rt, as_span error_type, as_span message, as_error *err)
+{
+    return as_status_of(runtime_init_fail(rt, error_type, message, err));
+}
+
+as_status as_runtime_run(as_runtime *rt, as_runtime_handler handler, void *user, as_error *err)
+{
+    return as_status_of(runtime_run(rt, handler, user, err));
 }
 
 void as_runtime_get_stats(const as_runtime *rt, as_runtime_stats *out)
