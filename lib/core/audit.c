@@ -446,7 +446,9 @@ static AS_RESULT prepare_record(as_items *items, const as_record *rec, bool keys
                                 const as_audit_options *opts, as_error *err)
 {
     as_buf_clear(&items->id_name);
-    if (rec->event_id.ptr != NULL) {
+    /* An empty eventID names nothing: hashing the record's text keeps two such (invalid)
+     * records from sharing one id and overwriting each other. */
+    if (rec->event_id.ptr != NULL && rec->event_id.len > 0) {
         if (rec->escaped & AS_RECORD_EVENT_ID_ESCAPED) {
             as_json_append_unescaped(&items->id_name, rec->event_id);
         } else {

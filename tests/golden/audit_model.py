@@ -700,7 +700,7 @@ def item_key(keys):
 def common(rec, name_suffix=None):
     """[(field, wire)] of id, itemKey, modificationTime (those that can be derived)."""
     pairs = []
-    if rec.event_id is not None:
+    if rec.event_id is not None and rec.event_id.value:
         name = rec.event_id.value
     else:
         name = hashlib.sha256(rec.raw).hexdigest().encode()

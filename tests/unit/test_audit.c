@@ -411,6 +411,31 @@ static void test_error_item_without_event_id(void **state)
     release(&b);
 }
 
+/* An empty eventID names nothing: each such record's error item is named after the
+ * SHA-256 of its own text, so two of them never share an id and overwrite each other. */
+static void test_error_items_with_empty_event_ids(void **state)
+{
+    (void)state;
+    built b;
+    build(&b,
+          "{\"Records\":[{\"eventID\":\"\",\"eventName\":\"INSERT\",\"eventSource\":"
+          "\"aws:dynamodb\"},{\"eventID\":\"\",\"eventName\":\"REMOVE\",\"eventSource\":"
+          "\"aws:dynamodb\"}]}",
+          AS_FORMAT_CLASSIC);
+    assert_int_equal(as_items_count(b.items), 2);
+    /* uuid5(ns, sha256 hex of each record's text), computed with Python's uuid and hashlib. */
+    const char *ids[] = {"{\"id\":{\"S\":\"34542580-66c2-5779-9f42-51f93f2e5c55\"},",
+                         "{\"id\":{\"S\":\"a844af0c-a9af-5904-b762-8e9fa73aab0f\"},"};
+    for (size_t i = 0; i < 2; i++) {
+        as_item item = as_items_get(b.items, i);
+        assert_true(item.flags & AS_ITEM_ERROR);
+        if (item.json.len < strlen(ids[i]) || memcmp(item.json.ptr, ids[i], strlen(ids[i])) != 0) {
+            fail_msg("item %zu: got %.*s", i, (int)item.json.len, item.json.ptr);
+        }
+    }
+    release(&b);
+}
+
 /* A 32-level limit: classic wraps an image once, detailed's changes twice. */
 static void test_depth_guard(void **state)
 {
@@ -579,6 +604,7 @@ int main(void)
         cmocka_unit_test(test_values_copied_as_received),
         cmocka_unit_test(test_invalid_record_error_item),
         cmocka_unit_test(test_error_item_without_event_id),
+        cmocka_unit_test(test_error_items_with_empty_event_ids),
         cmocka_unit_test(test_depth_guard),
         cmocka_unit_test(test_size_guard_truncates_largest_first),
     };
