@@ -1,5 +1,5 @@
 /* Status names, and the one way a failure's message reaches the caller's optional
- * as_error (as_fail; as_error_set for the layers that still return as_status). */
+ * as_error (as_fail). */
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -39,13 +39,4 @@ as_result as_fail(as_error *err, as_status code, size_t offset, const char *fmt,
     fill(err, code, offset, fmt, ap);
     va_end(ap);
     return (as_result){code};
-}
-
-as_status as_error_set(as_error *err, as_status code, size_t offset, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fill(err, code, offset, fmt, ap);
-    va_end(ap);
-    return code;
 }

@@ -70,29 +70,16 @@ AS_LOCAL AS_RESULT as_fail(as_error *err, as_status code, size_t offset, const c
 struct as_buf;
 AS_LOCAL AS_RESULT as_buf_result(const struct as_buf *buf, as_error *err, const char *doing);
 
-/* Returns the failed result of `expr`, an as_result. A bool, an int or an as_status does
- * not compile: the _Generic below has no branch for the first two, and returning an
- * as_status from a function that returns as_result is a type error.
- *
- * lib/aws and lib/lambda still return as_status from their internal functions and are
- * converted next; until then the as_status branch keeps their AS_GUARD(status) calls
- * working inside functions that return as_status (and only there, for the same reason).
- * __typeof__ is the GNU spelling of C23's typeof, which gcc and clang both have. */
+/* Returns the failed result of `expr`, an as_result. Anything else does not compile: an
+ * int, a bool or an as_status has no conversion to the as_result parameter of
+ * as_result_is_ok, and the function returns as_result. */
 #define AS_GUARD(expr)                                                                             \
     do {                                                                                           \
-        __typeof__(expr) as_guard_ = (expr);                                                       \
-        if (!AS_GUARD_IS_OK_(as_guard_)) {                                                         \
+        as_result as_guard_ = (expr);                                                              \
+        if (!as_result_is_ok(as_guard_)) {                                                         \
             return as_guard_;                                                                      \
         }                                                                                          \
     } while (0)
-
-static inline bool as_guard_status_ok_(as_status status)
-{
-    return status == AS_OK;
-}
-
-#define AS_GUARD_IS_OK_(value)                                                                     \
-    _Generic((value), as_result : as_result_is_ok, as_status : as_guard_status_ok_)(value)
 
 /* From a function that returns as_result, calls a public function that returns as_status
  * and has filled its as_error on failure, and returns that status as a result. Anything
@@ -114,10 +101,5 @@ static inline bool as_guard_status_ok_(as_status status)
             return (result);                                                                       \
         }                                                                                          \
     } while (0)
-
-/* The as_status form of as_fail, for lib/aws and lib/lambda, whose internal functions
- * still return as_status until they move to as_result. */
-AS_LOCAL as_status as_error_set(as_error *err, as_status code, size_t offset, const char *fmt, ...)
-    AS_PRINTF(4, 5);
 
 #endif

@@ -14,11 +14,14 @@ flags="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Werro
 passed=0
 failed=0
 
-# compile NAME EXPECT BODY: BODY goes inside a function returning as_result, beside
-# helpers that return as_result, as_status, int and bool.
+# compile NAME EXPECT BODY [RETURNS]: BODY goes inside a function returning RETURNS
+# (as_result unless said, ending with RETURNS's success), beside helpers that return
+# as_result, as_status, int and bool.
 compile() {
     name=$1
     expect=$2
+    returns=${4:-AS_RESULT}
+    if [ "$returns" = AS_RESULT ]; then ok=AS_RESULT_OK; else ok=AS_OK; fi
     cat >"$dir/t.c" <<SNIPPET
 #include "core/internal.h"
 AS_RESULT r_ok(void);
@@ -29,12 +32,12 @@ int i_ok(void);
 int i_ok(void) { return 0; }
 bool b_ok(void);
 bool b_ok(void) { return true; }
-AS_RESULT snippet(as_error *err);
-AS_RESULT snippet(as_error *err)
+$returns snippet(as_error *err);
+$returns snippet(as_error *err)
 {
     (void)err;
     $3
-    return AS_RESULT_OK;
+    return $ok;
 }
 SNIPPET
     if $cc $flags -c "$dir/t.c" -o "$dir/t.o" >"$dir/log" 2>&1; then
@@ -61,6 +64,11 @@ compile "AS_GUARD of an enum constant" fails 'AS_GUARD(AS_ERR_NOMEM);'
 compile "AS_GUARD_STATUS of an int" fails 'AS_GUARD_STATUS(i_ok());'
 compile "AS_GUARD_STATUS of a bool" fails 'AS_GUARD_STATUS(b_ok());'
 compile "AS_GUARD_STATUS of an as_result" fails 'AS_GUARD_STATUS(r_ok());'
+# The as_status branch lib/aws and lib/lambda used while they were converted is gone: an
+# as_status is no result anywhere, not even in a function that returns as_status.
+compile "AS_GUARD of an as_status in an as_status function" fails 'AS_GUARD(s_ok());' as_status
+compile "AS_GUARD of an as_result in an as_status function" fails 'AS_GUARD(r_ok());' as_status
+compile "a status function returning as_status_of" compiles 'if (!as_result_is_ok(r_ok())) { return as_status_of(r_ok()); }' as_status
 compile "AS_ENSURE returning a status" fails 'AS_ENSURE(b_ok(), AS_ERR_NOMEM);'
 compile "a dropped result" fails 'r_ok();'
 compile "a dropped as_fail" fails 'as_fail(err, AS_ERR_NOMEM, 0, "x");'
@@ -69,10 +77,9 @@ compile "a result as an int" fails 'int x = r_ok(); (void)x;'
 compile "a result compared with AS_OK" fails 'if (r_ok() == AS_OK) { return AS_RESULT_OK; }'
 compile "a status returned as a result" fails 'return AS_ERR_NOMEM;'
 
-# The converted layers keep to it: no as_status-returning as_error_set outside error.c.
-# (lib/aws and lib/lambda join this list once they return as_result.)
-for layer in lib/core; do
-    stray=$(grep -l 'as_error_set(' "$top/$layer"/*.c | grep -v '/error\.c$')
+# Every layer keeps to it: as_error_set, the as_status form of as_fail, is gone.
+for layer in lib/core lib/aws lib/lambda; do
+    stray=$(grep -rl --include='*.[ch]' 'as_error_set(' "$top/$layer")
     if [ -z "$stray" ]; then
         passed=$((passed + 1))
         echo "ok   $layer fails only through as_fail"
