@@ -560,7 +560,9 @@ static AS_RESULT append_canonical_headers(as_sigv4_signer *signer, const as_sigv
         entry *e = &signer->entries[n];
         e->index = n;
         e->name_off = scratch->len;
-        AS_GUARD_STATUS(as_buf_reserve(scratch, name.len));
+        /* as_buf_reserve says nothing in an as_error: the message is set here. */
+        AS_ENSURE(as_buf_reserve(scratch, name.len) == AS_OK,
+                  as_fail_nomem(err, "signing: canonicalising the headers"));
         char *lower = scratch->data + scratch->len;
         for (size_t i = 0; i < name.len; i++) {
             char c = name.ptr[i];

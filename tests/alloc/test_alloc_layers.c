@@ -1,0 +1,578 @@
+/* The allocation-failure stage for lib/aws and lib/lambda: signing (a cached and a fresh
+ * key, with and without a session token), every log and EMF line, the batch's answers
+ * and the configuration, each run with the n-th allocation failing for every n.
+ *
+ * Each run must either report AS_ERR_NOMEM with its message (for the line writers, whose
+ * documented failure is the caller's sticky buffer: that buffer's status) or give exactly
+ * the bytes of the clean run. n goes from 1 until a run finishes without reaching the
+ * failure, once with only the n-th allocation failing and once with every one from the
+ * n-th on. libcrypto's allocations are counted and failed too (CRYPTO_set_mem_functions,
+ * through alloc_fail_hook_libcrypto), so that a digest or MAC context that cannot be had
+ * inside signing is tested; libcurl's are its own and not counted. No network: the batch
+ * runs against a client whose clock is past every write deadline, so nothing is sent.
+ * ALLOC_SHOW=1 in the environment prints each clean run's output. */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc_fail.h"
+#include "auditstream/batch.h"
+#include "auditstream/buf.h"
+#include "auditstream/config.h"
+#include "auditstream/ddb.h"
+#include "auditstream/global.h"
+#include "auditstream/log.h"
+#include "auditstream/runtime.h"
+#include "auditstream/sigv4.h"
+
+static int failures;
+
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                   \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+            failures++;                                                                            \
+        }                                                                                          \
+    } while (0)
+
+/* One run: makes the call under test and, with counting paused, writes what it got to
+ * `out`. Returns AS_ERR_NOMEM (with `err` filled) when the call reported it. */
+typedef as_status (*run_fn)(const void *ctx, as_buf *out, as_error *err);
+
+static void dump_span(as_buf *out, const char *label, as_span span)
+{
+    alloc_fail_pause();
+    as_buf_append_str(out, label);
+    as_buf_append_span(out, span);
+    as_buf_append_char(out, '\n');
+    alloc_fail_resume();
+}
+
+static void dump_str(as_buf *out, const char *label, const char *text)
+{
+    dump_span(out, label, as_span_from_cstr(text != NULL ? text : "(null)"));
+}
+
+static void dump_u64(as_buf *out, const char *label, uint64_t value)
+{
+    alloc_fail_pause();
+    as_buf_append_str(out, label);
+    as_buf_append_u64(out, value);
+    as_buf_append_char(out, '\n');
+    alloc_fail_resume();
+}
+
+static as_span buf_span(const as_buf *buf)
+{
+    return (as_span){buf->data != NULL ? buf->data : "", buf->len};
+}
+
+/* The failure a line writer reports: its buffer's. */
+static as_status buffer_outcome(const as_buf *buf, as_error *err, const char *what)
+{
+    if (as_buf_status(buf) == AS_OK) {
+        return AS_OK;
+    }
+    *err = (as_error){AS_ERR_NOMEM, 0, ""};
+    snprintf(err->message, sizeof err->message, "%s: the buffer reports out of memory", what);
+    return AS_ERR_NOMEM;
+}
+
+/* Runs `fn` clean, then with the n-th allocation failing for every n. Returns the runs. */
+static long torture(const char *name, run_fn fn, const void *ctx)
+{
+    as_buf clean = AS_BUF_INIT;
+    as_buf got = AS_BUF_INIT;
+    as_error err = {AS_OK, 0, ""};
+    /* Unwatched first: libcrypto and the handles warm their caches once per process. */
+    CHECK(fn(ctx, &clean, &err) == AS_OK, "%s: the warm-up run failed: %s", name, err.message);
+    as_buf_clear(&clean);
+    long live = alloc_fail_live();
+    alloc_fail_after(0);
+    as_status clean_status = fn(ctx, &clean, &err);
+    alloc_fail_off();
+    long allocs = alloc_fail_count();
+    CHECK(clean_status == AS_OK, "%s: the clean run failed: %s", name, err.message);
+    CHECK(as_buf_status(&clean) == AS_OK, "%s: the test's own buffer failed", name);
+    CHECK(alloc_fail_live() == live, "%s: the clean run leaked %ld blocks", name,
+          alloc_fail_live() - live);
+    if (getenv("ALLOC_SHOW") != NULL) {
+        printf("---- %s: the clean run's output\n%.*s", name, (int)clean.len, clean.data);
+    }
+
+    long tried = 0;
+    long nomem = 0;
+    long same = 0;
+    int failures_before = failures;
+    for (int all_after = 0; all_after <= 1; all_after++) {
+        const char *mode = all_after ? "from" : "only";
+        for (long n = 1;; n++) {
+            as_buf_clear(&got);
+            err = (as_error){AS_OK, 0, ""};
+            live = alloc_fail_live();
+            if (all_after) {
+                alloc_fail_all_after(n);
+            } else {
+                alloc_fail_after(n);
+            }
+            as_status status = fn(ctx, &got, &err);
+            alloc_fail_off();
+            bool hit = alloc_fail_hit();
+            tried++;
+            CHECK(alloc_fail_live() == live, "%s: n=%ld (%s): %ld blocks leaked", name, n, mode,
+                  alloc_fail_live() - live);
+            if (status == AS_ERR_NOMEM) {
+                nomem++;
+                CHECK(hit, "%s: n=%ld (%s): AS_ERR_NOMEM with no allocation failed", name, n, mode);
+                CHECK(err.code == AS_ERR_NOMEM && err.message[0] != '\0',
+                      "%s: n=%ld (%s): AS_ERR_NOMEM without its message (code %d, \"%s\")", name, n,
+                      mode, (int)err.code, err.message);
+            } else {
+                CHECK(status == AS_OK, "%s: n=%ld (%s): status %d (%s), neither ok nor NOMEM", name,
+                      n, mode, (int)status, err.message);
+                bool identical = got.len == clean.len && memcmp(got.data, clean.data, got.len) == 0;
+                CHECK(identical,
+                      "%s: n=%ld (%s): a wrong success: the run reported no failure but its "
+                      "output differs from the clean run's\n--- clean:\n%.*s\n--- got:\n%.*s",
+                      name, n, mode, (int)clean.len, clean.data, (int)got.len, got.data);
+                same += hit && identical;
+            }
+            if (!hit || failures > failures_before + 5) {
+                break;
+            }
+        }
+    }
+    printf("%-52s %4ld allocations, %5ld runs: %5ld out of memory, %4ld unchanged\n", name, allocs,
+           tried, nomem, same);
+    as_buf_free(&clean);
+    as_buf_free(&got);
+    return tried;
+}
+
+/* ---- signing ------------------------------------------------------------------------ */
+
+typedef struct sign_case {
+    as_sigv4_signer *cached; /* NULL: a signer is made (and its key derived) in the run */
+    bool token;
+} sign_case;
+
+static const char TOKEN[] = "IQoJb3JpZ2luX2VjEXAMPLEtokenAQoDYXdzEJr//////////wEaCXVzLWVhc3QtMSJH"
+                            "MEUCIQDexampleexampleexampleexampleexampleexampleexample==";
+
+static as_status run_sign(const void *ctx, as_buf *out, as_error *err)
+{
+    const sign_case *c = ctx;
+    as_sigv4_signer *signer = c->cached != NULL ? c->cached : as_sigv4_signer_new();
+    if (signer == NULL) {
+        *err = (as_error){AS_ERR_NOMEM, 0, "as_sigv4_signer_new returned NULL"};
+        return AS_ERR_NOMEM;
+    }
+    /* Enough headers and parameters to sort with the merge (over 16), a folded value, a
+     * path with dot segments, encoded and plain query spellings. */
+    as_sigv4_header headers[20] = {
+        {as_span_from_cstr("Host"), as_span_from_cstr("dynamodb.us-east-1.amazonaws.com")},
+        {as_span_from_cstr("Content-Type"), as_span_from_cstr("application/x-amz-json-1.0")},
+        {as_span_from_cstr("X-Amz-Target"), as_span_from_cstr("DynamoDB_20120810.PutItem")},
+        {as_span_from_cstr("My-Header"), as_span_from_cstr("  a   b\r\n\tc  ")},
+    };
+    char names[16][8];
+    for (size_t i = 4; i < 20; i++) {
+        snprintf(names[i - 4], sizeof names[i - 4], "x-h%02zu", 19 - i);
+        headers[i] = (as_sigv4_header){as_span_from_cstr(names[i - 4]), as_span_from_cstr("v")};
+    }
+    as_sigv4_request req = {
+        .method = as_span_from_cstr("POST"),
+        .path = as_span_from_cstr("/a/./b/../c d//e/"),
+        .query = as_span_from_cstr("b=2&a=1&a=%41&z&q=%7e~&p=1&o=2&n=3&m=4&l=5&k=6&j=7&i=8&h=9&g="
+                                   "10&f=11&e=12&d=13"),
+        .headers = headers,
+        .header_count = 20,
+        .payload = as_span_from_cstr("{\"TableName\":\"t\",\"Item\":{\"id\":{\"S\":\"1\"}}}"),
+    };
+    as_sigv4_params params = {
+        .credentials = {as_span_from_cstr("AKIDEXAMPLE"),
+                        as_span_from_cstr("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"),
+                        as_span_from_cstr(c->token ? TOKEN : "")},
+        .region = as_span_from_cstr("us-east-1"),
+        .service = as_span_from_cstr("dynamodb"),
+        .time = INT64_C(1700000000),
+        .add_content_sha256 = true,
+    };
+    as_sigv4_output o;
+    as_sigv4_output_init(&o);
+    as_status status = as_sigv4_sign(signer, &req, &params, &o, err);
+    if (status == AS_OK) {
+        dump_span(out, "authorization ", buf_span(&o.authorization));
+        dump_span(out, "canonical request\n", buf_span(&o.canonical_request));
+        dump_span(out, "string to sign\n", buf_span(&o.string_to_sign));
+        dump_str(out, "signature ", o.signature);
+        for (size_t i = 0; i < o.header_count; i++) {
+            dump_span(out, "header ", o.headers[i].name);
+            dump_span(out, " value ", o.headers[i].value);
+        }
+    } else {
+        CHECK(o.header_count == 0 && o.signature[0] == '\0' && o.authorization.len == 0,
+              "sign: a failed signature left output behind");
+    }
+    as_sigv4_output_free(&o);
+    if (c->cached == NULL) {
+        as_sigv4_signer_free(signer);
+    }
+    return status;
+}
+
+/* ---- log lines ---------------------------------------------------------------------- */
+
+typedef enum line_kind { LINE_JSON, LINE_TEXT, LINE_EMF, LINE_SUMMARY, LINE_METRICS } line_kind;
+
+typedef struct line_case {
+    line_kind kind;
+    const as_batch_result *result;
+} line_case;
+
+static as_status run_line(const void *ctx, as_buf *out, as_error *err)
+{
+    const line_case *c = ctx;
+    as_log log = {
+        .format = c->kind == LINE_TEXT ? AS_LOG_FORMAT_TEXT : AS_LOG_FORMAT_JSON,
+        .level = AS_LOG_TRACE,
+        .service = as_span_from_cstr("audit \"service\""),
+        .function_name = as_span_from_cstr("fn"),
+        .request_id = as_span_from_cstr("8476a536-e9f4-11e8-9739-2dfe598c3fcd"),
+        .trace_id = as_span_from_cstr("Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af"),
+        .cold_start = true,
+    };
+    as_log_field fields[] = {
+        as_log_field_str("text", "line\nbreak \x01 and \xc3\xa9 \"quoted\" = \\"),
+        as_log_field_json_str("seq", as_span_from_cstr("1\\u0041 2")),
+        as_log_field_u64("u", UINT64_MAX),
+        as_log_field_i64("i", INT64_MIN),
+        as_log_field_bool("b", true),
+        as_log_field_str("bare", "word"),
+    };
+    as_metric metrics[] = {{"Records", "Count", 3}, {"Duration", "Milliseconds", 12}};
+    as_buf line = AS_BUF_INIT;
+    switch (c->kind) {
+    case LINE_JSON:
+    case LINE_TEXT:
+        as_log_line(&log, AS_LOG_WARN, INT64_C(1700000000123), as_span_from_cstr("a message\t!"),
+                    fields, sizeof fields / sizeof fields[0], &line);
+        break;
+    case LINE_EMF:
+        as_log_emf(INT64_C(1700000000123), "Audit/\"ns\"", "FunctionName", as_span_from_cstr("fn"),
+                   metrics, 2, &line);
+        break;
+    case LINE_SUMMARY: as_batch_log_summary(&log, c->result, &line); break;
+    case LINE_METRICS: as_batch_log_metrics(c->result, as_span_from_cstr("fn"), &line); break;
+    }
+    as_status status = buffer_outcome(&line, err, "log line");
+    if (status == AS_OK) {
+        dump_span(out, "", buf_span(&line));
+    }
+    as_buf_free(&line);
+    return status;
+}
+
+/* ---- the batch's answers ------------------------------------------------------------ */
+
+static as_status reply_outcome(const as_runtime_reply *reply, as_error *err)
+{
+    as_status status = buffer_outcome(&reply->body, err, "reply body");
+    if (status == AS_OK) {
+        status = buffer_outcome(&reply->error_type, err, "reply error type");
+    }
+    if (status == AS_OK) {
+        status = buffer_outcome(&reply->error_message, err, "reply error message");
+    }
+    return status;
+}
+
+static void reply_dump(as_buf *out, const as_runtime_reply *reply)
+{
+    dump_span(out, "body ", buf_span(&reply->body));
+    dump_span(out, "error type ", buf_span(&reply->error_type));
+    dump_span(out, "error message ", buf_span(&reply->error_message));
+}
+
+static void reply_free(as_runtime_reply *reply)
+{
+    as_buf_free(&reply->body);
+    as_buf_free(&reply->error_type);
+    as_buf_free(&reply->error_message);
+}
+
+/* as_batch_reply for a crafted result (the outcomes a write needs DynamoDB for). */
+static as_status run_reply(const void *ctx, as_buf *out, as_error *err)
+{
+    const as_batch_result *result = ctx;
+    as_runtime_reply reply = {AS_BUF_INIT, AS_BUF_INIT, AS_BUF_INIT, false};
+    /* A handler's reply holds something already: the answer replaces it. */
+    as_buf_append_str(&reply.body, "stale");
+    as_batch_reply(result, &reply);
+    as_status status = reply_outcome(&reply, err);
+    if (status == AS_OK) {
+        reply_dump(out, &reply);
+    }
+    reply_free(&reply);
+    return status;
+}
+
+typedef struct process_case {
+    as_batch *batch;
+    const char *payload;
+    int64_t deadline_ms;
+} process_case;
+
+static const int64_t NOW_MS = INT64_C(1700000000000);
+
+static int64_t batch_clock(void *ctx)
+{
+    (void)ctx;
+    return NOW_MS;
+}
+
+/* The client's clock is a minute on: every write deadline has passed when it looks. */
+static int64_t client_clock(void *ctx)
+{
+    (void)ctx;
+    return NOW_MS + 60000;
+}
+
+static void dump_result(as_buf *out, const as_batch_result *r)
+{
+    dump_str(out, "outcome ", as_batch_outcome_name(r->outcome));
+    dump_u64(out, "records ", r->stats.records);
+    dump_u64(out, "records failed ", r->stats.records_failed);
+    dump_u64(out, "items ", r->stats.items);
+    dump_u64(out, "error items ", r->stats.error_items);
+    dump_u64(out, "not attempted ", r->stats.not_attempted);
+    dump_span(out, "identifier ", r->item_identifier);
+    dump_str(out, "error type ", r->error_type);
+    dump_str(out, "error message ", r->error_message);
+}
+
+/* as_batch_process, its answer and its summary line. */
+static as_status run_process(const void *ctx, as_buf *out, as_error *err)
+{
+    const process_case *c = ctx;
+    as_log log = {.format = AS_LOG_FORMAT_JSON, .level = AS_LOG_TRACE};
+    as_buf lines = AS_BUF_INIT;
+    as_batch_result result;
+    as_status status = as_batch_process(c->batch, as_span_from_cstr(c->payload), c->deadline_ms,
+                                        &log, &lines, &result, err);
+    if (status != AS_OK) {
+        CHECK(status == AS_ERR_NOMEM, "process: status %d: %s", (int)status, err->message);
+        CHECK(result.outcome == AS_BATCH_INTERNAL_ERROR,
+              "process: out of memory but the outcome is %s",
+              as_batch_outcome_name(result.outcome));
+        as_buf_free(&lines);
+        return status;
+    }
+    as_runtime_reply reply = {AS_BUF_INIT, AS_BUF_INIT, AS_BUF_INIT, false};
+    as_batch_reply(&result, &reply);
+    as_batch_log_summary(&log, &result, &lines);
+    status = buffer_outcome(&lines, err, "batch log lines");
+    if (status == AS_OK) {
+        status = reply_outcome(&reply, err);
+    }
+    if (status == AS_OK) {
+        dump_result(out, &result);
+        reply_dump(out, &reply);
+        dump_span(out, "lines\n", buf_span(&lines));
+    }
+    reply_free(&reply);
+    as_buf_free(&lines);
+    return status;
+}
+
+/* ---- configuration ------------------------------------------------------------------ */
+
+static const char *const ENV[][2] = {
+    {"AUDIT_TABLE", "arn:aws:dynamodb:eu-west-1:123456789012:table/audit.trail-1"},
+    {"AUDIT_FORMAT", "detailed"},
+    {"AUDIT_IGNORE_ATTRIBUTES", " version , updatedAt,ttl "},
+    {"AUDIT_CONCURRENCY", "16"},
+    {"AWS_REGION", "eu-west-1"},
+    {"AWS_ENDPOINT_URL_DYNAMODB", "https://[2001:db8::1]:8443/"},
+    {"AWS_MAX_ATTEMPTS", "5"},
+    {"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"},
+    {"AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"},
+    {"AWS_SESSION_TOKEN", "token/with+base64=="},
+    {"AWS_LAMBDA_LOG_FORMAT", "JSON"},
+    {"AWS_LAMBDA_LOG_LEVEL", "debug"},
+    {"AWS_LAMBDA_FUNCTION_NAME", "audit-fn"},
+};
+
+static const char *fake_getenv(const char *name, void *ctx)
+{
+    (void)ctx;
+    for (size_t i = 0; i < sizeof ENV / sizeof ENV[0]; i++) {
+        if (strcmp(ENV[i][0], name) == 0) {
+            return ENV[i][1];
+        }
+    }
+    return NULL;
+}
+
+static as_status run_config(const void *ctx, as_buf *out, as_error *err)
+{
+    (void)ctx;
+    as_config c;
+    as_status status = as_config_from_env(fake_getenv, NULL, &c, err);
+    if (status != AS_OK) {
+        return status;
+    }
+    dump_str(out, "table ", c.table);
+    dump_str(out, "table variable ", c.table_variable);
+    dump_u64(out, "format ", (uint64_t)c.format);
+    for (size_t i = 0; i < c.ignore_count; i++) {
+        dump_span(out, "ignore ", c.ignore[i]);
+    }
+    dump_u64(out, "concurrency ", c.concurrency);
+    dump_str(out, "region ", c.ddb.region);
+    dump_str(out, "endpoint ", c.ddb.endpoint_url);
+    dump_u64(out, "max attempts ", c.ddb.max_attempts);
+    dump_span(out, "key id ", c.credentials.access_key_id);
+    dump_u64(out, "token bytes ", c.credentials.session_token.len);
+    dump_u64(out, "log format ", (uint64_t)c.log.format);
+    dump_u64(out, "log level ", (uint64_t)c.log.level);
+    dump_span(out, "function ", c.log.function_name);
+    as_ddb_endpoint endpoint;
+    status = as_ddb_endpoint_resolve(c.ddb.endpoint_url, c.ddb.region, &endpoint, err);
+    if (status == AS_OK) {
+        dump_str(out, "url ", endpoint.url);
+        dump_str(out, "host ", endpoint.host);
+    }
+    return status;
+}
+
+int main(void)
+{
+    if (!alloc_fail_hook_libcrypto()) {
+        fprintf(stderr, "alloc: cannot hook libcrypto's allocations\n");
+        return 1;
+    }
+    if (!alloc_fail_linked()) {
+        fprintf(stderr, "alloc: not linked with -Wl,--wrap=malloc,...: nothing would be tested\n");
+        return 1;
+    }
+    as_error err = {AS_OK, 0, ""};
+    if (as_global_init(&err) != AS_OK) {
+        fprintf(stderr, "alloc: as_global_init: %s\n", err.message);
+        return 1;
+    }
+    long runs = 0;
+
+    as_sigv4_signer *cached = as_sigv4_signer_new();
+    CHECK(cached != NULL, "as_sigv4_signer_new returned NULL outside the test");
+    const struct {
+        const char *name;
+        sign_case c;
+    } signs[] = {
+        {"sign: fresh signer, key derived", {NULL, false}},
+        {"sign: fresh signer, key derived, session token", {NULL, true}},
+        {"sign: cached key", {cached, false}},
+        {"sign: cached key, session token", {cached, true}},
+    };
+    for (size_t i = 0; i < sizeof signs / sizeof signs[0]; i++) {
+        runs += torture(signs[i].name, run_sign, &signs[i].c);
+    }
+    /* The cached runs must really have used the cache: one derivation for the warm-up
+     * and none after, but where a failure made the signer forget its key. */
+    CHECK(as_sigv4_signer_derivations(cached) >= 1, "the cached signer never derived a key");
+
+    char identifier[] = "4000000000000012345\\u0041";
+    as_batch_result partial = {.outcome = AS_BATCH_PARTIAL, .finished_ms = NOW_MS};
+    partial.stats.records = 3;
+    partial.stats.records_failed = 1;
+    partial.item_identifier = as_span_from_cstr(identifier);
+    as_batch_result complete = {.outcome = AS_BATCH_COMPLETE, .finished_ms = NOW_MS};
+    as_batch_result write_failed = {.outcome = AS_BATCH_WRITE_FAILED, .finished_ms = NOW_MS};
+    snprintf(write_failed.error_type, sizeof write_failed.error_type, "%s",
+             AS_BATCH_ERROR_WRITE_FAILED);
+    snprintf(write_failed.error_message, sizeof write_failed.error_message,
+             "none of the 2 records could be written; first failure: \"quoted\"\n");
+    as_batch_result invalid = {.outcome = AS_BATCH_INVALID_EVENT, .finished_ms = NOW_MS};
+    snprintf(invalid.error_type, sizeof invalid.error_type, "%s", AS_BATCH_ERROR_INVALID_EVENT);
+    snprintf(invalid.error_message, sizeof invalid.error_message, "event: not JSON at 0");
+
+    const struct {
+        const char *name;
+        line_case c;
+    } lines[] = {
+        {"log: JSON line, every field type", {LINE_JSON, NULL}},
+        {"log: text line, every field type", {LINE_TEXT, NULL}},
+        {"log: EMF line", {LINE_EMF, NULL}},
+        {"log: batch summary (partial)", {LINE_SUMMARY, &partial}},
+        {"log: batch summary (write_failed)", {LINE_SUMMARY, &write_failed}},
+        {"log: batch metrics", {LINE_METRICS, &partial}},
+    };
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        runs += torture(lines[i].name, run_line, &lines[i].c);
+    }
+
+    const struct {
+        const char *name;
+        const as_batch_result *result;
+    } replies[] = {
+        {"batch answer: complete", &complete},
+        {"batch answer: partial", &partial},
+        {"batch answer: write_failed", &write_failed},
+        {"batch answer: invalid_event", &invalid},
+    };
+    for (size_t i = 0; i < sizeof replies / sizeof replies[0]; i++) {
+        runs += torture(replies[i].name, run_reply, replies[i].result);
+    }
+
+    as_ddb_config ddb_config = {0};
+    ddb_config.region = "us-east-1";
+    ddb_config.endpoint_url = "http://127.0.0.1:1";
+    ddb_config.clock = client_clock;
+    as_ddb_client *client = NULL;
+    as_credentials credentials = {as_span_from_cstr("AKIDEXAMPLE"),
+                                  as_span_from_cstr("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"),
+                                  as_span_from_cstr("")};
+    as_batch *batch = NULL;
+    if (as_ddb_client_new(&ddb_config, &client, &err) != AS_OK) {
+        fprintf(stderr, "alloc: as_ddb_client_new: %s\n", err.message);
+        return 1;
+    }
+    as_span ignore[] = {{"version", 7}};
+    as_batch_options options = {
+        .table = "audit", .ignore = ignore, .ignore_count = 1, .clock = batch_clock};
+    if (as_batch_new(client, &credentials, &options, &batch, &err) != AS_OK) {
+        fprintf(stderr, "alloc: as_batch_new: %s\n", err.message);
+        return 1;
+    }
+#define RECORD(seq, extra)                                                                         \
+    "{\"eventID\":\"e" seq "\",\"eventName\":\"INSERT\",\"eventSource\":\"aws:dynamodb\","         \
+    "\"eventSourceARN\":\"arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/2024\","          \
+    "\"dynamodb\":{\"ApproximateCreationDateTime\":1700000000,\"Keys\":{\"id\":{\"S\":\"" seq      \
+    "\"}},\"NewImage\":{\"id\":{\"S\":\"" seq "\"},\"version\":{\"N\":\"1\"}" extra "},"           \
+    "\"SequenceNumber\":\"" seq "00\",\"StreamViewType\":\"NEW_AND_OLD_IMAGES\"}}"
+    const process_case processes[] = {
+        {batch, "{\"Records\":[]}", NOW_MS + 30000},
+        {batch, "{\"Records\":[" RECORD("1", ) "," RECORD("2", ",\"n\":{\"N\":\"x\"}") "]}",
+         NOW_MS + 30000},
+        {batch, "{\"Records\":", NOW_MS + 30000},
+    };
+    const char *process_names[] = {"batch process: complete (no records)",
+                                   "batch process: write_failed (deadline before any write)",
+                                   "batch process: invalid_event"};
+    for (size_t i = 0; i < sizeof processes / sizeof processes[0]; i++) {
+        runs += torture(process_names[i], run_process, &processes[i]);
+    }
+
+    runs += torture("config: every variable set", run_config, NULL);
+
+    as_batch_free(batch);
+    as_ddb_client_free(client);
+    as_sigv4_signer_free(cached);
+    as_global_cleanup();
+    printf("alloc layers: %ld runs, %d failures\n", runs, failures);
+    return failures == 0 ? 0 : 1;
+}
