@@ -8,6 +8,7 @@
 
 #include "auditstream/ddb.h"
 #include "aws/ddb_retry.h"
+#include "core/hex.h"
 
 /* Standard mode's throttling codes (botocore's list, which the other SDKs share). */
 static const char *const THROTTLE_TYPES[] = {
@@ -282,18 +283,22 @@ static bool is_run_char(unsigned char c)
     return is_alnum(c) || (c != '\0' && strchr("+/=\\%&#;_.-", c) != NULL);
 }
 
-static int hex_value(unsigned char c)
+/* The value of the `n` hex digits at s[i], or -1 when fewer than `n` bytes are left or
+ * one of them is no hex digit. */
+static long hex_at(const char *s, size_t len, size_t i, size_t n)
 {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
+    if (i > len || len - i < n) {
+        return -1;
     }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
+    long value = 0;
+    for (size_t k = 0; k < n; k++) {
+        int d = as_hex_value((unsigned char)s[i + k]);
+        if (d < 0) {
+            return -1;
+        }
+        value = value << 4 | d;
     }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
+    return value;
 }
 
 static bool starts_with_ci(const char *s, size_t len, const char *prefix)
@@ -544,7 +549,7 @@ static bool shows_secret(const matcher *m, const char *text, size_t len)
 {
     size_t hex = 0;
     for (size_t i = 0; i < len; i++) {
-        hex = hex_value((unsigned char)text[i]) >= 0 ? hex + 1 : 0;
+        hex = as_hex_value((unsigned char)text[i]) >= 0 ? hex + 1 : 0;
         if (hex >= 40) {
             return true;
         }
@@ -583,22 +588,16 @@ static void unescape(const char *s, size_t len, as_buf *out)
     size_t i = 0;
     while (i < len) {
         unsigned char c = (unsigned char)s[i];
-        if (c == '\\' && i + 5 < len && s[i + 1] == 'u' &&
-            hex_value((unsigned char)s[i + 2]) >= 0 && hex_value((unsigned char)s[i + 3]) >= 0 &&
-            hex_value((unsigned char)s[i + 4]) >= 0 && hex_value((unsigned char)s[i + 5]) >= 0) {
-            unsigned v = (unsigned)(hex_value((unsigned char)s[i + 2]) << 12 |
-                                    hex_value((unsigned char)s[i + 3]) << 8 |
-                                    hex_value((unsigned char)s[i + 4]) << 4 |
-                                    hex_value((unsigned char)s[i + 5]));
-            as_buf_append_char(out, v < 0x80 ? (char)v : '?');
+        long u = c == '\\' && i + 1 < len && s[i + 1] == 'u' ? hex_at(s, len, i + 2, 4) : -1;
+        long pct = c == '%' ? hex_at(s, len, i + 1, 2) : -1;
+        if (u >= 0) {
+            as_buf_append_char(out, u < 0x80 ? (char)u : '?');
             i += 6;
         } else if (c == '\\' && i + 1 < len) {
             as_buf_append_char(out, s[i + 1]);
             i += 2;
-        } else if (c == '%' && i + 2 < len && hex_value((unsigned char)s[i + 1]) >= 0 &&
-                   hex_value((unsigned char)s[i + 2]) >= 0) {
-            as_buf_append_char(out, (char)(hex_value((unsigned char)s[i + 1]) << 4 |
-                                           hex_value((unsigned char)s[i + 2])));
+        } else if (pct >= 0) {
+            as_buf_append_char(out, (char)pct);
             i += 3;
         } else if (c == '&' && i + 1 < len && s[i + 1] == '#') {
             bool is_hex = i + 2 < len && (s[i + 2] == 'x' || s[i + 2] == 'X');
@@ -606,7 +605,7 @@ static void unescape(const char *s, size_t len, as_buf *out)
             unsigned v = 0;
             size_t digits = 0;
             while (j < len && digits < 8) {
-                int d = hex_value((unsigned char)s[j]);
+                int d = as_hex_value((unsigned char)s[j]);
                 if (d < 0 || (!is_hex && d > 9)) {
                     break;
                 }

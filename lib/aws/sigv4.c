@@ -10,6 +10,7 @@
 #include <openssl/params.h>
 
 #include "auditstream/sigv4.h"
+#include "aws/uri.h"
 #include "core/hex.h"
 #include "core/ids.h"
 #include "core/internal.h"
@@ -45,12 +46,6 @@ struct as_sigv4_signer {
 };
 
 /* ---- small helpers ------------------------------------------------------------------------ */
-
-static bool is_unreserved(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '.' || c == '_' || c == '~';
-}
 
 /* RFC 9110's tchar: what header names and methods are made of. */
 static bool is_tchar(unsigned char c)
@@ -88,44 +83,6 @@ static bool is_scope_part(as_span s)
     return true;
 }
 
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    return -1;
-}
-
-static void append_encoded_byte(as_buf *buf, unsigned char c)
-{
-    char esc[3] = {'%'};
-    as_hex_encode(&c, 1, true, esc + 1);
-    as_buf_append(buf, esc, 3);
-}
-
-/* RFC 3986 encoding as SigV4 wants it: unreserved bytes (and '/' in a path) kept,
- * everything else %XX in upper case. */
-static void append_uri_encoded(as_buf *buf, const char *s, size_t len, bool keep_slash)
-{
-    size_t run = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (is_unreserved(c) || (keep_slash && c == '/')) {
-            continue;
-        }
-        as_buf_append(buf, s + run, i - run);
-        append_encoded_byte(buf, c);
-        run = i + 1;
-    }
-    as_buf_append(buf, s + run, len - run);
-}
-
 /* A query component as sent may be encoded or not: decode valid %XX escapes, then
  * encode, so that both spellings give the one canonical form. */
 static void append_query_component(as_buf *buf, const char *s, size_t len)
@@ -133,17 +90,17 @@ static void append_query_component(as_buf *buf, const char *s, size_t len)
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c == '%' && i + 2 < len) {
-            int hi = hex_value((unsigned char)s[i + 1]);
-            int lo = hex_value((unsigned char)s[i + 2]);
+            int hi = as_hex_value((unsigned char)s[i + 1]);
+            int lo = as_hex_value((unsigned char)s[i + 2]);
             if (hi >= 0 && lo >= 0) {
                 c = (unsigned char)(hi << 4 | lo);
                 i += 2;
             }
         }
-        if (is_unreserved(c)) {
+        if (as_uri_is_unreserved(c)) {
             as_buf_append_char(buf, (char)c);
         } else {
-            append_encoded_byte(buf, c);
+            as_uri_append_escape(buf, c);
         }
     }
 }
@@ -369,7 +326,7 @@ static AS_RESULT append_canonical_path(as_sigv4_signer *signer, as_span path,
         if (params->path_is_encoded) {
             as_buf_append_span(out, path);
         } else {
-            append_uri_encoded(out, path.ptr, path.len, true);
+            as_uri_append_encoded(out, path, true);
         }
         return AS_RESULT_OK;
     }
@@ -404,7 +361,7 @@ static AS_RESULT append_canonical_path(as_sigv4_signer *signer, as_span path,
         if (params->path_is_encoded) {
             as_buf_append(out, seg, signer->entries[i].name_len);
         } else {
-            append_uri_encoded(out, seg, signer->entries[i].name_len, false);
+            as_uri_append_encoded(out, (as_span){seg, signer->entries[i].name_len}, false);
         }
     }
     if (kept > 0 && path.ptr[path.len - 1] == '/') {

@@ -1,5 +1,6 @@
-/* Hex encoding, the one copy the library writes digests, signatures and \u escapes with:
- * lower case for digests and ids, upper case where a format asks for it (URI encoding). */
+/* Hex encoding, the one copy the library writes digests, signatures and \u escapes with
+ * (lower case for digests and ids, upper case where a format asks for it: URI encoding),
+ * and the one hex digit decoder. */
 #ifndef AS_HEX_H
 #define AS_HEX_H
 
@@ -20,6 +21,22 @@ static inline void as_hex_encode(const void *bytes, size_t n, bool upper, char *
         out[2 * i] = as_hex_digit(b[i] >> 4, upper);
         out[2 * i + 1] = as_hex_digit(b[i], upper);
     }
+}
+
+/* The value of a hex digit of either case, or -1 when `c` is none: the one decoder the
+ * library's %XX and \uXXXX readers use. */
+static inline int as_hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
 }
 
 #endif

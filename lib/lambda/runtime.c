@@ -12,6 +12,7 @@
 #include "aws/clock.h"
 #include "aws/curl_code.h"
 #include "aws/http_header.h"
+#include "aws/uri.h"
 #include "core/internal.h"
 #include "core/json_text.h"
 
@@ -201,22 +202,6 @@ static bool error_type_valid(as_span type)
         }
     }
     return true;
-}
-
-/* Appends `bytes` percent-encoded but for RFC 3986's unreserved characters. */
-static void append_path_segment(as_buf *out, as_span bytes)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (size_t i = 0; i < bytes.len; i++) {
-        unsigned char c = (unsigned char)bytes.ptr[i];
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '.' || c == '_' || c == '~') {
-            as_buf_append_char(out, (char)c);
-        } else {
-            char escaped[3] = {'%', hex[c >> 4], hex[c & 15]};
-            as_buf_append(out, escaped, sizeof escaped);
-        }
-    }
 }
 
 /* Lambda's error document. `type` has passed error_type_valid. */
@@ -566,7 +551,7 @@ static void set_url(as_runtime *rt, const char *path, as_span request_id, const 
     as_buf_clear(&rt->url);
     as_buf_append_span(&rt->url, buf_span(&rt->base_url));
     as_buf_append_str(&rt->url, path);
-    append_path_segment(&rt->url, request_id);
+    as_uri_append_encoded(&rt->url, request_id, false);
     as_buf_append_str(&rt->url, tail);
 }
 
