@@ -80,6 +80,7 @@ stage clang "$MAKE_CMD" -j"$JOBS" clang
 stage clang-unit sh tests/run-unit.sh build-clang/tests
 stage headers sh tests/header-test.sh
 stage banned sh tests/banned-functions.sh
+stage layers sh tests/layers-check.sh
 stage standalone sh tests/standalone-check.sh
 optional fuzz-replay -j"$JOBS"
 optional install-test
