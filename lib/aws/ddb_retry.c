@@ -1,6 +1,7 @@
 /* The DynamoDB client's retry policy as pure functions: error bodies read, errors sorted
  * the way the AWS SDKs' standard mode sorts them, full-jitter backoff and the retry quota. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +9,7 @@
 
 #include "auditstream/ddb.h"
 #include "aws/ddb_retry.h"
+#include "core/cursor.h"
 #include "core/hex.h"
 
 /* Standard mode's throttling codes (botocore's list, which the other SDKs share). */
@@ -164,18 +166,15 @@ static void copy_type(const char *s, size_t len, char *out, size_t cap)
     out[n] = '\0';
 }
 
+/* The first occurrence of `needle` in `hay`, or NULL (an empty needle finds nothing). */
 static const char *find_bytes(const char *hay, size_t hay_len, const char *needle,
                               size_t needle_len)
 {
-    if (needle_len == 0 || needle_len > hay_len) {
+    as_cursor c = as_cursor_of((as_span){hay, hay_len});
+    if (needle_len == 0 || !as_cursor_skip_past_bytes(&c, needle, needle_len)) {
         return NULL;
     }
-    for (size_t i = 0; i + needle_len <= hay_len; i++) {
-        if (hay[i] == needle[0] && memcmp(hay + i, needle, needle_len) == 0) {
-            return hay + i;
-        }
-    }
-    return NULL;
+    return hay + c.pos - needle_len;
 }
 
 /* The text between <tag> and </tag>, first occurrence. */
@@ -187,24 +186,18 @@ static bool xml_element(as_span body, const char *tag, as_span *out)
     if (tag_len + 3 >= sizeof open) {
         return false;
     }
-    open[0] = '<';
-    memcpy(open + 1, tag, tag_len);
-    open[tag_len + 1] = '>';
-    close[0] = '<';
-    close[1] = '/';
-    memcpy(close + 2, tag, tag_len);
-    close[tag_len + 2] = '>';
-    const char *start = find_bytes(body.ptr, body.len, open, tag_len + 2);
-    if (start == NULL) {
+    snprintf(open, sizeof open, "<%s>", tag);
+    snprintf(close, sizeof close, "</%s>", tag);
+    as_cursor c = as_cursor_of(body);
+    if (!as_cursor_skip_past_bytes(&c, open, tag_len + 2)) {
         return false;
     }
-    start += tag_len + 2;
-    size_t rest = body.len - (size_t)(start - body.ptr);
-    const char *end = find_bytes(start, rest, close, tag_len + 3);
-    if (end == NULL) {
+    as_span text = as_cursor_rest(&c);
+    if (!as_cursor_skip_past_bytes(&c, close, tag_len + 3)) {
         return false;
     }
-    *out = (as_span){start, (size_t)(end - start)};
+    text.len = as_cursor_rest(&c).ptr - text.ptr - (tag_len + 3);
+    *out = text;
     return true;
 }
 
