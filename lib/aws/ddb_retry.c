@@ -253,7 +253,7 @@ void as_ddb_parse_error_body(as_span body, const as_span *secrets, size_t secret
     /* The type is logged and posted too: one that echoes a secret says so instead. */
     if (type[0] != '\0' && type_cap > 8 && strlen(type) < AS_DDB_ERROR_TYPE_MAX) {
         char cleaned[AS_DDB_ERROR_TYPE_MAX];
-        as_ddb_clean_message((as_span){type, strlen(type)}, secrets, secret_count, cleaned,
+        as_ddb_clean_message(as_span_from_cstr(type), secrets, secret_count, cleaned,
                              sizeof cleaned);
         if (strcmp(cleaned, type) != 0) {
             memcpy(type, "Redacted", 9);

@@ -439,12 +439,12 @@ static AS_RESULT rt_perform(as_runtime *rt, const char *what, long timeout_ms, i
             connects > 0) {
             rt->stats.connects += (uint64_t)connects;
         }
+        /* The answer's status, also when it was refused part way (0 when none came). */
+        curl_easy_getinfo(rt->curl, CURLINFO_RESPONSE_CODE, status);
         if (rc == CURLE_OK) {
-            curl_easy_getinfo(rt->curl, CURLINFO_RESPONSE_CODE, status);
             return AS_RESULT_OK;
         }
         if (rt->headers_too_large) {
-            curl_easy_getinfo(rt->curl, CURLINFO_RESPONSE_CODE, status);
             rt->refusal = "HeaderTooLarge";
             return as_fail(err, AS_ERR_LIMIT, 0,
                            "%s: the headers are over %d bytes in all (Lambda sends a few "
@@ -452,7 +452,6 @@ static AS_RESULT rt_perform(as_runtime *rt, const char *what, long timeout_ms, i
                            what, AS_RUNTIME_HEADERS_TOTAL_MAX);
         }
         if (rt->body_timed_out) {
-            curl_easy_getinfo(rt->curl, CURLINFO_RESPONSE_CODE, status);
             rt->refusal = "PayloadIncomplete";
             return as_fail(err, AS_ERR_LIMIT, 0,
                            "%s: the payload did not arrive in full within %u ms of the "
@@ -460,7 +459,6 @@ static AS_RESULT rt_perform(as_runtime *rt, const char *what, long timeout_ms, i
                            what, rt->options.body_timeout_ms, rt->payload.len);
         }
         if (rt->over_limit || rc == CURLE_FILESIZE_EXCEEDED) {
-            curl_easy_getinfo(rt->curl, CURLINFO_RESPONSE_CODE, status);
             return as_fail(err, AS_ERR_LIMIT, 0, "%s: the body is over %zu bytes", what,
                            rt->options.max_payload);
         }
@@ -468,7 +466,6 @@ static AS_RESULT rt_perform(as_runtime *rt, const char *what, long timeout_ms, i
             as_buf_status(&rt->payload) == AS_OK && as_buf_status(&rt->headers) == AS_OK) {
             /* What libcurl reports for a header line over its 100 KB cap: the sender's
              * doing, not this process's memory. */
-            curl_easy_getinfo(rt->curl, CURLINFO_RESPONSE_CODE, status);
             rt->refusal = "HeaderTooLarge";
             return as_fail(err, AS_ERR_LIMIT, 0,
                            "%s: a header line is too long to read (libcurl stops at "
