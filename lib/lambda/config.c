@@ -22,20 +22,9 @@ static const char *env_value(as_ddb_getenv_fn getenv_fn, void *ctx, const char *
 /* Strict decimal in [min, max]: digits only, no sign, no spaces, no overflow. */
 static bool parse_u32(const char *text, uint32_t min, uint32_t max, uint32_t *out)
 {
+    as_cursor c = as_cursor_of(as_span_from_cstr(text));
     uint64_t value = 0;
-    if (text[0] == '\0') {
-        return false;
-    }
-    for (const char *p = text; *p != '\0'; p++) {
-        if (*p < '0' || *p > '9') {
-            return false;
-        }
-        value = value * 10 + (uint64_t)(*p - '0');
-        if (value > max) {
-            return false;
-        }
-    }
-    if (value < min) {
+    if (!as_cursor_take_u64(&c, max, &value) || !as_cursor_at_end(&c) || value < min) {
         return false;
     }
     *out = (uint32_t)value;
@@ -227,47 +216,38 @@ static bool is_blank(char c)
     return c == ' ' || c == '\t';
 }
 
+static as_span trim_blanks(as_span s)
+{
+    while (s.len > 0 && is_blank(s.ptr[0])) {
+        s.ptr++;
+        s.len--;
+    }
+    while (s.len > 0 && is_blank(s.ptr[s.len - 1])) {
+        s.len--;
+    }
+    return s;
+}
+
 static AS_RESULT read_ignore(const char *list, as_config *c, as_error *err)
 {
-    const char *p = list;
-    bool blank = true;
-    for (const char *q = list; *q != '\0'; q++) {
-        blank = blank && is_blank(*q);
-    }
-    if (blank) {
+    if (trim_blanks(as_span_from_cstr(list)).len == 0) {
         return AS_RESULT_OK;
     }
+    as_cursor names = as_cursor_of(as_span_from_cstr(list));
     for (size_t entry = 1;; entry++) {
-        const char *end = strchr(p, ',');
-        if (end == NULL) {
-            end = p + strlen(p);
-        }
-        const char *a = p;
-        const char *b = end;
-        while (a < b && is_blank(*a)) {
-            a++;
-        }
-        while (b > a && is_blank(b[-1])) {
-            b--;
-        }
-        if (a == b) {
-            return as_fail(err, AS_ERR_ARGUMENT, 0,
-                           "config: AUDIT_IGNORE_ATTRIBUTES: entry %zu is empty (a stray "
-                           "comma?)",
-                           entry);
-        }
-        if (c->ignore_count == AS_CONFIG_MAX_IGNORE) {
-            return as_fail(err, AS_ERR_ARGUMENT, 0,
-                           "config: AUDIT_IGNORE_ATTRIBUTES lists more than %d names",
-                           AS_CONFIG_MAX_IGNORE);
-        }
-        c->ignore[c->ignore_count].ptr = a;
-        c->ignore[c->ignore_count].len = (size_t)(b - a);
-        c->ignore_count++;
-        if (*end == '\0') {
+        as_span name = trim_blanks(as_cursor_take_until(&names, ','));
+        AS_ENSURE(name.len > 0, as_fail(err, AS_ERR_ARGUMENT, 0,
+                                        "config: AUDIT_IGNORE_ATTRIBUTES: entry %zu is empty (a "
+                                        "stray comma?)",
+                                        entry));
+        AS_ENSURE(c->ignore_count < AS_CONFIG_MAX_IGNORE,
+                  as_fail(err, AS_ERR_ARGUMENT, 0,
+                          "config: AUDIT_IGNORE_ATTRIBUTES lists more than %d names",
+                          AS_CONFIG_MAX_IGNORE));
+        c->ignore[c->ignore_count++] = name;
+        if (!as_cursor_take_char(&names, ',')) {
             return AS_RESULT_OK;
         }
-        p = end + 1;
     }
 }
 
