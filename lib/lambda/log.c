@@ -3,6 +3,7 @@
 #include <strings.h>
 
 #include "auditstream/log.h"
+#include "core/cursor.h"
 #include "core/hex.h"
 #include "core/internal.h"
 #include "core/isotime.h"
@@ -122,16 +123,13 @@ static void append_i64(as_buf *out, int64_t value)
 /* The Root=... part of an X-Ray trace header, or the whole header when it has none. */
 static as_span trace_root(as_span header)
 {
-    for (size_t i = 0; i < header.len;) {
-        size_t end = i;
-        while (end < header.len && header.ptr[end] != ';') {
-            end++;
+    as_cursor c = as_cursor_of(header);
+    while (!as_cursor_at_end(&c)) {
+        as_cursor part = as_cursor_of(as_cursor_take_until(&c, ';'));
+        (void)as_cursor_take_char(&c, ';');
+        if (as_cursor_take_literal(&part, "Root=") && !as_cursor_at_end(&part)) {
+            return as_cursor_rest(&part);
         }
-        if (end - i > 5 && strncmp(header.ptr + i, "Root=", 5) == 0) {
-            as_span root = {header.ptr + i + 5, end - i - 5};
-            return root;
-        }
-        i = end + 1;
     }
     return header;
 }
