@@ -1,6 +1,7 @@
 /* The allocation-failure stage for lib/aws and lib/lambda: signing (a cached and a fresh
- * key, with and without a session token), every log and EMF line, the batch's answers
- * and the configuration, each run with the n-th allocation failing for every n.
+ * key, with and without a session token), every log and EMF line, the batch's answers,
+ * DynamoDB's error messages cleaned of credentials and the configuration, each run with the n-th
+ * allocation failing for every n.
  *
  * Each run must either report AS_ERR_NOMEM with its message (for the line writers, whose
  * documented failure is the caller's sticky buffer: that buffer's status) or give exactly
@@ -26,6 +27,7 @@
 #include "auditstream/log.h"
 #include "auditstream/runtime.h"
 #include "auditstream/sigv4.h"
+#include "aws/ddb_retry.h"
 
 static int failures;
 
@@ -389,6 +391,38 @@ static as_status run_process(const void *ctx, as_buf *out, as_error *err)
     return status;
 }
 
+/* ---- DynamoDB's error messages, cleaned of credentials ------------------------------ */
+
+static const char SECRET[] = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+static const char WITHHELD[] = "[message withheld: out of memory cleaning it]";
+
+/* The cleaner's documented failure is the message withheld; a credential must never come
+ * through, whatever fails. */
+static as_status run_clean(const void *ctx, as_buf *out, as_error *err)
+{
+    (void)ctx;
+    const as_span secrets[3] = {as_span_from_cstr(TOKEN), as_span_from_cstr(SECRET),
+                                as_span_from_cstr("AKIDEXAMPLE")};
+    char raw[1024];
+    snprintf(raw, sizeof raw,
+             "The security token included in the request is invalid: token %s, secret "
+             "wJalrXUtnFEMI%%2FK7MDENG%%2BbPxRfiCYEXAMPLEKEY, Credential=AKIDEXAMPLE/20150830/"
+             "us-east-1/dynamodb/aws4_request, Signature="
+             "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7",
+             TOKEN);
+    char cleaned[512];
+    as_ddb_clean_message(as_span_from_cstr(raw), secrets, 3, cleaned, sizeof cleaned);
+    CHECK(strstr(cleaned, "EXAMPLEKEY") == NULL && strstr(cleaned, "EXAMPLEtoken") == NULL &&
+              strstr(cleaned, "5d672d79c15b") == NULL,
+          "clean: a credential came through: %s", cleaned);
+    if (strcmp(cleaned, WITHHELD) == 0) {
+        *err = (as_error){AS_ERR_NOMEM, 0, "the message was withheld"};
+        return AS_ERR_NOMEM;
+    }
+    dump_str(out, "", cleaned);
+    return AS_OK;
+}
+
 /* ---- configuration ------------------------------------------------------------------ */
 
 static const char *const ENV[][2] = {
@@ -576,6 +610,7 @@ int main(void)
         runs += torture(process_names[i], run_process, &processes[i]);
     }
 
+    runs += torture("error message cleaned of credentials", run_clean, NULL);
     runs += torture("config: every variable set", run_config, NULL);
 
     as_batch_free(batch);
