@@ -1,6 +1,7 @@
 /* The allocation-failure stage for lib/aws and lib/lambda: signing (a cached and a fresh
  * key, with and without a session token), every log and EMF line, the batch's answers,
- * DynamoDB's error messages cleaned of credentials and the configuration, each run with the n-th
+ * DynamoDB's error messages cleaned of credentials, the configuration and the making of
+ * the DynamoDB client, the batch and the runtime client, each run with the n-th
  * allocation failing for every n.
  *
  * Each run must either report AS_ERR_NOMEM with its message (for the line writers, whose
@@ -391,6 +392,62 @@ static as_status run_process(const void *ctx, as_buf *out, as_error *err)
     return status;
 }
 
+/* ---- the handles ------------------------------------------------------------------- */
+
+typedef enum handle_kind { HANDLE_CLIENT, HANDLE_BATCH, HANDLE_RUNTIME } handle_kind;
+
+typedef struct handle_case {
+    handle_kind kind;
+    as_ddb_client *client; /* for HANDLE_BATCH */
+} handle_case;
+
+static const as_credentials CREDENTIALS = {
+    {"AKIDEXAMPLE", 11}, {"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", 40}, {"", 0}};
+
+/* Makes and frees one handle: it is made whole or not at all, with nothing leaked. */
+static as_status run_handle(const void *ctx, as_buf *out, as_error *err)
+{
+    const handle_case *c = ctx;
+    as_status status = AS_OK;
+    if (c->kind == HANDLE_CLIENT) {
+        as_ddb_config config = {0};
+        config.region = "eu-west-1";
+        config.endpoint_url = "http://localhost:8000/";
+        config.concurrency = 4;
+        as_ddb_client *client = NULL;
+        status = as_ddb_client_new(&config, &client, err);
+        if (status == AS_OK) {
+            dump_str(out, "url ", as_ddb_client_endpoint(client)->url);
+            dump_str(out, "host ", as_ddb_client_endpoint(client)->host);
+        } else {
+            CHECK(client == NULL, "client: a failed as_ddb_client_new handed back a client");
+        }
+        as_ddb_client_free(client);
+    } else if (c->kind == HANDLE_BATCH) {
+        as_span ignore[] = {{"version", 7}, {"updatedAt", 9}};
+        as_batch_options options = {
+            .table = "audit", .ignore = ignore, .ignore_count = 2, .clock = batch_clock};
+        as_batch *batch = NULL;
+        status = as_batch_new(c->client, &CREDENTIALS, &options, &batch, err);
+        if (status == AS_OK) {
+            dump_str(out, "batch ", "made");
+        } else {
+            CHECK(batch == NULL, "batch: a failed as_batch_new handed back a batch");
+        }
+        as_batch_free(batch);
+    } else {
+        as_runtime *rt = NULL;
+        status = as_runtime_new("127.0.0.1:9001", NULL, &rt, err);
+        if (status == AS_OK) {
+            dump_str(out, "runtime ", "made");
+        } else {
+            CHECK(rt == NULL, "runtime: a failed as_runtime_new handed back a runtime");
+        }
+        as_runtime_free(rt);
+    }
+    return status;
+}
+
 /* ---- DynamoDB's error messages, cleaned of credentials ------------------------------ */
 
 static const char SECRET[] = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
@@ -610,6 +667,17 @@ int main(void)
         runs += torture(process_names[i], run_process, &processes[i]);
     }
 
+    const struct {
+        const char *name;
+        handle_case c;
+    } handles[] = {
+        {"handle: as_ddb_client_new", {HANDLE_CLIENT, NULL}},
+        {"handle: as_batch_new", {HANDLE_BATCH, client}},
+        {"handle: as_runtime_new", {HANDLE_RUNTIME, NULL}},
+    };
+    for (size_t i = 0; i < sizeof handles / sizeof handles[0]; i++) {
+        runs += torture(handles[i].name, run_handle, &handles[i].c);
+    }
     runs += torture("error message cleaned of credentials", run_clean, NULL);
     runs += torture("config: every variable set", run_config, NULL);
 
