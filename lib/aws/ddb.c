@@ -20,6 +20,7 @@
 #include "aws/ddb_retry.h"
 #include "aws/endpoint.h"
 #include "aws/http_header.h"
+#include "aws/wipe.h"
 #include "core/internal.h"
 
 #define CONTENT_TYPE "application/x-amz-json-1.0"
@@ -322,10 +323,7 @@ void as_ddb_client_free(as_ddb_client *client)
     free(client->ca_bundle);
     free(client->states);
     free(client->pending);
-    if (client->line.data != NULL) {
-        OPENSSL_cleanse(client->line.data, client->line.cap);
-    }
-    as_buf_free(&client->line);
+    as_buf_wipe_free(&client->line);
     free(client);
 }
 

@@ -9,6 +9,7 @@
 
 #include "auditstream/ddb.h"
 #include "aws/ddb_retry.h"
+#include "aws/wipe.h"
 #include "core/cursor.h"
 #include "core/hex.h"
 
@@ -489,30 +490,14 @@ static bool matcher_init(matcher *m, const as_span *secrets, size_t secret_count
 }
 
 /* Zeroes `n` bytes where the compiler cannot drop it (this layer has no OpenSSL). */
-static void wipe(void *p, size_t n)
-{
-    volatile unsigned char *v = p;
-    for (size_t i = 0; i < n; i++) {
-        v[i] = 0;
-    }
-}
-
 /* The hashes say something about the secrets, and the buffers may hold them echoed. */
 static void matcher_free(matcher *m)
 {
     if (m->windows != NULL) {
-        wipe(m->windows, m->window_count * sizeof *m->windows);
+        as_wipe(m->windows, m->window_count * sizeof *m->windows);
     }
     free(m->windows);
     m->windows = NULL;
-}
-
-static void buf_wipe_free(as_buf *b)
-{
-    if (b->data != NULL) {
-        wipe(b->data, b->cap);
-    }
-    as_buf_free(b);
 }
 
 /* Whether text[at..at+RUN) is one of the windows. */
@@ -726,9 +711,9 @@ void as_ddb_clean_message(as_span raw, const as_span *secrets, size_t secret_cou
     }
     out[n] = '\0';
     matcher_free(&m);
-    buf_wipe_free(&scrubbed);
-    buf_wipe_free(&scratch[0]);
-    buf_wipe_free(&scratch[1]);
+    as_buf_wipe_free(&scrubbed);
+    as_buf_wipe_free(&scratch[0]);
+    as_buf_wipe_free(&scratch[1]);
 }
 
 bool as_ddb_parse_crc32(as_span text, uint32_t *out)

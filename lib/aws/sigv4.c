@@ -11,6 +11,7 @@
 
 #include "auditstream/sigv4.h"
 #include "aws/uri.h"
+#include "aws/wipe.h"
 #include "core/hex.h"
 #include "core/ids.h"
 #include "core/internal.h"
@@ -238,9 +239,7 @@ static AS_RESULT key_id(as_sigv4_signer *signer, const as_sigv4_params *params, 
     if (as_result_is_ok(result)) {
         result = as_sha256_hex(signer->hasher, scratch->data, scratch->len, out, err);
     }
-    if (scratch->data != NULL) {
-        OPENSSL_cleanse(scratch->data, scratch->cap);
-    }
+    as_wipe(scratch->data, scratch->cap);
     as_buf_clear(scratch);
     return result;
 }
@@ -586,22 +585,14 @@ void as_sigv4_output_init(as_sigv4_output *out)
     *out = (as_sigv4_output)AS_SIGV4_OUTPUT_INIT;
 }
 
-static void wipe_buf(as_buf *buf)
-{
-    if (buf->data != NULL) {
-        OPENSSL_cleanse(buf->data, buf->cap);
-    }
-    as_buf_free(buf);
-}
-
 void as_sigv4_output_free(as_sigv4_output *out)
 {
     if (out == NULL) {
         return;
     }
-    wipe_buf(&out->authorization);
-    wipe_buf(&out->canonical_request);
-    wipe_buf(&out->string_to_sign);
+    as_buf_wipe_free(&out->authorization);
+    as_buf_wipe_free(&out->canonical_request);
+    as_buf_wipe_free(&out->string_to_sign);
     OPENSSL_cleanse(out->signature, sizeof out->signature);
     as_sigv4_output_init(out);
 }
@@ -640,7 +631,7 @@ void as_sigv4_signer_free(as_sigv4_signer *signer)
     EVP_MAC_free(signer->hmac);
     as_hasher_free(signer->hasher);
     /* The scratch held the session token and header values. */
-    wipe_buf(&signer->scratch);
+    as_buf_wipe_free(&signer->scratch);
     free(signer->entries);
     OPENSSL_cleanse(signer, sizeof *signer);
     free(signer);
