@@ -12,6 +12,7 @@
 #include "auditstream/buf.h"
 #include "auditstream/event.h"
 #include "core/base64.h"
+#include "core/hex.h"
 #include "core/internal.h"
 #include "core/isotime.h"
 #include "core/json_text.h"
@@ -151,18 +152,6 @@ static AS_RESULT expect(parser *ps, char c, const char *what)
     return AS_RESULT_OK;
 }
 
-static unsigned hex_digit(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return (unsigned)(c - '0');
-    }
-    c = (char)(c | 0x20);
-    if (c >= 'a' && c <= 'f') {
-        return (unsigned)(c - 'a' + 10);
-    }
-    return 16;
-}
-
 static bool read_hex4(const char *p, const char *end, unsigned *out)
 {
     if (end - p < 4) {
@@ -170,11 +159,11 @@ static bool read_hex4(const char *p, const char *end, unsigned *out)
     }
     unsigned v = 0;
     for (int i = 0; i < 4; i++) {
-        unsigned d = hex_digit(p[i]);
-        if (d > 15) {
+        int d = as_hex_value((unsigned char)p[i]);
+        if (d < 0) {
             return false;
         }
-        v = v << 4 | d;
+        v = v << 4 | (unsigned)d;
     }
     *out = v;
     return true;

@@ -2,20 +2,17 @@
  * every escape is well formed and every \u surrogate is paired. */
 #include <stddef.h>
 
+#include "core/hex.h"
 #include "core/json_text.h"
 
-/* A hex digit's value; the decoder has checked that it is one. */
-static unsigned hex_value(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return (unsigned)(c - '0');
-    }
-    return (unsigned)((c | 0x20) - 'a' + 10);
-}
-
+/* The decoder has checked that all four are hex digits. */
 static unsigned read_hex4(const char *p)
 {
-    return hex_value(p[0]) << 12 | hex_value(p[1]) << 8 | hex_value(p[2]) << 4 | hex_value(p[3]);
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        v = v << 4 | (unsigned)as_hex_value((unsigned char)p[i]);
+    }
+    return v;
 }
 
 /* Decodes the escape at `p` (just past the backslash) into up to 4 UTF-8 bytes;
