@@ -399,7 +399,7 @@ static AS_RESULT client_init(as_ddb_client *client, const as_ddb_config *config,
     }
     client->signer = as_sigv4_signer_new();
     if (client->signer == NULL) {
-        return as_fail(err, AS_ERR_NOMEM, 0, "ddb: cannot make the SigV4 signer");
+        return as_fail(err, AS_ERR_NOMEM, 0, "ddb: out of memory making the SigV4 signer");
     }
     client->slot_count =
         config->concurrency != 0 ? config->concurrency : AS_DDB_DEFAULT_CONCURRENCY;
@@ -407,12 +407,12 @@ static AS_RESULT client_init(as_ddb_client *client, const as_ddb_config *config,
     client->slots = calloc(client->slot_count, sizeof *client->slots);
     if (client->multi == NULL || client->slots == NULL) {
         client->slot_count = client->slots == NULL ? 0 : client->slot_count;
-        return as_fail(err, AS_ERR_NOMEM, 0, "ddb: cannot make the curl multi handle");
+        return as_fail(err, AS_ERR_NOMEM, 0, "ddb: out of memory making the curl multi handle");
     }
     if (curl_multi_setopt(client->multi, CURLMOPT_MAXCONNECTS, (long)client->slot_count) !=
             CURLM_OK ||
         curl_multi_setopt(client->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_NOTHING) != CURLM_OK) {
-        return as_fail(err, AS_ERR_NOMEM, 0, "ddb: cannot set up the curl multi handle");
+        return as_fail(err, AS_ERR_NOMEM, 0, "ddb: out of memory setting up the curl multi handle");
     }
     size_t cap =
         config->max_response_bytes != 0 ? config->max_response_bytes : AS_DDB_DEFAULT_MAX_RESPONSE;
@@ -423,8 +423,8 @@ static AS_RESULT client_init(as_ddb_client *client, const as_ddb_config *config,
         s->easy = curl_easy_init();
         if (s->easy == NULL || !setup_easy(client, s, config)) {
             return as_fail(err, AS_ERR_NOMEM, 0,
-                           "ddb: cannot set up curl easy handle %zu (libcurl without "
-                           "http, https or an option this client needs?)",
+                           "ddb: out of memory setting up curl easy handle %zu (or libcurl "
+                           "without http, https or an option this client needs)",
                            i);
         }
     }
