@@ -62,7 +62,7 @@ static AS_RESULT digest2(as_hasher *hasher, bool sha1, const void *a, size_t a_l
     if (hasher == NULL) {
         EVP_MD_CTX_free(ctx);
     }
-    AS_ENSURE(done, as_fail(err, AS_ERR_NOMEM, 0, "libcrypto could not compute a %s digest",
+    AS_ENSURE(done, as_fail(err, AS_ERR_NOMEM, 0, "out of memory computing a %s digest",
                             sha1 ? "SHA-1" : "SHA-256"));
     return AS_RESULT_OK;
 }
