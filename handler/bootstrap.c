@@ -39,13 +39,15 @@ static int print_version(void)
     return fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
-/* Reads all of `path` ("-": standard input) into `out`. */
+/* Reads all of `path` ("-": standard input) into `out`; the exit status on failure. */
 static int read_input(const char *path, as_buf *out)
 {
     FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (in == NULL) {
-        fprintf(stderr, "bootstrap: %s: %s\n", path, strerror(errno));
-        return -1;
+        int error = errno;
+        fprintf(stderr, "bootstrap: %s: %s\n", path,
+                error == ENOMEM ? "out of memory opening the input" : strerror(error));
+        return error == ENOMEM ? EXIT_FAILURE : EXIT_USAGE;
     }
     char chunk[65536];
     size_t n;
@@ -56,11 +58,16 @@ static int read_input(const char *path, as_buf *out)
     if (in != stdin) {
         fclose(in);
     }
-    if (failed || as_buf_status(out) != AS_OK) {
-        fprintf(stderr, "bootstrap: %s: cannot read the whole input\n", path);
-        return -1;
+    /* Memory is not the user's fault: say so, and keep exit status 2 for bad usage. */
+    if (as_buf_status(out) != AS_OK) {
+        fprintf(stderr, "bootstrap: %s: out of memory reading the input\n", path);
+        return EXIT_FAILURE;
     }
-    return 0;
+    if (failed) {
+        fprintf(stderr, "bootstrap: %s: cannot read the whole input\n", path);
+        return EXIT_USAGE;
+    }
+    return EXIT_SUCCESS;
 }
 
 static int64_t now_ms(void)
@@ -78,9 +85,11 @@ static int print_items(const char *path, as_format format)
     as_error err = {0};
     int rc = EXIT_USAGE;
 
-    if (read_input(path, &input) != 0) {
+    rc = read_input(path, &input);
+    if (rc != EXIT_SUCCESS) {
         goto cleanup;
     }
+    rc = EXIT_USAGE;
     /* Files saved by editors may start with a byte-order mark; Lambda never sends one. */
     const char *json = input.data != NULL ? input.data : "";
     size_t len = input.len;
@@ -90,6 +99,7 @@ static int print_items(const char *path, as_format format)
     }
     if (as_event_decode(json, len, &event, &err) != AS_OK) {
         fprintf(stderr, "bootstrap: %s: %s\n", path, err.message);
+        rc = err.code == AS_ERR_NOMEM ? EXIT_FAILURE : EXIT_USAGE;
         goto cleanup;
     }
     items = as_items_new();
@@ -144,10 +154,32 @@ static void flush_lines(as_buf *lines)
     as_buf_clear(lines);
 }
 
+/* A line that could not be formatted for want of memory is still said, in the format asked
+ * for, without allocating (stdio falls back to unbuffered output): the bytes of `message`
+ * that could break the line (control bytes; in JSON also '"', '\\' and non-ASCII) become
+ * '?'. Without this, a process out of memory would exit without a word. */
+static void say_without_memory(const as_log *log, as_log_level level, const char *message)
+{
+    bool json = log->format == AS_LOG_FORMAT_JSON;
+    fputs(json ? "{\"level\":\"" : "", stdout);
+    fputs(as_log_level_name(level), stdout);
+    fputs(json ? "\",\"message\":\"" : "\t", stdout);
+    fputs("out of memory writing a log line: ", stdout);
+    for (const unsigned char *p = (const unsigned char *)message; *p != '\0'; p++) {
+        bool breaks = *p < 0x20 || *p == 0x7f || (json && (*p == '"' || *p == '\\' || *p >= 0x80));
+        fputc(breaks ? '?' : *p, stdout);
+    }
+    fputs(json ? "\"}\n" : "\n", stdout);
+    fflush(stdout);
+}
+
 static void say(app *a, as_log_level level, const char *message, const as_log_field *fields,
                 size_t count)
 {
     as_log_line(&a->config.log, level, now_ms(), span_of(message), fields, count, &a->lines);
+    if (as_buf_status(&a->lines) != AS_OK && level >= a->config.log.level) {
+        say_without_memory(&a->config.log, level, message);
+    }
     flush_lines(&a->lines);
 }
 
