@@ -140,6 +140,19 @@ check-alloc: $(ALLOC_BIN)
 	@for b in $(ALLOC_BIN); do echo "==== $$b"; $$b $(ALLOC_ARGS) || exit 1; done
 	@sh tests/alloc/result-types.sh $(CC)
 
+# The same for the real bootstrap process (tests/alloc/bootstrap-alloc.sh): an LD_PRELOAD
+# shim fails its n-th allocation, libcurl's and libcrypto's included, on --print and on an
+# invocation against the Runtime API stand-in and the fault-injecting DynamoDB. Not with
+# SAN= (ASan brings its own allocator).
+$(BUILD)/tests/alloc/failmalloc.so: tests/alloc/failmalloc.c
+	@mkdir -p $(dir $@)
+	$(say) CC $@
+	$(Q)$(CC) -std=c11 $(WARN) -O2 -g -fPIC -shared -o $@ $< -ldl
+
+.PHONY: check-alloc-bootstrap
+check-alloc-bootstrap: $(BOOTSTRAP) $(BUILD)/tests/alloc/failmalloc.so
+	@sh tests/alloc/bootstrap-alloc.sh $(BUILD)
+
 # The whole suite: what README tells a newcomer to type and what CI runs.
 test: deps
 	@sh tests/run-all.sh
