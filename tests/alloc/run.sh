@@ -3,6 +3,8 @@
 # the 1,000-record one included, in the plain build (about half a minute), then again
 # under ASan and UBSan in the sanitize stage's build without that one (ASan makes it
 # minutes), so that a failure path that leaks or reads freed memory is caught too.
+# Last, the real bootstrap process under an LD_PRELOAD shim, in the plain build only (about
+# two and a half minutes; tests/alloc/bootstrap-alloc.sh): its --print and one invocation.
 # PLAIN_BUILD and SAN_BUILD name other build folders (default: the build and sanitize
 # stages' own).
 set -u
@@ -14,3 +16,4 @@ cd "$(dirname "$0")/../.." || exit 2
 "$make_cmd" --no-print-directory BUILD="$plain" check-alloc ALLOC_ARGS=--all || exit 1
 "$make_cmd" --no-print-directory CC=clang BUILD="$san" OPT="-O1 -g -fno-omit-frame-pointer" \
     SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" check-alloc || exit 1
+"$make_cmd" --no-print-directory BUILD="$plain" check-alloc-bootstrap || exit 1
