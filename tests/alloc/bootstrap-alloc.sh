@@ -16,7 +16,8 @@
 # of a fixture. Each run's outcome is one of
 #   - the clean answer, with DynamoDB having received exactly the clean run's items;
 #   - an error post or an answer listing failed records, with every item DynamoDB
-#     received identical to the clean run's item of that id;
+#     received identical to the clean run's item of that id (and for an answer, every
+#     item of the records before the one it names received: Lambda goes on from there);
 #   - no answer, the process having exited with a FATAL log line that says out of memory
 #     (an init error post, if any, allowed).
 # Never another success, never an item whose content differs, never a crash or a hang.
@@ -268,6 +269,68 @@ def run_function(servers, payload, n, mode, counter, tag):
             "hung": hung, "counts": counters(counter)}
 
 
+def outcome(got):
+    """What a run ended with, for the tally printed per case."""
+    kinds = [q["kind"] for q in got["posts"]]
+    if "error" in kinds:
+        return "error post"
+    if "response" in kinds:
+        answer = got["posts"][kinds.index("response")]["json"]
+        return "answer" if answer == {"batchItemFailures": []} else "partial answer"
+    if got["hung"]:
+        return "hang"
+    return "init error post, exit" if "init_error" in kinds else "exit"
+
+
+def record_items(payload, fmt):
+    """For each record of `payload` in batch order: its SequenceNumber (decoded) and the ids
+    of the items it yields, from `bootstrap --print` on each prefix of the event cut from
+    the raw text (so that escapes, and with them every id and message, stay as sent)."""
+    text = payload.decode("utf-8")
+    decoder = json.JSONDecoder()
+    pos = text.index("[", text.index('"Records"')) + 1
+    spans = []
+    while True:
+        while text[pos] in " \t\r\n,":
+            pos += 1
+        if text[pos] == "]":
+            break
+        value, end = decoder.raw_decode(text, pos)
+        spans.append((pos, end, value))
+        pos = end
+    path = os.path.join(WORK, "prefix.json")
+    seen, out = set(), []
+    for i, (_, end, value) in enumerate(spans):
+        with open(path, "w") as f:
+            f.write('{"Records":[' + text[spans[0][0]:end] + "]}")
+        p = subprocess.run([BOOTSTRAP, "--print", path, "--format", fmt],
+                           capture_output=True, check=True)
+        ids = {json.loads(line)["id"]["S"] for line in p.stdout.decode().splitlines()}
+        seq = value.get("dynamodb", {}).get("SequenceNumber") if isinstance(value, dict) else None
+        out.append((seq, ids - seen))
+        seen |= ids
+    return out
+
+
+def judge_partial(clean, got, answer):
+    """A partial answer names the record Lambda redelivers from: every item of every record
+    before it must have been written (README: a failed record is named, or the nearest
+    earlier record with a SequenceNumber)."""
+    named = [f.get("itemIdentifier") for f in answer["batchItemFailures"]
+             if isinstance(f, dict)]
+    if len(named) != 1 or not isinstance(named[0], str) or not named[0]:
+        return "a partial answer that does not name one record: %r" % answer
+    seqs = [seq for seq, _ in clean["records"]]
+    if named[0] not in seqs:
+        return "a partial answer naming %r, no record's SequenceNumber" % named[0]
+    written = {item_id for item_id, _ in got["items"]}
+    for seq, ids in clean["records"][:seqs.index(named[0])]:
+        if not ids <= written:
+            return "a partial answer naming %r, yet record %r before it lacks items %s" % (
+                named[0], seq, sorted(ids - written))
+    return None
+
+
 def judge_function(clean, got):
     if got["hung"]:
         return "no answer and no exit within %d s" % HANG_S
@@ -295,7 +358,7 @@ def judge_function(clean, got):
                 else None
             if not failures:
                 return "a success answer that differs from the clean one: %r" % a["body"]
-            return None
+            return judge_partial(clean, got, a["json"])
         message = (a["json"] or {}).get("errorMessage", "") if isinstance(a["json"], dict) else ""
         if not message:
             return "an error post that names nothing: %r" % a["body"]
@@ -339,17 +402,26 @@ def function_scenario():
                                 (tag, clean["log"][-500:]))
                 continue
             clean["items"] = sorted(set(clean["items"]))
+            clean["records"] = record_items(payload, fmt)
+            if {i for _, ids in clean["records"] for i in ids} != {i for i, _ in clean["items"]}:
+                problems.append("function %s: --print's item ids differ from the clean run's" %
+                                tag)
+                continue
             count = max(clean["counts"][0], again["counts"][0])
             ns, covered = plan(count)
             started = time.monotonic()
+            tally = {}
             for mode in ("once", "after"):
                 def one(n):
                     with lock:
                         servers = free.pop()
                     try:
                         c = os.path.join(WORK, "fn.%d.count" % threading.get_ident())
-                        return n, judge_function(clean, run_function(servers, payload, n, mode,
-                                                                     c, tag))
+                        got = run_function(servers, payload, n, mode, c, tag)
+                        with lock:
+                            key = "%s (%s)" % (outcome(got), mode)
+                            tally[key] = tally.get(key, 0) + 1
+                        return n, judge_function(clean, got)
                     finally:
                         with lock:
                             free.append(servers)
@@ -361,6 +433,8 @@ def function_scenario():
                 runs += len(ns)
             print("function %s: %d items, %d allocations; %s, modes once and after (%.0f s)" %
                   (tag, len(clean["items"]), count, covered, time.monotonic() - started),
+                  flush=True)
+            print("  outcomes: " + ", ".join("%s %d" % kv for kv in sorted(tally.items())),
                   flush=True)
     finally:
         for s in pools:
