@@ -462,10 +462,10 @@ static AS_RESULT rt_perform(as_runtime *rt, const char *what, long timeout_ms, i
             return as_fail(err, AS_ERR_LIMIT, 0, "%s: the body is over %zu bytes", what,
                            rt->options.max_payload);
         }
-        if (rt->reading_next && rc == CURLE_OUT_OF_MEMORY && !rt->headers_done &&
+        if (rt->reading_next && rc == CURLE_OUT_OF_MEMORY && !rt->headers_done && *status != 0 &&
             as_buf_status(&rt->payload) == AS_OK && as_buf_status(&rt->headers) == AS_OK) {
             /* What libcurl reports for a header line over its 100 KB cap: the sender's
-             * doing, not this process's memory. */
+             * doing, not this process's memory. Before any status line it is memory. */
             rt->refusal = "HeaderTooLarge";
             return as_fail(err, AS_ERR_LIMIT, 0,
                            "%s: a header line is too long to read (libcurl stops at "
@@ -514,7 +514,9 @@ static AS_RESULT rt_post(as_runtime *rt, const char *what, struct curl_slist *he
     AS_ENSURE(as_buf_status(&rt->url) == AS_OK,
               as_fail(err, AS_ERR_NOMEM, 0, "%s: out of memory", what));
     rt->reading_next = false;
-    curl_easy_setopt(rt->curl, CURLOPT_URL, rt->url.data);
+    /* libcurl copies the URL; a failed copy would leave the request with none. */
+    AS_ENSURE(curl_easy_setopt(rt->curl, CURLOPT_URL, rt->url.data) == CURLE_OK,
+              as_fail(err, AS_ERR_NOMEM, 0, "%s: out of memory", what));
     curl_easy_setopt(rt->curl, CURLOPT_POST, 1L);
     curl_easy_setopt(rt->curl, CURLOPT_POSTFIELDS, body.len > 0 ? body.ptr : "");
     curl_easy_setopt(rt->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body.len);
@@ -904,7 +906,8 @@ static AS_RESULT runtime_next(as_runtime *rt, as_invocation *out, as_error *err)
     set_url(rt, "invocation/next", empty_span, "");
     AS_ENSURE(as_buf_status(&rt->url) == AS_OK, rt_break(rt, err, "%s: out of memory", what));
     rt->reading_next = true;
-    curl_easy_setopt(rt->curl, CURLOPT_URL, rt->url.data);
+    AS_ENSURE(curl_easy_setopt(rt->curl, CURLOPT_URL, rt->url.data) == CURLE_OK,
+              rt_break(rt, err, "%s: out of memory", what));
     curl_easy_setopt(rt->curl, CURLOPT_HTTPGET, 1L);
     curl_easy_setopt(rt->curl, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
     curl_easy_setopt(rt->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)rt->options.max_payload);
