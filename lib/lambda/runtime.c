@@ -86,6 +86,7 @@ struct as_runtime {
     bool headers_done;       /* its header section ended (the blank line came) */
     size_t header_bytes;     /* of its header lines so far */
     bool headers_too_large;  /* they passed AS_RUNTIME_HEADERS_TOTAL_MAX */
+    bool line_unreadable;    /* libcurl stopped at a header line: over its cap, or memory */
     int64_t headers_done_ms; /* when, on the monotonic clock */
     bool body_timed_out;     /* its body did not arrive within options.body_timeout_ms */
     bool over_limit;         /* its body passed options.max_payload */
@@ -410,6 +411,7 @@ static AS_RESULT rt_perform(as_runtime *rt, const char *what, long timeout_ms, i
         rt->headers_done = false;
         rt->header_bytes = 0;
         rt->headers_too_large = false;
+        rt->line_unreadable = false;
         rt->body_timed_out = false;
         rt->curl_error[0] = '\0';
         as_buf_clear(&rt->answer);
@@ -467,6 +469,7 @@ static AS_RESULT rt_perform(as_runtime *rt, const char *what, long timeout_ms, i
             /* What libcurl reports for a header line over its 100 KB cap: the sender's
              * doing, not this process's memory. Before any status line it is memory. */
             rt->refusal = "HeaderTooLarge";
+            rt->line_unreadable = true;
             return as_fail(err, AS_ERR_LIMIT, 0,
                            "%s: a header line is too long to read (libcurl stops at "
                            "100 KB and says \"%s\"); the payload was not read",
@@ -940,6 +943,17 @@ static AS_RESULT runtime_next(as_runtime *rt, as_invocation *out, as_error *err)
     invocation_fill(rt, &inv);
     rt->stats.invocations++;
     const char *id_problem = request_id_problem(rt);
+    if (id_problem != NULL && rt->line_unreadable && !rt->slots[HDR_REQUEST_ID].seen) {
+        /* libcurl says "out of memory" both for a header line over its cap and for memory
+         * it could not get, and stopped before the request id either way. Skipping would
+         * leave the invocation to Lambda's timeout, and memory may really be gone: exiting
+         * makes Lambda fail the invocation now (Runtime.ExitError) and start afresh. */
+        return rt_break(rt, err,
+                        "%s: libcurl stopped at a header line before %s (a line over its "
+                        "100 KB cap, or no memory left: it cannot tell which); the invocation "
+                        "cannot be answered",
+                        what, header_names[HDR_REQUEST_ID]);
+    }
     if (id_problem != NULL) {
         /* Nothing can answer it: Lambda times it out and retries it. The runtime goes on. */
         rt->refusal = NULL;
