@@ -950,7 +950,7 @@ static AS_RESULT runtime_next(as_runtime *rt, as_invocation *out, as_error *err)
          * makes Lambda fail the invocation now (Runtime.ExitError) and start afresh. */
         return rt_break(rt, err,
                         "%s: libcurl stopped at a header line before %s (a line over its "
-                        "100 KB cap, or no memory left: it cannot tell which); the invocation "
+                        "100 KB cap, or out of memory: it reports both alike); the invocation "
                         "cannot be answered",
                         what, header_names[HDR_REQUEST_ID]);
     }
