@@ -329,229 +329,118 @@ static outcome torture(const char *name, const char *json, size_t len)
 
 /* Composite keys (S, N and B, one with escapes), escaped names, nested maps and lists,
  * an ignored attribute, sets that change order. */
-static const char COMPOSITE[] = "{\"Records\":[" RECORD_HEAD(
-    "c1",
-    "MODIFY") "\"Keys\":{\"pk\":{\"S\":\"a\\\"b\"},\"sk\":{\"N\":\"1\\u0030\"},\"bk\":{\"B\":"
-              "\"QQ\\u003d=\"}},"
-              "\"OldImage\":{\"pk\":{\"S\":\"a\\\"b\"},\"sk\":{\"N\":\"10\"},\"bk\":{\"B\":\"QQ=="
-              "\"},"
-              "\"na\\u006de\":{\"S\":\"old\"},\"ignored\":{\"N\":\"1\"},\"version\":{\"N\":\"3\"},"
-              "\"m\":{\"M\":{\"a/"
-              "b\":{\"L\":[{\"N\":\"1\"},{\"S\":\"x\"}]},\"t~\":{\"BOOL\":true}}},"
-              "\"ss\":{\"SS\":[\"a\",\"b\",\"c\"]},\"gone\":{\"NULL\":true}},"
-              "\"NewImage\":{\"pk\":{\"S\":\"a\\\"b\"},\"sk\":{\"N\":\"10\"},\"bk\":{\"B\":\"QQ=="
-              "\"},"
-              "\"name\":{\"S\":\"new\"},\"ignored\":{\"N\":\"2\"},\"version\":{\"N\":\"4\"},"
-              "\"m\":{\"M\":{\"a/b\":{\"L\":[{\"N\":\"1.0\"},{\"S\":\"y\"},{\"NULL\":true}]},"
-              "\"t~\":{\"BOOL\":false}}},\"ss\":{\"SS\":[\"c\",\"a\",\"b\"]},\"added\":{\"NS\":["
-              "\"1\",\"2\"]}},"
-              "\"SequenceNumber\":\"100\",\"SizeBytes\":10,\"StreamViewType\":\"NEW_AND_OLD_"
-              "IMAGES\"}},"
-    /* A long eventID and long names: "<eventID>/<name>" outgrows the 128 bytes the id
-     * buffer first has, so extending the name allocates (a failure there once went unseen
-     * and gave two items one id). */
-    RECORD_HEAD("c4ca4238a0b923820dcc509a6f75849bc4ca4238a0b923820dcc509a6f75849b",
-                "MODIFY") "\"Keys\":{\"id\":{\"S\":\"k\"}},"
-                          "\"OldImage\":{\"id\":{\"S\":\"k\"},\"an_attribute_name_long_enough_to_"
-                          "grow_the_buffer_past_128_bytes_in_all_1\":"
-                          "{\"S\":\"a\"},\"an_attribute_name_long_enough_to_grow_the_buffer_past_"
-                          "128_bytes_in_all_2\":{\"S\":\"b\"}},"
-                          "\"NewImage\":{\"id\":{\"S\":\"k\"},\"an_attribute_name_long_enough_to_"
-                          "grow_the_buffer_past_128_bytes_in_all_1\":"
-                          "{\"S\":\"c\"},\"an_attribute_name_long_enough_to_grow_the_buffer_past_"
-                          "128_bytes_in_all_2\":{\"S\":\"d\"}},"
-                          "\"SequenceNumber\":\"101\"}}"
-                          "]}";
+/* clang-format off */
+static const char COMPOSITE[] =
+    "{\"Records\":["
+    RECORD_HEAD("c1", "MODIFY")
+    "\"Keys\":{\"pk\":{\"S\":\"a\\\"b\"},\"sk\":{\"N\":\"1\\u0030\"},"
+    "\"bk\":{\"B\":\"QQ\\u003d=\"}},\"OldImage\":{\"pk\":{\"S\":\"a\\\"b\"},"
+    "\"sk\":{\"N\":\"10\"},\"bk\":{\"B\":\"QQ==\"},\"na\\u006de\":{\"S\":\"old\"},"
+    "\"ignored\":{\"N\":\"1\"},\"version\":{\"N\":\"3\"},"
+    "\"m\":{\"M\":{\"a/b\":{\"L\":[{\"N\":\"1\"},{\"S\":\"x\"}]},"
+    "\"t~\":{\"BOOL\":true}}},\"ss\":{\"SS\":[\"a\",\"b\",\"c\"]},"
+    "\"gone\":{\"NULL\":true}},\"NewImage\":{\"pk\":{\"S\":\"a\\\"b\"},"
+    "\"sk\":{\"N\":\"10\"},\"bk\":{\"B\":\"QQ==\"},\"name\":{\"S\":\"new\"},"
+    "\"ignored\":{\"N\":\"2\"},\"version\":{\"N\":\"4\"},"
+    "\"m\":{\"M\":{\"a/b\":{\"L\":[{\"N\":\"1.0\"},{\"S\":\"y\"},{\"NULL\":true}]},"
+    "\"t~\":{\"BOOL\":false}}},\"ss\":{\"SS\":[\"c\",\"a\",\"b\"]},"
+    "\"added\":{\"NS\":[\"1\",\"2\"]}},\"SequenceNumber\":\"100\",\"SizeBytes\":10,"
+    "\"StreamViewType\":\"NEW_AND_OLD_IMAGES\"}},"
+    RECORD_HEAD("c4ca4238a0b923820dcc509a6f75849bc4ca4238a0b923820dcc509a6f75849b", "MODIFY")
+    "\"Keys\":{\"id\":{\"S\":\"k\"}},\"OldImage\":{\"id\":{\"S\":\"k\"},"
+    "\"an_attribute_name_long_enough_to_grow_the_buffer_past_128_bytes_in_all"
+    "_1\":{\"S\":\"a\"},"
+    "\"an_attribute_name_long_enough_to_grow_the_buffer_past_128_bytes_in_all"
+    "_2\":{\"S\":\"b\"}},"
+    "\"NewImage\":{\"id\":{\"S\":\"k\"},"
+    "\"an_attribute_name_long_enough_to_grow_the_buffer_past_128_bytes_in_all"
+    "_1\":{\"S\":\"c\"},"
+    "\"an_attribute_name_long_enough_to_grow_the_buffer_past_128_bytes_in_all"
+    "_2\":{\"S\":\"d\"}},"
+    "\"SequenceNumber\":\"101\"}}]}";
+/* clang-format on */
 
 /* Escaped eventSourceARN, eventID and SequenceNumber; a TTL delete. */
+/* clang-format off */
 static const char ESCAPED_ARN[] =
-    "{\"Records\":[{\"eventID\":\"e\\/"
-    "1\",\"eventName\":\"INSERT\",\"eventSource\":\"aws:dynamodb\","
-    "\"eventSourceARN\":\"arn:aws:dynamodb:us-east-1:123456789012:table\\/Or\\u0064ers\\/stream\\/"
-    "x\","
-    "\"dynamodb\":{\"Keys\":{\"id\":{\"S\":\"k\"}},\"NewImage\":{\"id\":{\"S\":\"k\"},"
-    "\"v\":{\"S\":\"\\u00e9\\n\"}},\"SequenceNumber\":\"1\\u0030\"}},"
-    "{\"eventID\":\"e2\",\"eventName\":\"REMOVE\",\"eventSource\":\"aws:dynamodb\","
+    "{\"Records\":[{\"eventID\":\"e\\/1\",\"eventName\":\"INSERT\","
+    "\"eventSource\":\"aws:dynamodb\","
+    "\"eventSourceARN\":\"arn:aws:dynamodb:us-east-1:123456789012:table\\/Or\\u00"
+    "64ers\\/stream\\/x\","
+    "\"dynamodb\":{\"Keys\":{\"id\":{\"S\":\"k\"}},"
+    "\"NewImage\":{\"id\":{\"S\":\"k\"},\"v\":{\"S\":\"\\u00e9\\n\"}},"
+    "\"SequenceNumber\":\"1\\u0030\"}},{\"eventID\":\"e2\","
+    "\"eventName\":\"REMOVE\",\"eventSource\":\"aws:dynamodb\","
     "\"eventSourceARN\":\"arn:aws:dynamodb:us-east-1:1:table\\/T\\/stream\\/y\","
-    "\"userIdentity\":{\"type\":\"Service\",\"principalId\":\"dynamodb.amazonaws.com\"},"
-    "\"dynamodb\":{\"ApproximateCreationDateTime\":1.7e9,\"Keys\":{\"id\":{\"S\":\"k\"}},"
-    "\"OldImage\":{\"id\":{\"S\":\"k\"}},\"SequenceNumber\":\"2\"}}]}";
+    "\"userIdentity\":{\"type\":\"Service\","
+    "\"principalId\":\"dynamodb.amazonaws.com\"},"
+    "\"dynamodb\":{\"ApproximateCreationDateTime\":1.7e9,"
+    "\"Keys\":{\"id\":{\"S\":\"k\"}},\"OldImage\":{\"id\":{\"S\":\"k\"}},"
+    "\"SequenceNumber\":\"2\"}}]}";
+/* clang-format on */
 
 /* Invalid records, each with an error item: a bad number, a duplicate set member (an
  * escaped one, quoted in the message), an unknown eventName, a record that is not an
  * object, a key of the wrong type, a missing eventID (its id comes from a digest of the
  * record), a field given twice, a bad time, an escaped unknown type tag. */
-static const char INVALID[] = "{\"Records\":[" RECORD_HEAD(
-    "i1",
-    "INSERT") "\"Keys\":{\"id\":{\"S\":\"k\"}},\"NewImage\":{\"id\":{\"S\":\"k\"},\"n\":{\"N\":"
-              "\"1e999\"}},"
-              "\"SequenceNumber\":\"1\"}}," RECORD_HEAD(
-                  "i2",
-                  "INSERT") "\"Keys\":{\"id\":{\"S\":\"k\"}},\"NewImage\":{\"id\":{\"S\":\"k\"},"
-                            "\"s\":{\"NS\":[\"1\",\"1.\\u0030\"]}},\"SequenceNumber\":\"2\"}}"
-                            "," RECORD_HEAD(
-                                "i3",
-                                "UPSERT\\u0021") "\"Keys\":{\"id\":{\"S\":\"k\"}},"
-                                                 "\"SequenceNumber\":\"3\"}},"
-                                                 "42," RECORD_HEAD(
-                                                     "i5",
-                                                     "INSERT") "\"Keys\":{\"id\":{\"M\":{}}},"
-                                                               "\"NewImage\":{},\"SequenceNumber\":"
-                                                               "\"5\"}},"
-                                                               "{\"eventName\":\"INSERT\","
-                                                               "\"eventSource\":\"aws:dynamodb\","
-                                                               "\"dynamodb\":{"
-                                                               "\"Keys\":{\"id\":{\"N\":\"6\"}},"
-                                                               "\"NewImage\":{\"id\":{\"N\":\"6\"}}"
-                                                               ",\"SequenceNumber\":\"6\"}}"
-                                                               "," RECORD_HEAD(
-                                                                   "i7",
-                                                                   "INSERT") "\"Keys\":{\"id\":{"
-                                                                             "\"S\":\"k\"}},"
-                                                                             "\"NewImage\":{\"id\":"
-                                                                             "{\"S\":\"k\"}},"
-                                                                             "\"NewImage\":{},"
-                                                                             "\"SequenceNumber\":"
-                                                                             "\"7\"}},"
-                                                                             "{\"eventID\":\"i8\","
-                                                                             "\"eventName\":"
-                                                                             "\"INSERT\","
-                                                                             "\"eventSource\":"
-                                                                             "\"aws:dynamodb\","
-                                                                             "\"dynamodb\":{"
-                                                                             "\"ApproximateCreation"
-                                                                             "DateTime\":\"soon\","
-                                                                             "\"Keys\":{\"id\":{"
-                                                                             "\"S\":\"k\"}},"
-                                                                             "\"SequenceNumber\":"
-                                                                             "\"8\"}}," RECORD_HEAD(
-                                                                                 "i9",
-                                                                                 "INSERT") "\"Keys"
-                                                                                           "\":{"
-                                                                                           "\"id\":"
-                                                                                           "{\"S\":"
-                                                                                           "\"k\"}}"
-                                                                                           ",\"NewI"
-                                                                                           "mage\":"
-                                                                                           "{\"id\""
-                                                                                           ":{"
-                                                                                           "\"S\":"
-                                                                                           "\"k\"},"
-                                                                                           "\"x\\u0"
-                                                                                           "0e9\":{"
-                                                                                           "\"\\u00"
-                                                                                           "58\":"
-                                                                                           "\"1\"},"
-                                                                                           "\"bs\":"
-                                                                                           "{\"BS\""
-                                                                                           ":[\"QQ="
-                                                                                           "=\","
-                                                                                           "\"QR=="
-                                                                                           "\"]}},"
-                                                                                           "\"Seque"
-                                                                                           "nceNumb"
-                                                                                           "er\":"
-                                                                                           "\"9\"}}"
-                                                                                           "," RECORD_HEAD(
-                                                                                               "i1"
-                                                                                               "0",
-                                                                                               "INS"
-                                                                                               "ER"
-                                                                                               "T") "\"Keys\":{\"id\":{\"S\":\"k\"}},\"NewImage\":{\"id\":{\"S\":\"k\"},"
-                                                                                                    "\"ss\":{\"SS\":[\"a\\u0062\",\"ab\"]}},\"SequenceNumber\":\"10\"}}"
-                                                                                                    "]}";
+/* clang-format off */
+static const char INVALID[] =
+    "{\"Records\":["
+    RECORD_HEAD("i1", "INSERT")
+    "\"Keys\":{\"id\":{\"S\":\"k\"}},\"NewImage\":{\"id\":{\"S\":\"k\"},"
+    "\"n\":{\"N\":\"1e999\"}},\"SequenceNumber\":\"1\"}},"
+    RECORD_HEAD("i2", "INSERT")
+    "\"Keys\":{\"id\":{\"S\":\"k\"}},\"NewImage\":{\"id\":{\"S\":\"k\"},"
+    "\"s\":{\"NS\":[\"1\",\"1.\\u0030\"]}},\"SequenceNumber\":\"2\"}},"
+    "{\"eventID\":\"i3\",\"eventName\":\"UPSERT\\u0021\",\"eventVersion\":\"1.1\","
+    "\"eventSource\":\"aws:dynamodb\",\"awsRegion\":\"us-east-1\","
+    "\"eventSourceARN\":\"arn:aws:dynamodb:us-east-1:123456789012:table/Orders/"
+    "stream/2024-01-01T00:00:00.000\","
+    "\"dynamodb\":{\"ApproximateCreationDateTime\":1700000000.5,"
+    "\"Keys\":{\"id\":{\"S\":\"k\"}},\"SequenceNumber\":\"3\"}},42,"
+    RECORD_HEAD("i5", "INSERT")
+    "\"Keys\":{\"id\":{\"M\":{}}},\"NewImage\":{},\"SequenceNumber\":\"5\"}},"
+    "{\"eventName\":\"INSERT\",\"eventSource\":\"aws:dynamodb\","
+    "\"dynamodb\":{\"Keys\":{\"id\":{\"N\":\"6\"}},"
+    "\"NewImage\":{\"id\":{\"N\":\"6\"}},\"SequenceNumber\":\"6\"}},"
+    RECORD_HEAD("i7", "INSERT")
+    "\"Keys\":{\"id\":{\"S\":\"k\"}},\"NewImage\":{\"id\":{\"S\":\"k\"}},"
+    "\"NewImage\":{},\"SequenceNumber\":\"7\"}},{\"eventID\":\"i8\","
+    "\"eventName\":\"INSERT\",\"eventSource\":\"aws:dynamodb\","
+    "\"dynamodb\":{\"ApproximateCreationDateTime\":\"soon\","
+    "\"Keys\":{\"id\":{\"S\":\"k\"}},\"SequenceNumber\":\"8\"}},"
+    RECORD_HEAD("i9", "INSERT")
+    "\"Keys\":{\"id\":{\"S\":\"k\"}},\"NewImage\":{\"id\":{\"S\":\"k\"},"
+    "\"x\\u00e9\":{\"\\u0058\":\"1\"},\"bs\":{\"BS\":[\"QQ==\",\"QR==\"]}},"
+    "\"SequenceNumber\":\"9\"}},"
+    RECORD_HEAD("i10", "INSERT")
+    "\"Keys\":{\"id\":{\"S\":\"k\"}},\"NewImage\":{\"id\":{\"S\":\"k\"},"
+    "\"ss\":{\"SS\":[\"a\\u0062\",\"ab\"]}},\"SequenceNumber\":\"10\"}}]}";
+/* clang-format on */
 
 /* Records short of their images, one without a creation time (stamped with now), and
  * the same record delivered twice. */
-static const char MISSING[] = "{\"Records\":[" RECORD_HEAD(
-    "m1", "MODIFY") "\"Keys\":{\"id\":{\"S\":\"k\"}},\"NewImage\":{"
-                    "\"id\":{\"S\":\"k\"}},\"SequenceNumber\":\"1\"}}"
-                    "," RECORD_HEAD("m2", "INSERT") "\"Keys\":{\"id\":{\"S\":\"k\"}},"
-                                                    "\"SequenceNumber\":\"2\"}}"
-                                                    "," RECORD_HEAD("m3", "REMOVE") "\"Keys\":"
-                                                                                    "{\"id\":{"
-                                                                                    "\"S\":"
-                                                                                    "\"k\"}},"
-                                                                                    "\"OldImag"
-                                                                                    "e\":null,"
-                                                                                    "\"Sequenc"
-                                                                                    "eNumber\""
-                                                                                    ":\"3\"}},"
-                                                                                    "{\"eventI"
-                                                                                    "D\":"
-                                                                                    "\"m4\","
-                                                                                    "\"eventNa"
-                                                                                    "me\":"
-                                                                                    "\"MODIFY"
-                                                                                    "\","
-                                                                                    "\"eventSo"
-                                                                                    "urce\":"
-                                                                                    "\"aws:"
-                                                                                    "dynamodb"
-                                                                                    "\","
-                                                                                    "\"dynamod"
-                                                                                    "b\":{"
-                                                                                    "\"Keys\":"
-                                                                                    "{\"id\":{"
-                                                                                    "\"S\":"
-                                                                                    "\"k\"}},"
-                                                                                    "\"OldImag"
-                                                                                    "e\":{"
-                                                                                    "\"id\":{"
-                                                                                    "\"S\":"
-                                                                                    "\"k\"},"
-                                                                                    "\"a\":{"
-                                                                                    "\"S\":"
-                                                                                    "\"1\"}},"
-                                                                                    "\"NewImag"
-                                                                                    "e\":{"
-                                                                                    "\"id\":{"
-                                                                                    "\"S\":"
-                                                                                    "\"k\"},"
-                                                                                    "\"a\":{"
-                                                                                    "\"S\":"
-                                                                                    "\"2\"}},"
-                                                                                    "\"Sequenc"
-                                                                                    "eNumber\""
-                                                                                    ":\"4\"}},"
-                                                                                    "{\"eventI"
-                                                                                    "D\":"
-                                                                                    "\"m4\","
-                                                                                    "\"eventNa"
-                                                                                    "me\":"
-                                                                                    "\"MODIFY"
-                                                                                    "\","
-                                                                                    "\"eventSo"
-                                                                                    "urce\":"
-                                                                                    "\"aws:"
-                                                                                    "dynamodb"
-                                                                                    "\","
-                                                                                    "\"dynamod"
-                                                                                    "b\":{"
-                                                                                    "\"Keys\":"
-                                                                                    "{\"id\":{"
-                                                                                    "\"S\":"
-                                                                                    "\"k\"}},"
-                                                                                    "\"OldImag"
-                                                                                    "e\":{"
-                                                                                    "\"id\":{"
-                                                                                    "\"S\":"
-                                                                                    "\"k\"},"
-                                                                                    "\"a\":{"
-                                                                                    "\"S\":"
-                                                                                    "\"1\"}},"
-                                                                                    "\"NewImag"
-                                                                                    "e\":{"
-                                                                                    "\"id\":{"
-                                                                                    "\"S\":"
-                                                                                    "\"k\"},"
-                                                                                    "\"a\":{"
-                                                                                    "\"S\":"
-                                                                                    "\"2\"}},"
-                                                                                    "\"Sequenc"
-                                                                                    "eNumber\""
-                                                                                    ":\"4\"}}"
-                                                                                    "]}";
+/* clang-format off */
+static const char MISSING[] =
+    "{\"Records\":["
+    RECORD_HEAD("m1", "MODIFY")
+    "\"Keys\":{\"id\":{\"S\":\"k\"}},\"NewImage\":{\"id\":{\"S\":\"k\"}},"
+    "\"SequenceNumber\":\"1\"}},"
+    RECORD_HEAD("m2", "INSERT")
+    "\"Keys\":{\"id\":{\"S\":\"k\"}},\"SequenceNumber\":\"2\"}},"
+    RECORD_HEAD("m3", "REMOVE")
+    "\"Keys\":{\"id\":{\"S\":\"k\"}},\"OldImage\":null,\"SequenceNumber\":\"3\"}},"
+    "{\"eventID\":\"m4\",\"eventName\":\"MODIFY\",\"eventSource\":\"aws:dynamodb\","
+    "\"dynamodb\":{\"Keys\":{\"id\":{\"S\":\"k\"}},"
+    "\"OldImage\":{\"id\":{\"S\":\"k\"},\"a\":{\"S\":\"1\"}},"
+    "\"NewImage\":{\"id\":{\"S\":\"k\"},\"a\":{\"S\":\"2\"}},"
+    "\"SequenceNumber\":\"4\"}},{\"eventID\":\"m4\",\"eventName\":\"MODIFY\","
+    "\"eventSource\":\"aws:dynamodb\","
+    "\"dynamodb\":{\"Keys\":{\"id\":{\"S\":\"k\"}},"
+    "\"OldImage\":{\"id\":{\"S\":\"k\"},\"a\":{\"S\":\"1\"}},"
+    "\"NewImage\":{\"id\":{\"S\":\"k\"},\"a\":{\"S\":\"2\"}},"
+    "\"SequenceNumber\":\"4\"}}]}";
+/* clang-format on */
 
 /* Builds events whose size or shape calls for code written at run time. */
 static void gen_record_start(as_buf *b, const char *id, const char *name)
