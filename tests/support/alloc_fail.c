@@ -174,32 +174,40 @@ bool alloc_fail_linked(void)
 }
 
 /* libcrypto's allocations: counted and failed like the rest, but not in `live`, since
- * libcrypto keeps caches of its own across calls. */
+ * libcrypto keeps caches of its own across calls. Without the wraps (a unit test),
+ * `malloc` here is libc's own, and libcrypto's are the only allocations counted. */
 static void *crypto_malloc(size_t size, const char *file, int line)
 {
     (void)file;
     (void)line;
-    return should_fail() ? NULL : __real_malloc(size);
+    if (should_fail()) {
+        return NULL;
+    }
+    return __real_malloc != NULL ? __real_malloc(size) : malloc(size);
 }
 
 static void *crypto_realloc(void *ptr, size_t size, const char *file, int line)
 {
     (void)file;
     (void)line;
-    return should_fail() ? NULL : __real_realloc(ptr, size);
+    if (should_fail()) {
+        return NULL;
+    }
+    return __real_realloc != NULL ? __real_realloc(ptr, size) : realloc(ptr, size);
 }
 
 static void crypto_free(void *ptr, const char *file, int line)
 {
     (void)file;
     (void)line;
-    __real_free(ptr);
+    if (__real_free != NULL) {
+        __real_free(ptr);
+    } else {
+        free(ptr);
+    }
 }
 
 bool alloc_fail_hook_libcrypto(void)
 {
-    if (__real_malloc == NULL) {
-        return false;
-    }
     return CRYPTO_set_mem_functions(crypto_malloc, crypto_realloc, crypto_free) == 1;
 }

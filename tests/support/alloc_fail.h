@@ -7,7 +7,8 @@
  * goes through the __wrap_ functions here; libcrypto's own allocations reach them too after
  * alloc_fail_hook_libcrypto(). Shared libraries other than libcrypto (libc's own, cmocka,
  * curl, jansson) are not counted. Linked without the wraps (as every unit test is, since
- * tests/support/ is linked whole), nothing here runs: alloc_fail_linked() says which.
+ * tests/support/ is linked whole), only libcrypto's allocations can be counted, once
+ * hooked: alloc_fail_linked() says which.
  * Works under ASan and valgrind: the wraps call the real allocator, whichever it is.
  *
  * Use: arm, make the one call under test, disarm, then look:
@@ -56,7 +57,8 @@ bool alloc_fail_linked(void);
 
 /* Routes libcrypto's allocations through the same counter (CRYPTO_set_mem_functions), so
  * that a digest context that cannot be had is tested too. Call first thing in main(),
- * before libcrypto allocates; false when it is too late. */
+ * before libcrypto allocates; false when it is too late. Without the wraps (a unit test)
+ * it works alone: libcrypto's allocations are then the only ones counted and failed. */
 bool alloc_fail_hook_libcrypto(void);
 
 #endif

@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 #include <jansson.h>
-#include <openssl/crypto.h>
 
+#include "alloc_fail.h"
 #include "auditstream.h"
 #include "auditstream/batch.h"
 #include "auditstream/log.h"
@@ -928,38 +928,10 @@ static void test_signing_failure_logged_as_such(void **state)
     close_batch(&f);
 }
 
-/* libcrypto's allocator, made to fail the `fail_at`-th allocation from now (0: never):
- * the signer's hashing and HMAC go through it, so the write path meets an allocation
- * failure without the process running out of memory. */
-static long fail_at;
+/* libcrypto's allocator replaced (alloc_fail.h) before anything allocates, so that the
+ * signer's hashing and HMAC meet an allocation failure without the process running out
+ * of memory. */
 static bool allocator_replaced;
-
-static void *failing_malloc(size_t n, const char *file, int line)
-{
-    (void)file;
-    (void)line;
-    if (fail_at > 0 && --fail_at == 0) {
-        return NULL;
-    }
-    return malloc(n);
-}
-
-static void *failing_realloc(void *p, size_t n, const char *file, int line)
-{
-    (void)file;
-    (void)line;
-    if (fail_at > 0 && --fail_at == 0) {
-        return NULL;
-    }
-    return realloc(p, n);
-}
-
-static void failing_free(void *p, const char *file, int line)
-{
-    (void)file;
-    (void)line;
-    free(p);
-}
 
 /* Whichever libcrypto allocation of the write fails, the invocation is judged, and an
  * early stop is logged with its real reason (out of memory), never as the deadline. A
@@ -974,10 +946,10 @@ static void test_allocation_failure_logged_as_such(void **state)
         fixture f;
         open_batch(&f, 1);
         set_payload_file(&f, JAVA_EVENT);
-        fail_at = at;
+        alloc_fail_after(at);
         as_status st = process(&f, real_ms() + 60000);
-        long left = fail_at;
-        fail_at = 0;
+        alloc_fail_off();
+        bool hit = alloc_fail_hit();
         assert_false(contains(&f.lines, "deadline near"));
         if (st != AS_OK) {
             /* The ids are hashed through libcrypto too: the build itself failed. */
@@ -992,7 +964,7 @@ static void test_allocation_failure_logged_as_such(void **state)
             assert_int_equal(f.result.write_stop, AS_DDB_STOP_NONE);
         }
         close_batch(&f);
-        if (left > 0) {
+        if (!hit) {
             break; /* the write needed fewer allocations than `at`: every one was tried */
         }
     }
@@ -1004,8 +976,7 @@ static void test_allocation_failure_logged_as_such(void **state)
 int main(void)
 {
     /* Only possible before libcrypto allocates anything (curl's setup does). */
-    allocator_replaced =
-        CRYPTO_set_mem_functions(failing_malloc, failing_realloc, failing_free) == 1;
+    allocator_replaced = alloc_fail_hook_libcrypto();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_all_written),
         cmocka_unit_test(test_one_item_fails_for_good),

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <openssl/crypto.h>
 
+#include "alloc_fail.h"
 #include "core/ids.h"
 
 /* RFC 9562 appendix C's NAMESPACE_URL and NAMESPACE_DNS. */
@@ -158,40 +158,6 @@ static void test_sha256(void **state)
     assert_memory_equal(out, SHA256S[0].hex, AS_SHA256_HEX_LEN);
 }
 
-/* libcrypto's allocator, made to fail the `fail_at`-th allocation from now (0: never),
- * so that the error path can be reached without exhausting memory. */
-static long fail_at;
-static bool allocator_replaced;
-
-static void *failing_malloc(size_t n, const char *file, int line)
-{
-    (void)file;
-    (void)line;
-    if (fail_at > 0 && --fail_at == 0) {
-        return NULL;
-    }
-    return malloc(n);
-}
-
-static void *failing_realloc(void *p, size_t n, const char *file, int line)
-{
-    (void)file;
-    (void)line;
-    if (fail_at > 0 && --fail_at == 0) {
-        return NULL;
-    }
-    return realloc(p, n);
-}
-
-static void failing_free(void *p, const char *file, int line)
-{
-    (void)file;
-    (void)line;
-    free(p);
-}
-
-/* Whichever of libcrypto's allocations fails, the status says so and the output is no
- * id; once allocations succeed again, so do the functions. */
 /* A reused hasher gives what a fresh context gives, call after call, both digests mixed. */
 static void test_reused_hasher(void **state)
 {
@@ -221,24 +187,28 @@ static void test_reused_hasher(void **state)
     as_hasher_free(NULL);
 }
 
+/* libcrypto's allocator replaced (alloc_fail.h) before anything allocates. */
+static bool allocator_replaced;
+
+/* Whichever of libcrypto's allocations fails, the status says so and the output is no
+ * id; once allocations succeed again, so do the functions. */
 static void test_allocation_failure(void **state)
 {
     (void)state;
-    if (!allocator_replaced) {
-        skip();
-    }
+    assert_true(allocator_replaced);
     static const char NAME[] = "c4ca4238a0b923820dcc509a6f75849b";
     int failures = 0;
     for (long at = 1; at <= 64; at++) {
         char uuid[AS_UUID_TEXT_LEN];
         char hex[AS_SHA256_HEX_LEN];
-        fail_at = at;
+        alloc_fail_after(at);
         as_status s1 = as_uuid5(NULL, as_audit_namespace, NAME, strlen(NAME), uuid, NULL).status;
-        bool hit = fail_at == 0;
-        fail_at = at;
+        alloc_fail_off();
+        bool hit = alloc_fail_hit();
+        alloc_fail_after(at);
         as_status s2 = as_sha256_hex(NULL, NAME, strlen(NAME), hex, NULL).status;
-        hit = hit || fail_at == 0;
-        fail_at = 0;
+        alloc_fail_off();
+        hit = hit || alloc_fail_hit();
         if (s1 != AS_OK) {
             assert_int_equal(s1, AS_ERR_NOMEM);
             for (size_t i = 0; i < sizeof uuid; i++) {
@@ -269,10 +239,9 @@ static void test_allocation_failure(void **state)
 
 int main(void)
 {
-    /* Only possible before libcrypto allocates anything; should something linked in
-     * have made it allocate already, the allocation failure test is skipped. */
-    allocator_replaced =
-        CRYPTO_set_mem_functions(failing_malloc, failing_realloc, failing_free) == 1;
+    /* Only possible before libcrypto allocates anything; should something linked in have
+     * made it allocate already, the allocation failure test fails rather than pass empty. */
+    allocator_replaced = alloc_fail_hook_libcrypto();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_audit_namespace),
         cmocka_unit_test(test_audit_ids),
