@@ -24,18 +24,6 @@
 #include "auditstream/diff.h"
 #include "auditstream/event.h"
 
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                   \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
-
 /* ---- One run: everything the core can be asked about an event, written down -------- */
 
 static void dump_str(as_buf *out, const char *label, const char *text)
@@ -255,7 +243,7 @@ static outcome torture(const char *name, const char *json, size_t len)
           alloc_fail_live() - live);
 
     as_buf got = AS_BUF_INIT;
-    int failures_before = failures;
+    int failures_before = alloc_check_failures;
     for (int all_after = 0; all_after <= 1; all_after++) {
         const char *mode = all_after ? "from" : "only";
         for (long n = 1;; n++) {
@@ -306,7 +294,7 @@ static outcome torture(const char *name, const char *json, size_t len)
             if (!hit) {
                 break; /* the run made fewer than n allocations */
             }
-            if (failures - failures_before > 10) {
+            if (alloc_check_failures - failures_before > 10) {
                 fprintf(stderr, "%s: more than 10 failures, on to the next case\n", name);
                 break;
             }
@@ -648,7 +636,8 @@ int main(int argc, char **argv)
         free(json);
         free(names[i]);
     }
-    printf("alloc: %ld cases, %ld runs, %d failures\n", cases, runs, failures);
-    printf("%d passed, %d failed\n", failures == 0 ? 1 : 0, failures == 0 ? 0 : 1);
-    return failures == 0 ? 0 : 1;
+    printf("alloc: %ld cases, %ld runs, %d failures\n", cases, runs, alloc_check_failures);
+    printf("%d passed, %d failed\n", alloc_check_failures == 0 ? 1 : 0,
+           alloc_check_failures == 0 ? 0 : 1);
+    return alloc_check_failures == 0 ? 0 : 1;
 }

@@ -30,18 +30,6 @@
 #include "auditstream/sigv4.h"
 #include "aws/ddb_retry.h"
 
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                   \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
-
 /* One run: makes the call under test and, with counting paused, writes what it got to
  * `out`. Returns AS_ERR_NOMEM (with `err` filled) when the call reported it. */
 typedef as_status (*run_fn)(const void *ctx, as_buf *out, as_error *err);
@@ -110,7 +98,7 @@ static long torture(const char *name, run_fn fn, const void *ctx)
     long tried = 0;
     long nomem = 0;
     long same = 0;
-    int failures_before = failures;
+    int failures_before = alloc_check_failures;
     for (int all_after = 0; all_after <= 1; all_after++) {
         const char *mode = all_after ? "from" : "only";
         for (long n = 1;; n++) {
@@ -144,7 +132,7 @@ static long torture(const char *name, run_fn fn, const void *ctx)
                       name, n, mode, (int)clean.len, clean.data, (int)got.len, got.data);
                 same += hit && identical;
             }
-            if (!hit || failures > failures_before + 5) {
+            if (!hit || alloc_check_failures > failures_before + 5) {
                 break;
             }
         }
@@ -685,6 +673,6 @@ int main(void)
     as_ddb_client_free(client);
     as_sigv4_signer_free(cached);
     as_global_cleanup();
-    printf("alloc layers: %ld runs, %d failures\n", runs, failures);
-    return failures == 0 ? 0 : 1;
+    printf("alloc layers: %ld runs, %d failures\n", runs, alloc_check_failures);
+    return alloc_check_failures == 0 ? 0 : 1;
 }

@@ -8,6 +8,8 @@
 
 #include "alloc_fail.h"
 
+int alloc_check_failures;
+
 /* Resolved to the real functions by --wrap; weak so that a link without the wraps (every
  * other unit test) still succeeds, with these left NULL and never called. */
 extern void *__real_malloc(size_t size) __attribute__((weak));

@@ -23,6 +23,7 @@
 #define TEST_ALLOC_FAIL_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 /* Starts counting allocations from zero; the n-th (n >= 1) returns NULL and the later ones
  * succeed, so that code which ignores one failure and goes on shows it. n = 0 only counts. */
@@ -60,5 +61,20 @@ bool alloc_fail_linked(void);
  * before libcrypto allocates; false when it is too late. Without the wraps (a unit test)
  * it works alone: libcrypto's allocations are then the only ones counted and failed. */
 bool alloc_fail_hook_libcrypto(void);
+
+/* Checks that were false so far (CHECK): a harness reports every failing run, then exits
+ * non-zero. */
+extern int alloc_check_failures;
+
+/* When `cond` is false: says where and what (printf-style), counts it, and goes on. */
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                   \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+            alloc_check_failures++;                                                                \
+        }                                                                                          \
+    } while (0)
 
 #endif
