@@ -310,7 +310,8 @@ void as_ddb_client_free(as_ddb_client *client)
         }
         free_headers(s->headers);
         as_buf_free(&s->body);
-        as_buf_free(&s->response);
+        /* An error answer may have echoed the session token or a signature. */
+        as_buf_wipe_free(&s->response);
         as_sigv4_output_free(&s->sig);
     }
     free(client->slots);
