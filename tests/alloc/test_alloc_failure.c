@@ -212,99 +212,33 @@ done:
 
 /* ---- The stage ------------------------------------------------------------------- */
 
-typedef struct outcome {
-    long tried;  /* values of n tried, both modes */
-    long nomem;  /* runs that reported AS_ERR_NOMEM */
-    long same;   /* runs that reached a failure and still gave the clean bytes */
-    long allocs; /* allocations of the clean run */
-} outcome;
+/* One case: a document, and what the core makes of it (its status and message too: a
+ * document the decoder refuses must be refused the same way every time). */
+typedef struct event_case {
+    const char *json;
+    size_t len;
+} event_case;
 
-/* Runs `json` clean, then with the n-th allocation failing for every n. */
-static outcome torture(const char *name, const char *json, size_t len)
+static as_status run_case(const void *ctx, as_buf *out, as_error *err)
 {
-    outcome o = {0, 0, 0, 0};
-    as_buf clean = AS_BUF_INIT;
-    as_error err = {AS_OK, 0, ""};
-    /* One run first, unwatched: libcrypto loads its algorithms on first use, and those
-     * allocations belong to no run. */
-    as_status clean_status = run(json, len, &clean, &err);
-    as_buf_clear(&clean);
-    long live = alloc_fail_live();
-    alloc_fail_after(0);
-    clean_status = run(json, len, &clean, &err);
-    alloc_fail_off();
-    o.allocs = alloc_fail_count();
-    /* A document the decoder refuses (tests/events holds one) must be refused the same
-     * way every time: its status and message are part of the output. */
-    dump_result(&clean, clean_status, &err);
-    CHECK(clean_status != AS_ERR_NOMEM, "%s: the clean run failed: %s", name, err.message);
-    CHECK(as_buf_status(&clean) == AS_OK, "%s: the test's own buffer failed", name);
-    CHECK(alloc_fail_live() == live, "%s: the clean run leaked %ld blocks", name,
-          alloc_fail_live() - live);
-
-    as_buf got = AS_BUF_INIT;
-    int failures_before = alloc_check_failures;
-    for (int all_after = 0; all_after <= 1; all_after++) {
-        const char *mode = all_after ? "from" : "only";
-        for (long n = 1;; n++) {
-            as_buf_clear(&got);
-            err = (as_error){AS_OK, 0, ""};
-            live = alloc_fail_live();
-            if (all_after) {
-                alloc_fail_all_after(n);
-            } else {
-                alloc_fail_after(n);
-            }
-            as_status status = run(json, len, &got, &err);
-            alloc_fail_off();
-            bool hit = alloc_fail_hit();
-            o.tried++;
-            CHECK(alloc_fail_live() == live, "%s: n=%ld (%s): %ld blocks leaked", name, n, mode,
-                  alloc_fail_live() - live);
-            if (status == AS_ERR_NOMEM) {
-                o.nomem++;
-                CHECK(hit, "%s: n=%ld (%s): AS_ERR_NOMEM with no allocation failed", name, n, mode);
-                CHECK(err.code == AS_ERR_NOMEM && err.message[0] != '\0',
-                      "%s: n=%ld (%s): AS_ERR_NOMEM without its message (code %d, \"%s\")", name, n,
-                      mode, (int)err.code, err.message);
-            } else {
-                dump_result(&got, status, &err);
-                bool same = got.len == clean.len && memcmp(got.data, clean.data, clean.len) == 0;
-                CHECK(same,
-                      "%s: n=%ld (%s): status %d (%s) and other output than the clean run's, "
-                      "not AS_ERR_NOMEM",
-                      name, n, mode, (int)status, err.message);
-                if (!same) {
-                    /* Where the outputs part, for the log. */
-                    size_t at = 0;
-                    while (at < got.len && at < clean.len && got.data[at] == clean.data[at]) {
-                        at++;
-                    }
-                    size_t from = at > 60 ? at - 60 : 0;
-                    fprintf(stderr, "  clean: ...%.*s\n  got:   ...%.*s\n",
-                            (int)(clean.len - from < 160 ? clean.len - from : 160),
-                            clean.data + from,
-                            (int)(got.len - from < 160 && got.len > from ? got.len - from
-                                  : got.len > from                       ? 160
-                                                                         : 0),
-                            got.len > from ? got.data + from : "");
-                }
-                o.same += hit && same;
-            }
-            if (!hit) {
-                break; /* the run made fewer than n allocations */
-            }
-            if (alloc_check_failures - failures_before > 10) {
-                fprintf(stderr, "%s: more than 10 failures, on to the next case\n", name);
-                break;
-            }
-        }
+    const event_case *c = ctx;
+    as_status status = run(c->json, c->len, out, err);
+    if (status != AS_ERR_NOMEM) {
+        alloc_fail_pause();
+        dump_result(out, status, err);
+        alloc_fail_resume();
     }
-    as_buf_free(&got);
-    as_buf_free(&clean);
-    printf("%-58s %6ld allocs %7ld runs %6ld nomem %5ld same\n", name, o.allocs, o.tried, o.nomem,
-           o.same);
-    return o;
+    return status;
+}
+
+/* Runs `json` clean, then with the n-th allocation failing for every n; returns the runs. */
+static long torture(const char *name, const char *json, size_t len)
+{
+    event_case c = {json, len};
+    alloc_torture_result r = alloc_fail_torture(name, run_case, &c, 10);
+    printf("%-58s %6ld allocs %7ld runs %6ld nomem %5ld same\n", name, r.allocs, r.tried, r.nomem,
+           r.same);
+    return r.tried;
 }
 
 /* ---- Generated events --------------------------------------------------------------- */
@@ -590,15 +524,15 @@ int main(int argc, char **argv)
                  {"generated: invalid records (error items)", INVALID},
                  {"generated: missing images, no time, redelivered", MISSING}};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
-        runs += torture(fixed[i].name, fixed[i].json, strlen(fixed[i].json)).tried;
+        runs += torture(fixed[i].name, fixed[i].json, strlen(fixed[i].json));
         cases++;
     }
     as_buf gen = AS_BUF_INIT;
     gen_truncation(&gen);
-    runs += torture("generated: two 250 KB values (truncation)", gen.data, gen.len).tried;
+    runs += torture("generated: two 250 KB values (truncation)", gen.data, gen.len);
     as_buf_clear(&gen);
     gen_large(&gen);
-    runs += torture("generated: large sets and maps, 33 levels deep", gen.data, gen.len).tried;
+    runs += torture("generated: large sets and maps, 33 levels deep", gen.data, gen.len);
     cases += 2;
     as_buf_free(&gen);
 
@@ -630,7 +564,7 @@ int main(int argc, char **argv)
         char *json = read_file(path, &len);
         CHECK(json != NULL, "cannot read %s", path);
         if (json != NULL) {
-            runs += torture(names[i], json, len).tried;
+            runs += torture(names[i], json, len);
             cases++;
         }
         free(json);

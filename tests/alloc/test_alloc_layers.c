@@ -32,7 +32,6 @@
 
 /* One run: makes the call under test and, with counting paused, writes what it got to
  * `out`. Returns AS_ERR_NOMEM (with `err` filled) when the call reported it. */
-typedef as_status (*run_fn)(const void *ctx, as_buf *out, as_error *err);
 
 static void dump_span(as_buf *out, const char *label, as_span span)
 {
@@ -73,75 +72,15 @@ static as_status buffer_outcome(const as_buf *buf, as_error *err, const char *wh
     return AS_ERR_NOMEM;
 }
 
-/* Runs `fn` clean, then with the n-th allocation failing for every n. Returns the runs. */
-static long torture(const char *name, run_fn fn, const void *ctx)
+/* Runs `fn` clean, then with the n-th allocation failing for every n; returns the runs.
+ * Every case here succeeds when memory does. */
+static long torture(const char *name, alloc_run_fn fn, const void *ctx)
 {
-    as_buf clean = AS_BUF_INIT;
-    as_buf got = AS_BUF_INIT;
-    as_error err = {AS_OK, 0, ""};
-    /* Unwatched first: libcrypto and the handles warm their caches once per process. */
-    CHECK(fn(ctx, &clean, &err) == AS_OK, "%s: the warm-up run failed: %s", name, err.message);
-    as_buf_clear(&clean);
-    long live = alloc_fail_live();
-    alloc_fail_after(0);
-    as_status clean_status = fn(ctx, &clean, &err);
-    alloc_fail_off();
-    long allocs = alloc_fail_count();
-    CHECK(clean_status == AS_OK, "%s: the clean run failed: %s", name, err.message);
-    CHECK(as_buf_status(&clean) == AS_OK, "%s: the test's own buffer failed", name);
-    CHECK(alloc_fail_live() == live, "%s: the clean run leaked %ld blocks", name,
-          alloc_fail_live() - live);
-    if (getenv("ALLOC_SHOW") != NULL) {
-        printf("---- %s: the clean run's output\n%.*s", name, (int)clean.len, clean.data);
-    }
-
-    long tried = 0;
-    long nomem = 0;
-    long same = 0;
-    int failures_before = alloc_check_failures;
-    for (int all_after = 0; all_after <= 1; all_after++) {
-        const char *mode = all_after ? "from" : "only";
-        for (long n = 1;; n++) {
-            as_buf_clear(&got);
-            err = (as_error){AS_OK, 0, ""};
-            live = alloc_fail_live();
-            if (all_after) {
-                alloc_fail_all_after(n);
-            } else {
-                alloc_fail_after(n);
-            }
-            as_status status = fn(ctx, &got, &err);
-            alloc_fail_off();
-            bool hit = alloc_fail_hit();
-            tried++;
-            CHECK(alloc_fail_live() == live, "%s: n=%ld (%s): %ld blocks leaked", name, n, mode,
-                  alloc_fail_live() - live);
-            if (status == AS_ERR_NOMEM) {
-                nomem++;
-                CHECK(hit, "%s: n=%ld (%s): AS_ERR_NOMEM with no allocation failed", name, n, mode);
-                CHECK(err.code == AS_ERR_NOMEM && err.message[0] != '\0',
-                      "%s: n=%ld (%s): AS_ERR_NOMEM without its message (code %d, \"%s\")", name, n,
-                      mode, (int)err.code, err.message);
-            } else {
-                CHECK(status == AS_OK, "%s: n=%ld (%s): status %d (%s), neither ok nor NOMEM", name,
-                      n, mode, (int)status, err.message);
-                bool identical = got.len == clean.len && memcmp(got.data, clean.data, got.len) == 0;
-                CHECK(identical,
-                      "%s: n=%ld (%s): a wrong success: the run reported no failure but its "
-                      "output differs from the clean run's\n--- clean:\n%.*s\n--- got:\n%.*s",
-                      name, n, mode, (int)clean.len, clean.data, (int)got.len, got.data);
-                same += hit && identical;
-            }
-            if (!hit || alloc_check_failures > failures_before + 5) {
-                break;
-            }
-        }
-    }
-    printf("%-52s %4ld allocations, %5ld runs: %5ld out of memory, %4ld unchanged\n", name, allocs,
-           tried, nomem, same);
-    as_buf_free(&clean);
-    as_buf_free(&got);
-    return tried;
+    alloc_torture_result r = alloc_fail_torture(name, fn, ctx, 5);
+    CHECK(r.clean_status == AS_OK, "%s: the clean run failed", name);
+    printf("%-52s %4ld allocations, %5ld runs: %5ld out of memory, %4ld unchanged\n", name,
+           r.allocs, r.tried, r.nomem, r.same);
+    return r.tried;
 }
 
 /* ---- signing ------------------------------------------------------------------------ */

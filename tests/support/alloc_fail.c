@@ -1,6 +1,8 @@
 /* The allocation wraps behind alloc_fail.h: a counter that can make the n-th allocation
  * fail, in front of the real allocator. Only linked in effect with -Wl,--wrap=... */
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -212,4 +214,93 @@ static void crypto_free(void *ptr, const char *file, int line)
 bool alloc_fail_hook_libcrypto(void)
 {
     return CRYPTO_set_mem_functions(crypto_malloc, crypto_realloc, crypto_free) == 1;
+}
+
+/* Shows where two outputs part, with some context on each side. */
+static void show_parting(const as_buf *clean, const as_buf *got)
+{
+    size_t at = 0;
+    while (at < got->len && at < clean->len && got->data[at] == clean->data[at]) {
+        at++;
+    }
+    size_t from = at > 60 ? at - 60 : 0;
+    size_t clean_left = clean->len > from ? clean->len - from : 0;
+    size_t got_left = got->len > from ? got->len - from : 0;
+    fprintf(stderr, "  clean: ...%.*s\n  got:   ...%.*s\n",
+            (int)(clean_left < 160 ? clean_left : 160), clean_left > 0 ? clean->data + from : "",
+            (int)(got_left < 160 ? got_left : 160), got_left > 0 ? got->data + from : "");
+}
+
+alloc_torture_result alloc_fail_torture(const char *name, alloc_run_fn fn, const void *ctx,
+                                        int max_failures)
+{
+    alloc_torture_result r = {AS_OK, 0, 0, 0, 0};
+    as_buf clean = AS_BUF_INIT;
+    as_buf got = AS_BUF_INIT;
+    as_error err = {AS_OK, 0, ""};
+    (void)fn(ctx, &clean, &err); /* unwatched: libcrypto loads its algorithms on first use */
+    as_buf_clear(&clean);
+    err = (as_error){AS_OK, 0, ""};
+    long live = alloc_fail_live();
+    alloc_fail_after(0);
+    r.clean_status = fn(ctx, &clean, &err);
+    alloc_fail_off();
+    r.allocs = alloc_fail_count();
+    CHECK(r.clean_status != AS_ERR_NOMEM, "%s: the clean run failed: %s", name, err.message);
+    CHECK(as_buf_status(&clean) == AS_OK, "%s: the test's own buffer failed", name);
+    CHECK(alloc_fail_live() == live, "%s: the clean run leaked %ld blocks", name,
+          alloc_fail_live() - live);
+    if (getenv("ALLOC_SHOW") != NULL) {
+        printf("---- %s: the clean run's output\n%.*s", name, (int)clean.len, clean.data);
+    }
+
+    int failures_before = alloc_check_failures;
+    for (int all_after = 0; all_after <= 1; all_after++) {
+        const char *mode = all_after ? "from" : "only";
+        for (long n = 1;; n++) {
+            as_buf_clear(&got);
+            err = (as_error){AS_OK, 0, ""};
+            live = alloc_fail_live();
+            if (all_after) {
+                alloc_fail_all_after(n);
+            } else {
+                alloc_fail_after(n);
+            }
+            as_status status = fn(ctx, &got, &err);
+            alloc_fail_off();
+            bool hit = alloc_fail_hit();
+            r.tried++;
+            CHECK(alloc_fail_live() == live, "%s: n=%ld (%s): %ld blocks leaked", name, n, mode,
+                  alloc_fail_live() - live);
+            if (status == AS_ERR_NOMEM) {
+                r.nomem++;
+                CHECK(hit, "%s: n=%ld (%s): AS_ERR_NOMEM with no allocation failed", name, n, mode);
+                CHECK(err.code == AS_ERR_NOMEM && err.message[0] != '\0',
+                      "%s: n=%ld (%s): AS_ERR_NOMEM without its message (code %d, \"%s\")", name, n,
+                      mode, (int)err.code, err.message);
+            } else {
+                bool same = status == r.clean_status && got.len == clean.len &&
+                            memcmp(got.data, clean.data, clean.len) == 0;
+                CHECK(same,
+                      "%s: n=%ld (%s): a wrong success: status %d (%s), not AS_ERR_NOMEM, and "
+                      "other than the clean run's status or output",
+                      name, n, mode, (int)status, err.message);
+                if (!same) {
+                    show_parting(&clean, &got);
+                }
+                r.same += hit && same;
+            }
+            if (!hit) {
+                break; /* the run made fewer than n allocations */
+            }
+            if (alloc_check_failures - failures_before > max_failures) {
+                fprintf(stderr, "%s: more than %d failures, on to the next case\n", name,
+                        max_failures);
+                break;
+            }
+        }
+    }
+    as_buf_free(&got);
+    as_buf_free(&clean);
+    return r;
 }

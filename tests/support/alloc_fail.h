@@ -25,6 +25,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "auditstream/buf.h"
+#include "auditstream/common.h"
+
 /* Starts counting allocations from zero; the n-th (n >= 1) returns NULL and the later ones
  * succeed, so that code which ignores one failure and goes on shows it. n = 0 only counts. */
 void alloc_fail_after(long n);
@@ -76,5 +79,26 @@ extern int alloc_check_failures;
             alloc_check_failures++;                                                                \
         }                                                                                          \
     } while (0)
+
+/* One call under test: writes what it got to `out` (with counting paused for the test's
+ * own bookkeeping) and returns its status, filling `err` on failure. */
+typedef as_status (*alloc_run_fn)(const void *ctx, as_buf *out, as_error *err);
+
+typedef struct alloc_torture_result {
+    as_status clean_status; /* the clean run's */
+    long allocs;            /* allocations of the clean run */
+    long tried;             /* runs with a failure armed, both modes */
+    long nomem;             /* runs that reported AS_ERR_NOMEM */
+    long same;              /* runs that met a failure and still gave the clean result */
+} alloc_torture_result;
+
+/* Runs `fn` once unwatched (caches that live for the process warm up), once clean, then
+ * with the n-th allocation failing, alone and from then on, for every n until a run makes
+ * fewer than n. Each run must report AS_ERR_NOMEM with its message, or give the clean
+ * run's status and output byte for byte, and leak nothing; a broken rule is a CHECK
+ * naming the case, n and mode. After `max_failures` failed checks it goes on to the next
+ * case. ALLOC_SHOW in the environment prints the clean output. */
+alloc_torture_result alloc_fail_torture(const char *name, alloc_run_fn fn, const void *ctx,
+                                        int max_failures);
 
 #endif
