@@ -15,7 +15,6 @@ import json
 import os
 import select
 import shutil
-import signal
 import socket
 import ssl
 import subprocess
@@ -40,6 +39,17 @@ STANDIN = os.path.join(TOP, "tests", "support", "runtime_standin.py")
 NAMESPACE = uuid.UUID("526e30d9-4c12-5f25-8142-6d3f5f417dc4")
 
 __all__ = ["Moto", "SetupError", "canon", "log_tail"]  # re-exported for the callers
+
+
+def stop_process(proc):
+    """Ends a process this harness started: SIGTERM, then SIGKILL after 5 s."""
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def audit_id(name):
@@ -313,13 +323,7 @@ class Standin:
         if self.proc is None:
             return
         proc, self.proc = self.proc, None
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_process(proc)
         proc.stdout.close()
 
 
@@ -494,13 +498,7 @@ class Function:
                       for n in os.listdir(f"/proc/{self.pid}/fd"))
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.standin.stop()
 
 

@@ -153,13 +153,7 @@ class FaultServer:
         return self._call("GET", "/_control/log")["requests"]
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        harness.stop_process(self.proc)
         if self.proc is not None:
             self.proc.stdout.close()
         self.proc = None
