@@ -18,6 +18,7 @@
 #include "auditstream/sigv4.h"
 #include "auditstream/global.h"
 #include "auditstream/ddb.h"
+#include "auditstream/ddb_read.h"
 #include "auditstream/runtime.h"
 
 #endif

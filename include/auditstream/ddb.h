@@ -162,10 +162,16 @@ uint32_t as_ddb_client_retry_tokens(const as_ddb_client *client);
 typedef enum as_ddb_outcome {
     AS_DDB_NOT_ATTEMPTED = 0, /* never sent: the deadline came first, or the call failed */
     AS_DDB_WRITTEN,           /* a 2xx whose body matched its x-amz-crc32 (if sent) */
-    AS_DDB_FAILED             /* sent, and not written after the last attempt */
+    AS_DDB_FAILED,            /* sent, and not written after the last attempt */
+    /* as_ddb_put_items_if_absent (auditstream/ddb_read.h): DynamoDB refused the write
+     * because an item with its id is there already. put_items never reports it. */
+    AS_DDB_ALREADY_THERE,
+    /* The reads' name for AS_DDB_WRITTEN (auditstream/ddb_read.h): a 2xx JSON answer. */
+    AS_DDB_ANSWERED = AS_DDB_WRITTEN
 } as_ddb_outcome;
 
-/* Short static name of an outcome ("written", "failed", "not attempted"). */
+/* Short static name of an outcome ("written", "failed", "not attempted",
+ * "already there"). */
 const char *as_ddb_outcome_name(as_ddb_outcome outcome);
 
 #define AS_DDB_ERROR_TYPE_MAX 64
@@ -204,11 +210,12 @@ typedef enum as_ddb_stop {
     AS_DDB_STOP_SIGNING,   /* a request could not be signed (the call's error says why) */
     AS_DDB_STOP_NOMEM,     /* memory ran out */
     AS_DDB_STOP_TRANSPORT, /* libcurl itself failed (not one request: the whole call) */
-    AS_DDB_STOP_ARGUMENT   /* the call was refused for its arguments: nothing was sent */
+    AS_DDB_STOP_ARGUMENT,  /* the call was refused for its arguments: nothing was sent */
+    AS_DDB_STOP_CALLER     /* a read's page callback asked to stop (ddb_read.h) */
 } as_ddb_stop;
 
 /* Short static name: "none", "deadline", "signing_failed", "out_of_memory",
- * "transport_failed", "bad_argument". */
+ * "transport_failed", "bad_argument", "stopped_by_caller". */
 const char *as_ddb_stop_name(as_ddb_stop stop);
 
 /* Counts for one as_ddb_put_items call (the handler's summary and metrics). */
@@ -226,6 +233,8 @@ typedef struct as_ddb_stats {
     uint64_t failed;
     uint64_t not_attempted;
     as_ddb_stop stopped; /* why the call ended early, if it did */
+    uint64_t already_there; /* as_ddb_put_items_if_absent: items found there already */
+    uint64_t pages;         /* reads (ddb_read.h): answers handed to the caller */
 } as_ddb_stats;
 
 /* Puts `items[i]` (each the wire JSON of one item, {"id":{"S":...},...}, borrowed for

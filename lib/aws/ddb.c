@@ -104,6 +104,7 @@ const char *as_ddb_stop_name(as_ddb_stop stop)
     case AS_DDB_STOP_NOMEM: return "out_of_memory";
     case AS_DDB_STOP_TRANSPORT: return "transport_failed";
     case AS_DDB_STOP_ARGUMENT: return "bad_argument";
+    case AS_DDB_STOP_CALLER: return "stopped_by_caller";
     default: return "unknown";
     }
 }
@@ -114,6 +115,7 @@ const char *as_ddb_outcome_name(as_ddb_outcome outcome)
     case AS_DDB_NOT_ATTEMPTED: return "not attempted";
     case AS_DDB_WRITTEN: return "written";
     case AS_DDB_FAILED: return "failed";
+    case AS_DDB_ALREADY_THERE: return "already there";
     default: return "unknown";
     }
 }
