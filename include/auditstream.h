@@ -1,7 +1,7 @@
 /* libauditstream: turns DynamoDB Streams events into audit items.
  * The umbrella header of the reusable library: the pure core (common, buf, event, diff,
- * audit, version), SigV4 and the DynamoDB client, the Lambda Runtime API client, and
- * their one setup call. Each module's header also stands on its own.
+ * audit, wire, replay, version), SigV4 and the DynamoDB client, the Lambda Runtime API
+ * client, and their one setup call. Each module's header also stands on its own.
  *
  * The audit function's own modules (auditstream/config.h, batch.h, log.h) are not
  * included here: include them by name. docs/library.md maps the modules, their
@@ -15,6 +15,8 @@
 #include "auditstream/event.h"
 #include "auditstream/diff.h"
 #include "auditstream/audit.h"
+#include "auditstream/wire.h"
+#include "auditstream/replay.h"
 #include "auditstream/sigv4.h"
 #include "auditstream/global.h"
 #include "auditstream/ddb.h"
