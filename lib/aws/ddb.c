@@ -12,11 +12,13 @@
 #include <openssl/crypto.h>
 
 #include "auditstream/ddb.h"
+#include "auditstream/ddb_read.h"
 #include "auditstream/version.h"
 #include "aws/arrays.h"
 #include "aws/clock.h"
 #include "aws/crc32.h"
 #include "aws/curl_code.h"
+#include "aws/ddb_call.h"
 #include "aws/ddb_retry.h"
 #include "aws/endpoint.h"
 #include "aws/http_header.h"
@@ -176,6 +178,7 @@ struct as_ddb_client {
     uint64_t prng;
     int64_t clock_offset_ms;
     as_ddb_quota quota;
+    size_t max_response; /* as_ddb_config.max_response_bytes, or its default */
     /* Per-call scratch, kept so that calls stop allocating once warm. */
     item_state *states;
     pending *pending;
@@ -419,6 +422,7 @@ static AS_RESULT client_init(as_ddb_client *client, const as_ddb_config *config,
     }
     size_t cap =
         config->max_response_bytes != 0 ? config->max_response_bytes : AS_DDB_DEFAULT_MAX_RESPONSE;
+    client->max_response = cap;
     for (size_t i = 0; i < client->slot_count; i++) {
         slot *s = &client->slots[i];
         as_sigv4_output_init(&s->sig);
@@ -486,8 +490,8 @@ uint32_t as_ddb_client_retry_tokens(const as_ddb_client *client)
 typedef struct call {
     as_ddb_client *client;
     const as_credentials *credentials;
-    const char *table;
-    const as_span *items;
+    const as_ddb_call_ops *ops;
+    size_t cap; /* the response body cap for this call */
     size_t count;
     int64_t deadline_ms;
     as_ddb_result *results;
@@ -499,6 +503,8 @@ typedef struct call {
     size_t deadline_cut; /* retries the deadline dropped */
     as_ddb_stop stop;    /* set where the call fails, before it returns */
     as_error *err;
+    bool halted;      /* an `answered` hook stopped the call: by the caller, or failing */
+    as_result halt;   /* why, when it failed */
 } call;
 
 static void set_text(char *out, size_t cap, const char *text)
@@ -507,6 +513,11 @@ static void set_text(char *out, size_t cap, const char *text)
     size_t n = len < cap - 1 ? len : cap - 1;
     memcpy(out, text, n);
     out[n] = '\0';
+}
+
+void as_ddb_set_text(char *out, size_t cap, const char *text)
+{
+    set_text(out, cap, text);
 }
 
 /* Appends `note` to the message, cutting the message to make room. */
@@ -577,11 +588,7 @@ static AS_RESULT start_attempt(call *c, slot *s, size_t item)
     item_state *st = &client->states[item];
 
     as_buf_clear(&s->body);
-    as_buf_append_str(&s->body, "{\"TableName\":\"");
-    as_buf_append_json_escaped(&s->body, c->table, strlen(c->table));
-    as_buf_append_str(&s->body, "\",\"Item\":");
-    as_buf_append_span(&s->body, c->items[item]);
-    as_buf_append_char(&s->body, '}');
+    c->ops->build(c->ops->ctx, item, &s->body);
     if (as_buf_status(&s->body) != AS_OK) {
         return as_fail(c->err, AS_ERR_NOMEM, 0, "ddb: out of memory building item %zu", item);
     }
@@ -590,7 +597,7 @@ static AS_RESULT start_attempt(call *c, slot *s, size_t item)
     as_sigv4_header signed_headers[3] = {
         {as_span_from_cstr("Content-Type"), as_span_from_cstr(CONTENT_TYPE)},
         {as_span_from_cstr("Host"), host},
-        {as_span_from_cstr("X-Amz-Target"), as_span_from_cstr(TARGET)},
+        {as_span_from_cstr("X-Amz-Target"), as_span_from_cstr(c->ops->target)},
     };
     as_sigv4_request req = {
         as_span_from_cstr("POST"),           as_span_from_cstr("/"), {NULL, 0}, signed_headers, 3,
@@ -638,6 +645,7 @@ static AS_RESULT start_attempt(call *c, slot *s, size_t item)
         timeout = c->deadline_ms - now > 1 ? (long)(c->deadline_ms - now) : 1;
     }
     as_buf_clear(&s->response);
+    s->cap = c->cap;
     s->overflow = false;
     s->have_crc = false;
     s->crc_valid = false;
@@ -746,6 +754,64 @@ static void describe_failure(call *c, const slot *s, as_ddb_fault fault, CURLcod
     }
 }
 
+/* A retry of `item` after standard mode's backoff, if its attempts and the quota allow;
+ * else the item fails with its result as it stands. */
+static void retry_later(call *c, size_t item, bool after_timeout, int64_t now)
+{
+    as_ddb_client *client = c->client;
+    item_state *st = &client->states[item];
+    if (st->counted >= client->max_attempts) {
+        fail_item(c, item, NULL);
+        return;
+    }
+    uint32_t cost = as_ddb_quota_acquire(&client->quota, after_timeout);
+    if (cost == 0) {
+        c->stats.quota_refusals++;
+        fail_item(c, item, " (retry quota exhausted)");
+        return;
+    }
+    st->last_cost = cost;
+    uint32_t delay = as_ddb_backoff_ms(st->counted, client->base_delay_ms, client->max_backoff_ms,
+                                       client->random(client->random_ctx));
+    schedule(c, item, now + delay);
+}
+
+/* A 2xx JSON answer: the operation says what follows it. */
+static void answered(call *c, const slot *s, int64_t now)
+{
+    size_t item = s->item;
+    as_ddb_result *r = &c->results[item];
+    as_ddb_next next = AS_DDB_NEXT_DONE;
+    if (c->ops->answered != NULL) {
+        as_result read = c->ops->answered(c->ops->ctx, item, (as_span){s->response.data,
+                                                                        s->response.len},
+                                          r, &next, c->err);
+        if (!as_result_is_ok(read)) {
+            c->halted = true;
+            c->halt = read;
+            c->stop = read.status == AS_ERR_NOMEM ? AS_DDB_STOP_NOMEM : AS_DDB_STOP_TRANSPORT;
+            return;
+        }
+    }
+    item_state *st = &c->client->states[item];
+    switch (next) {
+    case AS_DDB_NEXT_AGAIN:
+        /* A new request: its own attempts and its own skew retry. */
+        memset(st, 0, sizeof *st);
+        schedule(c, item, now);
+        return;
+    case AS_DDB_NEXT_BACKOFF: retry_later(c, item, false, now); return;
+    case AS_DDB_NEXT_FAIL: fail_item(c, item, NULL); return;
+    case AS_DDB_NEXT_STOP:
+        r->outcome = AS_DDB_ANSWERED;
+        c->halted = true;
+        c->stop = AS_DDB_STOP_CALLER;
+        return;
+    case AS_DDB_NEXT_DONE:
+    default: r->outcome = AS_DDB_ANSWERED; return;
+    }
+}
+
 /* What to do once an attempt has finished. */
 static void finish_attempt(call *c, slot *s, CURLcode code)
 {
@@ -804,7 +870,15 @@ static void finish_attempt(call *c, slot *s, CURLcode code)
 
     if (verdict == AS_DDB_SUCCESS) {
         as_ddb_quota_release(&client->quota, st->last_cost);
-        r->outcome = AS_DDB_WRITTEN;
+        r->error_type[0] = '\0';
+        r->message[0] = '\0';
+        answered(c, s, now);
+        return;
+    }
+    if (c->ops->if_absent && verdict == AS_DDB_GIVE_UP && fault == AS_DDB_FAULT_NONE &&
+        strcmp(type, "ConditionalCheckFailedException") == 0) {
+        /* The item is there: what a write only where absent was for, not a failure. */
+        r->outcome = AS_DDB_ALREADY_THERE;
         r->error_type[0] = '\0';
         r->message[0] = '\0';
         return;
@@ -834,24 +908,7 @@ static void finish_attempt(call *c, slot *s, CURLcode code)
     }
     case AS_DDB_RETRY_THROTTLE:
     case AS_DDB_RETRY_TRANSIENT:
-    case AS_DDB_RETRY_TIMEOUT: {
-        if (st->counted >= client->max_attempts) {
-            fail_item(c, item, NULL);
-            return;
-        }
-        uint32_t cost = as_ddb_quota_acquire(&client->quota, verdict == AS_DDB_RETRY_TIMEOUT);
-        if (cost == 0) {
-            c->stats.quota_refusals++;
-            fail_item(c, item, " (retry quota exhausted)");
-            return;
-        }
-        st->last_cost = cost;
-        uint32_t delay =
-            as_ddb_backoff_ms(st->counted, client->base_delay_ms, client->max_backoff_ms,
-                              client->random(client->random_ctx));
-        schedule(c, item, now + delay);
-        return;
-    }
+    case AS_DDB_RETRY_TIMEOUT: retry_later(c, item, verdict == AS_DDB_RETRY_TIMEOUT, now); return;
     case AS_DDB_SUCCESS:
     case AS_DDB_GIVE_UP:
     default: fail_item(c, item, NULL); return;
@@ -924,6 +981,9 @@ static bool drain(call *c)
         c->busy--;
         finish_attempt(c, s, code);
         any = true;
+        if (c->halted) {
+            break;
+        }
     }
     return any;
 }
@@ -984,10 +1044,39 @@ static void scrub_slots(as_ddb_client *client)
     }
 }
 
+/* The caller stopped the call from a page: what is in flight or waiting is dropped, each
+ * left as it was (not failed: nobody wants its answer now). */
+static void stop_for_caller(call *c)
+{
+    as_ddb_client *client = c->client;
+    for (size_t k = 0; k < client->slot_count; k++) {
+        slot *s = &client->slots[k];
+        if (s->busy) {
+            curl_multi_remove_handle(client->multi, s->easy);
+            s->busy = false;
+            set_text(c->results[s->item].message, AS_DDB_MESSAGE_MAX,
+                     "not finished: the caller stopped the call");
+        }
+    }
+    c->busy = 0;
+    for (size_t i = 0; i < c->pending_count; i++) {
+        set_text(c->results[client->pending[i].item].message, AS_DDB_MESSAGE_MAX,
+                 "not finished: the caller stopped the call");
+    }
+    c->pending_count = 0;
+}
+
 static AS_RESULT run_call(call *c)
 {
     as_ddb_client *client = c->client;
     for (;;) {
+        if (c->halted) {
+            if (c->stop == AS_DDB_STOP_CALLER) {
+                stop_for_caller(c);
+                return AS_RESULT_OK;
+            }
+            return c->halt;
+        }
         AS_GUARD(start_ready(c));
         bool more = !c->past_deadline && (c->pending_count > 0 || c->next_new < c->count);
         if (c->busy == 0 && !more) {
@@ -1047,20 +1136,12 @@ static AS_RESULT reserve_states(as_ddb_client *client, size_t count, as_error *e
     return grown;
 }
 
-as_status as_ddb_put_items(as_ddb_client *client, const as_credentials *credentials,
-                           const char *table, const as_span *items, size_t count,
-                           int64_t deadline_ms, as_ddb_result *results, as_ddb_stats *stats,
-                           as_error *err)
+as_result as_ddb_call_run(as_ddb_client *client, const as_credentials *credentials,
+                          const as_ddb_call_ops *ops, size_t count, int64_t deadline_ms,
+                          as_ddb_result *results, as_ddb_stats *stats, as_error *err)
 {
     if (stats != NULL) {
         memset(stats, 0, sizeof *stats);
-    }
-    as_result checked = check_call(client, credentials, table, items, count, results, err);
-    if (!as_result_is_ok(checked)) {
-        if (stats != NULL) {
-            stats->stopped = AS_DDB_STOP_ARGUMENT;
-        }
-        return as_status_of(checked);
     }
     if (count > 0) {
         memset(results, 0, count * sizeof *results);
@@ -1071,7 +1152,7 @@ as_status as_ddb_put_items(as_ddb_client *client, const as_credentials *credenti
             stats->stopped = AS_DDB_STOP_NOMEM;
             stats->not_attempted = count;
         }
-        return as_status_of(reserved);
+        return reserved;
     }
     if (count > 0) {
         memset(client->states, 0, count * sizeof *client->states);
@@ -1080,14 +1161,15 @@ as_status as_ddb_put_items(as_ddb_client *client, const as_credentials *credenti
     call c = {0};
     c.client = client;
     c.credentials = credentials;
-    c.table = table;
-    c.items = items;
+    c.ops = ops;
+    c.cap = ops->max_response_bytes != 0 ? ops->max_response_bytes : client->max_response;
     c.count = count;
     c.deadline_ms = deadline_ms;
     c.results = results;
     as_error local = {0};
     c.err = err != NULL ? err : &local;
-    as_status status = as_status_of(run_call(&c));
+    as_result ran = run_call(&c);
+    as_status status = as_status_of(ran);
     if (status != AS_OK) {
         abort_call(&c);
         if (c.stop == AS_DDB_STOP_NONE) {
@@ -1099,6 +1181,7 @@ as_status as_ddb_put_items(as_ddb_client *client, const as_credentials *credenti
         switch (results[i].outcome) {
         case AS_DDB_WRITTEN: c.stats.written++; break;
         case AS_DDB_FAILED: c.stats.failed++; break;
+        case AS_DDB_ALREADY_THERE: c.stats.already_there++; break;
         case AS_DDB_NOT_ATTEMPTED:
         default:
             c.stats.not_attempted++;
@@ -1119,5 +1202,68 @@ as_status as_ddb_put_items(as_ddb_client *client, const as_credentials *credenti
     if (stats != NULL) {
         *stats = c.stats;
     }
-    return status;
+    return ran;
+}
+
+/* PutItem's body: the table, the item, and for a write only where absent its condition. */
+typedef struct put_call {
+    const char *table;
+    const as_span *items;
+    bool if_absent;
+} put_call;
+
+static void build_put(void *ctx, size_t item, as_buf *body)
+{
+    const put_call *p = ctx;
+    as_buf_append_str(body, "{\"TableName\":\"");
+    as_buf_append_json_escaped(body, p->table, strlen(p->table));
+    as_buf_append_str(body, "\",\"Item\":");
+    as_buf_append_span(body, p->items[item]);
+    if (p->if_absent) {
+        as_buf_append_str(body, ",\"ConditionExpression\":\"attribute_not_exists(id)\"");
+    }
+    as_buf_append_char(body, '}');
+}
+
+static as_status put_items(as_ddb_client *client, const as_credentials *credentials,
+                           const char *table, const as_span *items, size_t count,
+                           int64_t deadline_ms, as_ddb_result *results, as_ddb_stats *stats,
+                           bool if_absent, as_error *err)
+{
+    if (stats != NULL) {
+        memset(stats, 0, sizeof *stats);
+    }
+    as_result checked = check_call(client, credentials, table, items, count, results, err);
+    if (!as_result_is_ok(checked)) {
+        if (stats != NULL) {
+            stats->stopped = AS_DDB_STOP_ARGUMENT;
+        }
+        return as_status_of(checked);
+    }
+    put_call p = {table, items, if_absent};
+    as_ddb_call_ops ops = {0};
+    ops.target = TARGET;
+    ops.if_absent = if_absent;
+    ops.build = build_put;
+    ops.ctx = &p;
+    return as_status_of(
+        as_ddb_call_run(client, credentials, &ops, count, deadline_ms, results, stats, err));
+}
+
+as_status as_ddb_put_items(as_ddb_client *client, const as_credentials *credentials,
+                           const char *table, const as_span *items, size_t count,
+                           int64_t deadline_ms, as_ddb_result *results, as_ddb_stats *stats,
+                           as_error *err)
+{
+    return put_items(client, credentials, table, items, count, deadline_ms, results, stats, false,
+                     err);
+}
+
+as_status as_ddb_put_items_if_absent(as_ddb_client *client, const as_credentials *credentials,
+                                     const char *table, const as_span *items, size_t count,
+                                     int64_t deadline_ms, as_ddb_result *results,
+                                     as_ddb_stats *stats, as_error *err)
+{
+    return put_items(client, credentials, table, items, count, deadline_ms, results, stats, true,
+                     err);
 }
