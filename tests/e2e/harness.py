@@ -98,6 +98,12 @@ def import_boto3():
     return boto3
 
 
+# The read-only policy of the trail's readers (`auditstream` history, show, verify):
+# Query on the history index, GetItem, DescribeTable, and Scan for `verify --all`.
+TRAIL_READER_ACTIONS = ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:DescribeTable",
+                        "dynamodb:Scan"]
+
+
 def policy(actions):
     # moto matches a DynamoDB statement's Resource against "*" only.
     return json.dumps({"Version": "2012-10-17", "Statement": [
@@ -108,7 +114,8 @@ class Aws:
     """IAM made with moto's auth off, then auth on for good: an admin user (tables,
     Configuration writes, the stream, Scan) and two roles for the function, assumed as
     Lambda does (key, secret and session token): `writer` may PutItem, `reader` may only
-    Scan."""
+    Scan; and `trail_reader`, what the trail's read-only policy grants people who read it
+    (tests/e2e/test_trail.py)."""
 
     def __init__(self, moto):
         self.moto = moto
@@ -129,7 +136,8 @@ class Aws:
                             PolicyDocument=policy(["dynamodb:*", "sts:AssumeRole"]))
         roles = {}
         for name, actions in (("audit-producer", ["dynamodb:PutItem"]),
-                              ("audit-reader", ["dynamodb:Scan"])):
+                              ("audit-reader", ["dynamodb:Scan"]),
+                              ("trail-reader", TRAIL_READER_ACTIONS)):
             roles[name] = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps({
                 "Version": "2012-10-17", "Statement": [
                     {"Effect": "Allow", "Principal": {"AWS": admin["Arn"]},
@@ -141,6 +149,7 @@ class Aws:
         sts = self.client("sts", self.admin)
         self.writer = self.assume(sts, roles["audit-producer"])
         self.reader = self.assume(sts, roles["audit-reader"])
+        self.trail_reader = self.assume(sts, roles["trail-reader"])
 
     @staticmethod
     def assume(sts, arn):
@@ -182,7 +191,9 @@ class Aws:
 
     # -- tables --
 
-    def create_table(self, name, key, stream=False):
+    def create_table(self, name, key, stream=False, history=False):
+        """With `history`, the Audit table's `history` index as Terraform makes it (hash
+        historyKey, range historySort, projection ALL)."""
         ddb = self.client("dynamodb", self.admin)
         args = {"TableName": name, "BillingMode": "PAY_PER_REQUEST",
                 "KeySchema": [{"AttributeName": key, "KeyType": "HASH"}],
@@ -190,6 +201,13 @@ class Aws:
         if stream:
             args["StreamSpecification"] = {"StreamEnabled": True,
                                            "StreamViewType": "NEW_AND_OLD_IMAGES"}
+        if history:
+            args["AttributeDefinitions"] += [{"AttributeName": "historyKey", "AttributeType": "S"},
+                                             {"AttributeName": "historySort", "AttributeType": "S"}]
+            args["GlobalSecondaryIndexes"] = [{
+                "IndexName": "history", "Projection": {"ProjectionType": "ALL"},
+                "KeySchema": [{"AttributeName": "historyKey", "KeyType": "HASH"},
+                              {"AttributeName": "historySort", "KeyType": "RANGE"}]}]
         desc = ddb.create_table(**args)["TableDescription"]
         status = ddb.describe_table(TableName=name)["Table"]["TableStatus"]
         if status != "ACTIVE":
