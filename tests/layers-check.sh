@@ -47,7 +47,7 @@ fail() {
 public_layer() {
     case $1 in
     common | buf | event | diff | audit | version) echo core ;;
-    sigv4 | ddb | global | profile) echo aws ;;
+    sigv4 | ddb | ddb_read | global | profile) echo aws ;;
     runtime | batch | config | log) echo lambda ;;
     *) echo unknown ;;
     esac
