@@ -23,6 +23,7 @@
 #include "auditstream/buf.h"
 #include "auditstream/diff.h"
 #include "auditstream/event.h"
+#include "core/canonical.h"
 
 /* ---- One run: everything the core can be asked about an event, written down -------- */
 
@@ -474,6 +475,60 @@ static void gen_large(as_buf *b)
     as_buf_append_str(b, "},\"SequenceNumber\":\"2\"}}]}");
 }
 
+/* ---- The canonical form (core/canonical.h) ------------------------------------------ */
+
+/* Decodes the case's event and writes the canonical form of every Keys, OldImage and
+ * NewImage, bare and as a value: the sorts' arrays and the output under every failure. */
+static as_status run_canonical(const void *ctx, as_buf *out, as_error *err)
+{
+    const event_case *c = ctx;
+    as_event *event = NULL;
+    as_buf form = AS_BUF_INIT;
+    as_status status = as_event_decode(c->json, c->len, &event, err);
+    size_t count = as_event_record_count(event);
+    for (size_t i = 0; status == AS_OK && i < count; i++) {
+        const as_record *rec = as_event_record(event, i);
+        const as_value *images[3] = {rec->keys, rec->old_image, rec->new_image};
+        for (int k = 0; k < 3 && status == AS_OK; k++) {
+            if (images[k] == NULL) {
+                continue;
+            }
+            as_buf_clear(&form);
+            as_result r = as_canonical_image(images[k], &form);
+            if (as_result_is_ok(r)) {
+                r = as_canonical_value(images[k], &form);
+            }
+            status = r.status;
+            alloc_fail_pause();
+            if (status == AS_OK) {
+                dump_span(out, "canonical ", (as_span){form.data, form.len});
+            } else {
+                /* The canonical writer has no as_error: its status is the whole report. */
+                *err = (as_error){status, 0, "canonical form failed"};
+            }
+            alloc_fail_resume();
+        }
+    }
+    as_buf_free(&form);
+    as_event_free(event);
+    if (status != AS_ERR_NOMEM) {
+        alloc_fail_pause();
+        dump_result(out, status, err);
+        alloc_fail_resume();
+    }
+    return status;
+}
+
+static long torture_canonical(const char *name, const char *json, size_t len)
+{
+    event_case c = {json, len};
+    alloc_torture_result r = alloc_fail_torture(name, run_canonical, &c, 10);
+    printf("%-58s %6ld allocs %7ld runs %6ld nomem %5ld same\n", name, r.allocs, r.tried, r.nomem,
+           r.same);
+    CHECK(r.nomem > 0, "%s: no run reported out of memory: nothing was tested", name);
+    return r.tried;
+}
+
 static char *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -533,7 +588,9 @@ int main(int argc, char **argv)
     as_buf_clear(&gen);
     gen_large(&gen);
     runs += torture("generated: large sets and maps, 33 levels deep", gen.data, gen.len);
-    cases += 2;
+    runs += torture_canonical("canonical: large sets and maps", gen.data, gen.len);
+    runs += torture_canonical("canonical: composite keys, escapes", COMPOSITE, strlen(COMPOSITE));
+    cases += 4;
     as_buf_free(&gen);
 
     DIR *dir = opendir("events");
