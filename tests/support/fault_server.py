@@ -25,6 +25,20 @@
 # 200 ms later 16 bytes beyond its Content-Length on the kept-alive connection).
 # With skew_check, a request whose X-Amz-Date is over 5 minutes from the server's clock
 # gets DynamoDB's "Signature expired" answer instead, without using up an action.
+# condfail answers a PutItem with ConditionalCheckFailedException.
+#
+# The reads (for tests/unit/test_ddb_read.c), told apart by X-Amz-Target: script members
+# "table": [items...] (wire JSON, in order), "describe": {...} (DescribeTable's "Table";
+# absent: ResourceNotFoundException) and "ops": {"<key>": [actions...]}, where the key is
+# the operation ("Query", "GetItem", "BatchGetItem", "DescribeTable"), or "Scan/<segment>".
+# An operation takes the next action of its list, else the default; "ok" serves it from
+# "table": Query and Scan a page of Limit items (all when no Limit) from the position
+# that ExclusiveStartKey {"pos":{"N":"<n>"}} gives, with LastEvaluatedKey while more are
+# left (Query reversed for ScanIndexForward false; a Scan segment s of n holds items
+# i with i % n == s); GetItem and BatchGetItem find items by "id". Read actions besides
+# every one above: unprocessed (BatchGetItem answers its first key, the rest unprocessed),
+# notfound (ResourceNotFoundException), raw:<text> (200 with exactly that body), slow:<ms>
+# (served after that long).
 
 import binascii
 import calendar
@@ -42,6 +56,8 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PREFIX = "com.amazonaws.dynamodb.v20120810#"
+# The targets served by read_op; every other request is answered as a PutItem.
+READ_OPERATIONS = ("Query", "Scan", "GetItem", "BatchGetItem", "DescribeTable")
 LOCK = threading.Lock()
 STATE = {}
 
@@ -56,6 +72,9 @@ def reset_state():
             "stall_seconds": 3.0,
             "secret": None,
             "log": [],
+            "ops": {},
+            "table": [],
+            "describe": None,
             "inflight": 0,
             "max_inflight": 0,
         }
@@ -198,13 +217,20 @@ class Handler(BaseHTTPRequestHandler):
                     if key in script:
                         STATE[key] = script[key]
                 STATE["items"] = {k: list(v) for k, v in script.get("items", {}).items()}
+                STATE["ops"] = {k: list(v) for k, v in script.get("ops", {}).items()}
+                STATE["table"] = script.get("table", [])
+                STATE["describe"] = script.get("describe")
             self.reply_json({})
             return
         with LOCK:
             STATE["inflight"] += 1
             STATE["max_inflight"] = max(STATE["max_inflight"], STATE["inflight"])
         try:
-            self.put_item(body)
+            operation = self.headers.get("X-Amz-Target", "").split(".")[-1]
+            if operation in READ_OPERATIONS:
+                self.read_op(operation, body)
+            else:
+                self.put_item(body)
         finally:
             with LOCK:
                 STATE["inflight"] -= 1
@@ -249,6 +275,98 @@ class Handler(BaseHTTPRequestHandler):
             )
             stall = float(STATE["stall_seconds"])
         self.act(action, amz_date, headers, stall)
+
+    def read_op(self, operation, body):
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        try:
+            request = json.loads(body)
+        except ValueError:
+            request = None
+        key = operation
+        if operation == "Scan" and isinstance(request, dict) and "Segment" in request:
+            key = "Scan/%d" % request["Segment"]
+        with LOCK:
+            queue = STATE["ops"].get(key)
+            action = queue.pop(0) if queue else STATE["default"]
+            secret = STATE["secret"]
+            STATE["log"].append(
+                {
+                    "method": self.command,
+                    "path": self.path,
+                    "target": operation,
+                    "key": key,
+                    "headers": [[k, v] for k, v in self.headers.items()],
+                    "body": body.decode("utf-8", "replace"),
+                    "action": action,
+                    "client_port": self.client_address[1],
+                    "time": time.time(),
+                    "signature_ok": (
+                        sigv4_ok(self.command, self.path, headers, body, secret)
+                        if secret is not None
+                        else None
+                    ),
+                }
+            )
+            table = list(STATE["table"])
+            describe = STATE["describe"]
+            stall = float(STATE["stall_seconds"])
+        if request is None:
+            self.reply_error(400, "SerializationException", "fault_server: body is not JSON")
+        elif action == "ok" or action == "unprocessed":
+            self.serve(operation, request, table, describe, action == "unprocessed")
+        elif action.startswith("slow:"):
+            time.sleep(int(action[5:]) / 1000.0)
+            self.serve(operation, request, table, describe, False)
+        elif action == "notfound":
+            self.reply_error(400, "ResourceNotFoundException", "Requested resource not found")
+        elif action.startswith("raw:"):
+            self.reply(200, action[4:])
+        else:
+            self.act(action, headers.get("x-amz-date", ""), headers, stall)
+
+    def serve(self, operation, request, table, describe, unprocessed):
+        def by_id(key):
+            for item in table:
+                if item.get("id") == key.get("id"):
+                    return item
+            return None
+
+        if operation in ("Query", "Scan"):
+            items = table
+            if operation == "Scan" and "TotalSegments" in request:
+                total, seg = request["TotalSegments"], request["Segment"]
+                items = [it for i, it in enumerate(table) if i % total == seg]
+            if operation == "Query" and request.get("ScanIndexForward") is False:
+                items = list(reversed(items))
+            start = int(request.get("ExclusiveStartKey", {}).get("pos", {}).get("N", "0"))
+            limit = request.get("Limit", len(items) or 1)
+            page = items[start:start + limit]
+            answer = {"Items": page, "Count": len(page), "ScannedCount": len(page)}
+            if start + limit < len(items):
+                answer["LastEvaluatedKey"] = {"pos": {"N": str(start + limit)}}
+            self.reply(200, json.dumps(answer))
+        elif operation == "GetItem":
+            item = by_id(request.get("Key", {}))
+            self.reply(200, json.dumps({"Item": item} if item is not None else {}))
+        elif operation == "BatchGetItem":
+            responses = {}
+            left = {}
+            for name, spec in request.get("RequestItems", {}).items():
+                keys = spec.get("Keys", [])
+                done = keys[:1] if unprocessed else keys
+                responses[name] = [it for it in (by_id(k) for k in done) if it is not None]
+                if unprocessed and len(keys) > 1:
+                    left[name] = dict(spec, Keys=keys[1:])
+            self.reply(200, json.dumps({"Responses": responses, "UnprocessedKeys": left}))
+        elif operation == "DescribeTable":
+            if describe is None:
+                self.reply_error(400, "ResourceNotFoundException",
+                                 "Requested resource not found: Table: %s not found"
+                                 % request.get("TableName"))
+            else:
+                self.reply(200, json.dumps({"Table": describe}))
+        else:
+            self.reply_error(400, "UnknownOperationException", "fault_server: " + operation)
 
     def act(self, action, amz_date, headers, stall):
         if action == "skewed" or action == "expired":
@@ -303,6 +421,8 @@ class Handler(BaseHTTPRequestHandler):
                 "ProvisionedThroughputExceededException",
                 "The level of configured provisioned throughput for the table was exceeded.",
             )
+        elif action == "condfail":
+            self.reply_error(400, "ConditionalCheckFailedException", "The conditional request failed")
         elif action == "conflict":
             self.reply_error(400, "TransactionConflictException", "Transaction is ongoing for the item")
         elif action == "validation":
