@@ -72,7 +72,7 @@ echo "run-all: $(cc --version 2>/dev/null | head -n 1)"
 echo "run-all: $(clang --version 2>/dev/null | head -n 1)"
 
 stage build "$MAKE_CMD" -j"$JOBS" all unit
-stage unit "$MAKE_CMD" check-unit
+stage unit "$MAKE_CMD" check-unit check-canonical
 stage sanitize "$MAKE_CMD" -j"$JOBS" sanitize
 stage alloc sh tests/alloc/run.sh
 stage valgrind "$MAKE_CMD" valgrind
