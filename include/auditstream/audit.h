@@ -17,7 +17,12 @@ AS_MUST_CHECK as_status as_format_parse(const char *text, as_format *out);
 
 typedef struct as_audit_options {
     as_format format;
-    /* Borrowed: top-level attribute names (raw bytes) left out of MODIFY diffs. */
+    /* Borrowed: top-level attribute names (raw bytes) not audited at all: left out of the
+     * diffs, of the whole images (classic newValue/oldValue, detailed oldImage/newImage),
+     * of updatedAttributes and changes, in both formats. A record's key attributes (the
+     * names in its Keys) are never left out, whatever the list says. While the list is
+     * set, error items carry rawRecordSha256 and rawRecordSize instead of rawRecord: an
+     * invalid record cannot be trusted to be cut apart, so none of its values is stored. */
     const as_span *ignore;
     size_t ignore_count;
     /* Epoch milliseconds to stamp records that carry no ApproximateCreationDateTime:
@@ -27,7 +32,7 @@ typedef struct as_audit_options {
 
 /* Bits of as_item.flags. */
 enum {
-    AS_ITEM_ERROR = 1u << 0,          /* the record was invalid: an `error` + `rawRecord` item */
+    AS_ITEM_ERROR = 1u << 0,          /* the record was invalid: an `error` item */
     AS_ITEM_TRUNCATED = 1u << 1,      /* values were replaced to fit DynamoDB's 400 KB */
     AS_ITEM_MISSING_IMAGES = 1u << 2, /* the record lacked the images its event implies */
     AS_ITEM_PROCESSING_TIME = 1u << 3 /* modificationTime is now_ms, not the record's */
@@ -70,6 +75,37 @@ AS_MUST_CHECK as_status as_audit_build(const as_record *record, const as_audit_o
 /* as_audit_build for every record of `event`, in order. */
 AS_MUST_CHECK as_status as_audit_build_event(const as_event *event, const as_audit_options *options,
                                              as_items *out, as_error *err);
+
+/* An item of the source table as a Scan read it, for backfill's BASELINE item. */
+typedef struct as_baseline {
+    /* Borrowed: the item, a map (type M, as_value's layout) whose members are its
+     * attributes, e.g. a decoded record's NewImage. Its values are copied as received. */
+    const as_value *item;
+    /* Borrowed: the table's key attribute names (raw bytes), from its key schema: the
+     * hash key, then the range key when there is one (1 or 2 names). */
+    const as_span *key_names;
+    size_t key_count;
+    /* The source table's name (raw bytes), for historyKey and tableName. */
+    as_span table;
+    /* When the scan read the item, epoch milliseconds: the item's modificationTime. */
+    int64_t read_ms;
+} as_baseline;
+
+/* Appends the one BASELINE item of `baseline->item` in options->format
+ * (docs/audit-format.md, "BASELINE items"): eventName BASELINE, the image as read less
+ * the ignored attributes (classic newValue, detailed newImage with keys, tableName,
+ * updatedAttributes and changes), modificationTime = read_ms, historySort with 40 zeros
+ * for the sequence number, and id = UUIDv5 of
+ * "baseline/<historyKey>/<hex SHA-256 of the image's canonical form>", so that the same
+ * image read again gives the same id. options->now_ms is not used. The item's `record`
+ * is 0. Fails with AS_ERR_ARGUMENT (a NULL argument, an item that is not a map, a key
+ * name the item lacks or whose value is not a non-empty S, N or B, no key or more than
+ * two, an empty table name, a read time outside 1970..9999), AS_ERR_LIMIT (the item
+ * would nest deeper than DynamoDB's 32 levels once wrapped) or AS_ERR_NOMEM; nothing is
+ * appended then. */
+AS_MUST_CHECK as_status as_audit_build_baseline(const as_baseline *baseline,
+                                                const as_audit_options *options, as_items *out,
+                                                as_error *err);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,6 @@
 /* The audit item builder: turns decoded records into DynamoDB wire JSON, copying the
  * record's spans into one output buffer, and keeps every item within DynamoDB's limits. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -11,13 +12,18 @@
 #include "core/internal.h"
 #include "core/isotime.h"
 #include "core/json_text.h"
+#include "core/number.h"
 #include "core/value_json.h"
 
 /* The message of every allocation failure here: "out of memory building audit items". */
 #define BUILDING "building audit items"
 
-/* Items hold at most this many top-level attributes (detailed: 12). */
-#define MAX_ATTRS 16
+/* Items hold at most this many top-level attributes (detailed: 14), with room for the
+ * optional fields the format plans (actor, retention, chain). */
+#define MAX_ATTRS 24
+
+/* historySort's sequence number is left-padded with '0' to this many digits. */
+#define SEQUENCE_DIGITS 40
 
 typedef struct item_slot {
     size_t json_off;
@@ -36,7 +42,7 @@ typedef struct attr_slot {
     size_t value_off; /* into items->json */
     size_t value_len;
     uint64_t value_size;  /* DynamoDB's size of the value */
-    bool protected_field; /* id, itemKey, modificationTime are never truncated */
+    bool protected_field; /* the common fields are never truncated */
 } attr_slot;
 
 struct as_items {
@@ -55,6 +61,19 @@ struct as_items {
     char time_text[AS_ISO_TIME_LEN];
     bool has_time;
     bool processing_time;
+    const char *event_word; /* CREATE, UPDATE, DELETE, BASELINE; NULL when unknown */
+    as_buf table;           /* the table's name, decoded, when has_table */
+    bool has_table;
+    as_buf history_key;  /* historyKey's S body (JSON-escaped), when has_history */
+    uint64_t history_key_size;
+    as_buf history_sort; /* historySort's S body (JSON-escaped) */
+    uint64_t history_sort_size;
+    bool has_history;
+    /* The options' ignore list less the record's key attributes, which are never left
+     * out; `ignore` holds ignore_cap spans. */
+    as_span *ignore;
+    size_t ignore_count;
+    size_t ignore_cap;
     /* The item being written. */
     size_t item_start;
     attr_slot attrs[MAX_ATTRS];
@@ -101,11 +120,15 @@ void as_items_free(as_items *items)
     as_buf_free(&items->reasons);
     as_buf_free(&items->id_name);
     as_buf_free(&items->item_key);
+    as_buf_free(&items->table);
+    as_buf_free(&items->history_key);
+    as_buf_free(&items->history_sort);
     as_buf_free(&items->scratch);
     as_changes_free(items->changes);
     as_hasher_free(items->hasher);
     free(items->slots);
     free(items->sorted);
+    free(items->ignore);
     free(items);
 }
 
@@ -191,6 +214,16 @@ static void put_s(as_items *items, const char *name, bool protected_field, const
     attr_end(items, a, len);
 }
 
+/* A protected S attribute from a body this file escaped, `size` its decoded length. */
+static void put_s_escaped(as_items *items, const char *name, const as_buf *body, uint64_t size)
+{
+    attr_slot *a = attr_begin(items, name, true);
+    as_buf_append(&items->json, "{\"S\":\"", 6);
+    as_buf_append(&items->json, body->data, body->len);
+    as_buf_append(&items->json, "\"}", 2);
+    attr_end(items, a, size);
+}
+
 /* An S attribute from a string body as received (already JSON-escaped). */
 static void put_s_body(as_items *items, const char *name, as_span body, bool escaped)
 {
@@ -237,6 +270,13 @@ static AS_RESULT put_common(as_items *items, const as_span *suffix, as_error *er
     }
     if (items->has_time) {
         put_s(items, "modificationTime", true, items->time_text, AS_ISO_TIME_LEN, true);
+    }
+    if (items->event_word != NULL) {
+        put_s(items, "eventName", true, items->event_word, strlen(items->event_word), true);
+    }
+    if (items->has_history) {
+        put_s_escaped(items, "historyKey", &items->history_key, items->history_key_size);
+        put_s_escaped(items, "historySort", &items->history_sort, items->history_sort_size);
     }
     return AS_RESULT_OK;
 }
@@ -390,30 +430,28 @@ static void append_key_value(as_buf *out, const as_value *k, bool quoted)
     }
 }
 
-/* Sets items->item_key to the itemKey value ({"S":"..."}) derived from Keys. */
-static AS_RESULT derive_item_key(as_items *items, const as_value *keys, as_error *err)
+static AS_RESULT reserve_sorted(as_items *items, size_t n, as_error *err)
+{
+    if (n > items->sorted_cap) {
+        const as_value **sorted = realloc(items->sorted, n * sizeof *sorted);
+        AS_ENSURE(sorted != NULL, as_fail_nomem(err, BUILDING));
+        items->sorted = sorted;
+        items->sorted_cap = n;
+    }
+    return AS_RESULT_OK;
+}
+
+/* Sets items->item_key to the itemKey value ({"S":"..."}) of the `n` key attributes in
+ * items->sorted (n >= 1), which it sorts by name. */
+static AS_RESULT derive_item_key(as_items *items, size_t n, as_error *err)
 {
     as_buf *out = &items->item_key;
     as_buf_clear(out);
-    items->has_item_key = false;
-    if (keys == NULL || keys->count == 0) {
-        return AS_RESULT_OK;
-    }
     as_buf_append(out, "{\"S\":\"", 6);
     size_t body = out->len;
-    if (keys->count == 1) {
-        append_key_value(out, keys + 1, false);
+    if (n == 1) {
+        append_key_value(out, items->sorted[0], false);
     } else {
-        if (keys->count > items->sorted_cap) {
-            const as_value **sorted = realloc(items->sorted, keys->count * sizeof *sorted);
-            AS_ENSURE(sorted != NULL, as_fail_nomem(err, BUILDING));
-            items->sorted = sorted;
-            items->sorted_cap = keys->count;
-        }
-        size_t n = 0;
-        for (const as_value *k = keys + 1; k < keys + keys->subtree; k += k->subtree) {
-            items->sorted[n++] = k;
-        }
         qsort(items->sorted, n, sizeof items->sorted[0], name_order);
         /* The composite is compact JSON text, then escaped once more as the S body. */
         as_buf *json = &items->scratch;
@@ -441,8 +479,233 @@ static AS_RESULT derive_item_key(as_items *items, const as_value *keys, as_error
     return AS_RESULT_OK;
 }
 
-/* Prepares the id name, itemKey and time of a record. */
-static AS_RESULT prepare_record(as_items *items, const as_record *rec, bool keys_usable,
+/* The itemKey of a record's Keys; none when they are NULL (unsound) or empty. */
+static AS_RESULT record_item_key(as_items *items, const as_value *keys, as_error *err)
+{
+    items->has_item_key = false;
+    if (keys == NULL || keys->count == 0) {
+        return AS_RESULT_OK;
+    }
+    AS_GUARD(reserve_sorted(items, keys->count, err));
+    size_t n = 0;
+    for (const as_value *k = keys + 1; k < keys + keys->subtree; k += k->subtree) {
+        items->sorted[n++] = k;
+    }
+    return derive_item_key(items, n, err);
+}
+
+/* Sets the item's time to `ms`; none when it lies outside 1970..9999. */
+static void set_time(as_items *items, int64_t ms)
+{
+    items->has_time = ms >= 0 && ms <= 253402300799999;
+    if (items->has_time) {
+        as_iso_time_format(ms, items->time_text);
+    }
+}
+
+/* historyKey = <table>/<itemKey> ('-' for a table unknown: no table name is that short)
+ * and historySort = <modificationTime>/<sequence number, left-padded with '0' to 40
+ * digits; 40 zeros without one>. Both need the itemKey and the time. */
+static AS_RESULT prepare_history(as_items *items, as_span sequence, bool sequence_escaped,
+                                 as_error *err)
+{
+    items->has_history = false;
+    if (!items->has_item_key || !items->has_time) {
+        return AS_RESULT_OK;
+    }
+    as_buf *key = &items->history_key;
+    as_buf_clear(key);
+    if (items->has_table) {
+        as_buf_append_json_escaped(key, items->table.data, items->table.len);
+    } else {
+        as_buf_append_char(key, '-');
+    }
+    as_buf_append_char(key, '/');
+    /* The itemKey's S body, already escaped: {"S":"<body>"}. */
+    as_buf_append(key, items->item_key.data + 6, items->item_key.len - 8);
+    items->history_key_size = (items->has_table ? items->table.len : 1) + 1 + items->item_key_size;
+
+    as_buf *digits = &items->scratch;
+    as_buf_clear(digits);
+    if (sequence_escaped) {
+        as_json_append_unescaped(digits, sequence);
+    } else {
+        as_buf_append_span(digits, sequence);
+    }
+    AS_GUARD(as_buf_result(digits, err, BUILDING));
+    as_buf *sort = &items->history_sort;
+    as_buf_clear(sort);
+    as_buf_append(sort, items->time_text, AS_ISO_TIME_LEN);
+    as_buf_append_char(sort, '/');
+    for (size_t i = digits->len; i < SEQUENCE_DIGITS; i++) {
+        as_buf_append_char(sort, '0');
+    }
+    /* DynamoDB's are digits; anything else a stream sends is kept, escaped. */
+    as_buf_append_json_escaped(sort, digits->data, digits->len);
+    items->history_sort_size =
+        AS_ISO_TIME_LEN + 1 + (digits->len < SEQUENCE_DIGITS ? SEQUENCE_DIGITS : digits->len);
+    AS_GUARD(as_buf_result(key, err, BUILDING));
+    AS_GUARD(as_buf_result(sort, err, BUILDING));
+    items->has_history = true;
+    return AS_RESULT_OK;
+}
+
+/* The table name inside a stream ARN: arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME/stream/...
+ * into items->table (decoded); has_table is false when the record has no ARN or it
+ * names no table. */
+static AS_RESULT table_from_arn(as_items *items, const as_record *rec, as_error *err)
+{
+    items->has_table = false;
+    as_buf_clear(&items->table);
+    as_span arn = rec->event_source_arn;
+    if (arn.ptr == NULL) {
+        return AS_RESULT_OK;
+    }
+    if (rec->escaped & AS_RECORD_ARN_ESCAPED) {
+        as_buf_clear(&items->scratch);
+        as_json_append_unescaped(&items->scratch, arn);
+        /* An ARN cut short by a failed append would name another table, or none. */
+        AS_GUARD(as_buf_result(&items->scratch, err, BUILDING));
+        arn = (as_span){items->scratch.data, items->scratch.len};
+    }
+    as_cursor c = as_cursor_of(arn);
+    if (!as_cursor_take_literal(&c, "arn:") || !as_cursor_skip_past(&c, ":table/")) {
+        return AS_RESULT_OK;
+    }
+    as_span table = as_cursor_take_until(&c, '/');
+    if (table.len == 0) {
+        return AS_RESULT_OK;
+    }
+    as_buf_append_span(&items->table, table);
+    AS_GUARD(as_buf_result(&items->table, err, BUILDING));
+    items->has_table = true;
+    return AS_RESULT_OK;
+}
+
+/* The record's ignore list: the options' names less its key attributes (the `key_count`
+ * values in items->sorted), which are never left out. */
+static AS_RESULT prepare_ignore(as_items *items, const as_audit_options *opts, size_t key_count,
+                                as_error *err)
+{
+    items->ignore_count = 0;
+    if (opts->ignore_count == 0) {
+        return AS_RESULT_OK;
+    }
+    if (opts->ignore_count > items->ignore_cap) {
+        as_span *ignore = realloc(items->ignore, opts->ignore_count * sizeof *ignore);
+        AS_ENSURE(ignore != NULL, as_fail_nomem(err, BUILDING));
+        items->ignore = ignore;
+        items->ignore_cap = opts->ignore_count;
+    }
+    for (size_t i = 0; i < opts->ignore_count; i++) {
+        as_span name = opts->ignore[i];
+        bool key = false;
+        for (size_t k = 0; k < key_count && !key; k++) {
+            const as_value *v = items->sorted[k];
+            key = as_json_string_equals(v->name, (v->flags & AS_VALUE_NAME_ESCAPED) != 0,
+                                        name.ptr, name.len);
+        }
+        if (!key) {
+            items->ignore[items->ignore_count++] = name;
+        }
+    }
+    return AS_RESULT_OK;
+}
+
+/* Whether an image's top-level member is left out of the trail. */
+static bool is_ignored(const as_items *items, const as_value *member)
+{
+    bool escaped = (member->flags & AS_VALUE_NAME_ESCAPED) != 0;
+    for (size_t i = 0; i < items->ignore_count; i++) {
+        if (as_json_string_equals(member->name, escaped, items->ignore[i].ptr,
+                                  items->ignore[i].len)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Whether error items hold a digest of the record instead of its text: while an option
+ * keeps values out of the trail (AUDIT_IGNORE_ATTRIBUTES; AUDIT_REDACT_ATTRIBUTES will
+ * join it), since an invalid record cannot be trusted to be cut apart. */
+static bool raw_record_withheld(const as_audit_options *opts)
+{
+    return opts->ignore_count > 0;
+}
+
+/* An image as the trail holds it, ignored attributes left out: its DynamoDB size and its
+ * depth ({"M":{}} is 1), as as_value counts them for the whole image. */
+typedef struct image_view {
+    uint64_t size;
+    uint32_t depth;
+    size_t left_out; /* members ignored */
+} image_view;
+
+static image_view view_image(const as_items *items, const as_value *image)
+{
+    image_view view = {image->size, image->depth, 0};
+    if (items->ignore_count == 0) {
+        return view;
+    }
+    view.size = 3;
+    uint32_t depth = 0;
+    for (const as_value *m = image + 1; m < image + image->subtree; m += m->subtree) {
+        if (is_ignored(items, m)) {
+            view.left_out++;
+            continue;
+        }
+        bool escaped = (m->flags & AS_VALUE_NAME_ESCAPED) != 0;
+        view.size += (escaped ? as_json_decoded_len(m->name) : m->name.len) + m->size + 1;
+        if (m->depth > depth) {
+            depth = m->depth;
+        }
+    }
+    view.depth = depth + 1;
+    return view;
+}
+
+/* Writes a whole image as an M attribute, ignored attributes left out. */
+static void put_image(as_items *items, const char *name, const as_value *image)
+{
+    image_view view = view_image(items, image);
+    if (view.left_out == 0) {
+        put_value(items, name, image);
+        return;
+    }
+    attr_slot *a = attr_begin(items, name, false);
+    as_buf *out = &items->json;
+    as_buf_append(out, "{\"M\":{", 6);
+    bool first = true;
+    for (const as_value *m = image + 1; m < image + image->subtree; m += m->subtree) {
+        if (is_ignored(items, m)) {
+            continue;
+        }
+        if (!first) {
+            as_buf_append_char(out, ',');
+        }
+        first = false;
+        as_buf_append_char(out, '"');
+        as_buf_append_span(out, m->name);
+        as_buf_append(out, "\":", 2);
+        as_value_append_wire(out, m);
+    }
+    as_buf_append(out, "}}", 2);
+    attr_end(items, a, view.size);
+}
+
+static const char *event_word(as_event_name name)
+{
+    switch (name) {
+    case AS_EVENT_INSERT: return "CREATE";
+    case AS_EVENT_MODIFY: return "UPDATE";
+    case AS_EVENT_REMOVE: return "DELETE";
+    default: return NULL;
+    }
+}
+
+/* Prepares what every item of a record shares: the id name, itemKey, time, eventName,
+ * table, history keys and ignore list. */
+static AS_RESULT prepare_record(as_items *items, const as_record *rec,
                                 const as_audit_options *opts, as_error *err)
 {
     as_buf_clear(&items->id_name);
@@ -460,31 +723,33 @@ static AS_RESULT prepare_record(as_items *items, const as_record *rec, bool keys
         as_buf_append(&items->id_name, hash, sizeof hash);
     }
     AS_GUARD(as_buf_result(&items->id_name, err, BUILDING));
-    AS_GUARD(derive_item_key(items, keys_usable ? rec->keys : NULL, err));
+    AS_GUARD(record_item_key(items, rec->keys, err));
+    AS_GUARD(prepare_ignore(items, opts, items->has_item_key ? rec->keys->count : 0, err));
+    items->event_word = event_word(rec->event_name);
+    AS_GUARD(table_from_arn(items, rec, err));
 
     int64_t ms = opts->now_ms;
     const char *why;
     items->processing_time = rec->creation_time.ptr == NULL;
-    items->has_time = true;
     if (!items->processing_time && !as_epoch_text_to_ms(rec->creation_time, &ms, &why)) {
-        items->has_time = false; /* an invalid record's bad time: left out, not invented */
-        return AS_RESULT_OK;
-    }
-    if (ms < 0 || ms > 253402300799999) {
+        /* An invalid record's bad time: left out, not invented. */
         items->has_time = false;
+        items->has_history = false;
         return AS_RESULT_OK;
     }
-    as_iso_time_format(ms, items->time_text);
-    return AS_RESULT_OK;
+    set_time(items, ms);
+    return prepare_history(items, rec->sequence_number,
+                           (rec->escaped & AS_RECORD_SEQUENCE_ESCAPED) != 0, err);
 }
 
 /* ---- Formats ------------------------------------------------------------------------ */
 
 static AS_RESULT reason_error_item(as_items *items, const as_record *rec, as_span reason,
-                                   as_error *err);
+                                   bool withhold_raw, as_error *err);
 
 /* A record whose item would nest past DynamoDB's limit becomes an error item. */
-static AS_RESULT depth_error(as_items *items, const as_record *rec, unsigned depth, as_error *err)
+static AS_RESULT depth_error(as_items *items, const as_record *rec, unsigned depth,
+                             bool withhold_raw, as_error *err)
 {
     char reason[160];
     int len = snprintf(reason, sizeof reason,
@@ -492,21 +757,45 @@ static AS_RESULT depth_error(as_items *items, const as_record *rec, unsigned dep
                        "DynamoDB's %u",
                        rec->index, depth, AS_ITEM_MAX_DEPTH);
     as_span span = {reason, len > 0 ? (size_t)len : 0};
-    return reason_error_item(items, rec, span, err);
+    return reason_error_item(items, rec, span, withhold_raw, err);
+}
+
+/* DynamoDB's size of a number written as the decimal digits of `value`. */
+static uint64_t u64_number_size(uint64_t value)
+{
+    char digits[24];
+    int len = snprintf(digits, sizeof digits, "%" PRIu64, value);
+    as_number n;
+    /* Every whole number below 10^20 is a DynamoDB number. */
+    if (len <= 0 || !as_number_parse((as_span){digits, (size_t)len}, &n, NULL)) {
+        return 0;
+    }
+    return as_number_size(&n);
 }
 
 /* The item for a record that cannot be turned into normal items. */
 static as_result reason_error_item(as_items *items, const as_record *rec, as_span reason,
-                                   as_error *err)
+                                   bool withhold_raw, as_error *err)
 {
     item_begin(items);
     AS_GUARD(put_common(items, NULL, err));
     put_s(items, "error", false, reason.ptr, reason.len, false);
-    attr_slot *a = attr_begin(items, "rawRecord", false);
-    as_buf_append(&items->json, "{\"S\":\"", 6);
-    as_buf_append_json_escaped(&items->json, rec->raw.ptr, rec->raw.len);
-    as_buf_append(&items->json, "\"}", 2);
-    attr_end(items, a, rec->raw.len);
+    if (withhold_raw) {
+        char hash[AS_SHA256_HEX_LEN];
+        AS_GUARD(as_sha256_hex(items->hasher, rec->raw.ptr, rec->raw.len, hash, err));
+        put_s(items, "rawRecordSha256", false, hash, sizeof hash, true);
+        attr_slot *a = attr_begin(items, "rawRecordSize", false);
+        as_buf_append(&items->json, "{\"N\":\"", 6);
+        as_buf_append_u64(&items->json, rec->raw.len);
+        as_buf_append(&items->json, "\"}", 2);
+        attr_end(items, a, u64_number_size(rec->raw.len));
+    } else {
+        attr_slot *a = attr_begin(items, "rawRecord", false);
+        as_buf_append(&items->json, "{\"S\":\"", 6);
+        as_buf_append_json_escaped(&items->json, rec->raw.ptr, rec->raw.len);
+        as_buf_append(&items->json, "\"}", 2);
+        attr_end(items, a, rec->raw.len);
+    }
     return item_end(items, rec->index, AS_ITEM_ERROR, reason, err);
 }
 
@@ -520,12 +809,11 @@ static bool images_complete(const as_record *rec)
     }
 }
 
-static AS_RESULT build_classic(as_items *items, const as_record *rec, const as_audit_options *opts,
-                               as_error *err)
+static AS_RESULT build_classic(as_items *items, const as_record *rec, as_error *err)
 {
     if (rec->event_name == AS_EVENT_MODIFY && images_complete(rec)) {
-        AS_GUARD_STATUS(as_diff_images(rec->old_image, rec->new_image, AS_DIFF_TOP, opts->ignore,
-                                       opts->ignore_count, items->changes, err));
+        AS_GUARD_STATUS(as_diff_images(rec->old_image, rec->new_image, AS_DIFF_TOP, items->ignore,
+                                       items->ignore_count, items->changes, err));
         size_t n = as_changes_count(items->changes);
         for (size_t i = 0; i < n; i++) {
             const as_change *c = as_changes_get(items->changes, i);
@@ -547,38 +835,12 @@ static AS_RESULT build_classic(as_items *items, const as_record *rec, const as_a
     item_begin(items);
     AS_GUARD(put_common(items, NULL, err));
     if (rec->old_image != NULL) {
-        put_value(items, "oldValue", rec->old_image);
+        put_image(items, "oldValue", rec->old_image);
     }
     if (rec->new_image != NULL) {
-        put_value(items, "newValue", rec->new_image);
+        put_image(items, "newValue", rec->new_image);
     }
     return item_end(items, rec->index, flags, (as_span){NULL, 0}, err);
-}
-
-/* The table name inside a stream ARN: arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME/stream/...
- * *found is false when the record has no ARN or it names no table. */
-static AS_RESULT table_from_arn(as_items *items, const as_record *rec, as_span *table, bool *found,
-                                as_error *err)
-{
-    *found = false;
-    as_span arn = rec->event_source_arn;
-    if (arn.ptr == NULL) {
-        return AS_RESULT_OK;
-    }
-    if (rec->escaped & AS_RECORD_ARN_ESCAPED) {
-        as_buf_clear(&items->scratch);
-        as_json_append_unescaped(&items->scratch, arn);
-        /* An ARN cut short by a failed append would name another table, or none. */
-        AS_GUARD(as_buf_result(&items->scratch, err, BUILDING));
-        arn = (as_span){items->scratch.data, items->scratch.len};
-    }
-    as_cursor c = as_cursor_of(arn);
-    if (!as_cursor_take_literal(&c, "arn:") || !as_cursor_skip_past(&c, ":table/")) {
-        return AS_RESULT_OK;
-    }
-    *table = as_cursor_take_until(&c, '/');
-    *found = table->len > 0;
-    return AS_RESULT_OK;
 }
 
 static bool is_ttl_delete(const as_record *rec)
@@ -672,48 +934,59 @@ static unsigned changes_depth(const as_changes *changes)
     return depth;
 }
 
-static AS_RESULT build_detailed(as_items *items, const as_record *rec, const as_audit_options *opts,
+/* How deep a detailed item nests: its images wrapped as M, and each change's values
+ * two levels down (L of M). */
+static unsigned detailed_depth(const as_items *items, bool have_changes, const as_value *old_image,
+                               const as_value *new_image)
+{
+    unsigned depth = have_changes ? changes_depth(items->changes) + 2 : 0;
+    const as_value *images[2] = {old_image, new_image};
+    for (int i = 0; i < 2; i++) {
+        if (images[i] != NULL) {
+            image_view view = view_image(items, images[i]);
+            if (view.depth > depth) {
+                depth = view.depth;
+            }
+        }
+    }
+    return depth;
+}
+
+static AS_RESULT build_detailed(as_items *items, const as_record *rec, bool withhold_raw,
                                 as_error *err)
 {
-    static const char *const event_names[] = {"", "CREATE", "UPDATE", "DELETE"};
-    const as_value *whole = NULL; /* CREATE/DELETE: the image whose attributes all changed */
     bool have_changes = images_complete(rec);
     if (have_changes) {
         if (rec->event_name == AS_EVENT_MODIFY) {
             AS_GUARD_STATUS(as_diff_images(rec->old_image, rec->new_image, AS_DIFF_DEEP,
-                                           opts->ignore, opts->ignore_count, items->changes, err));
+                                           items->ignore, items->ignore_count, items->changes,
+                                           err));
+            /* Nothing audited changed: as in classic, no item. */
+            if (as_changes_count(items->changes) == 0) {
+                return AS_RESULT_OK;
+            }
         } else {
-            whole = rec->event_name == AS_EVENT_INSERT ? rec->new_image : rec->old_image;
+            const as_value *whole =
+                rec->event_name == AS_EVENT_INSERT ? rec->new_image : rec->old_image;
             /* Against an empty side, the deep diff lists each top-level attribute whole. */
             AS_GUARD_STATUS(as_diff_images(rec->event_name == AS_EVENT_REMOVE ? whole : NULL,
                                            rec->event_name == AS_EVENT_INSERT ? whole : NULL,
-                                           AS_DIFF_DEEP, NULL, 0, items->changes, err));
+                                           AS_DIFF_DEEP, items->ignore, items->ignore_count,
+                                           items->changes, err));
         }
     }
-    /* Wrapped in changes (L of M), a value sits two levels deeper than in the image. */
-    unsigned depth = have_changes ? changes_depth(items->changes) + 2 : 0;
-    if (rec->old_image != NULL && rec->old_image->depth > depth) {
-        depth = rec->old_image->depth;
-    }
-    if (rec->new_image != NULL && rec->new_image->depth > depth) {
-        depth = rec->new_image->depth;
-    }
+    unsigned depth = detailed_depth(items, have_changes, rec->old_image, rec->new_image);
     if (depth > AS_ITEM_MAX_DEPTH) {
-        return depth_error(items, rec, depth, err);
+        return depth_error(items, rec, depth, withhold_raw, err);
     }
 
     item_begin(items);
     AS_GUARD(put_common(items, NULL, err));
-    const char *event_name = event_names[rec->event_name];
-    put_s(items, "eventName", false, event_name, strlen(event_name), true);
     put_value(items, "keys", rec->keys);
     put_s_body(items, "sequenceNumber", rec->sequence_number,
                (rec->escaped & AS_RECORD_SEQUENCE_ESCAPED) != 0);
-    as_span table;
-    bool has_table;
-    AS_GUARD(table_from_arn(items, rec, &table, &has_table, err));
-    if (has_table) {
-        put_s(items, "tableName", false, table.ptr, table.len, false);
+    if (items->has_table) {
+        put_s(items, "tableName", false, items->table.data, items->table.len, false);
     }
     const char *cause = is_ttl_delete(rec) ? "ttl" : "user";
     put_s(items, "cause", false, cause, strlen(cause), true);
@@ -722,10 +995,10 @@ static AS_RESULT build_detailed(as_items *items, const as_record *rec, const as_
         put_changes(items, items->changes);
     }
     if (rec->old_image != NULL) {
-        put_value(items, "oldImage", rec->old_image);
+        put_image(items, "oldImage", rec->old_image);
     }
     if (rec->new_image != NULL) {
-        put_value(items, "newImage", rec->new_image);
+        put_image(items, "newImage", rec->new_image);
     }
     return item_end(items, rec->index, have_changes ? 0 : AS_ITEM_MISSING_IMAGES,
                     (as_span){NULL, 0}, err);
@@ -735,34 +1008,45 @@ static AS_RESULT build_detailed(as_items *items, const as_record *rec, const as_
 static AS_RESULT build_items(const as_record *record, const as_audit_options *options,
                              as_items *out, as_error *err)
 {
-    AS_GUARD(prepare_record(out, record, record->keys != NULL, options, err));
+    bool withhold_raw = raw_record_withheld(options);
+    AS_GUARD(prepare_record(out, record, options, err));
     if (record->error != NULL) {
-        return reason_error_item(out, record, as_span_from_cstr(record->error), err);
+        return reason_error_item(out, record, as_span_from_cstr(record->error), withhold_raw, err);
     }
     if (options->format == AS_FORMAT_DETAILED) {
-        return build_detailed(out, record, options, err);
+        return build_detailed(out, record, withhold_raw, err);
     }
     /* Classic wraps a whole image once, as newValue or oldValue. */
     if (!(record->event_name == AS_EVENT_MODIFY && images_complete(record))) {
         const as_value *images[2] = {record->old_image, record->new_image};
         for (int i = 0; i < 2; i++) {
-            if (images[i] != NULL && images[i]->depth > AS_ITEM_MAX_DEPTH) {
-                return depth_error(out, record, images[i]->depth, err);
+            if (images[i] == NULL) {
+                continue;
+            }
+            image_view view = view_image(out, images[i]);
+            if (view.depth > AS_ITEM_MAX_DEPTH) {
+                return depth_error(out, record, view.depth, withhold_raw, err);
             }
         }
     }
-    return build_classic(out, record, options, err);
+    return build_classic(out, record, err);
 }
 
-/* build_items, leaving no part of an unfinished item behind when it fails: the items
- * finished before it (of this record too) stay whole, and the JSON ends with the last. */
+/* Cuts the JSON back to the end of the last finished item: a failed build leaves no
+ * part of an unfinished item behind (the items finished before it stay whole). */
+static void drop_unfinished(as_items *out)
+{
+    const item_slot *last = out->count > 0 ? &out->slots[out->count - 1] : NULL;
+    as_buf_truncate(&out->json, last != NULL ? last->json_off + last->json_len : 0);
+}
+
+/* build_items, leaving no part of an unfinished item behind when it fails. */
 static AS_RESULT build_record(const as_record *record, const as_audit_options *options,
                               as_items *out, as_error *err)
 {
     as_result built = build_items(record, options, out, err);
     if (!as_result_is_ok(built)) {
-        const item_slot *last = out->count > 0 ? &out->slots[out->count - 1] : NULL;
-        as_buf_truncate(&out->json, last != NULL ? last->json_off + last->json_len : 0);
+        drop_unfinished(out);
     }
     return built;
 }
@@ -770,7 +1054,8 @@ static AS_RESULT build_record(const as_record *record, const as_audit_options *o
 as_status as_audit_build(const as_record *record, const as_audit_options *options, as_items *out,
                          as_error *err)
 {
-    if (record == NULL || options == NULL || out == NULL) {
+    if (record == NULL || options == NULL || out == NULL ||
+        (options->ignore == NULL && options->ignore_count > 0)) {
         return as_status_of(as_fail(err, AS_ERR_ARGUMENT, 0, "as_audit_build: NULL argument"));
     }
     return as_status_of(build_record(record, options, out, err));
@@ -779,7 +1064,8 @@ as_status as_audit_build(const as_record *record, const as_audit_options *option
 as_status as_audit_build_event(const as_event *event, const as_audit_options *options,
                                as_items *out, as_error *err)
 {
-    if (event == NULL || options == NULL || out == NULL) {
+    if (event == NULL || options == NULL || out == NULL ||
+        (options->ignore == NULL && options->ignore_count > 0)) {
         return as_status_of(
             as_fail(err, AS_ERR_ARGUMENT, 0, "as_audit_build_event: NULL argument"));
     }

@@ -6,7 +6,7 @@ reader (values are copied as received, so every value keeps its raw text), check
 records against DynamoDB's rules, and writes the items of the `classic` and `detailed`
 formats, one compact JSON object a line.
 
-    python3 tests/golden/audit_model.py events/FIXTURE.json classic|detailed
+    python3 tests/golden/audit_model.py events/FIXTURE.json classic|detailed [IGNORED,...]
     python3 tests/golden/audit_model.py --write-all     # (re)writes tests/golden/*.jsonl
 
 The `error` text of an invalid record is the C decoder's own wording, which the format
@@ -438,6 +438,7 @@ class Record:
         self.time_ms = None
         self.time_present = False
         self.identity = (None, None)
+        self.seq_text = None  # SequenceNumber's decoded bytes, for historySort
         self.derive()
         try:
             self.validate()
@@ -452,8 +453,17 @@ class Record:
         eid = n.get(b"eventID")
         if eid is not None and eid.kind == "str":
             self.event_id = eid
+        en = n.get(b"eventName")
+        if en is not None and en.kind == "str" and en.value in EVENT_NAMES:
+            self.event_name = en.value
+        arn = n.get(b"eventSourceARN")
+        if arn is not None and arn.kind == "str":
+            self.arn = arn.value
         ddb = n.get(b"dynamodb")
         if ddb is not None and ddb.kind == "obj":
+            seq = ddb.get(b"SequenceNumber")
+            if seq is not None and seq.kind == "str":
+                self.seq_text = seq.value
             keys = ddb.get(b"Keys")
             if keys is not None and keys_ok(keys):
                 self.keys = keys
@@ -473,16 +483,11 @@ class Record:
         check_names(n, w)
         if self.event_id is None:
             raise Invalid(w + ".eventID", "missing or not a string")
-        en = n.get(b"eventName")
-        if en is None or en.kind != "str" or en.value not in EVENT_NAMES:
+        if self.event_name is None:
             raise Invalid(w + ".eventName", "missing or unknown")
-        self.event_name = en.value
         src = n.get(b"eventSource")
         if src is None or src.kind != "str" or src.value != b"aws:dynamodb":
             raise Invalid(w + ".eventSource", "not aws:dynamodb")
-        arn = n.get(b"eventSourceARN")
-        if arn is not None and arn.kind == "str":
-            self.arn = arn.value
         ui = n.get(b"userIdentity")
         if ui is not None and ui.kind == "obj":
             ty = ui.get(b"type")
@@ -697,8 +702,15 @@ def item_key(keys):
     return escape(b"{" + b",".join(parts) + b"}")
 
 
+def history_sort(time_text, seq):
+    """<modificationTime>/<sequence number left-padded with '0' to 40 digits>."""
+    digits = seq if seq is not None else b""
+    return time_text + b"/" + escape(digits.rjust(40, b"0"))
+
+
 def common(rec, name_suffix=None):
-    """[(field, wire)] of id, itemKey, modificationTime (those that can be derived)."""
+    """[(field, wire)] of id, itemKey, modificationTime, eventName, historyKey and
+    historySort (those that can be derived)."""
     pairs = []
     if rec.event_id is not None and rec.event_id.value:
         name = rec.event_id.value
@@ -707,19 +719,35 @@ def common(rec, name_suffix=None):
     if name_suffix is not None:
         name = name + b"/" + name_suffix
     pairs.append((b"id", S(uuid5(name))))
+    key = None
     if rec.keys is not None:
-        pairs.append((b"itemKey", S(item_key(rec.keys))))
+        key = item_key(rec.keys)
+        pairs.append((b"itemKey", S(key)))
+    when = None
     if rec.time_ms is not None:
-        pairs.append((b"modificationTime", S(iso_ms(rec.time_ms))))
+        when = iso_ms(rec.time_ms)
     elif not rec.time_present:
-        pairs.append((b"modificationTime", S(iso_ms(NOW_MS))))
+        when = iso_ms(NOW_MS)
+    if when is not None:
+        pairs.append((b"modificationTime", S(when)))
+    if rec.event_name is not None:
+        pairs.append((b"eventName", S(EVENT_NAMES[rec.event_name])))
+    if key is not None and when is not None:
+        table = table_name(rec.arn)
+        pairs.append((b"historyKey", S((escape(table) if table is not None else b"-") + b"/" + key)))
+        pairs.append((b"historySort", S(history_sort(when, rec.seq_text))))
     return pairs
 
 
-def error_item(rec, text):
+def error_item(rec, text, withhold_raw):
     pairs = common(rec)
     pairs.append((b"error", S(escape(text))))
-    pairs.append((b"rawRecord", S(escape(rec.raw))))
+    if withhold_raw:
+        # An invalid record is not cut apart: its digest and size stand in for it.
+        pairs.append((b"rawRecordSha256", S(hashlib.sha256(rec.raw).hexdigest().encode())))
+        pairs.append((b"rawRecordSize", b'{"N":"%d"}' % len(rec.raw)))
+    else:
+        pairs.append((b"rawRecord", S(escape(rec.raw))))
     return obj(pairs)
 
 
@@ -777,7 +805,6 @@ def detailed_item(rec):
     en = rec.event_name
     old, new = rec.old, rec.new
     pairs = common(rec)
-    pairs.append((b"eventName", S(EVENT_NAMES[en])))
     pairs.append((b"keys", b'{"M":' + compact(rec.keys) + b"}"))
     pairs.append((b"sequenceNumber", S(rec.seq.raw)))
     tn = table_name(rec.arn)
@@ -787,6 +814,8 @@ def detailed_item(rec):
     pairs.append((b"cause", S(b"ttl" if ttl else b"user")))
     if en == b"MODIFY" and old is not None and new is not None:
         top = diff_top(old, new)
+        if not top:
+            return None  # nothing audited changed: no item, as in classic
         names = [raw for raw, dec, _, _ in top]  # already in byte order of decoded names
         changes = [change_entry(p, ov, nv) for p, ov, nv in diff_images_deep(old, new)]
     elif (en == b"INSERT" and new is not None) or (en == b"REMOVE" and old is not None):
@@ -849,12 +878,29 @@ def load_errors():
         return json.loads(f.read().decode("utf-8"))
 
 
-def items(path, fmt, errors=None):
+def without(img, names):
+    """The image with the top-level attributes named in `names` (decoded) left out."""
+    if img is None or not names:
+        return img
+    kept = Node("obj", img.start)
+    kept.end = img.end
+    kept.members = [m for m in img.members if m[1] not in names]
+    return kept
+
+
+def items(path, fmt, errors=None, ignore=()):
+    """The items of the fixture at `path`; `ignore`: decoded names of AUDIT_IGNORE_ATTRIBUTES."""
     if errors is None:
         errors = load_errors()
     stem = os.path.basename(path)[:-len(".json")]
     out = []
     for rec in load(path):
+        # Ignored attributes are not audited at all, the record's key attributes excepted:
+        # leaving them out of the images leaves them out of every diff and image after.
+        keys = set(dec for _, dec, _ in rec.keys.members) if rec.keys is not None else set()
+        names = set(ignore) - keys
+        rec.old = without(rec.old, names)
+        rec.new = without(rec.new, names)
         error = rec.error
         if error is None and rec.nesting(fmt) > MAX_DEPTH:
             error = Invalid("Records[%d]" % rec.index,
@@ -862,15 +908,33 @@ def items(path, fmt, errors=None):
         if error is not None:
             key = "%s#%d" % (stem, rec.index)
             text = errors.get(key, "MODEL: " + str(error)).encode("utf-8")
-            out.append(error_item(rec, text))
+            out.append(error_item(rec, text, bool(ignore)))
         elif fmt == "classic":
             out.extend(classic_items(rec))
         else:
-            out.append(detailed_item(rec))
+            item = detailed_item(rec)
+            if item is not None:
+                out.append(item)
     return out
 
 
 SKIP = ("aws-lambda-go-dynamodb-event-malformed.2.json",)
+
+# Fixtures built again with AUDIT_IGNORE_ATTRIBUTES set, into tests/golden/ignore/ (the
+# same table is in tests/unit/test_golden.c): an ignored key attribute that stays (Id),
+# a MODIFY left with nothing audited, ignored attributes in whole images, an error item
+# holding its record's digest.
+IGNORE_GOLDENS = {
+    "aws-lambda-java-libs-dynamo_event.json": "Message,Id",
+    "aws-lambda-go-dynamodb-event.json": "String,Map,NumberSet",
+    "localstack-esm-modify-attr-added.json": "id2",
+    "powertools-lambda-python-getting_started_dynamodb_event.json": "SomethingElse",
+}
+
+
+def ignore_list(text):
+    """AUDIT_IGNORE_ATTRIBUTES's names: comma-separated, trimmed of spaces and tabs."""
+    return [n.strip(" \t").encode("utf-8") for n in text.split(",")]
 
 
 def fixtures():
@@ -879,16 +943,26 @@ def fixtures():
                   if f.endswith(".json") and not f.startswith("bench-") and f not in SKIP)
 
 
+def write_golden(path, lines):
+    with open(path, "wb") as o:
+        for line in lines:
+            json.loads(line.decode("utf-8"))  # every line is JSON
+            o.write(line + b"\n")
+
+
 def main(argv):
     if argv[1:] == ["--write-all"]:
         errors = load_errors()
         for f in fixtures():
             for fmt in ("classic", "detailed"):
-                lines = items(os.path.join(TOP, "events", f), fmt, errors)
-                with open(os.path.join(HERE, "%s.%s.jsonl" % (f[:-5], fmt)), "wb") as o:
-                    for line in lines:
-                        json.loads(line.decode("utf-8"))  # every line is JSON
-                        o.write(line + b"\n")
+                write_golden(os.path.join(HERE, "%s.%s.jsonl" % (f[:-5], fmt)),
+                             items(os.path.join(TOP, "events", f), fmt, errors))
+        os.makedirs(os.path.join(HERE, "ignore"), exist_ok=True)
+        for f, names in sorted(IGNORE_GOLDENS.items()):
+            for fmt in ("classic", "detailed"):
+                write_golden(os.path.join(HERE, "ignore", "%s.%s.jsonl" % (f[:-5], fmt)),
+                             items(os.path.join(TOP, "events", f), fmt, errors,
+                                   ignore_list(names)))
         return 0
     if argv[1:] == ["--check"]:
         for f in fixtures():
@@ -896,8 +970,11 @@ def main(argv):
                 if rec.error is not None:
                     print("%s#%d: %s" % (f[:-5], rec.index, rec.error))
         return 0
-    if len(argv) == 3:
-        for line in items(argv[1], argv[2]):
+    if len(argv) in (3, 4):
+        ignore = ()
+        if len(argv) == 4:
+            ignore = ignore_list(argv[3])
+        for line in items(argv[1], argv[2], ignore=ignore):
             sys.stdout.buffer.write(line + b"\n")
         return 0
     print(__doc__, file=sys.stderr)

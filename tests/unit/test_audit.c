@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
 
 #include "auditstream.h"
 
@@ -74,9 +75,15 @@ static const char *lines(const built *b)
 #define NEW(attrs) "\"NewImage\":{\"key\":{\"S\":\"CACHE_TTL_SEC\"}" attrs "}"
 #define TIME       "\"ApproximateCreationDateTime\":1714566645"
 #define SEQ        "\"SequenceNumber\":\"100\""
-#define COMMON(id)                                                                                 \
+/* historySort of TIME and SEQ: the sequence number padded to 40 digits. */
+#define SORT_100 "2024-05-01T12:30:45.000Z/0000000000000000000000000000000000000100"
+/* The fields every item of a record of the Configuration table starts with; TABLE is
+ * "-" for a record without eventSourceARN. */
+#define COMMON_IN(table, id, event)                                                                \
     "{\"id\":{\"S\":\"" id "\"},\"itemKey\":{\"S\":\"CACHE_TTL_SEC\"},\"modificationTime\":{"      \
-                           "\"S\":\"2024-05-01T12:30:45.000Z\"}"
+    "\"S\":\"2024-05-01T12:30:45.000Z\"},\"eventName\":{\"S\":\"" event "\"},\"historyKey\":{\"S\":\"" \
+    table "/CACHE_TTL_SEC\"},\"historySort\":{\"S\":\"" SORT_100 "\"}"
+#define COMMON(id, event) COMMON_IN("Configuration", id, event)
 
 /* docs/audit-format.md's own example, byte for byte. */
 static void test_design_example_modify(void **state)
@@ -91,14 +98,17 @@ static void test_design_example_modify(void **state)
     assert_string_equal(
         lines(&b), "{\"id\":{\"S\":\"35338964-9dc6-5199-a27f-fcb4c705e8bd\"},\"itemKey\":{\"S\":"
                    "\"CACHE_TTL_SEC\"},\"modificationTime\":{\"S\":\"2024-05-01T12:30:45.000Z\"},"
+                   "\"eventName\":{\"S\":\"UPDATE\"},\"historyKey\":{\"S\":\"Configuration/"
+                   "CACHE_TTL_SEC\"},\"historySort\":{\"S\":\"" SORT_100 "\"},"
                    "\"updatedAttribute\":{\"S\":\"value\"},\"oldValue\":{\"N\":\"3600\"},"
                    "\"newValue\":{\"N\":\"1800\"}}\n");
     as_item item = as_items_get(b.items, 0);
     assert_int_equal(item.record, 0);
     assert_int_equal(item.flags, 0);
-    /* Names plus values: id 2+36, itemKey 7+13, modificationTime 16+24,
-     * updatedAttribute 16+5, oldValue and newValue 8+2 (two significant digits). */
-    assert_int_equal(item.size, 38 + 20 + 40 + 21 + 10 + 10);
+    /* Names plus values: id 2+36, itemKey 7+13, modificationTime 16+24, eventName 9+6,
+     * historyKey 10+27, historySort 11+65, updatedAttribute 16+5, oldValue and newValue
+     * 8+2 (two significant digits). */
+    assert_int_equal(item.size, 38 + 20 + 40 + 15 + 37 + 76 + 21 + 10 + 10);
     release(&b);
 }
 
@@ -118,10 +128,10 @@ static void test_insert_and_remove_carry_whole_images(void **state)
     assert_string_equal(
         lines(&b),
         COMMON(
-            "2f95a1e4-df65-55a0-81e8-5b1ec6e4c925") ",\"newValue\":{\"M\":{\"key\":{\"S\":\"CACHE_"
+            "2f95a1e4-df65-55a0-81e8-5b1ec6e4c925", "CREATE") ",\"newValue\":{\"M\":{\"key\":{\"S\":\"CACHE_"
                                                     "TTL_SEC\"},\"value\":{\"N\":\"3600\"}}}}"
                                                     "\n" COMMON("4d241aa0-4d39-5541-8386-"
-                                                                "a1d568aab2bb") ",\"oldValue\":{"
+                                                                "a1d568aab2bb", "DELETE") ",\"oldValue\":{"
                                                                                 "\"M\":{\"key\":{"
                                                                                 "\"S\":\"CACHE_TTL_"
                                                                                 "SEC\"},\"value\":{"
@@ -265,13 +275,14 @@ static void test_partial_images_classic(void **state)
                     ",\"v\":{\"N\":\"2\"}") "," SEQ) "," RECORD(ID1, "REMOVE",
                                                                 TIME "," KEY "," NEW("") "," SEQ)),
         AS_FORMAT_CLASSIC);
-    const char *common = COMMON("2f95a1e4-df65-55a0-81e8-5b1ec6e4c925");
-    char expected[1024];
+    const char *update = COMMON("2f95a1e4-df65-55a0-81e8-5b1ec6e4c925", "UPDATE");
+    const char *remove = COMMON("2f95a1e4-df65-55a0-81e8-5b1ec6e4c925", "DELETE");
+    char expected[2048];
     snprintf(
         expected, sizeof expected,
         "%s}\n%s,\"newValue\":{\"M\":{\"key\":{\"S\":\"CACHE_TTL_SEC\"},\"v\":{\"N\":\"2\"}}}}\n"
         "%s,\"newValue\":{\"M\":{\"key\":{\"S\":\"CACHE_TTL_SEC\"}}}}\n",
-        common, common, common);
+        update, update, remove);
     assert_string_equal(lines(&b), expected);
     for (size_t i = 0; i < 3; i++) {
         assert_int_equal(as_items_get(b.items, i).flags, AS_ITEM_MISSING_IMAGES);
@@ -286,7 +297,7 @@ static void test_partial_images_detailed(void **state)
     build(&b, EVENT(RECORD(ID1, "INSERT", TIME "," KEY "," SEQ)), AS_FORMAT_DETAILED);
     assert_string_equal(
         lines(&b),
-        COMMON("2f95a1e4-df65-55a0-81e8-5b1ec6e4c925") ",\"eventName\":{\"S\":\"CREATE\"},\"keys\":"
+        COMMON("2f95a1e4-df65-55a0-81e8-5b1ec6e4c925", "CREATE") ",\"keys\":"
                                                        "{\"M\":{\"key\":{\"S\":"
                                                        "\"CACHE_TTL_SEC\"}}},\"sequenceNumber\":{"
                                                        "\"S\":\"100\"},\"tableName\":{\"S\":"
@@ -330,8 +341,8 @@ static void test_detailed_ttl_delete(void **state)
           AS_FORMAT_DETAILED);
     assert_string_equal(
         lines(&b),
-        COMMON(
-            "2f95a1e4-df65-55a0-81e8-5b1ec6e4c925") ",\"eventName\":{\"S\":\"DELETE\"},\"keys\":{"
+        COMMON_IN(
+            "-", "2f95a1e4-df65-55a0-81e8-5b1ec6e4c925", "DELETE") ",\"keys\":{"
                                                     "\"M\":{\"key\":{\"S\":"
                                                     "\"CACHE_TTL_SEC\"}}},\"sequenceNumber\":{"
                                                     "\"S\":\"100\"},"
@@ -378,7 +389,7 @@ static void test_invalid_record_error_item(void **state)
     assert_int_equal(item.reason.len, strlen(reason));
     assert_memory_equal(item.reason.ptr, reason, item.reason.len);
     const char *head = COMMON(
-        "2f95a1e4-df65-55a0-81e8-5b1ec6e4c925") ",\"error\":{\"S\":\"Records[0].dynamodb.NewImage."
+        "2f95a1e4-df65-55a0-81e8-5b1ec6e4c925", "CREATE") ",\"error\":{\"S\":\"Records[0].dynamodb.NewImage."
                                                 "v.SS: empty "
                                                 "set\"},\"rawRecord\":{\"S\":\"{\\\"eventID\\\":";
     assert_memory_equal(item.json.ptr, head, strlen(head));
@@ -399,7 +410,8 @@ static void test_error_item_without_event_id(void **state)
     build(&b, json, AS_FORMAT_CLASSIC);
     as_item item = as_items_get(b.items, 0);
     /* uuid5(ns, sha256 hex of the record text), computed with Python's uuid and hashlib. */
-    const char *head = "{\"id\":{\"S\":\"03ac5457-62b0-55ca-b468-6bd2f12a669a\"},\"error\":{\"S\":"
+    const char *head = "{\"id\":{\"S\":\"03ac5457-62b0-55ca-b468-6bd2f12a669a\"},"
+                       "\"eventName\":{\"S\":\"CREATE\"},\"error\":{\"S\":"
                        "\"Records[0].dynamodb.ApproximateCreationDateTime: ";
     if (item.json.len < strlen(head) || memcmp(item.json.ptr, head, strlen(head)) != 0) {
         fail_msg("got %.*s", (int)item.json.len, item.json.ptr);
@@ -509,6 +521,326 @@ static void test_size_guard_truncates_largest_first(void **state)
     as_buf_free(&json);
 }
 
+/* Whether `text` occurs in the item's JSON. */
+static bool item_has(const as_item *item, const char *text)
+{
+    size_t n = strlen(text);
+    for (size_t i = 0; i + n <= item->json.len; i++) {
+        if (memcmp(item->json.ptr + i, text, n) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* eventName in classic items too; on an error item only when the record's eventName was
+ * one of the three. */
+static void test_event_name_everywhere(void **state)
+{
+    (void)state;
+    built b;
+    build(&b,
+          EVENT(RECORD(ID1, "UPSERT", TIME "," KEY "," NEW("") "," SEQ) "," RECORD(
+              "2", "INSERT", TIME "," KEY "," NEW("") "," SEQ) "," RECORD("3", "REMOVE",
+                                                                       TIME "," KEY "," OLD(
+                                                                           "") "," SEQ)),
+          AS_FORMAT_CLASSIC);
+    assert_int_equal(as_items_count(b.items), 3);
+    as_item error = as_items_get(b.items, 0);
+    assert_int_equal(error.flags, AS_ITEM_ERROR);
+    assert_false(item_has(&error, "\"eventName\""));
+    /* The rest of the error item's common fields are there: keys and time are sound. */
+    assert_true(item_has(&error, "\"historyKey\":{\"S\":\"Configuration/CACHE_TTL_SEC\"}"));
+    assert_true(item_has(&error, "\"historySort\":{\"S\":\"" SORT_100 "\"}"));
+    as_item insert = as_items_get(b.items, 1);
+    assert_true(item_has(&insert, "\"modificationTime\":{\"S\":\"2024-05-01T12:30:45.000Z\"},"
+                                  "\"eventName\":{\"S\":\"CREATE\"},\"historyKey\""));
+    as_item remove = as_items_get(b.items, 2);
+    assert_true(item_has(&remove, "\"eventName\":{\"S\":\"DELETE\"}"));
+    release(&b);
+}
+
+/* historyKey = <table>/<itemKey>, escaped once as an S; historySort = <time>/<sequence
+ * number padded to 40 digits>, decoded from its escapes; sizes count the decoded bytes. */
+static void test_history_fields(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *arn;  /* the eventSourceARN field, or "" */
+        const char *keys; /* Keys */
+        const char *seq;  /* SequenceNumber's text */
+        const char *key;  /* historyKey's S body */
+        const char *sort; /* historySort's S body */
+    } CASES[] = {
+        {"\"eventSourceARN\":\"arn:aws:dynamodb:eu-west-1:1:table/Orders/stream/x\",",
+         "{\"b\":{\"N\":\"1\"},\"a\":{\"S\":\"x\\\"y\"}}", "100",
+         "Orders/{\\\"a\\\":\\\"x\\\\\\\"y\\\",\\\"b\\\":1}", SORT_100},
+        {"", "{\"k\":{\"S\":\"v\"}}", "1234567890123456789012345678901234567890", "-/v",
+         "2024-05-01T12:30:45.000Z/1234567890123456789012345678901234567890"},
+        {"\"eventSourceARN\":\"arn:aws:dynamodb:eu-west-1:1:table/we\\\"ird/stream/x\",",
+         "{\"k\":{\"N\":\"7\"}}", "12345678901234567890123456789012345678901",
+         "we\\\"ird/7", "2024-05-01T12:30:45.000Z/12345678901234567890123456789012345678901"},
+        {"\"eventSourceARN\":\"arn:aws:dynamodb:eu-west-1:1:index/x\",", "{\"k\":{\"S\":\"v\"}}",
+         "\\u0031\\u0032", "-/v", "2024-05-01T12:30:45.000Z/0000000000000000000000000000000000000012"},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        char json[1024];
+        snprintf(json, sizeof json,
+                 "{\"Records\":[{\"eventID\":\"e\",\"eventName\":\"INSERT\",\"eventSource\":"
+                 "\"aws:dynamodb\",%s\"dynamodb\":{\"Keys\":%s," TIME
+                 ",\"SequenceNumber\":\"%s\"}}]}",
+                 CASES[i].arn, CASES[i].keys, CASES[i].seq);
+        built b;
+        build(&b, json, AS_FORMAT_CLASSIC);
+        char want[512];
+        snprintf(want, sizeof want, "\"historyKey\":{\"S\":\"%s\"},\"historySort\":{\"S\":\"%s\"}}",
+                 CASES[i].key, CASES[i].sort);
+        if (strstr(lines(&b), want) == NULL) {
+            fail_msg("case %zu: want %s in %s", i, want, lines(&b));
+        }
+        release(&b);
+    }
+
+    /* The same sequence number written plainly or with escapes: the same item, the same
+     * size (historySort is counted decoded). */
+    built plain;
+    built escaped;
+    build(&plain, EVENT(RECORD(ID1, "INSERT", TIME "," KEY ",\"SequenceNumber\":\"12\"")),
+          AS_FORMAT_CLASSIC);
+    build(&escaped,
+          EVENT(RECORD(ID1, "INSERT", TIME "," KEY ",\"SequenceNumber\":\"\\u0031\\u0032\"")),
+          AS_FORMAT_CLASSIC);
+    assert_string_equal(lines(&plain), lines(&escaped));
+    as_item item = as_items_get(plain.items, 0);
+    assert_int_equal(item.size, as_items_get(escaped.items, 0).size);
+    /* id 2+36, itemKey 7+13, modificationTime 16+24, eventName 9+6, historyKey 10+27,
+     * historySort 11+65. */
+    assert_int_equal(item.size, 38 + 20 + 40 + 15 + 37 + 76);
+    release(&plain);
+    release(&escaped);
+}
+
+/* Error items carry the history keys when the record's Keys are sound and its time is
+ * known (40 zeros without a sequence number), and none otherwise. */
+static void test_history_fields_of_error_items(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *dynamodb;
+        const char *sort; /* NULL: no history fields */
+    } CASES[] = {
+        /* No SequenceNumber: invalid, but keys and time are sound. */
+        {TIME "," KEY, "2024-05-01T12:30:45.000Z/0000000000000000000000000000000000000000"},
+        /* No time: the processing time, as for modificationTime. */
+        {KEY ",\"NewImage\":{\"v\":{\"SS\":[]}}," SEQ,
+         "2024-05-01T12:30:45.678Z/0000000000000000000000000000000000000100"},
+        /* A bad time: none. */
+        {"\"ApproximateCreationDateTime\":\"x\"," KEY "," SEQ, NULL},
+        /* Unsound Keys: none. */
+        {TIME ",\"Keys\":{\"key\":{\"S\":\"\"}}," SEQ, NULL},
+        {TIME "," SEQ, NULL},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        char json[1024];
+        snprintf(json, sizeof json, EVENT(RECORD(ID1, "MODIFY", "%s")), CASES[i].dynamodb);
+        for (int f = 0; f < 2; f++) {
+            built b;
+            build(&b, json, f == 0 ? AS_FORMAT_CLASSIC : AS_FORMAT_DETAILED);
+            as_item item = as_items_get(b.items, 0);
+            assert_int_equal(as_items_count(b.items), 1);
+            assert_true(item.flags & AS_ITEM_ERROR);
+            assert_true(item_has(&item, "\"eventName\":{\"S\":\"UPDATE\"}"));
+            if (CASES[i].sort == NULL) {
+                assert_false(item_has(&item, "\"historyKey\""));
+                assert_false(item_has(&item, "\"historySort\""));
+            } else {
+                char want[256];
+                snprintf(want, sizeof want,
+                         "\"historyKey\":{\"S\":\"Configuration/CACHE_TTL_SEC\"},"
+                         "\"historySort\":{\"S\":\"%s\"},\"error\":",
+                         CASES[i].sort);
+                if (!item_has(&item, want)) {
+                    fail_msg("case %zu: want %s in %s", i, want, lines(&b));
+                }
+            }
+            release(&b);
+        }
+    }
+}
+
+#define IGNORED_ATTRS ",\"updatedAt\":{\"S\":\"2024\"},\"v\":{\"N\":\"1\"}"
+
+/* Ignored attributes are not audited at all: left out of whole images too, in both
+ * formats, and their size with them; key attributes stay whatever the list says. */
+static void test_ignored_attributes_leave_whole_images(void **state)
+{
+    (void)state;
+    as_span ignore[] = {{"updatedAt", 9}, {"key", 3}};
+    built b;
+    build_with(&b,
+               EVENT(RECORD(ID1, "INSERT", TIME "," KEY "," NEW(IGNORED_ATTRS) "," SEQ) "," RECORD(
+                   "2", "REMOVE", TIME "," KEY "," OLD(IGNORED_ATTRS) "," SEQ)),
+               AS_FORMAT_CLASSIC, ignore, 2);
+    assert_string_equal(
+        lines(&b),
+        COMMON("2f95a1e4-df65-55a0-81e8-5b1ec6e4c925",
+               "CREATE") ",\"newValue\":{\"M\":{\"key\":{\"S\":\"CACHE_TTL_SEC\"},\"v\":{\"N\":"
+                         "\"1\"}}}}\n" COMMON("4d241aa0-4d39-5541-8386-a1d568aab2bb",
+                                              "DELETE") ",\"oldValue\":{\"M\":{\"key\":{\"S\":"
+                                                        "\"CACHE_TTL_SEC\"},\"v\":{\"N\":\"1\"}}}}"
+                                                        "\n");
+    built whole;
+    build(&whole, EVENT(RECORD(ID1, "INSERT", TIME "," KEY "," NEW(IGNORED_ATTRS) "," SEQ)),
+          AS_FORMAT_CLASSIC);
+    /* updatedAt's name (9), value (4) and its entry's byte are not stored. */
+    assert_int_equal(as_items_get(whole.items, 0).size, as_items_get(b.items, 0).size + 14);
+    release(&whole);
+    release(&b);
+
+    build_with(&b, EVENT(RECORD(ID1, "INSERT", TIME "," KEY "," NEW(IGNORED_ATTRS) "," SEQ)),
+               AS_FORMAT_DETAILED, ignore, 2);
+    assert_string_equal(
+        lines(&b),
+        COMMON("2f95a1e4-df65-55a0-81e8-5b1ec6e4c925",
+               "CREATE") ",\"keys\":{\"M\":{\"key\":{\"S\":\"CACHE_TTL_SEC\"}}},"
+                         "\"sequenceNumber\":{\"S\":\"100\"},\"tableName\":{\"S\":"
+                         "\"Configuration\"},\"cause\":{\"S\":\"user\"},\"updatedAttributes\":{"
+                         "\"L\":[{\"S\":\"key\"},{\"S\":\"v\"}]},\"changes\":{\"L\":[{\"M\":{"
+                         "\"path\":{\"S\":\"/key\"},\"newValue\":{\"S\":\"CACHE_TTL_SEC\"}}},{"
+                         "\"M\":{\"path\":{\"S\":\"/v\"},\"newValue\":{\"N\":\"1\"}}}]},"
+                         "\"newImage\":{\"M\":{\"key\":{\"S\":\"CACHE_TTL_SEC\"},\"v\":{\"N\":"
+                         "\"1\"}}}}\n");
+    release(&b);
+}
+
+/* A MODIFY: ignored attributes are left out of changes and both images; with no audited
+ * difference (only ignored ones, or none at all) neither format writes anything. */
+static void test_ignored_attributes_in_modify(void **state)
+{
+    (void)state;
+    as_span ignore[] = {{"updatedAt", 9}};
+    built b;
+    build_with(&b,
+               EVENT(RECORD(ID1, "MODIFY",
+                            TIME "," KEY "," OLD(",\"up\\u0064atedAt\":{\"S\":\"1\"},\"v\":{\"N\":"
+                                                 "\"1\"}") "," NEW(",\"updatedAt\":{\"S\":\"2\"},"
+                                                                   "\"v\":{\"N\":\"2\"}") "," SEQ)),
+               AS_FORMAT_DETAILED, ignore, 1);
+    assert_int_equal(as_items_count(b.items), 1);
+    assert_null(strstr(lines(&b), "updatedAt\""));
+    assert_null(strstr(lines(&b), "\\u0064atedAt"));
+    assert_non_null(strstr(lines(&b),
+                           "\"updatedAttributes\":{\"L\":[{\"S\":\"v\"}]},\"changes\":{\"L\":[{"
+                           "\"M\":{\"path\":{\"S\":\"/v\"},\"oldValue\":{\"N\":\"1\"},"
+                           "\"newValue\":{\"N\":\"2\"}}}]},\"oldImage\":{\"M\":{\"key\":{\"S\":"
+                           "\"CACHE_TTL_SEC\"},\"v\":{\"N\":\"1\"}}},\"newImage\":{\"M\":{\"key\":"
+                           "{\"S\":\"CACHE_TTL_SEC\"},\"v\":{\"N\":\"2\"}}}}\n"));
+    release(&b);
+
+    static const char *const NOTHING_AUDITED[] = {
+        EVENT(RECORD(ID1, "MODIFY",
+                     TIME "," KEY "," OLD(",\"updatedAt\":{\"S\":\"1\"},\"v\":{\"N\":\"1\"}") "," NEW(
+                         ",\"updatedAt\":{\"S\":\"2\"},\"v\":{\"N\":\"1.0\"}") "," SEQ)),
+        EVENT(RECORD(ID1, "MODIFY",
+                     TIME "," KEY "," OLD(",\"v\":{\"N\":\"1\"}") "," NEW(",\"v\":{\"N\":\"1\"}") "," SEQ)),
+    };
+    for (size_t i = 0; i < 2; i++) {
+        for (int f = 0; f < 2; f++) {
+            build_with(&b, NOTHING_AUDITED[i], f == 0 ? AS_FORMAT_CLASSIC : AS_FORMAT_DETAILED,
+                       ignore, 1);
+            if (as_items_count(b.items) != 0) {
+                fail_msg("case %zu format %d wrote %s", i, f, lines(&b));
+            }
+            release(&b);
+        }
+    }
+
+    /* A record short of an image still writes what it holds, less the ignored. */
+    build_with(&b,
+               EVENT(RECORD(ID1, "MODIFY", TIME "," KEY "," NEW(",\"updatedAt\":{\"S\":\"2\"}") "," SEQ)),
+               AS_FORMAT_DETAILED, ignore, 1);
+    assert_int_equal(as_items_get(b.items, 0).flags, AS_ITEM_MISSING_IMAGES);
+    assert_non_null(
+        strstr(lines(&b), ",\"newImage\":{\"M\":{\"key\":{\"S\":\"CACHE_TTL_SEC\"}}}}\n"));
+    release(&b);
+}
+
+/* An ignored attribute does not count toward the 32-level limit: it is not written. */
+static void test_ignored_attributes_and_depth(void **state)
+{
+    (void)state;
+    as_buf json = AS_BUF_INIT;
+    as_buf_append_str(&json, RECORD_HEAD("INSERT") TIME "," KEY ",\"NewImage\":{\"deep\":");
+    for (int i = 0; i < 32; i++) {
+        as_buf_append_str(&json, "{\"M\":{\"x\":");
+    }
+    as_buf_append_str(&json, "{\"N\":\"1\"}");
+    for (int i = 0; i < 32; i++) {
+        as_buf_append_str(&json, "}}");
+    }
+    as_buf_append_str(&json, "}," SEQ RECORD_TAIL);
+    as_span ignore[] = {{"deep", 4}};
+    for (int f = 0; f < 2; f++) {
+        built b;
+        build(&b, json.data, f == 0 ? AS_FORMAT_CLASSIC : AS_FORMAT_DETAILED);
+        assert_int_equal(as_items_get(b.items, 0).flags, AS_ITEM_ERROR);
+        release(&b);
+        build_with(&b, json.data, f == 0 ? AS_FORMAT_CLASSIC : AS_FORMAT_DETAILED, ignore, 1);
+        assert_int_equal(as_items_get(b.items, 0).flags, 0);
+        assert_null(strstr(lines(&b), "deep"));
+        release(&b);
+    }
+    as_buf_free(&json);
+}
+
+/* While attributes are ignored, an error item holds the record's digest and size, not
+ * its text: no value of an invalid record is stored. */
+static void test_error_item_withholds_raw_record(void **state)
+{
+    (void)state;
+#define BAD_RECORD RECORD(ID1, "INSERT", TIME "," KEY "," NEW(",\"secret\":{\"SS\":[]}") "," SEQ)
+    const char *raw = BAD_RECORD;
+    unsigned char digest[32];
+    assert_int_equal(EVP_Digest(raw, strlen(raw), digest, NULL, EVP_sha256(), NULL), 1);
+    char hex[65];
+    for (size_t i = 0; i < 32; i++) {
+        snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+    }
+    char tail[256];
+    snprintf(tail, sizeof tail,
+             "\"rawRecordSha256\":{\"S\":\"%s\"},\"rawRecordSize\":{\"N\":\"%zu\"}}", hex,
+             strlen(raw));
+    as_span ignore[] = {{"other", 5}};
+    for (int f = 0; f < 2; f++) {
+        built b;
+        build_with(&b, EVENT(BAD_RECORD), f == 0 ? AS_FORMAT_CLASSIC : AS_FORMAT_DETAILED,
+                   ignore, 1);
+        as_item item = as_items_get(b.items, 0);
+        assert_int_equal(item.flags, AS_ITEM_ERROR);
+        assert_true(item_has(&item, tail));
+        assert_false(item_has(&item, "\"rawRecord\":"));
+        assert_false(item_has(&item, "CACHE_TTL_SEC\\\""));
+        /* rawRecordSha256 15+64, rawRecordSize 13 + the number's size: a byte per two
+         * significant digits (trailing zeros do not count), plus one. */
+        char size_text[24];
+        size_t digits = (size_t)snprintf(size_text, sizeof size_text, "%zu", strlen(raw));
+        while (digits > 1 && size_text[digits - 1] == '0') {
+            digits--;
+        }
+        size_t error_len = strlen("Records[0].dynamodb.NewImage.secret.SS: empty set");
+        assert_int_equal(item.size, 38 + 20 + 40 + 15 + 37 + 76 + 5 + error_len + 79 + 13 +
+                                        (digits + 1) / 2 + 1);
+        release(&b);
+        /* Without the list, the text as before. */
+        build(&b, EVENT(BAD_RECORD), f == 0 ? AS_FORMAT_CLASSIC : AS_FORMAT_DETAILED);
+        item = as_items_get(b.items, 0);
+        assert_true(item_has(&item, "\"rawRecord\":{\"S\":\"{\\\"eventID\\\""));
+        assert_false(item_has(&item, "rawRecordSha256"));
+        release(&b);
+    }
+#undef BAD_RECORD
+}
+
 /* Every accessor answers a bad index and a NULL list the same way: nothing, never a
  * read out of bounds. */
 static void test_accessors_check_index(void **state)
@@ -607,6 +939,13 @@ int main(void)
         cmocka_unit_test(test_error_items_with_empty_event_ids),
         cmocka_unit_test(test_depth_guard),
         cmocka_unit_test(test_size_guard_truncates_largest_first),
+        cmocka_unit_test(test_event_name_everywhere),
+        cmocka_unit_test(test_history_fields),
+        cmocka_unit_test(test_history_fields_of_error_items),
+        cmocka_unit_test(test_ignored_attributes_leave_whole_images),
+        cmocka_unit_test(test_ignored_attributes_in_modify),
+        cmocka_unit_test(test_ignored_attributes_and_depth),
+        cmocka_unit_test(test_error_item_withholds_raw_record),
     };
     return cmocka_run_group_tests_name("audit", tests, NULL, NULL);
 }
