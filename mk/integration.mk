@@ -9,6 +9,7 @@
 INTEGRATION_PYTHON ?= python3
 INTEGRATION_DIR := $(BUILD)/integration
 INTEGRATION_PUT_ITEMS := $(INTEGRATION_DIR)/put_items
+INTEGRATION_READ_ITEMS := $(INTEGRATION_DIR)/read_items
 INTEGRATION_ARGS ?=
 
 .PHONY: integration
@@ -19,6 +20,12 @@ $(INTEGRATION_PUT_ITEMS): tests/integration/put_items.c $(STATIC_LIB) $(HEADERS)
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ tests/integration/put_items.c $(STATIC_LIB) \
 		$(SAN) $(LIBS)
 
-integration: $(INTEGRATION_PUT_ITEMS)
+$(INTEGRATION_READ_ITEMS): tests/integration/read_items.c $(STATIC_LIB) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(say) LINK $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ tests/integration/read_items.c $(STATIC_LIB) \
+		$(SAN) $(LIBS)
+
+integration: $(INTEGRATION_PUT_ITEMS) $(INTEGRATION_READ_ITEMS)
 	$(Q)$(INTEGRATION_PYTHON) tests/integration/test_ddb_moto.py --put-items $(INTEGRATION_PUT_ITEMS) \
-		$(INTEGRATION_ARGS)
+		--read-items $(INTEGRATION_READ_ITEMS) $(INTEGRATION_ARGS)

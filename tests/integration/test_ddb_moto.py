@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 # Integration tests of the DynamoDB client (lib/ddb.c) against moto with SigV4 verification
 # on: real audit items written by tests/integration/put_items, then read back and compared.
-"""Run: test_ddb_moto.py --put-items build/integration/put_items   (from the top of the tree)
+"""Run: test_ddb_moto.py --put-items build/integration/put_items
+       --read-items build/integration/read_items   (from the top of the tree)
 
 Starts moto (python3 -m moto.server) on a free loopback port with
 INITIAL_NO_AUTH_ACTION_COUNT=0, creates an IAM user, its access key and policy and an
 assumable role with auth switched off through /moto-api/reset-auth, switches auth on,
-creates the Audit table, then runs each scenario as a named test. moto is stopped by its
+creates the Audit table, then runs each scenario as a named test. The test_read_* ones
+drive tests/integration/read_items.c (auditstream/ddb_read.h) against a second table,
+ReadTest, which has the `history` global secondary index. moto is stopped by its
 pid on every way out (and dies with this process through PR_SET_PDEATHSIG if this one is
 killed). When moto cannot start, every test fails with the reason: none is skipped.
 
@@ -365,7 +368,8 @@ class Aws:
             "Statement": [
                 {"Effect": "Allow", "Resource": "*",
                  "Action": ["dynamodb:CreateTable", "dynamodb:DescribeTable",
-                            "dynamodb:PutItem", "dynamodb:Scan"]},
+                            "dynamodb:PutItem", "dynamodb:Scan", "dynamodb:Query",
+                            "dynamodb:GetItem", "dynamodb:BatchGetItem"]},
                 {"Effect": "Allow", "Action": "sts:AssumeRole",
                  "Resource": f"arn:aws:iam::123456789012:role/{ROLE}"},
             ]}))
@@ -501,6 +505,77 @@ def compare_table(expected, table):
           + "; ".join(problems))
 
 
+# ---- running read_items ----------------------------------------------------------------------
+
+READ_TABLE = "ReadTest"
+READ_TIMEOUT = 60
+
+
+class Read:
+    """What one read_items run printed: its pages and its closing line."""
+
+    def __init__(self, rc, pages, final, stderr):
+        self.rc, self.pages, self.final, self.stderr = rc, pages, final, stderr
+
+    @property
+    def results(self):
+        return self.final["results"]
+
+    @property
+    def stats(self):
+        return self.final["stats"]
+
+    def items(self):
+        """Every item of every page, parsed from the bodies as received."""
+        out = []
+        for page in self.pages:
+            body = json.loads(page["body"])
+            out.extend(body.get("Items", []))
+            for items in body.get("Responses", {}).values():
+                out.extend(items)
+        return out
+
+    def describe(self):
+        return f"exit {self.rc}, final {json.dumps(self.final)}, stderr: {self.stderr[-500:]}"
+
+
+def run_read(read_items, endpoint, creds, *args, concurrency=4):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"] = creds[0], creds[1]
+    if creds[2]:
+        env["AWS_SESSION_TOKEN"] = creds[2]
+    cmd = [os.path.abspath(read_items), "--endpoint", endpoint, "--region", REGION,
+           "--concurrency", str(concurrency), *args]
+    try:
+        p = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=READ_TIMEOUT)
+    except subprocess.TimeoutExpired as e:
+        raise TestFailure(f"read_items did not finish within {READ_TIMEOUT} s") from e
+    stdout = p.stdout.decode("utf-8", "replace")
+    stderr = p.stderr.decode("utf-8", "replace")
+    check(p.returncode == 0, f"read_items {args[0]} exited {p.returncode}: {stderr[-2000:]}")
+    for secret in (creds[1], creds[2]):
+        check(not secret or (secret not in stdout and secret not in stderr),
+              "read_items printed a secret")
+    pages, final = [], None
+    for line in stdout.splitlines():
+        obj = json.loads(line)
+        if "results" in obj:
+            final = obj
+        else:
+            pages.append(obj)
+    check(final is not None, f"read_items printed no results line: {stdout[-500:]}")
+    return Read(p.returncode, pages, final, stderr)
+
+
+def read_item(i):
+    """ReadTest's item i: one historyKey for all, historySort in order, a number whose
+    text must come back as written."""
+    return {"id": {"S": f"r{i:03d}"}, "historyKey": {"S": "k1"},
+            "historySort": {"S": f"2024-05-01T00:00:{i:02d}.000Z/{i:040d}"},
+            "n": {"N": f"{i}.50"}}
+
+
 # ---- running put_items -----------------------------------------------------------------------
 
 
@@ -600,6 +675,7 @@ class Suite:
         self.args = args
         self.workdir = workdir
         self.runner = Runner(args.put_items, workdir)
+        self.read_items = args.read_items
         self.moto = None
         self.aws = None
         self.expected = {}  # what the table must hold: {id: canonical text}
@@ -791,6 +867,136 @@ class Suite:
         self.assert_untouched(run)
         return "20 items: 20 x AccessDenied, 1 attempt each, none written"
 
+    # -- the reads (read_items) --
+
+    def read(self, *args, creds=None, concurrency=4):
+        return run_read(self.read_items, self.moto.endpoint, creds or self.user, *args,
+                        concurrency=concurrency)
+
+    def test_read_setup(self):
+        """ReadTest with the history index, 40 items written by botocore."""
+        ddb = self.aws.client("dynamodb", self.aws.key_id, self.aws.secret)
+        ddb.create_table(
+            TableName=READ_TABLE, BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"},
+                                  {"AttributeName": "historyKey", "AttributeType": "S"},
+                                  {"AttributeName": "historySort", "AttributeType": "S"}],
+            GlobalSecondaryIndexes=[{
+                "IndexName": "history",
+                "KeySchema": [{"AttributeName": "historyKey", "KeyType": "HASH"},
+                              {"AttributeName": "historySort", "KeyType": "RANGE"}],
+                "Projection": {"ProjectionType": "ALL"}}],
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+        for i in range(40):
+            ddb.put_item(TableName=READ_TABLE, Item=read_item(i))
+        return "ReadTest: 40 items, index history"
+
+    def test_read_describe(self):
+        """DescribeTable: the key schema, the index and the stream; a table without the
+        index; a missing table; a user whose policy lacks dynamodb:DescribeTable."""
+        r = self.read("describe", READ_TABLE)
+        check(r.results[0]["outcome"] == "written", r.describe())
+        t = r.final["table"]
+        check(t["name"] == READ_TABLE and t["status"] == "ACTIVE", f"table: {t}")
+        check(t["keys"] == {"hash": "id", "hash_type": "S", "range": "", "range_type": ""},
+              f"keys: {t['keys']}")
+        check(len(t["indexes"]) == 1, f"indexes: {t['indexes']}")
+        x = t["indexes"][0]
+        check(x["name"] == "history" and x["projection"] == "ALL" and x["keys"] == {
+            "hash": "historyKey", "hash_type": "S", "range": "historySort", "range_type": "S"},
+            f"index: {x}")
+        check(t["stream_enabled"] and t["stream_view_type"] == "NEW_AND_OLD_IMAGES"
+              and t["stream_arn"].startswith("arn:aws:dynamodb:"), f"stream: {t}")
+        r = self.read("describe", TABLE)
+        t = r.final["table"]
+        check(t["indexes"] == [] and t["keys"]["hash"] == "id", f"{TABLE}: {t}")
+        r = self.read("describe", "NoSuchTable")
+        res = r.results[0]
+        check(res["outcome"] == "failed" and res["kind"] == "not_found"
+              and res["error_type"] == "ResourceNotFoundException" and res["attempts"] == 1,
+              f"missing table: {res}")
+        r = self.read("describe", READ_TABLE, creds=self.aws.reader)
+        res = r.results[0]
+        check(res["outcome"] == "failed" and res["kind"] == "denied" and res["attempts"] == 1,
+              f"denied: {res}")
+        return (f"ReadTest with history, {TABLE} without; missing: {'ResourceNotFoundException'}; "
+                f"denied: {res['error_type']} (HTTP {res['http_status']})")
+
+    def test_read_query_pages(self):
+        """Query the history index over several pages (Limit 3), in order, numbers as
+        written; BETWEEN and <= conditions; descending."""
+        values = json.dumps({":k": {"S": "k1"}})
+        r = self.read("query", READ_TABLE, "history", "#k = :k",
+                      json.dumps({"#k": "historyKey"}), values, "3")
+        items = r.items()
+        check(r.results[0]["outcome"] == "written", r.describe())
+        check([it["id"]["S"] for it in items] == [f"r{i:03d}" for i in range(40)],
+              f"items out of order or missing: {[it['id']['S'] for it in items][:10]}...")
+        check(items == [read_item(i) for i in range(40)], "an item came back changed")
+        check(len(r.pages) == r.stats["pages"] >= 14, f"{len(r.pages)} pages: {r.stats}")
+        check([p["last"] for p in r.pages].count(True) == 1 and r.pages[-1]["last"],
+              "the last page is not the only one marked last")
+        check('"N": "7.50"' in "".join(p["body"] for p in r.pages)
+              or '"N":"7.50"' in "".join(p["body"] for p in r.pages),
+              "the number text 7.50 is not in the bodies as received")
+        pages = len(r.pages)
+        names = json.dumps({"#k": "historyKey", "#s": "historySort"})
+        a, b = read_item(5)["historySort"]["S"], read_item(9)["historySort"]["S"]
+        values = json.dumps({":k": {"S": "k1"}, ":a": {"S": a}, ":b": {"S": b}})
+        r = self.read("query", READ_TABLE, "history", "#k = :k AND #s BETWEEN :a AND :b",
+                      names, values, "2")
+        got = [it["id"]["S"] for it in r.items()]
+        check(got == [f"r{i:03d}" for i in range(5, 10)], f"BETWEEN: {got}")
+        t = "2024-05-01T00:00:03.000Z/~"
+        values = json.dumps({":k": {"S": "k1"}, ":t": {"S": t}})
+        r = self.read("query", READ_TABLE, "history", "#k = :k AND #s <= :t", names, values,
+                      "0", "desc")
+        got = [it["id"]["S"] for it in r.items()]
+        check(got == ["r003", "r002", "r001", "r000"], f"<= :t descending: {got}")
+        return f"40 items in order over {pages} pages; BETWEEN: 5 items; <= :t descending: 4"
+
+    def test_read_scan_segments(self):
+        """Scan in 4 segments at once, pages of 3: every item exactly once."""
+        r = self.read("scan", READ_TABLE, "4", "3")
+        ids = [it["id"]["S"] for it in r.items()]
+        check(sorted(ids) == [f"r{i:03d}" for i in range(40)],
+              f"{len(ids)} items, {len(set(ids))} distinct")
+        check(all(res["outcome"] == "written" for res in r.results), f"{r.results}")
+        check({p["segment"] for p in r.pages} == {0, 1, 2, 3}, "a segment sent no page")
+        for seg in range(4):
+            order = [p["page"] for p in r.pages if p["segment"] == seg]
+            check(order == list(range(len(order))), f"segment {seg} pages {order}")
+        return f"40 items once each over {len(r.pages)} pages of 4 segments"
+
+    def test_read_get_and_batch_get(self):
+        """GetItem found and not found; BatchGetItem of 120 keys (40 there) in 2 requests."""
+        r = self.read("get", READ_TABLE, json.dumps({"id": {"S": "r007"}}))
+        check(r.final["found"] and json.loads(r.final["body"])["Item"] == read_item(7),
+              r.describe())
+        r = self.read("get", READ_TABLE, json.dumps({"id": {"S": "nope"}}))
+        check(not r.final["found"] and r.results[0]["outcome"] == "written", r.describe())
+        keys = [json.dumps({"id": {"S": f"r{i:03d}"}}) for i in range(120)]
+        r = self.read("batch-get", READ_TABLE, *keys)
+        got = sorted(it["id"]["S"] for it in r.items())
+        check(got == [f"r{i:03d}" for i in range(40)], f"batch: {len(got)} items")
+        check(len(r.results) == 2 and r.stats["requests"] == 2, f"{r.describe()}")
+        return "GetItem found and not; BatchGetItem 120 keys, 40 items, 2 requests"
+
+    def test_read_put_if_absent(self):
+        """Conditional PutItem twice: written, then already there; the item unchanged."""
+        first = {"id": {"S": "cond-1"}, "v": {"N": "1"}}
+        second = {"id": {"S": "cond-1"}, "v": {"N": "2"}}
+        r = self.read("put-if-absent", READ_TABLE, json.dumps(first))
+        check(r.results[0]["outcome"] == "written", r.describe())
+        r = self.read("put-if-absent", READ_TABLE, json.dumps(second))
+        res = r.results[0]
+        check(res["outcome"] == "already there" and res["attempts"] == 1
+              and r.stats["already_there"] == 1 and r.stats["failed"] == 0, r.describe())
+        r = self.read("get", READ_TABLE, json.dumps({"id": {"S": "cond-1"}}))
+        check(json.loads(r.final["body"])["Item"] == first, "the second write changed the item")
+        return "written, then already there (ConditionalCheckFailedException), unchanged"
+
     def test_unknown_table_not_retried(self):
         """A table that does not exist: DynamoDB's JSON error (HTTP 400), not retried."""
         run = self.put(self.moto.endpoint, self.user, self.bench(790, 10), table="NoSuchTable")
@@ -809,6 +1015,12 @@ class Suite:
         "test_missing_session_token_rejected",
         "test_access_denied_not_retried",
         "test_unknown_table_not_retried",
+        "test_read_setup",
+        "test_read_describe",
+        "test_read_query_pages",
+        "test_read_scan_segments",
+        "test_read_get_and_batch_get",
+        "test_read_put_if_absent",
     ]
 
 
@@ -819,6 +1031,7 @@ def raise_exit(signum, _frame):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--put-items", required=True, help="the put_items program")
+    ap.add_argument("--read-items", required=True, help="the read_items program")
     ap.add_argument("--keep-logs", action="store_true", help="keep the work folder")
     args = ap.parse_args()
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
@@ -832,6 +1045,8 @@ def main():
         setup_error = None
         if not os.access(args.put_items, os.X_OK):
             setup_error = f"{args.put_items} is not an executable (build it first)"
+        elif not os.access(args.read_items, os.X_OK):
+            setup_error = f"{args.read_items} is not an executable (build it first)"
         else:
             try:
                 suite.setup()
