@@ -20,7 +20,9 @@
 static void usage(FILE *out)
 {
     fputs("usage: bootstrap --print EVENT.json|- [--format classic|detailed]\n"
-          "  Prints the audit items a DynamoDB Streams event yields, one JSON object a line.\n"
+          "  Prints the audit items a DynamoDB Streams event yields, one JSON object a line,\n"
+          "  as the function would build them with the same AUDIT_FORMAT and\n"
+          "  AUDIT_IGNORE_ATTRIBUTES (--format overrides AUDIT_FORMAT).\n"
           "       bootstrap --version\n"
           "  Prints the versions of libauditstream, libcurl and OpenSSL it runs with.\n"
           "       bootstrap\n"
@@ -70,6 +72,12 @@ static int read_input(const char *path, as_buf *out)
     return EXIT_SUCCESS;
 }
 
+static const char *env(const char *name, void *ctx)
+{
+    (void)ctx;
+    return getenv(name);
+}
+
 static int64_t now_ms(void)
 {
     struct timespec ts;
@@ -77,7 +85,8 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int print_items(const char *path, as_format format)
+/* `format` is --format's, or NULL to take AUDIT_FORMAT's. */
+static int print_items(const char *path, const as_format *format)
 {
     as_buf input = AS_BUF_INIT;
     as_event *event = NULL;
@@ -85,6 +94,16 @@ static int print_items(const char *path, as_format format)
     as_error err = {0};
     int rc = EXIT_USAGE;
 
+    /* The same item settings as the function: a variable it would refuse at init is
+     * refused here, before any input is read. */
+    as_config config = {0};
+    if (as_config_items_from_env(env, NULL, &config, &err) != AS_OK) {
+        fprintf(stderr, "bootstrap: %s\n", err.message);
+        return EXIT_USAGE;
+    }
+    if (format != NULL) {
+        config.format = *format;
+    }
     rc = read_input(path, &input);
     if (rc != EXIT_SUCCESS) {
         goto cleanup;
@@ -103,7 +122,10 @@ static int print_items(const char *path, as_format format)
         goto cleanup;
     }
     items = as_items_new();
-    as_audit_options options = {.format = format, .now_ms = now_ms()};
+    as_audit_options options = {.format = config.format,
+                                .ignore = config.ignore,
+                                .ignore_count = config.ignore_count,
+                                .now_ms = now_ms()};
     if (items == NULL || as_audit_build_event(event, &options, items, &err) != AS_OK) {
         fprintf(stderr, "bootstrap: %s: %s\n", path, items == NULL ? "out of memory" : err.message);
         rc = EXIT_FAILURE;
@@ -132,12 +154,6 @@ typedef struct app {
     as_batch *batch;
     as_buf lines; /* the log lines of one invocation, written at once */
 } app;
-
-static const char *env(const char *name, void *ctx)
-{
-    (void)ctx;
-    return getenv(name);
-}
 
 static as_span span_of(const char *s)
 {
@@ -272,6 +288,7 @@ int main(int argc, char **argv)
 {
     const char *print = NULL;
     as_format format = AS_FORMAT_CLASSIC;
+    bool format_given = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--print") == 0 && i + 1 < argc) {
             print = argv[++i];
@@ -281,6 +298,7 @@ int main(int argc, char **argv)
                         argv[i]);
                 return EXIT_USAGE;
             }
+            format_given = true;
         } else if (strcmp(argv[i], "--version") == 0) {
             return print_version();
         } else if (strcmp(argv[i], "--help") == 0) {
@@ -292,5 +310,5 @@ int main(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    return print != NULL ? print_items(print, format) : run_lambda();
+    return print != NULL ? print_items(print, format_given ? &format : NULL) : run_lambda();
 }

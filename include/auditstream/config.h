@@ -102,6 +102,16 @@ typedef struct as_config {
 AS_MUST_CHECK as_status as_config_from_env(as_ddb_getenv_fn getenv_fn, void *ctx, as_config *out,
                                            as_error *err);
 
+/* The variables that shape the audit items alone, AUDIT_FORMAT and
+ * AUDIT_IGNORE_ATTRIBUTES, read and checked exactly as as_config_from_env reads them
+ * (the same messages): what `bootstrap --print` needs to build items as the function
+ * would, without a table, a region or credentials. Sets out->format, out->ignore and
+ * out->ignore_count and leaves every other field as it was. On failure *out is
+ * unchanged and AS_ERR_ARGUMENT's message, prefixed "config: ", names the variable;
+ * AS_ERR_ARGUMENT also for a NULL `getenv_fn` or `out`. */
+AS_MUST_CHECK as_status as_config_items_from_env(as_ddb_getenv_fn getenv_fn, void *ctx,
+                                                 as_config *out, as_error *err);
+
 /* The log settings alone, for what is logged before (or instead of) as_config_from_env:
  * AWS_LAMBDA_LOG_FORMAT when it is valid (else Text), AWS_LAMBDA_LOG_LEVEL when it is
  * valid (else INFO), the function and service names as as_config_from_env reads them.

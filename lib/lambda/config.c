@@ -375,10 +375,9 @@ as_status as_ddb_config_from_env(as_ddb_config *config, as_credentials *credenti
 
 /* ---- the function's own settings ---------------------------------------------------------- */
 
-static AS_RESULT read_audit(as_ddb_getenv_fn getenv_fn, void *ctx, as_config *c, as_error *err)
+/* The variables that shape the items themselves: what `bootstrap --print` reads too. */
+static AS_RESULT read_items(as_ddb_getenv_fn getenv_fn, void *ctx, as_config *c, as_error *err)
 {
-    AS_GUARD(read_table(getenv_fn, ctx, c, err));
-
     const char *format = env_value(getenv_fn, ctx, "AUDIT_FORMAT");
     c->format = AS_FORMAT_CLASSIC;
     if (format != NULL && as_format_parse(format, &c->format) != AS_OK) {
@@ -386,9 +385,17 @@ static AS_RESULT read_audit(as_ddb_getenv_fn getenv_fn, void *ctx, as_config *c,
     }
 
     const char *ignore = env_value(getenv_fn, ctx, "AUDIT_IGNORE_ATTRIBUTES");
+    c->ignore_count = 0;
     if (ignore != NULL) {
         AS_GUARD(read_ignore(ignore, c, err));
     }
+    return AS_RESULT_OK;
+}
+
+static AS_RESULT read_audit(as_ddb_getenv_fn getenv_fn, void *ctx, as_config *c, as_error *err)
+{
+    AS_GUARD(read_table(getenv_fn, ctx, c, err));
+    AS_GUARD(read_items(getenv_fn, ctx, c, err));
 
     const char *concurrency = env_value(getenv_fn, ctx, "AUDIT_CONCURRENCY");
     c->concurrency = AS_DDB_DEFAULT_CONCURRENCY;
@@ -481,4 +488,26 @@ static AS_RESULT config_from_env(as_ddb_getenv_fn getenv_fn, void *ctx, as_confi
 as_status as_config_from_env(as_ddb_getenv_fn getenv_fn, void *ctx, as_config *out, as_error *err)
 {
     return as_status_of(config_from_env(getenv_fn, ctx, out, err));
+}
+
+static AS_RESULT config_items_from_env(as_ddb_getenv_fn getenv_fn, void *ctx, as_config *out,
+                                       as_error *err)
+{
+    if (getenv_fn == NULL || out == NULL) {
+        return as_fail(err, AS_ERR_ARGUMENT, 0, "config: getenv_fn and out are required");
+    }
+    /* Read on the side: a failure leaves *out as it was. */
+    as_config c;
+    memset(&c, 0, sizeof c);
+    AS_GUARD(read_items(getenv_fn, ctx, &c, err));
+    out->format = c.format;
+    memcpy(out->ignore, c.ignore, sizeof c.ignore);
+    out->ignore_count = c.ignore_count;
+    return AS_RESULT_OK;
+}
+
+as_status as_config_items_from_env(as_ddb_getenv_fn getenv_fn, void *ctx, as_config *out,
+                                   as_error *err)
+{
+    return as_status_of(config_items_from_env(getenv_fn, ctx, out, err));
 }

@@ -827,6 +827,59 @@ static void test_table_arn_region(void **state)
     assert_non_null(strstr(err.message, "config: target_table is a table ARN in region"));
 }
 
+/* The item settings alone (bootstrap --print): AUDIT_FORMAT and AUDIT_IGNORE_ATTRIBUTES
+ * read as as_config_from_env reads them, with the same messages, and nothing else needed
+ * (no table, region or credentials); the rest of the config untouched; a failure
+ * changes nothing. */
+static void test_items_from_env(void **state)
+{
+    (void)state;
+    fake_env bare = {{{"AUDIT_FORMAT", "detailed"}, {"AUDIT_IGNORE_ATTRIBUTES", " a ,b\t"}}};
+    as_config c;
+    memset(&c, 0, sizeof c);
+    c.table = "kept";
+    c.concurrency = 3;
+    as_error err = {0};
+    assert_int_equal(as_config_items_from_env(fake_getenv, &bare, &c, &err), AS_OK);
+    assert_int_equal(c.format, AS_FORMAT_DETAILED);
+    assert_int_equal(c.ignore_count, 2);
+    assert_true(span_is(c.ignore[0], "a"));
+    assert_true(span_is(c.ignore[1], "b"));
+    assert_string_equal(c.table, "kept");
+    assert_int_equal(c.concurrency, 3);
+
+    /* Unset: the defaults, a list read before forgotten. */
+    fake_env none = {{{NULL, NULL}}};
+    assert_int_equal(as_config_items_from_env(fake_getenv, &none, &c, &err), AS_OK);
+    assert_int_equal(c.format, AS_FORMAT_CLASSIC);
+    assert_int_equal(c.ignore_count, 0);
+
+    /* Each refusal is the one as_config_from_env gives, and leaves *out as it was. */
+    static const one_case BAD[] = {
+        {"AUDIT_FORMAT", "Detailed", "config: AUDIT_FORMAT is \"Detailed\": want classic or detailed"},
+        {"AUDIT_IGNORE_ATTRIBUTES", "a,,b",
+         "config: AUDIT_IGNORE_ATTRIBUTES: entry 2 is empty (a stray comma?)"},
+    };
+    for (size_t i = 0; i < sizeof BAD / sizeof BAD[0]; i++) {
+        fake_env env = {{{BAD[i].name, BAD[i].value}}};
+        as_config before;
+        memset(&before, 0, sizeof before);
+        before.format = AS_FORMAT_DETAILED;
+        before.ignore_count = 1;
+        before.ignore[0] = (as_span){"x", 1};
+        as_config after = before;
+        assert_int_equal(as_config_items_from_env(fake_getenv, &env, &after, &err),
+                         AS_ERR_ARGUMENT);
+        assert_string_equal(err.message, BAD[i].error);
+        assert_memory_equal(&after, &before, sizeof before);
+        as_error full = {0};
+        assert_int_equal(run_one(&BAD[i], &c, &full), AS_ERR_ARGUMENT);
+        assert_string_equal(full.message, err.message);
+    }
+    assert_int_equal(as_config_items_from_env(NULL, &none, &c, &err), AS_ERR_ARGUMENT);
+    assert_int_equal(as_config_items_from_env(fake_getenv, &none, NULL, NULL), AS_ERR_ARGUMENT);
+}
+
 static void test_arguments(void **state)
 {
     (void)state;
@@ -859,6 +912,7 @@ int main(void)
         cmocka_unit_test(test_credential_bytes),
         cmocka_unit_test(test_table_arn_region),
         cmocka_unit_test(test_log_before_config),
+        cmocka_unit_test(test_items_from_env),
         cmocka_unit_test(test_arguments),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);

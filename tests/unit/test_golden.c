@@ -24,6 +24,7 @@
 
 #define EVENTS_DIR "events"
 #define GOLDEN_DIR "tests/golden"
+#define IGNORE_DIR GOLDEN_DIR "/ignore"
 #define MALFORMED "aws-lambda-go-dynamodb-event-malformed.2.json"
 /* 2024-05-01T12:30:45.678Z: the clock the goldens were written with. */
 #define NOW_MS INT64_C(1714566645678)
@@ -159,9 +160,40 @@ static bool span_contains(as_span s, const char *needle)
     return false;
 }
 
-/* Builds `fixture` in `format` and compares with its golden file; prints each mismatch
- * and returns how many lines differ (a missing or extra line counts as one). */
-static int check_fixture(const char *fixture, as_format format)
+/* Fixtures built again with AUDIT_IGNORE_ATTRIBUTES set, against the goldens of
+ * IGNORE_DIR (the same table as tests/golden/audit_model.py's IGNORE_GOLDENS). */
+static const struct {
+    const char *fixture;
+    const char *ignore;
+} IGNORE_CASES[] = {
+    {"aws-lambda-java-libs-dynamo_event.json", "Message,Id"},
+    {"aws-lambda-go-dynamodb-event.json", "String,Map,NumberSet"},
+    {"localstack-esm-modify-attr-added.json", "id2"},
+    {"powertools-lambda-python-getting_started_dynamodb_event.json", "SomethingElse"},
+};
+#define IGNORE_CASE_COUNT (sizeof IGNORE_CASES / sizeof IGNORE_CASES[0])
+
+/* Splits a comma list (no blanks in the table's) into spans borrowed from it. */
+static size_t split_names(const char *list, as_span *out, size_t cap)
+{
+    size_t n = 0;
+    while (n < cap) {
+        const char *comma = strchr(list, ',');
+        size_t len = comma != NULL ? (size_t)(comma - list) : strlen(list);
+        out[n++] = (as_span){list, len};
+        if (comma == NULL) {
+            break;
+        }
+        list = comma + 1;
+    }
+    return n;
+}
+
+/* Builds `fixture` in `format` (with `ignore`, a comma list, or NULL) and compares with
+ * its golden file in `dir`; prints each mismatch and returns how many lines differ (a
+ * missing or extra line counts as one). */
+static int check_fixture(const char *fixture, as_format format, const char *dir,
+                         const char *ignore)
 {
     const char *fmt = format == AS_FORMAT_CLASSIC ? "classic" : "detailed";
     char path[512];
@@ -173,7 +205,7 @@ static int check_fixture(const char *fixture, as_format format)
         return 1;
     }
     char golden_path[512];
-    snprintf(golden_path, sizeof golden_path, "%s/%.*s.%s.jsonl", GOLDEN_DIR,
+    snprintf(golden_path, sizeof golden_path, "%s/%.*s.%s.jsonl", dir,
              (int)(strlen(fixture) - strlen(".json")), fixture, fmt);
     size_t golden_len = 0;
     char *golden = read_all(golden_path, &golden_len);
@@ -200,7 +232,10 @@ static int check_fixture(const char *fixture, as_format format)
     }
     as_items *items = as_items_new();
     assert_non_null(items);
-    as_audit_options options = {.format = format, .now_ms = NOW_MS};
+    as_span names[8];
+    size_t name_count = ignore != NULL ? split_names(ignore, names, 8) : 0;
+    as_audit_options options = {
+        .format = format, .ignore = names, .ignore_count = name_count, .now_ms = NOW_MS};
     st = as_audit_build_event(event, &options, items, &err);
     if (st != AS_OK) {
         report("%s (%s): build failed: %s\n", fixture, fmt, err.message);
@@ -235,7 +270,7 @@ static int check_fixture(const char *fixture, as_format format)
         /* The flags agree with what the line is: an error item, a processing-time stamp.
          * (No fixture has an attribute named "error", nor the fixed clock's time.) */
         bool is_error = span_contains(want, "},\"error\":{\"S\":\"") &&
-                        span_contains(want, "},\"rawRecord\":{\"S\":\"");
+                        span_contains(want, "},\"rawRecord");
         if (((item.flags & AS_ITEM_ERROR) != 0) != is_error) {
             report("%s (%s) line %zu: AS_ITEM_ERROR is %s\n", fixture, fmt, lineno,
                    is_error ? "not set" : "set");
@@ -269,7 +304,7 @@ static void check_format(as_format format)
     assert_true(n > 0);
     int bad = 0;
     for (size_t i = 0; i < n; i++) {
-        bad += check_fixture(names[i], format);
+        bad += check_fixture(names[i], format, GOLDEN_DIR, NULL);
     }
     free_names(names, n);
     if (bad != 0) {
@@ -287,6 +322,52 @@ static void test_detailed(void **state)
 {
     (void)state;
     check_format(AS_FORMAT_DETAILED);
+}
+
+/* With attributes ignored: both formats of every case of IGNORE_CASES. */
+static void test_ignore(void **state)
+{
+    (void)state;
+    int bad = 0;
+    for (size_t i = 0; i < IGNORE_CASE_COUNT; i++) {
+        bad += check_fixture(IGNORE_CASES[i].fixture, AS_FORMAT_CLASSIC, IGNORE_DIR,
+                             IGNORE_CASES[i].ignore);
+        bad += check_fixture(IGNORE_CASES[i].fixture, AS_FORMAT_DETAILED, IGNORE_DIR,
+                             IGNORE_CASES[i].ignore);
+    }
+    if (bad != 0) {
+        fail_msg("%d line(s) differ from the golden files of %s", bad, IGNORE_DIR);
+    }
+}
+
+/* Every file of IGNORE_DIR is the golden of a case, and each case has both. */
+static void test_ignore_goldens_match_cases(void **state)
+{
+    (void)state;
+    DIR *dir = opendir(IGNORE_DIR);
+    assert_non_null(dir);
+    size_t goldens = 0;
+    struct dirent *e;
+    while ((e = readdir(dir)) != NULL) {
+        if (e->d_name[0] == '.') {
+            continue;
+        }
+        bool found = false;
+        for (size_t i = 0; i < IGNORE_CASE_COUNT && !found; i++) {
+            const char *fixture = IGNORE_CASES[i].fixture;
+            size_t stem = strlen(fixture) - strlen(".json");
+            found = strncmp(e->d_name, fixture, stem) == 0 &&
+                    (strcmp(e->d_name + stem, ".classic.jsonl") == 0 ||
+                     strcmp(e->d_name + stem, ".detailed.jsonl") == 0);
+        }
+        if (!found) {
+            closedir(dir);
+            fail_msg("%s/%s belongs to no case of IGNORE_CASES", IGNORE_DIR, e->d_name);
+        }
+        goldens++;
+    }
+    closedir(dir);
+    assert_int_equal(goldens, 2 * IGNORE_CASE_COUNT);
 }
 
 /* Every golden file belongs to a fixture that is tested, and each fixture has both. */
@@ -358,14 +439,108 @@ static int run(const char *command, char *out, size_t cap, size_t *out_len)
     return WEXITSTATUS(status);
 }
 
+/* The shell words that run the bootstrap with none of the variables that shape items
+ * (whatever the caller's environment holds) and without an audit table, which --print
+ * does not need. */
+#define CLEAN_ENV "env -u AUDIT_FORMAT -u AUDIT_IGNORE_ATTRIBUTES -u AUDIT_TABLE -u target_table "
+
+static void need_bootstrap(void)
+{
+    if (access(bootstrap_path, X_OK) != 0) {
+        fail_msg("%s is missing: build it first (make unit builds it)", bootstrap_path);
+    }
+}
+
+/* bootstrap --print builds what the function would with the same AUDIT_* variables:
+ * AUDIT_FORMAT (--format wins over it) and AUDIT_IGNORE_ATTRIBUTES. */
+static void test_print_reads_audit_variables(void **state)
+{
+    (void)state;
+    need_bootstrap();
+    static const struct {
+        const char *vars;   /* VAR=value words for env */
+        const char *args;   /* after --print FIXTURE */
+        const char *golden; /* the expected output */
+        const char *fixture;
+    } CASES[] = {
+        {"", "", GOLDEN_DIR "/aws-lambda-java-libs-dynamo_event.classic.jsonl",
+         "aws-lambda-java-libs-dynamo_event.json"},
+        {"AUDIT_FORMAT=detailed", "", GOLDEN_DIR "/aws-lambda-java-libs-dynamo_event.detailed.jsonl",
+         "aws-lambda-java-libs-dynamo_event.json"},
+        {"AUDIT_FORMAT=detailed", "--format classic",
+         GOLDEN_DIR "/aws-lambda-java-libs-dynamo_event.classic.jsonl",
+         "aws-lambda-java-libs-dynamo_event.json"},
+        {"AUDIT_FORMAT= 'AUDIT_IGNORE_ATTRIBUTES=Message, Id'", "--format detailed",
+         IGNORE_DIR "/aws-lambda-java-libs-dynamo_event.detailed.jsonl",
+         "aws-lambda-java-libs-dynamo_event.json"},
+        {"AUDIT_IGNORE_ATTRIBUTES=String,Map,NumberSet AUDIT_FORMAT=classic", "",
+         IGNORE_DIR "/aws-lambda-go-dynamodb-event.classic.jsonl",
+         "aws-lambda-go-dynamodb-event.json"},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        char cmd[8192];
+        snprintf(cmd, sizeof cmd, CLEAN_ENV "%s '%s' --print %s/%s %s 2>/dev/null", CASES[i].vars,
+                 bootstrap_path, EVENTS_DIR, CASES[i].fixture, CASES[i].args);
+        static char out[1 << 16];
+        size_t len = 0;
+        int status = run(cmd, out, sizeof out - 1, &len);
+        out[len] = '\0';
+        size_t want_len = 0;
+        char *want = read_all(CASES[i].golden, &want_len);
+        assert_non_null(want);
+        if (status != 0 || len != want_len || memcmp(out, want, len) != 0) {
+            report("%s\nexit %d; want:\n%s\ngot:\n%s\n", cmd, status, want, out);
+            free(want);
+            fail_msg("case %zu: bootstrap --print differs from %s", i, CASES[i].golden);
+        }
+        free(want);
+    }
+}
+
+/* A variable the function would refuse at init: exit status 2, the init error's message
+ * on one line of stderr, nothing on stdout, --format or not. */
+static void test_print_refuses_bad_variables(void **state)
+{
+    (void)state;
+    need_bootstrap();
+    static const struct {
+        const char *vars;
+        const char *args;
+        const char *message;
+    } CASES[] = {
+        {"AUDIT_FORMAT=Detailed", "",
+         "bootstrap: config: AUDIT_FORMAT is \"Detailed\": want classic or detailed\n"},
+        {"AUDIT_FORMAT=Detailed", "--format classic",
+         "bootstrap: config: AUDIT_FORMAT is \"Detailed\": want classic or detailed\n"},
+        {"AUDIT_IGNORE_ATTRIBUTES=a,,b", "",
+         "bootstrap: config: AUDIT_IGNORE_ATTRIBUTES: entry 2 is empty (a stray comma?)\n"},
+        {"'AUDIT_FORMAT=x\ny'", "", "bootstrap: config: AUDIT_FORMAT is \"x?y\": want classic or detailed\n"},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        char cmd[8192];
+        char out[4096];
+        size_t len = 0;
+        snprintf(cmd, sizeof cmd,
+                 CLEAN_ENV "%s '%s' --print %s/aws-lambda-java-libs-dynamo_event.json %s "
+                           "2>&1 >/dev/null",
+                 CASES[i].vars, bootstrap_path, EVENTS_DIR, CASES[i].args);
+        assert_int_equal(run(cmd, out, sizeof out - 1, &len), 2);
+        out[len] = '\0';
+        assert_string_equal(out, CASES[i].message);
+        snprintf(cmd, sizeof cmd,
+                 CLEAN_ENV "%s '%s' --print %s/aws-lambda-java-libs-dynamo_event.json %s 2>/dev/null",
+                 CASES[i].vars, bootstrap_path, EVENTS_DIR, CASES[i].args);
+        assert_int_equal(run(cmd, out, sizeof out - 1, &len), 2);
+        assert_int_equal(len, 0);
+    }
+}
+
 /* bootstrap --print on the truncated fixture: exit status 2, nothing on stdout, exactly
  * one line on stderr, in both formats. */
 static void test_malformed_bootstrap(void **state)
 {
     (void)state;
-    if (access(bootstrap_path, X_OK) != 0) {
-        fail_msg("%s is missing: build it first (make unit builds it)", bootstrap_path);
-    }
+    need_bootstrap();
     static const char *const formats[] = {"classic", "detailed"};
     for (size_t f = 0; f < 2; f++) {
         char cmd[8192];
@@ -373,7 +548,7 @@ static void test_malformed_bootstrap(void **state)
         size_t len = 0;
 
         /* stderr only (stdout dropped). */
-        snprintf(cmd, sizeof cmd, "'%s' --print %s/%s --format %s 2>&1 >/dev/null",
+        snprintf(cmd, sizeof cmd, CLEAN_ENV "'%s' --print %s/%s --format %s 2>&1 >/dev/null",
                  bootstrap_path, EVENTS_DIR, MALFORMED, formats[f]);
         assert_int_equal(run(cmd, out, sizeof out - 1, &len), 2);
         out[len] = '\0';
@@ -387,8 +562,8 @@ static void test_malformed_bootstrap(void **state)
         assert_non_null(strstr(out, MALFORMED));
 
         /* stdout only (stderr dropped): nothing. */
-        snprintf(cmd, sizeof cmd, "'%s' --print %s/%s --format %s 2>/dev/null", bootstrap_path,
-                 EVENTS_DIR, MALFORMED, formats[f]);
+        snprintf(cmd, sizeof cmd, CLEAN_ENV "'%s' --print %s/%s --format %s 2>/dev/null",
+                 bootstrap_path, EVENTS_DIR, MALFORMED, formats[f]);
         assert_int_equal(run(cmd, out, sizeof out - 1, &len), 2);
         assert_int_equal(len, 0);
     }
@@ -410,8 +585,12 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_goldens_match_fixtures),
         cmocka_unit_test(test_classic),
         cmocka_unit_test(test_detailed),
+        cmocka_unit_test(test_ignore),
+        cmocka_unit_test(test_ignore_goldens_match_cases),
         cmocka_unit_test(test_malformed_decode),
         cmocka_unit_test(test_malformed_bootstrap),
+        cmocka_unit_test(test_print_reads_audit_variables),
+        cmocka_unit_test(test_print_refuses_bad_variables),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
