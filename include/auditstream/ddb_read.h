@@ -23,7 +23,8 @@ extern "C" {
  * as_ddb_result (outcome AS_DDB_ANSWERED, or AS_DDB_FAILED with error_type and message;
  * as_ddb_error_kind sorts it), and `stats` (optional) gets the call's counts: `pages`
  * the answers handed over, `written` the requests answered, `failed` those that failed. An error return is the call's own failure: AS_ERR_ARGUMENT for what the
- * caller passed (nothing is sent), AS_ERR_NOMEM for memory or libcurl, as put_items.
+ * caller passed (nothing is sent), AS_ERR_NOMEM for memory or libcurl, as put_items,
+ * and for an answer that could not be held or read for want of memory.
  * The default cap on one response body for a read: a Query or Scan page holds up to
  * 1 MB of items, which DynamoDB's JSON (type tags, quotes, escapes) can make several
  * times longer. Every read takes its own cap (`max_response_bytes`, 0 for this one); a
@@ -240,7 +241,8 @@ void as_ddb_table_info_free(as_ddb_table_info *info);
  * is already in the table is not written and its result is AS_DDB_ALREADY_THERE (not a
  * failure: DynamoDB's ConditionalCheckFailedException, stats->already_there), so that
  * writing the same items twice adds and rewrites nothing. Everything else as
- * put_items. */
+ * put_items, but for memory: an answer that cannot be held for want of it stops the call
+ * with AS_ERR_NOMEM, as the reads do (put_items fails that one item). */
 AS_MUST_CHECK as_status as_ddb_put_items_if_absent(as_ddb_client *client,
                                                    const as_credentials *credentials,
                                                    const char *table, const as_span *items,

@@ -134,6 +134,7 @@ typedef struct slot {
     as_sigv4_output sig;
     size_t cap; /* the response body cap */
     bool overflow;
+    bool nomem; /* the response body could not grow */
     bool busy;
     size_t item;
     bool have_crc;
@@ -224,7 +225,11 @@ static size_t on_body(char *data, size_t size, size_t n, void *userdata)
         return 0;
     }
     as_buf_append(&s->response, data, len);
-    return as_buf_status(&s->response) == AS_OK ? len : 0;
+    if (as_buf_status(&s->response) != AS_OK) {
+        s->nomem = true;
+        return 0;
+    }
+    return len;
 }
 
 /* Copies a header value, trimmed, printable ASCII only, cut to fit. */
@@ -647,6 +652,7 @@ static AS_RESULT start_attempt(call *c, slot *s, size_t item)
     as_buf_clear(&s->response);
     s->cap = c->cap;
     s->overflow = false;
+    s->nomem = false;
     s->have_crc = false;
     s->crc_valid = false;
     s->date[0] = '\0';
@@ -715,6 +721,53 @@ static bool json_object_shaped(as_span body)
         end--;
     }
     return end - start >= 2 && body.ptr[start] == '{' && body.ptr[end - 1] == '}';
+}
+
+/* Whether a JSON error body's "__type" names `name` (after its last '#'), read in place:
+ * a known type needs neither parsing nor cleaning, so that it is recognised with no
+ * memory to spare. Anything unusual (escapes, another shape) says no. */
+static bool error_type_is(as_span body, const char *name)
+{
+    static const char KEY[] = "\"__type\"";
+    size_t key_len = sizeof KEY - 1;
+    size_t i = 0;
+    while (i < body.len && (body.ptr[i] == ' ' || body.ptr[i] == '\n' || body.ptr[i] == '\r' ||
+                            body.ptr[i] == '\t')) {
+        i++;
+    }
+    if (i >= body.len || body.ptr[i] != '{') {
+        return false;
+    }
+    i++;
+    while (i < body.len && (body.ptr[i] == ' ' || body.ptr[i] == '\n' || body.ptr[i] == '\r' ||
+                            body.ptr[i] == '\t')) {
+        i++;
+    }
+    /* DynamoDB writes __type first. */
+    if (body.len - i < key_len || memcmp(body.ptr + i, KEY, key_len) != 0) {
+        return false;
+    }
+    i += key_len;
+    while (i < body.len && (body.ptr[i] == ' ' || body.ptr[i] == ':')) {
+        i++;
+    }
+    if (i >= body.len || body.ptr[i] != '"') {
+        return false;
+    }
+    size_t start = ++i;
+    size_t last_hash = start;
+    while (i < body.len && body.ptr[i] != '"') {
+        if (body.ptr[i] == '\\') {
+            return false;
+        }
+        if (body.ptr[i] == '#') {
+            last_hash = i + 1;
+        }
+        i++;
+    }
+    size_t name_len = strlen(name);
+    return i < body.len && i - last_hash == name_len &&
+           memcmp(body.ptr + last_hash, name, name_len) == 0;
 }
 
 /* Fills the result's error fields for a failed attempt. */
@@ -821,6 +874,12 @@ static void finish_attempt(call *c, slot *s, CURLcode code)
     item_state *st = &client->states[item];
     int64_t now = client->clock(client->clock_ctx);
 
+    if (s->nomem && c->ops->nomem_stops_call) {
+        c->halted = true;
+        c->halt = as_fail(c->err, AS_ERR_NOMEM, 0, "ddb: out of memory for a response body");
+        c->stop = AS_DDB_STOP_NOMEM;
+        return;
+    }
     long status = 0;
     curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
     r->http_status = status;
@@ -840,6 +899,15 @@ static void finish_attempt(call *c, slot *s, CURLcode code)
     if (fault == AS_DDB_FAULT_NONE && status >= 200 && status <= 299 &&
         !json_object_shaped((as_span){s->response.data, s->response.len})) {
         fault = AS_DDB_FAULT_BAD_BODY;
+    }
+    if (c->ops->if_absent && fault == AS_DDB_FAULT_NONE && status == 400 &&
+        error_type_is((as_span){s->response.data, s->response.len},
+                      "ConditionalCheckFailedException")) {
+        /* The item is there: what a write only where absent was for, not a failure. */
+        r->outcome = AS_DDB_ALREADY_THERE;
+        r->error_type[0] = '\0';
+        r->message[0] = '\0';
+        return;
     }
     char type[AS_DDB_ERROR_TYPE_MAX] = "";
     char raw_message[1024] = "";
@@ -873,14 +941,6 @@ static void finish_attempt(call *c, slot *s, CURLcode code)
         r->error_type[0] = '\0';
         r->message[0] = '\0';
         answered(c, s, now);
-        return;
-    }
-    if (c->ops->if_absent && verdict == AS_DDB_GIVE_UP && fault == AS_DDB_FAULT_NONE &&
-        strcmp(type, "ConditionalCheckFailedException") == 0) {
-        /* The item is there: what a write only where absent was for, not a failure. */
-        r->outcome = AS_DDB_ALREADY_THERE;
-        r->error_type[0] = '\0';
-        r->message[0] = '\0';
         return;
     }
     describe_failure(c, s, fault, code, status, type, raw_message);
@@ -1244,6 +1304,8 @@ static as_status put_items(as_ddb_client *client, const as_credentials *credenti
     as_ddb_call_ops ops = {0};
     ops.target = TARGET;
     ops.if_absent = if_absent;
+    /* put_items keeps its old way; the new call says out of memory as the reads do. */
+    ops.nomem_stops_call = if_absent;
     ops.build = build_put;
     ops.ctx = &p;
     return as_status_of(

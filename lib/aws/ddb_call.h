@@ -27,6 +27,10 @@ typedef struct as_ddb_call_ops {
     size_t max_response_bytes; /* 0: the client's as_ddb_config.max_response_bytes */
     /* A ConditionalCheckFailedException answer is AS_DDB_ALREADY_THERE, not a failure. */
     bool if_absent;
+    /* A response body that cannot grow for want of memory fails the whole call with
+     * AS_ERR_NOMEM (the reads). False keeps PutItem's way: that attempt fails as libcurl
+     * reports it, not retried. */
+    bool nomem_stops_call;
     /* Appends request `item`'s body to `body` (cleared); a failed append is seen by the
      * engine through as_buf_status. */
     void (*build)(void *ctx, size_t item, as_buf *body);

@@ -299,6 +299,7 @@ static AS_RESULT request_one(as_ddb_client *client, const as_credentials *creden
     ops.target = target;
     ops.max_response_bytes =
         max_response_bytes != 0 ? max_response_bytes : AS_DDB_DEFAULT_MAX_READ_RESPONSE;
+    ops.nomem_stops_call = true;
     ops.build = build_one;
     ops.answered = keep_answer;
     ops.ctx = &one;
@@ -573,6 +574,7 @@ static AS_RESULT run_pages(as_ddb_client *client, const as_credentials *credenti
     ops.target = TARGETS[p->kind];
     ops.max_response_bytes =
         max_response_bytes != 0 ? max_response_bytes : AS_DDB_DEFAULT_MAX_READ_RESPONSE;
+    ops.nomem_stops_call = true;
     ops.build = build_page;
     ops.answered = page_answered;
     ops.ctx = p;

@@ -10,20 +10,29 @@
  * failure, once with only the n-th allocation failing and once with every one from the
  * n-th on. libcrypto's allocations are counted and failed too (CRYPTO_set_mem_functions,
  * through alloc_fail_hook_libcrypto), so that a digest or MAC context that cannot be had
- * inside signing is tested; libcurl's are its own and not counted. No network: the batch
- * runs against a client whose clock is past every write deadline, so nothing is sent.
+ * inside signing is tested; libcurl's are its own and not counted. The batch runs
+ * against a client whose clock is past every write deadline, so nothing is sent; the
+ * reads (auditstream/ddb_read.h) run against canned answers from a child process on a
+ * loopback port (read_server), so that their answers are read under failure too.
  * ALLOC_SHOW=1 in the environment prints each clean run's output. */
+#include <netinet/in.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "alloc_fail.h"
 #include "auditstream/batch.h"
 #include "auditstream/buf.h"
 #include "auditstream/config.h"
 #include "auditstream/ddb.h"
+#include "auditstream/ddb_read.h"
 #include "auditstream/global.h"
 #include "auditstream/log.h"
 #include "auditstream/runtime.h"
@@ -375,6 +384,319 @@ static as_status run_handle(const void *ctx, as_buf *out, as_error *err)
     return status;
 }
 
+/* ---- the reads, against canned answers ---------------------------------------------- */
+
+/* The answer to one request, by its X-Amz-Target and what its body asks. */
+static const char *canned_answer(const char *target, const char *body, int *status)
+{
+    *status = 200;
+    if (strstr(target, ".Query") != NULL || strstr(target, ".Scan") != NULL) {
+        return strstr(body, "ExclusiveStartKey") == NULL
+                   ? "{\"Items\":[{\"id\":{\"S\":\"a\"},\"n\":{\"N\":\"1.50\"}}],\"Count\":1,"
+                     "\"LastEvaluatedKey\":{\"id\":{\"S\":\"a\"}}}"
+                   : "{\"Items\":[{\"id\":{\"S\":\"b\"}}],\"Count\":1}";
+    }
+    if (strstr(target, ".GetItem") != NULL) {
+        return "{\"Item\":{\"id\":{\"S\":\"a\"}}}";
+    }
+    if (strstr(target, ".BatchGetItem") != NULL) {
+        return strstr(body, "\"a\"") != NULL
+                   ? "{\"Responses\":{\"t\":[{\"id\":{\"S\":\"a\"}}]},"
+                     "\"UnprocessedKeys\":{\"t\":{\"Keys\":[{\"id\":{\"S\":\"b\"}}]}}}"
+                   : "{\"Responses\":{\"t\":[{\"id\":{\"S\":\"b\"}}]},\"UnprocessedKeys\":{}}";
+    }
+    if (strstr(target, ".DescribeTable") != NULL) {
+        return "{\"Table\":{\"TableName\":\"t\",\"TableStatus\":\"ACTIVE\",\"ItemCount\":3,"
+               "\"KeySchema\":[{\"AttributeName\":\"id\",\"KeyType\":\"HASH\"}],"
+               "\"AttributeDefinitions\":[{\"AttributeName\":\"id\",\"AttributeType\":\"S\"},"
+               "{\"AttributeName\":\"hk\",\"AttributeType\":\"S\"},"
+               "{\"AttributeName\":\"hs\",\"AttributeType\":\"S\"}],"
+               "\"StreamSpecification\":{\"StreamEnabled\":true,"
+               "\"StreamViewType\":\"NEW_AND_OLD_IMAGES\"},"
+               "\"GlobalSecondaryIndexes\":[{\"IndexName\":\"history\",\"IndexStatus\":\"ACTIVE\","
+               "\"Projection\":{\"ProjectionType\":\"ALL\"},\"KeySchema\":["
+               "{\"AttributeName\":\"hk\",\"KeyType\":\"HASH\"},"
+               "{\"AttributeName\":\"hs\",\"KeyType\":\"RANGE\"}]}]}}";
+    }
+    if (strstr(body, "\"there\"") != NULL) {
+        *status = 400;
+        return "{\"__type\":\"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException\","
+               "\"message\":\"The conditional request failed\"}";
+    }
+    return "{}";
+}
+
+/* Answers the requests of one kept-alive connection until it closes. No allocation: it
+ * runs in a child process of a harness that counts them. */
+static void serve_connection(int fd)
+{
+    static char request[65536];
+    size_t have = 0;
+    for (;;) {
+        char *end = NULL;
+        while ((end = strstr(request, "\r\n\r\n")) == NULL) {
+            if (have + 1 >= sizeof request) {
+                return;
+            }
+            ssize_t n = read(fd, request + have, sizeof request - 1 - have);
+            if (n <= 0) {
+                return;
+            }
+            have += (size_t)n;
+            request[have] = '\0';
+        }
+        size_t head = (size_t)(end - request) + 4;
+        const char *length = strstr(request, "Content-Length: ");
+        size_t body_len = length != NULL && length < end ? strtoul(length + 16, NULL, 10) : 0;
+        if (head + body_len >= sizeof request) {
+            return;
+        }
+        while (have < head + body_len) {
+            ssize_t n = read(fd, request + have, sizeof request - 1 - have);
+            if (n <= 0) {
+                return;
+            }
+            have += (size_t)n;
+            request[have] = '\0';
+        }
+        char target[128] = "";
+        const char *t = strstr(request, "X-Amz-Target: ");
+        if (t != NULL && t < end) {
+            size_t n = strcspn(t + 14, "\r\n");
+            n = n < sizeof target - 1 ? n : sizeof target - 1;
+            memcpy(target, t + 14, n);
+            target[n] = '\0';
+        }
+        char body[4096];
+        size_t copy = body_len < sizeof body - 1 ? body_len : sizeof body - 1;
+        memcpy(body, request + head, copy);
+        body[copy] = '\0';
+        int status = 200;
+        const char *answer = canned_answer(target, body, &status);
+        char reply[4096];
+        int len = snprintf(reply, sizeof reply,
+                           "HTTP/1.1 %d %s\r\nContent-Type: application/x-amz-json-1.0\r\n"
+                           "Content-Length: %zu\r\n\r\n%s",
+                           status, status == 200 ? "OK" : "Bad Request", strlen(answer), answer);
+        if (write(fd, reply, (size_t)len) != len) {
+            return;
+        }
+        /* What followed this request stays for the next. */
+        size_t used = head + body_len;
+        memmove(request, request + used, have - used);
+        have -= used;
+        request[have] = '\0';
+    }
+}
+
+/* A child process answering on a loopback port (*port): one grandchild a connection.
+ * Both die with their parent. Returns the child's pid, or -1. */
+static pid_t read_server(unsigned *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = {0};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t addr_len = sizeof addr;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(fd, 16) != 0 ||
+        getsockname(fd, (struct sockaddr *)&addr, &addr_len) != 0) {
+        return -1;
+    }
+    *port = ntohs(addr.sin_port);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid != 0) {
+        close(fd);
+        return pid;
+    }
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    signal(SIGCHLD, SIG_IGN); /* no zombies from the connections */
+    for (;;) {
+        int conn = accept(fd, NULL, NULL);
+        if (conn < 0) {
+            continue;
+        }
+        if (fork() == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGTERM);
+            close(fd);
+            serve_connection(conn);
+            _exit(0);
+        }
+        close(conn);
+    }
+}
+
+typedef enum read_kind {
+    READ_QUERY,
+    READ_SCAN,
+    READ_GET,
+    READ_BATCH,
+    READ_DESCRIBE,
+    READ_PUT_IF_ABSENT,
+    READ_REQUEST
+} read_kind;
+
+typedef struct read_case {
+    read_kind kind;
+    as_ddb_client *client;
+} read_case;
+
+/* The pages of each segment, in their order (segments interleave as they come). */
+typedef struct read_pages {
+    as_buf segment[2];
+} read_pages;
+
+static bool keep_page(const as_ddb_page *page, void *ctx)
+{
+    read_pages *pages = ctx;
+    alloc_fail_pause();
+    as_buf *b = &pages->segment[page->segment < 2 ? page->segment : 1];
+    as_buf_append_u64(b, page->page);
+    as_buf_append_str(b, page->last ? " last " : " more ");
+    as_buf_append_span(b, page->body);
+    as_buf_append_char(b, '\n');
+    alloc_fail_resume();
+    return true;
+}
+
+static void dump_read_result(as_buf *out, const as_ddb_result *r)
+{
+    dump_str(out, "outcome ", as_ddb_outcome_name(r->outcome));
+    dump_u64(out, "attempts ", r->attempts);
+    dump_u64(out, "http ", (uint64_t)r->http_status);
+    dump_str(out, "type ", r->error_type);
+    dump_str(out, "message ", r->message);
+}
+
+static void dump_read_stats(as_buf *out, const as_ddb_stats *st)
+{
+    dump_u64(out, "requests ", st->requests);
+    dump_u64(out, "retries ", st->retries);
+    dump_u64(out, "pages ", st->pages);
+    dump_u64(out, "written ", st->written);
+    dump_u64(out, "already there ", st->already_there);
+    dump_str(out, "stopped ", as_ddb_stop_name(st->stopped));
+}
+
+static void dump_keys(as_buf *out, const as_ddb_key_schema *k)
+{
+    dump_str(out, "hash ", k->hash_name);
+    dump_str(out, "hash type ", k->hash_type);
+    dump_str(out, "range ", k->range_name);
+    dump_str(out, "range type ", k->range_type);
+}
+
+/* One read, its results, counts and pages. */
+static as_status run_read(const void *ctx, as_buf *out, as_error *err)
+{
+    const read_case *c = ctx;
+    as_ddb_result results[2];
+    memset(results, 0, sizeof results);
+    as_ddb_stats stats;
+    read_pages pages = {{AS_BUF_INIT, AS_BUF_INIT}};
+    size_t result_count = 1;
+    as_status status = AS_OK;
+    as_buf response = AS_BUF_INIT;
+    as_ddb_table_info info;
+    memset(&info, 0, sizeof info);
+    bool found = false;
+    as_span keys[2] = {as_span_from_cstr("{\"id\":{\"S\":\"a\"}}"),
+                       as_span_from_cstr("{\"id\":{\"S\":\"b\"}}")};
+    switch (c->kind) {
+    case READ_QUERY: {
+        as_ddb_query q = {0};
+        q.table = "t";
+        q.index = "history";
+        q.key_condition = "#k = :k AND hs <= :t";
+        q.names = as_span_from_cstr("{\"#k\":\"hk\"}");
+        q.values = as_span_from_cstr("{\":k\":{\"S\":\"x\"},\":t\":{\"S\":\"2024/~\"}}");
+        q.limit = 1;
+        status = as_ddb_query_pages(c->client, &CREDENTIALS, &q, keep_page, &pages, results,
+                                    &stats, err);
+        break;
+    }
+    case READ_SCAN: {
+        as_ddb_scan sc = {0};
+        sc.table = "t";
+        sc.segments = 2;
+        sc.projection = "id";
+        status = as_ddb_scan_pages(c->client, &CREDENTIALS, &sc, keep_page, &pages, results,
+                                   &stats, err);
+        result_count = 2;
+        break;
+    }
+    case READ_GET:
+        status = as_ddb_get_item(c->client, &CREDENTIALS, "t", keys[0], "id",
+                                 (as_span){NULL, 0}, true, 0, &response, &found, results,
+                                 &stats, err);
+        break;
+    case READ_BATCH: {
+        as_ddb_batch_get b = {0};
+        b.table = "t";
+        b.keys = keys;
+        b.key_count = 2;
+        status = as_ddb_batch_get_items(c->client, &CREDENTIALS, &b, keep_page, &pages, results,
+                                        &stats, err);
+        break;
+    }
+    case READ_DESCRIBE:
+        status = as_ddb_describe_table(c->client, &CREDENTIALS, "t", 0, &info, results, &stats,
+                                       err);
+        break;
+    case READ_PUT_IF_ABSENT: {
+        as_span items[2] = {as_span_from_cstr("{\"id\":{\"S\":\"new\"}}"),
+                            as_span_from_cstr("{\"id\":{\"S\":\"there\"}}")};
+        status = as_ddb_put_items_if_absent(c->client, &CREDENTIALS, "t", items, 2, 0, results,
+                                            &stats, err);
+        result_count = 2;
+        break;
+    }
+    case READ_REQUEST:
+    default:
+        status = as_ddb_request(c->client, &CREDENTIALS, "GetItem",
+                                as_span_from_cstr("{\"TableName\":\"t\",\"Key\":{\"id\":{\"S\":\"a\"}}}"),
+                                0, 0, &response, results, &stats, err);
+        break;
+    }
+    if (status != AS_OK) {
+        CHECK(status == AS_ERR_NOMEM, "read %d: status %d: %s", (int)c->kind, (int)status,
+              err->message);
+    } else {
+        for (size_t i = 0; i < result_count; i++) {
+            dump_read_result(out, &results[i]);
+        }
+        dump_read_stats(out, &stats);
+        dump_span(out, "segment 0\n", buf_span(&pages.segment[0]));
+        dump_span(out, "segment 1\n", buf_span(&pages.segment[1]));
+        dump_span(out, "response ", buf_span(&response));
+        dump_str(out, "found ", found ? "yes" : "no");
+        dump_str(out, "table ", info.name);
+        dump_str(out, "status ", info.status);
+        dump_keys(out, &info.keys);
+        dump_u64(out, "indexes ", info.index_count);
+        for (size_t i = 0; i < info.index_count; i++) {
+            dump_str(out, "index ", info.indexes[i].name);
+            dump_str(out, "projection ", info.indexes[i].projection);
+            dump_keys(out, &info.indexes[i].keys);
+        }
+        dump_str(out, "stream ", info.stream_view_type);
+    }
+    as_ddb_table_info_free(&info);
+    as_buf_free(&response);
+    /* Made while counting was paused: freed the same way. */
+    alloc_fail_pause();
+    as_buf_free(&pages.segment[0]);
+    as_buf_free(&pages.segment[1]);
+    alloc_fail_resume();
+    return status;
+}
+
+static uint64_t no_jitter(void *ctx)
+{
+    (void)ctx;
+    return 0;
+}
+
 /* ---- DynamoDB's error messages, cleaned of credentials ------------------------------ */
 
 static const char SECRET[] = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
@@ -476,6 +798,13 @@ int main(void)
     }
     if (!alloc_fail_linked()) {
         fprintf(stderr, "alloc: not linked with -Wl,--wrap=malloc,...: nothing would be tested\n");
+        return 1;
+    }
+    /* Forked before libcurl and libcrypto set up anything more. */
+    unsigned read_port = 0;
+    pid_t reader = read_server(&read_port);
+    if (reader < 0) {
+        fprintf(stderr, "alloc: cannot start the canned DynamoDB for the reads\n");
         return 1;
     }
     as_error err = {AS_OK, 0, ""};
@@ -606,6 +935,37 @@ int main(void)
         runs += torture(handles[i].name, run_handle, &handles[i].c);
     }
     runs += torture("error message cleaned of credentials", run_clean, NULL);
+
+    char read_url[64];
+    snprintf(read_url, sizeof read_url, "http://127.0.0.1:%u", read_port);
+    as_ddb_config read_config = {0};
+    read_config.region = "us-east-1";
+    read_config.endpoint_url = read_url;
+    read_config.concurrency = 2;
+    read_config.random = no_jitter;
+    as_ddb_client *read_client = NULL;
+    if (as_ddb_client_new(&read_config, &read_client, &err) != AS_OK) {
+        fprintf(stderr, "alloc: as_ddb_client_new for the reads: %s\n", err.message);
+        return 1;
+    }
+    const struct {
+        const char *name;
+        read_case c;
+    } reads[] = {
+        {"read: Query, two pages", {READ_QUERY, read_client}},
+        {"read: Scan, two segments of two pages", {READ_SCAN, read_client}},
+        {"read: GetItem", {READ_GET, read_client}},
+        {"read: BatchGetItem, a key unprocessed once", {READ_BATCH, read_client}},
+        {"read: DescribeTable with an index", {READ_DESCRIBE, read_client}},
+        {"read: PutItem if absent, one there", {READ_PUT_IF_ABSENT, read_client}},
+        {"read: one request", {READ_REQUEST, read_client}},
+    };
+    for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++) {
+        runs += torture(reads[i].name, run_read, &reads[i].c);
+    }
+    as_ddb_client_free(read_client);
+    kill(reader, SIGTERM);
+    waitpid(reader, NULL, 0);
     runs += torture("config: every variable set", run_config, NULL);
 
     as_batch_free(batch);
