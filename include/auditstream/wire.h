@@ -3,8 +3,6 @@
 #ifndef AUDITSTREAM_WIRE_H
 #define AUDITSTREAM_WIRE_H
 
-#include <stdbool.h>
-
 #include "common.h"
 #include "event.h"
 
@@ -33,7 +31,7 @@ typedef struct as_wire_items as_wire_items;
  * bytes are not JSON (err->offset says where), and AS_ERR_ARGUMENT when they are JSON but
  * not that shape, or an attribute value breaks DynamoDB's rules (bad type, number past 38
  * digits, duplicate set member or name...): the message names the item and attribute,
- * "Items[3].price.N: N \"1x\": not a number". */
+ * "Items[3].price: N \"1x\": not a number". */
 AS_MUST_CHECK as_status as_wire_decode(const char *json, size_t len, as_wire_shape shape,
                                        as_wire_items **out, as_error *err);
 

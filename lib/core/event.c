@@ -17,6 +17,7 @@
 #include "core/isotime.h"
 #include "core/json_text.h"
 #include "core/number.h"
+#include "core/wire.h"
 
 /* jansson's limit, so that both parsers accept the same documents. */
 #define MAX_JSON_DEPTH 2048
@@ -45,6 +46,13 @@ struct as_event {
     as_buf errors; /* NUL-separated record error messages */
 };
 
+/* Decoding DynamoDB items (core/wire.h) rather than an event: each item is a record. */
+typedef struct items_mode {
+    as_wire_shape shape; /* asked for */
+    as_items_found *found;
+    char label[48]; /* names the item being read in its faults: "Items[3]" */
+} items_mode;
+
 typedef struct parser {
     const char *start;
     const char *p;
@@ -66,6 +74,7 @@ typedef struct parser {
     size_t number_cap;
     struct dup_key *keys; /* other members being checked for duplicates */
     size_t key_cap;
+    items_mode *items; /* NULL for an event */
 } parser;
 
 /* Record fields whose repetition is caught by `seen` (a null leaves no span behind). */
@@ -584,12 +593,18 @@ static as_result record_fault(parser *ps, const char *where, const char *fmt, ..
     as_event *ev = ps->event;
     ev->slots[ps->record].error_offset = ev->errors.len;
     as_buf *e = &ev->errors;
-    as_buf_append_str(e, "Records[");
-    as_buf_append_u64(e, ps->record);
-    as_buf_append_str(e, "]");
+    if (ps->items != NULL) {
+        as_buf_append_str(e, ps->items->label);
+    } else {
+        as_buf_append_str(e, "Records[");
+        as_buf_append_u64(e, ps->record);
+        as_buf_append_str(e, "]");
+    }
     if (ps->section != NULL) {
-        as_buf_append_str(e, ".dynamodb.");
-        as_buf_append_str(e, ps->section);
+        if (ps->items == NULL) {
+            as_buf_append_str(e, ".dynamodb.");
+            as_buf_append_str(e, ps->section);
+        }
         for (unsigned i = 1; i < ps->open_count; i++) {
             const as_value *v = &ev->values[ps->open[i]];
             if (v->name.ptr != NULL) {
@@ -1684,11 +1699,186 @@ static AS_RESULT parse_event(parser *ps)
     return not_event(ps, records_at, "no record has eventSource \"aws:dynamodb\"");
 }
 
-as_status as_event_decode(const char *json, size_t len, as_event **out, as_error *err)
+/* ---- DynamoDB items (core/wire.h) ----------------------------------------------------- */
+
+static AS_RESULT not_items(parser *ps, const char *at, const char *what)
 {
-    if (out == NULL || (json == NULL && len > 0)) {
-        return as_status_of(as_fail(err, AS_ERR_ARGUMENT, 0, "as_event_decode: NULL argument"));
+    size_t offset = (size_t)(at - ps->start);
+    return as_fail(ps->err, AS_ERR_ARGUMENT, offset,
+                   "not DynamoDB items or a DynamoDB answer (byte %zu): %s", offset, what);
+}
+
+/* Parses the map at ps->p (an item, or LastEvaluatedKey) as a record of its own whose
+ * new_image is the map; ps->items->label names it in its faults. */
+static AS_RESULT parse_item(parser *ps, unsigned json_depth)
+{
+    AS_GUARD(grow_records(ps));
+    as_event *ev = ps->event;
+    ps->record = ev->record_count++;
+    ps->record_failed = false;
+    ps->keys_failed = false;
+    as_record *rec = &ev->records[ps->record];
+    memset(rec, 0, sizeof *rec);
+    rec->index = ps->record;
+    record_slots *slots = &ev->slots[ps->record];
+    *slots = (record_slots){0, 0, 0, SIZE_MAX};
+    const char *start = ps->p;
+    if (!peek(ps, '{')) {
+        AS_GUARD(record_fault(ps, NULL, "is not an object"));
+        AS_GUARD(skip_value(ps, json_depth));
+    } else {
+        uint32_t index;
+        AS_GUARD(new_value(ps, AS_TYPE_M, (as_span){NULL, 0}, false, &index));
+        ps->section = "";
+        ps->open[0] = index;
+        ps->open_count = 1;
+        as_result result = parse_attr_map(ps, index, json_depth, 0);
+        ps->section = NULL;
+        ps->open_count = 0;
+        AS_GUARD(result);
+        slots->new_image = index + 1;
     }
+    rec->raw = (as_span){start, (size_t)(ps->p - start)};
+    return AS_RESULT_OK;
+}
+
+/* AS_WIRE_ANY: what the object at ps->p is, judged by its members' names and the first
+ * byte of their values, without moving. Validates the whole text on the way. */
+static AS_RESULT sniff_shape(parser *ps, as_wire_shape *shape)
+{
+    const char *top = ps->p;
+    size_t spaces = ps->spaces;
+    ps->p++;
+    bool first = true;
+    bool more;
+    as_span key;
+    bool key_escaped;
+    bool page = false;
+    bool get = true;
+    for (;;) {
+        AS_GUARD(object_next(ps, &first, &more, &key, &key_escaped));
+        if (!more) {
+            break;
+        }
+        if (key_is(key, key_escaped, "Items") && peek(ps, '[')) {
+            page = true;
+        } else if (!(key_is(key, key_escaped, "Item") && peek(ps, '{')) &&
+                   !key_is(key, key_escaped, "ConsumedCapacity")) {
+            get = false;
+        }
+        AS_GUARD(skip_value(ps, 1));
+    }
+    *shape = page ? AS_WIRE_PAGE : get ? AS_WIRE_GET : AS_WIRE_ITEM;
+    ps->p = top;
+    ps->spaces = spaces;
+    return AS_RESULT_OK;
+}
+
+/* The Items array of a page. */
+static AS_RESULT parse_item_array(parser *ps)
+{
+    ps->p++;
+    bool first = true;
+    bool more;
+    size_t n = 0;
+    for (;;) {
+        AS_GUARD(array_next(ps, &first, &more));
+        if (!more) {
+            return AS_RESULT_OK;
+        }
+        snprintf(ps->items->label, sizeof ps->items->label, "Items[%zu]", n++);
+        AS_GUARD(parse_item(ps, 2));
+    }
+}
+
+/* The members of a Query, Scan or GetItem answer (`shape`) at ps->p. */
+static AS_RESULT parse_answer(parser *ps, as_wire_shape shape)
+{
+    items_mode *mode = ps->items;
+    const char *top = ps->p;
+    ps->p++;
+    bool first = true;
+    bool more;
+    as_span key;
+    bool key_escaped;
+    const char *items_at = NULL;
+    bool last_key = false;
+    for (;;) {
+        AS_GUARD(object_next(ps, &first, &more, &key, &key_escaped));
+        if (!more) {
+            break;
+        }
+        const char *at = ps->p;
+        bool is_items = shape == AS_WIRE_PAGE ? key_is(key, key_escaped, "Items")
+                                              : key_is(key, key_escaped, "Item");
+        if (is_items || (shape == AS_WIRE_PAGE && key_is(key, key_escaped, "LastEvaluatedKey"))) {
+            AS_ENSURE(!(is_items ? items_at != NULL : last_key),
+                      not_items(ps, at, is_items ? (shape == AS_WIRE_PAGE ? "\"Items\" appears twice"
+                                                                          : "\"Item\" appears twice")
+                                                 : "\"LastEvaluatedKey\" appears twice"));
+        }
+        if (is_items && shape == AS_WIRE_PAGE) {
+            AS_ENSURE(peek(ps, '['), not_items(ps, at, "\"Items\" is not an array"));
+            items_at = at;
+            AS_GUARD(parse_item_array(ps));
+        } else if (is_items) {
+            AS_ENSURE(peek(ps, '{'), not_items(ps, at, "\"Item\" is not an object"));
+            items_at = at;
+            snprintf(mode->label, sizeof mode->label, "Item");
+            AS_GUARD(parse_item(ps, 1));
+        } else if (shape == AS_WIRE_PAGE && key_is(key, key_escaped, "LastEvaluatedKey")) {
+            AS_ENSURE(peek(ps, '{'), not_items(ps, at, "\"LastEvaluatedKey\" is not an object"));
+            last_key = true;
+            snprintf(mode->label, sizeof mode->label, "LastEvaluatedKey");
+            AS_GUARD(parse_item(ps, 1));
+            mode->found->last_key_record = ps->event->record_count;
+        } else {
+            AS_GUARD(skip_value(ps, 1));
+        }
+    }
+    AS_ENSURE(items_at != NULL || shape == AS_WIRE_GET,
+              not_items(ps, top, "a Query or Scan answer without an \"Items\" array"));
+    return AS_RESULT_OK;
+}
+
+static AS_RESULT parse_items_document(parser *ps)
+{
+    items_mode *mode = ps->items;
+    if (ps->end - ps->p >= 3 && memcmp(ps->p, "\xEF\xBB\xBF", 3) == 0) {
+        return syntax_error(ps, ps->p, "starts with a UTF-8 byte-order mark");
+    }
+    skip_ws(ps);
+    if (ps->p >= ps->end) {
+        return syntax_error(ps, ps->p, "empty input");
+    }
+    const char *top = ps->p;
+    as_wire_shape shape = mode->shape;
+    if (*top != '{') {
+        AS_GUARD(skip_value(ps, 0));
+    } else if (shape == AS_WIRE_ANY) {
+        AS_GUARD(sniff_shape(ps, &shape));
+    }
+    if (*top == '{') {
+        mode->found->shape = shape;
+        if (shape == AS_WIRE_ITEM) {
+            snprintf(mode->label, sizeof mode->label, "item");
+            AS_GUARD(parse_item(ps, 0));
+        } else {
+            AS_GUARD(parse_answer(ps, shape));
+        }
+    }
+    skip_ws(ps);
+    if (ps->p < ps->end) {
+        return syntax_error(ps, ps->p, "trailing bytes after the JSON value");
+    }
+    AS_ENSURE(*top == '{', not_items(ps, top, "the top-level value is not an object"));
+    return AS_RESULT_OK;
+}
+
+/* One decode, of an event (`items` NULL) or of DynamoDB items. */
+static as_status decode_document(const char *json, size_t len, items_mode *items, as_event **out,
+                                 as_error *err)
+{
     *out = NULL;
     as_event *ev = calloc(1, sizeof *ev);
     if (ev == NULL) {
@@ -1699,7 +1889,8 @@ as_status as_event_decode(const char *json, size_t len, as_event **out, as_error
     ps.end = ps.start + len;
     ps.event = ev;
     ps.err = err;
-    as_result result = parse_event(&ps);
+    ps.items = items;
+    as_result result = items == NULL ? parse_event(&ps) : parse_items_document(&ps);
     as_buf_free(&ps.scratch);
     as_buf_free(&ps.scratch2);
     free(ps.numbers);
@@ -1728,6 +1919,27 @@ as_status as_event_decode(const char *json, size_t len, as_event **out, as_error
     }
     *out = ev;
     return AS_OK;
+}
+
+as_status as_event_decode(const char *json, size_t len, as_event **out, as_error *err)
+{
+    if (out == NULL || (json == NULL && len > 0)) {
+        return as_status_of(as_fail(err, AS_ERR_ARGUMENT, 0, "as_event_decode: NULL argument"));
+    }
+    return decode_document(json, len, NULL, out, err);
+}
+
+as_result as_event_decode_items(const char *json, size_t len, as_wire_shape shape, as_event **out,
+                                as_items_found *found, as_error *err)
+{
+    AS_ENSURE(out != NULL && found != NULL && (json != NULL || len == 0),
+              as_fail(err, AS_ERR_ARGUMENT, 0, "as_event_decode_items: NULL argument"));
+    AS_ENSURE(shape >= AS_WIRE_ANY && shape <= AS_WIRE_ITEM,
+              as_fail(err, AS_ERR_ARGUMENT, 0, "as_event_decode_items: unknown shape %d",
+                      (int)shape));
+    *found = (as_items_found){AS_WIRE_ITEM, 0};
+    items_mode mode = {shape, found, "item"};
+    return (as_result){decode_document(json, len, &mode, out, err)};
 }
 
 void as_json_unescape(as_span span, as_buf *out)
