@@ -46,7 +46,7 @@ fail() {
 # The layer of a public header (include/auditstream/<name>.h).
 public_layer() {
     case $1 in
-    common | buf | event | diff | audit | version) echo core ;;
+    common | buf | event | diff | audit | version | wire | replay) echo core ;;
     sigv4 | ddb | ddb_read | global | profile) echo aws ;;
     runtime | batch | config | log) echo lambda ;;
     *) echo unknown ;;
