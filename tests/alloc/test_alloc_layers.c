@@ -13,7 +13,8 @@
  * inside signing is tested; libcurl's are its own and not counted. The batch runs
  * against a client whose clock is past every write deadline, so nothing is sent; the
  * reads (auditstream/ddb_read.h) run against canned answers from a child process on a
- * loopback port (read_server), so that their answers are read under failure too.
+ * loopback port (read_server), so that their answers are read under failure too; the
+ * shared AWS files (auditstream/profile.h) are read from a temporary HOME.
  * ALLOC_SHOW=1 in the environment prints each clean run's output. */
 #include <netinet/in.h>
 #include <signal.h>
@@ -24,6 +25,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,6 +37,7 @@
 #include "auditstream/ddb_read.h"
 #include "auditstream/global.h"
 #include "auditstream/log.h"
+#include "auditstream/profile.h"
 #include "auditstream/runtime.h"
 #include "auditstream/sigv4.h"
 #include "aws/ddb_retry.h"
@@ -790,6 +793,42 @@ static as_status run_config(const void *ctx, as_buf *out, as_error *err)
     return status;
 }
 
+/* The shared AWS files (auditstream/profile.h), read from a temporary HOME. */
+static char profile_home[64];
+
+static const char *profile_getenv(const char *name, void *ctx)
+{
+    (void)ctx;
+    if (strcmp(name, "HOME") == 0) {
+        return profile_home;
+    }
+    return strcmp(name, "AWS_PROFILE") == 0 ? "dev" : NULL;
+}
+
+static bool profile_file(const char *name, const char *text)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/.aws/%s", profile_home, name);
+    FILE *f = fopen(path, "w");
+    return f != NULL && fputs(text, f) >= 0 && fclose(f) == 0;
+}
+
+static as_status run_profile(const void *ctx, as_buf *out, as_error *err)
+{
+    (void)ctx;
+    as_profile_settings s;
+    as_status status = as_profile_resolve(NULL, profile_getenv, NULL, &s, err);
+    if (status == AS_OK) {
+        dump_str(out, "profile ", s.profile);
+        dump_str(out, "key id ", s.access_key_id);
+        dump_u64(out, "secret bytes ", strlen(s.secret_access_key));
+        dump_str(out, "region ", s.region);
+        dump_str(out, "config ", s.config_path);
+    }
+    as_profile_settings_free(&s);
+    return status;
+}
+
 int main(void)
 {
     if (!alloc_fail_hook_libcrypto()) {
@@ -967,6 +1006,25 @@ int main(void)
     kill(reader, SIGTERM);
     waitpid(reader, NULL, 0);
     runs += torture("config: every variable set", run_config, NULL);
+
+    char aws_dir[96];
+    snprintf(profile_home, sizeof profile_home, "/tmp/alloc-profile.XXXXXX");
+    snprintf(aws_dir, sizeof aws_dir, "%s/.aws", mkdtemp(profile_home) != NULL ? profile_home : "");
+    if (mkdir(aws_dir, 0700) != 0 ||
+        !profile_file("credentials", "[dev]\naws_access_key_id = AKIDEXAMPLE\n"
+                                     "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG\n") ||
+        !profile_file("config", "[profile dev]\nregion = eu-west-1\n")) {
+        fprintf(stderr, "alloc: cannot write the shared AWS files under %s\n", profile_home);
+        return 1;
+    }
+    runs += torture("profile: credentials and config files", run_profile, NULL);
+    char path[128];
+    snprintf(path, sizeof path, "%s/credentials", aws_dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/config", aws_dir);
+    unlink(path);
+    rmdir(aws_dir);
+    rmdir(profile_home);
 
     as_batch_free(batch);
     as_ddb_client_free(client);
