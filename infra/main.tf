@@ -15,7 +15,10 @@ module "audit_stream" {
   billing_mode         = var.billing_mode
   provisioned_capacity = var.provisioned_capacity
   audit_ttl_attribute  = var.audit_ttl_attribute
+  history_index        = var.history_index
   deletion_protection  = var.deletion_protection
+
+  create_trail_policies = var.create_trail_policies
 
   memory_size             = var.memory_size
   timeout                 = var.timeout

@@ -25,6 +25,36 @@ output "audit_table_arn" {
   value       = module.audit_stream.audit_table_arn
 }
 
+output "history_index_name" {
+  description = "Name of the Audit table's history index (historyKey, historySort), or null when history_index is false."
+  value       = module.audit_stream.history_index_name
+}
+
+output "history_index_arn" {
+  description = "ARN of the history index, or null when history_index is false."
+  value       = module.audit_stream.history_index_arn
+}
+
+output "reader_policy_arn" {
+  description = "ARN of the managed policy for the trail's readers (auditstream history, show, verify): attach it to their role, group or user. Null when create_trail_policies is false."
+  value       = module.audit_stream.reader_policy_arn
+}
+
+output "reader_policy_json" {
+  description = "The readers' policy document (JSON), for an inline policy or a policy made elsewhere."
+  value       = module.audit_stream.reader_policy_json
+}
+
+output "backfill_policy_arn" {
+  description = "ARN of the managed policy for auditstream backfill: attach it to the role or user that runs it. Null when create_trail_policies is false."
+  value       = module.audit_stream.backfill_policy_arn
+}
+
+output "backfill_policy_json" {
+  description = "The backfill policy document (JSON), for an inline policy or a policy made elsewhere."
+  value       = module.audit_stream.backfill_policy_json
+}
+
 output "function_name" {
   description = "Name of the audit_producer function."
   value       = module.audit_stream.function_name

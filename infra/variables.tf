@@ -45,12 +45,14 @@ variable "billing_mode" {
 }
 
 variable "provisioned_capacity" {
-  description = "Read and write capacity units of each table, used only when billing_mode is PROVISIONED. Stream reads cost no read capacity; the Audit table takes one write per audit item."
+  description = "Read and write capacity units of each table and of the Audit table's history index, used only when billing_mode is PROVISIONED. Stream reads cost no read capacity; the Audit table takes one write per audit item, and so does the index (history_read and history_write default to audit_read and audit_write: an index short of write capacity throttles the table's writes)."
   type = object({
     configuration_read  = number
     configuration_write = number
     audit_read          = number
     audit_write         = number
+    history_read        = optional(number)
+    history_write       = optional(number)
   })
   default = null
 }
@@ -61,8 +63,20 @@ variable "audit_ttl_attribute" {
   default     = null
 }
 
+variable "history_index" {
+  description = "Whether the Audit table has the global secondary index history (hash key historyKey, range key historySort, projection ALL) that `auditstream` reads one item's trail through (history, show, verify, backfill); without it those commands cannot run, and say that this variable creates it."
+  type        = bool
+  default     = null
+}
+
 variable "deletion_protection" {
   description = "Whether DynamoDB refuses to delete the two tables. On by default because the Audit table is the audit trail; set it to false and apply before a `terraform destroy`."
+  type        = bool
+  default     = null
+}
+
+variable "create_trail_policies" {
+  description = "Whether to create the two managed IAM policies for the trail's readers and for backfill (reader_policy_arn, backfill_policy_arn); their documents are outputs either way (reader_policy_json, backfill_policy_json), for an account where policies are made elsewhere."
   type        = bool
   default     = null
 }

@@ -39,6 +39,7 @@ import tempfile
 import threading
 import time
 import traceback
+import urllib.parse
 import urllib.request
 import zipfile
 
@@ -50,6 +51,11 @@ REGION = "us-east-1"
 PREFIX = "infratest-"
 MOTO_START_SECONDS = 20
 TF_TIMEOUT = 300
+# The Audit table's index that `auditstream` reads one item's trail through.
+HISTORY_INDEX = "history"
+# What test_update changes in place, and test_destroy then destroys with.
+UPDATE_VARS = {"architecture": "x86_64", "deletion_protection": "false",
+               "history_index": "false"}
 
 # The services the configuration calls. The override gives each one moto's endpoint; a
 # service missing here would go to AWS, which the dead proxy turns into a fast failure.
@@ -68,6 +74,11 @@ MOTO_GAPS = {
         "moto's UpdateFunctionCode ignores Architectures, so a function created for arm64 "
         "stays arm64 there; the update test checks the planned x86_64 architecture and "
         "zip, and that moto got the x86_64 zip's code"
+    ),
+    "aws_dynamodb_table.attribute (after an index is deleted)": (
+        "moto's UpdateTable deletes the history index but keeps its historyKey and "
+        "historySort attribute definitions, which DynamoDB drops with the index; the "
+        "update test checks the index gone and the planned attributes instead"
     ),
 }
 
@@ -536,11 +547,28 @@ class Suite:
             "audit_concurrency": "0",
             "log_level": "VERBOSE",
             "aws_region": "Mars",
+            # history_read and history_write may be left out, not be 0.
+            "provisioned_capacity": "{configuration_read=5,configuration_write=5,"
+                                    "audit_read=5,audit_write=5,history_write=0}",
         }
-        args = [f"-var={k}={v}" for k, v in bad.items()] + [f"-var=package_dir={self.dist}"]
-        proc = tf.run(self.live, "plan", "-refresh=false", "-input=false", "-json",
-                      *args, ok=False)
-        check(proc.returncode != 0, "plan with invalid values succeeded")
+        details = self.refused_plan(bad)
+        missed = [k for k in bad if not any(f"The value of {k} must" in d for d in details)]
+        check(not missed, f"no validation error for {missed}; diagnostics:\n"
+              + "\n".join(details))
+        # A bool's type is its validation: Terraform refuses anything else by name
+        # before any validation block runs, hence a plan of its own.
+        bools = {"history_index": "maybe", "create_trail_policies": "yes"}
+        details = self.refused_plan(bools)
+        missed = [k for k in bools if not any(
+            f"var.{k} set using -var" in d and "a bool is required" in d for d in details)]
+        check(not missed, f"no type error for {missed}; diagnostics:\n" + "\n".join(details))
+
+    def refused_plan(self, values):
+        """The diagnostics' details of a plan with these -var values, which must fail."""
+        args = [f"-var={k}={v}" for k, v in values.items()] + [f"-var=package_dir={self.dist}"]
+        proc = self.need_tf().run(self.live, "plan", "-refresh=false", "-input=false", "-json",
+                                  *args, ok=False)
+        check(proc.returncode != 0, f"plan with invalid values succeeded: {values}")
         details = []
         for line in proc.stdout.splitlines():
             try:
@@ -549,9 +577,7 @@ class Suite:
                 continue
             if msg.get("type") == "diagnostic":
                 details.append(msg["diagnostic"].get("detail", ""))
-        missed = [k for k in bad if not any(f"The value of {k} must" in d for d in details)]
-        check(not missed, f"no validation error for {missed}; diagnostics:\n"
-              + "\n".join(details))
+        return details
 
     def test_apply(self):
         """terraform apply of the root configuration against moto."""
@@ -574,12 +600,15 @@ class Suite:
         check_eq(self.output("configuration_table_arn"), conf["TableArn"], "output")
         check_eq(self.output("audit_table_arn"), audit["TableArn"], "output")
         check_eq(self.output("configuration_stream_arn"), conf["LatestStreamArn"], "output")
-        for table, key in ((conf, "key"), (audit, "id")):
+        # The Audit table also defines the history index's two keys (test_history_index).
+        for table, key, attributes in ((conf, "key", ["key"]),
+                                       (audit, "id", ["historyKey", "historySort", "id"])):
             name = table["TableName"]
             check_eq(table["KeySchema"], [{"AttributeName": key, "KeyType": "HASH"}],
                      f"{name} key schema")
-            check_eq(table["AttributeDefinitions"],
-                     [{"AttributeName": key, "AttributeType": "S"}], f"{name} attributes")
+            check_eq(sorted((a["AttributeName"], a["AttributeType"])
+                            for a in table["AttributeDefinitions"]),
+                     [(a, "S") for a in attributes], f"{name} attributes")
             check_eq(table["BillingModeSummary"]["BillingMode"], "PAY_PER_REQUEST",
                      f"{name} billing mode")
             check_eq(table.get("SSEDescription", {}).get("Status"), "ENABLED", f"{name} SSE")
@@ -707,6 +736,225 @@ class Suite:
         }
         check_eq(sorted(grants), sorted(expected), "grants (action, resource)")
 
+    def test_history_index(self):
+        """The Audit table's history index: keys historyKey (S) and historySort (S),
+        projection ALL, on by default; the outputs name it; a Query through it returns
+        one key's items in historySort order and leaves out items without historyKey."""
+        self.need_live()
+        ddb = self.aws["dynamodb"]
+        audit = ddb.describe_table(TableName=PREFIX + "Audit")["Table"]
+        conf = ddb.describe_table(TableName=PREFIX + "Configuration")["Table"]
+        check(not conf.get("GlobalSecondaryIndexes"), "Configuration must have no index")
+        check(not audit.get("LocalSecondaryIndexes"), "Audit must have no local index")
+        indexes = audit.get("GlobalSecondaryIndexes") or []
+        check_eq([i["IndexName"] for i in indexes], [HISTORY_INDEX], "Audit's global indexes")
+        index = indexes[0]
+        check_eq(index["KeySchema"], [{"AttributeName": "historyKey", "KeyType": "HASH"},
+                                      {"AttributeName": "historySort", "KeyType": "RANGE"}],
+                 "history index key schema")
+        check_eq(index["Projection"], {"ProjectionType": "ALL"}, "history index projection")
+        check_eq(index.get("IndexStatus"), "ACTIVE", "history index status")
+        check_eq(self.output("history_index_name"), HISTORY_INDEX, "output history_index_name")
+        # moto's DescribeTable gives no IndexArn: the ARN is the table's, as AWS forms it.
+        check_eq(self.output("history_index_arn"),
+                 f"{audit['TableArn']}/index/{HISTORY_INDEX}", "output history_index_arn")
+
+        table = PREFIX + "Audit"
+        items = [("i2", "k1", "0002/u"), ("i1", "k1", "0001/u"), ("i3", "k2", "0001/u")]
+        for item_id, key, sort in items:
+            ddb.put_item(TableName=table, Item={"id": {"S": item_id}, "historyKey": {"S": key},
+                                                "historySort": {"S": sort}})
+        ddb.put_item(TableName=table, Item={"id": {"S": "head"}, "chainOf": {"S": "k1"}})
+        got = ddb.query(TableName=table, IndexName=HISTORY_INDEX,
+                        KeyConditionExpression="historyKey = :k",
+                        ExpressionAttributeValues={":k": {"S": "k1"}})["Items"]
+        check_eq([i["id"]["S"] for i in got], ["i1", "i2"], "Query history for k1")
+        for item_id in ("i1", "i2", "i3", "head"):
+            ddb.delete_item(TableName=table, Key={"id": {"S": item_id}})
+
+    def trail_arns(self):
+        audit = self.output("audit_table_arn")
+        return {
+            "audit": audit,
+            "index": f"{audit}/index/{HISTORY_INDEX}",
+            "conf": self.output("configuration_table_arn"),
+        }
+
+    def stored_policy(self, name):
+        """The default version's document of the managed policy output <name>_policy_arn."""
+        iam = self.aws["iam"]
+        policy_arn = self.output(f"{name}_policy_arn")
+        version = iam.get_policy(PolicyArn=policy_arn)["Policy"]["DefaultVersionId"]
+        doc = iam.get_policy_version(PolicyArn=policy_arn, VersionId=version)
+        doc = doc["PolicyVersion"]["Document"]
+        return json.loads(urllib.parse.unquote(doc)) if isinstance(doc, str) else doc
+
+    def test_trail_policies(self):
+        """The reader and backfill policies: the managed policies hold the output
+        documents; exactly the intended (action, resource) pairs, no wildcard, no
+        Deny/Not*/Condition; the calls each tool makes are allowed and the others
+        refused (IAM's matching, evaluated here: moto cannot, see
+        test_trail_policies_enforced); the function's role holds neither."""
+        self.need_live()
+        iam = self.aws["iam"]
+        arns = self.trail_arns()
+        for name, (expected, calls) in trail_expectations(arns).items():
+            doc = json.loads(self.output(f"{name}_policy_json"))
+            policy = iam.get_policy(PolicyArn=self.output(f"{name}_policy_arn"))["Policy"]
+            check_eq(policy["PolicyName"], f"{PREFIX}audit-trail-{name}", f"{name} policy name")
+            check_eq(self.stored_policy(name), doc, f"{name} managed policy vs output {name}_policy_json")
+            grants, problems = policy_grants(doc)
+            check(not problems, f"{name} policy:\n" + "\n".join(problems))
+            check_eq(sorted(grants), sorted(expected), f"{name} grants (action, resource)")
+            wrong = [f"{what}: {action} on {resource} is "
+                     + ("refused" if allowed else "allowed")
+                     for what, action, resource, allowed in calls
+                     if iam_allows(doc["Statement"], action, resource) != allowed]
+            check(not wrong, f"{name} policy:\n" + "\n".join(wrong))
+        role = PREFIX + "audit_producer"
+        check_eq(iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"], [],
+                 "policies attached to the function's role")
+        for policy_arn in (self.output("reader_policy_arn"), self.output("backfill_policy_arn")):
+            entities = iam.list_entities_for_policy(PolicyArn=policy_arn)
+            check_eq((entities["PolicyRoles"], entities["PolicyUsers"], entities["PolicyGroups"]),
+                     ([], [], []), f"{policy_arn} attached by the module")
+
+    def test_trail_policies_enforced(self):
+        """With moto's SigV4 and IAM checks on: a user holding the reader policy's actions
+        Queries the index, scans and reads Audit and is refused every write; a user
+        holding the backfill policy's actions scans Configuration, reads the trail,
+        writes a BASELINE with a condition and is refused DeleteItem, UpdateItem and
+        BatchWriteItem. moto authorizes DynamoDB against the resource "*" (it does not
+        work out a table's ARN), so those users hold the documents with every Resource
+        made "*"; a user holding the managed policy itself is refused even its Query,
+        which this test asserts so that it notices the day moto checks resources.
+        Resources are checked by test_trail_policies."""
+        self.need_live()
+        from botocore.exceptions import ClientError
+        iam = self.aws["iam"]
+        ddb = self.aws["dynamodb"]
+        audit, conf = PREFIX + "Audit", PREFIX + "Configuration"
+        ddb.put_item(TableName=conf, Item={"key": {"S": "CACHE_TTL_SEC"}, "value": {"N": "1"}})
+        ddb.put_item(TableName=audit, Item={
+            "id": {"S": "trail-1"}, "historyKey": {"S": "CACHE_TTL_SEC"},
+            "historySort": {"S": "2024-05-01T12:30:45.000Z/1"}})
+        keys = {}
+        for name in ("reader", "backfill"):
+            user = f"{PREFIX}{name}"
+            iam.create_user(UserName=user)
+            doc = json.loads(self.output(f"{name}_policy_json"))
+            iam.put_user_policy(UserName=user, PolicyName="actions-only",
+                                PolicyDocument=json.dumps(any_resource(doc)))
+            keys[name] = iam.create_access_key(UserName=user)["AccessKey"]
+        iam.create_user(UserName=PREFIX + "scoped")
+        iam.attach_user_policy(UserName=PREFIX + "scoped",
+                               PolicyArn=self.output("reader_policy_arn"))
+        keys["scoped"] = iam.create_access_key(UserName=PREFIX + "scoped")["AccessKey"]
+
+        def client(name):
+            return self.boto3_session(keys[name]).client("dynamodb",
+                                                          endpoint_url=self.moto.endpoint)
+
+        def outcome(call):
+            try:
+                call()
+                return "ok"
+            except ClientError as e:
+                err = e.response.get("Error", {})
+                status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+                if status == 403 and "AccessDenied" in err.get("Message", ""):
+                    return "denied"
+                return err.get("Code") or f"HTTP {status}"
+
+        index_query = {"TableName": audit, "IndexName": HISTORY_INDEX,
+                       "KeyConditionExpression": "historyKey = :k",
+                       "ExpressionAttributeValues": {":k": {"S": "CACHE_TTL_SEC"}}}
+        key = {"id": {"S": "trail-1"}}
+        baseline = {"id": {"S": "baseline-1"}, "historyKey": {"S": "CACHE_TTL_SEC"},
+                    "historySort": {"S": "0" * 40}}
+        self.moto_auth(True)
+        try:
+            check_eq(outcome(lambda: client("scoped").query(**index_query)), "denied",
+                     "moto refusing the scoped reader policy's own Query (if moto now checks "
+                     "resources, attach the managed policies themselves below)")
+            r, b = client("reader"), client("backfill")
+            got = r.query(**index_query)["Items"]
+            check_eq([i["id"]["S"] for i in got], ["trail-1"], "reader's Query of the index")
+            results = {
+                "reader Query table": outcome(lambda: r.query(
+                    TableName=audit, KeyConditionExpression="id = :i",
+                    ExpressionAttributeValues={":i": {"S": "trail-1"}})),
+                "reader GetItem": outcome(lambda: r.get_item(TableName=audit, Key=key)),
+                "reader BatchGetItem": outcome(lambda: r.batch_get_item(
+                    RequestItems={audit: {"Keys": [key]}})),
+                "reader DescribeTable": outcome(lambda: r.describe_table(TableName=audit)),
+                "reader Scan": outcome(lambda: r.scan(TableName=audit)),
+                "reader PutItem": outcome(lambda: r.put_item(TableName=audit, Item=baseline)),
+                "reader DeleteItem": outcome(lambda: r.delete_item(TableName=audit, Key=key)),
+                "reader UpdateItem": outcome(lambda: r.update_item(
+                    TableName=audit, Key=key, UpdateExpression="SET x = :x",
+                    ExpressionAttributeValues={":x": {"S": "x"}})),
+                "reader BatchWriteItem": outcome(lambda: r.batch_write_item(
+                    RequestItems={audit: [{"DeleteRequest": {"Key": key}}]})),
+                "backfill DescribeTable Configuration": outcome(
+                    lambda: b.describe_table(TableName=conf)),
+                "backfill Scan Configuration segment": outcome(lambda: b.scan(
+                    TableName=conf, Segment=0, TotalSegments=1)),
+                "backfill DescribeTable Audit": outcome(lambda: b.describe_table(TableName=audit)),
+                "backfill Query index": outcome(lambda: b.query(**index_query)),
+                "backfill GetItem": outcome(lambda: b.get_item(TableName=audit, Key=key)),
+                "backfill BatchGetItem": outcome(lambda: b.batch_get_item(
+                    RequestItems={audit: {"Keys": [key]}})),
+                "backfill PutItem new": outcome(lambda: b.put_item(
+                    TableName=audit, Item=baseline,
+                    ConditionExpression="attribute_not_exists(id)")),
+                "backfill PutItem again": outcome(lambda: b.put_item(
+                    TableName=audit, Item=baseline,
+                    ConditionExpression="attribute_not_exists(id)")),
+                "backfill DeleteItem": outcome(lambda: b.delete_item(TableName=audit, Key=key)),
+                "backfill UpdateItem": outcome(lambda: b.update_item(
+                    TableName=audit, Key=key, UpdateExpression="SET x = :x",
+                    ExpressionAttributeValues={":x": {"S": "x"}})),
+                "backfill BatchWriteItem": outcome(lambda: b.batch_write_item(
+                    RequestItems={audit: [{"DeleteRequest": {"Key": key}}]})),
+                "backfill DeleteItem Configuration": outcome(lambda: b.delete_item(
+                    TableName=conf, Key={"key": {"S": "CACHE_TTL_SEC"}})),
+            }
+        finally:
+            self.moto_auth(False)
+            # The managed policy must be free to go at destroy, as in AWS.
+            for name in ("reader", "backfill", "scoped"):
+                try:
+                    delete_user(iam, PREFIX + name)
+                except ClientError:
+                    pass  # never made: test_destroy lists any user left
+        expected = {name: "denied" if name.split()[1] in (
+            "PutItem", "DeleteItem", "UpdateItem", "BatchWriteItem") else "ok"
+            for name in results}
+        expected.update({"backfill PutItem new": "ok",
+                         "backfill PutItem again": "ConditionalCheckFailedException"})
+        check_eq(results, expected, "outcomes with IAM enforced")
+        # Nothing the denied calls aimed at changed.
+        check_eq(ddb.get_item(TableName=audit, Key=key)["Item"].get("x"), None,
+                 "trail-1 after the refused UpdateItem")
+        check(ddb.get_item(TableName=conf, Key={"key": {"S": "CACHE_TTL_SEC"}}).get("Item"),
+              "Configuration item after the refused DeleteItem")
+
+    def boto3_session(self, key):
+        import boto3
+        return boto3.session.Session(aws_access_key_id=key["AccessKeyId"],
+                                     aws_secret_access_key=key["SecretAccessKey"],
+                                     region_name=REGION)
+
+    def moto_auth(self, on):
+        """moto's SigV4 and IAM checks for every request from now on, or for none."""
+        req = urllib.request.Request(self.moto.endpoint + "/moto-api/reset-auth",
+                                     data=b"0" if on else b"inf",
+                                     headers={"Content-Type": "text/plain"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            body = resp.read()
+        check(resp.status == 200 and b'"ok"' in body, f"reset-auth answered {body[:200]!r}")
+
     def test_alarms(self):
         """IteratorAge, Errors and failure-queue alarms, all notifying the topic."""
         self.need_live()
@@ -762,35 +1010,84 @@ class Suite:
             "system_log_level": "INFO",
         }], "planned logging_config")
 
-    def test_update_architecture(self):
-        """architecture = x86_64 plans the x86_64 zip and architecture and deploys that
-        zip's code; deletion protection goes off (as README's removal steps do)."""
+    def planned(self, name, **variables):
+        """A plan (no refresh) of the live copy with these variables: its JSON."""
+        tf = self.need_tf()
+        tf.run(self.live, "plan", "-refresh=false", "-input=false", "-no-color",
+               f"-out={name}.tfplan", *self.apply_vars(**variables))
+        return json.loads(tf.run(self.live, "show", "-json", f"{name}.tfplan").stdout)
+
+    def test_plan_provisioned(self):
+        """billing_mode = PROVISIONED gives the index its own capacity: history_read as
+        set, history_write left out and so the table's audit_write."""
+        self.need_live()
+        capacity = ("{configuration_read=2,configuration_write=3,audit_read=4,"
+                    "audit_write=6,history_read=7}")
+        plan = self.planned("provisioned", billing_mode="PROVISIONED",
+                            provisioned_capacity=capacity)
+        audit = planned_resource(plan, "aws_dynamodb_table", "audit")
+        check_eq((audit["billing_mode"], audit["read_capacity"], audit["write_capacity"]),
+                 ("PROVISIONED", 4, 6), "planned Audit capacity")
+        index = audit["global_secondary_index"]
+        check_eq([(i["name"], i["hash_key"], i["range_key"], i["projection_type"],
+                   i["read_capacity"], i["write_capacity"]) for i in index],
+                 [(HISTORY_INDEX, "historyKey", "historySort", "ALL", 7, 6)],
+                 "planned history index")
+        conf = planned_resource(plan, "aws_dynamodb_table", "configuration")
+        check_eq((conf["read_capacity"], conf["write_capacity"]), (2, 3),
+                 "planned Configuration capacity")
+
+    def test_update(self):
+        """An update in place: architecture = x86_64 plans the x86_64 zip and architecture
+        and deploys that zip's code; history_index = false removes the index and its key
+        attributes from the Audit table (kept, not replaced), nulls the outputs and takes
+        the index out of both policies; deletion protection goes off (as README's removal
+        steps do)."""
         self.need_live()
         tf = self.need_tf()
         tf.run(self.live, "plan", "-input=false", "-no-color", "-out=update.tfplan",
-               *self.apply_vars(architecture="x86_64", deletion_protection="false"))
+               *self.apply_vars(**UPDATE_VARS))
         plan = json.loads(tf.run(self.live, "show", "-json", "update.tfplan").stdout)
-        function = [r for r in walk_resources(plan["planned_values"]["root_module"])
-                    if r["type"] == "aws_lambda_function"][0]["values"]
+        function = planned_resource(plan, "aws_lambda_function", "audit_producer")
         check_eq(function["architectures"], ["x86_64"], "planned architectures")
         check(function["filename"].endswith("/audit_producer-x86_64.zip"),
               f"planned zip {function['filename']}")
         check_eq(function["source_code_hash"], self.code_sha["x86_64"], "planned code hash")
+        audit = planned_resource(plan, "aws_dynamodb_table", "audit")
+        check_eq((audit["global_secondary_index"], [a["name"] for a in audit["attribute"]]),
+                 ([], ["id"]), "planned Audit indexes and attributes without the index")
+        actions = {rc["address"]: rc["change"]["actions"] for rc in plan["resource_changes"]}
+        check_eq(actions["module.audit_stream.aws_dynamodb_table.audit"], ["update"],
+                 "Audit table change without the index (never a replacement)")
         tf.run(self.live, "apply", "-input=false", "-no-color", "update.tfplan")
+        self.outputs = json.loads(tf.run(self.live, "output", "-json", "-no-color").stdout)
         fn = self.aws["lambda"].get_function_configuration(FunctionName=PREFIX + "audit_producer")
         check_eq(fn["CodeSha256"], self.code_sha["x86_64"], "code: the x86_64 zip")
         for name in ("Configuration", "Audit"):
             table = self.aws["dynamodb"].describe_table(TableName=PREFIX + name)["Table"]
             check_eq(table.get("DeletionProtectionEnabled"), False,
                      f"{name} deletion protection after the update")
+        audit = self.aws["dynamodb"].describe_table(TableName=PREFIX + "Audit")["Table"]
+        check_eq(audit.get("GlobalSecondaryIndexes", []), [], "Audit's indexes, turned off")
+        for name in ("history_index_name", "history_index_arn"):
+            # `terraform output -json` leaves a null output out.
+            check_eq(self.outputs.get(name, {}).get("value"), None,
+                     f"output {name} without the index")
+        for name, (expected, _) in trail_expectations(self.trail_arns()).items():
+            stored = self.stored_policy(name)
+            check_eq(stored, json.loads(self.output(f"{name}_policy_json")),
+                     f"{name} managed policy vs output, without the index")
+            grants, problems = policy_grants(stored)
+            check(not problems, f"{name} policy:\n" + "\n".join(problems))
+            check_eq(sorted(grants), sorted(g for g in expected if "/index/" not in g[1]),
+                     f"{name} grants without the index")
 
     def test_destroy(self):
         """terraform destroy leaves none of it behind."""
         self.need_live()
         tf = self.need_tf()
         tf.run(self.live, "destroy", "-auto-approve", "-input=false", "-no-color",
-               "-refresh=false", *self.apply_vars(architecture="x86_64",
-                                                 deletion_protection="false"))
+               "-refresh=false", *self.apply_vars(**UPDATE_VARS))
         self.applied = False
         left = []
         tables = self.aws["dynamodb"].list_tables()["TableNames"]
@@ -798,6 +1095,8 @@ class Suite:
         left += [f["FunctionName"] for f in self.aws["lambda"].list_functions()["Functions"]]
         left += [r["RoleName"] for r in self.aws["iam"].list_roles()["Roles"]
                  if r["RoleName"].startswith(PREFIX)]
+        left += [p["Arn"] for p in self.aws["iam"].list_policies(Scope="Local")["Policies"]]
+        left += [u["UserName"] for u in self.aws["iam"].list_users()["Users"]]
         left += self.aws["sqs"].list_queues().get("QueueUrls", [])
         left += [a["AlarmName"] for a in self.aws["cloudwatch"].describe_alarms()["MetricAlarms"]]
         left += [t["TopicArn"] for t in self.aws["sns"].list_topics()["Topics"]]
@@ -816,15 +1115,139 @@ class Suite:
     TESTS = [
         "nothing_generated_in_infra", "fmt", "validate_root", "validate_module",
         "variables_documented", "moto_setup", "variable_validation", "apply", "tables",
-        "function", "event_source_mapping", "failure_queue", "iam_least_privilege", "alarms",
-        "plan_after_apply", "update_architecture", "destroy", "stayed_on_loopback",
+        "history_index", "function", "event_source_mapping", "failure_queue",
+        "iam_least_privilege", "trail_policies", "trail_policies_enforced", "alarms",
+        "plan_after_apply", "plan_provisioned", "update", "destroy", "stayed_on_loopback",
     ]
+
+
+# ---- the trail's IAM policies ------------------------------------------------------------
+
+
+def trail_expectations(arns):
+    """{policy: (its exact (action, resource) grants, [(what, action, resource, allowed)])}:
+    the calls `auditstream` makes, which each policy must allow, and calls it must refuse."""
+    audit, index, conf = arns["audit"], arns["index"], arns["conf"]
+    other = audit.replace(f":table/{PREFIX}Audit", ":table/Elsewhere")
+    reader_grants = {(f"dynamodb:{a}", audit) for a in
+                     ("BatchGetItem", "DescribeTable", "GetItem", "Query", "Scan")}
+    reader_grants.add(("dynamodb:Query", index))
+    backfill_grants = {
+        ("dynamodb:DescribeTable", conf), ("dynamodb:Scan", conf),
+        ("dynamodb:BatchGetItem", audit), ("dynamodb:DescribeTable", audit),
+        ("dynamodb:GetItem", audit), ("dynamodb:Query", index),
+        ("dynamodb:PutItem", audit),
+    }
+    writes = ("PutItem", "DeleteItem", "UpdateItem", "BatchWriteItem")
+    reader_calls = [
+        ("history/show: Query the index", "dynamodb:Query", index, True),
+        ("verify --all: Scan Audit", "dynamodb:Scan", audit, True),
+        ("chain head: GetItem", "dynamodb:GetItem", audit, True),
+        ("chain heads: BatchGetItem", "dynamodb:BatchGetItem", audit, True),
+        ("index check: DescribeTable", "dynamodb:DescribeTable", audit, True),
+        ("Scan the index", "dynamodb:Scan", index, False),
+        ("Query another index", "dynamodb:Query", f"{audit}/index/other", False),
+        ("Scan Configuration", "dynamodb:Scan", conf, False),
+        ("GetItem Configuration", "dynamodb:GetItem", conf, False),
+        ("Scan another table", "dynamodb:Scan", other, False),
+        ("read Audit's stream", "dynamodb:GetRecords", f"{audit}/stream/x", False),
+        ("the actions in other case", "DYNAMODB:PUTITEM", audit, False),
+    ] + [(f"write Audit: {w}", f"dynamodb:{w}", audit, False) for w in writes] + [
+        (f"write Configuration: {w}", f"dynamodb:{w}", conf, False) for w in writes]
+    backfill_calls = [
+        ("key schema: DescribeTable Configuration", "dynamodb:DescribeTable", conf, True),
+        ("Scan Configuration", "dynamodb:Scan", conf, True),
+        ("DescribeTable Audit", "dynamodb:DescribeTable", audit, True),
+        ("replay: Query the index", "dynamodb:Query", index, True),
+        ("chain head: GetItem", "dynamodb:GetItem", audit, True),
+        ("chain heads: BatchGetItem", "dynamodb:BatchGetItem", audit, True),
+        ("BASELINE: PutItem Audit", "dynamodb:PutItem", audit, True),
+        ("Scan Audit", "dynamodb:Scan", audit, False),
+        ("Query Audit by id", "dynamodb:Query", audit, False),
+        ("Scan another table", "dynamodb:Scan", other, False),
+        ("PutItem another table", "dynamodb:PutItem", other, False),
+        ("GetItem Configuration", "dynamodb:GetItem", conf, False),
+        ("Query Configuration", "dynamodb:Query", conf, False),
+        ("write Audit: DeleteItem", "dynamodb:DeleteItem", audit, False),
+        ("write Audit: UpdateItem", "dynamodb:UpdateItem", audit, False),
+        ("write Audit: BatchWriteItem (deletes too)", "dynamodb:BatchWriteItem", audit, False),
+        ("drop Audit", "dynamodb:DeleteTable", audit, False),
+    ] + [(f"write Configuration: {w}", f"dynamodb:{w}", conf, False) for w in writes]
+    return {"reader": (reader_grants, reader_calls),
+            "backfill": (backfill_grants, backfill_calls)}
+
+
+def policy_grants(doc):
+    """The (action, resource) pairs a policy allows, and what it must not hold."""
+    problems = []
+    if doc.get("Version") != "2012-10-17":
+        problems.append(f"Version {doc.get('Version')!r}")
+    grants = set()
+    for st in listify(doc.get("Statement")):
+        for forbidden in ("NotAction", "NotResource", "Principal", "NotPrincipal", "Condition"):
+            if forbidden in st:
+                problems.append(f"statement {st.get('Sid')} uses {forbidden}")
+        if st.get("Effect") != "Allow":
+            problems.append(f"statement {st.get('Sid')} is not an Allow")
+        actions, resources = listify(st.get("Action")), listify(st.get("Resource"))
+        problems += [f"wildcard action {a!r}" for a in actions if "*" in a or "?" in a]
+        problems += [f"wildcard resource {r!r}" for r in resources if "*" in r or "?" in r]
+        if not actions or not resources:
+            problems.append(f"statement {st.get('Sid')} names no action or no resource")
+        grants |= {(a, r) for a in actions for r in resources}
+    return grants, problems
+
+
+def iam_glob(pattern, value, fold):
+    """IAM's matching: '*' any run of characters, '?' one; actions ignore case."""
+    rx = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(rx, value, re.S | (re.I if fold else 0)) is not None
+
+
+def iam_allows(statements, action, resource):
+    """Whether identity-policy statements allow the action on the resource: an explicit
+    Deny wins, then any Allow; otherwise the implicit deny."""
+    allowed = False
+    for st in statements:
+        if "NotAction" in st or "NotResource" in st or "Condition" in st:
+            raise TestFailure(f"statement {st.get('Sid')}: this evaluator reads no Not*/Condition")
+        if (any(iam_glob(a, action, True) for a in listify(st.get("Action")))
+                and any(iam_glob(r, resource, False) for r in listify(st.get("Resource")))):
+            if st.get("Effect") == "Deny":
+                return False
+            allowed = allowed or st.get("Effect") == "Allow"
+    return allowed
+
+
+def delete_user(iam, user):
+    """An IAM user the tests made, with its keys and policies."""
+    for key in iam.list_access_keys(UserName=user)["AccessKeyMetadata"]:
+        iam.delete_access_key(UserName=user, AccessKeyId=key["AccessKeyId"])
+    for name in iam.list_user_policies(UserName=user)["PolicyNames"]:
+        iam.delete_user_policy(UserName=user, PolicyName=name)
+    for policy in iam.list_attached_user_policies(UserName=user)["AttachedPolicies"]:
+        iam.detach_user_policy(UserName=user, PolicyArn=policy["PolicyArn"])
+    iam.delete_user(UserName=user)
+
+
+def any_resource(doc):
+    """The policy with every Resource made "*": what moto can enforce for DynamoDB."""
+    return {"Version": doc["Version"],
+            "Statement": [dict(st, Resource="*") for st in doc["Statement"]]}
 
 
 def listify(value):
     if value is None:
         return []
     return [value] if isinstance(value, str) else list(value)
+
+
+def planned_resource(plan, rtype, name):
+    """The planned values of one resource of the module."""
+    found = [r["values"] for r in walk_resources(plan["planned_values"]["root_module"])
+             if r["type"] == rtype and r["name"] == name]
+    check(len(found) == 1, f"{len(found)} planned {rtype}.{name}")
+    return found[0]
 
 
 def walk_resources(module):

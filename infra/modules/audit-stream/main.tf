@@ -11,4 +11,16 @@ locals {
   package_file = "${var.package_dir}/audit_producer-${var.architecture}.zip"
 
   alarm_actions = concat(aws_sns_topic.alarms[*].arn, var.alarm_actions)
+
+  # The index `auditstream` queries by this fixed name: it is not a variable.
+  history_index_name = "history"
+  history_index_arn  = "${aws_dynamodb_table.audit.arn}/index/${local.history_index_name}"
+
+  # Every audit item that has a historyKey is written to the index as well, so an index
+  # with less write capacity than the table throttles the table's own writes: unless
+  # set, the index gets the table's capacity.
+  history_capacity = {
+    read  = coalesce(var.provisioned_capacity.history_read, var.provisioned_capacity.audit_read)
+    write = coalesce(var.provisioned_capacity.history_write, var.provisioned_capacity.audit_write)
+  }
 }

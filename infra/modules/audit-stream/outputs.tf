@@ -25,6 +25,36 @@ output "audit_table_arn" {
   value       = aws_dynamodb_table.audit.arn
 }
 
+output "history_index_name" {
+  description = "Name of the Audit table's history index (historyKey, historySort), or null when history_index is false."
+  value       = var.history_index ? local.history_index_name : null
+}
+
+output "history_index_arn" {
+  description = "ARN of the history index, or null when history_index is false."
+  value       = var.history_index ? local.history_index_arn : null
+}
+
+output "reader_policy_arn" {
+  description = "ARN of the managed policy for the trail's readers (auditstream history, show, verify): attach it to their role, group or user. Null when create_trail_policies is false."
+  value       = one(aws_iam_policy.reader[*].arn)
+}
+
+output "reader_policy_json" {
+  description = "The readers' policy document (JSON), for an inline policy or a policy made elsewhere."
+  value       = data.aws_iam_policy_document.reader.json
+}
+
+output "backfill_policy_arn" {
+  description = "ARN of the managed policy for auditstream backfill: attach it to the role or user that runs it. Null when create_trail_policies is false."
+  value       = one(aws_iam_policy.backfill[*].arn)
+}
+
+output "backfill_policy_json" {
+  description = "The backfill policy document (JSON), for an inline policy or a policy made elsewhere."
+  value       = data.aws_iam_policy_document.backfill.json
+}
+
 output "function_name" {
   description = "Name of the audit_producer function."
   value       = aws_lambda_function.audit_producer.function_name

@@ -45,6 +45,33 @@ resource "aws_dynamodb_table" "audit" {
     type = "S"
   }
 
+  # DynamoDB refuses an attribute definition that no key uses, so the index's two key
+  # attributes are declared only with the index.
+  dynamic "attribute" {
+    for_each = var.history_index ? ["historyKey", "historySort"] : []
+    content {
+      name = attribute.value
+      type = "S"
+    }
+  }
+
+  # One source item's audit items in the order of its changes: `auditstream history`,
+  # `show` and `verify` Query it by historyKey, with historySort bounding the time.
+  # ALL, because replay needs every attribute of every item and a KEYS_ONLY index would
+  # cost a GetItem per item. Chain heads and error items without sound keys have no
+  # historyKey, so the index leaves them out.
+  dynamic "global_secondary_index" {
+    for_each = var.history_index ? [local.history_index_name] : []
+    content {
+      name            = global_secondary_index.value
+      hash_key        = "historyKey"
+      range_key       = "historySort"
+      projection_type = "ALL"
+      read_capacity   = var.billing_mode == "PROVISIONED" ? local.history_capacity.read : null
+      write_capacity  = var.billing_mode == "PROVISIONED" ? local.history_capacity.write : null
+    }
+  }
+
   point_in_time_recovery {
     enabled = true
   }
