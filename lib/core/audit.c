@@ -7,7 +7,9 @@
 #include "auditstream/audit.h"
 #include "auditstream/buf.h"
 #include "auditstream/diff.h"
+#include "core/canonical.h"
 #include "core/cursor.h"
+#include "core/hex.h"
 #include "core/ids.h"
 #include "core/internal.h"
 #include "core/isotime.h"
@@ -1077,4 +1079,242 @@ as_status as_audit_build_event(const as_event *event, const as_audit_options *op
         }
     }
     return AS_OK;
+}
+
+/* ---- BASELINE items (backfill) ------------------------------------------------------ */
+
+/* A name in the canonical form: decoded, then only '"', '\' and the controls escaped,
+ * those as \", \\ and \u00xx (docs/audit-format.md, "Canonical form"). */
+static void append_canonical_name(as_buf *out, const as_value *member)
+{
+    as_buf_append_char(out, '"');
+    as_json_reader r =
+        as_json_reader_of(member->name, (member->flags & AS_VALUE_NAME_ESCAPED) != 0);
+    const char *ptr;
+    size_t len;
+    while (as_json_reader_next(&r, &ptr, &len)) {
+        for (size_t i = 0; i < len; i++) {
+            unsigned char c = (unsigned char)ptr[i];
+            if (c == '"' || c == '\\') {
+                char esc[2] = {'\\', (char)c};
+                as_buf_append(out, esc, sizeof esc);
+            } else if (c < 0x20) {
+                char esc[6] = {'\\', 'u', '0', '0', as_hex_digit(c >> 4, false),
+                               as_hex_digit(c, false)};
+                as_buf_append(out, esc, sizeof esc);
+            } else {
+                as_buf_append_char(out, (char)c);
+            }
+        }
+    }
+    as_buf_append_char(out, '"');
+}
+
+/* The canonical module reports no message: give its failure one. */
+static AS_RESULT canonical_result(as_result result, as_buf *out, as_error *err)
+{
+    if (as_result_is_ok(result)) {
+        return AS_RESULT_OK;
+    }
+    if (result.status == AS_ERR_NOMEM || as_buf_status(out) != AS_OK) {
+        return as_fail_nomem(err, BUILDING);
+    }
+    return as_fail(err, result.status, 0,
+                   "as_audit_build_baseline: the item holds a value no valid item holds");
+}
+
+/* Appends the hex SHA-256 of the image's canonical form, ignored attributes left out: the
+ * canonical module writes the whole image; with some left out the map is put together
+ * here from its members' canonical forms, sorted by name as the module sorts them. */
+static AS_RESULT image_digest(as_items *items, const as_value *image, const image_view *view,
+                              char hex[AS_SHA256_HEX_LEN], as_error *err)
+{
+    as_buf *canon = &items->scratch;
+    as_buf_clear(canon);
+    if (view->left_out == 0) {
+        AS_GUARD(canonical_result(as_canonical_image(image, canon), canon, err));
+    } else {
+        AS_GUARD(reserve_sorted(items, image->count, err));
+        size_t n = 0;
+        for (const as_value *m = image + 1; m < image + image->subtree; m += m->subtree) {
+            if (!is_ignored(items, m)) {
+                items->sorted[n++] = m;
+            }
+        }
+        qsort(items->sorted, n, sizeof items->sorted[0], name_order);
+        as_buf_append_char(canon, '{');
+        for (size_t i = 0; i < n; i++) {
+            if (i > 0) {
+                as_buf_append_char(canon, ',');
+            }
+            append_canonical_name(canon, items->sorted[i]);
+            as_buf_append_char(canon, ':');
+            AS_GUARD(canonical_result(as_canonical_value(items->sorted[i], canon), canon, err));
+        }
+        as_buf_append_char(canon, '}');
+    }
+    AS_GUARD(as_buf_result(canon, err, BUILDING));
+    return as_sha256_hex(items->hasher, canon->data, canon->len, hex, err);
+}
+
+/* Finds the key attributes in the item, into keys[] in the key schema's order. */
+static AS_RESULT baseline_keys(const as_baseline *b, const as_value *keys[2], as_error *err)
+{
+    for (size_t i = 0; i < b->key_count; i++) {
+        as_span name = b->key_names[i];
+        int shown = name.len > 64 ? 64 : (int)name.len;
+        AS_ENSURE(name.ptr != NULL && name.len > 0,
+                  as_fail(err, AS_ERR_ARGUMENT, 0,
+                          "as_audit_build_baseline: key name %zu is empty", i + 1));
+        AS_ENSURE(i == 0 || name.len != b->key_names[0].len ||
+                      memcmp(name.ptr, b->key_names[0].ptr, name.len) != 0,
+                  as_fail(err, AS_ERR_ARGUMENT, 0,
+                          "as_audit_build_baseline: key name \"%.*s\" is given twice", shown,
+                          name.ptr));
+        const as_value *found = NULL;
+        const as_value *item = b->item;
+        for (const as_value *m = item + 1; m < item + item->subtree && found == NULL;
+             m += m->subtree) {
+            if (as_json_string_equals(m->name, (m->flags & AS_VALUE_NAME_ESCAPED) != 0, name.ptr,
+                                      name.len)) {
+                found = m;
+            }
+        }
+        AS_ENSURE(found != NULL, as_fail(err, AS_ERR_ARGUMENT, 0,
+                                         "as_audit_build_baseline: the item has no key "
+                                         "attribute \"%.*s\"",
+                                         shown, name.ptr));
+        AS_ENSURE(found->type == AS_TYPE_S || found->type == AS_TYPE_N || found->type == AS_TYPE_B,
+                  as_fail(err, AS_ERR_ARGUMENT, 0,
+                          "as_audit_build_baseline: key attribute \"%.*s\" has type %s, not S, "
+                          "N or B",
+                          shown, name.ptr, as_type_name(found->type)));
+        AS_ENSURE(found->type == AS_TYPE_N || found->size > 0,
+                  as_fail(err, AS_ERR_ARGUMENT, 0,
+                          "as_audit_build_baseline: key attribute \"%.*s\" is empty", shown,
+                          name.ptr));
+        keys[i] = found;
+    }
+    return AS_RESULT_OK;
+}
+
+static AS_RESULT baseline_args(const as_baseline *b, const as_audit_options *opts,
+                               const as_items *out, as_error *err)
+{
+    AS_ENSURE(b != NULL && opts != NULL && out != NULL,
+              as_fail(err, AS_ERR_ARGUMENT, 0, "as_audit_build_baseline: NULL argument"));
+    AS_ENSURE(opts->ignore != NULL || opts->ignore_count == 0,
+              as_fail(err, AS_ERR_ARGUMENT, 0,
+                      "as_audit_build_baseline: options.ignore is NULL with a count"));
+    AS_ENSURE(b->item != NULL && b->item->type == AS_TYPE_M,
+              as_fail(err, AS_ERR_ARGUMENT, 0, "as_audit_build_baseline: the item is not a map"));
+    AS_ENSURE(b->key_names != NULL && b->key_count >= 1 && b->key_count <= 2,
+              as_fail(err, AS_ERR_ARGUMENT, 0,
+                      "as_audit_build_baseline: want 1 or 2 key names (hash, range), not %zu",
+                      b->key_names != NULL ? b->key_count : 0));
+    AS_ENSURE(b->table.ptr != NULL && b->table.len > 0,
+              as_fail(err, AS_ERR_ARGUMENT, 0, "as_audit_build_baseline: the table name is empty"));
+    AS_ENSURE(b->read_ms >= 0 && b->read_ms <= 253402300799999,
+              as_fail(err, AS_ERR_ARGUMENT, 0,
+                      "as_audit_build_baseline: read time %" PRId64
+                      " ms is outside 1970..9999",
+                      b->read_ms));
+    return AS_RESULT_OK;
+}
+
+/* detailed's keys: the key attributes, in the key schema's order, as an M. */
+static void put_key_map(as_items *items, const as_value *const *keys, size_t count)
+{
+    attr_slot *a = attr_begin(items, "keys", false);
+    as_buf *out = &items->json;
+    uint64_t size = 3;
+    as_buf_append(out, "{\"M\":{", 6);
+    for (size_t i = 0; i < count; i++) {
+        if (i > 0) {
+            as_buf_append_char(out, ',');
+        }
+        as_buf_append_char(out, '"');
+        as_buf_append_span(out, keys[i]->name);
+        as_buf_append(out, "\":", 2);
+        as_value_append_wire(out, keys[i]);
+        bool escaped = (keys[i]->flags & AS_VALUE_NAME_ESCAPED) != 0;
+        size += (escaped ? as_json_decoded_len(keys[i]->name) : keys[i]->name.len) +
+                keys[i]->size + 1;
+    }
+    as_buf_append(out, "}}", 2);
+    attr_end(items, a, size);
+}
+
+static AS_RESULT build_baseline(const as_baseline *b, const as_audit_options *opts,
+                                as_items *items, as_error *err)
+{
+    const as_value *keys[2] = {NULL, NULL};
+    AS_GUARD(baseline_keys(b, keys, err));
+    AS_GUARD(reserve_sorted(items, b->key_count, err));
+    for (size_t i = 0; i < b->key_count; i++) {
+        items->sorted[i] = keys[i];
+    }
+    AS_GUARD(derive_item_key(items, b->key_count, err));
+    AS_GUARD(prepare_ignore(items, opts, b->key_count, err));
+    items->event_word = "BASELINE";
+    items->processing_time = false;
+    as_buf_clear(&items->table);
+    as_buf_append_span(&items->table, b->table);
+    AS_GUARD(as_buf_result(&items->table, err, BUILDING));
+    items->has_table = true;
+    set_time(items, b->read_ms);
+    AS_GUARD(prepare_history(items, (as_span){NULL, 0}, false, err));
+
+    image_view view = view_image(items, b->item);
+    bool detailed = opts->format == AS_FORMAT_DETAILED;
+    if (detailed) {
+        /* Against an empty side, the deep diff lists each top-level attribute whole. */
+        AS_GUARD_STATUS(as_diff_images(NULL, b->item, AS_DIFF_DEEP, items->ignore,
+                                       items->ignore_count, items->changes, err));
+    }
+    unsigned depth = detailed ? detailed_depth(items, true, NULL, b->item) : view.depth;
+    AS_ENSURE(depth <= AS_ITEM_MAX_DEPTH,
+              as_fail(err, AS_ERR_LIMIT, 0,
+                      "as_audit_build_baseline: the item would nest %u levels, deeper than "
+                      "DynamoDB's %u",
+                      depth, AS_ITEM_MAX_DEPTH));
+
+    /* id: UUIDv5 of baseline/<historyKey, decoded>/<hex SHA-256 of the canonical image>. */
+    char digest[AS_SHA256_HEX_LEN];
+    AS_GUARD(image_digest(items, b->item, &view, digest, err));
+    as_buf *name = &items->id_name;
+    as_buf_clear(name);
+    as_buf_append_str(name, "baseline/");
+    as_buf_append_span(name, b->table);
+    as_buf_append_char(name, '/');
+    as_json_append_unescaped(name, (as_span){items->item_key.data + 6, items->item_key.len - 8});
+    as_buf_append_char(name, '/');
+    as_buf_append(name, digest, sizeof digest);
+    AS_GUARD(as_buf_result(name, err, BUILDING));
+
+    item_begin(items);
+    AS_GUARD(put_common(items, NULL, err));
+    if (detailed) {
+        put_key_map(items, keys, b->key_count);
+        put_s(items, "tableName", false, b->table.ptr, b->table.len, false);
+        put_name_list(items, items->changes);
+        put_changes(items, items->changes);
+        put_image(items, "newImage", b->item);
+    } else {
+        put_image(items, "newValue", b->item);
+    }
+    return item_end(items, 0, 0, (as_span){NULL, 0}, err);
+}
+
+as_status as_audit_build_baseline(const as_baseline *baseline, const as_audit_options *options,
+                                  as_items *out, as_error *err)
+{
+    as_result built = baseline_args(baseline, options, out, err);
+    if (as_result_is_ok(built)) {
+        built = build_baseline(baseline, options, out, err);
+        if (!as_result_is_ok(built)) {
+            drop_unfinished(out);
+        }
+    }
+    return as_status_of(built);
 }

@@ -841,6 +841,323 @@ static void test_error_item_withholds_raw_record(void **state)
 #undef BAD_RECORD
 }
 
+/* ---- BASELINE items ----------------------------------------------------------------- */
+
+#define BASELINE_SORT "2024-05-01T12:30:45.000Z/0000000000000000000000000000000000000000"
+#define READ_MS       INT64_C(1714566645000)
+
+/* An image to stand for an item a Scan read: the NewImage of a one-record event. */
+typedef struct scanned {
+    as_buf json; /* the event's input, which it borrows */
+    as_event *event;
+} scanned;
+
+static scanned scan(const char *image)
+{
+    scanned s = {AS_BUF_INIT, NULL};
+    as_buf_append_str(&s.json, RECORD_HEAD("INSERT") KEY ",\"NewImage\":");
+    as_buf_append_str(&s.json, image);
+    as_buf_append_str(&s.json, "," SEQ RECORD_TAIL);
+    assert_int_equal(as_buf_status(&s.json), AS_OK);
+    as_error err = {0};
+    assert_int_equal(as_event_decode(s.json.data, s.json.len, &s.event, &err), AS_OK);
+    return s;
+}
+
+/* Builds the baseline of `image` into a fresh list: its one line, or the failure. */
+typedef struct baseline_run {
+    as_status status;
+    as_error err;
+    as_buf line;
+    as_item item;
+} baseline_run;
+
+static baseline_run run_baseline(const char *image, const char *const *keys, size_t key_count,
+                                 const char *table, int64_t read_ms, as_format format,
+                                 const as_span *ignore, size_t ignore_count)
+{
+    baseline_run r;
+    memset(&r, 0, sizeof r);
+    /* The event must outlive the build: its input too. */
+    as_buf json = AS_BUF_INIT;
+    as_buf_append_str(&json, RECORD_HEAD("INSERT") KEY ",\"NewImage\":");
+    as_buf_append_str(&json, image);
+    as_buf_append_str(&json, "," SEQ RECORD_TAIL);
+    as_event *event = NULL;
+    assert_int_equal(as_event_decode(json.data, json.len, &event, &r.err), AS_OK);
+    const as_record *rec = as_event_record(event, 0);
+    assert_null(rec->error);
+    as_span names[3];
+    for (size_t i = 0; i < key_count && i < 3; i++) {
+        names[i] = as_span_from_cstr(keys[i]);
+    }
+    as_baseline b = {rec->new_image, names, key_count, as_span_from_cstr(table), read_ms};
+    as_audit_options options = {format, ignore, ignore_count, NOW_MS};
+    as_items *items = as_items_new();
+    assert_non_null(items);
+    r.status = as_audit_build_baseline(&b, &options, items, &r.err);
+    if (r.status == AS_OK) {
+        assert_int_equal(as_items_count(items), 1);
+        r.item = as_items_get(items, 0);
+        as_buf_append_span(&r.line, r.item.json);
+        r.item.json = (as_span){r.line.data, r.line.len};
+        r.item.reason = (as_span){NULL, 0};
+    } else {
+        assert_int_equal(as_items_count(items), 0);
+    }
+    as_items_free(items);
+    as_event_free(event);
+    as_buf_free(&json);
+    return r;
+}
+
+static const char *const ONE_KEY[] = {"key"};
+
+/* The classic BASELINE: the image as read, modificationTime the read time, historySort
+ * with 40 zeros, id from the table, itemKey and the image's canonical form. */
+static void test_baseline_classic(void **state)
+{
+    (void)state;
+    baseline_run r =
+        run_baseline("{\"key\":{\"S\":\"CACHE_TTL_SEC\"},\"value\":{\"N\":\"3600\"}}", ONE_KEY, 1,
+                     "Configuration", READ_MS, AS_FORMAT_CLASSIC, NULL, 0);
+    assert_int_equal(r.status, AS_OK);
+    /* id: uuid5(ns, "baseline/Configuration/CACHE_TTL_SEC/" + sha256 hex of
+     * {"key":{"S":"CACHE_TTL_SEC"},"value":{"N":"36E2"}}), computed with Python. */
+    assert_string_equal(
+        r.line.data,
+        "{\"id\":{\"S\":\"c8b1f412-f6b5-5e22-91e7-382d2ecae098\"},\"itemKey\":{\"S\":"
+        "\"CACHE_TTL_SEC\"},\"modificationTime\":{\"S\":\"2024-05-01T12:30:45.000Z\"},"
+        "\"eventName\":{\"S\":\"BASELINE\"},\"historyKey\":{\"S\":\"Configuration/CACHE_TTL_SEC\"},"
+        "\"historySort\":{\"S\":\"" BASELINE_SORT "\"},\"newValue\":{\"M\":{\"key\":{\"S\":"
+        "\"CACHE_TTL_SEC\"},\"value\":{\"N\":\"3600\"}}}}");
+    assert_int_equal(r.item.flags, 0);
+    assert_int_equal(r.item.record, 0);
+    /* id 2+36, itemKey 7+13, modificationTime 16+24, eventName 9+8, historyKey 10+27,
+     * historySort 11+65, newValue 8 + (3 + key 3+13+1 + value 5+2+1). */
+    assert_int_equal(r.item.size, 38 + 20 + 40 + 17 + 37 + 76 + 8 + 28);
+    as_buf_free(&r.line);
+
+    /* The same item read again, later, with its number written otherwise: the same id
+     * (its canonical form is the same), the new time, the value as read. */
+    baseline_run again =
+        run_baseline("{\"value\":{\"N\":\"36E2\"},\"key\":{\"S\":\"CACHE_\\u0054TL_SEC\"}}", ONE_KEY,
+                     1, "Configuration", READ_MS + 1000, AS_FORMAT_CLASSIC, NULL, 0);
+    assert_int_equal(again.status, AS_OK);
+    assert_non_null(strstr(again.line.data, "c8b1f412-f6b5-5e22-91e7-382d2ecae098"));
+    assert_non_null(strstr(again.line.data, "\"modificationTime\":{\"S\":\"2024-05-01T12:30:46.000Z\"}"));
+    assert_non_null(strstr(again.line.data, "\"value\":{\"N\":\"36E2\"}"));
+    as_buf_free(&again.line);
+
+    /* Another table, or another value: another id. */
+    baseline_run other = run_baseline("{\"key\":{\"S\":\"CACHE_TTL_SEC\"},\"value\":{\"N\":\"3600\"}}",
+                                      ONE_KEY, 1, "Other", READ_MS, AS_FORMAT_CLASSIC, NULL, 0);
+    assert_null(strstr(other.line.data, "c8b1f412"));
+    assert_non_null(strstr(other.line.data, "\"historyKey\":{\"S\":\"Other/CACHE_TTL_SEC\"}"));
+    as_buf_free(&other.line);
+    other = run_baseline("{\"key\":{\"S\":\"CACHE_TTL_SEC\"},\"value\":{\"N\":\"3601\"}}", ONE_KEY, 1,
+                         "Configuration", READ_MS, AS_FORMAT_CLASSIC, NULL, 0);
+    assert_null(strstr(other.line.data, "c8b1f412"));
+    as_buf_free(&other.line);
+}
+
+/* The detailed BASELINE: keys, tableName, every attribute updated, one change per
+ * attribute, newImage; no sequenceNumber and no cause (a scan has neither). */
+static void test_baseline_detailed(void **state)
+{
+    (void)state;
+    baseline_run r =
+        run_baseline("{\"key\":{\"S\":\"CACHE_TTL_SEC\"},\"value\":{\"N\":\"3600\"}}", ONE_KEY, 1,
+                     "Configuration", READ_MS, AS_FORMAT_DETAILED, NULL, 0);
+    assert_int_equal(r.status, AS_OK);
+    assert_string_equal(
+        r.line.data,
+        "{\"id\":{\"S\":\"c8b1f412-f6b5-5e22-91e7-382d2ecae098\"},\"itemKey\":{\"S\":"
+        "\"CACHE_TTL_SEC\"},\"modificationTime\":{\"S\":\"2024-05-01T12:30:45.000Z\"},"
+        "\"eventName\":{\"S\":\"BASELINE\"},\"historyKey\":{\"S\":\"Configuration/CACHE_TTL_SEC\"},"
+        "\"historySort\":{\"S\":\"" BASELINE_SORT "\"},\"keys\":{\"M\":{\"key\":{\"S\":"
+        "\"CACHE_TTL_SEC\"}}},\"tableName\":{\"S\":\"Configuration\"},\"updatedAttributes\":{"
+        "\"L\":[{\"S\":\"key\"},{\"S\":\"value\"}]},\"changes\":{\"L\":[{\"M\":{\"path\":{\"S\":"
+        "\"/key\"},\"newValue\":{\"S\":\"CACHE_TTL_SEC\"}}},{\"M\":{\"path\":{\"S\":\"/value\"},"
+        "\"newValue\":{\"N\":\"3600\"}}}]},\"newImage\":{\"M\":{\"key\":{\"S\":\"CACHE_TTL_SEC\"},"
+        "\"value\":{\"N\":\"3600\"}}}}");
+    as_buf_free(&r.line);
+}
+
+/* A composite key: itemKey as for a record's Keys, keys in the key schema's order, the
+ * names and the table escaped once in the item and decoded in the id's name. */
+static void test_baseline_composite_key(void **state)
+{
+    (void)state;
+    static const char *const keys[] = {"tenant", "n"};
+    baseline_run r = run_baseline("{\"n\":{\"N\":\"7\"},\"tenant\":{\"S\":\"a\\\"b\"}}", keys, 2,
+                                  "Orders", READ_MS, AS_FORMAT_DETAILED, NULL, 0);
+    assert_int_equal(r.status, AS_OK);
+    /* uuid5(ns, "baseline/Orders/{\"n\":7,\"tenant\":\"a\\\"b\"}/" + sha256 hex of
+     * {"n":{"N":"7E0"},"tenant":{"S":"a\"b"}}), computed with Python. */
+    assert_non_null(strstr(r.line.data, "{\"id\":{\"S\":\"b769a72b-11ea-569e-81bd-41abf79c307c\"}"));
+    assert_non_null(strstr(r.line.data,
+                           "\"itemKey\":{\"S\":\"{\\\"n\\\":7,\\\"tenant\\\":\\\"a\\\\\\\"b\\\"}\"}"));
+    assert_non_null(strstr(
+        r.line.data,
+        "\"historyKey\":{\"S\":\"Orders/{\\\"n\\\":7,\\\"tenant\\\":\\\"a\\\\\\\"b\\\"}\"}"));
+    assert_non_null(strstr(r.line.data,
+                           "\"keys\":{\"M\":{\"tenant\":{\"S\":\"a\\\"b\"},\"n\":{\"N\":\"7\"}}}"));
+    as_buf_free(&r.line);
+}
+
+/* Ignored attributes are left out of the image, its changes and its canonical form (the
+ * id is the one of the item without them); key attributes stay. */
+static void test_baseline_ignores_attributes(void **state)
+{
+    (void)state;
+    as_span ignore[] = {{"updatedAt", 9}, {"key", 3}};
+    for (int f = 0; f < 2; f++) {
+        as_format format = f == 0 ? AS_FORMAT_CLASSIC : AS_FORMAT_DETAILED;
+        baseline_run r = run_baseline("{\"updatedAt\":{\"S\":\"2024\"},\"key\":{\"S\":\"CACHE_TTL_"
+                                      "SEC\"},\"value\":{\"N\":\"3600\"},\"\\u0000z\":{\"S\":\"x\"}}",
+                                      ONE_KEY, 1, "Configuration", READ_MS, format, ignore, 2);
+        baseline_run plain = run_baseline(
+            "{\"key\":{\"S\":\"CACHE_TTL_SEC\"},\"\\u0000z\":{\"S\":\"x\"},\"value\":{\"N\":\"3600\"}}",
+            ONE_KEY, 1, "Configuration", READ_MS, format, NULL, 0);
+        assert_int_equal(r.status, AS_OK);
+        assert_int_equal(plain.status, AS_OK);
+        assert_null(strstr(r.line.data, "updatedAt\""));
+        assert_non_null(strstr(r.line.data, "\"key\":{\"S\":\"CACHE_TTL_SEC\"}"));
+        /* The composed canonical form and the canonical module's agree. */
+        assert_memory_equal(r.line.data, plain.line.data, 52);
+        /* updatedAt's name, value and entry byte (9 + 4 + 1) are not counted; "\u0000z"
+         * comes first in plain's image but the sizes are the same. */
+        assert_int_equal(r.item.size, plain.item.size);
+        as_buf_free(&r.line);
+        as_buf_free(&plain.line);
+    }
+}
+
+/* Wrapped as newValue (classic) an attribute sits one level deeper, in changes (detailed)
+ * two: past DynamoDB's 32 levels the baseline is refused, not cut. */
+static void test_baseline_depth(void **state)
+{
+    (void)state;
+    for (int levels = 30; levels <= 32; levels++) {
+        as_buf image = AS_BUF_INIT;
+        as_buf_append_str(&image, "{\"key\":{\"S\":\"K\"},\"deep\":");
+        for (int i = 0; i < levels; i++) {
+            as_buf_append_str(&image, "{\"M\":{\"x\":");
+        }
+        as_buf_append_str(&image, "{\"N\":\"1\"}");
+        for (int i = 0; i < levels; i++) {
+            as_buf_append_str(&image, "}}");
+        }
+        as_buf_append_char(&image, '}');
+        for (int f = 0; f < 2; f++) {
+            baseline_run r = run_baseline(image.data, ONE_KEY, 1, "T12", READ_MS,
+                                          f == 0 ? AS_FORMAT_CLASSIC : AS_FORMAT_DETAILED, NULL, 0);
+            int nest = levels + (f == 0 ? 1 : 2);
+            if ((nest > 32) != (r.status == AS_ERR_LIMIT)) {
+                fail_msg("levels %d format %d: status %d", levels, f, r.status);
+            }
+            if (r.status == AS_ERR_LIMIT) {
+                char want[128];
+                snprintf(want, sizeof want, "the item would nest %d levels", nest);
+                assert_non_null(strstr(r.err.message, want));
+            }
+            as_buf_free(&r.line);
+        }
+        as_buf_free(&image);
+    }
+}
+
+/* Over 400 KB, the image is replaced by the truncation marker, as for any item. */
+static void test_baseline_size_guard(void **state)
+{
+    (void)state;
+    as_buf image = AS_BUF_INIT;
+    as_buf_append_str(&image, "{\"key\":{\"S\":\"K\"},\"big\":{\"S\":\"");
+    for (size_t i = 0; i < 410000; i++) {
+        as_buf_append_char(&image, 'b');
+    }
+    as_buf_append_str(&image, "\"}}");
+    baseline_run r =
+        run_baseline(image.data, ONE_KEY, 1, "T12", READ_MS, AS_FORMAT_CLASSIC, NULL, 0);
+    assert_int_equal(r.status, AS_OK);
+    assert_int_equal(r.item.flags, AS_ITEM_TRUNCATED);
+    assert_true(r.item.size <= AS_ITEM_MAX_SIZE);
+    assert_non_null(strstr(r.line.data, "\"newValue\":{\"M\":{\"truncated\":{\"BOOL\":true}"));
+    assert_non_null(strstr(r.line.data, "\"eventName\":{\"S\":\"BASELINE\"}"));
+    as_buf_free(&r.line);
+    as_buf_free(&image);
+}
+
+/* What the builder refuses, each with a message naming it, appending nothing. */
+static void test_baseline_refusals(void **state)
+{
+    (void)state;
+    static const char *const missing[] = {"id"};
+    static const char *const typed[] = {"list"};
+    static const char *const empty[] = {"empty"};
+    static const char *const twice[] = {"key", "key"};
+    static const char *const three[] = {"key", "n", "empty"};
+    static const char *const blank[] = {""};
+    static const struct {
+        const char *const *keys;
+        size_t count;
+        const char *table;
+        int64_t read_ms;
+        const char *message;
+    } CASES[] = {
+        {missing, 1, "T12", READ_MS, "the item has no key attribute \"id\""},
+        {typed, 1, "T12", READ_MS, "key attribute \"list\" has type L, not S, N or B"},
+        {empty, 1, "T12", READ_MS, "key attribute \"empty\" is empty"},
+        {twice, 2, "T12", READ_MS, "key name \"key\" is given twice"},
+        {three, 3, "T12", READ_MS, "want 1 or 2 key names (hash, range), not 3"},
+        {ONE_KEY, 0, "T12", READ_MS, "want 1 or 2 key names (hash, range), not 0"},
+        {blank, 1, "T12", READ_MS, "key name 1 is empty"},
+        {ONE_KEY, 1, "", READ_MS, "the table name is empty"},
+        {ONE_KEY, 1, "T12", -1, "read time -1 ms is outside 1970..9999"},
+        {ONE_KEY, 1, "T12", INT64_C(253402300800000), "is outside 1970..9999"},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        baseline_run r = run_baseline(
+            "{\"key\":{\"S\":\"K\"},\"n\":{\"N\":\"1\"},\"list\":{\"L\":[]},\"empty\":{\"B\":\"\"}}",
+            CASES[i].keys, CASES[i].count, CASES[i].table, CASES[i].read_ms, AS_FORMAT_CLASSIC,
+            NULL, 0);
+        if (r.status != AS_ERR_ARGUMENT || strstr(r.err.message, CASES[i].message) == NULL ||
+            strncmp(r.err.message, "as_audit_build_baseline: ", 25) != 0) {
+            fail_msg("case %zu: status %d, message \"%s\"", i, r.status, r.err.message);
+        }
+        as_buf_free(&r.line);
+    }
+
+    /* NULL arguments, an item that is not a map, an ignore list without names. */
+    scanned s = scan("{\"key\":{\"S\":\"K\"}}");
+    const as_value *image = as_event_record(s.event, 0)->new_image;
+    as_span name = {"key", 3};
+    as_baseline b = {image, &name, 1, {"T12", 3}, READ_MS};
+    as_audit_options options = {AS_FORMAT_CLASSIC, NULL, 0, NOW_MS};
+    as_items *items = as_items_new();
+    as_error err;
+    assert_int_equal(as_audit_build_baseline(NULL, &options, items, &err), AS_ERR_ARGUMENT);
+    assert_string_equal(err.message, "as_audit_build_baseline: NULL argument");
+    assert_int_equal(as_audit_build_baseline(&b, NULL, items, &err), AS_ERR_ARGUMENT);
+    assert_int_equal(as_audit_build_baseline(&b, &options, NULL, &err), AS_ERR_ARGUMENT);
+    as_baseline not_map = b;
+    not_map.item = image + 1; /* the S value of "key" */
+    assert_int_equal(as_audit_build_baseline(&not_map, &options, items, &err), AS_ERR_ARGUMENT);
+    assert_string_equal(err.message, "as_audit_build_baseline: the item is not a map");
+    not_map.item = NULL;
+    assert_int_equal(as_audit_build_baseline(&not_map, &options, items, NULL), AS_ERR_ARGUMENT);
+    as_audit_options no_names = {AS_FORMAT_CLASSIC, NULL, 1, NOW_MS};
+    assert_int_equal(as_audit_build_baseline(&b, &no_names, items, &err), AS_ERR_ARGUMENT);
+    assert_int_equal(as_items_count(items), 0);
+    /* The list is usable after the refusals. */
+    assert_int_equal(as_audit_build_baseline(&b, &options, items, &err), AS_OK);
+    assert_int_equal(as_items_count(items), 1);
+    as_items_free(items);
+    as_event_free(s.event);
+    as_buf_free(&s.json);
+}
+
 /* Every accessor answers a bad index and a NULL list the same way: nothing, never a
  * read out of bounds. */
 static void test_accessors_check_index(void **state)
@@ -946,6 +1263,13 @@ int main(void)
         cmocka_unit_test(test_ignored_attributes_in_modify),
         cmocka_unit_test(test_ignored_attributes_and_depth),
         cmocka_unit_test(test_error_item_withholds_raw_record),
+        cmocka_unit_test(test_baseline_classic),
+        cmocka_unit_test(test_baseline_detailed),
+        cmocka_unit_test(test_baseline_composite_key),
+        cmocka_unit_test(test_baseline_ignores_attributes),
+        cmocka_unit_test(test_baseline_depth),
+        cmocka_unit_test(test_baseline_size_guard),
+        cmocka_unit_test(test_baseline_refusals),
     };
     return cmocka_run_group_tests_name("audit", tests, NULL, NULL);
 }
