@@ -23,6 +23,8 @@
 #include "auditstream/buf.h"
 #include "auditstream/diff.h"
 #include "auditstream/event.h"
+#include "auditstream/replay.h"
+#include "auditstream/wire.h"
 #include "core/canonical.h"
 
 /* ---- One run: everything the core can be asked about an event, written down -------- */
@@ -572,6 +574,195 @@ static long torture_canonical(const char *name, const char *json, size_t len)
     return r.tried;
 }
 
+/* ---- Reading the trail (auditstream/replay.h, auditstream/wire.h) ------------------- */
+
+/* Appends `text` with every ' turned into ". */
+static void append_quoted(as_buf *b, const char *text)
+{
+    for (const char *p = text; *p != '\0'; p++) {
+        as_buf_append_char(b, *p == '\'' ? '"' : *p);
+    }
+}
+
+/* One audit item of `key` at second `second` of 2024-05-01T12:00, record `seq` (0: a
+ * BASELINE's 40 zeros), `event` and `attr` when not NULL, then `rest`. */
+static void gen_audit_item(as_buf *b, const char *key, unsigned second, unsigned seq,
+                           const char *event, const char *attr, const char *rest)
+{
+    char head[512];
+    snprintf(head, sizeof head,
+             "{'id':{'S':'%s/%u/%s'},'modificationTime':{'S':'2024-05-01T12:00:%02u.000Z'},"
+             "'historyKey':{'S':'%s'},'historySort':{'S':'2024-05-01T12:00:%02u.000Z/%040u'}",
+             key, seq, attr != NULL ? attr : "-", second, key, second, seq);
+    append_quoted(b, head);
+    if (event != NULL) {
+        append_quoted(b, ",'eventName':{'S':'");
+        append_quoted(b, event);
+        append_quoted(b, "'}");
+    }
+    if (attr != NULL) {
+        append_quoted(b, ",'updatedAttribute':{'S':'");
+        append_quoted(b, attr);
+        append_quoted(b, "'}");
+    }
+    if (rest[0] != '\0') {
+        as_buf_append_char(b, ',');
+        append_quoted(b, rest);
+    }
+    as_buf_append_char(b, '}');
+}
+
+/* Three pages of two keys, out of order: every rule of replay, both formats, an item
+ * given twice, and a fourth page that is not audit items. */
+static void gen_trail_pages(as_buf pages[4])
+{
+    as_buf *p = &pages[0];
+    as_buf_append_str(p, "{\"Items\":[");
+    gen_audit_item(p, "T/b", 30, 3, "UPDATE", "v", "'oldValue':{'N':'1.50'},'newValue':{'N':'1E3'}");
+    as_buf_append_char(p, ',');
+    gen_audit_item(p, "T/a", 10, 1, "CREATE", NULL,
+                   "'newValue':{'M':{'v':{'N':'1'},'s':{'SS':['x','y']},'m':{'M':{'k':{'L':[{"
+                   "'NULL':true}]}}}}}");
+    as_buf_append_char(p, ',');
+    gen_audit_item(p, "T/a", 20, 2, "UPDATE", "v", "'oldValue':{'N':'1.0'},'newValue':{'N':'2'}");
+    as_buf_append_char(p, ',');
+    gen_audit_item(p, "T/a", 20, 2, "UPDATE", "w", "'newValue':{'S':'new'}");
+    as_buf_append_char(p, ',');
+    append_quoted(p, "{'id':{'S':'head'},'chainOf':{'S':'T/a'}}");
+    append_quoted(p, "],'LastEvaluatedKey':{'id':{'S':'head'}},'Count':5}");
+
+    p = &pages[1];
+    as_buf_append_str(p, "{\"Items\":[");
+    gen_audit_item(p, "T/b", 20, 2, "UPDATE", "v", "'oldValue':{'N':'9'},'newValue':{'N':'1.5'}");
+    as_buf_append_char(p, ',');
+    gen_audit_item(p, "T/a", 30, 3, NULL, NULL, "'error':{'S':'bad \\'N\\''},'rawRecord':{'S':'{}'}");
+    as_buf_append_char(p, ',');
+    gen_audit_item(p, "T/a", 40, 4, "UPDATE", "w", "'oldValue':{'S':'old'},'newValue':{'M':{"
+                                                  "'truncated':{'BOOL':true},'sizeBytes':{'N':'9'},"
+                                                  "'sha256':{'S':'ab'}}}");
+    as_buf_append_char(p, ',');
+    gen_audit_item(p, "T/a", 50, 0, "BASELINE", NULL,
+                   "'newValue':{'M':{'r':{'M':{'redacted':{'BOOL':true}}},'v':{'N':'3'}}}");
+    as_buf_append_char(p, ',');
+    gen_audit_item(p, "T/a", 20, 2, "UPDATE", "v", "'oldValue':{'N':'1.0'},'newValue':{'N':'2'}");
+    as_buf_append_str(p, "]}");
+
+    p = &pages[2];
+    gen_audit_item(p, "T/c", 10, 1, "CREATE", NULL,
+                   "'keys':{'M':{'k':{'S':'c'}}},'sequenceNumber':{'S':'1'},'changes':{'L':[{'M':{"
+                   "'path':{'S':'/k'},'newValue':{'S':'c'}}}]},'newImage':{'M':{'k':{'S':'c'},"
+                   "'n':{'N':'5'}}}");
+    p = &pages[3];
+    append_quoted(p, "{'Items':[{'id':{'S':'x'},'historyKey':{'S':'T/d'},'historySort':{'S':"
+                     "'2024'},'modificationTime':{'S':'2024-05-01T12:00:00.000Z'},'eventName':{'S':"
+                     "'CREATE'}}]}");
+}
+
+typedef struct trail_case {
+    as_buf pages[4];
+} trail_case;
+
+/* Adds the pages to a trail, then replays every key at several times, lists its history
+ * and verifies it, writing every line. */
+static as_status run_trail(const void *ctx, as_buf *out, as_error *err)
+{
+    const trail_case *c = ctx;
+    as_status status = AS_OK;
+    as_replay *replay = NULL;
+    as_history *history = NULL;
+    as_verify *verify = NULL;
+    as_wire_items *wire = NULL;
+    as_trail *trail = as_trail_new();
+    if (trail == NULL) {
+        *err = (as_error){AS_ERR_NOMEM, 0, "as_trail_new: NULL"};
+        return AS_ERR_NOMEM;
+    }
+    for (int i = 0; i < 4; i++) {
+        status = as_trail_add_json(trail, c->pages[i].data, c->pages[i].len, err);
+        if (status == AS_ERR_NOMEM) {
+            goto done;
+        }
+        alloc_fail_pause();
+        dump_result(out, status, err);
+        alloc_fail_resume();
+    }
+    status = as_wire_decode(c->pages[0].data, c->pages[0].len, AS_WIRE_ANY, &wire, err);
+    if (status != AS_OK) {
+        goto done;
+    }
+    replay = as_replay_new();
+    history = as_history_new();
+    verify = as_verify_new();
+    if (replay == NULL || history == NULL || verify == NULL) {
+        *err = (as_error){AS_ERR_NOMEM, 0, "a result's _new: NULL"};
+        status = AS_ERR_NOMEM;
+        goto done;
+    }
+    as_buf line = AS_BUF_INIT;
+    for (size_t k = 0; k < as_trail_key_count(trail) && status == AS_OK; k++) {
+        as_span key = as_trail_key(trail, k);
+        for (unsigned second = 5; second <= 55 && status == AS_OK; second += 10) {
+            int64_t at = INT64_C(1714564800000) + (int64_t)second * 1000;
+            status = as_trail_replay(trail, key, at, replay, err);
+            if (status == AS_OK) {
+                status = as_replay_write_json(replay, &line, err);
+            }
+        }
+        if (status == AS_OK) {
+            status = as_trail_history(trail, key, AS_TIME_MIN, AS_TIME_MAX, history, err);
+        }
+        if (status == AS_OK) {
+            status = as_history_write_json(history, &line, err);
+        }
+        if (status == AS_OK) {
+            status = as_trail_verify(trail, key, verify, err);
+        }
+        if (status == AS_OK) {
+            status = as_verify_write_json(verify, &line, err);
+        }
+        alloc_fail_pause();
+        dump_u64(out, "matches ", as_replay_matches(replay, as_wire_item(wire, 1)));
+        alloc_fail_resume();
+    }
+    alloc_fail_pause();
+    if (status == AS_OK) {
+        dump_span(out, "lines\n", (as_span){line.data, line.len});
+    }
+    alloc_fail_resume();
+    as_buf_free(&line);
+done:
+    as_wire_items_free(wire);
+    as_replay_free(replay);
+    as_history_free(history);
+    as_verify_free(verify);
+    as_trail_free(trail);
+    if (status != AS_ERR_NOMEM) {
+        alloc_fail_pause();
+        dump_result(out, status, err);
+        alloc_fail_resume();
+    }
+    return status;
+}
+
+static long torture_trail(void)
+{
+    trail_case c;
+    for (int i = 0; i < 4; i++) {
+        as_buf_init(&c.pages[i]);
+    }
+    gen_trail_pages(c.pages);
+    const char *name = "trail: replay, history, verify of three pages";
+    alloc_torture_result r = alloc_fail_torture(name, run_trail, &c, 10);
+    printf("%-58s %6ld allocs %7ld runs %6ld nomem %5ld same\n", name, r.allocs, r.tried, r.nomem,
+           r.same);
+    CHECK(r.clean_status == AS_OK, "%s: the clean run failed", name);
+    CHECK(r.nomem > 0, "%s: no run reported out of memory: nothing was tested", name);
+    for (int i = 0; i < 4; i++) {
+        as_buf_free(&c.pages[i]);
+    }
+    return r.tried;
+}
+
 static char *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -633,7 +824,8 @@ int main(int argc, char **argv)
     runs += torture("generated: large sets and maps, 33 levels deep", gen.data, gen.len);
     runs += torture_canonical("canonical: large sets and maps", gen.data, gen.len);
     runs += torture_canonical("canonical: composite keys, escapes", COMPOSITE, strlen(COMPOSITE));
-    cases += 4;
+    runs += torture_trail();
+    cases += 5;
     as_buf_free(&gen);
 
     DIR *dir = opendir("events");
