@@ -4,7 +4,8 @@
 It shares no code with lib/: it reads a fixture's bytes with its own span-keeping JSON
 reader (values are copied as received, so every value keeps its raw text), checks the
 records against DynamoDB's rules, and writes the items of the `classic` and `detailed`
-formats, one compact JSON object a line.
+formats, one compact JSON object a line; and backfill's BASELINE items, whose ids hash
+the canonical form, which it writes with its own code too.
 
     python3 tests/golden/audit_model.py events/FIXTURE.json classic|detailed [IGNORED,...]
     python3 tests/golden/audit_model.py --write-all     # (re)writes tests/golden/*.jsonl
@@ -918,6 +919,136 @@ def items(path, fmt, errors=None, ignore=()):
     return out
 
 
+# ---------------------------------------------------------------------------------------
+# BASELINE items (backfill) and the canonical form their ids hash.
+
+
+def canon_string(b):
+    """A decoded string in the canonical form: only '"', '\\' and the controls escaped,
+    those as \\", \\\\ and \\u00xx in lower case."""
+    out = bytearray(b'"')
+    for c in b:
+        if c in (0x22, 0x5C):
+            out += b"\\" + bytes([c])
+        elif c < 0x20:
+            out += b"\\u%04x" % c
+        else:
+            out.append(c)
+    return bytes(out + b'"')
+
+
+def canon_number(text):
+    """[-]<digits>E<exponent>, no leading or trailing zero in the digits; zero is 0E0."""
+    d = number_value(text)
+    if d == 0:
+        return b"0E0"
+    sign, digits, exp = d.as_tuple()
+    digits = list(digits)
+    while digits and digits[0] == 0:
+        digits.pop(0)
+    while digits and digits[-1] == 0:
+        digits.pop()
+        exp += 1
+    return (b"-" if sign else b"") + "".join(map(str, digits)).encode() + b"E%d" % exp
+
+
+def b64_encode(data):
+    out = bytearray()
+    for i in range(0, len(data), 3):
+        chunk = data[i:i + 3]
+        n = int.from_bytes(chunk + b"\0" * (3 - len(chunk)), "big")
+        quad = [B64[(n >> s) & 63] for s in (18, 12, 6, 0)]
+        out += bytes(quad[:len(chunk) + 1]) + b"=" * (3 - len(chunk))
+    return bytes(out)
+
+
+def canon_value(n):
+    t, v = wire(n)
+    if t == b"S":
+        body = canon_string(v.value)
+    elif t == b"N":
+        body = b'"' + canon_number(v.value) + b'"'
+    elif t == b"B":
+        body = b'"' + b64_encode(b64_decode(v.value)) + b'"'
+    elif t == b"SS":
+        body = b"[" + b",".join(canon_string(x) for x in sorted(m.value for m in v.items)) + b"]"
+    elif t == b"NS":
+        nums = sorted(v.items, key=lambda m: number_value(m.value))
+        body = b"[" + b",".join(b'"' + canon_number(m.value) + b'"' for m in nums) + b"]"
+    elif t == b"BS":
+        raw = sorted(b64_decode(m.value) for m in v.items)
+        body = b"[" + b",".join(b'"' + b64_encode(x) + b'"' for x in raw) + b"]"
+    elif t == b"M":
+        body = canon_image(v)
+    elif t == b"L":
+        body = b"[" + b",".join(canon_value(x) for x in v.items) + b"]"
+    else:  # BOOL, NULL
+        body = v.kind.encode()
+    return b'{"' + t + b'":' + body + b"}"
+
+
+def canon_image(img):
+    members = sorted(img.members, key=lambda m: m[1])
+    return b"{" + b",".join(canon_string(dec) + b":" + canon_value(v) for _, dec, v in members) + b"}"
+
+
+def key_text(members):
+    """The itemKey's decoded text and its S body, from [(raw, decoded, value)] in key
+    schema order: one key's plain value, or a compact object with names sorted."""
+    if len(members) == 1:
+        t, v = wire(members[0][2])
+        return v.value, v.raw
+    parts = []
+    for raw, dec, v in sorted(members, key=lambda m: m[1]):
+        t, sv = wire(v)
+        parts.append(b'"' + raw + b'":' + (sv.raw if t == b"N" else b'"' + sv.raw + b'"'))
+    text = b"{" + b",".join(parts) + b"}"
+    return text, escape(text)
+
+
+def baseline_item(image, key_names, table, read_ms, fmt, ignore=()):
+    """The BASELINE item of `image` (an item a Scan read) in `fmt`; None when the image
+    lacks a key attribute (the builder refuses it)."""
+    by = {dec: (raw, dec, v) for raw, dec, v in image.members}
+    if any(k not in by for k in key_names):
+        return None
+    keys = [by[k] for k in key_names]
+    img = without(image, set(ignore) - set(key_names))
+    text, body = key_text(keys)
+    when = iso_ms(read_ms)
+    history = escape(table) + b"/" + body
+    name = b"baseline/" + table + b"/" + text + b"/" + \
+        hashlib.sha256(canon_image(img)).hexdigest().encode()
+    pairs = [(b"id", S(uuid5(name))), (b"itemKey", S(body)), (b"modificationTime", S(when)),
+             (b"eventName", S(b"BASELINE")), (b"historyKey", S(history)),
+             (b"historySort", S(history_sort(when, None)))]
+    whole = b'{"M":' + compact(img) + b"}"
+    if fmt == "classic":
+        pairs.append((b"newValue", whole))
+        return obj(pairs)
+    pairs.append((b"keys", b'{"M":' + obj([(raw, compact(v)) for raw, _, v in keys]) + b"}"))
+    pairs.append((b"tableName", S(escape(table))))
+    members = sorted(img.members, key=lambda m: m[1])
+    pairs.append((b"updatedAttributes", b'{"L":[' + b",".join(S(r) for r, _, _ in members) + b"]}"))
+    pairs.append((b"changes", b'{"L":[' + b",".join(
+        change_entry(b"/" + pointer_token(dec), None, v) for _, dec, v in members) + b"]}"))
+    pairs.append((b"newImage", whole))
+    return obj(pairs)
+
+
+def baselines(path, fmt, ignore=()):
+    """A BASELINE per valid record's NewImage, as if a Scan of table Configuration had read
+    it at the goldens' clock, the record's Keys names standing for the key schema."""
+    out = []
+    for rec in load(path):
+        if rec.error is None and rec.new is not None:
+            names = [dec for _, dec, _ in rec.keys.members]
+            item = baseline_item(rec.new, names, b"Configuration", NOW_MS, fmt, ignore)
+            if item is not None:
+                out.append(item)
+    return out
+
+
 SKIP = ("aws-lambda-go-dynamodb-event-malformed.2.json",)
 
 # Fixtures built again with AUDIT_IGNORE_ATTRIBUTES set, into tests/golden/ignore/ (the
@@ -932,8 +1063,22 @@ IGNORE_GOLDENS = {
 }
 
 
+# Fixtures whose records' new images are built again as BASELINE items, into
+# tests/golden/baseline/ (the same table is in tests/unit/test_golden.c): every type of
+# value in the canonical form, a composite key, ignored attributes.
+BASELINE_GOLDENS = {
+    "aws-lambda-dotnet-dynamodb-event.json": "",
+    "aws-lambda-java-libs-dynamo_event.json": "Message",
+    "aws-lambda-go-dynamodb-event.json": "",
+    "localstack-esm-insert-number.json": "",
+    "localstack-getrecords-batchwrite.json": "name",
+}
+
+
 def ignore_list(text):
     """AUDIT_IGNORE_ATTRIBUTES's names: comma-separated, trimmed of spaces and tabs."""
+    if not text.strip(" \t"):
+        return []
     return [n.strip(" \t").encode("utf-8") for n in text.split(",")]
 
 
@@ -963,6 +1108,11 @@ def main(argv):
                 write_golden(os.path.join(HERE, "ignore", "%s.%s.jsonl" % (f[:-5], fmt)),
                              items(os.path.join(TOP, "events", f), fmt, errors,
                                    ignore_list(names)))
+        os.makedirs(os.path.join(HERE, "baseline"), exist_ok=True)
+        for f, names in sorted(BASELINE_GOLDENS.items()):
+            for fmt in ("classic", "detailed"):
+                write_golden(os.path.join(HERE, "baseline", "%s.%s.jsonl" % (f[:-5], fmt)),
+                             baselines(os.path.join(TOP, "events", f), fmt, ignore_list(names)))
         return 0
     if argv[1:] == ["--check"]:
         for f in fixtures():

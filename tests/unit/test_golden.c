@@ -1,5 +1,7 @@
 /* Golden tests: every fixture in events/ (bench-* and the truncated one aside), built in
- * both formats, must give exactly the lines of tests/golden/<stem>.<format>.jsonl.
+ * both formats, must give exactly the lines of tests/golden/<stem>.<format>.jsonl; some
+ * again with attributes ignored (tests/golden/ignore/) and as BASELINE items
+ * (tests/golden/baseline/); and bootstrap --print must print the same.
  *
  * The golden files were written by tests/golden/audit_model.py, an independent Python
  * model of the audit item format, and read line by line against docs/audit-format.md; only
@@ -25,6 +27,7 @@
 #define EVENTS_DIR "events"
 #define GOLDEN_DIR "tests/golden"
 #define IGNORE_DIR GOLDEN_DIR "/ignore"
+#define BASELINE_DIR GOLDEN_DIR "/baseline"
 #define MALFORMED "aws-lambda-go-dynamodb-event-malformed.2.json"
 /* 2024-05-01T12:30:45.678Z: the clock the goldens were written with. */
 #define NOW_MS INT64_C(1714566645678)
@@ -340,11 +343,130 @@ static void test_ignore(void **state)
     }
 }
 
-/* Every file of IGNORE_DIR is the golden of a case, and each case has both. */
-static void test_ignore_goldens_match_cases(void **state)
+/* Fixtures whose valid records' new images are built again as BASELINE items (table
+ * Configuration, the record's Keys names for the key schema, read at NOW_MS), against
+ * the goldens of BASELINE_DIR (tests/golden/audit_model.py's BASELINE_GOLDENS). */
+static const struct {
+    const char *fixture;
+    const char *ignore; /* "" for none */
+} BASELINE_CASES[] = {
+    {"aws-lambda-dotnet-dynamodb-event.json", ""},
+    {"aws-lambda-java-libs-dynamo_event.json", "Message"},
+    {"aws-lambda-go-dynamodb-event.json", ""},
+    {"localstack-esm-insert-number.json", ""},
+    {"localstack-getrecords-batchwrite.json", "name"},
+};
+#define BASELINE_CASE_COUNT (sizeof BASELINE_CASES / sizeof BASELINE_CASES[0])
+
+/* The BASELINE items of one case in `format` against its golden; lines that differ. */
+static int check_baselines(const char *fixture, const char *ignore, as_format format)
+{
+    const char *fmt = format == AS_FORMAT_CLASSIC ? "classic" : "detailed";
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", EVENTS_DIR, fixture);
+    size_t len = 0;
+    char *input = read_all(path, &len);
+    assert_non_null(input);
+    char golden_path[512];
+    snprintf(golden_path, sizeof golden_path, "%s/%.*s.%s.jsonl", BASELINE_DIR,
+             (int)(strlen(fixture) - strlen(".json")), fixture, fmt);
+    size_t golden_len = 0;
+    char *golden = read_all(golden_path, &golden_len);
+    if (golden == NULL) {
+        report("%s: no golden file %s\n", fixture, golden_path);
+        free(input);
+        return 1;
+    }
+    /* Like bootstrap --print: a file may start with a byte-order mark. */
+    const char *json = input;
+    if (len >= 3 && memcmp(json, "\xEF\xBB\xBF", 3) == 0) {
+        json += 3;
+        len -= 3;
+    }
+    as_event *event = NULL;
+    as_error err = {0};
+    assert_int_equal(as_event_decode(json, len, &event, &err), AS_OK);
+    as_span names[8];
+    size_t name_count = ignore[0] != '\0' ? split_names(ignore, names, 8) : 0;
+    as_audit_options options = {.format = format, .ignore = names, .ignore_count = name_count};
+    as_items *items = as_items_new();
+    assert_non_null(items);
+    for (size_t i = 0; i < as_event_record_count(event); i++) {
+        const as_record *rec = as_event_record(event, i);
+        if (rec->error != NULL || rec->new_image == NULL) {
+            continue;
+        }
+        as_buf key_names = AS_BUF_INIT;
+        size_t ends[2];
+        size_t n = 0;
+        for (const as_value *k = rec->keys + 1; k < rec->keys + rec->keys->subtree && n < 2;
+             k += k->subtree) {
+            as_json_unescape(k->name, &key_names);
+            ends[n++] = key_names.len;
+        }
+        assert_int_equal(as_buf_status(&key_names), AS_OK);
+        as_span keys[2];
+        for (size_t k = 0; k < n; k++) {
+            size_t start = k == 0 ? 0 : ends[k - 1];
+            keys[k] = (as_span){key_names.data + start, ends[k] - start};
+        }
+        as_baseline b = {rec->new_image, keys, n, {"Configuration", 13}, NOW_MS};
+        as_status st = as_audit_build_baseline(&b, &options, items, &err);
+        as_buf_free(&key_names);
+        if (st != AS_OK) {
+            report("%s (%s) record %zu: %s\n", fixture, fmt, i, err.message);
+            as_items_free(items);
+            as_event_free(event);
+            free(input);
+            free(golden);
+            return 1;
+        }
+    }
+    int bad = 0;
+    size_t pos = 0;
+    size_t lineno = 0;
+    as_span want;
+    while (next_line(golden, golden_len, &pos, &want)) {
+        as_item item = as_items_get(items, lineno++);
+        if (item.json.len != want.len || memcmp(item.json.ptr, want.ptr, want.len) != 0) {
+            report("%s (%s) baseline %zu differs\n  want: %.*s\n  got:  %.*s\n", fixture, fmt,
+                   lineno, (int)want.len, want.ptr, (int)item.json.len,
+                   item.json.ptr != NULL ? item.json.ptr : "");
+            bad++;
+        }
+    }
+    if (lineno != as_items_count(items)) {
+        report("%s (%s): %zu baselines, %zu golden lines\n", fixture, fmt, as_items_count(items),
+               lineno);
+        bad++;
+    }
+    as_items_free(items);
+    as_event_free(event);
+    free(input);
+    free(golden);
+    return bad;
+}
+
+/* BASELINE items, ids included (so the canonical form too), against the model's. */
+static void test_baseline(void **state)
 {
     (void)state;
-    DIR *dir = opendir(IGNORE_DIR);
+    int bad = 0;
+    for (size_t i = 0; i < BASELINE_CASE_COUNT; i++) {
+        bad += check_baselines(BASELINE_CASES[i].fixture, BASELINE_CASES[i].ignore,
+                               AS_FORMAT_CLASSIC);
+        bad += check_baselines(BASELINE_CASES[i].fixture, BASELINE_CASES[i].ignore,
+                               AS_FORMAT_DETAILED);
+    }
+    if (bad != 0) {
+        fail_msg("%d line(s) differ from the golden files of %s", bad, BASELINE_DIR);
+    }
+}
+
+/* The files of `dir` are exactly both goldens of each of `fixtures`. */
+static void check_case_goldens(const char *dir_path, const char *const *fixtures, size_t count)
+{
+    DIR *dir = opendir(dir_path);
     assert_non_null(dir);
     size_t goldens = 0;
     struct dirent *e;
@@ -353,21 +475,41 @@ static void test_ignore_goldens_match_cases(void **state)
             continue;
         }
         bool found = false;
-        for (size_t i = 0; i < IGNORE_CASE_COUNT && !found; i++) {
-            const char *fixture = IGNORE_CASES[i].fixture;
-            size_t stem = strlen(fixture) - strlen(".json");
-            found = strncmp(e->d_name, fixture, stem) == 0 &&
+        for (size_t i = 0; i < count && !found; i++) {
+            size_t stem = strlen(fixtures[i]) - strlen(".json");
+            found = strncmp(e->d_name, fixtures[i], stem) == 0 &&
                     (strcmp(e->d_name + stem, ".classic.jsonl") == 0 ||
                      strcmp(e->d_name + stem, ".detailed.jsonl") == 0);
         }
         if (!found) {
             closedir(dir);
-            fail_msg("%s/%s belongs to no case of IGNORE_CASES", IGNORE_DIR, e->d_name);
+            fail_msg("%s/%s belongs to no case", dir_path, e->d_name);
         }
         goldens++;
     }
     closedir(dir);
-    assert_int_equal(goldens, 2 * IGNORE_CASE_COUNT);
+    assert_int_equal(goldens, 2 * count);
+}
+
+static void test_baseline_goldens_match_cases(void **state)
+{
+    (void)state;
+    const char *fixtures[BASELINE_CASE_COUNT];
+    for (size_t i = 0; i < BASELINE_CASE_COUNT; i++) {
+        fixtures[i] = BASELINE_CASES[i].fixture;
+    }
+    check_case_goldens(BASELINE_DIR, fixtures, BASELINE_CASE_COUNT);
+}
+
+/* Every file of IGNORE_DIR is the golden of a case, and each case has both. */
+static void test_ignore_goldens_match_cases(void **state)
+{
+    (void)state;
+    const char *fixtures[IGNORE_CASE_COUNT];
+    for (size_t i = 0; i < IGNORE_CASE_COUNT; i++) {
+        fixtures[i] = IGNORE_CASES[i].fixture;
+    }
+    check_case_goldens(IGNORE_DIR, fixtures, IGNORE_CASE_COUNT);
 }
 
 /* Every golden file belongs to a fixture that is tested, and each fixture has both. */
@@ -587,6 +729,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_detailed),
         cmocka_unit_test(test_ignore),
         cmocka_unit_test(test_ignore_goldens_match_cases),
+        cmocka_unit_test(test_baseline),
+        cmocka_unit_test(test_baseline_goldens_match_cases),
         cmocka_unit_test(test_malformed_decode),
         cmocka_unit_test(test_malformed_bootstrap),
         cmocka_unit_test(test_print_reads_audit_variables),
