@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -661,6 +662,51 @@ static void test_scan_plain_and_queued(void **state)
     }
     assert_int_equal(seen.id_count, 10);
     assert_int_equal(stats.requests, 7);
+    pages_free(&seen);
+    as_ddb_client_free(client);
+}
+
+/* The callback stops a Scan while other segments are in flight: they are dropped at once,
+ * left unfinished (not failed), and the connections serve the next call. */
+static void test_scan_stop_with_segments_in_flight(void **state)
+{
+    (void)state;
+    script(TEN_ITEMS ",\"ops\":{\"Scan/1\":[\"slow:1500\"],\"Scan/2\":[\"slow:1500\"],"
+                     "\"Scan/3\":[\"slow:1500\"]}");
+    as_ddb_client *client = new_client(4);
+    as_ddb_scan sc = {0};
+    sc.table = "Configuration";
+    sc.segments = 4;
+    sc.limit = 1;
+    pages_seen seen = {0};
+    seen.stop_after = 1;
+    as_ddb_result results[4];
+    as_ddb_stats stats;
+    as_error err;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(
+        as_ddb_scan_pages(client, &CREDS, &sc, on_page, &seen, results, &stats, &err), AS_OK);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    int64_t ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    assert_true(ms < 1000);
+    assert_int_equal(seen.count, 1);
+    assert_int_equal(seen.segment[0], 0);
+    assert_int_equal(stats.stopped, AS_DDB_STOP_CALLER);
+    assert_int_equal(results[0].outcome, AS_DDB_ANSWERED);
+    for (size_t i = 1; i < 4; i++) {
+        assert_int_equal(results[i].outcome, AS_DDB_NOT_ATTEMPTED);
+        assert_true(contains(results[i].message, "the caller stopped the call"));
+    }
+    pages_free(&seen);
+
+    /* The client goes on as before. */
+    script(TEN_ITEMS);
+    memset(&seen, 0, sizeof seen);
+    assert_int_equal(
+        as_ddb_scan_pages(client, &CREDS, &sc, on_page, &seen, results, &stats, &err), AS_OK);
+    assert_int_equal(seen.id_count, 10);
+    assert_int_equal(stats.stopped, AS_DDB_STOP_NONE);
     pages_free(&seen);
     as_ddb_client_free(client);
 }
@@ -1340,6 +1386,7 @@ int main(void)
         cmocka_unit_test(test_read_response_cap),
         cmocka_unit_test(test_scan_segments),
         cmocka_unit_test(test_scan_plain_and_queued),
+        cmocka_unit_test(test_scan_stop_with_segments_in_flight),
         cmocka_unit_test(test_get_item),
         cmocka_unit_test(test_batch_get),
         cmocka_unit_test(test_describe_table),
