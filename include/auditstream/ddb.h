@@ -186,7 +186,8 @@ typedef struct as_ddb_result {
     /* FAILED: DynamoDB's error type (the part of __type after '#', or the <Code> of an
      * XML error), or one of the client's own: ConnectionError, Timeout, TlsError,
      * Crc32Mismatch, ResponseTooLarge, InvalidResponse (a 2xx whose body is not a JSON
-     * object), TransportError, HttpError. */
+     * object; for a read, not the answer its operation gives), TransportError, HttpError,
+     * and UnprocessedKeys (as_ddb_batch_get_items: keys left when the attempts ran out). */
     char error_type[AS_DDB_ERROR_TYPE_MAX];
     /* FAILED: the server's message or the client's, plus "(retry quota exhausted)" or
      * "(deadline reached before retry)" when that is why no further attempt was made.

@@ -106,7 +106,8 @@ typedef struct as_ddb_query {
     bool descending;            /* ScanIndexForward false */
     bool consistent_read;       /* ConsistentRead (not on a global secondary index) */
     uint32_t limit;             /* Limit: items a page reads at most; 0 for none */
-    uint64_t max_pages;         /* stop after this many pages; 0 for all */
+    uint64_t max_pages;         /* stop after this many pages (the last one's body holds
+                                   the LastEvaluatedKey to resume from); 0 for all */
     int64_t deadline_ms;        /* as put_items's; 0 for none */
     size_t max_response_bytes;  /* 0: AS_DDB_DEFAULT_MAX_READ_RESPONSE */
 } as_ddb_query;
