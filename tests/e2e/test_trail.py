@@ -61,7 +61,8 @@ KEY_C = "Durée max/s"            # non-ASCII, a space and a slash, as the CLI's
 LEGACY = "ConfigurationLegacy"   # filled before its stream was enabled
 LEGACY_ITEMS = 12
 BUSY = "ConfigurationBusy"       # backfilled while the function writes
-BUSY_ITEMS = 120
+BUSY_ITEMS = 300
+BUSY_SHOWN = 40                  # items whose `show` is checked after it (the changed first)
 
 
 # ---- DynamoDB equality (the design's: numbers by value, sets unordered) ----------------
@@ -331,7 +332,7 @@ class Cli:
             if len(creds) > 2 and creds[2]:
                 env["AWS_SESSION_TOKEN"] = creds[2]
         env.update(extra or {})
-        return env
+        return {k: v for k, v in env.items() if v is not None}  # None: left unset
 
     def run(self, args, creds, endpoint=True, env=None, timeout=120, stdin=None):
         cmd = [self.path] + list(args)
@@ -351,8 +352,10 @@ class Cli:
     def json(self, args, creds, want_rc=0, **kw):
         """Runs with --json; the exit status must be `want_rc`; returns the lines parsed."""
         rc, out, err = self.run(list(args) + ["--json"], creds, **kw)
-        check(rc == want_rc, f"`{' '.join(args)}`: exit status {rc}, expected {want_rc}: "
-              f"{err.strip()[:400]} {out[:300]}")
+        if rc != want_rc:
+            bad = [line for line in out.splitlines() if '"ok":false' in line.replace(" ", "")]
+            raise TestFailure(f"`{' '.join(args)}`: exit status {rc}, expected {want_rc}: "
+                              f"{err.strip()[:400]} {' '.join(bad[:3])[:1500] or out[:300]}")
         lines = []
         for line in out.splitlines():
             try:
@@ -387,6 +390,8 @@ class Suite:
         self.live()
         raw = self.aws.read_stream(self.stream_arn)
         self.records = [lambda_record(r, self.stream_arn) for r in raw]
+        for w, r in zip(self.writes, self.records):  # one each: test_life_and_truth
+            w["record"] = r
         self.cli = Cli(os.path.abspath(self.args.cli), self.moto.endpoint, self.workdir)
         print(f"trail: setup in {time.monotonic() - t0:.1f} s: {len(self.writes)} writes, "
               f"{len(self.records)} records", flush=True)
@@ -512,7 +517,6 @@ class Suite:
                       f"{what}: {side} {d.get(side)} is not the item {state}")
             noop = want == "MODIFY" and same_item(d["OldImage"], d["NewImage"])
             check(noop == w["noop"], f"{what}: scripted no-op {w['noop']}, images equal {noop}")
-            w["record"] = r
         a = [w["after"] for w in self.writes if w["key"] == KEY_A]
         check(a[0]["ratio"] == {"N": "1.50"} and a[2]["ratio"] == {"N": "1.5"} and
               a[5]["big"] == {"N": "1E3"} and a[6]["big"] == {"N": "1000"},
@@ -983,9 +987,10 @@ class Suite:
                 f"{len(keys) + 1} items; second run: {again}")
 
     def test_backfill_while_streaming(self):
-        """Backfill (4 segments) of a table of 120 items filled before its
-        stream, while updates and deletes keep reaching the function: afterwards every
-        item's `show` is complete and equal to GetItem, and verify --all is ok."""
+        """Backfill (4 segments) of a table of 300 items filled before its stream, while
+        updates, deletes and re-creates keep reaching the function (at least 10 of them
+        while it runs): afterwards verify --all is ok, and `show` of the changed items (and
+        a few others) is complete and equal to GetItem."""
         self.need_cli()
         audit = "AuditBusy"
         self.aws.create_table(BUSY, "key")
@@ -998,7 +1003,8 @@ class Suite:
         keys = [i["key"]["S"] for i in items]
         rng = random.Random(7)
         delivered = [0]
-        changes = [0, 0]   # during the backfill, after it
+        changes = [0]
+        changed = set()
         stop = threading.Event()
         errors = []
 
@@ -1010,10 +1016,17 @@ class Suite:
         def writer():
             try:
                 n = 0
+                gone = set()
                 while not stop.is_set():
                     key = rng.choice(keys)
-                    if rng.random() < 0.1:
+                    if key in gone:
+                        # PutItem, since moto's UpdateItem of an absent item emits two INSERTs
+                        self.ddb.put_item(TableName=BUSY, Item={
+                            "key": {"S": key}, "value": {"N": "0"}, "note": {"S": "back"}})
+                        gone.discard(key)
+                    elif rng.random() < 0.1:
                         self.ddb.delete_item(TableName=BUSY, Key={"key": {"S": key}})
+                        gone.add(key)
                     else:
                         self.ddb.update_item(
                             TableName=BUSY, Key={"key": {"S": key}},
@@ -1023,6 +1036,7 @@ class Suite:
                                                        ":one": {"N": "1"}})
                     n += 1
                     changes[0] += 1
+                    changed.add(key)
                     if n % 5 == 0:
                         pump()
             except Exception as e:  # noqa: BLE001 - reported by the test
@@ -1032,12 +1046,13 @@ class Suite:
         th.start()
         time.sleep(0.3)  # changes flowing before the scan starts
         try:
+            at_start = changes[0]
             result = self.backfill(BUSY, audit, extra=["--segments", "4"])
+            during = changes[0] - at_start
         finally:
             stop.set()
             th.join(60)
         check(not errors, f"the writer: {errors}")
-        during = changes[0]
         pump()
         fn.stop()
         check(during >= 10, f"only {during} changes while the backfill ran")
@@ -1045,18 +1060,49 @@ class Suite:
         lines = self.verify_lines(audit, ["--all"], 0, source=BUSY)
         check(lines[-1].get("ok") is True, f"verify --all: {lines[-1]}")
         bad = []
-        for key in keys:
+        shown = sorted(changed)[:BUSY_SHOWN - 10] + [k for k in keys if k not in changed][:10]
+        for key in shown:
             got = self.cli.json(["show", key, "--table", BUSY, "--audit-table", audit],
                                 self.aws.trail_reader)[0]
             truth = self.get(key, BUSY)
             if not (got.get("exists") is (truth is not None) and got.get("complete") is True
                     and same_item(got.get("item"), truth)):
-                bad.append(f"{key}: {got} vs {truth}")
-        check(not bad, f"{len(bad)} items not shown as they are: {bad[:2]}")
+                hist = self.cli.json(["history", key, "--table", BUSY, "--audit-table", audit],
+                                     self.aws.trail_reader)
+                trail = " ".join(f"{h.get('eventName')}@{h.get('modificationTime')}"
+                                 for h in hist[-3:])
+                bad.append(f"{key}: shown {json.dumps(got.get('item'))}, is {json.dumps(truth)}; "
+                           f"its trail ends {trail}")
+        check(not bad, f"{len(bad)} of {len(shown)} items not shown as they are: {bad[:2]}")
         return (f"{result}; {during} changes during it, {delivered[0]} records delivered; "
-                f"verify --all ok over {lines[-1].get('keys')} keys")
+                f"verify --all ok over {lines[-1].get('keys')} keys; {len(shown)} shown")
 
     # -- user errors ------------------------------------------------------------------------
+
+    def test_profile_credentials(self):
+        """No AWS_* credentials: `--profile trail` finds the role's key, secret and session
+        token in ~/.aws/credentials and its region in ~/.aws/config, and moto (SigV4 on)
+        accepts its signed requests."""
+        self.need("classic_scan")
+        self.need_cli()
+        aws_dir = os.path.join(self.cli.home, ".aws")
+        os.makedirs(aws_dir, exist_ok=True)
+        key, secret, token = self.aws.trail_reader
+        with open(os.path.join(aws_dir, "credentials"), "w") as f:
+            f.write(f"[trail]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n"
+                    f"aws_session_token = {token}\n")
+        with open(os.path.join(aws_dir, "config"), "w") as f:
+            f.write("[profile trail]\nregion = us-east-1\n")
+        try:
+            lines = self.cli.json(["show", KEY_C, "--profile", "trail"], None,
+                                  env={"AWS_REGION": None})
+        finally:
+            os.unlink(os.path.join(aws_dir, "credentials"))
+            os.unlink(os.path.join(aws_dir, "config"))
+        truth = self.get(KEY_C)
+        check(len(lines) == 1 and same_item(lines[0].get("item"), truth),
+              f"show with the profile: {lines}, truth {truth}")
+        return "show through a profile's static keys and session token"
 
     def test_user_errors(self):
         """Each user error, through the real setup: exit status 2, nothing on standard
@@ -1064,7 +1110,8 @@ class Suite:
         an unknown option, a time that does not parse (--at and --since), no such audit
         table, no such source table for backfill, an Audit table without the history
         index (naming the index and the Terraform variable history_index), access denied
-        (a role that may only Scan), an endpoint where nothing listens."""
+        (a role that may only Scan), an endpoint where nothing listens, a profile that is
+        in no file."""
         self.need_cli()
         self.aws.create_table("AuditNoIndex", "id")
         with socket.socket() as s:
@@ -1083,8 +1130,10 @@ class Suite:
              ["NoSuchSource"]),
             ("no index", ["history", KEY_A, "--audit-table", "AuditNoIndex"], reader, True,
              ["history", "history_index"]),
-            ("access denied", ["show", KEY_A], self.aws.reader, True, []),
+            ("access denied", ["show", KEY_A], self.aws.reader, True, ["denied"]),
             ("unreachable", ["show", KEY_A, "--endpoint-url", dead], reader, False, [dead]),
+            ("no such profile", ["show", KEY_A, "--profile", "nosuchprofile"], None, True,
+             ["nosuchprofile"]),
         ]
         notes = []
         for label, args, creds, endpoint, words in cases:
@@ -1114,6 +1163,7 @@ class Suite:
         "test_verify_missing_record",
         "test_backfill",
         "test_backfill_while_streaming",
+        "test_profile_credentials",
         "test_user_errors",
     ]
 
