@@ -25,7 +25,8 @@
 # 200 ms later 16 bytes beyond its Content-Length on the kept-alive connection).
 # With skew_check, a request whose X-Amz-Date is over 5 minutes from the server's clock
 # gets DynamoDB's "Signature expired" answer instead, without using up an action.
-# condfail answers a PutItem with ConditionalCheckFailedException.
+# condfail answers a PutItem with ConditionalCheckFailedException, condlike with a type
+# that only ends like it.
 #
 # The reads (for tests/unit/test_ddb_read.c), told apart by X-Amz-Target: script members
 # "table": [items...] (wire JSON, in order), "describe": {...} (DescribeTable's "Table";
@@ -423,6 +424,9 @@ class Handler(BaseHTTPRequestHandler):
             )
         elif action == "condfail":
             self.reply_error(400, "ConditionalCheckFailedException", "The conditional request failed")
+        elif action == "condlike":
+            # Only the type itself means "already there", not one that ends like it.
+            self.reply_error(400, "NotConditionalCheckFailedException", "look-alike")
         elif action == "conflict":
             self.reply_error(400, "TransactionConflictException", "Transaction is ongoing for the item")
         elif action == "validation":

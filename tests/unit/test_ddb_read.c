@@ -1194,13 +1194,16 @@ static void test_put_if_absent(void **state)
     json_decref(body);
     json_decref(requests);
 
-    /* Other refusals stay failures. */
-    script("\"items\":{\"new\":[\"validation\"]}");
+    /* Other refusals stay failures, a type that only ends like it among them. */
+    script("\"items\":{\"new\":[\"validation\"],\"there\":[\"condlike\"]}");
     assert_int_equal(
-        as_ddb_put_items_if_absent(client, &CREDS, "Audit", items, 1, 0, results, &stats, &err),
+        as_ddb_put_items_if_absent(client, &CREDS, "Audit", items, 2, 0, results, &stats, &err),
         AS_OK);
     assert_int_equal(results[0].outcome, AS_DDB_FAILED);
     assert_string_equal(results[0].error_type, "ValidationException");
+    assert_int_equal(results[1].outcome, AS_DDB_FAILED);
+    assert_string_equal(results[1].error_type, "NotConditionalCheckFailedException");
+    assert_int_equal(stats.already_there, 0);
     as_ddb_client_free(client);
 }
 
