@@ -27,6 +27,11 @@
 /* historySort's sequence number is left-padded with '0' to this many digits. */
 #define SEQUENCE_DIGITS 40
 
+/* DynamoDB's limits on a global secondary index's key values: an item whose index key
+ * is longer is refused whole (ValidationException), on every retry. */
+#define INDEX_HASH_MAX  2048u
+#define INDEX_RANGE_MAX 1024u
+
 typedef struct item_slot {
     size_t json_off;
     size_t json_len;
@@ -548,7 +553,10 @@ static AS_RESULT prepare_history(as_items *items, as_span sequence, bool sequenc
         AS_ISO_TIME_LEN + 1 + (digits->len < SEQUENCE_DIGITS ? SEQUENCE_DIGITS : digits->len);
     AS_GUARD(as_buf_result(key, err, BUILDING));
     AS_GUARD(as_buf_result(sort, err, BUILDING));
-    items->has_history = true;
+    /* Past the index's limits DynamoDB would refuse the item itself, and the record
+     * could never be written: the item is written without them, out of the index. */
+    items->has_history = items->history_key_size <= INDEX_HASH_MAX &&
+                         items->history_sort_size <= INDEX_RANGE_MAX;
     return AS_RESULT_OK;
 }
 

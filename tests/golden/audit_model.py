@@ -703,6 +703,22 @@ def item_key(keys):
     return escape(b"{" + b",".join(parts) + b"}")
 
 
+# DynamoDB refuses an item whose global secondary index key is longer than these: the
+# history fields are left out then.
+INDEX_HASH_MAX = 2048
+INDEX_RANGE_MAX = 1024
+
+
+def history_fields(table, key_body, when, seq):
+    """[(historyKey, wire), (historySort, wire)], or [] past the index's limits."""
+    key = (escape(table) if table is not None else b"-") + b"/" + key_body
+    sort = history_sort(when, seq)
+    decoded = lambda body: len(parse(b'"' + body + b'"').value)
+    if decoded(key) > INDEX_HASH_MAX or decoded(sort) > INDEX_RANGE_MAX:
+        return []
+    return [(b"historyKey", S(key)), (b"historySort", S(sort))]
+
+
 def history_sort(time_text, seq):
     """<modificationTime>/<sequence number left-padded with '0' to 40 digits>."""
     digits = seq if seq is not None else b""
@@ -734,9 +750,7 @@ def common(rec, name_suffix=None):
     if rec.event_name is not None:
         pairs.append((b"eventName", S(EVENT_NAMES[rec.event_name])))
     if key is not None and when is not None:
-        table = table_name(rec.arn)
-        pairs.append((b"historyKey", S((escape(table) if table is not None else b"-") + b"/" + key)))
-        pairs.append((b"historySort", S(history_sort(when, rec.seq_text))))
+        pairs += history_fields(table_name(rec.arn), key, when, rec.seq_text)
     return pairs
 
 
@@ -1016,12 +1030,10 @@ def baseline_item(image, key_names, table, read_ms, fmt, ignore=()):
     img = without(image, set(ignore) - set(key_names))
     text, body = key_text(keys)
     when = iso_ms(read_ms)
-    history = escape(table) + b"/" + body
     name = b"baseline/" + table + b"/" + text + b"/" + \
         hashlib.sha256(canon_image(img)).hexdigest().encode()
     pairs = [(b"id", S(uuid5(name))), (b"itemKey", S(body)), (b"modificationTime", S(when)),
-             (b"eventName", S(b"BASELINE")), (b"historyKey", S(history)),
-             (b"historySort", S(history_sort(when, None)))]
+             (b"eventName", S(b"BASELINE"))] + history_fields(table, body, when, None)
     whole = b'{"M":' + compact(img) + b"}"
     if fmt == "classic":
         pairs.append((b"newValue", whole))

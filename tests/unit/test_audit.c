@@ -68,6 +68,11 @@ static const char *lines(const built *b)
     "{\"Records\":[{\"eventID\":\"" ID1 "\",\"eventName\":\"" name "\",\"eventSource\":"           \
     "\"aws:dynamodb\",\"dynamodb\":{"
 #define RECORD_TAIL "}}]}"
+/* The same, with the Configuration table's stream ARN. */
+#define EVENT_HEAD_ARN                                                                             \
+    "{\"Records\":[{\"eventID\":\"" ID1 "\",\"eventName\":\"INSERT\",\"eventSource\":"             \
+    "\"aws:dynamodb\",\"eventSourceARN\":\"arn:aws:dynamodb:us-east-1:123456789012:table/"         \
+    "Configuration/stream/2024-05-01T00:00:00.000\",\"dynamodb\":{"
 
 #define ID1        "c4ca4238a0b923820dcc509a6f75849b"
 #define KEY        "\"Keys\":{\"key\":{\"S\":\"CACHE_TTL_SEC\"}}"
@@ -841,6 +846,47 @@ static void test_error_item_withholds_raw_record(void **state)
 #undef BAD_RECORD
 }
 
+/* An index key longer than DynamoDB allows (2048 bytes for historyKey, 1024 for
+ * historySort) would make it refuse the whole item on every retry: the item is written
+ * without them. */
+static void test_history_fields_within_index_limits(void **state)
+{
+    (void)state;
+    static const struct {
+        size_t key_len; /* historyKey is "Configuration/" and this many 'k' */
+        size_t seq_len; /* historySort is the time, '/' and this many digits */
+        bool history;
+    } CASES[] = {
+        {2034, 40, true}, {2035, 40, false}, {1, 999, true}, {1, 1000, false},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        as_buf json = AS_BUF_INIT;
+        as_buf_append_str(&json, EVENT_HEAD_ARN "\"Keys\":{\"k\":{\"S\":\"");
+        for (size_t n = 0; n < CASES[i].key_len; n++) {
+            as_buf_append_char(&json, 'k');
+        }
+        as_buf_append_str(&json, "\"}}," TIME ",\"SequenceNumber\":\"");
+        for (size_t n = 0; n < CASES[i].seq_len; n++) {
+            as_buf_append_char(&json, '1');
+        }
+        as_buf_append_str(&json, "\"" RECORD_TAIL);
+        for (int f = 0; f < 2; f++) {
+            built b;
+            build(&b, json.data, f == 0 ? AS_FORMAT_CLASSIC : AS_FORMAT_DETAILED);
+            as_item item = as_items_get(b.items, 0);
+            assert_int_equal(item.flags & AS_ITEM_ERROR, 0);
+            if (item_has(&item, "\"historyKey\"") != CASES[i].history ||
+                item_has(&item, "\"historySort\"") != CASES[i].history) {
+                fail_msg("case %zu format %d: history fields %s", i, f,
+                         CASES[i].history ? "missing" : "present");
+            }
+            assert_true(item_has(&item, "\"eventName\":{\"S\":\"CREATE\"}"));
+            release(&b);
+        }
+        as_buf_free(&json);
+    }
+}
+
 /* ---- BASELINE items ----------------------------------------------------------------- */
 
 #define BASELINE_SORT "2024-05-01T12:30:45.000Z/0000000000000000000000000000000000000000"
@@ -1263,6 +1309,7 @@ int main(void)
         cmocka_unit_test(test_ignored_attributes_in_modify),
         cmocka_unit_test(test_ignored_attributes_and_depth),
         cmocka_unit_test(test_error_item_withholds_raw_record),
+        cmocka_unit_test(test_history_fields_within_index_limits),
         cmocka_unit_test(test_baseline_classic),
         cmocka_unit_test(test_baseline_detailed),
         cmocka_unit_test(test_baseline_composite_key),
