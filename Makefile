@@ -49,6 +49,14 @@ SHARED_LIB := $(BUILD)/libauditstream.so.$(VERSION)
 CORE_STATIC_LIB := $(BUILD)/libauditstream-core.a
 CORE_SHARED_LIB := $(BUILD)/libauditstream-core.so.$(VERSION)
 BOOTSTRAP := $(BUILD)/bootstrap
+# auditstream, the trail's reader (cli/): its modules but main.c are also linked into the
+# unit tests named test_cli_*.
+AUDITSTREAM := $(BUILD)/auditstream
+CLI_SRC := $(wildcard cli/*.c)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+CLI_LIB_OBJ := $(filter-out $(BUILD)/cli/main.o,$(CLI_OBJ))
+CLI_HEADERS := $(wildcard cli/*.h)
+CLI_ARCHIVE := $(BUILD)/cli/libcli.a
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -57,7 +65,7 @@ TEST_SUPPORT := $(wildcard tests/support/*.c)
 .PHONY: all deps lib test unit check-unit sanitize valgrind clang fuzz-replay fuzz \
         install-test examples-test install bench demo clean
 
-all: lib $(BOOTSTRAP)
+all: lib $(BOOTSTRAP) $(AUDITSTREAM)
 
 lib: $(STATIC_LIB) $(SHARED_LIB) $(CORE_STATIC_LIB) $(CORE_SHARED_LIB)
 
@@ -111,7 +119,28 @@ $(BUILD)/tests/%: tests/unit/%.c $(TEST_SUPPORT) $(STATIC_LIB) $(HEADERS) $(wild
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -Itests/support -o $@ $< $(TEST_SUPPORT) $(STATIC_LIB) \
 		$(SAN) -lcmocka $(LIBS)
 
-unit: $(UNIT_BIN) $(BOOTSTRAP)
+$(BUILD)/cli/%.o: cli/%.c $(HEADERS) $(CLI_HEADERS)
+	@mkdir -p $(dir $@)
+	$(say) CC $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(AUDITSTREAM): $(CLI_OBJ) $(STATIC_LIB)
+	$(say) LINK $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $(CLI_OBJ) $(STATIC_LIB) $(SAN) $(LIBS)
+
+$(CLI_ARCHIVE): $(CLI_LIB_OBJ)
+	$(say) AR $@
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
+
+$(BUILD)/tests/test_cli_%: tests/unit/test_cli_%.c $(CLI_ARCHIVE) $(TEST_SUPPORT) $(STATIC_LIB) \
+		$(HEADERS) $(CLI_HEADERS) $(wildcard tests/support/*.h)
+	@mkdir -p $(dir $@)
+	$(say) LINK $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -Itests/support -Icli -o $@ $< $(CLI_ARCHIVE) \
+		$(TEST_SUPPORT) $(STATIC_LIB) $(SAN) -lcmocka $(LIBS)
+
+unit: $(UNIT_BIN) $(BOOTSTRAP) $(AUDITSTREAM)
 
 # Runs every unit test binary from the top of the tree (they read events/ and tests/vectors/).
 check-unit: unit
@@ -181,10 +210,11 @@ endef
 
 # Both libraries (the whole one and the core), shared and static, with a pkg-config file
 # for each form and a CMake package with an imported target for each (README, "Using the
-# library").
-install: lib
-	install -d $(DESTDIR)$(PREFIX)/include/auditstream $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-		$(DESTDIR)$(PREFIX)/lib/cmake/auditstream
+# library"), and the auditstream command in bin/.
+install: lib $(AUDITSTREAM)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/auditstream \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib/cmake/auditstream
+	install -m 755 $(AUDITSTREAM) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 include/auditstream.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 include/auditstream/*.h $(DESTDIR)$(PREFIX)/include/auditstream/
 	install -m 644 $(STATIC_LIB) $(CORE_STATIC_LIB) $(DESTDIR)$(PREFIX)/lib/

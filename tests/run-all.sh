@@ -86,6 +86,7 @@ optional fuzz-replay -j"$JOBS"
 optional install-test
 stage examples "$MAKE_CMD" examples-test
 optional integration
+optional cli-test
 optional package-test
 optional e2e
 optional infra-test
