@@ -463,6 +463,9 @@ as_status as_trail_add_json(as_trail *trail, const char *json, size_t len, as_er
     if (trail == NULL || (json == NULL && len > 0)) {
         return as_status_of(as_fail(err, AS_ERR_ARGUMENT, 0, "as_trail_add_json: NULL argument"));
     }
+    if (len == SIZE_MAX) {
+        return as_status_of(as_fail(err, AS_ERR_LIMIT, 0, "as_trail_add_json: input too long"));
+    }
     trail_page *page = calloc(1, sizeof *page);
     if (page == NULL) {
         return as_status_of(as_fail_nomem(err, ADDING));

@@ -591,6 +591,55 @@ static void test_without_images(void **state)
     as_trail_free(trail);
 }
 
+/* The same in detailed: what the record holds, and its keys. */
+static void test_detailed_without_images(void **state)
+{
+    (void)state;
+    as_trail *trail = as_trail_new();
+    page p = {AS_BUF_INIT, 0};
+    const char *keys = "'keys':{'M':{'key':{'S':'CACHE_TTL_SEC'}}},'tableName':{'S':'Configuration'}";
+    page_item(&p, KEY, 10, 1, "CREATE", NULL, keys); /* KEYS_ONLY */
+    as_buf rest = AS_BUF_INIT;
+    append_json(&rest, keys);
+    append_json(&rest, ",'newImage':{'M':{'key':{'S':'CACHE_TTL_SEC'},'v':{'N':'1'}}}");
+    page_item(&p, KEY, 20, 2, "UPDATE", NULL, rest.data); /* NEW_IMAGE */
+    as_buf_clear(&rest);
+    append_json(&rest, keys);
+    append_json(&rest, ",'oldImage':{'M':{'key':{'S':'CACHE_TTL_SEC'},'v':{'N':'2'}}}");
+    page_item(&p, KEY, 30, 3, "UPDATE", NULL, rest.data); /* OLD_IMAGE */
+    as_buf_free(&rest);
+    page_add(trail, &p);
+    assert_show(trail, KEY, ms(15),
+                "{'historyKey':'" KEY "','at':'2024-05-01T12:00:15.000Z','exists':true,"
+                "'complete':false,'item':{'key':{'S':'CACHE_TTL_SEC'}},'lastChange':{"
+                "'sequenceNumber':'1','modificationTime':'2024-05-01T12:00:10.000Z'},'notes':["
+                "'the CREATE (2024-05-01T12:00:10.000Z, sequence 1) has no new image (a stream "
+                "without images): the values of the item are unknown']}");
+    assert_show(trail, KEY, ms(25),
+                "{'historyKey':'" KEY "','at':'2024-05-01T12:00:25.000Z','exists':true,"
+                "'complete':true,'item':{'key':{'S':'CACHE_TTL_SEC'},'v':{'N':'1'}},'lastChange':{"
+                "'sequenceNumber':'2','modificationTime':'2024-05-01T12:00:20.000Z'},'notes':[]}");
+    assert_show(trail, KEY, ms(35),
+                "{'historyKey':'" KEY "','at':'2024-05-01T12:00:35.000Z','exists':true,"
+                "'complete':false,'item':{'key':{'S':'CACHE_TTL_SEC'}},'lastChange':{"
+                "'sequenceNumber':'3','modificationTime':'2024-05-01T12:00:30.000Z'},'notes':["
+                "'the UPDATE (2024-05-01T12:00:30.000Z, sequence 3) has no new image (a stream "
+                "without images): the values of the item are unknown']}");
+    /* The old image alone is still compared. */
+    assert_verify(trail, KEY,
+                  "{'historyKey':'" KEY "','entries':3,'ok':false,'problems':[{'kind':"
+                  "'continuity','sequenceNumber':'3','detail':'attribute \\'v\\': expected {\\'N"
+                  "\\':\\'1\\'}, found {\\'N\\':\\'2\\'} in oldImage'}]}");
+    assert_history(trail, KEY, AS_TIME_MIN, AS_TIME_MAX,
+                   "{'modificationTime':'2024-05-01T12:00:10.000Z','sequenceNumber':'1',"
+                   "'eventName':'CREATE','changes':[]}\n"
+                   "{'modificationTime':'2024-05-01T12:00:20.000Z','sequenceNumber':'2',"
+                   "'eventName':'UPDATE','changes':[]}\n"
+                   "{'modificationTime':'2024-05-01T12:00:30.000Z','sequenceNumber':'3',"
+                   "'eventName':'UPDATE','changes':[]}\n");
+    as_trail_free(trail);
+}
+
 static void test_baseline(void **state)
 {
     (void)state;
@@ -617,6 +666,40 @@ static void test_baseline(void **state)
     assert_int_equal(when, ms(10));
     as_replay_free(r);
     assert_verify(trail, KEY, "{'historyKey':'" KEY "','entries':2,'ok':true,'problems':[]}");
+    as_trail_free(trail);
+}
+
+/* Names compare by their decoded bytes, whichever way the items escaped them; paths
+ * escape '~' and '/'. */
+static void test_names(void **state)
+{
+    (void)state;
+    as_trail *trail = as_trail_new();
+    page p = {AS_BUF_INIT, 0};
+    page_item(&p, KEY, 10, 1, "CREATE", NULL,
+              "'newValue':{'M':{'caf\xc3\xa9':{'N':'1'},'a/b~c':{'S':'x'},'q\\'':{'S':'y'}}}");
+    page_item(&p, KEY, 20, 2, "UPDATE", "caf\\u00e9", "'oldValue':{'N':'1'},'newValue':{'N':'2'}");
+    page_item(&p, KEY, 20, 2, "UPDATE", "a\\/b~c", "'oldValue':{'S':'x'}");
+    page_add(trail, &p);
+    assert_show(trail, KEY, ms(20),
+                "{'historyKey':'" KEY "','at':'2024-05-01T12:00:20.000Z','exists':true,"
+                "'complete':true,'item':{'caf\xc3\xa9':{'N':'2'},'q\\'':{'S':'y'}},'lastChange':{"
+                "'sequenceNumber':'2','modificationTime':'2024-05-01T12:00:20.000Z'},'notes':[]}");
+    assert_verify(trail, KEY, "{'historyKey':'" KEY "','entries':2,'ok':true,'problems':[]}");
+    assert_history(trail, KEY, ms(20), ms(20),
+                   "{'modificationTime':'2024-05-01T12:00:20.000Z','sequenceNumber':'2',"
+                   "'eventName':'UPDATE','changes':[{'path':'/a~1b~0c','oldValue':{'S':'x'}},"
+                   "{'path':'/caf\xc3\xa9','oldValue':{'N':'1'},'newValue':{'N':'2'}}]}\n");
+    as_replay *r = as_replay_new();
+    assert_int_equal(as_trail_replay(trail, as_span_from_cstr(KEY), ms(20), r, NULL), AS_OK);
+    assert_int_equal(as_replay_attribute_count(r), 2);
+    as_replay_attribute a = as_replay_attribute_get(r, 0);
+    assert_int_equal(a.name.len, 5);
+    assert_memory_equal(a.name.ptr, "caf\xc3\xa9", 5);
+    a = as_replay_attribute_get(r, 1);
+    assert_int_equal(a.name.len, 2);
+    assert_memory_equal(a.name.ptr, "q\"", 2);
+    as_replay_free(r);
     as_trail_free(trail);
 }
 
@@ -989,7 +1072,9 @@ int main(void)
         cmocka_unit_test(test_error_item),
         cmocka_unit_test(test_truncated_and_redacted),
         cmocka_unit_test(test_without_images),
+        cmocka_unit_test(test_detailed_without_images),
         cmocka_unit_test(test_baseline),
+        cmocka_unit_test(test_names),
         cmocka_unit_test(test_continuity_numbers),
         cmocka_unit_test(test_continuity_existence),
         cmocka_unit_test(test_mixed_keys),
