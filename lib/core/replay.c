@@ -315,6 +315,8 @@ static AS_RESULT read_format_fields(const item_ctx *ctx, trail_entry *e)
         return AS_RESULT_OK;
     }
     AS_GUARD(typed(ctx, "updatedAttribute", AS_TYPE_S, &e->updated_attribute));
+    AS_ENSURE(e->updated_attribute == NULL || e->event == EVENT_UPDATE || e->error,
+              item_fault(ctx, "updatedAttribute on an item whose eventName is not UPDATE"));
     e->old_value = as_wire_attribute(ctx->item, "oldValue");
     e->new_value = as_wire_attribute(ctx->item, "newValue");
     if (e->updated_attribute == NULL) {

@@ -973,6 +973,9 @@ static void test_malformed(void **state)
          "'2024-05-01T12:00:10.000Z'},'eventName':{'S':'UPDATE'},'updatedAttribute':{'N':'1'}",
          "updatedAttribute has type N, not S"},
         {"'historyKey':{'S':'k'},'historySort':{'S':'x'},'modificationTime':{'S':"
+         "'2024-05-01T12:00:10.000Z'},'eventName':{'S':'DELETE'},'updatedAttribute':{'S':'v'}",
+         "updatedAttribute on an item whose eventName is not UPDATE"},
+        {"'historyKey':{'S':'k'},'historySort':{'S':'x'},'modificationTime':{'S':"
          "'2024-05-01T12:00:10.000Z'},'error':{'BOOL':true}",
          "error has type BOOL, not S"},
         {"'historyKey':{'S':'k'},'historySort':{'S':'x'},'modificationTime':{'S':"
