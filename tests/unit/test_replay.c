@@ -9,7 +9,9 @@
 
 #include <cmocka.h>
 
+#include "auditstream/audit.h"
 #include "auditstream/buf.h"
+#include "auditstream/event.h"
 #include "auditstream/replay.h"
 #include "auditstream/wire.h"
 
@@ -787,6 +789,137 @@ static void test_continuity_existence(void **state)
     as_trail_free(trail);
 }
 
+/* ---- Items the builder wrote ------------------------------------------------------- */
+
+/* A stream of two items of the table Configuration: records 1 to 6 (ApproximateCreationDateTime
+ * 1714564800 + n) change one; record 7 the other. Numbers are written differently from
+ * one image to the next, as DynamoDB may. */
+static const char STREAM[] =
+    "{'Records':["
+    "{'eventID':'e1','eventName':'INSERT','eventSource':'aws:dynamodb','eventSourceARN':"
+    "'arn:aws:dynamodb:eu-west-1:1:table/Configuration/stream/x','dynamodb':{"
+    "'ApproximateCreationDateTime':1714564801,'Keys':{'key':{'S':'A'}},'NewImage':{'key':{'S':"
+    "'A'},'v':{'N':'1.50'},'m':{'M':{'x':{'L':[{'S':'a'}]}}}},'SequenceNumber':'101',"
+    "'StreamViewType':'NEW_AND_OLD_IMAGES'}},"
+    "{'eventID':'e2','eventName':'MODIFY','eventSource':'aws:dynamodb','eventSourceARN':"
+    "'arn:aws:dynamodb:eu-west-1:1:table/Configuration/stream/x','dynamodb':{"
+    "'ApproximateCreationDateTime':1714564802,'Keys':{'key':{'S':'A'}},'OldImage':{'key':{'S':"
+    "'A'},'v':{'N':'1.5'},'m':{'M':{'x':{'L':[{'S':'a'}]}}}},'NewImage':{'key':{'S':'A'},'v':{"
+    "'N':'1E3'},'m':{'M':{'x':{'L':[{'S':'b'}]}}},'n':{'NULL':true}},'SequenceNumber':'102',"
+    "'StreamViewType':'NEW_AND_OLD_IMAGES'}},"
+    "{'eventID':'e3','eventName':'MODIFY','eventSource':'aws:dynamodb','eventSourceARN':"
+    "'arn:aws:dynamodb:eu-west-1:1:table/Configuration/stream/x','dynamodb':{"
+    "'ApproximateCreationDateTime':1714564803,'Keys':{'key':{'S':'A'}},'OldImage':{'key':{'S':"
+    "'A'},'v':{'N':'1000'},'m':{'M':{'x':{'L':[{'S':'b'}]}}},'n':{'NULL':true}},'NewImage':{"
+    "'key':{'S':'A'},'v':{'N':'1000'},'m':{'M':{'x':{'L':[{'S':'b'}]}}}},'SequenceNumber':"
+    "'103','StreamViewType':'NEW_AND_OLD_IMAGES'}},"
+    "{'eventID':'e4','eventName':'REMOVE','eventSource':'aws:dynamodb','eventSourceARN':"
+    "'arn:aws:dynamodb:eu-west-1:1:table/Configuration/stream/x','dynamodb':{"
+    "'ApproximateCreationDateTime':1714564804,'Keys':{'key':{'S':'A'}},'OldImage':{'key':{'S':"
+    "'A'},'v':{'N':'1000.0'},'m':{'M':{'x':{'L':[{'S':'b'}]}}}},'SequenceNumber':'104',"
+    "'StreamViewType':'NEW_AND_OLD_IMAGES'}},"
+    "{'eventID':'e5','eventName':'INSERT','eventSource':'aws:dynamodb','eventSourceARN':"
+    "'arn:aws:dynamodb:eu-west-1:1:table/Configuration/stream/x','dynamodb':{"
+    "'ApproximateCreationDateTime':1714564805,'Keys':{'key':{'S':'A'}},'NewImage':{'key':{'S':"
+    "'A'},'s':{'NS':['2','1']}},'SequenceNumber':'105','StreamViewType':'NEW_AND_OLD_IMAGES'}},"
+    "{'eventID':'e6','eventName':'MODIFY','eventSource':'aws:dynamodb','eventSourceARN':"
+    "'arn:aws:dynamodb:eu-west-1:1:table/Configuration/stream/x','dynamodb':{"
+    "'ApproximateCreationDateTime':1714564806,'Keys':{'key':{'S':'A'}},'OldImage':{'key':{'S':"
+    "'A'},'s':{'NS':['1','2.0']}},'NewImage':{'key':{'S':'A'},'s':{'NS':['1','3']}},"
+    "'SequenceNumber':'106','StreamViewType':'NEW_AND_OLD_IMAGES'}},"
+    "{'eventID':'e7','eventName':'INSERT','eventSource':'aws:dynamodb','eventSourceARN':"
+    "'arn:aws:dynamodb:eu-west-1:1:table/Configuration/stream/x','dynamodb':{"
+    "'ApproximateCreationDateTime':1714564803,'Keys':{'key':{'S':'B'}},'NewImage':{'key':{'S':"
+    "'B'}},'SequenceNumber':'107','StreamViewType':'NEW_AND_OLD_IMAGES'}}"
+    "]}";
+
+/* The audit items of STREAM in `format`, one page, in reverse order; the items of
+ * record `skip` (an index, or -1) left out. */
+static void built_page(const as_event *event, as_format format, int skip, as_buf *out)
+{
+    as_items *items = as_items_new();
+    assert_non_null(items);
+    as_audit_options options = {format, NULL, 0, 0};
+    assert_int_equal(as_audit_build_event(event, &options, items, NULL), AS_OK);
+    as_buf_append_str(out, "{\"Items\":[");
+    bool first = true;
+    for (size_t i = as_items_count(items); i-- > 0;) {
+        as_item it = as_items_get(items, i);
+        if ((int)it.record == skip) {
+            continue;
+        }
+        if (!first) {
+            as_buf_append_char(out, ',');
+        }
+        first = false;
+        as_buf_append_span(out, it.json);
+    }
+    as_buf_append_str(out, "]}");
+    assert_int_equal(as_buf_status(out), AS_OK);
+    as_items_free(items);
+}
+
+/* Replay as of each record's time is exactly its NewImage (absent after a REMOVE), in both
+ * formats, and the trail is continuous; without a record, the next one says so. */
+static void test_builder_roundtrip(void **state)
+{
+    (void)state;
+    as_buf stream = json_of(STREAM);
+    as_event *event = NULL;
+    as_error err = {0};
+    if (as_event_decode(stream.data, stream.len, &event, &err) != AS_OK) {
+        fail_msg("%s", err.message);
+    }
+    for (int format = AS_FORMAT_CLASSIC; format <= AS_FORMAT_DETAILED; format++) {
+        as_buf built = AS_BUF_INIT;
+        built_page(event, (as_format)format, -1, &built);
+        as_trail *trail = as_trail_new();
+        if (as_trail_add_json(trail, built.data, built.len, &err) != AS_OK) {
+            fail_msg("%s\n%s", err.message, built.data);
+        }
+        assert_int_equal(as_trail_key_count(trail), 2);
+        as_replay *r = as_replay_new();
+        for (size_t i = 0; i < 6; i++) {
+            const as_record *rec = as_event_record(event, i);
+            assert_int_equal(as_trail_replay(trail, as_span_from_cstr("Configuration/A"),
+                                             ms(1 + (unsigned)i), r, NULL),
+                             AS_OK);
+            if (rec->event_name == AS_EVENT_REMOVE) {
+                assert_int_equal(as_replay_exists(r), AS_EXISTS_NO);
+            } else if (!as_replay_matches(r, rec->new_image)) {
+                fail_msg("format %d, record %zu: %s", format, i, as_replay_item_json(r).ptr);
+            }
+            as_span seq;
+            assert_true(as_replay_last_change(r, &seq, NULL, NULL));
+            assert_memory_equal(seq.ptr, rec->sequence_number.ptr, 3);
+        }
+        as_replay_free(r);
+        assert_verify(trail, "Configuration/A",
+                      "{'historyKey':'Configuration/A','entries':6,'ok':true,'problems':[]}");
+        assert_verify(trail, "Configuration/B",
+                      "{'historyKey':'Configuration/B','entries':1,'ok':true,'problems':[]}");
+        as_trail_free(trail);
+
+        /* Record 103 lost: 104's old side still holds n. */
+        as_buf_clear(&built);
+        built_page(event, (as_format)format, 2, &built);
+        trail = as_trail_new();
+        assert_int_equal(as_trail_add_json(trail, built.data, built.len, NULL), AS_OK);
+        assert_verify(trail, "Configuration/A",
+                      format == AS_FORMAT_CLASSIC
+                          ? "{'historyKey':'Configuration/A','entries':5,'ok':false,'problems':[{"
+                            "'kind':'continuity','sequenceNumber':'104','detail':'attribute "
+                            "\\'n\\': expected {\\'NULL\\':true}, found absent in oldValue'}]}"
+                          : "{'historyKey':'Configuration/A','entries':5,'ok':false,'problems':[{"
+                            "'kind':'continuity','sequenceNumber':'104','detail':'attribute "
+                            "\\'n\\': expected {\\'NULL\\':true}, found absent in oldImage'}]}");
+        as_trail_free(trail);
+        as_buf_free(&built);
+    }
+    as_event_free(event);
+    as_buf_free(&stream);
+}
+
 /* ---- Keys, matching, time --------------------------------------------------------------- */
 
 static void test_mixed_keys(void **state)
@@ -1080,6 +1213,7 @@ int main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_continuity_numbers),
         cmocka_unit_test(test_continuity_existence),
+        cmocka_unit_test(test_builder_roundtrip),
         cmocka_unit_test(test_mixed_keys),
         cmocka_unit_test(test_matches),
         cmocka_unit_test(test_time),
