@@ -404,8 +404,11 @@ class Suite:
             check("altered:" in str(e), str(e))
         # By hand: the update of `value`, as docs/audit-format.md's example item.
         r1 = self.records[1]
+        when = iso_ms(r1["dynamodb"]["ApproximateCreationDateTime"])
         hand = {"id": {"S": audit_id(r1["eventID"] + "/value")}, "itemKey": {"S": KEY},
-                "modificationTime": {"S": iso_ms(r1["dynamodb"]["ApproximateCreationDateTime"])},
+                "modificationTime": {"S": when}, "eventName": {"S": "UPDATE"},
+                "historyKey": {"S": CONFIG_TABLE + "/" + KEY},
+                "historySort": {"S": when + "/" + r1["dynamodb"]["SequenceNumber"].rjust(40, "0")},
                 "updatedAttribute": {"S": "value"}, "oldValue": {"N": "3600"},
                 "newValue": {"N": "1800"}}
         got = scan.get(hand["id"]["S"])
