@@ -56,11 +56,8 @@ static bool add_record(cli_table *t, const as_history *h, size_t index, bool wit
                  set_plain(t, COL_OLD - shift, change.old_value, scratch) &&
                  set_plain(t, COL_NEW - shift, change.new_value, scratch);
         } else if (ok && r.error.len > 0) {
-            as_buf_clear(scratch);
-            as_buf_append_str(scratch, "error: ");
-            as_buf_append_span(scratch, r.error);
-            ok = as_buf_status(scratch) == AS_OK &&
-                 cli_table_set(t, COL_PATH - shift, scratch->data, scratch->len);
+            /* The reason is too long for a cell: it follows the table, whole. */
+            ok = cli_table_set_str(t, COL_PATH - shift, "(error item: see below)");
         } else if (ok) {
             ok = cli_table_set_str(t, COL_PATH - shift, "(no change recorded)");
         }
@@ -108,6 +105,20 @@ static int render(const as_history *h, const char *key, as_buf *out,
     }
     if (ok) {
         cli_table_render(t, out);
+    }
+    for (size_t i = 0; ok && i < count; i++) {
+        as_history_record r;
+        if (as_history_get(h, i, &r) && r.error.len > 0) {
+            as_buf_append_str(out, "error item of record ");
+            if (r.sequence_number.len > 0) {
+                as_buf_append_span(out, r.sequence_number);
+                as_buf_append_str(out, " at ");
+            }
+            as_buf_append_span(out, r.modification_time);
+            as_buf_append_str(out, ": ");
+            cli_cell_text(r.error.ptr, r.error.len, 0, out);
+            as_buf_append_char(out, '\n');
+        }
     }
     cli_table_free(t);
     as_buf_free(&scratch);

@@ -103,6 +103,8 @@ LIFE = [
     record("GAPPY", 11, T0 + 1, "MODIFY", old=G1, new=G2),  # never reaches the table
     record("GAPPY", 12, T0 + 2, "MODIFY", old=G2, new=G3),
 ]
+# A record DynamoDB would refuse (a number that is not one): an error item in the trail.
+LIFE.append(record("BROKEN", 700, T0 + 5, "INSERT", new={"key": "BROKEN", "n": "#Nxyz"}))
 MISSING_SEQUENCE = "11"
 
 
@@ -391,16 +393,31 @@ class Suite:
         check(len(problems) == 1 and problems[0]["kind"] == "continuity" and
               problems[0]["sequenceNumber"] == "12", f"problems: {problems}")
         lines = self.cli.json(["verify", "--all"], self.aws.reader, want_rc=1)
-        check(lines[-1] == {"keys": 3, "entries": 7, "ok": False}, f"--all: {lines[-1]}")
+        check(lines[-1] == {"keys": 4, "entries": 8, "ok": False}, f"--all: {lines[-1]}")
         check(sorted(l["historyKey"] for l in lines[:-1]) ==
-              ["Configuration/CACHE_TTL_SEC", "Configuration/FEATURE_X", "Configuration/GAPPY"],
-              str(lines))
+              ["Configuration/BROKEN", "Configuration/CACHE_TTL_SEC", "Configuration/FEATURE_X",
+               "Configuration/GAPPY"], str(lines))
         out = self.cli.ok(["verify", "GAPPY", "CACHE_TTL_SEC"], self.aws.reader, want_rc=1)
         check(re.search(r"^Configuration/GAPPY +2 +NOT OK +continuity +12 +", out, re.M), out)
         check(re.search(r"^Configuration/CACHE_TTL_SEC +4 +ok$", out, re.M), out)
         check(out.splitlines()[-1] == "2 keys, 6 entries: NOT OK (a change is missing from "
               "the trail)", out.splitlines()[-1])
         return "ok keys, the missing record named, --all, exit 1 when not ok"
+
+    def test_error_item(self):
+        """An error item in a trail: history shows the record with its error, show says
+        the state is unknown."""
+        (line,) = self.cli.json(["history", "BROKEN"], self.aws.reader)
+        check(line["sequenceNumber"] == "700" and line["changes"] == [], str(line))
+        out = self.cli.ok(["history", "BROKEN"], self.aws.reader)
+        row, after = out.splitlines()[2], out.splitlines()[3]
+        check(row.startswith(iso(T0 + 5) + "  700") and row.endswith("(error item: see below)"),
+              row)
+        check(after.startswith(f"error item of record 700 at {iso(T0 + 5)}: ") and
+              after.endswith('"xyz": not a number'), after)
+        (line,) = self.cli.json(["show", "BROKEN"], self.aws.reader)
+        check(line["exists"] is None and line["item"] is None and line["notes"], str(line))
+        return after
 
     # -- credentials ---
 
@@ -605,7 +622,7 @@ class Suite:
         return "--help for each command, --version"
 
     TESTS = ["test_help", "test_history_json", "test_history_window", "test_history_table",
-             "test_show_at_times", "test_show_table", "test_verify", "test_profile",
+             "test_show_at_times", "test_show_table", "test_verify", "test_error_item", "test_profile",
              "test_user_errors", "test_backfill", "test_backfill_settings",
              "test_backfill_progress"]
 
