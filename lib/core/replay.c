@@ -655,8 +655,10 @@ marker_kind as_replay_marker(const as_value *value)
 
 void as_json_append_string(as_buf *out, as_span bytes)
 {
+    /* A key or a problem may come from the caller: bytes that are not UTF-8 must still
+     * make a valid line. */
     as_buf_append_char(out, '"');
-    as_buf_append_json_escaped(out, bytes.ptr, bytes.len);
+    as_json_append_text(out, bytes);
     as_buf_append_char(out, '"');
 }
 

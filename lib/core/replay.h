@@ -118,7 +118,8 @@ AS_LOCAL void as_record_describe(as_buf *out, const trail_record *rec);
  * cut at a character boundary with "..." when longer. */
 AS_LOCAL void as_value_append_short(as_buf *out, const as_value *value, size_t max);
 
-/* Appends a JSON string: quotes around `bytes` escaped. */
+/* Appends a JSON string: quotes around `bytes` escaped, a byte that starts no UTF-8
+ * character written as U+FFFD. */
 AS_LOCAL void as_json_append_string(as_buf *out, as_span bytes);
 
 #endif

@@ -785,6 +785,14 @@ static void test_continuity_existence(void **state)
     as_buf_free(&line);
     as_buf_free(&want);
     assert_int_equal(as_verify_add_problem(v, NULL, "", "x", NULL), AS_ERR_ARGUMENT);
+    /* What a caller gives that is not UTF-8 still makes a valid line. */
+    as_verify *odd = as_verify_new();
+    assert_int_equal(as_trail_verify(trail, (as_span){"k\xff", 2}, odd, NULL), AS_OK);
+    assert_int_equal(as_verify_write_json(odd, &line, NULL), AS_OK);
+    assert_string_equal(line.data, "{\"historyKey\":\"k\xef\xbf\xbd\",\"entries\":0,"
+                                   "\"ok\":true,\"problems\":[]}\n");
+    as_buf_free(&line);
+    as_verify_free(odd);
     as_verify_free(v);
     as_trail_free(trail);
 }
