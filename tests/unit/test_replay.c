@@ -738,6 +738,30 @@ static void test_continuity_numbers(void **state)
     as_trail_free(trail);
 }
 
+/* A classic UPDATE right after a DELETE: a CREATE is missing. */
+static void test_update_after_delete(void **state)
+{
+    (void)state;
+    as_trail *trail = as_trail_new();
+    page p = {AS_BUF_INIT, 0};
+    page_item(&p, KEY, 10, 1, "CREATE", NULL, "'newValue':{'M':{'v':{'N':'1'},'w':{'N':'2'}}}");
+    page_item(&p, KEY, 20, 2, "DELETE", NULL, "'oldValue':{'M':{'v':{'N':'1'},'w':{'N':'2'}}}");
+    page_item(&p, KEY, 30, 3, "UPDATE", "v", "'oldValue':{'N':'5'},'newValue':{'N':'6'}");
+    page_add(trail, &p);
+    assert_show(trail, KEY, ms(30),
+                "{'historyKey':'" KEY "','at':'2024-05-01T12:00:30.000Z','exists':true,"
+                "'complete':false,'item':{'v':{'N':'6'}},'lastChange':{'sequenceNumber':'3',"
+                "'modificationTime':'2024-05-01T12:00:30.000Z'},'notes':['an UPDATE "
+                "(2024-05-01T12:00:30.000Z, sequence 3) follows a DELETE with no CREATE between: "
+                "only the attributes it changed are known']}");
+    assert_verify(trail, KEY,
+                  "{'historyKey':'" KEY "','entries':3,'ok':false,'problems':[{'kind':"
+                  "'continuity','sequenceNumber':'3','detail':'item: expected present before an "
+                  "UPDATE, found absent (its last record: 2024-05-01T12:00:20.000Z, sequence "
+                  "2)'}]}");
+    as_trail_free(trail);
+}
+
 static void test_continuity_existence(void **state)
 {
     (void)state;
@@ -1220,6 +1244,7 @@ int main(void)
         cmocka_unit_test(test_baseline),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_continuity_numbers),
+        cmocka_unit_test(test_update_after_delete),
         cmocka_unit_test(test_continuity_existence),
         cmocka_unit_test(test_builder_roundtrip),
         cmocka_unit_test(test_mixed_keys),
