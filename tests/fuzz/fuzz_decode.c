@@ -106,13 +106,30 @@ static void check_item(const as_event *event, const as_item *item)
         CHECK(s_attribute(parsed, "error") != NULL, "error item without error", r, item);
         json_t *raw = s_attribute(parsed, "rawRecord");
         CHECK(raw != NULL, "error item without rawRecord", r, item);
+    } else {
+        json_t *name = s_attribute(parsed, "eventName");
+        CHECK(name != NULL && (strcmp(json_string_value(name), "CREATE") == 0 ||
+                               strcmp(json_string_value(name), "UPDATE") == 0 ||
+                               strcmp(json_string_value(name), "DELETE") == 0),
+              "item without eventName", r, item);
     }
+    /* The history index's keys come together, historySort led by modificationTime. */
+    json_t *hkey = s_attribute(parsed, "historyKey");
+    json_t *hsort = s_attribute(parsed, "historySort");
+    CHECK((hkey == NULL) == (hsort == NULL), "historyKey without historySort", r, item);
+    CHECK(hkey == NULL || (time != NULL && s_attribute(parsed, "itemKey") != NULL),
+          "history fields without itemKey or modificationTime", r, item);
+    CHECK(hsort == NULL || (json_string_length(hsort) >= 24 + 1 + 40 &&
+                            memcmp(json_string_value(hsort), json_string_value(time), 24) == 0 &&
+                            json_string_value(hsort)[24] == '/'),
+          "historySort not <modificationTime>/<40 digits>", r, item);
     json_decref(parsed);
 }
 
-/* How many items docs/audit-format.md gives a record in the classic format, or SIZE_MAX for
- * "one, or one error item". */
-static size_t classic_items(const as_record *rec, as_changes *changes)
+/* How many items docs/audit-format.md gives a valid record in `format`: classic, one per
+ * changed attribute of a MODIFY; detailed, one, none for a MODIFY that changed nothing;
+ * any other record one. */
+static size_t expected_items(const as_record *rec, as_format format, as_changes *changes)
 {
     if (rec->error != NULL) {
         return 1;
@@ -120,7 +137,8 @@ static size_t classic_items(const as_record *rec, as_changes *changes)
     if (rec->event_name == AS_EVENT_MODIFY && rec->old_image != NULL && rec->new_image != NULL) {
         as_status s = as_diff_images(rec->old_image, rec->new_image, AS_DIFF_TOP, NULL, 0, changes, NULL);
         CHECK(s == AS_OK, "as_diff_images failed", rec->index, NULL);
-        return as_changes_count(changes);
+        size_t changed = as_changes_count(changes);
+        return format == AS_FORMAT_CLASSIC || changed == 0 ? changed : 1;
     }
     return 1;
 }
@@ -153,10 +171,10 @@ static void check_build(const as_event *event, as_format format, as_items *items
             next++;
         }
         size_t n = next - first;
-        if (format == AS_FORMAT_DETAILED || error_item) {
+        if (error_item) {
             CHECK(n == 1, "not exactly one item for the record", r, NULL);
         } else {
-            CHECK(n == classic_items(rec, changes), "wrong number of classic items", r, NULL);
+            CHECK(n == expected_items(rec, format, changes), "wrong number of items", r, NULL);
         }
     }
     CHECK(next == count, "items out of record order or for no record", 0, NULL);
