@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -705,6 +706,60 @@ static void test_names(void **state)
     as_trail_free(trail);
 }
 
+/* Long values and reasons are cut at a character boundary; an item given twice in one
+ * page counts once everywhere. */
+static void test_long_and_repeated(void **state)
+{
+    (void)state;
+    /* 'a' then 300 two-byte characters. */
+    char text[700] = "a";
+    for (int i = 0; i < 300; i++) {
+        memcpy(text + 1 + 2 * i, "\xc3\xa9", 3);
+    }
+    char *rest = malloc(1600);
+    assert_non_null(rest);
+    snprintf(rest, 1600, "'newValue':{'M':{'v':{'S':'%s'}}}", text);
+    as_trail *trail = as_trail_new();
+    page p = {AS_BUF_INIT, 0};
+    page_item(&p, KEY, 10, 1, "CREATE", NULL, rest);
+    page_item(&p, KEY, 20, 2, "UPDATE", "v", "'oldValue':{'S':'x'},'newValue':{'S':'y'}");
+    page_item(&p, KEY, 20, 2, "UPDATE", "v", "'oldValue':{'S':'x'},'newValue':{'S':'y'}");
+    snprintf(rest, 1600, "'error':{'S':'%s'}", text);
+    page_item(&p, KEY, 30, 3, NULL, NULL, rest);
+    page_add(trail, &p);
+
+    /* The expected value as written: {"S":"a then 96 characters (199 bytes), then "...". */
+    char cut[300] = "{\\'S\\':\\'a";
+    size_t head = strlen(cut);
+    for (int i = 0; i < 96; i++) {
+        memcpy(cut + head + 2 * i, "\xc3\xa9", 3);
+    }
+    snprintf(rest, 1600,
+             "{'historyKey':'" KEY "','entries':3,'ok':false,'problems':[{'kind':'continuity',"
+             "'sequenceNumber':'2','detail':'attribute \\'v\\': expected %s..., found {\\'S\\':"
+             "\\'x\\'} in oldValue'}]}",
+             cut);
+    assert_verify(trail, KEY, rest);
+    assert_history(trail, KEY, ms(20), ms(20),
+                   "{'modificationTime':'2024-05-01T12:00:20.000Z','sequenceNumber':'2',"
+                   "'eventName':'UPDATE','changes':[{'path':'/v','oldValue':{'S':'x'},"
+                   "'newValue':{'S':'y'}}]}\n");
+    /* The reason in the note: 'a' and 97 characters (195 bytes), then "...". */
+    as_replay *r = as_replay_new();
+    assert_int_equal(as_trail_replay(trail, as_span_from_cstr(KEY), ms(30), r, NULL), AS_OK);
+    assert_int_equal(as_replay_note_count(r), 1);
+    const char *note = as_replay_note(r, 0);
+    const char *reason = strstr(note, "unknown: ");
+    assert_non_null(reason);
+    reason += strlen("unknown: ");
+    assert_int_equal(strlen(reason), 195 + 3);
+    assert_memory_equal(reason, text, 195);
+    assert_string_equal(reason + 195, "...");
+    as_replay_free(r);
+    free(rest);
+    as_trail_free(trail);
+}
+
 /* ---- Continuity ---------------------------------------------------------------------- */
 
 static void test_continuity_numbers(void **state)
@@ -1243,6 +1298,7 @@ int main(void)
         cmocka_unit_test(test_detailed_without_images),
         cmocka_unit_test(test_baseline),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_long_and_repeated),
         cmocka_unit_test(test_continuity_numbers),
         cmocka_unit_test(test_update_after_delete),
         cmocka_unit_test(test_continuity_existence),
