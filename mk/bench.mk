@@ -1,6 +1,7 @@
 # `make bench`: throughput reports, not tests (nothing here fails on a slow number).
 # Each tests/bench/bench_<family>.c is one program linked with the shared timing.c;
-# `make bench` builds and runs them all, then tests/bench/bench_lambda.py, which starts
+# `make bench` builds and runs them all, then tests/bench/bench_history.py (`auditstream
+# history` of a 1,000-entry trail against moto), then tests/bench/bench_lambda.py, which starts
 # the packaged bootstrap (dist/audit_producer-x86_64.zip, remade first) the way Lambda
 # does: init time, cold start against moto, peak RSS. BENCH_ARGS reach every program
 # (e.g. BENCH_ARGS="--time 5 --rounds 9"). BENCHMARKS.md holds the results.
@@ -32,8 +33,11 @@ $(BENCH_PROBE): tests/bench/runtime_probe.c
 	$(say) LINK $@
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $<
 
-bench: $(BENCH_BIN) $(BENCH_EVENTS) $(BENCH_PROBE) $(BOOTSTRAP)
+bench: $(BENCH_BIN) $(BENCH_EVENTS) $(BENCH_PROBE) $(BOOTSTRAP) $(AUDITSTREAM)
 	@for b in $(BENCH_BIN); do echo "==== $$b"; $$b $(BENCH_ARGS) || exit 1; done
+	@echo "==== tests/bench/bench_history.py"
+	$(Q)$(PYTHON) tests/bench/bench_history.py --auditstream $(AUDITSTREAM) \
+		--bootstrap $(BOOTSTRAP) $(BENCH_ARGS)
 	$(Q)$(MAKE) --no-print-directory package-x86_64
 	@echo "==== tests/bench/bench_lambda.py"
 	$(Q)$(PYTHON) tests/bench/bench_lambda.py --zip dist/audit_producer-x86_64.zip \
