@@ -174,10 +174,116 @@ static bool write_pending(backfill *b)
     return ok;
 }
 
+/* Builds the BASELINE item of `item` as read at `read_ms` into b->built. 0, 1 when the item
+ * cannot have one (counted and named as failed), or -1 when the backfill must stop. */
+static int build(backfill *b, const as_value *item, int64_t read_ms, as_span *json)
+{
+    as_error err = {0};
+    as_baseline baseline = {
+        .item = item,
+        .key_names = b->key_names,
+        .key_count = b->key_count,
+        .table = as_span_from_cstr(cli_table_name(b->options->source_table)),
+        .read_ms = read_ms,
+    };
+    as_items_clear(b->built);
+    if (as_audit_build_baseline(&baseline, &b->audit, b->built, &err) != AS_OK) {
+        if (err.code == AS_ERR_NOMEM) {
+            stop(b, CLI_EXIT_FAILED, err.message);
+            return -1;
+        }
+        item_failed(b, "an item", err.message);
+        return 1;
+    }
+    *json = as_items_get(b->built, 0).json;
+    return 0;
+}
+
+/* {"<hash key>":<value>,"<range key>":<value>} of `item`, for GetItem. */
+static bool key_of(const backfill *b, const as_value *item, as_buf *key)
+{
+    as_buf_clear(key);
+    as_buf_append_char(key, '{');
+    for (size_t i = 0; i < b->key_count; i++) {
+        const as_value *v = as_wire_member(item, b->key_names[i].ptr, b->key_names[i].len);
+        if (v == NULL || v->wire.len == 0) {
+            return false;
+        }
+        as_buf_append_str(key, i > 0 ? ",\"" : "\"");
+        as_buf_append_json_escaped(key, b->key_names[i].ptr, b->key_names[i].len);
+        as_buf_append_str(key, "\":");
+        as_buf_append_span(key, v->wire);
+    }
+    as_buf_append_char(key, '}');
+    return as_buf_status(key) == AS_OK;
+}
+
+/* One scanned item. The page may have been read well before it is handed over (pages of
+ * other segments are served first, each item costs a Query), so the Scan's copy only
+ * answers "is the trail already right?". When it is not, the item is read again,
+ * consistently, between two readings of the clock, and that copy and time are what the
+ * BASELINE holds: a change the stream times within that one round trip is the only one
+ * that can still fall on the wrong side of it. False when the backfill must stop. */
+static bool backfill_item(backfill *b, const as_value *scanned, int64_t handed_ms)
+{
+    as_span json;
+    int rc = build(b, scanned, handed_ms, &json);
+    bool shows = false;
+    if (rc != 0) {
+        return rc > 0;
+    }
+    if (trail_shows(b, json, handed_ms, &shows) != 0) {
+        return false;
+    }
+    if (shows) {
+        b->unchanged++;
+        return true;
+    }
+    as_buf key = AS_BUF_INIT, answer = AS_BUF_INIT;
+    as_wire_items *fresh = NULL;
+    as_ddb_result result;
+    memset(&result, 0, sizeof result);
+    as_error err = {0};
+    bool found = false, go_on = true;
+    if (!key_of(b, scanned, &key)) {
+        item_failed(b, "an item", "its key attributes are not all there");
+        as_buf_free(&key);
+        return true;
+    }
+    if (as_ddb_get_item(b->writer, &b->session->credentials, b->options->source_table,
+                        (as_span){key.data, key.len}, NULL, (as_span){NULL, 0}, true, 0, &answer,
+                        &found, &result, NULL, &err) != AS_OK) {
+        go_on = stop(b, err.code == AS_ERR_NOMEM ? CLI_EXIT_FAILED : CLI_EXIT_USAGE, err.message);
+    } else if (result.outcome != AS_DDB_ANSWERED) {
+        b->rc = cli_session_failure(b->session, "GetItem", b->options->source_table,
+                                    "--table or AUDIT_SOURCE_TABLE", &result, b->message);
+        go_on = false;
+    }
+    int64_t read_ms = cli_now_ms();
+    if (go_on && !found) {
+        b->unchanged++; /* deleted since the Scan: its trail has the DELETE, or will */
+    } else if (go_on && as_wire_decode(answer.data, answer.len, AS_WIRE_GET, &fresh, &err) != AS_OK) {
+        go_on = stop(b, CLI_EXIT_FAILED, err.message);
+    } else if (go_on) {
+        rc = build(b, as_wire_item(fresh, 0), read_ms, &json);
+        if (rc < 0 || (rc == 0 && trail_shows(b, json, read_ms, &shows) != 0)) {
+            go_on = false;
+        } else if (rc == 0 && shows) {
+            b->unchanged++;
+        } else if (rc == 0 && !queue(b, json)) {
+            go_on = stop(b, CLI_EXIT_FAILED, "out of memory holding BASELINE items");
+        }
+    }
+    as_wire_items_free(fresh);
+    as_buf_free(&answer);
+    as_buf_free(&key);
+    return go_on;
+}
+
 static bool on_page(const as_ddb_page *page, void *ctx)
 {
     backfill *b = ctx;
-    int64_t read_ms = cli_now_ms();
+    int64_t handed_ms = cli_now_ms();
     as_wire_items *items = NULL;
     as_error err = {0};
     if (as_wire_decode(page->body.ptr, page->body.len, AS_WIRE_PAGE, &items, &err) != AS_OK) {
@@ -186,31 +292,8 @@ static bool on_page(const as_ddb_page *page, void *ctx)
     bool go_on = true;
     for (size_t i = 0; go_on && i < as_wire_item_count(items); i++) {
         b->scanned++;
-        as_baseline baseline = {
-            .item = as_wire_item(items, i),
-            .key_names = b->key_names,
-            .key_count = b->key_count,
-            .table = as_span_from_cstr(cli_table_name(b->options->source_table)),
-            .read_ms = read_ms,
-        };
-        as_items_clear(b->built);
-        if (as_audit_build_baseline(&baseline, &b->audit, b->built, &err) != AS_OK) {
-            if (err.code == AS_ERR_NOMEM) {
-                go_on = stop(b, CLI_EXIT_FAILED, err.message);
-            } else {
-                item_failed(b, "an item", err.message);
-            }
-            continue;
-        }
-        as_span json = as_items_get(b->built, 0).json;
-        bool shows = false;
-        if (trail_shows(b, json, read_ms, &shows) != 0) {
-            go_on = false;
-        } else if (shows) {
-            b->unchanged++;
-        } else if (!queue(b, json)) {
-            go_on = stop(b, CLI_EXIT_FAILED, "out of memory holding BASELINE items");
-        }
+        go_on = backfill_item(b, as_wire_item(items, i), handed_ms);
+        cli_progress_update(&b->progress, b->scanned, b->written, b->failed);
     }
     as_wire_items_free(items);
     if (go_on) {
