@@ -32,7 +32,8 @@ typedef struct backfill {
     uint64_t scanned, written, failed, unchanged;
     FILE *errors;
     cli_progress progress;
-    int rc; /* a failure that stops the scan, with `message` */
+    bool no_get; /* GetItem on the source table is denied: the Scan's copies are used */
+    int rc;      /* a failure that stops the scan, with `message` */
     char message[CLI_MESSAGE_MAX];
 } backfill;
 
@@ -239,6 +240,9 @@ static bool backfill_item(backfill *b, const as_value *scanned, int64_t handed_m
         b->unchanged++;
         return true;
     }
+    if (b->no_get) {
+        return queue(b, json) || stop(b, CLI_EXIT_FAILED, "out of memory holding BASELINE items");
+    }
     as_buf key = AS_BUF_INIT, answer = AS_BUF_INIT;
     as_wire_items *fresh = NULL;
     as_ddb_result result;
@@ -254,6 +258,20 @@ static bool backfill_item(backfill *b, const as_value *scanned, int64_t handed_m
                         (as_span){key.data, key.len}, NULL, (as_span){NULL, 0}, true, 0, &answer,
                         &found, &result, NULL, &err) != AS_OK) {
         go_on = stop(b, err.code == AS_ERR_NOMEM ? CLI_EXIT_FAILED : CLI_EXIT_USAGE, err.message);
+    } else if (result.outcome != AS_DDB_ANSWERED && as_ddb_error_kind_of(&result) == AS_DDB_KIND_DENIED &&
+               strncmp(result.error_type, "AccessDenied", 12) == 0) {
+        /* A policy that grants Scan but not GetItem: carry on with the Scan's copies, which
+         * changes made during the backfill may have made stale, and say so once. */
+        b->no_get = true;
+        cli_progress_clear(&b->progress);
+        fprintf(b->errors,
+                "auditstream: backfill: dynamodb:GetItem on table \"%s\" is denied: the Scan's "
+                "copies are written, which changes made meanwhile may have made stale (grant "
+                "GetItem on the source table to avoid it)\n",
+                b->options->source_table);
+        as_buf_free(&key);
+        as_buf_free(&answer);
+        return queue(b, json) || stop(b, CLI_EXIT_FAILED, "out of memory holding BASELINE items");
     } else if (result.outcome != AS_DDB_ANSWERED) {
         b->rc = cli_session_failure(b->session, "GetItem", b->options->source_table,
                                     "--table or AUDIT_SOURCE_TABLE", &result, b->message);

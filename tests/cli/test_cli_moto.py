@@ -46,6 +46,8 @@ ADMIN_ACTIONS = ["dynamodb:*"]
 READER_ACTIONS = ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:DescribeTable",
                   "dynamodb:Scan"]
 SCAN_ONLY_ACTIONS = ["dynamodb:Scan"]
+# What backfill needs but GetItem, which a policy may not grant on the source table.
+NO_GET_ACTIONS = ["dynamodb:DescribeTable", "dynamodb:Scan", "dynamodb:Query", "dynamodb:PutItem"]
 
 
 def iso(seconds):
@@ -140,7 +142,8 @@ class Aws:
         iam = self.client("iam", ("setup", "setup"))
         users = {}
         for name, actions in (("cli-admin", ADMIN_ACTIONS), ("cli-reader", READER_ACTIONS),
-                              ("cli-scan-only", SCAN_ONLY_ACTIONS)):
+                              ("cli-scan-only", SCAN_ONLY_ACTIONS),
+                              ("cli-no-get", NO_GET_ACTIONS)):
             iam.create_user(UserName=name)
             key = iam.create_access_key(UserName=name)["AccessKey"]
             users[name] = (key["AccessKeyId"], key["SecretAccessKey"])
@@ -149,6 +152,7 @@ class Aws:
                 "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}))
         self.admin, self.reader, self.scan_only = (users["cli-admin"], users["cli-reader"],
                                                    users["cli-scan-only"])
+        self.no_get = users["cli-no-get"]
         self.moto.set_auth(True)
         from botocore.exceptions import ClientError
         try:
@@ -500,6 +504,20 @@ class Suite:
         check(lines[0]["written"] == 1, f"without the ignore list: {lines}")
         return "bad AUDIT_FORMAT refused, ignore list and detailed applied"
 
+    def test_backfill_without_getitem(self):
+        """Credentials that may Scan but not GetItem: the Scan's copies are written, and
+        one line on stderr says so."""
+        self.aws.put(SOURCE, [{"key": {"S": "NO_GET"}, "value": {"S": "v"}}])
+        rc, out, err = self.cli.run(["backfill", "--json"], self.aws.no_get)
+        check(rc == 0, f"exit {rc}: {err}")
+        check(json.loads(out)["written"] == 1, out)
+        check(err == 'auditstream: backfill: dynamodb:GetItem on table "Configuration" is '
+              "denied: the Scan's copies are written, which changes made meanwhile may have "
+              "made stale (grant GetItem on the source table to avoid it)\n", repr(err))
+        (line,) = self.cli.json(["show", "NO_GET"], self.aws.reader)
+        check(line["item"] == {"key": {"S": "NO_GET"}, "value": {"S": "v"}}, str(line))
+        return "one warning, the BASELINE written from the Scan"
+
     def test_backfill_progress(self):
         """A progress bar on a terminal, redrawn in place; nothing on a pipe."""
         import pty
@@ -624,7 +642,7 @@ class Suite:
     TESTS = ["test_help", "test_history_json", "test_history_window", "test_history_table",
              "test_show_at_times", "test_show_table", "test_verify", "test_error_item", "test_profile",
              "test_user_errors", "test_backfill", "test_backfill_settings",
-             "test_backfill_progress"]
+             "test_backfill_without_getitem", "test_backfill_progress"]
 
 
 def main():
