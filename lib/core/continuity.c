@@ -89,8 +89,8 @@ as_status as_verify_add_problem(as_verify *verify, const char *kind, const char 
 static AS_RESULT continuity(as_verify *v, const trail_record *rec, as_error *err)
 {
     AS_GUARD(as_buf_result(&v->detail, err, VERIFYING));
-    return add_problem(v, "continuity", rec->sequence,
-                       (as_span){v->detail.data, v->detail.len}, err);
+    return add_problem(v, "continuity", rec->sequence, (as_span){v->detail.data, v->detail.len},
+                       err);
 }
 
 /* Compares what the replay expects of one attribute with what the record's `field` holds;
@@ -314,7 +314,8 @@ bool as_verify_ok(const as_verify *verify)
 as_status as_verify_write_json(const as_verify *verify, as_buf *out, as_error *err)
 {
     if (verify == NULL || out == NULL) {
-        return as_status_of(as_fail(err, AS_ERR_ARGUMENT, 0, "as_verify_write_json: NULL argument"));
+        return as_status_of(
+            as_fail(err, AS_ERR_ARGUMENT, 0, "as_verify_write_json: NULL argument"));
     }
     as_buf_append_str(out, "{\"historyKey\":");
     as_json_append_string(out, (as_span){verify->key.data, verify->key.len});

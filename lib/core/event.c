@@ -1743,7 +1743,8 @@ static AS_RESULT parse_item(parser *ps, unsigned json_depth)
 }
 
 /* AS_WIRE_ANY: what the object at ps->p is, judged by its members' names and the first
- * byte of their values, without moving. Validates the whole text on the way. */
+ * byte of their values, without moving. An Items array settles it at once, so that a
+ * page's items are read once; anything else is read to the end. */
 static AS_RESULT sniff_shape(parser *ps, as_wire_shape *shape)
 {
     const char *top = ps->p;
@@ -1762,8 +1763,10 @@ static AS_RESULT sniff_shape(parser *ps, as_wire_shape *shape)
         }
         if (key_is(key, key_escaped, "Items") && peek(ps, '[')) {
             page = true;
-        } else if (!(key_is(key, key_escaped, "Item") && peek(ps, '{')) &&
-                   !key_is(key, key_escaped, "ConsumedCapacity")) {
+            break;
+        }
+        if (!(key_is(key, key_escaped, "Item") && peek(ps, '{')) &&
+            !key_is(key, key_escaped, "ConsumedCapacity")) {
             get = false;
         }
         AS_GUARD(skip_value(ps, 1));
@@ -1813,9 +1816,10 @@ static AS_RESULT parse_answer(parser *ps, as_wire_shape shape)
                                               : key_is(key, key_escaped, "Item");
         if (is_items || (shape == AS_WIRE_PAGE && key_is(key, key_escaped, "LastEvaluatedKey"))) {
             AS_ENSURE(!(is_items ? items_at != NULL : last_key),
-                      not_items(ps, at, is_items ? (shape == AS_WIRE_PAGE ? "\"Items\" appears twice"
-                                                                          : "\"Item\" appears twice")
-                                                 : "\"LastEvaluatedKey\" appears twice"));
+                      not_items(ps, at,
+                                is_items ? (shape == AS_WIRE_PAGE ? "\"Items\" appears twice"
+                                                                  : "\"Item\" appears twice")
+                                         : "\"LastEvaluatedKey\" appears twice"));
         }
         if (is_items && shape == AS_WIRE_PAGE) {
             AS_ENSURE(peek(ps, '['), not_items(ps, at, "\"Items\" is not an array"));
@@ -1934,9 +1938,9 @@ as_result as_event_decode_items(const char *json, size_t len, as_wire_shape shap
 {
     AS_ENSURE(out != NULL && found != NULL && (json != NULL || len == 0),
               as_fail(err, AS_ERR_ARGUMENT, 0, "as_event_decode_items: NULL argument"));
-    AS_ENSURE(shape >= AS_WIRE_ANY && shape <= AS_WIRE_ITEM,
-              as_fail(err, AS_ERR_ARGUMENT, 0, "as_event_decode_items: unknown shape %d",
-                      (int)shape));
+    AS_ENSURE(
+        shape >= AS_WIRE_ANY && shape <= AS_WIRE_ITEM,
+        as_fail(err, AS_ERR_ARGUMENT, 0, "as_event_decode_items: unknown shape %d", (int)shape));
     *found = (as_items_found){AS_WIRE_ITEM, 0};
     items_mode mode = {shape, found, "item"};
     return (as_result){decode_document(json, len, &mode, out, err)};

@@ -12,7 +12,7 @@
 #include "core/replay.h"
 #include "core/value_json.h"
 
-#define ADDING "adding audit items to the trail"
+#define ADDING    "adding audit items to the trail"
 #define REPLAYING "replaying the trail"
 
 /* ---- Time --------------------------------------------------------------------------- */
@@ -101,7 +101,8 @@ static bool parse_iso(as_span text, bool strict, int64_t *ms)
 as_status as_replay_time_parse(as_span text, int64_t *ms, as_error *err)
 {
     if (ms == NULL || (text.ptr == NULL && text.len > 0)) {
-        return as_status_of(as_fail(err, AS_ERR_ARGUMENT, 0, "as_replay_time_parse: NULL argument"));
+        return as_status_of(
+            as_fail(err, AS_ERR_ARGUMENT, 0, "as_replay_time_parse: NULL argument"));
     }
     if (text.len > 0 && parse_iso(text, false, ms)) {
         return AS_OK;
@@ -112,12 +113,12 @@ as_status as_replay_time_parse(as_span text, int64_t *ms, as_error *err)
         return AS_OK;
     }
     int shown = text.len > 64 ? 64 : (int)text.len;
-    return as_status_of(as_fail(
-        err, AS_ERR_ARGUMENT, 0,
-        "\"%.*s%s\" is not a time: give ISO-8601 UTC (2024-05-01T12:30:45Z, milliseconds "
-        "optional) or epoch seconds%s%s",
-        shown, text.ptr != NULL ? text.ptr : "", text.len > 64 ? "..." : "",
-        digits_first && why != NULL ? ": " : "", digits_first && why != NULL ? why : ""));
+    return as_status_of(
+        as_fail(err, AS_ERR_ARGUMENT, 0,
+                "\"%.*s%s\" is not a time: give ISO-8601 UTC (2024-05-01T12:30:45Z, milliseconds "
+                "optional) or epoch seconds%s%s",
+                shown, text.ptr != NULL ? text.ptr : "", text.len > 64 ? "..." : "",
+                digits_first && why != NULL ? ": " : "", digits_first && why != NULL ? why : ""));
 }
 
 void as_replay_time_format(int64_t ms, char out[25])
@@ -231,9 +232,8 @@ static as_result item_fault(const item_ctx *ctx, const char *fmt, ...)
 static AS_RESULT typed(const item_ctx *ctx, const char *name, as_type type, const as_value **out)
 {
     const as_value *v = as_wire_attribute(ctx->item, name);
-    AS_ENSURE(v == NULL || v->type == type,
-              item_fault(ctx, "%s has type %s, not %s", name, as_type_name(v->type),
-                         as_type_name(type)));
+    AS_ENSURE(v == NULL || v->type == type, item_fault(ctx, "%s has type %s, not %s", name,
+                                                       as_type_name(v->type), as_type_name(type)));
     *out = v;
     return AS_RESULT_OK;
 }
@@ -261,7 +261,8 @@ static AS_RESULT read_event_name(const item_ctx *ctx, trail_entry *e)
     const as_value *name;
     AS_GUARD(typed(ctx, "eventName", AS_TYPE_S, &name));
     if (name == NULL) {
-        AS_ENSURE(e->error, item_fault(ctx, "eventName is missing (only an error item may lack it)"));
+        AS_ENSURE(e->error,
+                  item_fault(ctx, "eventName is missing (only an error item may lack it)"));
         e->event = EVENT_NONE;
         return AS_RESULT_OK;
     }
@@ -287,8 +288,8 @@ static AS_RESULT read_event_name(const item_ctx *ctx, trail_entry *e)
 /* The fields of the format the item is in; a detailed item is told by any field of its own. */
 static AS_RESULT read_format_fields(const item_ctx *ctx, trail_entry *e)
 {
-    static const char *const detailed_only[] = {"keys",    "sequenceNumber",    "tableName",
-                                                "cause",   "updatedAttributes", "changes",
+    static const char *const detailed_only[] = {"keys",     "sequenceNumber",    "tableName",
+                                                "cause",    "updatedAttributes", "changes",
                                                 "oldImage", "newImage"};
     for (size_t i = 0; i < sizeof detailed_only / sizeof detailed_only[0]; i++) {
         if (as_wire_attribute(ctx->item, detailed_only[i]) != NULL) {
@@ -322,12 +323,14 @@ static AS_RESULT read_format_fields(const item_ctx *ctx, trail_entry *e)
     if (e->updated_attribute == NULL) {
         /* Without updatedAttribute a value is a whole image. */
         AS_ENSURE(e->old_value == NULL || e->old_value->type == AS_TYPE_M,
-                  item_fault(ctx, "oldValue has type %s, not M (an item without updatedAttribute "
-                                  "holds whole images)",
+                  item_fault(ctx,
+                             "oldValue has type %s, not M (an item without updatedAttribute "
+                             "holds whole images)",
                              as_type_name(e->old_value->type)));
         AS_ENSURE(e->new_value == NULL || e->new_value->type == AS_TYPE_M,
-                  item_fault(ctx, "newValue has type %s, not M (an item without updatedAttribute "
-                                  "holds whole images)",
+                  item_fault(ctx,
+                             "newValue has type %s, not M (an item without updatedAttribute "
+                             "holds whole images)",
                              as_type_name(e->new_value->type)));
     }
     return AS_RESULT_OK;
@@ -378,14 +381,16 @@ static AS_RESULT read_item(const item_ctx *ctx, as_buf *text, trail_entry *e, pe
     AS_GUARD(as_buf_result(text, ctx->err, ADDING));
     as_span t = {text->data + time_at, time_len};
     AS_ENSURE(parse_iso(t, true, &e->time_ms),
-              item_fault(ctx, "modificationTime \"%.*s\" is not a time like "
-                              "2024-05-01T12:30:45.000Z (UTC, milliseconds)",
+              item_fault(ctx,
+                         "modificationTime \"%.*s\" is not a time like "
+                         "2024-05-01T12:30:45.000Z (UTC, milliseconds)",
                          (int)(t.len > 64 ? 64 : t.len), t.ptr));
     const char *s = text->data + p->sort;
     AS_ENSURE(sort_len == HISTORY_SORT_LEN && s[HISTORY_TIME_LEN] == '/' &&
                   all_digits(s + HISTORY_TIME_LEN + 1, HISTORY_SEQ_LEN),
-              item_fault(ctx, "historySort \"%.*s\" is not <modificationTime>/<40-digit "
-                              "sequence number>",
+              item_fault(ctx,
+                         "historySort \"%.*s\" is not <modificationTime>/<40-digit "
+                         "sequence number>",
                          (int)(sort_len > 80 ? 80 : sort_len), s));
     AS_ENSURE(memcmp(s, t.ptr, HISTORY_TIME_LEN) == 0,
               item_fault(ctx, "historySort \"%.*s\" does not start with its modificationTime",
@@ -436,7 +441,8 @@ static AS_RESULT add_page(as_trail *trail, trail_page *page, pending **pend, as_
     for (size_t i = 0; i < n; i++) {
         item_ctx ctx = {i, as_wire_item(page->items, i), err};
         bool skip;
-        AS_GUARD(read_item(&ctx, &page->text, &trail->entries[first + kept], &(*pend)[kept], &skip));
+        AS_GUARD(
+            read_item(&ctx, &page->text, &trail->entries[first + kept], &(*pend)[kept], &skip));
         if (skip) {
             skipped++;
         } else {
@@ -602,8 +608,8 @@ bool as_trail_find(as_trail *trail, as_span key, size_t *begin, size_t *end)
 trail_record as_trail_record_at(const trail_entry *entries, size_t at, size_t end)
 {
     trail_record rec = {at, at, &entries[at], false, entries[at].event, {NULL, 0}, {NULL, 0}};
-    while (rec.end < end && memcmp(entries[rec.end].sort.ptr, rec.head->sort.ptr,
-                                   HISTORY_SORT_LEN) == 0) {
+    while (rec.end < end &&
+           memcmp(entries[rec.end].sort.ptr, rec.head->sort.ptr, HISTORY_SORT_LEN) == 0) {
         rec.error = rec.error || entries[rec.end].error;
         rec.end++;
     }
@@ -915,12 +921,14 @@ static AS_RESULT whole_image(replay_state *st, const trail_record *rec, const as
     clear_notes(st);
     char d[96];
     if (image == NULL) {
-        as_state_note(st, "the %s (%s) has no new image (a stream without images): the values "
-                          "of the item are unknown",
+        as_state_note(st,
+                      "the %s (%s) has no new image (a stream without images): the values "
+                      "of the item are unknown",
                       event_text(rec->event), described(d, rec));
     } else {
-        as_state_note(st, "the new image of the %s (%s) was truncated (an item over 400 KB): "
-                          "the values of the item are unknown",
+        as_state_note(st,
+                      "the new image of the %s (%s) was truncated (an item over 400 KB): "
+                      "the values of the item are unknown",
                       event_text(rec->event), described(d, rec));
     }
     return AS_RESULT_OK;
@@ -935,13 +943,15 @@ static AS_RESULT per_attribute(replay_state *st, const trail_entry *entries,
         forget(st, AS_EXISTS_YES);
         char d[96];
         if (first) {
-            as_state_note(st, "the trail starts with an UPDATE (%s): only the attributes it "
-                              "changed are known",
+            as_state_note(st,
+                          "the trail starts with an UPDATE (%s): only the attributes it "
+                          "changed are known",
                           described(d, rec));
         } else if (before == AS_EXISTS_NO) {
             clear_notes(st);
-            as_state_note(st, "an UPDATE (%s) follows a DELETE with no CREATE between: only the "
-                              "attributes it changed are known",
+            as_state_note(st,
+                          "an UPDATE (%s) follows a DELETE with no CREATE between: only the "
+                          "attributes it changed are known",
                           described(d, rec));
         }
     }
@@ -1103,8 +1113,8 @@ static AS_RESULT finish_replay(as_replay *r, as_error *err)
                          "unknown",
                          name, (int)(size->text.len > 40 ? 40 : size->text.len), size->text.ptr);
             } else {
-                snprintf(text, sizeof text,
-                         "attribute \"%s\" is redacted: its value is not stored", name);
+                snprintf(text, sizeof text, "attribute \"%s\" is redacted: its value is not stored",
+                         name);
             }
             note(r, text);
         }
@@ -1212,8 +1222,8 @@ bool as_replay_last_change(const as_replay *replay, as_span *sequence_number,
         return false;
     }
     if (sequence_number != NULL) {
-        *sequence_number = replay->last_has_seq ? as_span_from_cstr(replay->last_seq)
-                                                : (as_span){NULL, 0};
+        *sequence_number =
+            replay->last_has_seq ? as_span_from_cstr(replay->last_seq) : (as_span){NULL, 0};
     }
     if (modification_time != NULL) {
         *modification_time = (as_span){replay->last_time, HISTORY_TIME_LEN};

@@ -47,10 +47,10 @@ typedef struct trail_record {
     size_t begin;
     size_t end;
     const trail_entry *head;
-    bool error;         /* one of its items is an error item */
-    entry_event event;  /* the head's */
-    as_span sequence;   /* the sequence number without its padding; ptr NULL when all zeros */
-    as_span time;       /* modificationTime: the historySort's first 24 bytes */
+    bool error;        /* one of its items is an error item */
+    entry_event event; /* the head's */
+    as_span sequence;  /* the sequence number without its padding; ptr NULL when all zeros */
+    as_span time;      /* modificationTime: the historySort's first 24 bytes */
 } trail_record;
 
 /* The entries of the trail in order (indexing it first); *count gets their number. */
@@ -82,7 +82,7 @@ typedef struct state_attr {
 typedef struct replay_state {
     as_exists exists;
     bool complete;
-    size_t records; /* records applied */
+    size_t records;    /* records applied */
     state_attr *attrs; /* sorted by decoded name */
     size_t count;
     size_t cap;

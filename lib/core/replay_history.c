@@ -298,8 +298,8 @@ static AS_RESULT history(as_trail *trail, as_span key, int64_t since_ms, int64_t
     return AS_RESULT_OK;
 }
 
-as_status as_trail_history(as_trail *trail, as_span history_key, int64_t since_ms,
-                           int64_t until_ms, as_history *out, as_error *err)
+as_status as_trail_history(as_trail *trail, as_span history_key, int64_t since_ms, int64_t until_ms,
+                           as_history *out, as_error *err)
 {
     if (trail == NULL || out == NULL || (history_key.ptr == NULL && history_key.len > 0)) {
         return as_status_of(as_fail(err, AS_ERR_ARGUMENT, 0, "as_trail_history: NULL argument"));

@@ -63,8 +63,8 @@ static void item(as_buf *b, const char *key, unsigned second, unsigned seq, cons
     snprintf(head, sizeof head,
              "{'id':{'S':'%s/%u/%s'},'itemKey':{'S':'%s'},'modificationTime':{'S':'%s'},"
              "'historyKey':{'S':'%s'},'historySort':{'S':'%s/%040u'}",
-             key, seq, attr != NULL ? attr : "-", strchr(key, '/') + 1, at(second), key,
-             at(second), seq);
+             key, seq, attr != NULL ? attr : "-", strchr(key, '/') + 1, at(second), key, at(second),
+             seq);
     append_json(b, head);
     if (event != NULL) {
         append_json(b, ",'eventName':{'S':'");
@@ -140,8 +140,7 @@ static void assert_history(as_trail *trail, const char *key, int64_t since, int6
     as_history *h = as_history_new();
     assert_non_null(h);
     as_error err = {0};
-    assert_int_equal(as_trail_history(trail, as_span_from_cstr(key), since, until, h, &err),
-                     AS_OK);
+    assert_int_equal(as_trail_history(trail, as_span_from_cstr(key), since, until, h, &err), AS_OK);
     as_buf lines = AS_BUF_INIT;
     assert_int_equal(as_history_write_json(h, &lines, &err), AS_OK);
     as_buf want = json_of(expected);
@@ -178,7 +177,8 @@ static void classic_lifecycle(page *p)
 {
     page_item(p, KEY, 10, 101, "CREATE", NULL,
               "'newValue':{'M':{'key':{'S':'CACHE_TTL_SEC'},'value':{'N':'3600'}}}");
-    page_item(p, KEY, 20, 102, "UPDATE", "value", "'oldValue':{'N':'3600'},'newValue':{'N':'1800'}");
+    page_item(p, KEY, 20, 102, "UPDATE", "value",
+              "'oldValue':{'N':'3600'},'newValue':{'N':'1800'}");
     page_item(p, KEY, 20, 102, "UPDATE", "note", "'newValue':{'S':'halved'}");
     page_item(p, KEY, 30, 103, "UPDATE", "note", "'oldValue':{'S':'halved'}");
     page_item(p, KEY, 40, 104, "DELETE", NULL,
@@ -309,7 +309,8 @@ static void test_shuffled(void **state)
     page_item(&p, KEY, 40, 104, "DELETE", NULL,
               "'oldValue':{'M':{'value':{'N':'1800'},'key':{'S':'CACHE_TTL_SEC'}}}");
     page_item(&p, KEY, 30, 103, "UPDATE", "note", "'oldValue':{'S':'halved'}");
-    page_item(&p, KEY, 20, 102, "UPDATE", "value", "'oldValue':{'N':'3600'},'newValue':{'N':'1800'}");
+    page_item(&p, KEY, 20, 102, "UPDATE", "value",
+              "'oldValue':{'N':'3600'},'newValue':{'N':'1800'}");
     page_add(shuffled, &p);
     as_buf one = AS_BUF_INIT;
     as_buf_append_str(&one, "{\"Item\":");
@@ -362,12 +363,13 @@ static void test_detailed(void **state)
     page p = {AS_BUF_INIT, 0};
     as_buf rest = AS_BUF_INIT;
     detailed_common(&rest, "CREATE", 201);
-    append_json(&rest, ",'updatedAttributes':{'L':[{'S':'key'},{'S':'value'}]},'changes':{'L':["
-                       "{'M':{'path':{'S':'/key'},'newValue':{'S':'CACHE_TTL_SEC'}}},{'M':{'path':"
-                       "{'S':'/value'},'newValue':{'M':{'ttl':{'N':'3600'},'on':{'BOOL':true}}}}}]},"
-                       "'newImage':{'M':{'value':{'M':{'ttl':{'N':'3600'},'on':{'BOOL':true}}},"
-                       "'key':{'S':'CACHE_TTL_SEC'}}},'actor':{'S':'alice'},"
-                       "'actorSource':{'S':'item'}");
+    append_json(&rest,
+                ",'updatedAttributes':{'L':[{'S':'key'},{'S':'value'}]},'changes':{'L':["
+                "{'M':{'path':{'S':'/key'},'newValue':{'S':'CACHE_TTL_SEC'}}},{'M':{'path':"
+                "{'S':'/value'},'newValue':{'M':{'ttl':{'N':'3600'},'on':{'BOOL':true}}}}}]},"
+                "'newImage':{'M':{'value':{'M':{'ttl':{'N':'3600'},'on':{'BOOL':true}}},"
+                "'key':{'S':'CACHE_TTL_SEC'}}},'actor':{'S':'alice'},"
+                "'actorSource':{'S':'item'}");
     page_item(&p, KEY, 10, 201, "CREATE", NULL, rest.data);
     as_buf_clear(&rest);
     detailed_common(&rest, "UPDATE", 202);
@@ -379,11 +381,12 @@ static void test_detailed(void **state)
     page_item(&p, KEY, 20, 202, "UPDATE", NULL, rest.data);
     as_buf_clear(&rest);
     detailed_common(&rest, "DELETE", 203);
-    append_json(&rest, ",'updatedAttributes':{'L':[{'S':'key'},{'S':'value'}]},'changes':{'L':["
-                       "{'M':{'path':{'S':'/key'},'oldValue':{'S':'CACHE_TTL_SEC'}}},{'M':{'path':"
-                       "{'S':'/value'},'oldValue':{'M':{'ttl':{'N':'18E2'},'on':{'BOOL':true}}}}}]},"
-                       "'oldImage':{'M':{'key':{'S':'CACHE_TTL_SEC'},'value':{'M':{'ttl':{'N':"
-                       "'18E2'},'on':{'BOOL':true}}}}},'cause2':{'S':'x'}");
+    append_json(&rest,
+                ",'updatedAttributes':{'L':[{'S':'key'},{'S':'value'}]},'changes':{'L':["
+                "{'M':{'path':{'S':'/key'},'oldValue':{'S':'CACHE_TTL_SEC'}}},{'M':{'path':"
+                "{'S':'/value'},'oldValue':{'M':{'ttl':{'N':'18E2'},'on':{'BOOL':true}}}}}]},"
+                "'oldImage':{'M':{'key':{'S':'CACHE_TTL_SEC'},'value':{'M':{'ttl':{'N':"
+                "'18E2'},'on':{'BOOL':true}}}}},'cause2':{'S':'x'}");
     page_item(&p, KEY, 30, 203, "DELETE", NULL, rest.data);
     as_buf_free(&rest);
     page_add(trail, &p);
@@ -514,12 +517,13 @@ static void test_truncated_and_redacted(void **state)
               "'oldValue':{'M':{'redacted':{'BOOL':true}}},'newValue':{'M':{'redacted':{'BOOL':"
               "true}}}");
     page_add(trail, &p);
-    assert_show(trail, KEY, ms(15),
-                "{'historyKey':'" KEY "','at':'2024-05-01T12:00:15.000Z','exists':true,"
-                "'complete':false,'item':{},'lastChange':{'sequenceNumber':'1',"
-                "'modificationTime':'2024-05-01T12:00:10.000Z'},'notes':['the new image of the "
-                "CREATE (2024-05-01T12:00:10.000Z, sequence 1) was truncated (an item over 400 KB): "
-                "the values of the item are unknown']}");
+    assert_show(
+        trail, KEY, ms(15),
+        "{'historyKey':'" KEY "','at':'2024-05-01T12:00:15.000Z','exists':true,"
+        "'complete':false,'item':{},'lastChange':{'sequenceNumber':'1',"
+        "'modificationTime':'2024-05-01T12:00:10.000Z'},'notes':['the new image of the "
+        "CREATE (2024-05-01T12:00:10.000Z, sequence 1) was truncated (an item over 400 KB): "
+        "the values of the item are unknown']}");
     assert_show(trail, KEY, ms(35),
                 "{'historyKey':'" KEY "','at':'2024-05-01T12:00:35.000Z','exists':true,"
                 "'complete':true,'item':{'blob':{'M':{'truncated':{'BOOL':true},'sizeBytes':{'N':"
@@ -542,11 +546,11 @@ static void test_without_images(void **state)
     (void)state;
     as_trail *trail = as_trail_new();
     page p = {AS_BUF_INIT, 0};
-    page_item(&p, KEY, 10, 1, "CREATE", NULL, "");                          /* KEYS_ONLY */
+    page_item(&p, KEY, 10, 1, "CREATE", NULL, "");                                 /* KEYS_ONLY */
     page_item(&p, KEY, 20, 2, "UPDATE", NULL, "'newValue':{'M':{'v':{'N':'1'}}}"); /* NEW_IMAGE */
     page_item(&p, KEY, 30, 3, "UPDATE", NULL, "'oldValue':{'M':{'v':{'N':'1'}}}"); /* OLD_IMAGE */
-    page_item(&p, KEY, 40, 4, "UPDATE", NULL, "");                          /* KEYS_ONLY */
-    page_item(&p, KEY, 50, 5, "DELETE", NULL, "");                          /* KEYS_ONLY */
+    page_item(&p, KEY, 40, 4, "UPDATE", NULL, "");                                 /* KEYS_ONLY */
+    page_item(&p, KEY, 50, 5, "DELETE", NULL, "");                                 /* KEYS_ONLY */
     page_add(trail, &p);
     assert_show(trail, KEY, ms(15),
                 "{'historyKey':'" KEY "','at':'2024-05-01T12:00:15.000Z','exists':true,"
@@ -600,7 +604,8 @@ static void test_detailed_without_images(void **state)
     (void)state;
     as_trail *trail = as_trail_new();
     page p = {AS_BUF_INIT, 0};
-    const char *keys = "'keys':{'M':{'key':{'S':'CACHE_TTL_SEC'}}},'tableName':{'S':'Configuration'}";
+    const char *keys =
+        "'keys':{'M':{'key':{'S':'CACHE_TTL_SEC'}}},'tableName':{'S':'Configuration'}";
     page_item(&p, KEY, 10, 1, "CREATE", NULL, keys); /* KEYS_ONLY */
     as_buf rest = AS_BUF_INIT;
     append_json(&rest, keys);
@@ -823,10 +828,15 @@ static void test_continuity_existence(void **state)
     as_trail *trail = as_trail_new();
     page p = {AS_BUF_INIT, 0};
     /* Detailed: a CREATE twice, then an UPDATE and a DELETE after a DELETE. */
-    page_item(&p, KEY, 10, 1, "CREATE", NULL, "'keys':{'M':{'k':{'S':'a'}}},'newImage':{'M':{'k':{'S':'a'}}}");
-    page_item(&p, KEY, 20, 2, "CREATE", NULL, "'keys':{'M':{'k':{'S':'a'}}},'newImage':{'M':{'k':{'S':'a'}}}");
-    page_item(&p, KEY, 30, 3, "DELETE", NULL, "'keys':{'M':{'k':{'S':'a'}}},'oldImage':{'M':{'k':{'S':'b'}}}");
-    page_item(&p, KEY, 40, 4, "UPDATE", NULL, "'keys':{'M':{'k':{'S':'a'}}},'oldImage':{'M':{'k':{'S':'a'}}},'newImage':{'M':{'k':{'S':'a'}}}");
+    page_item(&p, KEY, 10, 1, "CREATE", NULL,
+              "'keys':{'M':{'k':{'S':'a'}}},'newImage':{'M':{'k':{'S':'a'}}}");
+    page_item(&p, KEY, 20, 2, "CREATE", NULL,
+              "'keys':{'M':{'k':{'S':'a'}}},'newImage':{'M':{'k':{'S':'a'}}}");
+    page_item(&p, KEY, 30, 3, "DELETE", NULL,
+              "'keys':{'M':{'k':{'S':'a'}}},'oldImage':{'M':{'k':{'S':'b'}}}");
+    page_item(&p, KEY, 40, 4, "UPDATE", NULL,
+              "'keys':{'M':{'k':{'S':'a'}}},'oldImage':{'M':{'k':{'S':'a'}}},'newImage':{'M':{'k':{"
+              "'S':'a'}}}");
     page_item(&p, KEY, 50, 5, "DELETE", NULL, "'keys':{'M':{'k':{'S':'a'}}}");
     page_item(&p, KEY, 60, 6, "DELETE", NULL, "'keys':{'M':{'k':{'S':'a'}}}");
     page_add(trail, &p);
@@ -1055,11 +1065,13 @@ static void test_matches(void **state)
     (void)state;
     as_trail *trail = as_trail_new();
     page p = {AS_BUF_INIT, 0};
-    page_item(&p, KEY, 10, 1, "CREATE", NULL, "'newValue':{'M':{'v':{'N':'1.50'},'s':{'SS':['a','b']}}}");
+    page_item(&p, KEY, 10, 1, "CREATE", NULL,
+              "'newValue':{'M':{'v':{'N':'1.50'},'s':{'SS':['a','b']}}}");
     page_item(&p, KEY2, 10, 1, "UPDATE", "v", "'newValue':{'N':'1'}");
     page_add(trail, &p);
-    const char *text = "{\"Items\":[{\"s\":{\"SS\":[\"b\",\"a\"]},\"v\":{\"N\":\"1.5\"}},"
-                       "{\"s\":{\"SS\":[\"b\",\"a\"]}},{\"v\":{\"N\":\"1.5\"},\"s\":{\"SS\":[\"b\"]}}]}";
+    const char *text =
+        "{\"Items\":[{\"s\":{\"SS\":[\"b\",\"a\"]},\"v\":{\"N\":\"1.5\"}},"
+        "{\"s\":{\"SS\":[\"b\",\"a\"]}},{\"v\":{\"N\":\"1.5\"},\"s\":{\"SS\":[\"b\"]}}]}";
     as_wire_items *scan = NULL;
     assert_int_equal(as_wire_decode(text, strlen(text), AS_WIRE_PAGE, &scan, NULL), AS_OK);
     as_replay *r = as_replay_new();
@@ -1134,7 +1146,8 @@ static void test_time(void **state)
 static void test_malformed(void **state)
 {
     (void)state;
-    static const char good_sort[] = "2024-05-01T12:00:10.000Z/0000000000000000000000000000000000000001";
+    static const char good_sort[] =
+        "2024-05-01T12:00:10.000Z/0000000000000000000000000000000000000001";
     char sort_field[160];
     snprintf(sort_field, sizeof sort_field, "'historySort':{'S':'%s'}", good_sort);
     static const struct {

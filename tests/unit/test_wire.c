@@ -114,9 +114,8 @@ static void test_member_lookup(void **state)
 {
     (void)state;
     /* Names compare by their decoded bytes, whichever way they were escaped. */
-    as_wire_items *items =
-        decode_ok("{'caf\\u00e9':{'S':'1'},'a\\/b':{'N':'2'},'m':{'M':{'in':{'NULL':true}}}}",
-                  AS_WIRE_ITEM);
+    as_wire_items *items = decode_ok(
+        "{'caf\\u00e9':{'S':'1'},'a\\/b':{'N':'2'},'m':{'M':{'in':{'NULL':true}}}}", AS_WIRE_ITEM);
     const as_value *item = as_wire_item(items, 0);
     assert_wire(as_wire_attribute(item, "caf\xc3\xa9"), "{'S':'1'}");
     assert_wire(as_wire_attribute(item, "a/b"), "{'N':'2'}");
@@ -191,8 +190,8 @@ static void test_malformed(void **state)
         as_error err = {0};
         as_status status = as_wire_decode(json, strlen(json), cases[i].shape, &items, &err);
         if (status != cases[i].status || strstr(err.message, cases[i].message) == NULL) {
-            fail_msg("case %zu (%s): status %d, message \"%s\"; expected %d with \"%s\"", i,
-                     json, (int)status, err.message, (int)cases[i].status, cases[i].message);
+            fail_msg("case %zu (%s): status %d, message \"%s\"; expected %d with \"%s\"", i, json,
+                     (int)status, err.message, (int)cases[i].status, cases[i].message);
         }
         assert_int_equal(err.code, cases[i].status);
         assert_null(items);
