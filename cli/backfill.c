@@ -1,6 +1,7 @@
 /* auditstream backfill: the source table scanned in parallel segments; for each item
  * whose trail does not replay to it as read, a BASELINE item built by the library and
- * written only where absent. */
+ * written only where absent, the items of a page handled by several workers at once. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,74 +17,115 @@
 
 /* At most this many failed items are named on standard error; the count says the rest. */
 #define FAILURES_SHOWN 10
+/* Items handled at once: each is a few round trips one after another (a Query, then a
+ * GetItem and a Query when a BASELINE is due), so the time goes in waiting. */
+#define MAX_WORKERS 16
 
+/* What every worker shares; `lock` guards the counters, the failure and the page cursor. */
 typedef struct backfill {
     cli_session *session;
-    as_ddb_client *writer; /* Queries and writes, while the session's client scans */
     const cli_options *options;
     as_audit_options audit;
     as_span key_names[2];
     size_t key_count;
-    as_items *built;
-    as_buf pending;   /* the BASELINE items to write, one after another */
-    size_t *offsets;  /* where each starts in `pending`, and one past the last */
-    size_t pending_count;
-    size_t pending_cap;
+    as_span table; /* the source table's name, for historyKey */
+    pthread_mutex_t lock;
+    const as_wire_items *page; /* the page being handled */
+    size_t next;               /* its next item */
     uint64_t scanned, written, failed, unchanged;
     FILE *errors;
     cli_progress progress;
     bool no_get; /* GetItem on the source table is denied: the Scan's copies are used */
-    int rc;      /* a failure that stops the scan, with `message` */
+    int rc;      /* a failure that stops the backfill, with `message` (the first one) */
     char message[CLI_MESSAGE_MAX];
 } backfill;
 
+/* One worker's own client and buffers. */
+typedef struct worker {
+    backfill *b;
+    as_ddb_client *client;
+    as_items *built;
+    as_buf pending;  /* the BASELINE items to write, one after another */
+    size_t *offsets; /* where each starts in `pending`, and one past the last */
+    size_t pending_count;
+    size_t pending_cap;
+    char message[CLI_MESSAGE_MAX];
+} worker;
+
 static void item_failed(backfill *b, const char *what, const char *why)
 {
+    pthread_mutex_lock(&b->lock);
     b->failed++;
     if (b->failed <= FAILURES_SHOWN) {
         cli_progress_clear(&b->progress);
         fprintf(b->errors, "auditstream: backfill: %s: %s\n", what, why);
     }
+    pthread_mutex_unlock(&b->lock);
 }
 
+/* Records the failure that stops the backfill (the first one wins); returns false. */
 static bool stop(backfill *b, int rc, const char *message)
 {
-    b->rc = rc;
-    if (message != NULL) {
+    pthread_mutex_lock(&b->lock);
+    if (b->rc == 0) {
+        b->rc = rc;
         snprintf(b->message, sizeof b->message, "%s", message);
     }
+    pthread_mutex_unlock(&b->lock);
     return false;
 }
 
-static bool queue(backfill *b, as_span json)
+static bool stopped(backfill *b)
 {
-    if (b->pending_count + 2 > b->pending_cap) {
-        size_t cap = b->pending_cap == 0 ? 64 : b->pending_cap * 2;
-        size_t *grown = realloc(b->offsets, cap * sizeof *grown);
+    pthread_mutex_lock(&b->lock);
+    bool done = b->rc != 0;
+    pthread_mutex_unlock(&b->lock);
+    return done;
+}
+
+static void count(backfill *b, uint64_t *counter)
+{
+    pthread_mutex_lock(&b->lock);
+    (*counter)++;
+    cli_progress_update(&b->progress, b->scanned, b->written, b->failed);
+    pthread_mutex_unlock(&b->lock);
+}
+
+static bool queue(worker *w, as_span json)
+{
+    if (w->pending_count + 2 > w->pending_cap) {
+        size_t cap = w->pending_cap == 0 ? 64 : w->pending_cap * 2;
+        size_t *grown = realloc(w->offsets, cap * sizeof *grown);
         if (grown == NULL) {
-            return false;
+            return stop(w->b, CLI_EXIT_FAILED, "out of memory holding BASELINE items");
         }
-        b->offsets = grown;
-        b->pending_cap = cap;
+        w->offsets = grown;
+        w->pending_cap = cap;
     }
-    b->offsets[b->pending_count++] = b->pending.len;
-    as_buf_append_span(&b->pending, json);
-    b->offsets[b->pending_count] = b->pending.len;
-    return as_buf_status(&b->pending) == AS_OK;
+    w->offsets[w->pending_count++] = w->pending.len;
+    as_buf_append_span(&w->pending, json);
+    w->offsets[w->pending_count] = w->pending.len;
+    return as_buf_status(&w->pending) == AS_OK ||
+           stop(w->b, CLI_EXIT_FAILED, "out of memory holding BASELINE items");
 }
 
 /* Whether the trail of the BASELINE item `json` already replays, as of `read_ms`, to the
- * image it holds; then it need not be written. */
-static int trail_shows(backfill *b, as_span json, int64_t read_ms, bool *shows)
+ * image it holds; then it need not be written. False when the backfill must stop. */
+static bool trail_shows(worker *w, as_span json, int64_t read_ms, bool *shows)
 {
+    backfill *b = w->b;
     *shows = false;
     as_wire_items *item = NULL;
     as_trail *trail = as_trail_new();
     as_replay *replay = as_replay_new();
     as_buf key = AS_BUF_INIT;
     as_error err = {0};
-    int rc = trail != NULL && replay != NULL ? 0 : CLI_EXIT_FAILED;
-    if (rc == 0 && as_wire_decode(json.ptr, json.len, AS_WIRE_ITEM, &item, &err) != AS_OK) {
+    const char *why = err.message; /* the failure's words, wherever they were written */
+    int rc = 0;
+    if (trail == NULL || replay == NULL) {
+        snprintf(err.message, sizeof err.message, "out of memory replaying a trail");
+        rc = CLI_EXIT_FAILED;
+    } else if (as_wire_decode(json.ptr, json.len, AS_WIRE_ITEM, &item, &err) != AS_OK) {
         rc = CLI_EXIT_FAILED;
     }
     const as_value *it = rc == 0 ? as_wire_item(item, 0) : NULL;
@@ -97,70 +139,69 @@ static int trail_shows(backfill *b, as_span json, int64_t read_ms, bool *shows)
     }
     if (rc == 0) {
         as_json_unescape(hk->text, &key);
-        rc = as_buf_status(&key) == AS_OK ? 0 : CLI_EXIT_FAILED;
+        if (as_buf_status(&key) != AS_OK) {
+            snprintf(err.message, sizeof err.message, "out of memory replaying a trail");
+            rc = CLI_EXIT_FAILED;
+        }
     }
     if (rc == 0) {
-        /* The trail is read through the writer: the session's client is busy scanning. */
-        as_ddb_client *scanner = b->session->client;
-        b->session->client = b->writer;
-        rc = cli_fetch_trail(b->session, key.data, AS_TIME_MIN, read_ms, trail, NULL, b->message);
-        b->session->client = scanner;
-        if (rc != 0) {
-            b->rc = rc;
-        }
+        rc = cli_fetch_trail(b->session, w->client, key.data, AS_TIME_MIN, read_ms, trail, NULL,
+                             w->message);
+        why = w->message;
     }
     if (rc == 0 && as_trail_replay(trail, (as_span){key.data, key.len}, read_ms, replay, &err) !=
                        AS_OK) {
+        why = err.message;
         rc = CLI_EXIT_FAILED;
     }
     if (rc == 0) {
         *shows = as_replay_matches(replay, image);
-    } else if (b->rc == 0) {
-        snprintf(b->message, sizeof b->message, "%s",
-                 err.message[0] != '\0' ? err.message : "out of memory replaying a trail");
-        b->rc = rc;
+    } else {
+        stop(b, rc, why);
     }
     as_buf_free(&key);
     as_replay_free(replay);
     as_trail_free(trail);
     as_wire_items_free(item);
-    return rc;
+    return rc == 0;
 }
 
-static bool write_pending(backfill *b)
+/* Writes the worker's BASELINE items where absent. False when the backfill must stop. */
+static bool write_pending(worker *w)
 {
-    if (b->pending_count == 0) {
+    backfill *b = w->b;
+    if (w->pending_count == 0) {
         return true;
     }
-    as_span *items = calloc(b->pending_count, sizeof *items);
-    as_ddb_result *results = calloc(b->pending_count, sizeof *results);
+    as_span *items = calloc(w->pending_count, sizeof *items);
+    as_ddb_result *results = calloc(w->pending_count, sizeof *results);
     as_error err = {0};
     bool ok = items != NULL && results != NULL;
     if (!ok) {
         stop(b, CLI_EXIT_FAILED, "out of memory writing BASELINE items");
     }
-    for (size_t i = 0; ok && i < b->pending_count; i++) {
-        items[i] = (as_span){b->pending.data + b->offsets[i], b->offsets[i + 1] - b->offsets[i]};
+    for (size_t i = 0; ok && i < w->pending_count; i++) {
+        items[i] = (as_span){w->pending.data + w->offsets[i], w->offsets[i + 1] - w->offsets[i]};
     }
-    if (ok && as_ddb_put_items_if_absent(b->writer, &b->session->credentials,
-                                         b->options->audit_table, items, b->pending_count, 0,
+    if (ok && as_ddb_put_items_if_absent(w->client, &b->session->credentials,
+                                         b->options->audit_table, items, w->pending_count, 0,
                                          results, NULL, &err) != AS_OK) {
         ok = stop(b, err.code == AS_ERR_NOMEM ? CLI_EXIT_FAILED : CLI_EXIT_USAGE, err.message);
     }
-    for (size_t i = 0; ok && i < b->pending_count; i++) {
+    for (size_t i = 0; ok && i < w->pending_count; i++) {
         if (results[i].outcome == AS_DDB_WRITTEN) {
-            b->written++;
+            count(b, &b->written);
         } else if (results[i].outcome == AS_DDB_ALREADY_THERE) {
-            b->unchanged++;
+            count(b, &b->unchanged);
         } else {
             as_ddb_error_kind kind = as_ddb_error_kind_of(&results[i]);
             if (kind == AS_DDB_KIND_DENIED || kind == AS_DDB_KIND_NOT_FOUND ||
                 kind == AS_DDB_KIND_CONNECTION) {
                 /* No other item would fare better: say why once, and stop. */
-                b->rc = cli_session_failure(b->session, "PutItem", b->options->audit_table,
-                                            "--audit-table or AUDIT_TABLE", &results[i],
-                                            b->message);
-                ok = false;
+                int rc = cli_session_failure(b->session, "PutItem", b->options->audit_table,
+                                             "--audit-table or AUDIT_TABLE", &results[i],
+                                             w->message);
+                ok = stop(b, rc, w->message);
                 break;
             }
             char why[AS_DDB_ERROR_TYPE_MAX + AS_DDB_MESSAGE_MAX + 4];
@@ -170,25 +211,26 @@ static bool write_pending(backfill *b)
     }
     free(items);
     free(results);
-    b->pending_count = 0;
-    as_buf_clear(&b->pending);
+    w->pending_count = 0;
+    as_buf_clear(&w->pending);
     return ok;
 }
 
-/* Builds the BASELINE item of `item` as read at `read_ms` into b->built. 0, 1 when the item
+/* Builds the BASELINE item of `item` as read at `read_ms` into w->built. 0, 1 when the item
  * cannot have one (counted and named as failed), or -1 when the backfill must stop. */
-static int build(backfill *b, const as_value *item, int64_t read_ms, as_span *json)
+static int build(worker *w, const as_value *item, int64_t read_ms, as_span *json)
 {
+    backfill *b = w->b;
     as_error err = {0};
     as_baseline baseline = {
         .item = item,
         .key_names = b->key_names,
         .key_count = b->key_count,
-        .table = as_span_from_cstr(cli_table_name(b->options->source_table)),
+        .table = b->table,
         .read_ms = read_ms,
     };
-    as_items_clear(b->built);
-    if (as_audit_build_baseline(&baseline, &b->audit, b->built, &err) != AS_OK) {
+    as_items_clear(w->built);
+    if (as_audit_build_baseline(&baseline, &b->audit, w->built, &err) != AS_OK) {
         if (err.code == AS_ERR_NOMEM) {
             stop(b, CLI_EXIT_FAILED, err.message);
             return -1;
@@ -196,7 +238,7 @@ static int build(backfill *b, const as_value *item, int64_t read_ms, as_span *js
         item_failed(b, "an item", err.message);
         return 1;
     }
-    *json = as_items_get(b->built, 0).json;
+    *json = as_items_get(w->built, 0).json;
     return 0;
 }
 
@@ -219,49 +261,12 @@ static bool key_of(const backfill *b, const as_value *item, as_buf *key)
     return as_buf_status(key) == AS_OK;
 }
 
-/* One scanned item. The page may have been read well before it is handed over (pages of
- * other segments are served first, each item costs a Query), so the Scan's copy only
- * answers "is the trail already right?". When it is not, the item is read again,
- * consistently, between two readings of the clock, and that copy and time are what the
- * BASELINE holds: a change the stream times within that one round trip is the only one
- * that can still fall on the wrong side of it. False when the backfill must stop. */
-static bool backfill_item(backfill *b, const as_value *scanned, int64_t handed_ms)
+/* After a GetItem the policy refuses: carry on with the Scan's copies, which changes made
+ * during the backfill may have made stale, and say so once. */
+static void without_get(backfill *b)
 {
-    as_span json;
-    int rc = build(b, scanned, handed_ms, &json);
-    bool shows = false;
-    if (rc != 0) {
-        return rc > 0;
-    }
-    if (trail_shows(b, json, handed_ms, &shows) != 0) {
-        return false;
-    }
-    if (shows) {
-        b->unchanged++;
-        return true;
-    }
-    if (b->no_get) {
-        return queue(b, json) || stop(b, CLI_EXIT_FAILED, "out of memory holding BASELINE items");
-    }
-    as_buf key = AS_BUF_INIT, answer = AS_BUF_INIT;
-    as_wire_items *fresh = NULL;
-    as_ddb_result result;
-    memset(&result, 0, sizeof result);
-    as_error err = {0};
-    bool found = false, go_on = true;
-    if (!key_of(b, scanned, &key)) {
-        item_failed(b, "an item", "its key attributes are not all there");
-        as_buf_free(&key);
-        return true;
-    }
-    if (as_ddb_get_item(b->writer, &b->session->credentials, b->options->source_table,
-                        (as_span){key.data, key.len}, NULL, (as_span){NULL, 0}, true, 0, &answer,
-                        &found, &result, NULL, &err) != AS_OK) {
-        go_on = stop(b, err.code == AS_ERR_NOMEM ? CLI_EXIT_FAILED : CLI_EXIT_USAGE, err.message);
-    } else if (result.outcome != AS_DDB_ANSWERED && as_ddb_error_kind_of(&result) == AS_DDB_KIND_DENIED &&
-               strncmp(result.error_type, "AccessDenied", 12) == 0) {
-        /* A policy that grants Scan but not GetItem: carry on with the Scan's copies, which
-         * changes made during the backfill may have made stale, and say so once. */
+    pthread_mutex_lock(&b->lock);
+    if (!b->no_get) {
         b->no_get = true;
         cli_progress_clear(&b->progress);
         fprintf(b->errors,
@@ -269,56 +274,173 @@ static bool backfill_item(backfill *b, const as_value *scanned, int64_t handed_m
                 "copies are written, which changes made meanwhile may have made stale (grant "
                 "GetItem on the source table to avoid it)\n",
                 b->options->source_table);
-        as_buf_free(&key);
-        as_buf_free(&answer);
-        return queue(b, json) || stop(b, CLI_EXIT_FAILED, "out of memory holding BASELINE items");
-    } else if (result.outcome != AS_DDB_ANSWERED) {
-        b->rc = cli_session_failure(b->session, "GetItem", b->options->source_table,
-                                    "--table or AUDIT_SOURCE_TABLE", &result, b->message);
-        go_on = false;
     }
-    int64_t read_ms = cli_now_ms();
-    if (go_on && !found) {
-        b->unchanged++; /* deleted since the Scan: its trail has the DELETE, or will */
-    } else if (go_on && as_wire_decode(answer.data, answer.len, AS_WIRE_GET, &fresh, &err) != AS_OK) {
-        go_on = stop(b, CLI_EXIT_FAILED, err.message);
+    pthread_mutex_unlock(&b->lock);
+}
+
+static bool no_get(backfill *b)
+{
+    pthread_mutex_lock(&b->lock);
+    bool refused = b->no_get;
+    pthread_mutex_unlock(&b->lock);
+    return refused;
+}
+
+/* The item read again, consistently, and `read_ms` the time its answer came; *fresh NULL
+ * when it is gone. 1 when GetItem is refused by policy, 0 when read, -1 to stop. */
+static int read_again(worker *w, const as_value *scanned, as_wire_items **fresh, as_buf *answer,
+                      int64_t *read_ms)
+{
+    backfill *b = w->b;
+    as_buf key = AS_BUF_INIT;
+    as_ddb_result result;
+    memset(&result, 0, sizeof result);
+    as_error err = {0};
+    bool found = false;
+    int rc = 0;
+    *fresh = NULL;
+    if (!key_of(b, scanned, &key)) {
+        as_buf_free(&key);
+        stop(b, CLI_EXIT_FAILED, "out of memory reading an item's key");
+        return -1;
+    }
+    if (as_ddb_get_item(w->client, &b->session->credentials, b->options->source_table,
+                        (as_span){key.data, key.len}, NULL, (as_span){NULL, 0}, true, 0, answer,
+                        &found, &result, NULL, &err) != AS_OK) {
+        stop(b, err.code == AS_ERR_NOMEM ? CLI_EXIT_FAILED : CLI_EXIT_USAGE, err.message);
+        rc = -1;
+    } else if (result.outcome != AS_DDB_ANSWERED &&
+               as_ddb_error_kind_of(&result) == AS_DDB_KIND_DENIED &&
+               strncmp(result.error_type, "AccessDenied", 12) == 0) {
+        rc = 1;
+    } else if (result.outcome != AS_DDB_ANSWERED) {
+        int status = cli_session_failure(b->session, "GetItem", b->options->source_table,
+                                         "--table or AUDIT_SOURCE_TABLE", &result, w->message);
+        stop(b, status, w->message);
+        rc = -1;
+    }
+    *read_ms = cli_now_ms();
+    if (rc == 0 && found &&
+        as_wire_decode(answer->data, answer->len, AS_WIRE_GET, fresh, &err) != AS_OK) {
+        stop(b, CLI_EXIT_FAILED, err.message);
+        rc = -1;
+    }
+    as_buf_free(&key);
+    return rc;
+}
+
+/* One scanned item. The page may have been read well before it is handed over (pages of
+ * other segments are served first, and each item costs round trips), so the Scan's copy
+ * only answers "is the trail already right?". When it is not, the item is read again,
+ * consistently, and that copy, stamped with the time its answer came, is what the
+ * BASELINE holds: only a change the stream dates within that one round trip can still
+ * fall on the wrong side of it. False when the backfill must stop. */
+static bool backfill_item(worker *w, const as_value *scanned, int64_t handed_ms)
+{
+    backfill *b = w->b;
+    as_span json;
+    bool shows = false;
+    int rc = build(w, scanned, handed_ms, &json);
+    if (rc != 0) {
+        return rc > 0;
+    }
+    if (!trail_shows(w, json, handed_ms, &shows)) {
+        return false;
+    }
+    if (shows) {
+        count(b, &b->unchanged);
+        return true;
+    }
+    if (no_get(b)) {
+        return queue(w, json);
+    }
+    as_buf answer = AS_BUF_INIT;
+    as_wire_items *fresh = NULL;
+    int64_t read_ms = 0;
+    rc = read_again(w, scanned, &fresh, &answer, &read_ms);
+    bool go_on = rc >= 0;
+    if (rc == 1) {
+        without_get(b);
+        go_on = queue(w, json); /* built from the Scan's copy, still in w->built */
+    } else if (go_on && fresh == NULL) {
+        count(b, &b->unchanged); /* deleted since the Scan: its trail has the DELETE, or will */
     } else if (go_on) {
-        rc = build(b, as_wire_item(fresh, 0), read_ms, &json);
-        if (rc < 0 || (rc == 0 && trail_shows(b, json, read_ms, &shows) != 0)) {
+        rc = build(w, as_wire_item(fresh, 0), read_ms, &json);
+        if (rc < 0 || (rc == 0 && !trail_shows(w, json, read_ms, &shows))) {
             go_on = false;
         } else if (rc == 0 && shows) {
-            b->unchanged++;
-        } else if (rc == 0 && !queue(b, json)) {
-            go_on = stop(b, CLI_EXIT_FAILED, "out of memory holding BASELINE items");
+            count(b, &b->unchanged);
+        } else if (rc == 0) {
+            go_on = queue(w, json);
         }
     }
     as_wire_items_free(fresh);
     as_buf_free(&answer);
-    as_buf_free(&key);
     return go_on;
 }
 
+/* A worker's loop over the page's items, then its writes. */
+static void *work(void *arg)
+{
+    worker *w = arg;
+    backfill *b = w->b;
+    int64_t handed_ms = cli_now_ms();
+    for (;;) {
+        pthread_mutex_lock(&b->lock);
+        size_t i = b->next;
+        bool done = b->rc != 0 || i >= as_wire_item_count(b->page);
+        if (!done) {
+            b->next++;
+            b->scanned++;
+        }
+        pthread_mutex_unlock(&b->lock);
+        if (done || !backfill_item(w, as_wire_item(b->page, i), handed_ms)) {
+            break;
+        }
+    }
+    if (!stopped(b)) {
+        (void)write_pending(w);
+    }
+    return NULL;
+}
+
+typedef struct pool {
+    backfill *b;
+    worker workers[MAX_WORKERS];
+    size_t count;
+} pool;
+
 static bool on_page(const as_ddb_page *page, void *ctx)
 {
-    backfill *b = ctx;
-    int64_t handed_ms = cli_now_ms();
+    pool *p = ctx;
+    backfill *b = p->b;
     as_wire_items *items = NULL;
     as_error err = {0};
     if (as_wire_decode(page->body.ptr, page->body.len, AS_WIRE_PAGE, &items, &err) != AS_OK) {
         return stop(b, CLI_EXIT_FAILED, err.message);
     }
-    bool go_on = true;
-    for (size_t i = 0; go_on && i < as_wire_item_count(items); i++) {
-        b->scanned++;
-        go_on = backfill_item(b, as_wire_item(items, i), handed_ms);
-        cli_progress_update(&b->progress, b->scanned, b->written, b->failed);
+    b->page = items;
+    b->next = 0;
+    size_t want = as_wire_item_count(items) < p->count ? as_wire_item_count(items) : p->count;
+    pthread_t threads[MAX_WORKERS];
+    size_t started = 0;
+    for (; started < want; started++) {
+        if (pthread_create(&threads[started], NULL, work, &p->workers[started]) != 0) {
+            break;
+        }
     }
+    if (started == 0 && want > 0) {
+        (void)work(&p->workers[0]); /* no thread to be had: this one does the work */
+    }
+    for (size_t i = 0; i < started; i++) {
+        pthread_join(threads[i], NULL);
+    }
+    b->page = NULL;
     as_wire_items_free(items);
-    if (go_on) {
-        go_on = write_pending(b);
-    }
+    pthread_mutex_lock(&b->lock);
     cli_progress_update(&b->progress, b->scanned, b->written, b->failed);
-    return go_on;
+    pthread_mutex_unlock(&b->lock);
+    return !stopped(b);
 }
 
 /* The function's AUDIT_* settings, read as the function reads them (AUDIT_TABLE being
@@ -340,8 +462,9 @@ static const char *config_getenv(const char *name, void *ctx)
     return cli_session_getenv(name, e->session);
 }
 
-static int scan(backfill *b, uint64_t expected)
+static int scan(pool *p, uint64_t expected)
 {
+    backfill *b = p->b;
     uint32_t segments = b->options->segments;
     as_ddb_result *results = calloc(segments, sizeof *results);
     if (results == NULL) {
@@ -355,11 +478,7 @@ static int scan(backfill *b, uint64_t expected)
     as_error err = {0};
     cli_progress_start(&b->progress, expected);
     as_status status = as_ddb_scan_pages(b->session->client, &b->session->credentials, &request,
-                                         on_page, b, results, NULL, &err);
-    if (b->rc == 0 && status == AS_OK) {
-        /* The pages written before a stop still count; a stop here says why. */
-        b->rc = write_pending(b) ? 0 : b->rc;
-    }
+                                         on_page, p, results, NULL, &err);
     cli_progress_finish(&b->progress, b->scanned, b->written, b->failed);
     if (b->rc == 0 && status != AS_OK) {
         stop(b, err.code == AS_ERR_NOMEM ? CLI_EXIT_FAILED : CLI_EXIT_USAGE, err.message);
@@ -390,15 +509,57 @@ static void report(const backfill *b, bool json, as_buf *out)
     as_buf_append_str(out, line);
 }
 
+/* The workers' clients and buffers; 0 or an exit status with `message`. */
+static int pool_open(pool *p, backfill *b, cli_session *s, char message[CLI_MESSAGE_MAX])
+{
+    memset(p, 0, sizeof *p);
+    p->b = b;
+    size_t want = b->options->segments < MAX_WORKERS ? b->options->segments : MAX_WORKERS;
+    for (; p->count < want; p->count++) {
+        worker *w = &p->workers[p->count];
+        w->b = b;
+        w->built = as_items_new();
+        if (w->built == NULL) {
+            snprintf(message, CLI_MESSAGE_MAX, "out of memory");
+            p->count++;
+            return CLI_EXIT_FAILED;
+        }
+        int rc = cli_session_client(s, 2, &w->client, message);
+        if (rc != 0) {
+            p->count++;
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static void pool_close(pool *p)
+{
+    for (size_t i = 0; i < p->count; i++) {
+        worker *w = &p->workers[i];
+        as_items_free(w->built);
+        as_buf_free(&w->pending);
+        free(w->offsets);
+        as_ddb_client_free(w->client);
+    }
+}
+
 int cli_backfill(const cli_options *o, cli_getenv_fn getenv_fn, void *ctx, as_buf *out,
                  FILE *progress, bool is_terminal, char message[CLI_MESSAGE_MAX])
 {
     cli_session s;
     backfill b;
+    pool p;
     memset(&b, 0, sizeof b);
+    memset(&p, 0, sizeof p);
+    if (pthread_mutex_init(&b.lock, NULL) != 0) {
+        snprintf(message, CLI_MESSAGE_MAX, "cannot make a mutex");
+        return CLI_EXIT_FAILED;
+    }
     b.session = &s;
     b.options = o;
     b.errors = progress;
+    b.table = as_span_from_cstr(cli_table_name(o->source_table));
     cli_progress_init(&b.progress, progress, is_terminal);
     as_ddb_table_info source, audit;
     memset(&source, 0, sizeof source);
@@ -424,9 +585,6 @@ int cli_backfill(const cli_options *o, cli_getenv_fn getenv_fn, void *ctx, as_bu
                           message);
     }
     if (rc == 0) {
-        rc = cli_session_client(&s, AS_DDB_DEFAULT_CONCURRENCY, &b.writer, message);
-    }
-    if (rc == 0) {
         b.audit.format = config.format;
         b.audit.ignore = config.ignore;
         b.audit.ignore_count = config.ignore_count;
@@ -434,14 +592,10 @@ int cli_backfill(const cli_options *o, cli_getenv_fn getenv_fn, void *ctx, as_bu
         if (source.keys.range_name[0] != '\0') {
             b.key_names[b.key_count++] = as_span_from_cstr(source.keys.range_name);
         }
-        b.built = as_items_new();
-        if (b.built == NULL) {
-            snprintf(message, CLI_MESSAGE_MAX, "out of memory");
-            rc = CLI_EXIT_FAILED;
-        }
+        rc = pool_open(&p, &b, &s, message);
     }
     if (rc == 0) {
-        rc = scan(&b, source.item_count);
+        rc = scan(&p, source.item_count);
         if (rc != 0) {
             snprintf(message, CLI_MESSAGE_MAX, "%s", b.message);
         }
@@ -454,12 +608,10 @@ int cli_backfill(const cli_options *o, cli_getenv_fn getenv_fn, void *ctx, as_bu
         }
         rc = b.failed > 0 ? CLI_EXIT_FAILED : 0;
     }
-    as_items_free(b.built);
-    as_buf_free(&b.pending);
-    free(b.offsets);
-    as_ddb_client_free(b.writer);
+    pool_close(&p);
     as_ddb_table_info_free(&source);
     as_ddb_table_info_free(&audit);
     cli_session_close(&s);
+    pthread_mutex_destroy(&b.lock);
     return rc;
 }

@@ -97,7 +97,8 @@ static const char BACKFILL[] =
     "{\"scanned\",\"written\",\"failed\"}); a progress bar on standard error when it is a\n"
     "terminal.\n"
     "\n"
-    "  --segments N   Scan segments read in parallel, 1 to 1000 (default 4)\n"
+    "  --segments N   Scan segments read in parallel, 1 to 1000 (default 4); as many\n"
+    "                 items (16 at most) are handled at once\n"
     "\n" COMMON_OPTIONS "\n"
     "Exit status: 0 done; 1 items failed; 2 a usage error or a bad AUDIT_* variable, no such\n"
     "table or index, access denied or DynamoDB not reached.\n";

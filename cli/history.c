@@ -155,7 +155,7 @@ int cli_history(const cli_options *o, cli_getenv_fn getenv_fn, void *ctx, as_buf
     int64_t since = o->has_since ? o->since_ms : AS_TIME_MIN;
     int64_t until = o->has_until ? o->until_ms : AS_TIME_MAX;
     if (rc == 0) {
-        rc = cli_fetch_trail(&s, key, since, until, trail, NULL, message);
+        rc = cli_fetch_trail(&s, NULL, key, since, until, trail, NULL, message);
     }
     as_error err = {0};
     if (rc == 0 && as_trail_history(trail, as_span_from_cstr(key), since, until, history, &err) !=

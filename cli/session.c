@@ -256,8 +256,9 @@ static void add_value(as_buf *values, const char *name, const char *text, size_t
     as_buf_append_str(values, "\"}");
 }
 
-int cli_fetch_trail(cli_session *s, const char *history_key, int64_t since_ms, int64_t until_ms,
-                    as_trail *trail, uint64_t *pages, char message[CLI_MESSAGE_MAX])
+int cli_fetch_trail(const cli_session *s, as_ddb_client *client, const char *history_key,
+                    int64_t since_ms, int64_t until_ms, as_trail *trail, uint64_t *pages,
+                    char message[CLI_MESSAGE_MAX])
 {
     /* historySort is <modificationTime>/<sequence number>: a time alone sorts before every
      * key of that time, the time and "/~" after them. */
@@ -298,8 +299,8 @@ int cli_fetch_trail(cli_session *s, const char *history_key, int64_t since_ms, i
     as_ddb_result result;
     memset(&result, 0, sizeof result);
     as_error err = {0};
-    as_status status =
-        as_ddb_query_pages(s->client, &s->credentials, &query, add_page, &f, &result, NULL, &err);
+    as_status status = as_ddb_query_pages(client != NULL ? client : s->client, &s->credentials,
+                                          &query, add_page, &f, &result, NULL, &err);
     as_buf_free(&values);
     if (pages != NULL) {
         *pages = f.pages;

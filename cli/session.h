@@ -62,9 +62,11 @@ char *cli_history_key(const cli_options *options, const char *key);
 
 /* Adds to `trail` the audit items of `history_key` through the history index whose time
  * lies from `since_ms` to `until_ms` (AS_TIME_MIN and AS_TIME_MAX for no bound), every
- * page. `pages` (optional) counts them. 0 or an exit status with `message`. */
-int cli_fetch_trail(cli_session *s, const char *history_key, int64_t since_ms, int64_t until_ms,
-                    as_trail *trail, uint64_t *pages, char message[CLI_MESSAGE_MAX]);
+ * page, read through `client` (NULL: the session's; a client serves one call at a time).
+ * `pages` (optional) counts them. 0 or an exit status with `message`. */
+int cli_fetch_trail(const cli_session *s, as_ddb_client *client, const char *history_key,
+                    int64_t since_ms, int64_t until_ms, as_trail *trail, uint64_t *pages,
+                    char message[CLI_MESSAGE_MAX]);
 
 /* The line for `result`, a failed `operation` on `table` (whose name came from `option`),
  * and its exit status (cli_failure_message). */

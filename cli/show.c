@@ -110,7 +110,7 @@ int cli_show(const cli_options *o, cli_getenv_fn getenv_fn, void *ctx, as_buf *o
         }
     }
     if (rc == 0) {
-        rc = cli_fetch_trail(&s, key, AS_TIME_MIN, at, trail, NULL, message);
+        rc = cli_fetch_trail(&s, NULL, key, AS_TIME_MIN, at, trail, NULL, message);
     }
     as_error err = {0};
     if (rc == 0 && as_trail_replay(trail, as_span_from_cstr(key), at, replay, &err) != AS_OK) {

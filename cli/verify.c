@@ -155,7 +155,7 @@ int cli_verify(const cli_options *o, cli_getenv_fn getenv_fn, void *ctx, as_buf 
             snprintf(message, CLI_MESSAGE_MAX, "out of memory reading the trail");
             rc = CLI_EXIT_FAILED;
         } else {
-            rc = cli_fetch_trail(&s, keys[i], AS_TIME_MIN, AS_TIME_MAX, trail, NULL, message);
+            rc = cli_fetch_trail(&s, NULL, keys[i], AS_TIME_MIN, AS_TIME_MAX, trail, NULL, message);
         }
     }
     if (rc == 0) {
