@@ -245,7 +245,8 @@ clean:
 include $(wildcard mk/*.mk)
 
 # README's first command: the packaged function end to end on loopback (moto, the Runtime
-# API stand-in, real stream records of a create, two updates and a delete), ending with the
-# Audit table; everything it starts is stopped, on Ctrl-C too (tests/demo/demo.py).
-demo: deps package
-	@python3 tests/demo/demo.py --zip dist/audit_producer-x86_64.zip
+# API stand-in, real stream records of a create, two updates and a delete), the Audit table,
+# then the item's trail read back with auditstream (history, show --at); everything it
+# starts is stopped, on Ctrl-C too (tests/demo/demo.py).
+demo: deps package $(AUDITSTREAM)
+	@python3 tests/demo/demo.py --zip dist/audit_producer-x86_64.zip --cli $(AUDITSTREAM)

@@ -6,12 +6,22 @@
 # (tests/golden/audit_model.py). It fails, never skips, when moto or the zip is missing.
 # E2E_ARGS reach the script, e.g. E2E_ARGS="--keep-logs" or E2E_ARGS="deadline_near"
 # (test names without their test_ prefix).
+#
+# tests/e2e/test_trail.py then reads the trail back: a scripted life of three items audited
+# by the same zip in both formats, checked against the truth with `auditstream` (show,
+# history, verify, backfill, its user errors). TRAIL_ARGS reach it as E2E_ARGS reach the
+# first. Both run even when the first fails; the stage fails when either does.
 
 E2E_PYTHON ?= python3
 E2E_ZIP := dist/audit_producer-x86_64.zip
 E2E_ARGS ?=
+TRAIL_ARGS ?=
 
 .PHONY: e2e
 
-e2e: package
-	$(Q)$(E2E_PYTHON) tests/e2e/test_e2e.py --zip $(E2E_ZIP) $(E2E_ARGS)
+e2e: package $(AUDITSTREAM)
+	$(Q)rc=0; \
+	$(E2E_PYTHON) tests/e2e/test_e2e.py --zip $(E2E_ZIP) $(E2E_ARGS) || rc=1; \
+	$(E2E_PYTHON) tests/e2e/test_trail.py --zip $(E2E_ZIP) --cli $(AUDITSTREAM) $(TRAIL_ARGS) \
+		|| rc=1; \
+	exit $$rc

@@ -1,27 +1,33 @@
 #!/usr/bin/env python3
 # `make demo`: the packaged audit_producer end to end on this machine, on loopback only:
-# real stream records of changes to Configuration in, the Audit table out, as a table.
-"""Run: demo.py [--zip dist/audit_producer-x86_64.zip]   (`make demo` builds the zip first)
+# real stream records of changes to Configuration in, the Audit table out, then read back.
+"""Run: demo.py [--zip dist/audit_producer-x86_64.zip] [--cli build/auditstream]
+(`make demo` builds both first)
 
 1. starts moto (local DynamoDB, DynamoDB Streams, IAM and STS) with SigV4 verification on,
    and sets up the function's role (it may only PutItem);
-2. creates Configuration (hash key `key`, stream NEW_AND_OLD_IMAGES) and Audit (`id`);
+2. creates Configuration (hash key `key`, stream NEW_AND_OLD_IMAGES) and Audit (`id`, with
+   the `history` index);
 3. creates, updates twice and deletes one Configuration item;
 4. reads the stream's records back (DescribeStream, GetShardIterator, GetRecords);
 5. unzips the function, starts its bootstrap with Lambda's environment against a Lambda
    Runtime API stand-in (tests/support/runtime_standin.py), and invokes it once with the
    records, as Lambda's event source mapping would;
-6. prints the Audit table.
+6. prints the Audit table;
+7. reads the item's trail back as a person would, with the read-only role: `auditstream
+   history` and `auditstream show --at` a time between two of its changes.
 
 Everything it starts (moto, the stand-in, the bootstrap) is stopped at the end, on an
 error and on Ctrl-C. Exits 1 when a step fails, saying which and why.
 """
 
 import argparse
+import decimal
 import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -136,6 +142,22 @@ def audit_rows(records, scan, notes):
     return out
 
 
+def run_cli(cli, creds, endpoint, workdir, args):
+    """Runs `auditstream ARGS` as a person would (credentials in the AWS_* variables, no
+    ~/.aws) and prints the command line and what it printed, as a terminal shows them."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": workdir,
+           "LANG": "C.UTF-8", "TZ": "UTC", "AWS_REGION": "us-east-1",
+           "AWS_ACCESS_KEY_ID": creds[0], "AWS_SECRET_ACCESS_KEY": creds[1],
+           "AWS_SESSION_TOKEN": creds[2]}
+    print(f"\n   $ auditstream {' '.join(args)} --endpoint-url {endpoint}")
+    p = subprocess.run([cli] + args + ["--endpoint-url", endpoint], env=env,
+                       capture_output=True, text=True, timeout=60)
+    for line in (p.stdout + p.stderr).rstrip("\n").splitlines():
+        print(("   " + line).rstrip())
+    if p.returncode != 0:
+        raise SetupError(f"auditstream {args[0]} exited with status {p.returncode}")
+
+
 def raise_exit(signum, _frame):
     raise SystemExit(128 + signum)
 
@@ -143,6 +165,7 @@ def raise_exit(signum, _frame):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--zip", default=os.path.join(TOP, "dist", "audit_producer-x86_64.zip"))
+    ap.add_argument("--cli", default=os.path.join(TOP, "build", "auditstream"))
     args = ap.parse_args()
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         signal.signal(sig, raise_exit)
@@ -157,6 +180,8 @@ def main():
           "against a local DynamoDB (moto) on 127.0.0.1")
     try:
         task = Task(args.zip, workdir)
+        if not os.access(args.cli, os.X_OK):
+            raise SetupError(f"{args.cli} does not exist or cannot run (make)")
         step(1, "moto: DynamoDB, DynamoDB Streams, IAM and STS, SigV4 verification on")
         moto = Moto(workdir)
         moto.start()
@@ -167,9 +192,9 @@ def main():
 
         step(2, "tables")
         stream_arn = aws.create_table(CONFIG_TABLE, "key", stream=True)
-        aws.create_table(AUDIT_TABLE, "id")
+        aws.create_table(AUDIT_TABLE, "id", history=True)
         print(f"   {CONFIG_TABLE} (key), stream NEW_AND_OLD_IMAGES: {stream_arn}")
-        print(f"   {AUDIT_TABLE} (id)")
+        print(f"   {AUDIT_TABLE} (id), index history (historyKey, historySort)")
 
         step(3, f"changes to {CONFIG_TABLE}")
         make_changes(aws)
@@ -212,6 +237,15 @@ def main():
                     audit_rows(records, scan, notes))
         for note in notes:
             print("   " + note)
+
+        # Between the second and the third change: value already 1800, no comment yet.
+        t1, t2 = (decimal.Decimal(str(records[i]["dynamodb"]["ApproximateCreationDateTime"]))
+                  for i in (1, 2))
+        ms = int((t1 + t2) * 500)
+        at = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + ".%03dZ" % (ms % 1000)
+        step(7, f"{KEY} read back with auditstream (the trail's read-only role)")
+        run_cli(args.cli, aws.trail_reader, moto.endpoint, workdir, ["history", KEY])
+        run_cli(args.cli, aws.trail_reader, moto.endpoint, workdir, ["show", KEY, "--at", at])
         ok = True
     except SetupError as e:
         print(f"\ndemo: FAILED: {e}", file=sys.stderr)
