@@ -21,7 +21,9 @@ creation and after the delete equals the truth (DynamoDB equality: numbers by va
 `history` lists exactly the audited records; `verify` is ok, and reports `continuity`
 when an audit item is deleted and when a stream record never reached the function;
 `backfill` over a table filled before its stream was enabled, twice, and while the
-function is writing; and every user error, with exit status 2 and one line.
+function is writing; a profile with a session token; and the user errors this deployment
+meets (wrong role, no index), each exit status 2 and one line (the exact line of every
+user error is tests/cli/test_cli_moto.py's).
 
 Ends with "trail: N passed, N failed"; exits 1 when anything failed. A setup failure fails
 every test: none is skipped.
@@ -1104,52 +1106,69 @@ class Suite:
               f"show with the profile: {lines}, truth {truth}")
         return "show through a profile's static keys and session token"
 
+    def user_error(self, label, args, creds, words):
+        """`args` must end with exit status 2, nothing on standard output and one line on
+        standard error naming each of `words`; returns the line."""
+        t0 = time.monotonic()
+        rc, out, err = self.cli.run(args, creds)
+        took = time.monotonic() - t0
+        lines = err.splitlines()
+        check(rc == 2, f"{label}: exit status {rc}, expected 2: {err.strip()[:300]}")
+        check(out == "", f"{label}: standard output {out[:200]!r}")
+        check(len(lines) == 1 and err.endswith("\n") and lines[0].startswith("auditstream: "),
+              f"{label}: standard error is not one line: {err[:400]!r}")
+        for w in words:
+            check(w in lines[0], f"{label}: the message does not name {w!r}: {lines[0]}")
+        check(took < 30, f"{label}: {took:.1f} s")
+        return lines[0]
+
     def test_user_errors(self):
-        """Each user error, through the real setup: exit status 2, nothing on standard
-        output, one line on standard error that says what is wrong: an unknown command,
-        an unknown option, a time that does not parse (--at and --since), no such audit
-        table, no such source table for backfill, an Audit table without the history
-        index (naming the index and the Terraform variable history_index), access denied
-        (a role that may only Scan), an endpoint where nothing listens, a profile that is
-        in no file."""
+        """The user errors a deployment like this one meets (tests/cli/test_cli_moto.py
+        checks every user error's exact line on items it writes itself; these go through
+        the roles, the function and the tables of this run), each exit status 2 and one
+        line: the function's own role (PutItem only, with its session token) used to read
+        the trail: access denied; the trail's read-only role used to backfill: access
+        denied at PutItem, nothing written; an Audit table the function filled without
+        the history index (Terraform's history_index = false): the index named with its
+        variable, and once the index is added as the line says, the same history lists
+        every audited record, since the function wrote historyKey all along."""
         self.need_cli()
-        self.aws.create_table("AuditNoIndex", "id")
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            dead = f"http://127.0.0.1:{s.getsockname()[1]}"  # closed once the test runs
-        reader = self.aws.trail_reader
-        cases = [
-            ("unknown command", ["frobnicate", KEY_A], reader, True, ["frobnicate"]),
-            ("unknown option", ["show", KEY_A, "--colour"], reader, True, ["--colour"]),
-            ("bad time", ["show", KEY_A, "--at", "yesterday"], reader, True, ["yesterday"]),
-            ("bad month", ["history", KEY_A, "--since", "2024-13-01T00:00:00Z"], reader, True,
-             ["2024-13-01T00:00:00Z"]),
-            ("no such table", ["show", KEY_A, "--audit-table", "NoSuchAudit"], reader, True,
-             ["NoSuchAudit"]),
-            ("no such source", ["backfill", "--table", "NoSuchSource"], self.aws.admin, True,
-             ["NoSuchSource"]),
-            ("no index", ["history", KEY_A, "--audit-table", "AuditNoIndex"], reader, True,
-             ["history", "history_index"]),
-            ("access denied", ["show", KEY_A], self.aws.reader, True, ["denied"]),
-            ("unreachable", ["show", KEY_A, "--endpoint-url", dead], reader, False, [dead]),
-            ("no such profile", ["show", KEY_A, "--profile", "nosuchprofile"], None, True,
-             ["nosuchprofile"]),
-        ]
         notes = []
-        for label, args, creds, endpoint, words in cases:
-            t0 = time.monotonic()
-            rc, out, err = self.cli.run(args, creds, endpoint=endpoint)
-            took = time.monotonic() - t0
-            lines = err.splitlines()
-            check(rc == 2, f"{label}: exit status {rc}, expected 2: {err.strip()[:300]}")
-            check(out == "", f"{label}: standard output {out[:200]!r}")
-            check(len(lines) == 1 and err.endswith("\n") and lines[0].strip(),
-                  f"{label}: standard error is not one line: {err[:400]!r}")
-            for w in words:
-                check(w in lines[0], f"{label}: the message does not name {w!r}: {lines[0]}")
-            check(took < 30, f"{label}: {took:.1f} s")
-            notes.append(f"{label}: {lines[0][:80]}")
-        return "\n       ".join([f"{len(cases)} errors, exit 2, one line each"] + notes)
+        line = self.user_error("function's role reads", ["show", KEY_A], self.aws.writer,
+                               ["access denied", "dynamodb:"])
+        notes.append(line)
+        audit = "AuditLegacy"
+        check(audit in self.aws.call("DynamoDB_20120810.ListTables", {})["TableNames"],
+              "needs test_backfill first")
+        before = {i: canon(v) for i, v in self.aws.scan(audit).items()}
+        self.ddb.put_item(TableName=LEGACY, Item={"key": {"S": "L_UNSEEN"}, "v": {"N": "1"}})
+        line = self.user_error("reader backfills",
+                               ["backfill", "--table", LEGACY, "--audit-table", audit],
+                               self.aws.trail_reader, ["access denied", "PutItem", audit])
+        notes.append(line)
+        after = {i: canon(v) for i, v in self.aws.scan(audit).items()}
+        check(before == after, "a backfill refused its writes changed the audit table")
+
+        table = "AuditNoIndex"
+        self.aws.create_table(table, "id")
+        fn = self.function("no-index", table)
+        self.deliver(fn, self.records)
+        fn.stop()
+        line = self.user_error("no index", ["history", KEY_A, "--audit-table", table],
+                               self.aws.trail_reader, [table, '"history"', "history_index"])
+        notes.append(line)
+        self.ddb.update_table(
+            TableName=table,
+            AttributeDefinitions=[{"AttributeName": "historyKey", "AttributeType": "S"},
+                                  {"AttributeName": "historySort", "AttributeType": "S"}],
+            GlobalSecondaryIndexUpdates=[{"Create": {
+                "IndexName": "history", "Projection": {"ProjectionType": "ALL"},
+                "KeySchema": [{"AttributeName": "historyKey", "KeyType": "HASH"},
+                              {"AttributeName": "historySort", "KeyType": "RANGE"}]}}])
+        n = self.check_history(table, "classic", KEY_A, self.key_records(KEY_A),
+                               self.aws.scan(table))
+        return (f"3 errors, exit 2, one line each; {n} records listed once the index was "
+                "added:\n       " + "\n       ".join(x[:150] for x in notes))
 
     TESTS = [
         "test_life_and_truth",
