@@ -90,6 +90,15 @@ int cli_session_open(cli_session *s, const cli_options *options, cli_getenv_fn g
     s->getenv_fn = getenv_fn;
     s->getenv_ctx = ctx;
     as_error err = {0};
+    /* The URL's shape does not depend on the region: it is checked before anything is
+     * looked up, so that a mistake in it is the one reported. */
+    as_ddb_endpoint endpoint;
+    if (options->endpoint_url != NULL &&
+        as_ddb_endpoint_resolve(options->endpoint_url, "us-east-1", &endpoint, &err) != AS_OK) {
+        const char *why = strncmp(err.message, "ddb: ", 5) == 0 ? err.message + 5 : err.message;
+        snprintf(message, CLI_MESSAGE_MAX, "--endpoint-url: %s", why);
+        return 2;
+    }
     as_profile_request request = {options->profile, options->region};
     if (as_profile_resolve(&request, getenv_fn, ctx, &s->settings, &err) != AS_OK) {
         return fail(message, err.code == AS_ERR_NOMEM ? 1 : 2, err.message);
@@ -106,14 +115,6 @@ int cli_session_open(cli_session *s, const cli_options *options, cli_getenv_fn g
                  "region \"%.64s\" (from %s) is not an AWS region name such as eu-west-1",
                  s->settings.region, region_source(&s->settings));
         return 2;
-    }
-    if (options->endpoint_url != NULL) {
-        as_ddb_endpoint endpoint;
-        if (as_ddb_endpoint_resolve(options->endpoint_url, s->settings.region, &endpoint, &err) !=
-            AS_OK) {
-            snprintf(message, CLI_MESSAGE_MAX, "--endpoint-url: %s", err.message);
-            return 2;
-        }
     }
     s->config.concurrency = concurrency;
     if (as_ddb_config_from_env(&s->config, &s->credentials, cli_session_getenv, s, &err) != AS_OK) {

@@ -596,6 +596,14 @@ class Suite:
              f"{self.cli.home}/.aws/config: name another, or add it (aws configure --profile "
              "nosuch)"),
             ("wrong secret", ["show", "k"], (r[0], r[1][:-1] + "x"), True, {}, None),
+            ("bad region", ["show", "k", "--region", "EU WEST"], r, True, {},
+             'region "EU WEST" (from --region) is not an AWS region name such as eu-west-1'),
+            ("plain http elsewhere", ["show", "k", "--endpoint-url", "http://example.com:8000"],
+             r, False, {}, "--endpoint-url: endpoint URL is plain http:// to a host that is not "
+             "loopback (localhost, 127.x.x.x, [::1]); use https://"),
+            ("half a key pair", ["show", "k"], None, True, {"AWS_ACCESS_KEY_ID": r[0]},
+             "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not: set both, or neither "
+             "to use a profile"),
         ]
         notes = []
         for label, args, creds, endpoint, env, want in cases:
