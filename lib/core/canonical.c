@@ -194,8 +194,9 @@ typedef struct members {
     size_t n;
 } members;
 
-/* Collects the `count` members of `parent` (a map's entries, a list's or set's values). */
-static AS_RESULT members_of(members *m, const as_value *parent)
+/* Collects the members of `parent` (a map's entries, a list's or set's values), less
+ * those `skip` (when not NULL) leaves out. */
+static AS_RESULT members_of(members *m, const as_value *parent, as_canonical_skip skip, void *ctx)
 {
     m->p = m->stack;
     m->n = 0;
@@ -206,7 +207,9 @@ static AS_RESULT members_of(members *m, const as_value *parent)
     }
     for (const as_value *e = parent + 1; e < parent + parent->subtree && m->n < count;
          e += e->subtree) {
-        m->p[m->n++] = e;
+        if (skip == NULL || !skip(e, ctx)) {
+            m->p[m->n++] = e;
+        }
     }
     return AS_RESULT_OK;
 }
@@ -246,11 +249,12 @@ static int number_order(const void *x, const void *y)
 
 static AS_RESULT append_value(as_buf *out, const as_value *v);
 
-/* The entries of a map, sorted by name: "name":value,... without the braces. */
-static AS_RESULT append_entries(as_buf *out, const as_value *map)
+/* The entries of a map, sorted by name: "name":value,... without the braces; those `skip`
+ * (when not NULL) leaves out are not written. */
+static AS_RESULT append_entries(as_buf *out, const as_value *map, as_canonical_skip skip, void *ctx)
 {
     members m;
-    AS_GUARD(members_of(&m, map));
+    AS_GUARD(members_of(&m, map, skip, ctx));
     qsort(m.p, m.n, sizeof *m.p, name_order);
     as_result result = AS_RESULT_OK;
     for (size_t i = 0; i < m.n && as_result_is_ok(result); i++) {
@@ -316,7 +320,7 @@ static AS_RESULT append_number_set(as_buf *out, const as_value *set)
 static AS_RESULT append_set(as_buf *out, const as_value *set)
 {
     members m;
-    AS_GUARD(members_of(&m, set));
+    AS_GUARD(members_of(&m, set, NULL, NULL));
     bool binary = set->type == AS_TYPE_BS;
     qsort(m.p, m.n, sizeof *m.p, binary ? binary_order : string_order);
     as_result result = AS_RESULT_OK;
@@ -356,7 +360,7 @@ static AS_RESULT append_value(as_buf *out, const as_value *v)
     case AS_TYPE_NS: AS_GUARD(append_number_set(out, v)); break;
     case AS_TYPE_M:
         as_buf_append_char(out, '{');
-        AS_GUARD(append_entries(out, v));
+        AS_GUARD(append_entries(out, v, NULL, NULL));
         as_buf_append_char(out, '}');
         break;
     case AS_TYPE_L: AS_GUARD(append_list(out, v)); break;
@@ -397,7 +401,8 @@ as_result as_canonical_value(const as_value *v, as_buf *out)
     return finish(out, start, append_value(out, v));
 }
 
-as_result as_canonical_image(const as_value *map, as_buf *out)
+as_result as_canonical_image_without(const as_value *map, as_canonical_skip skip, void *ctx,
+                                     as_buf *out)
 {
     AS_ENSURE(map != NULL && out != NULL,
               as_fail(NULL, AS_ERR_ARGUMENT, 0, "as_canonical_image: %s is NULL",
@@ -407,7 +412,12 @@ as_result as_canonical_image(const as_value *map, as_buf *out)
                       as_type_name(map->type)));
     size_t start = out->len;
     as_buf_append_char(out, '{');
-    as_result result = append_entries(out, map);
+    as_result result = append_entries(out, map, skip, ctx);
     as_buf_append_char(out, '}');
     return finish(out, start, result);
+}
+
+as_result as_canonical_image(const as_value *map, as_buf *out)
+{
+    return as_canonical_image_without(map, NULL, NULL, out);
 }

@@ -3,6 +3,8 @@
 #ifndef AS_CANONICAL_H
 #define AS_CANONICAL_H
 
+#include <stdbool.h>
+
 #include "auditstream/buf.h"
 #include "auditstream/event.h"
 #include "core/internal.h"
@@ -30,5 +32,15 @@ AS_LOCAL AS_RESULT as_canonical_value(const as_value *v, as_buf *out);
  * sorted. The same failures as as_canonical_value, and AS_ERR_ARGUMENT for a value that
  * is not a map. */
 AS_LOCAL AS_RESULT as_canonical_image(const as_value *map, as_buf *out);
+
+/* Says whether to leave `member` (an attribute of the image) out of its canonical form;
+ * `ctx` is the caller's. */
+typedef bool (*as_canonical_skip)(const as_value *member, void *ctx);
+
+/* as_canonical_image of the image less the attributes `skip` leaves out (an image with
+ * AUDIT_IGNORE_ATTRIBUTES applied, an item without its chain fields), without copying
+ * it; only top-level attributes are asked about. `skip` NULL leaves out nothing. */
+AS_LOCAL AS_RESULT as_canonical_image_without(const as_value *map, as_canonical_skip skip,
+                                              void *ctx, as_buf *out);
 
 #endif

@@ -578,6 +578,63 @@ static void test_reordered_image_same_form(void **state)
     doc_free(&b);
 }
 
+/* Leaves out the top-level attributes whose decoded name is one of the NULL-terminated
+ * names in `ctx`. */
+static bool skip_named(const as_value *member, void *ctx)
+{
+    for (const char **n = ctx; *n != NULL; n++) {
+        if (as_json_string_equals(member->name, (member->flags & AS_VALUE_NAME_ESCAPED) != 0, *n,
+                                  strlen(*n))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* An image less some attributes has the form of the image that never had them, and a
+ * nested member of a left-out name stays. */
+static void test_image_without(void **state)
+{
+    (void)state;
+    doc whole;
+    doc less;
+    doc_load(&whole, "{'value':{'N':'1800'},'chain':{'S':'x'},'\\u0069gnored':{'N':'1'},"
+                     "'m':{'M':{'chain':{'S':'kept'}}},'key':{'S':'K'}}");
+    doc_load(&less, "{'key':{'S':'K'},'m':{'M':{'chain':{'S':'kept'}}},'value':{'N':'18E2'}}");
+    static const char *LEFT_OUT[] = {"chain", "ignored", NULL};
+    as_buf x = AS_BUF_INIT;
+    as_buf y = AS_BUF_INIT;
+    assert_true(as_result_is_ok(
+        as_canonical_image_without(whole.rec->new_image, skip_named, LEFT_OUT, &x)));
+    assert_true(as_result_is_ok(as_canonical_image(less.rec->new_image, &y)));
+    assert_buf_is(&x, "{'key':{'S':'K'},'m':{'M':{'chain':{'S':'kept'}}},'value':{'N':'18E2'}}",
+                  "image without chain and ignored");
+    assert_int_equal(x.len, y.len);
+    assert_memory_equal(x.data, y.data, x.len);
+
+    /* Nothing left out: the whole image; everything left out: the empty one. */
+    as_buf_clear(&x);
+    as_buf_clear(&y);
+    assert_true(as_result_is_ok(as_canonical_image_without(whole.rec->new_image, NULL, NULL, &x)));
+    assert_true(as_result_is_ok(as_canonical_image(whole.rec->new_image, &y)));
+    assert_int_equal(x.len, y.len);
+    assert_memory_equal(x.data, y.data, x.len);
+    static const char *ALL[] = {"value", "chain", "ignored", "m", "key", NULL};
+    as_buf_clear(&x);
+    assert_true(
+        as_result_is_ok(as_canonical_image_without(whole.rec->new_image, skip_named, ALL, &x)));
+    assert_buf_is(&x, "{}", "image without all its attributes");
+
+    /* The same refusals as as_canonical_image. */
+    const as_value *s = first_attr(&whole);
+    assert_int_equal(as_canonical_image_without(s, skip_named, ALL, &x).status, AS_ERR_ARGUMENT);
+    assert_int_equal(as_canonical_image_without(NULL, NULL, NULL, &x).status, AS_ERR_ARGUMENT);
+    as_buf_free(&x);
+    as_buf_free(&y);
+    doc_free(&whole);
+    doc_free(&less);
+}
+
 /* An item read back from DynamoDB (as_wire_decode) has the form of the image it was built
  * from, however DynamoDB rewrote it: names reordered, numbers normalised, sets shuffled,
  * escapes spelt otherwise. What the chain and backfill rely on. */
@@ -787,6 +844,7 @@ int main(void)
         cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_images),
         cmocka_unit_test(test_reordered_image_same_form),
+        cmocka_unit_test(test_image_without),
         cmocka_unit_test(test_wire_items),
         cmocka_unit_test(test_agrees_with_equality),
         cmocka_unit_test(test_refusals),
