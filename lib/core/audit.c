@@ -9,7 +9,6 @@
 #include "auditstream/diff.h"
 #include "core/canonical.h"
 #include "core/cursor.h"
-#include "core/hex.h"
 #include "core/ids.h"
 #include "core/internal.h"
 #include "core/isotime.h"
@@ -1091,33 +1090,6 @@ as_status as_audit_build_event(const as_event *event, const as_audit_options *op
 
 /* ---- BASELINE items (backfill) ------------------------------------------------------ */
 
-/* A name in the canonical form: decoded, then only '"', '\' and the controls escaped,
- * those as \", \\ and \u00xx (docs/audit-format.md, "Canonical form"). */
-static void append_canonical_name(as_buf *out, const as_value *member)
-{
-    as_buf_append_char(out, '"');
-    as_json_reader r =
-        as_json_reader_of(member->name, (member->flags & AS_VALUE_NAME_ESCAPED) != 0);
-    const char *ptr;
-    size_t len;
-    while (as_json_reader_next(&r, &ptr, &len)) {
-        for (size_t i = 0; i < len; i++) {
-            unsigned char c = (unsigned char)ptr[i];
-            if (c == '"' || c == '\\') {
-                char esc[2] = {'\\', (char)c};
-                as_buf_append(out, esc, sizeof esc);
-            } else if (c < 0x20) {
-                char esc[6] = {'\\', 'u', '0', '0', as_hex_digit(c >> 4, false),
-                               as_hex_digit(c, false)};
-                as_buf_append(out, esc, sizeof esc);
-            } else {
-                as_buf_append_char(out, (char)c);
-            }
-        }
-    }
-    as_buf_append_char(out, '"');
-}
-
 /* The canonical module reports no message: give its failure one. */
 static AS_RESULT canonical_result(as_result result, as_buf *out, as_error *err)
 {
@@ -1131,37 +1103,19 @@ static AS_RESULT canonical_result(as_result result, as_buf *out, as_error *err)
                    "as_audit_build_baseline: the item holds a value no valid item holds");
 }
 
-/* Appends the hex SHA-256 of the image's canonical form, ignored attributes left out: the
- * canonical module writes the whole image; with some left out the map is put together
- * here from its members' canonical forms, sorted by name as the module sorts them. */
-static AS_RESULT image_digest(as_items *items, const as_value *image, const image_view *view,
+static bool skip_ignored(const as_value *member, void *ctx)
+{
+    return is_ignored(ctx, member);
+}
+
+/* The hex SHA-256 of the image's canonical form, ignored attributes left out. */
+static AS_RESULT image_digest(as_items *items, const as_value *image,
                               char hex[AS_SHA256_HEX_LEN], as_error *err)
 {
     as_buf *canon = &items->scratch;
     as_buf_clear(canon);
-    if (view->left_out == 0) {
-        AS_GUARD(canonical_result(as_canonical_image(image, canon), canon, err));
-    } else {
-        AS_GUARD(reserve_sorted(items, image->count, err));
-        size_t n = 0;
-        for (const as_value *m = image + 1; m < image + image->subtree; m += m->subtree) {
-            if (!is_ignored(items, m)) {
-                items->sorted[n++] = m;
-            }
-        }
-        qsort(items->sorted, n, sizeof items->sorted[0], name_order);
-        as_buf_append_char(canon, '{');
-        for (size_t i = 0; i < n; i++) {
-            if (i > 0) {
-                as_buf_append_char(canon, ',');
-            }
-            append_canonical_name(canon, items->sorted[i]);
-            as_buf_append_char(canon, ':');
-            AS_GUARD(canonical_result(as_canonical_value(items->sorted[i], canon), canon, err));
-        }
-        as_buf_append_char(canon, '}');
-    }
-    AS_GUARD(as_buf_result(canon, err, BUILDING));
+    AS_GUARD(canonical_result(as_canonical_image_without(image, skip_ignored, items, canon), canon,
+                              err));
     return as_sha256_hex(items->hasher, canon->data, canon->len, hex, err);
 }
 
@@ -1289,7 +1243,7 @@ static AS_RESULT build_baseline(const as_baseline *b, const as_audit_options *op
 
     /* id: UUIDv5 of baseline/<historyKey, decoded>/<hex SHA-256 of the canonical image>. */
     char digest[AS_SHA256_HEX_LEN];
-    AS_GUARD(image_digest(items, b->item, &view, digest, err));
+    AS_GUARD(image_digest(items, b->item, digest, err));
     as_buf *name = &items->id_name;
     as_buf_clear(name);
     as_buf_append_str(name, "baseline/");
