@@ -709,12 +709,16 @@ INDEX_HASH_MAX = 2048
 INDEX_RANGE_MAX = 1024
 
 
+def decoded_len(body):
+    """Bytes a JSON string body decodes to: what DynamoDB counts."""
+    return len(parse(b'"' + body + b'"').value)
+
+
 def history_fields(table, key_body, when, seq):
     """[(historyKey, wire), (historySort, wire)], or [] past the index's limits."""
     key = (escape(table) if table is not None else b"-") + b"/" + key_body
     sort = history_sort(when, seq)
-    decoded = lambda body: len(parse(b'"' + body + b'"').value)
-    if decoded(key) > INDEX_HASH_MAX or decoded(sort) > INDEX_RANGE_MAX:
+    if decoded_len(key) > INDEX_HASH_MAX or decoded_len(sort) > INDEX_RANGE_MAX:
         return []
     return [(b"historyKey", S(key)), (b"historySort", S(sort))]
 
