@@ -68,7 +68,7 @@ static bool add_record(cli_table *t, const as_history *h, size_t index, bool wit
     return true;
 }
 
-static int render(const as_history *h, const char *key, as_buf *out,
+static int render(const as_history *h, const char *key, size_t fit, as_buf *out,
                   char message[CLI_MESSAGE_MAX])
 {
     size_t count = as_history_count(h);
@@ -79,7 +79,8 @@ static int render(const as_history *h, const char *key, as_buf *out,
     }
     static const char *const all_headers[] = {"TIME (UTC)", "SEQUENCE", "EVENT", "ACTOR",
                                               "PATH",       "OLD",      "NEW"};
-    static const size_t all_widths[] = {24, 40, 8, 24, 40, 36, 36};
+    /* Time, sequence number and event are never cut; the rest give way to a narrow terminal. */
+    static const size_t all_widths[] = {0, 0, 0, 24, 40, 36, 36};
     const char *headers[7];
     size_t widths[7];
     size_t n = 0;
@@ -104,6 +105,7 @@ static int render(const as_history *h, const char *key, as_buf *out,
         ok = add_record(t, h, i, with_actor, &scratch);
     }
     if (ok) {
+        cli_table_fit(t, fit);
         cli_table_render(t, out);
     }
     for (size_t i = 0; ok && i < count; i++) {
@@ -169,7 +171,7 @@ int cli_history(const cli_options *o, cli_getenv_fn getenv_fn, void *ctx, as_buf
             rc = CLI_EXIT_FAILED;
         }
     } else if (rc == 0) {
-        rc = render(history, key, out, message);
+        rc = render(history, key, o->width, out, message);
     }
     as_history_free(history);
     as_trail_free(trail);

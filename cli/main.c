@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "auditstream/version.h"
@@ -19,6 +20,17 @@ static int say(int rc, const char *message)
 {
     fprintf(stderr, "auditstream: %s\n", message);
     return rc;
+}
+
+/* The columns of the terminal standard output is, or 0 when it is not one: tables are
+ * fitted to a terminal, never to a pipe or a file. */
+static size_t terminal_width(void)
+{
+    struct winsize ws;
+    if (isatty(STDOUT_FILENO) != 1 || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) != 0) {
+        return 0;
+    }
+    return ws.ws_col;
 }
 
 int main(int argc, char **argv)
@@ -41,6 +53,7 @@ int main(int argc, char **argv)
     }
     as_buf out = AS_BUF_INIT;
     message[0] = '\0';
+    options.width = terminal_width();
     switch (options.command) {
     case CLI_HISTORY: rc = cli_history(&options, env, NULL, &out, message); break;
     case CLI_SHOW: rc = cli_show(&options, env, NULL, &out, message); break;

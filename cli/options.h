@@ -44,6 +44,7 @@ typedef struct cli_options {
     bool has_since, has_until, has_at;
     int64_t since_ms, until_ms, at_ms; /* epoch milliseconds */
     uint32_t segments;                 /* backfill --segments, CLI_DEFAULT_SEGMENTS */
+    size_t width;                      /* the terminal's columns; 0: not a terminal */
     const char **keys;                 /* the KEYs, in order */
     size_t key_count;
 } cli_options;

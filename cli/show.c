@@ -24,7 +24,7 @@ static bool fact(cli_table *t, const char *name, const char *value, size_t len)
     return cli_table_row(t) && cli_table_set_str(t, 0, name) && cli_table_set(t, 1, value, len);
 }
 
-static int render(const as_replay *r, const char *key, int64_t at_ms, as_buf *out,
+static int render(const as_replay *r, const char *key, int64_t at_ms, size_t fit, as_buf *out,
                   char message[CLI_MESSAGE_MAX])
 {
     static const char *const fact_headers[] = {"FIELD", "VALUE"};
@@ -69,6 +69,8 @@ static int render(const as_replay *r, const char *key, int64_t at_ms, as_buf *ou
              cli_table_set(attrs, 1, value.data, value.len);
     }
     if (ok) {
+        cli_table_fit(facts, fit);
+        cli_table_fit(attrs, fit);
         cli_table_render(facts, out);
         if (count > 0) {
             as_buf_append_char(out, '\n');
@@ -123,7 +125,7 @@ int cli_show(const cli_options *o, cli_getenv_fn getenv_fn, void *ctx, as_buf *o
             rc = CLI_EXIT_FAILED;
         }
     } else if (rc == 0) {
-        rc = render(replay, key, at, out, message);
+        rc = render(replay, key, at, o->width, out, message);
     }
     as_replay_free(replay);
     as_trail_free(trail);

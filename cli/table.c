@@ -1,5 +1,6 @@
-/* auditstream's terminal tables (cli/table.h): each cell is rendered once, when set (cut,
- * escaped), and the columns are padded to their widest cell when the table is written. */
+/* auditstream's terminal tables (cli/table.h): cells are kept as given and measured once;
+ * the columns' widths are settled when the table is written, then each cell is cut to its
+ * column, escaped and padded. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,10 +8,13 @@
 #include "table.h"
 
 typedef struct cell {
-    char *text; /* rendered: cut and escaped; NULL for an empty cell */
+    char *text; /* as given; NULL for an empty cell */
     size_t len;
-    size_t width; /* characters */
+    size_t width; /* characters, shown whole (escapes included) */
 } cell;
+
+/* A column is never narrowed below this (or its header) to fit a terminal. */
+#define MIN_FIT_WIDTH 8
 
 struct cli_table {
     size_t columns;
@@ -19,6 +23,7 @@ struct cli_table {
     cell *cells; /* rows * columns */
     size_t rows;
     size_t cap_rows;
+    size_t fit; /* the widest a line may be; 0: no limit */
 };
 
 /* One character of a cell as shown: the bytes written and how many columns they take. */
@@ -141,18 +146,32 @@ size_t cli_cell_text(const char *text, size_t len, size_t max_width, as_buf *out
     return width;
 }
 
-static bool render_cell(cell *c, const char *text, size_t len, size_t max_width)
+/* The width of the `len` bytes of `text` shown whole. */
+static size_t measure(const char *text, size_t len)
 {
-    as_buf buf = AS_BUF_INIT;
-    size_t width = cli_cell_text(text, len, max_width, &buf);
-    if (as_buf_status(&buf) != AS_OK) {
-        as_buf_free(&buf);
-        return false;
+    size_t width = 0;
+    glyph g;
+    for (size_t at = 0; at < len;) {
+        at += next_glyph(text + at, len - at, &g);
+        width += g.width;
+    }
+    return width;
+}
+
+static bool keep_cell(cell *c, const char *text, size_t len)
+{
+    char *copy = NULL;
+    if (len > 0) {
+        copy = malloc(len);
+        if (copy == NULL) {
+            return false;
+        }
+        memcpy(copy, text, len);
     }
     free(c->text);
-    c->text = buf.data; /* NULL when nothing was written: an empty cell */
-    c->len = buf.len;
-    c->width = width;
+    c->text = copy;
+    c->len = len;
+    c->width = measure(text, len);
     return true;
 }
 
@@ -168,8 +187,7 @@ cli_table *cli_table_new(size_t columns, const char *const *headers, const size_
     t->columns = columns;
     for (size_t i = 0; i < columns; i++) {
         t->max_widths[i] = max_widths != NULL ? max_widths[i] : 0;
-        if ((t->max_widths[i] == 1) ||
-            !render_cell(&t->headers[i], headers[i], strlen(headers[i]), 0)) {
+        if ((t->max_widths[i] == 1) || !keep_cell(&t->headers[i], headers[i], strlen(headers[i]))) {
             cli_table_free(t);
             return NULL;
         }
@@ -221,12 +239,19 @@ bool cli_table_set(cli_table *table, size_t column, const char *text, size_t len
         return false;
     }
     cell *c = &table->cells[(table->rows - 1) * table->columns + column];
-    return render_cell(c, text != NULL ? text : "", len, table->max_widths[column]);
+    return keep_cell(c, text != NULL ? text : "", len);
 }
 
 bool cli_table_set_str(cli_table *table, size_t column, const char *text)
 {
     return cli_table_set(table, column, text, text != NULL ? strlen(text) : 0);
+}
+
+void cli_table_fit(cli_table *table, size_t width)
+{
+    if (table != NULL) {
+        table->fit = width;
+    }
 }
 
 static void write_line(const cli_table *t, const cell *cells, const size_t *widths, as_buf *out)
@@ -242,14 +267,47 @@ static void write_line(const cli_table *t, const cell *cells, const size_t *widt
         if (i > 0) {
             as_buf_append_str(out, "  ");
         }
-        if (cells[i].len > 0) {
-            as_buf_append(out, cells[i].text, cells[i].len);
-        }
-        for (size_t w = cells[i].width; i < last && w < widths[i]; w++) {
+        size_t w = cells[i].len > 0 ? cli_cell_text(cells[i].text, cells[i].len, widths[i], out) : 0;
+        for (; i < last && w < widths[i]; w++) {
             as_buf_append_char(out, ' ');
         }
     }
     as_buf_append_char(out, '\n');
+}
+
+/* Each column as wide as its widest cell, within its limit; then, to fit `fit`, the widest
+ * column that has a limit narrowed one character at a time (never below MIN_FIT_WIDTH or
+ * its header). A column without a limit is never cut. */
+static void settle_widths(const cli_table *t, size_t *widths)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < t->columns; i++) {
+        size_t w = 0;
+        for (size_t r = 0; r < t->rows; r++) {
+            size_t cw = t->cells[r * t->columns + i].width;
+            w = cw > w ? cw : w;
+        }
+        if (t->max_widths[i] > 0 && w > t->max_widths[i]) {
+            w = t->max_widths[i];
+        }
+        widths[i] = w > t->headers[i].width ? w : t->headers[i].width;
+        total += widths[i] + (i > 0 ? 2 : 0);
+    }
+    while (t->fit > 0 && total > t->fit) {
+        size_t widest = t->columns;
+        for (size_t i = 0; i < t->columns; i++) {
+            size_t floor = t->headers[i].width > MIN_FIT_WIDTH ? t->headers[i].width : MIN_FIT_WIDTH;
+            if (t->max_widths[i] > 0 && widths[i] > floor &&
+                (widest == t->columns || widths[i] > widths[widest])) {
+                widest = i;
+            }
+        }
+        if (widest == t->columns) {
+            return; /* nothing left to narrow: the lines wrap */
+        }
+        widths[widest]--;
+        total--;
+    }
 }
 
 void cli_table_render(const cli_table *table, as_buf *out)
@@ -258,13 +316,7 @@ void cli_table_render(const cli_table *table, as_buf *out)
         return;
     }
     size_t widths[CLI_TABLE_MAX_COLUMNS];
-    for (size_t i = 0; i < table->columns; i++) {
-        widths[i] = table->headers[i].width;
-        for (size_t r = 0; r < table->rows; r++) {
-            size_t w = table->cells[r * table->columns + i].width;
-            widths[i] = w > widths[i] ? w : widths[i];
-        }
-    }
+    settle_widths(table, widths);
     write_line(table, table->headers, widths, out);
     for (size_t r = 0; r < table->rows; r++) {
         write_line(table, table->cells + r * table->columns, widths, out);

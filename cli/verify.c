@@ -129,7 +129,7 @@ int cli_verify(const cli_options *o, cli_getenv_fn getenv_fn, void *ctx, as_buf 
 {
     static const char *const headers[] = {"KEY", "ENTRIES", "RESULT", "PROBLEM", "SEQUENCE",
                                           "DETAIL"};
-    static const size_t widths[] = {48, 0, 0, 12, 40, 80};
+    static const size_t widths[] = {48, 0, 0, 12, 0, 80};
     cli_session s;
     as_ddb_table_info info;
     memset(&info, 0, sizeof info);
@@ -168,6 +168,7 @@ int cli_verify(const cli_options *o, cli_getenv_fn getenv_fn, void *ctx, as_buf 
         snprintf(message, CLI_MESSAGE_MAX, "%s", err.message);
         rc = CLI_EXIT_FAILED;
     } else if (rc == 0 && !o->json) {
+        cli_table_fit(t, o->width);
         cli_table_render(t, out);
         char line[128];
         snprintf(line, sizeof line, "%zu key%s, %zu entr%s: %s\n", sum.keys,

@@ -327,6 +327,48 @@ class Suite:
         check(any('<<"a","b">>' in r for r in rows), "the set is not shown as <<...>>")
         return f"{len(rows)} rows, aligned"
 
+    def test_table_fits_terminal(self):
+        """On an 80-column terminal the history's lines fit in 80 characters (the value
+        columns give way); on a pipe they keep their full widths."""
+        import fcntl
+        import pty
+        import struct
+        import termios
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self.cli.home,
+               "AWS_REGION": REGION, "AWS_ACCESS_KEY_ID": self.aws.reader[0],
+               "AWS_SECRET_ACCESS_KEY": self.aws.reader[1]}
+        try:
+            p = subprocess.run([self.cli.path, "history", "FEATURE_X", "--endpoint-url",
+                                self.moto.endpoint], env=env, stdout=slave,
+                               stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                               timeout=RUN_TIMEOUT)
+            os.close(slave)
+            slave = None
+            seen = b""
+            while True:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+        finally:
+            if slave is not None:
+                os.close(slave)
+            os.close(master)
+        check(p.returncode == 0, f"exit {p.returncode}: {p.stderr[:300]}")
+        lines = seen.decode("utf-8").replace("\r\n", "\n").splitlines()
+        check(len(lines) >= 6, f"{lines}")
+        widest = max(len(line) for line in lines)
+        check(widest <= 80, f"a line of {widest} characters on an 80-column terminal: {lines}")
+        piped = self.cli.ok(["history", "FEATURE_X"], self.aws.reader)
+        wide = max(len(line) for line in piped.splitlines())
+        check(wide > 80, f"on a pipe the lines were narrowed too ({wide})")
+        return f"widest line {widest} on the terminal, {wide} on a pipe"
+
     # -- show --
 
     def test_show_at_times(self):
@@ -648,6 +690,7 @@ class Suite:
         return "--help for each command, --version"
 
     TESTS = ["test_help", "test_history_json", "test_history_window", "test_history_table",
+             "test_table_fits_terminal",
              "test_show_at_times", "test_show_table", "test_verify", "test_error_item", "test_profile",
              "test_user_errors", "test_backfill", "test_backfill_settings",
              "test_backfill_without_getitem", "test_backfill_progress"]

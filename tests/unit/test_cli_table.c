@@ -129,12 +129,52 @@ static void test_table_misuse(void **state)
     cli_table_free(t);
 }
 
+static void test_table_fit(void **state)
+{
+    (void)state;
+    static const char *const headers[] = {"TIME", "PATH", "VALUE"};
+    static const size_t widths[] = {0, 20, 30};
+    cli_table *t = cli_table_new(3, headers, widths);
+    assert_non_null(t);
+    assert_true(cli_table_row(t));
+    assert_true(cli_table_set_str(t, 0, "2024-05-01T12:30:45.000Z"));
+    assert_true(cli_table_set_str(t, 1, "/a/rather/long/path/in/a/map"));
+    assert_true(cli_table_set_str(t, 2, "a value that goes on for a good while"));
+    /* Unfitted: each column at its limit, 24 + 2 + 20 + 2 + 30 = 78 characters. */
+    char *text = render(t);
+    assert_string_equal(text, "TIME                      PATH                  VALUE\n"
+                              "2024-05-01T12:30:45.000Z  /a/rather/long/path\xE2\x80\xA6  "
+                              "a value that goes on for a go\xE2\x80\xA6\n");
+    free(text);
+    /* Fitted to 60: the widest limited column gives way first, then both in turn; the
+     * time, which has no limit, is never cut. */
+    cli_table_fit(t, 60);
+    text = render(t);
+    assert_string_equal(text, "TIME                      PATH              VALUE\n"
+                              "2024-05-01T12:30:45.000Z  /a/rather/long/\xE2\x80\xA6  "
+                              "a value that go\xE2\x80\xA6\n");
+    free(text);
+    /* Narrower than can be: the limited columns stop at 8 characters and the line wraps. */
+    cli_table_fit(t, 20);
+    text = render(t);
+    assert_string_equal(text, "TIME                      PATH      VALUE\n"
+                              "2024-05-01T12:30:45.000Z  /a/rath\xE2\x80\xA6  a value\xE2\x80\xA6\n");
+    free(text);
+    cli_table_fit(t, 0);
+    text = render(t);
+    assert_int_equal(strlen(text), 54 + 83); /* as unfitted: each ellipsis is three bytes */
+    free(text);
+    cli_table_fit(NULL, 10);
+    cli_table_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cell_fits),       cmocka_unit_test(test_cell_cut),
         cmocka_unit_test(test_cell_escapes),    cmocka_unit_test(test_cell_bad_utf8),
         cmocka_unit_test(test_table_alignment), cmocka_unit_test(test_table_misuse),
+        cmocka_unit_test(test_table_fit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
