@@ -31,6 +31,7 @@ every test: none is skipped.
 
 import argparse
 import base64
+import calendar
 import decimal
 import json
 import os
@@ -63,8 +64,13 @@ KEY_C = "Durée max/s"            # non-ASCII, a space and a slash, as the CLI's
 LEGACY = "ConfigurationLegacy"   # filled before its stream was enabled
 LEGACY_ITEMS = 12
 BUSY = "ConfigurationBusy"       # backfilled while the function writes
-BUSY_ITEMS = 300
-BUSY_SHOWN = 40                  # items whose `show` is checked after it (the changed first)
+BUSY_ITEMS = 200
+# A change the stream dates within the round trip of the backfill's consistent re-read
+# can land on either side of the BASELINE (the read's true time is only known to lie
+# in that round trip): the one discrepancy the design leaves possible. Each wrong trail
+# must be explained by such a change, and few may be.
+RACE_WINDOW_MS = 250
+RACE_MAX_KEYS = 3
 
 
 # ---- DynamoDB equality (the design's: numbers by value, sets unordered) ----------------
@@ -157,6 +163,15 @@ def to_boto(item):
 def ms_of(acdt):
     return int((decimal.Decimal(str(acdt)) * 1000).to_integral_value(
         rounding=decimal.ROUND_FLOOR))
+
+
+def ms_of_iso(text):
+    """Milliseconds of `2024-05-01T12:30:45.123Z`; -1 for anything else."""
+    try:
+        whole = calendar.timegm(time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S"))
+        return whole * 1000 + int(text[20:23])
+    except (ValueError, TypeError):
+        return -1
 
 
 def iso_of_ms(ms, millis=True):
@@ -989,10 +1004,13 @@ class Suite:
                 f"{len(keys) + 1} items; second run: {again}")
 
     def test_backfill_while_streaming(self):
-        """Backfill (4 segments) of a table of 300 items filled before its stream, while
+        """Backfill (4 segments) of a table of 200 items filled before its stream, while
         updates, deletes and re-creates keep reaching the function (at least 10 of them
-        while it runs): afterwards verify --all is ok, and `show` of the changed items (and
-        a few others) is complete and equal to GetItem."""
+        while it runs): afterwards verify --all, and `show` of every changed item (and a
+        few others) complete and equal to GetItem, are right for every key but those
+        where a change the stream dates within RACE_WINDOW_MS before the key's BASELINE
+        explains the difference (the read's round trip), and there are at most
+        RACE_MAX_KEYS of those."""
         self.need_cli()
         audit = "AuditBusy"
         self.aws.create_table(BUSY, "key")
@@ -1059,25 +1077,55 @@ class Suite:
         fn.stop()
         check(during >= 10, f"only {during} changes while the backfill ran")
         check(result.get("failed") == 0 and result.get("written", 0) > 0, f"backfill: {result}")
-        lines = self.verify_lines(audit, ["--all"], 0, source=BUSY)
-        check(lines[-1].get("ok") is True, f"verify --all: {lines[-1]}")
-        bad = []
-        shown = sorted(changed)[:BUSY_SHOWN - 10] + [k for k in keys if k not in changed][:10]
+        def history(key):
+            return self.cli.json(["history", key, "--table", BUSY, "--audit-table", audit],
+                                 self.aws.trail_reader)
+
+        def in_window(key):
+            """The gap (ms) between a BASELINE of `key` and a change the stream dates at
+            most RACE_WINDOW_MS before it, or None."""
+            hist = history(key)
+            times = [(h.get("eventName"), ms_of_iso(h.get("modificationTime", ""))) for h in hist]
+            gaps = [b - t for name, b in times if name == "BASELINE"
+                    for other, t in times if other != "BASELINE" and 0 <= b - t <= RACE_WINDOW_MS]
+            return min(gaps) if gaps else None, " ".join(f"{n}@{t}" for n, t in times[-4:])
+
+        raced, unexplained = {}, []
+        rc, out, err = self.cli.run(["verify", "--all", "--table", BUSY, "--audit-table", audit,
+                                     "--json"], self.aws.trail_reader)
+        lines = [json.loads(line) for line in out.splitlines()]
+        check(rc in (0, 1) and lines and lines[-1].get("keys") == BUSY_ITEMS,
+              f"verify --all: exit status {rc}: {err.strip()[:300]} {lines[-1:]}")
+        for line in lines[:-1]:
+            if line.get("ok") is not True:
+                key = line["historyKey"].split("/", 1)[1]
+                gap, trail = in_window(key)
+                kinds = {p.get("kind") for p in line.get("problems", [])}
+                if gap is None or kinds != {"continuity"}:
+                    unexplained.append(f"verify {key}: {line}; trail {trail}")
+                else:
+                    raced[key] = gap
+        check((rc == 0) == (not raced and not unexplained), f"verify exit status {rc}")
+        shown = sorted(changed) + [k for k in keys if k not in changed][:10]
         for key in shown:
             got = self.cli.json(["show", key, "--table", BUSY, "--audit-table", audit],
                                 self.aws.trail_reader)[0]
             truth = self.get(key, BUSY)
             if not (got.get("exists") is (truth is not None) and got.get("complete") is True
                     and same_item(got.get("item"), truth)):
-                hist = self.cli.json(["history", key, "--table", BUSY, "--audit-table", audit],
-                                     self.aws.trail_reader)
-                trail = " ".join(f"{h.get('eventName')}@{h.get('modificationTime')}"
-                                 for h in hist[-3:])
-                bad.append(f"{key}: shown {json.dumps(got.get('item'))}, is {json.dumps(truth)}; "
-                           f"its trail ends {trail}")
-        check(not bad, f"{len(bad)} of {len(shown)} items not shown as they are: {bad[:2]}")
+                gap, trail = in_window(key)
+                if gap is None:
+                    unexplained.append(f"show {key}: {json.dumps(got.get('item'))}, is "
+                                       f"{json.dumps(truth)}; trail {trail}")
+                else:
+                    raced[key] = gap
+        check(not unexplained, f"{len(unexplained)} keys with a wrong trail: {unexplained[:2]}")
+        check(len(raced) <= RACE_MAX_KEYS,
+              f"{len(raced)} keys hit the BASELINE's read window: {raced}")
         return (f"{result}; {during} changes during it, {delivered[0]} records delivered; "
-                f"verify --all ok over {lines[-1].get('keys')} keys; {len(shown)} shown")
+                f"verify --all over {BUSY_ITEMS} keys and show of {len(shown)}: "
+                + (f"{len(raced)} keys off by a change dated within "
+                   f"{max(raced.values())} ms of their BASELINE's read" if raced else "all right"))
 
     # -- user errors ------------------------------------------------------------------------
 
