@@ -130,8 +130,8 @@ static bool trail_shows(worker *w, as_span json, int64_t read_ms, bool *shows)
     }
     const as_value *it = rc == 0 ? as_wire_item(item, 0) : NULL;
     const as_value *hk = as_wire_attribute(it, "historyKey");
-    const as_value *image = as_wire_attribute(
-        it, b->audit.format == AS_FORMAT_DETAILED ? "newImage" : "newValue");
+    const as_value *image =
+        as_wire_attribute(it, b->audit.format == AS_FORMAT_DETAILED ? "newImage" : "newValue");
     if (rc == 0 && (hk == NULL || hk->type != AS_TYPE_S || image == NULL)) {
         snprintf(err.message, sizeof err.message, "the BASELINE item built has no %s",
                  hk == NULL ? "historyKey" : "image");
@@ -149,8 +149,8 @@ static bool trail_shows(worker *w, as_span json, int64_t read_ms, bool *shows)
                              w->message);
         why = w->message;
     }
-    if (rc == 0 && as_trail_replay(trail, (as_span){key.data, key.len}, read_ms, replay, &err) !=
-                       AS_OK) {
+    if (rc == 0 &&
+        as_trail_replay(trail, (as_span){key.data, key.len}, read_ms, replay, &err) != AS_OK) {
         why = err.message;
         rc = CLI_EXIT_FAILED;
     }
@@ -183,9 +183,9 @@ static bool write_pending(worker *w)
     for (size_t i = 0; ok && i < w->pending_count; i++) {
         items[i] = (as_span){w->pending.data + w->offsets[i], w->offsets[i + 1] - w->offsets[i]};
     }
-    if (ok && as_ddb_put_items_if_absent(w->client, &b->session->credentials,
-                                         b->options->audit_table, items, w->pending_count, 0,
-                                         results, NULL, &err) != AS_OK) {
+    if (ok &&
+        as_ddb_put_items_if_absent(w->client, &b->session->credentials, b->options->audit_table,
+                                   items, w->pending_count, 0, results, NULL, &err) != AS_OK) {
         ok = stop(b, err.code == AS_ERR_NOMEM ? CLI_EXIT_FAILED : CLI_EXIT_USAGE, err.message);
     }
     for (size_t i = 0; ok && i < w->pending_count; i++) {
@@ -198,9 +198,9 @@ static bool write_pending(worker *w)
             if (kind == AS_DDB_KIND_DENIED || kind == AS_DDB_KIND_NOT_FOUND ||
                 kind == AS_DDB_KIND_CONNECTION) {
                 /* No other item would fare better: say why once, and stop. */
-                int rc = cli_session_failure(b->session, "PutItem", b->options->audit_table,
-                                             "--audit-table or AUDIT_TABLE", &results[i],
-                                             w->message);
+                int rc =
+                    cli_session_failure(b->session, "PutItem", b->options->audit_table,
+                                        "--audit-table or AUDIT_TABLE", &results[i], w->message);
                 ok = stop(b, rc, w->message);
                 break;
             }
@@ -566,8 +566,8 @@ int cli_backfill(const cli_options *o, cli_getenv_fn getenv_fn, void *ctx, as_bu
     memset(&audit, 0, sizeof audit);
     as_config config;
     as_error err = {0};
-    uint32_t connections = o->segments < AS_DDB_MAX_CONCURRENCY ? o->segments
-                                                                : AS_DDB_MAX_CONCURRENCY;
+    uint32_t connections =
+        o->segments < AS_DDB_MAX_CONCURRENCY ? o->segments : AS_DDB_MAX_CONCURRENCY;
     int rc = cli_session_open(&s, o, getenv_fn, ctx, connections, message);
     if (rc == 0) {
         config_env env = {&s, o->audit_table};
@@ -581,8 +581,8 @@ int cli_backfill(const cli_options *o, cli_getenv_fn getenv_fn, void *ctx, as_bu
                           message);
     }
     if (rc == 0) {
-        rc = cli_describe(&s, o->audit_table, "--audit-table or AUDIT_TABLE", true, &audit,
-                          message);
+        rc =
+            cli_describe(&s, o->audit_table, "--audit-table or AUDIT_TABLE", true, &audit, message);
     }
     if (rc == 0) {
         b.audit.format = config.format;

@@ -10,9 +10,9 @@
 #include "options.h"
 
 /* Exit statuses: 1 is also verify's "a key is not ok" and backfill's "items failed". */
-#define CLI_EXIT_OK      0
-#define CLI_EXIT_FAILED  1
-#define CLI_EXIT_USAGE   2
+#define CLI_EXIT_OK     0
+#define CLI_EXIT_FAILED 1
+#define CLI_EXIT_USAGE  2
 
 int cli_history(const cli_options *options, cli_getenv_fn getenv_fn, void *ctx, as_buf *out,
                 char message[CLI_MESSAGE_MAX]);

@@ -57,8 +57,8 @@ int cli_failure_message(const cli_failure *where, const as_ddb_result *r,
             snprintf(message, CLI_MESSAGE_MAX,
                      "access denied: %s on table \"%s\"%s: the credentials (from %s) need "
                      "dynamodb:%s; the Terraform output %s grants what this command needs",
-                     where->operation, table, why, or_unknown(where->credentials),
-                     where->operation, or_unknown(where->policy));
+                     where->operation, table, why, or_unknown(where->credentials), where->operation,
+                     or_unknown(where->policy));
         } else {
             snprintf(message, CLI_MESSAGE_MAX,
                      "DynamoDB refused the credentials%s: check the access key, secret and "
@@ -72,8 +72,8 @@ int cli_failure_message(const cli_failure *where, const as_ddb_result *r,
                  or_unknown(where->endpoint), why);
         return 2;
     case AS_DDB_KIND_VALIDATION:
-        snprintf(message, CLI_MESSAGE_MAX, "DynamoDB refused %s on table \"%s\"%s", where->operation,
-                 table, why);
+        snprintf(message, CLI_MESSAGE_MAX, "DynamoDB refused %s on table \"%s\"%s",
+                 where->operation, table, why);
         return 2;
     case AS_DDB_KIND_THROTTLED:
         snprintf(message, CLI_MESSAGE_MAX,

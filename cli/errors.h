@@ -10,8 +10,8 @@
 typedef struct cli_failure {
     const char *operation; /* "DescribeTable", "Query", "Scan", "PutItem" */
     const char *table;
-    const char *option;      /* where the table's name came from: "--audit-table or AUDIT_TABLE" */
-    const char *endpoint;    /* the URL */
+    const char *option;   /* where the table's name came from: "--audit-table or AUDIT_TABLE" */
+    const char *endpoint; /* the URL */
     const char *region;
     const char *credentials; /* where the credentials came from: "the environment", ... */
     const char *policy;      /* the Terraform output that grants what the command needs */

@@ -2,21 +2,21 @@
  * the command's synopsis, what it prints and the options it takes. */
 #include "commands.h"
 
-#define COMMON_OPTIONS                                                                              \
+#define COMMON_OPTIONS                                                                             \
     "Options of every command:\n"                                                                  \
     "  --audit-table NAME   the audit table (else AUDIT_TABLE, else Audit)\n"                      \
-    "  --table NAME         the source table whose items are audited (else AUDIT_SOURCE_TABLE,\n" \
+    "  --table NAME         the source table whose items are audited (else AUDIT_SOURCE_TABLE,\n"  \
     "                       else Configuration); KEY's trail is <table>/<KEY>\n"                   \
-    "  --region REGION      else AWS_REGION, AWS_DEFAULT_REGION, then the profile's region\n"     \
+    "  --region REGION      else AWS_REGION, AWS_DEFAULT_REGION, then the profile's region\n"      \
     "  --endpoint-url URL   else AWS_ENDPOINT_URL_DYNAMODB, else AWS_ENDPOINT_URL\n"               \
-    "  --profile NAME       a profile of ~/.aws/credentials and ~/.aws/config (static keys);\n"   \
+    "  --profile NAME       a profile of ~/.aws/credentials and ~/.aws/config (static keys);\n"    \
     "                       else AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, else AWS_PROFILE,\n" \
     "                       else default\n"                                                        \
-    "  --json               one JSON object a line instead of a table\n"                          \
+    "  --json               one JSON object a line instead of a table\n"                           \
     "  --help               this help\n"
 
 #define TIMES                                                                                      \
-    "Times (T) are ISO-8601 UTC, 2024-05-01T12:30:45Z (milliseconds optional), or epoch\n"        \
+    "Times (T) are ISO-8601 UTC, 2024-05-01T12:30:45Z (milliseconds optional), or epoch\n"         \
     "seconds, 1714566645. Tables show times in UTC.\n"
 
 static const char GENERAL[] =
@@ -77,7 +77,8 @@ static const char VERIFY[] =
     "replays to just before it. A mismatch (kind continuity, naming the record) means a\n"
     "change is missing from the trail: a stream record that expired before the function\n"
     "read it, or an audit item deleted. --json gives a line per key,\n"
-    "  {\"historyKey\",\"entries\",\"ok\",\"problems\":[{\"kind\",\"sequenceNumber\",\"detail\"}]}\n"
+    "  "
+    "{\"historyKey\",\"entries\",\"ok\",\"problems\":[{\"kind\",\"sequenceNumber\",\"detail\"}]}\n"
     "then {\"keys\",\"entries\",\"ok\"}.\n"
     "\n"
     "  --all           every key of the audit table (needs dynamodb:Scan)\n"

@@ -142,8 +142,7 @@ int cli_history(const cli_options *o, cli_getenv_fn getenv_fn, void *ctx, as_buf
     char *key = NULL;
     int rc = cli_session_open(&s, o, getenv_fn, ctx, 4, message);
     if (rc == 0) {
-        rc = cli_describe(&s, o->audit_table, "--audit-table or AUDIT_TABLE", true, &info,
-                          message);
+        rc = cli_describe(&s, o->audit_table, "--audit-table or AUDIT_TABLE", true, &info, message);
     }
     if (rc == 0) {
         key = cli_history_key(o, o->keys[0]);
@@ -160,8 +159,8 @@ int cli_history(const cli_options *o, cli_getenv_fn getenv_fn, void *ctx, as_buf
         rc = cli_fetch_trail(&s, NULL, key, since, until, trail, NULL, message);
     }
     as_error err = {0};
-    if (rc == 0 && as_trail_history(trail, as_span_from_cstr(key), since, until, history, &err) !=
-                       AS_OK) {
+    if (rc == 0 &&
+        as_trail_history(trail, as_span_from_cstr(key), since, until, history, &err) != AS_OK) {
         snprintf(message, CLI_MESSAGE_MAX, "%s", err.message);
         rc = CLI_EXIT_FAILED;
     }

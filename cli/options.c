@@ -38,7 +38,7 @@ typedef struct option_spec {
     const char *name; /* without its dashes */
     option_id id;
     bool takes_value;
-    unsigned commands; /* FOR_* */
+    unsigned commands;   /* FOR_* */
     const char *example; /* a value to show in "needs a value" */
 } option_spec;
 
@@ -210,8 +210,8 @@ static int take_value(const option_spec *spec, const char *prefix, const char *v
                       cli_options *out, char message[CLI_MESSAGE_MAX])
 {
     if (value[0] == '\0') {
-        return usage(message, "%s--%s is empty: give a value, such as --%s %s", prefix,
-                     spec->name, spec->name, spec->example);
+        return usage(message, "%s--%s is empty: give a value, such as --%s %s", prefix, spec->name,
+                     spec->name, spec->example);
     }
     switch (spec->id) {
     case OPT_AUDIT_TABLE: out->audit_table = value; return 0;
@@ -220,8 +220,12 @@ static int take_value(const option_spec *spec, const char *prefix, const char *v
     case OPT_ENDPOINT_URL: out->endpoint_url = value; return 0;
     case OPT_PROFILE: out->profile = value; return 0;
     case OPT_ANCHORS: out->anchors = value; return 0;
-    case OPT_SINCE: out->has_since = true; return parse_time(prefix, "since", value, &out->since_ms, message);
-    case OPT_UNTIL: out->has_until = true; return parse_time(prefix, "until", value, &out->until_ms, message);
+    case OPT_SINCE:
+        out->has_since = true;
+        return parse_time(prefix, "since", value, &out->since_ms, message);
+    case OPT_UNTIL:
+        out->has_until = true;
+        return parse_time(prefix, "until", value, &out->until_ms, message);
     case OPT_AT: out->has_at = true; return parse_time(prefix, "at", value, &out->at_ms, message);
     case OPT_SEGMENTS: return parse_segments(value, &out->segments, message);
     default: return 0;
@@ -394,7 +398,7 @@ static int resolve_tables(cli_options *out, cli_getenv_fn getenv_fn, void *ctx,
     if (out->source_table == NULL) {
         out->source_table = CLI_DEFAULT_SOURCE_TABLE;
     }
-    const char *bad = !table_ok(out->audit_table) ? audit_from
+    const char *bad = !table_ok(out->audit_table)    ? audit_from
                       : !table_ok(out->source_table) ? source_from
                                                      : NULL;
     if (bad != NULL) {

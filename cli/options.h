@@ -34,13 +34,13 @@ typedef struct cli_options {
     bool help;    /* --help or -h: the command's help (or the general one) */
     bool version; /* --version */
     bool json;
-    bool all; /* verify --all */
-    const char *audit_table;   /* --audit-table, else AUDIT_TABLE, else Audit */
-    const char *source_table;  /* --table, else AUDIT_SOURCE_TABLE, else Configuration */
-    const char *region;        /* --region, or NULL */
-    const char *endpoint_url;  /* --endpoint-url, or NULL */
-    const char *profile;       /* --profile, or NULL */
-    const char *anchors;       /* verify --anchors FILE, or NULL */
+    bool all;                 /* verify --all */
+    const char *audit_table;  /* --audit-table, else AUDIT_TABLE, else Audit */
+    const char *source_table; /* --table, else AUDIT_SOURCE_TABLE, else Configuration */
+    const char *region;       /* --region, or NULL */
+    const char *endpoint_url; /* --endpoint-url, or NULL */
+    const char *profile;      /* --profile, or NULL */
+    const char *anchors;      /* verify --anchors FILE, or NULL */
     bool has_since, has_until, has_at;
     int64_t since_ms, until_ms, at_ms; /* epoch milliseconds */
     uint32_t segments;                 /* backfill --segments, CLI_DEFAULT_SEGMENTS */

@@ -68,8 +68,8 @@ as_status cli_plain_wire(as_span wire, as_buf *out)
     as_wire_items *decoded = NULL;
     as_error err = {0};
     as_status status = as_wire_decode(item.data, item.len, AS_WIRE_ITEM, &decoded, &err);
-    const as_value *value = status == AS_OK ? as_wire_attribute(as_wire_item(decoded, 0), "v")
-                                            : NULL;
+    const as_value *value =
+        status == AS_OK ? as_wire_attribute(as_wire_item(decoded, 0), "v") : NULL;
     if (value != NULL) {
         cli_plain_value(value, out);
     } else if (status != AS_ERR_NOMEM) {

@@ -34,10 +34,10 @@ void cli_progress_text(uint64_t expected, uint64_t scanned, uint64_t written, ui
     memset(bar, '#', filled);
     memset(bar + filled, '-', BAR_WIDTH - filled);
     bar[BAR_WIDTH] = '\0';
-    snprintf(out, size, "backfill [%s] %3llu%%  scanned %llu of about %llu, written %llu, failed %llu",
-             bar, (unsigned long long)(scanned * 100 / expected), (unsigned long long)scanned,
-             (unsigned long long)expected, (unsigned long long)written,
-             (unsigned long long)failed);
+    snprintf(out, size,
+             "backfill [%s] %3llu%%  scanned %llu of about %llu, written %llu, failed %llu", bar,
+             (unsigned long long)(scanned * 100 / expected), (unsigned long long)scanned,
+             (unsigned long long)expected, (unsigned long long)written, (unsigned long long)failed);
 }
 
 static void draw(cli_progress *p, uint64_t scanned, uint64_t written, uint64_t failed)

@@ -10,9 +10,9 @@
 typedef struct cli_progress {
     FILE *out;
     bool terminal;
-    bool drawn;       /* a bar is on the line now */
+    bool drawn;        /* a bar is on the line now */
     uint64_t expected; /* items the table is said to hold (DescribeTable's ItemCount); 0: unknown */
-    int64_t last_ms;  /* when the bar was last drawn */
+    int64_t last_ms;   /* when the bar was last drawn */
 } cli_progress;
 
 void cli_progress_init(cli_progress *p, FILE *out, bool terminal);

@@ -82,8 +82,8 @@ static int fail(char message[CLI_MESSAGE_MAX], int rc, const char *text)
     return rc;
 }
 
-int cli_session_open(cli_session *s, const cli_options *options, cli_getenv_fn getenv_fn,
-                     void *ctx, uint32_t concurrency, char message[CLI_MESSAGE_MAX])
+int cli_session_open(cli_session *s, const cli_options *options, cli_getenv_fn getenv_fn, void *ctx,
+                     uint32_t concurrency, char message[CLI_MESSAGE_MAX])
 {
     memset(s, 0, sizeof *s);
     s->options = options;
@@ -175,8 +175,8 @@ static void credentials_source(const cli_session *s, char *out, size_t size)
 }
 
 int cli_session_failure(const cli_session *s, const char *operation, const char *table,
-                          const char *option, const as_ddb_result *result,
-                          char message[CLI_MESSAGE_MAX])
+                        const char *option, const as_ddb_result *result,
+                        char message[CLI_MESSAGE_MAX])
 {
     char creds[320];
     credentials_source(s, creds, sizeof creds);
@@ -323,8 +323,8 @@ int cli_fetch_trail(const cli_session *s, as_ddb_client *client, const char *his
             strstr(result.message, "index") != NULL) {
             return cli_index_message(s->options->audit_table, NULL, message);
         }
-        return cli_session_failure(s, "Query", s->options->audit_table, "--audit-table or AUDIT_TABLE",
-                              &result, message);
+        return cli_session_failure(s, "Query", s->options->audit_table,
+                                   "--audit-table or AUDIT_TABLE", &result, message);
     }
     return 0;
 }

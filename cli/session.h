@@ -24,7 +24,7 @@ typedef struct cli_session {
     as_profile_settings settings;
     as_credentials credentials;
     as_ddb_client *client;
-    as_ddb_config config; /* what made the client; its strings borrow the settings */
+    as_ddb_config config;          /* what made the client; its strings borrow the settings */
     char endpoint[AS_DDB_URL_MAX]; /* the URL requests go to, for messages */
     bool global_init;
 } cli_session;
@@ -33,8 +33,8 @@ typedef struct cli_session {
  * and CA bundle settings as the function does, and makes a client with `concurrency`
  * connections. 0, or the exit status (2 for what the user can fix, 1 for memory) with a
  * one-line `message`. Close the session either way. */
-int cli_session_open(cli_session *s, const cli_options *options, cli_getenv_fn getenv_fn,
-                     void *ctx, uint32_t concurrency, char message[CLI_MESSAGE_MAX]);
+int cli_session_open(cli_session *s, const cli_options *options, cli_getenv_fn getenv_fn, void *ctx,
+                     uint32_t concurrency, char message[CLI_MESSAGE_MAX]);
 /* Another client with the session's settings and `concurrency` connections (a client
  * serves one call at a time: backfill queries while its Scan runs). 0 or an exit status
  * with `message`. */

@@ -41,8 +41,8 @@ static int render(const as_replay *r, const char *key, int64_t at_ms, size_t fit
                  seq.ptr != NULL ? seq.ptr : "");
     }
     const char *complete = as_replay_exists(r) == AS_EXISTS_UNKNOWN ? "-"
-                           : as_replay_complete(r)                 ? "yes"
-                                                                   : "no: only the attributes below are known";
+                           : as_replay_complete(r)                  ? "yes"
+                                                   : "no: only the attributes below are known";
     cli_table *facts = cli_table_new(2, fact_headers, fact_widths);
     cli_table *attrs = cli_table_new(2, attr_headers, attr_widths);
     as_buf value = AS_BUF_INIT;
@@ -99,8 +99,7 @@ int cli_show(const cli_options *o, cli_getenv_fn getenv_fn, void *ctx, as_buf *o
     int64_t at = o->has_at ? o->at_ms : cli_now_ms();
     int rc = cli_session_open(&s, o, getenv_fn, ctx, 4, message);
     if (rc == 0) {
-        rc = cli_describe(&s, o->audit_table, "--audit-table or AUDIT_TABLE", true, &info,
-                          message);
+        rc = cli_describe(&s, o->audit_table, "--audit-table or AUDIT_TABLE", true, &info, message);
     }
     if (rc == 0) {
         key = cli_history_key(o, o->keys[0]);

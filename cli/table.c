@@ -267,7 +267,8 @@ static void write_line(const cli_table *t, const cell *cells, const size_t *widt
         if (i > 0) {
             as_buf_append_str(out, "  ");
         }
-        size_t w = cells[i].len > 0 ? cli_cell_text(cells[i].text, cells[i].len, widths[i], out) : 0;
+        size_t w =
+            cells[i].len > 0 ? cli_cell_text(cells[i].text, cells[i].len, widths[i], out) : 0;
         for (; i < last && w < widths[i]; w++) {
             as_buf_append_char(out, ' ');
         }
@@ -296,7 +297,8 @@ static void settle_widths(const cli_table *t, size_t *widths)
     while (t->fit > 0 && total > t->fit) {
         size_t widest = t->columns;
         for (size_t i = 0; i < t->columns; i++) {
-            size_t floor = t->headers[i].width > MIN_FIT_WIDTH ? t->headers[i].width : MIN_FIT_WIDTH;
+            size_t floor =
+                t->headers[i].width > MIN_FIT_WIDTH ? t->headers[i].width : MIN_FIT_WIDTH;
             if (t->max_widths[i] > 0 && widths[i] > floor &&
                 (widest == t->columns || widths[i] > widths[widest])) {
                 widest = i;

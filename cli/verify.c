@@ -25,8 +25,7 @@ static bool add_key_rows(cli_table *t, as_span key, const as_verify *v)
         if (!cli_table_row(t)) {
             return false;
         }
-        if (i == 0 && !(cli_table_set(t, 0, key.ptr, key.len) &&
-                        cli_table_set_str(t, 1, entries) &&
+        if (i == 0 && !(cli_table_set(t, 0, key.ptr, key.len) && cli_table_set_str(t, 1, entries) &&
                         cli_table_set_str(t, 2, as_verify_ok(v) ? "ok" : "NOT OK"))) {
             return false;
         }
@@ -37,7 +36,8 @@ static bool add_key_rows(cli_table *t, as_span key, const as_verify *v)
                   cli_table_set_str(t, 5, p.detail))) {
                 return false;
             }
-        } else if (as_verify_entries(v) == 0 && !cli_table_set_str(t, 5, "no audit item for this key")) {
+        } else if (as_verify_entries(v) == 0 &&
+                   !cli_table_set_str(t, 5, "no audit item for this key")) {
             return false;
         }
     }
@@ -69,7 +69,8 @@ static int verify_keys(as_trail *trail, const char *const *keys, size_t key_coun
         sum->ok = sum->ok && as_verify_ok(v);
     }
     if (rc != 0) {
-        snprintf(message, CLI_MESSAGE_MAX, "%s", v == NULL ? "out of memory verifying" : err.message);
+        snprintf(message, CLI_MESSAGE_MAX, "%s",
+                 v == NULL ? "out of memory verifying" : err.message);
     }
     as_verify_free(v);
     return rc;
@@ -111,8 +112,9 @@ static int scan_all(cli_session *s, as_trail *trail, char message[CLI_MESSAGE_MA
         return err.code == AS_ERR_NOMEM ? CLI_EXIT_FAILED : CLI_EXIT_USAGE;
     }
     if (f.failed) {
-        snprintf(message, CLI_MESSAGE_MAX, "table \"%s\" holds an item that is not an audit item: %s",
-                 scan.table, f.err.message);
+        snprintf(message, CLI_MESSAGE_MAX,
+                 "table \"%s\" holds an item that is not an audit item: %s", scan.table,
+                 f.err.message);
         return CLI_EXIT_FAILED;
     }
     for (size_t i = 0; i < SEGMENTS; i++) {
@@ -127,8 +129,8 @@ static int scan_all(cli_session *s, as_trail *trail, char message[CLI_MESSAGE_MA
 int cli_verify(const cli_options *o, cli_getenv_fn getenv_fn, void *ctx, as_buf *out,
                char message[CLI_MESSAGE_MAX])
 {
-    static const char *const headers[] = {"KEY", "ENTRIES", "RESULT", "PROBLEM", "SEQUENCE",
-                                          "DETAIL"};
+    static const char *const headers[] = {"KEY",     "ENTRIES",  "RESULT",
+                                          "PROBLEM", "SEQUENCE", "DETAIL"};
     static const size_t widths[] = {48, 0, 0, 12, 0, 80};
     cli_session s;
     as_ddb_table_info info;

@@ -48,8 +48,7 @@ typedef enum as_profile_file {
  * for messages. AS_ERR_ARGUMENT, naming the file and line, for a setting before any
  * section, a line that is neither, or an unclosed "[". */
 AS_MUST_CHECK as_status as_profile_parse(as_span text, as_profile_file kind, const char *profile,
-                                         const char *name, as_profile_section *out,
-                                         as_error *err);
+                                         const char *name, as_profile_section *out, as_error *err);
 
 /* Where a setting was found. */
 typedef enum as_profile_source {

@@ -131,8 +131,9 @@ static AS_RESULT parse(as_span text, as_profile_file kind, const char *profile, 
                   as_fail(err, AS_ERR_ARGUMENT, line_no,
                           "%s line %zu: neither a [section], a name = value setting nor a comment",
                           name, line_no));
-        AS_ENSURE(in_section, as_fail(err, AS_ERR_ARGUMENT, line_no,
-                                      "%s line %zu: a setting before any [section]", name, line_no));
+        AS_ENSURE(in_section,
+                  as_fail(err, AS_ERR_ARGUMENT, line_no,
+                          "%s line %zu: a setting before any [section]", name, line_no));
         as_span key = trim((as_span){line.ptr, at});
         as_span value = trim((as_span){line.ptr + at + 1, line.len - at - 1});
         if (in_target) {
@@ -276,12 +277,12 @@ static AS_RESULT check_credential(as_span value, bool key_id, const char *what, 
         bool ok = key_id ? ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
                             (c >= '0' && c <= '9') || c == '_')
                          : (c > 0x20 && c < 0x7f);
-        AS_ENSURE(ok, as_fail(err, AS_ERR_ARGUMENT, 0,
-                              "%s %s holds a byte that is %s (its value is not shown): copy the "
-                              "key again",
-                              where, what,
-                              key_id ? "not a letter, digit or '_'"
-                                     : "not printable ASCII, or a blank"));
+        AS_ENSURE(
+            ok, as_fail(err, AS_ERR_ARGUMENT, 0,
+                        "%s %s holds a byte that is %s (its value is not shown): copy the "
+                        "key again",
+                        where, what,
+                        key_id ? "not a letter, digit or '_'" : "not printable ASCII, or a blank"));
     }
     return AS_RESULT_OK;
 }
@@ -311,7 +312,8 @@ static AS_RESULT credentials_from_profile(const shared_files *files, const as_pr
     *secret = first_set(cred->secret_access_key, conf->secret_access_key);
     *token = first_set(cred->session_token, conf->session_token);
     *from = cred->access_key_id.len > 0 ? AS_PROFILE_FROM_CREDENTIALS : AS_PROFILE_FROM_CONFIG;
-    const char *cred_path = s->credentials_path != NULL ? s->credentials_path : "~/.aws/credentials";
+    const char *cred_path =
+        s->credentials_path != NULL ? s->credentials_path : "~/.aws/credentials";
     const char *conf_path = s->config_path != NULL ? s->config_path : "~/.aws/config";
     if (key_id->len == 0 && secret->len == 0) {
         as_span other = first_set(cred->other_source, conf->other_source);
@@ -330,8 +332,7 @@ static AS_RESULT credentials_from_profile(const shared_files *files, const as_pr
               as_fail(err, AS_ERR_ARGUMENT, 0,
                       "profile \"%s\" has %s but no %s: add it (aws configure --profile %s)",
                       s->profile, key_id->len > 0 ? "aws_access_key_id" : "aws_secret_access_key",
-                      key_id->len > 0 ? "aws_secret_access_key" : "aws_access_key_id",
-                      s->profile));
+                      key_id->len > 0 ? "aws_secret_access_key" : "aws_access_key_id", s->profile));
     return AS_RESULT_OK;
 }
 
@@ -378,7 +379,8 @@ static AS_RESULT resolve(const as_profile_request *request, const env_reader *en
         const char *env_token = env_get(env, "AWS_SESSION_TOKEN");
         key_id = as_span_from_cstr(env_key);
         secret = as_span_from_cstr(env_secret);
-        token = as_span_from_cstr(env_token != NULL ? env_token : env_get(env, "AWS_SECURITY_TOKEN"));
+        token =
+            as_span_from_cstr(env_token != NULL ? env_token : env_get(env, "AWS_SECURITY_TOKEN"));
         s->credentials_from = AS_PROFILE_FROM_ENVIRONMENT;
         where = "the environment's";
     } else {

@@ -45,8 +45,13 @@ static int parse(const char *const *args, fake_env *env, cli_options *out,
 static void test_history_with_times(void **state)
 {
     (void)state;
-    const char *args[] = {"history", "CACHE_TTL_SEC", "--since", "2024-05-01T12:30:45Z",
-                          "--until=1714566646.5", "--json", NULL};
+    const char *args[] = {"history",
+                          "CACHE_TTL_SEC",
+                          "--since",
+                          "2024-05-01T12:30:45Z",
+                          "--until=1714566646.5",
+                          "--json",
+                          NULL};
     cli_options o;
     char message[CLI_MESSAGE_MAX];
     assert_int_equal(parse(args, NULL, &o, message), 0);
@@ -72,9 +77,20 @@ static void test_history_with_times(void **state)
 static void test_common_options_anywhere(void **state)
 {
     (void)state;
-    const char *args[] = {"--region", "eu-west-1", "show", "--audit-table", "MyAudit", "k1",
-                          "--table=Settings", "--endpoint-url", "http://127.0.0.1:8000",
-                          "--profile", "ops", "--at", "2024-05-01T12:30:45.123Z", NULL};
+    const char *args[] = {"--region",
+                          "eu-west-1",
+                          "show",
+                          "--audit-table",
+                          "MyAudit",
+                          "k1",
+                          "--table=Settings",
+                          "--endpoint-url",
+                          "http://127.0.0.1:8000",
+                          "--profile",
+                          "ops",
+                          "--at",
+                          "2024-05-01T12:30:45.123Z",
+                          NULL};
     fake_env env = {{{"AUDIT_TABLE", "FromEnv"}, {"AUDIT_SOURCE_TABLE", "SourceEnv"}}};
     cli_options o;
     char message[CLI_MESSAGE_MAX];
@@ -99,8 +115,8 @@ static void test_common_options_anywhere(void **state)
     cli_options_free(&o);
 
     /* A table ARN is taken, and its name is what the historyKey uses. */
-    const char *args3[] = {"verify", "a", "b", "--table",
-                           "arn:aws:dynamodb:eu-west-1:123456789012:table/Cfg", NULL};
+    const char *args3[] = {
+        "verify", "a", "b", "--table", "arn:aws:dynamodb:eu-west-1:123456789012:table/Cfg", NULL};
     assert_int_equal(parse(args3, NULL, &o, message), 0);
     assert_int_equal(o.key_count, 2);
     assert_string_equal(cli_table_name(o.source_table), "Cfg");
@@ -170,8 +186,10 @@ static void test_usage_errors(void **state)
         const char *args[8];
         const char *message;
     } cases[] = {
-        {{NULL}, "no command given: auditstream history|show|verify|backfill ... (auditstream --help)"},
-        {{"--json", NULL}, "no command given: auditstream history|show|verify|backfill ... (auditstream --help)"},
+        {{NULL},
+         "no command given: auditstream history|show|verify|backfill ... (auditstream --help)"},
+        {{"--json", NULL},
+         "no command given: auditstream history|show|verify|backfill ... (auditstream --help)"},
         {{"frobnicate", "k", NULL},
          "unknown command \"frobnicate\": the commands are history, show, verify and backfill "
          "(auditstream --help)"},
@@ -186,9 +204,11 @@ static void test_usage_errors(void **state)
         {{"history", "k", "--since", "2024-13-01T00:00:00Z", NULL},
          "history: --since \"2024-13-01T00:00:00Z\" is not a time: give ISO-8601 UTC "
          "(2024-05-01T12:30:45Z, milliseconds optional) or epoch seconds: not a number"},
-        {{"history", "k", "--since", "2024-05-02T00:00:00Z", "--until", "2024-05-01T00:00:00Z", NULL},
+        {{"history", "k", "--since", "2024-05-02T00:00:00Z", "--until", "2024-05-01T00:00:00Z",
+          NULL},
          "history: --since is after --until: swap them"},
-        {{"show", "k", "--at", NULL}, "show: --at needs a value, such as --at 2024-05-01T12:30:45Z"},
+        {{"show", "k", "--at", NULL},
+         "show: --at needs a value, such as --at 2024-05-01T12:30:45Z"},
         {{"show", "k", "--region=", NULL},
          "show: --region is empty: give a value, such as --region eu-west-1"},
         {{"show", "k", "--json=yes", NULL}, "show: --json takes no value: write --json alone"},
@@ -208,8 +228,7 @@ static void test_usage_errors(void **state)
         {{"verify", "k", "--anchors", "a.jsonl", NULL},
          "verify: --anchors is not supported yet (the hash chain comes in a later release): run "
          "verify without it to check continuity"},
-        {{"backfill", "k", NULL},
-         "backfill: takes no KEY, it reads the whole table (\"k\" given)"},
+        {{"backfill", "k", NULL}, "backfill: takes no KEY, it reads the whole table (\"k\" given)"},
         {{"backfill", "--segments", "0", NULL},
          "backfill: --segments \"0\": want a whole number from 1 to 1000"},
         {{"backfill", "--segments", "1001", NULL},
@@ -248,7 +267,7 @@ static void test_usage_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_history_with_times), cmocka_unit_test(test_common_options_anywhere),
+        cmocka_unit_test(test_history_with_times),  cmocka_unit_test(test_common_options_anywhere),
         cmocka_unit_test(test_verify_and_backfill), cmocka_unit_test(test_help_and_version),
         cmocka_unit_test(test_usage_errors),
     };

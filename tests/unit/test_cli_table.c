@@ -29,7 +29,12 @@ static void test_cell_fits(void **state)
     cell_is("", 0, 5, "", 0);
     /* Two-byte and three-byte characters count as one each. */
     cell_is("caf\xC3\xA9", 5, 4, "caf\xC3\xA9", 4);
-    cell_is("\xE2\x82\xAC" "12", 5, 3, "\xE2\x82\xAC" "12", 3);
+    cell_is("\xE2\x82\xAC"
+            "12",
+            5, 3,
+            "\xE2\x82\xAC"
+            "12",
+            3);
 }
 
 static void test_cell_cut(void **state)
@@ -52,18 +57,24 @@ static void test_cell_escapes(void **state)
     cell_is("\x1b[31mred", 8, 0, "\\u001b[31mred", 13);
     cell_is("x\x7fy", 3, 0, "x\\u007fy", 8);
     /* A C1 control (U+009B, a CSI on some terminals) and a right-to-left override. */
-    cell_is("\xC2\x9B" "1m", 4, 0, "\\u009b1m", 8);
-    cell_is("a\xE2\x80\xAE" "b", 5, 0, "a\\u202eb", 8);
+    cell_is("\xC2\x9B"
+            "1m",
+            4, 0, "\\u009b1m", 8);
+    cell_is("a\xE2\x80\xAE"
+            "b",
+            5, 0, "a\\u202eb", 8);
     cell_is("nul\0x", 5, 0, "nul\\u0000x", 10);
 }
 
 static void test_cell_bad_utf8(void **state)
 {
     (void)state;
-    cell_is("a\xFF" "b", 3, 0, "a?b", 3);
-    cell_is("\xC3", 1, 0, "?", 1);               /* cut short */
-    cell_is("\xC0\xAF", 2, 0, "??", 2);          /* overlong */
-    cell_is("\xED\xA0\x80", 3, 0, "???", 3);     /* a surrogate */
+    cell_is("a\xFF"
+            "b",
+            3, 0, "a?b", 3);
+    cell_is("\xC3", 1, 0, "?", 1);                /* cut short */
+    cell_is("\xC0\xAF", 2, 0, "??", 2);           /* overlong */
+    cell_is("\xED\xA0\x80", 3, 0, "???", 3);      /* a surrogate */
     cell_is("\xF4\x90\x80\x80", 4, 0, "????", 4); /* past U+10FFFF */
     cell_is("\xE2\x82", 2, 0, "??", 2);
 }
@@ -157,8 +168,9 @@ static void test_table_fit(void **state)
     /* Narrower than can be: the limited columns stop at 8 characters and the line wraps. */
     cli_table_fit(t, 20);
     text = render(t);
-    assert_string_equal(text, "TIME                      PATH      VALUE\n"
-                              "2024-05-01T12:30:45.000Z  /a/rath\xE2\x80\xA6  a value\xE2\x80\xA6\n");
+    assert_string_equal(text,
+                        "TIME                      PATH      VALUE\n"
+                        "2024-05-01T12:30:45.000Z  /a/rath\xE2\x80\xA6  a value\xE2\x80\xA6\n");
     free(text);
     cli_table_fit(t, 0);
     text = render(t);

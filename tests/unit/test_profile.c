@@ -180,9 +180,9 @@ static void test_parse_errors(void **state)
     }
     as_profile_section s;
     as_error err = {0};
-    assert_int_equal(as_profile_parse(as_span_from_cstr(""), AS_PROFILE_CREDENTIALS, NULL, "x", &s,
-                                      &err),
-                     AS_ERR_ARGUMENT);
+    assert_int_equal(
+        as_profile_parse(as_span_from_cstr(""), AS_PROFILE_CREDENTIALS, NULL, "x", &s, &err),
+        AS_ERR_ARGUMENT);
     /* The empty text holds no profile, and is no error. */
     s = parse_ok("", AS_PROFILE_CONFIG, "default");
     assert_false(s.found);
@@ -472,9 +472,10 @@ static void test_resolve_without_home(void **state)
     fixture *f = *state;
     set_env(f, "HOME", "");
     as_error err = {0};
-    assert_string_equal(resolve_fails(f, NULL, &err),
-                        "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
-                        "or add a [default] profile to ~/.aws/credentials (aws configure)");
+    assert_string_equal(
+        resolve_fails(f, NULL, &err),
+        "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+        "or add a [default] profile to ~/.aws/credentials (aws configure)");
     set_env(f, "AWS_ACCESS_KEY_ID", "AKIDENV");
     set_env(f, "AWS_SECRET_ACCESS_KEY", SECRET);
     as_profile_settings s = resolve_ok(f, NULL, NULL);
