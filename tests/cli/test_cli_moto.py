@@ -50,6 +50,11 @@ SCAN_ONLY_ACTIONS = ["dynamodb:Scan"]
 NO_GET_ACTIONS = ["dynamodb:DescribeTable", "dynamodb:Scan", "dynamodb:Query", "dynamodb:PutItem"]
 
 
+def wrong(secret):
+    """The secret with its last character changed (to one it is not)."""
+    return secret[:-1] + ("A" if secret[-1] != "A" else "B")
+
+
 def iso(seconds):
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + ".000Z"
 
@@ -156,7 +161,7 @@ class Aws:
         self.moto.set_auth(True)
         from botocore.exceptions import ClientError
         try:
-            self.client("dynamodb", (self.admin[0], self.admin[1][:-1] + "x")).list_tables()
+            self.client("dynamodb", (self.admin[0], wrong(self.admin[1]))).list_tables()
             raise SetupError("moto accepted a wrong secret: its SigV4 verification is off")
         except ClientError:
             pass
@@ -637,7 +642,7 @@ class Suite:
              f'profile "nosuch" is in neither {self.cli.home}/.aws/credentials nor '
              f"{self.cli.home}/.aws/config: name another, or add it (aws configure --profile "
              "nosuch)"),
-            ("wrong secret", ["show", "k"], (r[0], r[1][:-1] + "x"), True, {}, None),
+            ("wrong secret", ["show", "k"], (r[0], wrong(r[1])), True, {}, None),
             ("bad region", ["show", "k", "--region", "EU WEST"], r, True, {},
              'region "EU WEST" (from --region) is not an AWS region name such as eu-west-1'),
             ("plain http elsewhere", ["show", "k", "--endpoint-url", "http://example.com:8000"],
