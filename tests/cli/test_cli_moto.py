@@ -668,16 +668,16 @@ class Suite:
                       f"auditstream: {want}")
             check(took < 30, f"{label}: {took:.1f} s")
             notes.append(line)
-        denied, unreachable, wrong = notes[7], notes[8], notes[12]
+        denied, unreachable, refused = notes[7], notes[8], notes[12]
         check(denied.startswith('auditstream: access denied: DescribeTable on table "Audit" (')
               and "need dynamodb:DescribeTable" in denied and "reader_policy_arn" in denied,
               denied)
         check(unreachable.startswith(f"auditstream: cannot reach DynamoDB at {dead}/ (") and
               unreachable.endswith("check --endpoint-url, --region and the network"),
               unreachable)
-        check(wrong.startswith("auditstream: DynamoDB refused the credentials (") and
-              wrong.endswith("check the access key, secret and session token (from "
-                             "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"), wrong)
+        check(refused.startswith("auditstream: DynamoDB refused the credentials (") and
+              refused.endswith("check the access key, secret and session token (from "
+                             "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"), refused)
         return f"{len(cases)} user errors, exit 2, one line each:\n       " + \
             "\n       ".join(n[:110] for n in notes[7:9] + notes[12:])
 
