@@ -205,11 +205,54 @@ static AS_RESULT check_existence(as_verify *v, const trail_record *rec, const tr
     return continuity(v, rec, err);
 }
 
+/* Whether the state already is what `rec` leads to. Backfill stamps a BASELINE with the
+ * time its Scan read the item, by this machine's clock; a change DynamoDB stamped a few
+ * milliseconds later may already be in what was read. Such a change sorts after the
+ * BASELINE, its old side differs from it, and yet nothing is missing from the trail. */
+static bool already_shown(const replay_state *st, const trail_entry *entries,
+                          const trail_record *rec)
+{
+    const trail_entry *h = rec->head;
+    if (rec->event == EVENT_DELETE) {
+        return false;
+    }
+    if (h->detailed) {
+        return as_state_matches(st, h->new_image);
+    }
+    if (h->updated_attribute == NULL) {
+        return as_state_matches(st, h->new_value);
+    }
+    if (st->exists != AS_EXISTS_YES) {
+        return false;
+    }
+    for (size_t i = rec->begin; i < rec->end; i++) {
+        const trail_entry *e = &entries[i];
+        if (e->updated_attribute == NULL) {
+            return false;
+        }
+        const state_attr *a =
+            as_state_find(st, e->updated_attribute->text,
+                          (e->updated_attribute->flags & AS_VALUE_TEXT_ESCAPED) != 0);
+        const as_value *now = a != NULL ? a->value : NULL;
+        if (a == NULL && !st->complete) {
+            return false;
+        }
+        if (now == NULL ? e->new_value != NULL
+                        : e->new_value == NULL || !as_value_equal(now, e->new_value)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* The record's old side against the state before it. */
 static AS_RESULT check_record(as_verify *v, const trail_entry *entries, const trail_record *rec,
                               const trail_record *prev, as_error *err)
 {
     if (rec->error || prev == NULL || rec->event == EVENT_BASELINE || rec->event == EVENT_NONE) {
+        return AS_RESULT_OK;
+    }
+    if (prev->event == EVENT_BASELINE && already_shown(&v->st, entries, rec)) {
         return AS_RESULT_OK;
     }
     bool go_on;

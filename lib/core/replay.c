@@ -1251,21 +1251,24 @@ const char *as_replay_note(const as_replay *replay, size_t index)
     return p;
 }
 
-bool as_replay_matches(const as_replay *replay, const as_value *item)
+bool as_state_matches(const replay_state *st, const as_value *item)
 {
-    if (replay == NULL || item == NULL || item->type != AS_TYPE_M ||
-        replay->st.exists != AS_EXISTS_YES || !replay->st.complete ||
-        replay->st.count != item->count) {
+    if (item == NULL || item->type != AS_TYPE_M || st->exists != AS_EXISTS_YES || !st->complete ||
+        st->count != item->count) {
         return false;
     }
     for (const as_value *m = item + 1; m < item + item->subtree; m += m->subtree) {
-        const state_attr *a =
-            as_state_find(&replay->st, m->name, (m->flags & AS_VALUE_NAME_ESCAPED) != 0);
+        const state_attr *a = as_state_find(st, m->name, (m->flags & AS_VALUE_NAME_ESCAPED) != 0);
         if (a == NULL || a->value == NULL || !as_value_equal(a->value, m)) {
             return false;
         }
     }
     return true;
+}
+
+bool as_replay_matches(const as_replay *replay, const as_value *item)
+{
+    return replay != NULL && as_state_matches(&replay->st, item);
 }
 
 as_status as_replay_write_json(const as_replay *replay, as_buf *out, as_error *err)

@@ -101,6 +101,10 @@ AS_LOCAL void as_state_free(replay_state *st);
 AS_LOCAL AS_RESULT as_state_apply(replay_state *st, const trail_entry *entries,
                                   const trail_record *rec, as_error *err);
 
+/* Whether the state is exactly `item` (a map): present, complete, the same names, values
+ * equal by as_value_equal. */
+AS_LOCAL bool as_state_matches(const replay_state *st, const as_value *item);
+
 /* The known attribute named `name` (JSON-escaped when `escaped`), or NULL. */
 AS_LOCAL const state_attr *as_state_find(const replay_state *st, as_span name, bool escaped);
 

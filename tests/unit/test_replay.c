@@ -677,6 +677,44 @@ static void test_baseline(void **state)
     as_trail_free(trail);
 }
 
+/* A change stamped just after the BASELINE that already shows it (backfill read the item
+ * a moment after DynamoDB changed it) is no gap; one the BASELINE does not show is, and
+ * so is a second change after it. Both formats. */
+static void test_baseline_race(void **state)
+{
+    (void)state;
+    as_trail *trail = as_trail_new();
+    page p = {AS_BUF_INIT, 0};
+    const char *classic = "t/classic";
+    page_item(&p, classic, 10, 0, "BASELINE", NULL, "'newValue':{'M':{'v':{'N':'2'}}}");
+    page_item(&p, classic, 11, 5, "UPDATE", "v", "'oldValue':{'N':'1'},'newValue':{'N':'2.0'}");
+    page_item(&p, classic, 12, 6, "UPDATE", "v", "'oldValue':{'N':'3'},'newValue':{'N':'4'}");
+    const char *created = "t/created";
+    page_item(&p, created, 10, 0, "BASELINE", NULL, "'newValue':{'M':{'v':{'N':'1'}}}");
+    page_item(&p, created, 11, 2, "CREATE", NULL, "'newValue':{'M':{'v':{'N':'1'}}}");
+    const char *detailed = "t/detailed";
+    page_item(&p, detailed, 10, 0, "BASELINE", NULL, "'newImage':{'M':{'v':{'N':'2'}}}");
+    page_item(&p, detailed, 11, 7, "UPDATE", NULL,
+              "'oldImage':{'M':{'v':{'N':'1'}}},'newImage':{'M':{'v':{'N':'2'}}}");
+    const char *missed = "t/missed";
+    page_item(&p, missed, 10, 0, "BASELINE", NULL, "'newImage':{'M':{'v':{'N':'2'}}}");
+    page_item(&p, missed, 11, 8, "UPDATE", NULL,
+              "'oldImage':{'M':{'v':{'N':'1'}}},'newImage':{'M':{'v':{'N':'3'}}}");
+    page_add(trail, &p);
+    assert_verify(trail, classic,
+                  "{'historyKey':'t/classic','entries':3,'ok':false,'problems':[{'kind':"
+                  "'continuity','sequenceNumber':'6','detail':'attribute \\'v\\': expected {\\'N"
+                  "\\':\\'2.0\\'}, found {\\'N\\':\\'3\\'} in oldValue'}]}");
+    assert_verify(trail, created, "{'historyKey':'t/created','entries':2,'ok':true,'problems':[]}");
+    assert_verify(trail, detailed,
+                  "{'historyKey':'t/detailed','entries':2,'ok':true,'problems':[]}");
+    assert_verify(trail, missed,
+                  "{'historyKey':'t/missed','entries':2,'ok':false,'problems':[{'kind':"
+                  "'continuity','sequenceNumber':'8','detail':'attribute \\'v\\': expected {\\'N"
+                  "\\':\\'2\\'}, found {\\'N\\':\\'1\\'} in oldImage'}]}");
+    as_trail_free(trail);
+}
+
 /* Names compare by their decoded bytes, whichever way the items escaped them; paths
  * escape '~' and '/'. */
 static void test_names(void **state)
@@ -1310,6 +1348,7 @@ int main(void)
         cmocka_unit_test(test_without_images),
         cmocka_unit_test(test_detailed_without_images),
         cmocka_unit_test(test_baseline),
+        cmocka_unit_test(test_baseline_race),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_long_and_repeated),
         cmocka_unit_test(test_continuity_numbers),
