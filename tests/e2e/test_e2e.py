@@ -37,6 +37,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -1073,26 +1074,24 @@ def raise_exit(signum, _frame):
     raise SystemExit(128 + signum)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--zip", required=True, help="the x86_64 Lambda zip (make package)")
-    ap.add_argument("--keep-logs", action="store_true", help="keep the work folder")
-    ap.add_argument("tests", nargs="*", help="run only these tests (names without test_)")
-    args = ap.parse_args()
+def run_suite(label, suite_class, args, summary=None):
+    """Runs the tests of `suite_class` that `args.tests` names (all when none) against one
+    setup, printing a line per test and `<label>: N passed, N failed`; the exit status.
+    `summary(suite)` may print more before the totals."""
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         signal.signal(sig, raise_exit)  # so that `finally` stops what was started
 
-    names = Suite.TESTS
+    names = suite_class.TESTS
     if args.tests:
-        names = [n for n in Suite.TESTS if n[len("test_"):] in args.tests]
-        unknown = set(args.tests) - {n[len("test_"):] for n in Suite.TESTS}
+        names = [n for n in suite_class.TESTS if n[len("test_"):] in args.tests]
+        unknown = set(args.tests) - {n[len("test_"):] for n in suite_class.TESTS}
         if unknown:
-            print(f"e2e: no such test: {', '.join(sorted(unknown))}", file=sys.stderr)
+            print(f"{label}: no such test: {', '.join(sorted(unknown))}", file=sys.stderr)
             return 2
     t0 = time.monotonic()
     passed = failed = 0
-    workdir = tempfile.mkdtemp(prefix="auditstream-e2e.")
-    suite = Suite(args, workdir)
+    workdir = tempfile.mkdtemp(prefix=f"auditstream-{label}.")
+    suite = suite_class(args, workdir)
     try:
         setup_error = None
         try:
@@ -1102,7 +1101,7 @@ def main():
         except Exception as e:  # noqa: BLE001 - any setup failure fails every test
             setup_error = f"setup failed: {type(e).__name__}: {e}\n{traceback.format_exc()}"
         if setup_error is not None:
-            print(f"e2e: SETUP FAILED: {setup_error}", flush=True)
+            print(f"{label}: SETUP FAILED: {setup_error}", flush=True)
         for name in names:
             if setup_error is not None:
                 print(f"FAIL {name}: not run: setup failed (see above)", flush=True)
@@ -1121,18 +1120,27 @@ def main():
                 print(f"FAIL {name}: {traceback.format_exc()}", flush=True)
                 failed += 1
     except BaseException:
-        print("e2e: interrupted; stopping everything started", flush=True)
+        print(f"{label}: interrupted; stopping everything started", flush=True)
         raise
     finally:
         suite.teardown()
         if args.keep_logs or failed:
-            print(f"e2e: work folder (moto.log, function logs, events) kept in {workdir}")
+            print(f"{label}: work folder (moto.log, function logs, events) kept in {workdir}")
         else:
-            import shutil
             shutil.rmtree(workdir, ignore_errors=True)
-    print(f"e2e: total {time.monotonic() - t0:.1f} s")
-    print(f"e2e: {passed} passed, {failed} failed")
+    if summary is not None:
+        summary(suite)
+    print(f"{label}: total {time.monotonic() - t0:.1f} s")
+    print(f"{label}: {passed} passed, {failed} failed")
     return 0 if failed == 0 else 1
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--zip", required=True, help="the x86_64 Lambda zip (make package)")
+    ap.add_argument("--keep-logs", action="store_true", help="keep the work folder")
+    ap.add_argument("tests", nargs="*", help="run only these tests (names without test_)")
+    return run_suite("e2e", Suite, ap.parse_args())
 
 
 if __name__ == "__main__":

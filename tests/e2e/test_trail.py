@@ -36,14 +36,11 @@ import decimal
 import json
 import os
 import random
-import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import traceback
 
 sys.dont_write_bytecode = True  # no __pycache__ in the tree
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -51,7 +48,7 @@ sys.path.insert(0, HERE)
 
 from harness import (CONFIG_TABLE, Aws, Function, Moto, SetupError, Task,  # noqa: E402
                      audit_id, canon, lambda_event, lambda_record, model_items)
-from test_e2e import TestFailure, check, compare, iso_ms  # noqa: E402
+from test_e2e import TestFailure, check, compare, iso_ms, run_suite  # noqa: E402
 
 AUDIT = "Audit"                  # classic: the CLI's default audit table
 AUDIT_DETAILED = "AuditDetailed"
@@ -1235,8 +1232,9 @@ class Suite:
     ]
 
 
-def raise_exit(signum, _frame):
-    raise SystemExit(128 + signum)
+def cli_summary(suite):
+    if suite.cli is not None and suite.cli.calls:
+        print(f"trail: {suite.cli.calls} auditstream runs, {suite.cli.seconds:.1f} s in them")
 
 
 def main():
@@ -1245,63 +1243,7 @@ def main():
     ap.add_argument("--cli", required=True, help="the auditstream command (make)")
     ap.add_argument("--keep-logs", action="store_true", help="keep the work folder")
     ap.add_argument("tests", nargs="*", help="run only these tests (names without test_)")
-    args = ap.parse_args()
-    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
-        signal.signal(sig, raise_exit)  # so that `finally` stops what was started
-
-    names = Suite.TESTS
-    if args.tests:
-        names = [n for n in Suite.TESTS if n[len("test_"):] in args.tests]
-        unknown = set(args.tests) - {n[len("test_"):] for n in Suite.TESTS}
-        if unknown:
-            print(f"trail: no such test: {', '.join(sorted(unknown))}", file=sys.stderr)
-            return 2
-    t0 = time.monotonic()
-    passed = failed = 0
-    workdir = tempfile.mkdtemp(prefix="auditstream-trail.")
-    suite = Suite(args, workdir)
-    try:
-        setup_error = None
-        try:
-            suite.setup()
-        except SetupError as e:
-            setup_error = str(e)
-        except Exception as e:  # noqa: BLE001 - any setup failure fails every test
-            setup_error = f"setup failed: {type(e).__name__}: {e}\n{traceback.format_exc()}"
-        if setup_error is not None:
-            print(f"trail: SETUP FAILED: {setup_error}", flush=True)
-        for name in names:
-            if setup_error is not None:
-                print(f"FAIL {name}: not run: setup failed (see above)", flush=True)
-                failed += 1
-                continue
-            start = time.monotonic()
-            try:
-                check(suite.moto.alive(), "moto is no longer running")
-                note = getattr(suite, name)()
-                print(f"ok   {name} ({time.monotonic() - start:.1f} s): {note}", flush=True)
-                passed += 1
-            except TestFailure as e:
-                print(f"FAIL {name} ({time.monotonic() - start:.1f} s): {e}", flush=True)
-                failed += 1
-            except Exception:  # noqa: BLE001 - a broken test is a failed test
-                print(f"FAIL {name}: {traceback.format_exc()}", flush=True)
-                failed += 1
-    except BaseException:
-        print("trail: interrupted; stopping everything started", flush=True)
-        raise
-    finally:
-        suite.teardown()
-        if args.keep_logs or failed:
-            print(f"trail: work folder (moto.log, function logs, events) kept in {workdir}")
-        else:
-            import shutil
-            shutil.rmtree(workdir, ignore_errors=True)
-    if suite.cli is not None and suite.cli.calls:
-        print(f"trail: {suite.cli.calls} auditstream runs, {suite.cli.seconds:.1f} s in them")
-    print(f"trail: total {time.monotonic() - t0:.1f} s")
-    print(f"trail: {passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
+    return run_suite("trail", Suite, ap.parse_args(), cli_summary)
 
 
 if __name__ == "__main__":
