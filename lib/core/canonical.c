@@ -7,6 +7,7 @@
 #include "core/hex.h"
 #include "core/json_text.h"
 #include "core/number.h"
+#include "core/value_order.h"
 
 /* Members of a map or set sorted through a stack array up to this many: configuration
  * items are small, and maps recurse, so it stays small. */
@@ -126,31 +127,6 @@ static size_t binary_next(binary_reader *r, unsigned char out[3])
     return as_base64_quantum(quad, out);
 }
 
-/* Byte order of the decoded bytes (two spellings of one value compare equal: escapes, and
- * the unused bits of a padded quantum, "QR==" being "QQ=="). */
-static int binary_cmp(const as_value *a, const as_value *b)
-{
-    binary_reader ra = binary_reader_of(a);
-    binary_reader rb = binary_reader_of(b);
-    for (;;) {
-        unsigned char qa[3];
-        unsigned char qb[3];
-        size_t na = binary_next(&ra, qa);
-        size_t nb = binary_next(&rb, qb);
-        size_t n = na < nb ? na : nb;
-        int c = n > 0 ? memcmp(qa, qb, n) : 0;
-        if (c != 0) {
-            return c;
-        }
-        if (na != nb) {
-            return na < nb ? -1 : 1;
-        }
-        if (na < 3) {
-            return 0; /* both ended: only a last quantum is short */
-        }
-    }
-}
-
 /* Re-encoded a quantum at a time: every quantum but the last holds 3 bytes, so this is
  * the standard padded encoding of the decoded bytes, with the padding bits zero. */
 static AS_RESULT append_binary(as_buf *out, const as_value *v)
@@ -237,7 +213,7 @@ static int string_order(const void *x, const void *y)
 
 static int binary_order(const void *x, const void *y)
 {
-    return binary_cmp(*(const as_value *const *)x, *(const as_value *const *)y);
+    return as_binary_cmp(*(const as_value *const *)x, *(const as_value *const *)y);
 }
 
 static int number_order(const void *x, const void *y)

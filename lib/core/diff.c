@@ -15,6 +15,7 @@
 #include "core/internal.h"
 #include "core/json_text.h"
 #include "core/number.h"
+#include "core/value_order.h"
 
 /* Members left after a common prefix, up to this many, are matched pairwise:
  * cheaper than sorting for the small collections configuration items hold. */
@@ -79,7 +80,7 @@ static size_t next_quantum(as_json_bytes *text, unsigned char out[3])
 
 /* Byte order of the decoded bytes. Two texts of the same bytes can differ in their
  * escapes and in the unused bits of a padded quantum ("QR==" is "QQ=="). */
-static int binary_cmp(const as_value *a, const as_value *b)
+int as_binary_cmp(const as_value *a, const as_value *b)
 {
     as_json_bytes ra = as_json_bytes_of(a->text, (a->flags & AS_VALUE_TEXT_ESCAPED) != 0);
     as_json_bytes rb = as_json_bytes_of(b->text, (b->flags & AS_VALUE_TEXT_ESCAPED) != 0);
@@ -109,7 +110,7 @@ static int member_cmp(const as_value *a, const as_value *b)
 {
     switch (a->type) {
     case AS_TYPE_N: return number_cmp(a, b);
-    case AS_TYPE_B: return binary_cmp(a, b);
+    case AS_TYPE_B: return as_binary_cmp(a, b);
     default: return string_cmp(a, b);
     }
 }
@@ -364,7 +365,7 @@ bool as_value_equal(const as_value *a, const as_value *b)
     switch (a->type) {
     case AS_TYPE_S: return string_cmp(a, b) == 0;
     case AS_TYPE_N: return number_cmp(a, b) == 0;
-    case AS_TYPE_B: return binary_cmp(a, b) == 0;
+    case AS_TYPE_B: return as_binary_cmp(a, b) == 0;
     case AS_TYPE_SS:
     case AS_TYPE_NS:
     case AS_TYPE_BS: return set_equal(a, b);
