@@ -1511,20 +1511,29 @@ static AS_RESULT grow_records(parser *ps)
     return AS_RESULT_OK;
 }
 
-static AS_RESULT parse_record(parser *ps, unsigned json_depth)
+/* Appends a blank record (an event's record or a wire item) and makes it the current one. */
+static AS_RESULT begin_record(parser *ps, as_record **out)
 {
     AS_GUARD(grow_records(ps));
     as_event *ev = ps->event;
     ps->record = ev->record_count++;
     ps->record_failed = false;
     ps->keys_failed = false;
-    ps->seen = 0;
-    ps->section = NULL;
     as_record *rec = &ev->records[ps->record];
     memset(rec, 0, sizeof *rec);
     rec->index = ps->record;
-    record_slots *slots = &ev->slots[ps->record];
-    *slots = (record_slots){0, 0, 0, SIZE_MAX};
+    ev->slots[ps->record] = (record_slots){0, 0, 0, SIZE_MAX};
+    *out = rec;
+    return AS_RESULT_OK;
+}
+
+static AS_RESULT parse_record(parser *ps, unsigned json_depth)
+{
+    as_record *rec;
+    AS_GUARD(begin_record(ps, &rec));
+    ps->seen = 0;
+    ps->section = NULL;
+    record_slots *slots = &ps->event->slots[ps->record];
     const char *start = ps->p;
 
     if (!peek(ps, '{')) {
@@ -1712,16 +1721,9 @@ static AS_RESULT not_items(parser *ps, const char *at, const char *what)
  * new_image is the map; ps->items->label names it in its faults. */
 static AS_RESULT parse_item(parser *ps, unsigned json_depth)
 {
-    AS_GUARD(grow_records(ps));
-    as_event *ev = ps->event;
-    ps->record = ev->record_count++;
-    ps->record_failed = false;
-    ps->keys_failed = false;
-    as_record *rec = &ev->records[ps->record];
-    memset(rec, 0, sizeof *rec);
-    rec->index = ps->record;
-    record_slots *slots = &ev->slots[ps->record];
-    *slots = (record_slots){0, 0, 0, SIZE_MAX};
+    as_record *rec;
+    AS_GUARD(begin_record(ps, &rec));
+    record_slots *slots = &ps->event->slots[ps->record];
     const char *start = ps->p;
     if (!peek(ps, '{')) {
         AS_GUARD(record_fault(ps, NULL, "is not an object"));
