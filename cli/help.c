@@ -73,7 +73,7 @@ static const char VERIFY[] =
     "usage: auditstream verify [KEY ...] [--all] [OPTIONS]\n"
     "\n"
     "Checks that the trail of each KEY (of every key in the audit table with --all, which\n"
-    "scans it) is continuous: each record's old values must be the state its trail\n"
+    "scans it for its keys) is continuous: each record's old values must be the state its trail\n"
     "replays to just before it. A mismatch (kind continuity, naming the record) means a\n"
     "change is missing from the trail: a stream record that expired before the function\n"
     "read it, or an audit item deleted. --json gives a line per key,\n"

@@ -1,10 +1,11 @@
-/* auditstream verify [KEY ...] [--all]: each key's trail (read through the history index,
- * or the whole audit table scanned) checked for continuity by the library. */
+/* auditstream verify [KEY ...] [--all]: each key's trail (the KEYs', or every key a Scan
+ * of the audit table finds) read through the history index and checked by the library. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "auditstream/replay.h"
+#include "auditstream/wire.h"
 #include "commands.h"
 #include "session.h"
 #include "table.h"
@@ -44,77 +45,151 @@ static bool add_key_rows(cli_table *t, as_span key, const as_verify *v)
     return true;
 }
 
-/* Verifies every key of `keys` (or all the trail holds when `keys` is NULL), appending
- * lines or rows. */
-static int verify_keys(as_trail *trail, const char *const *keys, size_t key_count, bool json,
-                       as_buf *out, cli_table *t, totals *sum, char message[CLI_MESSAGE_MAX])
+/* Reads one key's whole trail and verifies it, appending its line or rows. */
+static int verify_key(cli_session *s, const char *key, bool json, as_buf *out, cli_table *t,
+                      totals *sum, char message[CLI_MESSAGE_MAX])
 {
+    as_trail *trail = as_trail_new();
     as_verify *v = as_verify_new();
     as_error err = {0};
-    int rc = v != NULL ? 0 : CLI_EXIT_FAILED;
-    size_t count = keys != NULL ? key_count : as_trail_key_count(trail);
-    for (size_t i = 0; rc == 0 && i < count; i++) {
-        as_span key = keys != NULL ? as_span_from_cstr(keys[i]) : as_trail_key(trail, i);
-        if (as_trail_verify(trail, key, v, &err) != AS_OK ||
-            (json && as_verify_write_json(v, out, &err) != AS_OK)) {
-            rc = CLI_EXIT_FAILED;
-            break;
-        }
-        if (!json && !add_key_rows(t, key, v)) {
-            rc = CLI_EXIT_FAILED;
-            break;
-        }
+    int rc = 0;
+    if (trail == NULL || v == NULL) {
+        snprintf(message, CLI_MESSAGE_MAX, "out of memory verifying");
+        rc = CLI_EXIT_FAILED;
+    }
+    if (rc == 0) {
+        rc = cli_fetch_trail(s, NULL, key, AS_TIME_MIN, AS_TIME_MAX, trail, NULL, message);
+    }
+    as_span k = as_span_from_cstr(key);
+    if (rc == 0 && (as_trail_verify(trail, k, v, &err) != AS_OK ||
+                    (json && as_verify_write_json(v, out, &err) != AS_OK))) {
+        snprintf(message, CLI_MESSAGE_MAX, "%s", err.message);
+        rc = CLI_EXIT_FAILED;
+    }
+    if (rc == 0 && !json && !add_key_rows(t, k, v)) {
+        snprintf(message, CLI_MESSAGE_MAX, "out of memory laying out the result");
+        rc = CLI_EXIT_FAILED;
+    }
+    if (rc == 0) {
         sum->keys++;
         sum->entries += as_verify_entries(v);
         sum->ok = sum->ok && as_verify_ok(v);
     }
-    if (rc != 0) {
-        snprintf(message, CLI_MESSAGE_MAX, "%s",
-                 v == NULL ? "out of memory verifying" : err.message);
-    }
     as_verify_free(v);
+    as_trail_free(trail);
     return rc;
 }
 
-typedef struct scan_fill {
-    as_trail *trail;
+/* The distinct historyKeys of the audit table (decoded), gathered by a Scan that reads
+ * nothing else: each key's trail is then read through the index on its own, so that
+ * memory holds one trail at a time, not the table. */
+typedef struct key_set {
+    char **keys;
+    size_t count;
+    size_t cap;
+    size_t unique; /* keys[0..unique) are sorted and distinct */
     as_error err;
     bool failed;
-} scan_fill;
+} key_set;
 
-static bool add_page(const as_ddb_page *page, void *ctx)
+static int compare_keys(const void *a, const void *b)
 {
-    scan_fill *f = ctx;
-    if (as_trail_add_json(f->trail, page->body.ptr, page->body.len, &f->err) != AS_OK) {
-        f->failed = true;
-        return false;
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void dedupe(key_set *k)
+{
+    if (k->count == 0) {
+        return;
     }
+    qsort(k->keys, k->count, sizeof *k->keys, compare_keys);
+    size_t kept = 1;
+    for (size_t i = 1; i < k->count; i++) {
+        if (strcmp(k->keys[i], k->keys[kept - 1]) == 0) {
+            free(k->keys[i]);
+        } else {
+            k->keys[kept++] = k->keys[i];
+        }
+    }
+    k->count = kept;
+    k->unique = kept;
+}
+
+static bool add_key(key_set *k, const as_value *hk)
+{
+    if (k->count == k->cap) {
+        size_t cap = k->cap == 0 ? 256 : k->cap * 2;
+        char **grown = realloc(k->keys, cap * sizeof *grown);
+        if (grown == NULL) {
+            return false;
+        }
+        k->keys = grown;
+        k->cap = cap;
+    }
+    as_buf key = AS_BUF_INIT;
+    as_json_unescape(hk->text, &key);
+    bool ok = as_buf_status(&key) == AS_OK;
+    if (!ok || key.data == NULL) {
+        as_buf_free(&key);
+        return ok; /* an empty key names no trail */
+    }
+    k->keys[k->count++] = key.data; /* NUL-terminated; the set owns it now */
     return true;
 }
 
-/* The whole audit table into `trail`. */
-static int scan_all(cli_session *s, as_trail *trail, char message[CLI_MESSAGE_MAX])
+static bool collect_keys(const as_ddb_page *page, void *ctx)
+{
+    key_set *k = ctx;
+    as_wire_items *items = NULL;
+    if (as_wire_decode(page->body.ptr, page->body.len, AS_WIRE_PAGE, &items, &k->err) != AS_OK) {
+        k->failed = true;
+        return false;
+    }
+    for (size_t i = 0; i < as_wire_item_count(items); i++) {
+        /* Chain heads and the error items of unsound keys have none: no trail to verify. */
+        const as_value *hk = as_wire_attribute(as_wire_item(items, i), "historyKey");
+        if (hk != NULL && hk->type == AS_TYPE_S && !add_key(k, hk)) {
+            snprintf(k->err.message, sizeof k->err.message, "out of memory gathering keys");
+            k->err.code = AS_ERR_NOMEM;
+            k->failed = true;
+            break;
+        }
+    }
+    as_wire_items_free(items);
+    if (!k->failed && k->count > 2 * k->unique + 4096) {
+        dedupe(k); /* every item repeats its key: keep the list near the number of keys */
+    }
+    return !k->failed;
+}
+
+static void key_set_free(key_set *k)
+{
+    for (size_t i = 0; i < k->count; i++) {
+        free(k->keys[i]);
+    }
+    free(k->keys);
+    memset(k, 0, sizeof *k);
+}
+
+/* Every historyKey of the audit table, sorted, into `keys`. */
+static int scan_keys(cli_session *s, key_set *keys, char message[CLI_MESSAGE_MAX])
 {
     enum { SEGMENTS = 4 };
     as_ddb_scan scan;
     memset(&scan, 0, sizeof scan);
     scan.table = s->options->audit_table;
     scan.segments = SEGMENTS;
+    scan.projection = "historyKey";
     as_ddb_result results[SEGMENTS];
     memset(results, 0, sizeof results);
-    scan_fill f;
-    memset(&f, 0, sizeof f);
-    f.trail = trail;
     as_error err = {0};
-    if (as_ddb_scan_pages(s->client, &s->credentials, &scan, add_page, &f, results, NULL, &err) !=
-        AS_OK) {
+    if (as_ddb_scan_pages(s->client, &s->credentials, &scan, collect_keys, keys, results, NULL,
+                          &err) != AS_OK) {
         snprintf(message, CLI_MESSAGE_MAX, "%s", err.message);
         return err.code == AS_ERR_NOMEM ? CLI_EXIT_FAILED : CLI_EXIT_USAGE;
     }
-    if (f.failed) {
-        snprintf(message, CLI_MESSAGE_MAX,
-                 "table \"%s\" holds an item that is not an audit item: %s", scan.table,
-                 f.err.message);
+    if (keys->failed) {
+        snprintf(message, CLI_MESSAGE_MAX, "%s", keys->err.message);
         return CLI_EXIT_FAILED;
     }
     for (size_t i = 0; i < SEGMENTS; i++) {
@@ -123,6 +198,7 @@ static int scan_all(cli_session *s, as_trail *trail, char message[CLI_MESSAGE_MA
                                        &results[i], message);
         }
     }
+    dedupe(keys);
     return 0;
 }
 
@@ -135,34 +211,32 @@ int cli_verify(const cli_options *o, cli_getenv_fn getenv_fn, void *ctx, as_buf 
     cli_session s;
     as_ddb_table_info info;
     memset(&info, 0, sizeof info);
-    as_trail *trail = as_trail_new();
     cli_table *t = o->json ? NULL : cli_table_new(6, headers, widths);
-    char **keys = calloc(o->key_count > 0 ? o->key_count : 1, sizeof *keys);
+    key_set keys;
+    memset(&keys, 0, sizeof keys);
     totals sum = {0, 0, true};
     int rc = cli_session_open(&s, o, getenv_fn, ctx, 4, message);
-    if (rc == 0 && (trail == NULL || keys == NULL || (!o->json && t == NULL))) {
-        snprintf(message, CLI_MESSAGE_MAX, "out of memory reading the trail");
+    if (rc == 0 && !o->json && t == NULL) {
+        snprintf(message, CLI_MESSAGE_MAX, "out of memory");
         rc = CLI_EXIT_FAILED;
     }
     if (rc == 0) {
-        rc = cli_describe(&s, o->audit_table, "--audit-table or AUDIT_TABLE", !o->all, &info,
-                          message);
+        rc = cli_describe(&s, o->audit_table, "--audit-table or AUDIT_TABLE", true, &info, message);
     }
     if (rc == 0 && o->all) {
-        rc = scan_all(&s, trail, message);
+        rc = scan_keys(&s, &keys, message);
     }
-    for (size_t i = 0; rc == 0 && !o->all && i < o->key_count; i++) {
-        keys[i] = cli_history_key(o, o->keys[i]);
-        if (keys[i] == NULL) {
+    for (size_t i = 0; rc == 0 && i < (o->all ? keys.count : o->key_count); i++) {
+        char *key = o->all ? keys.keys[i] : cli_history_key(o, o->keys[i]);
+        if (key == NULL) {
             snprintf(message, CLI_MESSAGE_MAX, "out of memory reading the trail");
             rc = CLI_EXIT_FAILED;
-        } else {
-            rc = cli_fetch_trail(&s, NULL, keys[i], AS_TIME_MIN, AS_TIME_MAX, trail, NULL, message);
+            break;
         }
-    }
-    if (rc == 0) {
-        rc = verify_keys(trail, o->all ? NULL : (const char *const *)keys, o->key_count, o->json,
-                         out, t, &sum, message);
+        rc = verify_key(&s, key, o->json, out, t, &sum, message);
+        if (!o->all) {
+            free(key);
+        }
     }
     as_error err = {0};
     if (rc == 0 && o->json &&
@@ -181,12 +255,8 @@ int cli_verify(const cli_options *o, cli_getenv_fn getenv_fn, void *ctx, as_buf 
     if (rc == 0 && !sum.ok) {
         rc = CLI_EXIT_FAILED;
     }
-    for (size_t i = 0; keys != NULL && i < o->key_count; i++) {
-        free(keys[i]);
-    }
-    free(keys);
+    key_set_free(&keys);
     cli_table_free(t);
-    as_trail_free(trail);
     as_ddb_table_info_free(&info);
     cli_session_close(&s);
     return rc;
