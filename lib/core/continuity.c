@@ -125,14 +125,6 @@ static AS_RESULT compare_attr(as_verify *v, const trail_record *rec, as_span nam
     return continuity(v, rec, err);
 }
 
-static int member_order(const void *x, const void *y)
-{
-    const as_value *a = *(const as_value *const *)x;
-    const as_value *b = *(const as_value *const *)y;
-    return as_json_string_cmp(a->name, (a->flags & AS_VALUE_NAME_ESCAPED) != 0, b->name,
-                              (b->flags & AS_VALUE_NAME_ESCAPED) != 0);
-}
-
 /* A whole old image against the state, attribute by attribute in name order. */
 static AS_RESULT compare_image(as_verify *v, const trail_record *rec, const as_value *image,
                                const char *field, as_error *err)
@@ -141,19 +133,7 @@ static AS_RESULT compare_image(as_verify *v, const trail_record *rec, const as_v
         return AS_RESULT_OK;
     }
     size_t n = image->count;
-    if (n > v->scratch_cap) {
-        const as_value **scratch = realloc(v->scratch, n * sizeof *scratch);
-        AS_ENSURE(scratch != NULL, as_fail_nomem(err, VERIFYING));
-        v->scratch = scratch;
-        v->scratch_cap = n;
-    }
-    size_t k = 0;
-    for (const as_value *m = image + 1; m < image + image->subtree; m += m->subtree) {
-        v->scratch[k++] = m;
-    }
-    if (n > 1) {
-        qsort(v->scratch, n, sizeof *v->scratch, member_order);
-    }
+    AS_GUARD(as_members_by_name(image, &v->scratch, &v->scratch_cap, VERIFYING, err));
     /* Merge the two sorted lists; the state's attributes are looked up again by name in
      * compare_attr, which costs a search but keeps one comparison rule. */
     size_t i = 0;

@@ -847,7 +847,7 @@ static AS_RESULT put(replay_state *st, as_span name, bool escaped, const as_valu
     return AS_RESULT_OK;
 }
 
-static int member_cmp(const void *x, const void *y)
+static int name_order(const void *x, const void *y)
 {
     const as_value *a = *(const as_value *const *)x;
     const as_value *b = *(const as_value *const *)y;
@@ -855,25 +855,33 @@ static int member_cmp(const void *x, const void *y)
                               (b->flags & AS_VALUE_NAME_ESCAPED) != 0);
 }
 
+as_result as_members_by_name(const as_value *map, const as_value ***scratch, size_t *cap,
+                             const char *doing, as_error *err)
+{
+    size_t n = map->count;
+    if (n > *cap) {
+        const as_value **grown = realloc(*scratch, n * sizeof *grown);
+        AS_ENSURE(grown != NULL, as_fail_nomem(err, doing));
+        *scratch = grown;
+        *cap = n;
+    }
+    size_t i = 0;
+    for (const as_value *m = map + 1; m < map + map->subtree; m += m->subtree) {
+        (*scratch)[i++] = m;
+    }
+    if (n > 1) {
+        qsort(*scratch, n, sizeof **scratch, name_order);
+    }
+    return AS_RESULT_OK;
+}
+
 /* The state becomes the whole image: present, every attribute known. */
 static AS_RESULT set_image(replay_state *st, const as_value *image, as_error *err)
 {
     size_t n = image->count;
     AS_GUARD(grow_attrs(st, n, err));
-    if (n > st->scratch_cap) {
-        const as_value **scratch = realloc(st->scratch, n * sizeof *scratch);
-        AS_ENSURE(scratch != NULL, as_fail_nomem(err, REPLAYING));
-        st->scratch = scratch;
-        st->scratch_cap = n;
-    }
-    size_t i = 0;
-    for (const as_value *m = image + 1; m < image + image->subtree; m += m->subtree) {
-        st->scratch[i++] = m;
-    }
-    if (n > 1) {
-        qsort(st->scratch, n, sizeof *st->scratch, member_cmp);
-    }
-    for (i = 0; i < n; i++) {
+    AS_GUARD(as_members_by_name(image, &st->scratch, &st->scratch_cap, REPLAYING, err));
+    for (size_t i = 0; i < n; i++) {
         const as_value *m = st->scratch[i];
         st->attrs[i] = (state_attr){m->name, (m->flags & AS_VALUE_NAME_ESCAPED) != 0, m};
     }

@@ -101,6 +101,11 @@ AS_LOCAL void as_state_free(replay_state *st);
 AS_LOCAL AS_RESULT as_state_apply(replay_state *st, const trail_entry *entries,
                                   const trail_record *rec, as_error *err);
 
+/* The entries of `map` into (*scratch)[0, map->count), sorted by decoded name; *scratch
+ * grows as needed (*cap its room) and fails, saying it was `doing`, only when it cannot. */
+AS_LOCAL AS_RESULT as_members_by_name(const as_value *map, const as_value ***scratch, size_t *cap,
+                                      const char *doing, as_error *err);
+
 /* Whether the state is exactly `item` (a map): present, complete, the same names, values
  * equal by as_value_equal. */
 AS_LOCAL bool as_state_matches(const replay_state *st, const as_value *item);

@@ -140,14 +140,6 @@ static AS_RESULT attribute_change(as_history *h, as_span name, bool escaped,
     return AS_RESULT_OK;
 }
 
-static int member_order(const void *x, const void *y)
-{
-    const as_value *a = *(const as_value *const *)x;
-    const as_value *b = *(const as_value *const *)y;
-    return as_json_string_cmp(a->name, (a->flags & AS_VALUE_NAME_ESCAPED) != 0, b->name,
-                              (b->flags & AS_VALUE_NAME_ESCAPED) != 0);
-}
-
 /* CREATE, BASELINE, DELETE: one change per top-level attribute of the image, on its side
  * (`is_new`). An image replaced by a truncated marker is one change of the whole item (""). */
 static AS_RESULT image_changes(as_history *h, const as_value *image, bool is_new, as_error *err)
@@ -167,19 +159,7 @@ static AS_RESULT image_changes(as_history *h, const as_value *image, bool is_new
         return AS_RESULT_OK;
     }
     size_t n = image->count;
-    if (n > h->scratch_cap) {
-        const as_value **scratch = realloc(h->scratch, n * sizeof *scratch);
-        AS_ENSURE(scratch != NULL, as_fail_nomem(err, LISTING));
-        h->scratch = scratch;
-        h->scratch_cap = n;
-    }
-    size_t k = 0;
-    for (const as_value *m = image + 1; m < image + image->subtree; m += m->subtree) {
-        h->scratch[k++] = m;
-    }
-    if (n > 1) {
-        qsort(h->scratch, n, sizeof *h->scratch, member_order);
-    }
+    AS_GUARD(as_members_by_name(image, &h->scratch, &h->scratch_cap, LISTING, err));
     for (size_t i = 0; i < n; i++) {
         const as_value *m = h->scratch[i];
         bool escaped = (m->flags & AS_VALUE_NAME_ESCAPED) != 0;
