@@ -110,11 +110,13 @@ static bool queue(worker *w, as_span json)
 }
 
 /* Whether the trail of the BASELINE item `json` already replays, as of `read_ms`, to the
- * image it holds; then it need not be written. False when the backfill must stop. */
-static bool trail_shows(worker *w, as_span json, int64_t read_ms, bool *shows)
+ * image it holds; then it need not be written. *last_ms gets the time of the trail's last
+ * record by then (0 when none). False when the backfill must stop. */
+static bool trail_shows(worker *w, as_span json, int64_t read_ms, bool *shows, int64_t *last_ms)
 {
     backfill *b = w->b;
     *shows = false;
+    *last_ms = 0;
     as_wire_items *item = NULL;
     as_trail *trail = as_trail_new();
     as_replay *replay = as_replay_new();
@@ -156,6 +158,7 @@ static bool trail_shows(worker *w, as_span json, int64_t read_ms, bool *shows)
     }
     if (rc == 0) {
         *shows = as_replay_matches(replay, image);
+        (void)as_replay_last_change(replay, NULL, NULL, last_ms);
     } else {
         stop(b, rc, why);
     }
@@ -286,8 +289,9 @@ static bool no_get(backfill *b)
     return refused;
 }
 
-/* The item read again, consistently, and `read_ms` the time its answer came; *fresh NULL
- * when it is gone. 1 when GetItem is refused by policy, 0 when read, -1 to stop. */
+/* The item read again, consistently, and `read_ms` the time just before it was asked for;
+ * *fresh NULL when it is gone. 1 when GetItem is refused by policy, 0 when read, -1 to
+ * stop. */
 static int read_again(worker *w, const as_value *scanned, as_wire_items **fresh, as_buf *answer,
                       int64_t *read_ms)
 {
@@ -299,6 +303,7 @@ static int read_again(worker *w, const as_value *scanned, as_wire_items **fresh,
     bool found = false;
     int rc = 0;
     *fresh = NULL;
+    *read_ms = cli_now_ms();
     if (!key_of(b, scanned, &key)) {
         as_buf_free(&key);
         stop(b, CLI_EXIT_FAILED, "out of memory reading an item's key");
@@ -319,7 +324,6 @@ static int read_again(worker *w, const as_value *scanned, as_wire_items **fresh,
         stop(b, status, w->message);
         rc = -1;
     }
-    *read_ms = cli_now_ms();
     if (rc == 0 && found &&
         as_wire_decode(answer->data, answer->len, AS_WIRE_GET, fresh, &err) != AS_OK) {
         stop(b, CLI_EXIT_FAILED, err.message);
@@ -332,9 +336,12 @@ static int read_again(worker *w, const as_value *scanned, as_wire_items **fresh,
 /* One scanned item. The page may have been read well before it is handed over (pages of
  * other segments are served first, and each item costs round trips), so the Scan's copy
  * only answers "is the trail already right?". When it is not, the item is read again,
- * consistently, and that copy, stamped with the time its answer came, is what the
- * BASELINE holds: only a change the stream dates within that one round trip can still
- * fall on the wrong side of it. False when the backfill must stop. */
+ * consistently, and that copy is what the BASELINE holds, stamped with the time the read
+ * began: a change dated before it was made before the read and is in it. DynamoDB Streams
+ * dates records to the second, so unless the key's trail shows milliseconds the stamp is
+ * that whole second, and a change of that second sorts after the BASELINE (whose
+ * historySort has zeros), whether it was made before the read (verify then takes it as
+ * read by the BASELINE) or after (it follows from it). False when the backfill must stop. */
 static bool backfill_item(worker *w, const as_value *scanned, int64_t handed_ms)
 {
     backfill *b = w->b;
@@ -344,7 +351,8 @@ static bool backfill_item(worker *w, const as_value *scanned, int64_t handed_ms)
     if (rc != 0) {
         return rc > 0;
     }
-    if (!trail_shows(w, json, handed_ms, &shows)) {
+    int64_t last_ms;
+    if (!trail_shows(w, json, handed_ms, &shows, &last_ms)) {
         return false;
     }
     if (shows) {
@@ -365,8 +373,11 @@ static bool backfill_item(worker *w, const as_value *scanned, int64_t handed_ms)
     } else if (go_on && fresh == NULL) {
         count(b, &b->unchanged); /* deleted since the Scan: its trail has the DELETE, or will */
     } else if (go_on) {
-        rc = build(w, as_wire_item(fresh, 0), read_ms, &json);
-        if (rc < 0 || (rc == 0 && !trail_shows(w, json, read_ms, &shows))) {
+        /* A trail dated to the millisecond comes from a stream that dates so; else the
+         * stream is taken to be DynamoDB Streams, which dates to the second. */
+        int64_t stamp = last_ms % 1000 != 0 ? read_ms : read_ms - read_ms % 1000;
+        rc = build(w, as_wire_item(fresh, 0), stamp, &json);
+        if (rc < 0 || (rc == 0 && !trail_shows(w, json, read_ms, &shows, &last_ms))) {
             go_on = false;
         } else if (rc == 0 && shows) {
             count(b, &b->unchanged);
