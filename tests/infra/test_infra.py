@@ -1135,7 +1135,7 @@ def trail_expectations(arns):
                      ("BatchGetItem", "DescribeTable", "GetItem", "Query", "Scan")}
     reader_grants.add(("dynamodb:Query", index))
     backfill_grants = {
-        ("dynamodb:DescribeTable", conf), ("dynamodb:Scan", conf),
+        ("dynamodb:DescribeTable", conf), ("dynamodb:GetItem", conf), ("dynamodb:Scan", conf),
         ("dynamodb:BatchGetItem", audit), ("dynamodb:DescribeTable", audit),
         ("dynamodb:GetItem", audit), ("dynamodb:Query", index),
         ("dynamodb:PutItem", audit),
@@ -1159,6 +1159,7 @@ def trail_expectations(arns):
     backfill_calls = [
         ("key schema: DescribeTable Configuration", "dynamodb:DescribeTable", conf, True),
         ("Scan Configuration", "dynamodb:Scan", conf, True),
+        ("read an item again: GetItem Configuration", "dynamodb:GetItem", conf, True),
         ("DescribeTable Audit", "dynamodb:DescribeTable", audit, True),
         ("replay: Query the index", "dynamodb:Query", index, True),
         ("chain head: GetItem", "dynamodb:GetItem", audit, True),
@@ -1168,7 +1169,6 @@ def trail_expectations(arns):
         ("Query Audit by id", "dynamodb:Query", audit, False),
         ("Scan another table", "dynamodb:Scan", other, False),
         ("PutItem another table", "dynamodb:PutItem", other, False),
-        ("GetItem Configuration", "dynamodb:GetItem", conf, False),
         ("Query Configuration", "dynamodb:Query", conf, False),
         ("write Audit: DeleteItem", "dynamodb:DeleteItem", audit, False),
         ("write Audit: UpdateItem", "dynamodb:UpdateItem", audit, False),

@@ -32,11 +32,14 @@ data "aws_iam_policy_document" "reader" {
 }
 
 data "aws_iam_policy_document" "backfill" {
-  # Backfill reads the source table's key schema, then scans it in parallel segments.
+  # Backfill reads the source table's key schema, then scans it in parallel segments, and
+  # reads an item again, consistently, before writing its BASELINE (a Scan's copy may be
+  # older than the trail).
   statement {
     sid = "ScanConfiguration"
     actions = [
       "dynamodb:DescribeTable",
+      "dynamodb:GetItem",
       "dynamodb:Scan",
     ]
     resources = [aws_dynamodb_table.configuration.arn]
