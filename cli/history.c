@@ -134,33 +134,19 @@ static int render(const as_history *h, const char *key, size_t fit, as_buf *out,
 int cli_history(const cli_options *o, cli_getenv_fn getenv_fn, void *ctx, as_buf *out,
                 char message[CLI_MESSAGE_MAX])
 {
-    cli_session s;
-    as_ddb_table_info info;
-    memset(&info, 0, sizeof info);
-    as_trail *trail = NULL;
-    as_history *history = NULL;
-    char *key = NULL;
-    int rc = cli_session_open(&s, o, getenv_fn, ctx, 4, message);
-    if (rc == 0) {
-        rc = cli_describe(&s, o->audit_table, "--audit-table or AUDIT_TABLE", true, &info, message);
-    }
-    if (rc == 0) {
-        key = cli_history_key(o, o->keys[0]);
-        trail = as_trail_new();
-        history = as_history_new();
-        if (key == NULL || trail == NULL || history == NULL) {
-            snprintf(message, CLI_MESSAGE_MAX, "out of memory reading the trail");
-            rc = CLI_EXIT_FAILED;
-        }
-    }
     int64_t since = o->has_since ? o->since_ms : AS_TIME_MIN;
     int64_t until = o->has_until ? o->until_ms : AS_TIME_MAX;
-    if (rc == 0) {
-        rc = cli_fetch_trail(&s, NULL, key, since, until, trail, NULL, message);
+    cli_key_trail kt;
+    int rc = cli_key_trail_open(&kt, o, getenv_fn, ctx, since, until, message);
+    const char *key = kt.key;
+    as_history *history = NULL;
+    if (rc == 0 && (history = as_history_new()) == NULL) {
+        snprintf(message, CLI_MESSAGE_MAX, "out of memory reading the trail");
+        rc = CLI_EXIT_FAILED;
     }
     as_error err = {0};
     if (rc == 0 &&
-        as_trail_history(trail, as_span_from_cstr(key), since, until, history, &err) != AS_OK) {
+        as_trail_history(kt.trail, as_span_from_cstr(key), since, until, history, &err) != AS_OK) {
         snprintf(message, CLI_MESSAGE_MAX, "%s", err.message);
         rc = CLI_EXIT_FAILED;
     }
@@ -173,9 +159,6 @@ int cli_history(const cli_options *o, cli_getenv_fn getenv_fn, void *ctx, as_buf
         rc = render(history, key, o->width, out, message);
     }
     as_history_free(history);
-    as_trail_free(trail);
-    free(key);
-    as_ddb_table_info_free(&info);
-    cli_session_close(&s);
+    cli_key_trail_close(&kt);
     return rc;
 }

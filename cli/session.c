@@ -8,6 +8,7 @@
 
 #include "auditstream/config.h"
 #include "auditstream/global.h"
+#include "commands.h"
 #include "errors.h"
 #include "session.h"
 
@@ -327,4 +328,38 @@ int cli_fetch_trail(const cli_session *s, as_ddb_client *client, const char *his
                                    "--audit-table or AUDIT_TABLE", &result, message);
     }
     return 0;
+}
+
+int cli_key_trail_open(cli_key_trail *kt, const cli_options *options, cli_getenv_fn getenv_fn,
+                       void *ctx, int64_t since_ms, int64_t until_ms, char message[CLI_MESSAGE_MAX])
+{
+    memset(kt, 0, sizeof *kt);
+    int rc = cli_session_open(&kt->session, options, getenv_fn, ctx, 4, message);
+    if (rc == 0) {
+        rc = cli_describe(&kt->session, options->audit_table, "--audit-table or AUDIT_TABLE", true,
+                          &kt->info, message);
+    }
+    if (rc == 0) {
+        kt->key = cli_history_key(options, options->keys[0]);
+        kt->trail = as_trail_new();
+        if (kt->key == NULL || kt->trail == NULL) {
+            snprintf(message, CLI_MESSAGE_MAX, "out of memory reading the trail");
+            rc = CLI_EXIT_FAILED;
+        }
+    }
+    if (rc == 0) {
+        rc = cli_fetch_trail(&kt->session, NULL, kt->key, since_ms, until_ms, kt->trail, NULL,
+                             message);
+    }
+    return rc;
+}
+
+void cli_key_trail_close(cli_key_trail *kt)
+{
+    as_trail_free(kt->trail);
+    kt->trail = NULL;
+    free(kt->key);
+    kt->key = NULL;
+    as_ddb_table_info_free(&kt->info);
+    cli_session_close(&kt->session);
 }

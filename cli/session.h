@@ -68,6 +68,23 @@ int cli_fetch_trail(const cli_session *s, as_ddb_client *client, const char *his
                     int64_t since_ms, int64_t until_ms, as_trail *trail, uint64_t *pages,
                     char message[CLI_MESSAGE_MAX]);
 
+/* What `history` and `show` read: the session, the audit table checked, and the trail of
+ * the command's KEY. */
+typedef struct cli_key_trail {
+    cli_session session;
+    as_ddb_table_info info;
+    char *key; /* the historyKey */
+    as_trail *trail;
+} cli_key_trail;
+
+/* Opens the session, checks the audit table and its index, and reads into a new trail the
+ * items of the command's KEY from `since_ms` to `until_ms`. 0 or an exit status with
+ * `message`. Close it either way. */
+int cli_key_trail_open(cli_key_trail *kt, const cli_options *options, cli_getenv_fn getenv_fn,
+                       void *ctx, int64_t since_ms, int64_t until_ms,
+                       char message[CLI_MESSAGE_MAX]);
+void cli_key_trail_close(cli_key_trail *kt);
+
 /* The line for `result`, a failed `operation` on `table` (whose name came from `option`),
  * and its exit status (cli_failure_message). */
 int cli_session_failure(const cli_session *s, const char *operation, const char *table,

@@ -90,31 +90,17 @@ static int render(const as_replay *r, const char *key, int64_t at_ms, size_t fit
 int cli_show(const cli_options *o, cli_getenv_fn getenv_fn, void *ctx, as_buf *out,
              char message[CLI_MESSAGE_MAX])
 {
-    cli_session s;
-    as_ddb_table_info info;
-    memset(&info, 0, sizeof info);
-    as_trail *trail = NULL;
-    as_replay *replay = NULL;
-    char *key = NULL;
     int64_t at = o->has_at ? o->at_ms : cli_now_ms();
-    int rc = cli_session_open(&s, o, getenv_fn, ctx, 4, message);
-    if (rc == 0) {
-        rc = cli_describe(&s, o->audit_table, "--audit-table or AUDIT_TABLE", true, &info, message);
-    }
-    if (rc == 0) {
-        key = cli_history_key(o, o->keys[0]);
-        trail = as_trail_new();
-        replay = as_replay_new();
-        if (key == NULL || trail == NULL || replay == NULL) {
-            snprintf(message, CLI_MESSAGE_MAX, "out of memory reading the trail");
-            rc = CLI_EXIT_FAILED;
-        }
-    }
-    if (rc == 0) {
-        rc = cli_fetch_trail(&s, NULL, key, AS_TIME_MIN, at, trail, NULL, message);
+    cli_key_trail kt;
+    int rc = cli_key_trail_open(&kt, o, getenv_fn, ctx, AS_TIME_MIN, at, message);
+    const char *key = kt.key;
+    as_replay *replay = NULL;
+    if (rc == 0 && (replay = as_replay_new()) == NULL) {
+        snprintf(message, CLI_MESSAGE_MAX, "out of memory reading the trail");
+        rc = CLI_EXIT_FAILED;
     }
     as_error err = {0};
-    if (rc == 0 && as_trail_replay(trail, as_span_from_cstr(key), at, replay, &err) != AS_OK) {
+    if (rc == 0 && as_trail_replay(kt.trail, as_span_from_cstr(key), at, replay, &err) != AS_OK) {
         snprintf(message, CLI_MESSAGE_MAX, "%s", err.message);
         rc = CLI_EXIT_FAILED;
     }
@@ -127,9 +113,6 @@ int cli_show(const cli_options *o, cli_getenv_fn getenv_fn, void *ctx, as_buf *o
         rc = render(replay, key, at, o->width, out, message);
     }
     as_replay_free(replay);
-    as_trail_free(trail);
-    free(key);
-    as_ddb_table_info_free(&info);
-    cli_session_close(&s);
+    cli_key_trail_close(&kt);
     return rc;
 }
