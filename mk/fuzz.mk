@@ -14,7 +14,7 @@ FUZZ_ARGS ?=
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -O1 -g \
                -fno-omit-frame-pointer $(FUZZ_SAN) -Iinclude -Ilib
-FUZZ_TARGETS := fuzz_decode fuzz_differential
+FUZZ_TARGETS := fuzz_decode fuzz_differential fuzz_trail
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)
 FUZZ_LIB := $(FUZZ_BUILD)/libauditstream.a
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
