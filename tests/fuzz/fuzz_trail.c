@@ -9,14 +9,14 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Aborts with what broke, so that libFuzzer keeps the input. */
-#define CHECK(cond, ...)                                                                    \
-    do {                                                                                    \
-        if (!(cond)) {                                                                      \
-            fprintf(stderr, "fuzz_trail: %s:%d: %s: ", __FILE__, __LINE__, #cond);          \
-            fprintf(stderr, __VA_ARGS__);                                                   \
-            fputc('\n', stderr);                                                            \
-            abort();                                                                        \
-        }                                                                                   \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "fuzz_trail: %s:%d: %s: ", __FILE__, __LINE__, #cond);                 \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+            abort();                                                                               \
+        }                                                                                          \
     } while (0)
 
 /* Out of memory is not what this target looks for: give up on the input quietly. */
@@ -71,8 +71,8 @@ static void compare_members(const as_value *map, json_t *obj, const char *where,
             break;
         }
         json_t *member = json_object_getn(obj, name.data != NULL ? name.data : "", name.len);
-        CHECK(member != NULL, "%s: member \"%.*s\" not in jansson's object", where,
-              (int)name.len, name.data != NULL ? name.data : "");
+        CHECK(member != NULL, "%s: member \"%.*s\" not in jansson's object", where, (int)name.len,
+              name.data != NULL ? name.data : "");
         compare_value(m, member, where, nul_names);
     }
     as_buf_free(&name);
@@ -99,14 +99,12 @@ static void compare_value(const as_value *v, json_t *j, const char *where, bool 
               "%s: set of %zu, jansson's differs", where, (size_t)v->count);
         size_t i = 0;
         for (const as_value *m = v + 1; m < v + v->subtree; m += m->subtree, i++) {
-            CHECK(same_string(json_array_get(body, i), m->text, &tmp),
-                  "%s: set member %zu differs", where, i);
+            CHECK(same_string(json_array_get(body, i), m->text, &tmp), "%s: set member %zu differs",
+                  where, i);
         }
         break;
     }
-    case AS_TYPE_M:
-        compare_members(v, body, where, nul_names);
-        break;
+    case AS_TYPE_M: compare_members(v, body, where, nul_names); break;
     case AS_TYPE_L: {
         CHECK(json_is_array(body) && json_array_size(body) == v->count,
               "%s: list of %zu, jansson's differs", where, (size_t)v->count);
@@ -129,26 +127,22 @@ static void compare_value(const as_value *v, json_t *j, const char *where, bool 
 }
 
 /* A Query page: our verdict and items against jansson's. */
-static void differential_page(const char *json, size_t len, const as_wire_items *w,
-                              as_status st, const char *message)
+static void differential_page(const char *json, size_t len, const as_wire_items *w, as_status st)
 {
     ref_doc doc;
     ref_load(json, len, &doc);
     if (doc.rejected) {
-        CHECK(st != AS_OK, "jansson refuses the bytes (%s), as_wire_decode took them",
-              doc.error);
+        CHECK(st != AS_OK, "jansson refuses the bytes (%s), as_wire_decode took them", doc.error);
     }
     /* Duplicate members are kept as markers, which a count would include: left out. */
     if (st != AS_OK || doc.root == NULL || doc.duplicates > 0) {
         ref_doc_free(&doc);
         return;
     }
-    (void)message;
     json_t *items = json_object_get(doc.root, "Items");
     CHECK(json_is_array(items), "accepted page without an Items array in jansson's tree");
     size_t count = as_wire_item_count(w);
-    CHECK(json_array_size(items) == count, "%zu items, jansson %zu", count,
-          json_array_size(items));
+    CHECK(json_array_size(items) == count, "%zu items, jansson %zu", count, json_array_size(items));
     char where[48];
     for (size_t i = 0; i < count; i++) {
         snprintf(where, sizeof where, "Items[%zu]", i);
@@ -204,7 +198,7 @@ static void wire_all_shapes(const char *json, size_t len)
             CHECK(err.message[0] != '\0', "failed decode without a message");
         }
         if (shapes[s] == AS_WIRE_PAGE && st != AS_ERR_NOMEM) {
-            differential_page(json, len, w, st, err.message);
+            differential_page(json, len, w, st);
         }
         as_wire_items_free(w);
     }
@@ -229,8 +223,8 @@ static json_t *check_lines(const as_buf *out, size_t from, size_t lines, const c
         ref_load(out->data + start, i - start, &doc);
         CHECK(!doc.rejected, "%s: line %zu is not JSON (%s): %.*s", what, seen, doc.error,
               (int)(i - start), out->data + start);
-        CHECK(doc.inconclusive || json_is_object(doc.root), "%s: line %zu is not an object",
-              what, seen);
+        CHECK(doc.inconclusive || json_is_object(doc.root), "%s: line %zu is not an object", what,
+              seen);
         json_decref(last);
         last = doc.root != NULL ? json_incref(doc.root) : NULL;
         ref_doc_free(&doc);
@@ -282,8 +276,8 @@ static void note_items(seen_list *list, const char *json, size_t len)
             string_member(item, "historySort", &s.sort)) {
             if (string_member(item, "modificationTime", &time)) {
                 as_error terr = {0};
-                s.timed = as_replay_time_parse((as_span){time.data, time.len}, &s.time_ms,
-                                               &terr) == AS_OK;
+                s.timed = as_replay_time_parse((as_span){time.data, time.len}, &s.time_ms, &terr) ==
+                          AS_OK;
             }
             seen_item *grown = realloc(list->items, (list->count + 1) * sizeof *grown);
             if (grown != NULL) {
@@ -356,16 +350,23 @@ static void check_replay(as_trail *trail, as_span key, int64_t at, as_replay *re
         json_t *complete = json_object_get(line, "complete");
         as_exists e = as_replay_exists(replay);
         CHECK(exists != NULL && complete != NULL, "show line without exists or complete");
-        CHECK(e == AS_EXISTS_YES ? json_is_true(exists)
-                                 : e == AS_EXISTS_NO ? json_is_false(exists) : json_is_null(exists),
+        CHECK(e == AS_EXISTS_YES  ? json_is_true(exists)
+              : e == AS_EXISTS_NO ? json_is_false(exists)
+                                  : json_is_null(exists),
               "exists %d, the line says otherwise", (int)e);
         CHECK(json_is_boolean(complete) && json_is_true(complete) == as_replay_complete(replay),
               "complete differs from the line");
         CHECK(json_is_null(json_object_get(line, "item")) == (e != AS_EXISTS_YES),
               "item present though exists is not true, or the reverse");
+        json_t *hk = json_object_get(line, "historyKey");
+        CHECK(json_is_string(hk) && json_string_length(hk) == key.len &&
+                  (key.len == 0 || memcmp(json_string_value(hk), key.ptr, key.len) == 0),
+              "the show line's historyKey is not the key");
+        json_t *notes = json_object_get(line, "notes");
+        CHECK(json_is_array(notes) && json_array_size(notes) == as_replay_note_count(replay),
+              "the show line's notes are not the result's");
         json_decref(line);
     }
-    (void)at;
 }
 
 static void check_key(as_trail *trail, as_span key, const seen_list *seen)
@@ -384,8 +385,9 @@ static void check_key(as_trail *trail, as_span key, const seen_list *seen)
         goto done;
     }
     size_t records = as_history_count(history);
-    CHECK(records == distinct_sorts(seen, key, AS_TIME_MAX), "history has %zu records, %zu distinct historySort",
-          records, distinct_sorts(seen, key, AS_TIME_MAX));
+    CHECK(records == distinct_sorts(seen, key, AS_TIME_MAX),
+          "history has %zu records, %zu distinct historySort", records,
+          distinct_sorts(seen, key, AS_TIME_MAX));
     st = as_history_write_json(history, &out, &err);
     CHECK(NOMEM_OK(st), "history lines failed: %s", err.message);
     if (st == AS_OK) {
@@ -416,8 +418,9 @@ static void check_key(as_trail *trail, as_span key, const seen_list *seen)
         CHECK(NOMEM_OK(st), "history up to a time failed: %s", err.message);
         if (st == AS_OK) {
             size_t expected = distinct_sorts(seen, key, times[t]);
-            CHECK(as_history_count(upto) == expected, "history up to %lld: %zu records, %zu distinct",
-                  (long long)times[t], as_history_count(upto), expected);
+            CHECK(as_history_count(upto) == expected,
+                  "history up to %lld: %zu records, %zu distinct", (long long)times[t],
+                  as_history_count(upto), expected);
         }
     }
     as_history_free(upto);
@@ -430,8 +433,20 @@ static void check_key(as_trail *trail, as_span key, const seen_list *seen)
               as_verify_entries(verify), records);
         st = as_verify_write_json(verify, &out, &err);
         CHECK(NOMEM_OK(st), "verify line failed: %s", err.message);
-        if (st == AS_OK) {
-            json_decref(check_lines(&out, 0, 1, "verify"));
+        json_t *line = st == AS_OK ? check_lines(&out, 0, 1, "verify") : NULL;
+        if (line != NULL) {
+            json_t *entries = json_object_get(line, "entries");
+            json_t *problems = json_object_get(line, "problems");
+            CHECK(json_is_integer(entries) &&
+                      (size_t)json_integer_value(entries) == as_verify_entries(verify),
+                  "the verify line's entries are not the result's");
+            CHECK(json_is_boolean(json_object_get(line, "ok")) &&
+                      json_is_true(json_object_get(line, "ok")) == as_verify_ok(verify),
+                  "the verify line's ok is not the result's");
+            CHECK(json_is_array(problems) &&
+                      json_array_size(problems) == as_verify_problem_count(verify),
+                  "the verify line's problems are not the result's");
+            json_decref(line);
         }
     }
 done:
@@ -476,15 +491,16 @@ static void trail_all(const char *json, size_t len)
             as_span prev = as_trail_key(trail, k - 1);
             size_t n = prev.len < key.len ? prev.len : key.len;
             int c = n > 0 ? memcmp(prev.ptr, key.ptr, n) : 0;
-            CHECK(c < 0 || (c == 0 && prev.len < key.len), "keys %zu and %zu out of order", k - 1, k);
+            CHECK(c < 0 || (c == 0 && prev.len < key.len), "keys %zu and %zu out of order", k - 1,
+                  k);
         }
         check_key(trail, key, &seen);
     }
     CHECK(as_trail_key(trail, keys).ptr == NULL, "a key past the end");
     as_buf out = AS_BUF_INIT;
     as_error err = {0};
-    as_status st = as_verify_write_summary_json(keys, as_trail_item_count(trail), keys == 0, &out,
-                                                &err);
+    as_status st =
+        as_verify_write_summary_json(keys, as_trail_item_count(trail), keys == 0, &out, &err);
     CHECK(NOMEM_OK(st), "summary failed: %s", err.message);
     if (st == AS_OK) {
         json_decref(check_lines(&out, 0, 1, "summary"));
