@@ -307,20 +307,20 @@ static bool buf_is(const as_buf *b, as_span s)
     return b->len == s.len && (s.len == 0 || memcmp(b->data, s.ptr, s.len) == 0);
 }
 
-/* Distinct historySort values of `key` among items at or before `until`. */
-static size_t distinct_sorts(const seen_list *list, as_span key, int64_t until)
+/* Distinct historySort values of `key` among items timed in [since, until]. */
+static size_t distinct_sorts(const seen_list *list, as_span key, int64_t since, int64_t until)
 {
     size_t n = 0;
     for (size_t i = 0; i < list->count; i++) {
         const seen_item *a = &list->items[i];
-        if (!buf_is(&a->key, key) || !a->timed || a->time_ms > until) {
+        if (!buf_is(&a->key, key) || !a->timed || a->time_ms < since || a->time_ms > until) {
             continue;
         }
         bool repeat = false;
         for (size_t j = 0; j < i && !repeat; j++) {
             const seen_item *b = &list->items[j];
-            repeat = buf_is(&b->key, key) && b->timed && b->time_ms <= until &&
-                     b->sort.len == a->sort.len &&
+            repeat = buf_is(&b->key, key) && b->timed && b->time_ms >= since &&
+                     b->time_ms <= until && b->sort.len == a->sort.len &&
                      memcmp(b->sort.data, a->sort.data, a->sort.len) == 0;
         }
         n += repeat ? 0 : 1;
@@ -385,9 +385,9 @@ static void check_key(as_trail *trail, as_span key, const seen_list *seen)
         goto done;
     }
     size_t records = as_history_count(history);
-    CHECK(records == distinct_sorts(seen, key, AS_TIME_MAX),
+    CHECK(records == distinct_sorts(seen, key, AS_TIME_MIN, AS_TIME_MAX),
           "history has %zu records, %zu distinct historySort", records,
-          distinct_sorts(seen, key, AS_TIME_MAX));
+          distinct_sorts(seen, key, AS_TIME_MIN, AS_TIME_MAX));
     st = as_history_write_json(history, &out, &err);
     CHECK(NOMEM_OK(st), "history lines failed: %s", err.message);
     if (st == AS_OK) {
@@ -417,9 +417,17 @@ static void check_key(as_trail *trail, as_span key, const seen_list *seen)
         st = as_trail_history(trail, key, AS_TIME_MIN, times[t], upto, &err);
         CHECK(NOMEM_OK(st), "history up to a time failed: %s", err.message);
         if (st == AS_OK) {
-            size_t expected = distinct_sorts(seen, key, times[t]);
+            size_t expected = distinct_sorts(seen, key, AS_TIME_MIN, times[t]);
             CHECK(as_history_count(upto) == expected,
                   "history up to %lld: %zu records, %zu distinct", (long long)times[t],
+                  as_history_count(upto), expected);
+        }
+        st = as_trail_history(trail, key, times[t], AS_TIME_MAX, upto, &err);
+        CHECK(NOMEM_OK(st), "history from a time failed: %s", err.message);
+        if (st == AS_OK) {
+            size_t expected = distinct_sorts(seen, key, times[t], AS_TIME_MAX);
+            CHECK(as_history_count(upto) == expected,
+                  "history from %lld: %zu records, %zu distinct", (long long)times[t],
                   as_history_count(upto), expected);
         }
     }
