@@ -328,6 +328,34 @@ static size_t distinct_sorts(const seen_list *list, as_span key, int64_t since, 
     return n;
 }
 
+/* The replayed item's wire JSON reads back as one item holding the known present
+ * attributes, and a complete state matches it. */
+static void check_item_json(const as_replay *replay)
+{
+    as_span json = as_replay_item_json(replay);
+    if (as_replay_exists(replay) != AS_EXISTS_YES) {
+        CHECK(json.ptr == NULL && json.len == 0, "item JSON though exists is not YES");
+        return;
+    }
+    size_t present = 0;
+    for (size_t i = 0; i < as_replay_attribute_count(replay); i++) {
+        present += as_replay_attribute_get(replay, i).value != NULL ? 1 : 0;
+    }
+    as_wire_items *w = NULL;
+    as_error err = {0};
+    as_status st = as_wire_decode(json.ptr, json.len, AS_WIRE_ITEM, &w, &err);
+    CHECK(NOMEM_OK(st), "the replayed item's JSON does not decode: %s: %.*s", err.message,
+          (int)json.len, json.ptr);
+    if (st == AS_OK) {
+        const as_value *item = as_wire_item(w, 0);
+        CHECK(item != NULL && item->count == present, "item JSON holds %zu attributes, %zu known",
+              item != NULL ? (size_t)item->count : 0, present);
+        CHECK(!as_replay_complete(replay) || as_replay_matches(replay, item),
+              "a complete state does not match its own item JSON");
+    }
+    as_wire_items_free(w);
+}
+
 /* Replays `key` as of `at`, checks the show line; at AS_TIME_MAX, that the line's exists
  * and complete are the result's. */
 static void check_replay(as_trail *trail, as_span key, int64_t at, as_replay *replay, as_buf *out)
@@ -367,6 +395,7 @@ static void check_replay(as_trail *trail, as_span key, int64_t at, as_replay *re
               "the show line's notes are not the result's");
         json_decref(line);
     }
+    check_item_json(replay);
 }
 
 static void check_key(as_trail *trail, as_span key, const seen_list *seen)
