@@ -126,13 +126,39 @@ static void compare_value(const as_value *v, json_t *j, const char *where, bool 
     as_buf_free(&tmp);
 }
 
+/* Whether jansson's tree is a page DynamoDB could send: an object whose Items is an array
+ * of sound items, its LastEvaluatedKey (if any) a sound item too. */
+static bool page_sound(json_t *root)
+{
+    json_t *items = json_object_get(root, "Items");
+    if (!json_is_object(root) || !json_is_array(items)) {
+        return false;
+    }
+    uint64_t size;
+    for (size_t i = 0; i < json_array_size(items); i++) {
+        json_t *item = json_array_get(items, i);
+        if (!json_is_object(item) || !ref_check_item(item, &size)) {
+            return false;
+        }
+    }
+    json_t *last = json_object_get(root, "LastEvaluatedKey");
+    return last == NULL || (json_is_object(last) && ref_check_item(last, &size));
+}
+
 /* A Query page: our verdict and items against jansson's. */
-static void differential_page(const char *json, size_t len, const as_wire_items *w, as_status st)
+static void differential_page(const char *json, size_t len, const as_wire_items *w, as_status st,
+                              const char *message)
 {
     ref_doc doc;
     ref_load(json, len, &doc);
     if (doc.rejected) {
         CHECK(st != AS_OK, "jansson refuses the bytes (%s), as_wire_decode took them", doc.error);
+    }
+    /* And the other way: what jansson reads as a sound page, ours takes. */
+    if (doc.root != NULL && doc.duplicates == 0) {
+        CHECK(st != AS_ERR_JSON, "jansson reads the bytes, as_wire_decode says: %s", message);
+        CHECK(st == AS_OK || st == AS_ERR_NOMEM || !page_sound(doc.root),
+              "jansson reads a sound page, as_wire_decode says: %s", message);
     }
     /* Duplicate members are kept as markers, which a count would include: left out. */
     if (st != AS_OK || doc.root == NULL || doc.duplicates > 0) {
@@ -198,7 +224,7 @@ static void wire_all_shapes(const char *json, size_t len)
             CHECK(err.message[0] != '\0', "failed decode without a message");
         }
         if (shapes[s] == AS_WIRE_PAGE && st != AS_ERR_NOMEM) {
-            differential_page(json, len, w, st);
+            differential_page(json, len, w, st, err.message);
         }
         as_wire_items_free(w);
     }
