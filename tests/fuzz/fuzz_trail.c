@@ -228,6 +228,11 @@ static void wire_all_shapes(const char *json, size_t len)
         }
         as_wire_items_free(w);
     }
+    /* A shape outside the enum is the caller's mistake, whatever the bytes. */
+    as_wire_items *w = NULL;
+    as_error err = {0};
+    as_status st = as_wire_decode(json, len, (as_wire_shape)(AS_WIRE_ITEM + 1), &w, &err);
+    CHECK(st == AS_ERR_ARGUMENT && w == NULL, "an unknown shape gave status %d", (int)st);
 }
 
 /* ---- Part 2: the trail and its JSON lines --------------------------------------------- */
