@@ -578,6 +578,58 @@ static void trail_all(const char *json, size_t len)
     as_trail_free(trail);
 }
 
+/* The show line of `key` as of AS_TIME_MAX and its verify line, into `out`. */
+static bool key_lines(as_trail *trail, as_span key, as_replay *replay, as_verify *verify,
+                      as_buf *out)
+{
+    as_error err = {0};
+    as_buf_clear(out);
+    return as_trail_replay(trail, key, AS_TIME_MAX, replay, &err) == AS_OK &&
+           as_replay_write_json(replay, out, &err) == AS_OK &&
+           as_trail_verify(trail, key, verify, &err) == AS_OK &&
+           as_verify_write_json(verify, out, &err) == AS_OK;
+}
+
+/* The same bytes added twice hold the same items by id: every key reads as after one add. */
+static void trail_twice(const char *json, size_t len)
+{
+    as_trail *once = as_trail_new();
+    as_trail *twice = as_trail_new();
+    as_replay *replay = as_replay_new();
+    as_verify *verify = as_verify_new();
+    as_buf a = AS_BUF_INIT;
+    as_buf b = AS_BUF_INIT;
+    as_error err = {0};
+    if (once == NULL || twice == NULL || replay == NULL || verify == NULL ||
+        as_trail_add_json(once, json, len, &err) != AS_OK ||
+        as_trail_add_json(twice, json, len, &err) != AS_OK ||
+        as_trail_add_json(twice, json, len, &err) != AS_OK) {
+        goto done;
+    }
+    CHECK(as_trail_item_count(twice) == 2 * as_trail_item_count(once),
+          "twice the bytes hold %zu items, once %zu", as_trail_item_count(twice),
+          as_trail_item_count(once));
+    size_t keys = as_trail_key_count(once);
+    CHECK(as_trail_key_count(twice) == keys, "twice the bytes hold other keys");
+    for (size_t k = 0; k < keys; k++) {
+        as_span key = as_trail_key(once, k);
+        if (!key_lines(once, key, replay, verify, &a) ||
+            !key_lines(twice, key, replay, verify, &b)) {
+            break;
+        }
+        CHECK(a.len == b.len && memcmp(a.data, b.data, a.len) == 0,
+              "key %zu reads otherwise when its items come twice:\n%.*s%.*s", k, (int)a.len, a.data,
+              (int)b.len, b.data);
+    }
+done:
+    as_buf_free(&a);
+    as_buf_free(&b);
+    as_replay_free(replay);
+    as_verify_free(verify);
+    as_trail_free(once);
+    as_trail_free(twice);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* A copy of exactly `size` bytes, so that ASan sees any read past the input. */
@@ -590,6 +642,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     wire_all_shapes(json, size);
     trail_all(json, size);
+    trail_twice(json, size);
     free(json);
     return 0;
 }
