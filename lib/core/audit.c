@@ -70,7 +70,7 @@ struct as_items {
     const char *event_word; /* CREATE, UPDATE, DELETE, BASELINE; NULL when unknown */
     as_buf table;           /* the table's name, decoded, when has_table */
     bool has_table;
-    as_buf history_key;  /* historyKey's S body (JSON-escaped), when has_history */
+    as_buf history_key; /* historyKey's S body (JSON-escaped), when has_history */
     uint64_t history_key_size;
     as_buf history_sort; /* historySort's S body (JSON-escaped) */
     uint64_t history_sort_size;
@@ -509,6 +509,20 @@ static void set_time(as_items *items, int64_t ms)
     }
 }
 
+/* Whether `text` is 1 to `max` ASCII digits. */
+static bool all_digits(const char *text, size_t len, size_t max)
+{
+    if (len == 0 || len > max) {
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] < '0' || text[i] > '9') {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* historyKey = <table>/<itemKey> ('-' for a table unknown: no table name is that short)
  * and historySort = <modificationTime>/<sequence number, left-padded with '0' to 40
  * digits; 40 zeros without one>. Both need the itemKey and the time. */
@@ -539,6 +553,13 @@ static AS_RESULT prepare_history(as_items *items, as_span sequence, bool sequenc
         as_buf_append_span(digits, sequence);
     }
     AS_GUARD(as_buf_result(digits, err, BUILDING));
+    AS_GUARD(as_buf_result(key, err, BUILDING));
+    /* DynamoDB's are 21 to 40 digits. Anything else cannot be ordered in the trail (its
+     * readers refuse a historySort that is not <time>/<40 digits>): the item is written
+     * without the two fields, out of the index, as for keys past its limits. */
+    if (sequence.ptr != NULL && !all_digits(digits->data, digits->len, SEQUENCE_DIGITS)) {
+        return AS_RESULT_OK;
+    }
     as_buf *sort = &items->history_sort;
     as_buf_clear(sort);
     as_buf_append(sort, items->time_text, AS_ISO_TIME_LEN);
@@ -546,16 +567,13 @@ static AS_RESULT prepare_history(as_items *items, as_span sequence, bool sequenc
     for (size_t i = digits->len; i < SEQUENCE_DIGITS; i++) {
         as_buf_append_char(sort, '0');
     }
-    /* DynamoDB's are digits; anything else a stream sends is kept, escaped. */
-    as_buf_append_json_escaped(sort, digits->data, digits->len);
-    items->history_sort_size =
-        AS_ISO_TIME_LEN + 1 + (digits->len < SEQUENCE_DIGITS ? SEQUENCE_DIGITS : digits->len);
-    AS_GUARD(as_buf_result(key, err, BUILDING));
+    as_buf_append(sort, digits->data, digits->len);
+    items->history_sort_size = AS_ISO_TIME_LEN + 1 + SEQUENCE_DIGITS;
     AS_GUARD(as_buf_result(sort, err, BUILDING));
     /* Past the index's limits DynamoDB would refuse the item itself, and the record
      * could never be written: the item is written without them, out of the index. */
-    items->has_history = items->history_key_size <= INDEX_HASH_MAX &&
-                         items->history_sort_size <= INDEX_RANGE_MAX;
+    items->has_history =
+        items->history_key_size <= INDEX_HASH_MAX && items->history_sort_size <= INDEX_RANGE_MAX;
     return AS_RESULT_OK;
 }
 
@@ -611,8 +629,8 @@ static AS_RESULT prepare_ignore(as_items *items, const as_audit_options *opts, s
         bool key = false;
         for (size_t k = 0; k < key_count && !key; k++) {
             const as_value *v = items->sorted[k];
-            key = as_json_string_equals(v->name, (v->flags & AS_VALUE_NAME_ESCAPED) != 0,
-                                        name.ptr, name.len);
+            key = as_json_string_equals(v->name, (v->flags & AS_VALUE_NAME_ESCAPED) != 0, name.ptr,
+                                        name.len);
         }
         if (!key) {
             items->ignore[items->ignore_count++] = name;
@@ -714,8 +732,8 @@ static const char *event_word(as_event_name name)
 
 /* Prepares what every item of a record shares: the id name, itemKey, time, eventName,
  * table, history keys and ignore list. */
-static AS_RESULT prepare_record(as_items *items, const as_record *rec,
-                                const as_audit_options *opts, as_error *err)
+static AS_RESULT prepare_record(as_items *items, const as_record *rec, const as_audit_options *opts,
+                                as_error *err)
 {
     as_buf_clear(&items->id_name);
     /* An empty eventID names nothing: hashing the record's text keeps two such (invalid)
@@ -1109,8 +1127,8 @@ static bool skip_ignored(const as_value *member, void *ctx)
 }
 
 /* The hex SHA-256 of the image's canonical form, ignored attributes left out. */
-static AS_RESULT image_digest(as_items *items, const as_value *image,
-                              char hex[AS_SHA256_HEX_LEN], as_error *err)
+static AS_RESULT image_digest(as_items *items, const as_value *image, char hex[AS_SHA256_HEX_LEN],
+                              as_error *err)
 {
     as_buf *canon = &items->scratch;
     as_buf_clear(canon);
@@ -1126,8 +1144,8 @@ static AS_RESULT baseline_keys(const as_baseline *b, const as_value *keys[2], as
         as_span name = b->key_names[i];
         int shown = name.len > 64 ? 64 : (int)name.len;
         AS_ENSURE(name.ptr != NULL && name.len > 0,
-                  as_fail(err, AS_ERR_ARGUMENT, 0,
-                          "as_audit_build_baseline: key name %zu is empty", i + 1));
+                  as_fail(err, AS_ERR_ARGUMENT, 0, "as_audit_build_baseline: key name %zu is empty",
+                          i + 1));
         AS_ENSURE(i == 0 || name.len != b->key_names[0].len ||
                       memcmp(name.ptr, b->key_names[0].ptr, name.len) != 0,
                   as_fail(err, AS_ERR_ARGUMENT, 0,
@@ -1178,8 +1196,7 @@ static AS_RESULT baseline_args(const as_baseline *b, const as_audit_options *opt
               as_fail(err, AS_ERR_ARGUMENT, 0, "as_audit_build_baseline: the table name is empty"));
     AS_ENSURE(b->read_ms >= 0 && b->read_ms <= 253402300799999,
               as_fail(err, AS_ERR_ARGUMENT, 0,
-                      "as_audit_build_baseline: read time %" PRId64
-                      " ms is outside 1970..9999",
+                      "as_audit_build_baseline: read time %" PRId64 " ms is outside 1970..9999",
                       b->read_ms));
     return AS_RESULT_OK;
 }
@@ -1200,15 +1217,15 @@ static void put_key_map(as_items *items, const as_value *const *keys, size_t cou
         as_buf_append(out, "\":", 2);
         as_value_append_wire(out, keys[i]);
         bool escaped = (keys[i]->flags & AS_VALUE_NAME_ESCAPED) != 0;
-        size += (escaped ? as_json_decoded_len(keys[i]->name) : keys[i]->name.len) +
-                keys[i]->size + 1;
+        size +=
+            (escaped ? as_json_decoded_len(keys[i]->name) : keys[i]->name.len) + keys[i]->size + 1;
     }
     as_buf_append(out, "}}", 2);
     attr_end(items, a, size);
 }
 
-static AS_RESULT build_baseline(const as_baseline *b, const as_audit_options *opts,
-                                as_items *items, as_error *err)
+static AS_RESULT build_baseline(const as_baseline *b, const as_audit_options *opts, as_items *items,
+                                as_error *err)
 {
     const as_value *keys[2] = {NULL, NULL};
     AS_GUARD(baseline_keys(b, keys, err));

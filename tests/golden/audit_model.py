@@ -715,7 +715,10 @@ def decoded_len(body):
 
 
 def history_fields(table, key_body, when, seq):
-    """[(historyKey, wire), (historySort, wire)], or [] past the index's limits."""
+    """[(historyKey, wire), (historySort, wire)], or [] past the index's limits or for a
+    sequence number that is not 1 to 40 digits (the trail could not order it)."""
+    if seq is not None and not (seq.isdigit() and 1 <= len(seq) <= 40):
+        return []
     key = (escape(table) if table is not None else b"-") + b"/" + key_body
     sort = history_sort(when, seq)
     if decoded_len(key) > INDEX_HASH_MAX or decoded_len(sort) > INDEX_RANGE_MAX:
@@ -726,7 +729,7 @@ def history_fields(table, key_body, when, seq):
 def history_sort(time_text, seq):
     """<modificationTime>/<sequence number left-padded with '0' to 40 digits>."""
     digits = seq if seq is not None else b""
-    return time_text + b"/" + escape(digits.rjust(40, b"0"))
+    return time_text + b"/" + digits.rjust(40, b"0")
 
 
 def common(rec, name_suffix=None):
