@@ -23,17 +23,20 @@ stage() {
     echo "==== stage $name: $*"
     start=$(date +%s)
     "$@" </dev/null
-    rc=$?
-    secs=$(($(date +%s) - start))
-    if [ "$rc" -eq 0 ]; then
+    record "$name" $? $(($(date +%s) - start))
+}
+
+# record NAME RC SECS: counts a finished stage and adds its line to the summary.
+record() {
+    if [ "$2" -eq 0 ]; then
         passed=$((passed + 1))
         result=pass
     else
         failed=$((failed + 1))
-        result="FAIL (exit $rc)"
+        result="FAIL (exit $2)"
     fi
-    echo "==== stage $name: $result in ${secs}s"
-    table="$table$(printf '%-14s %-16s %5ss' "$name" "$result" "$secs")
+    echo "==== stage $1: $result in ${3}s"
+    table="$table$(printf '%-14s %-16s %5ss' "$1" "$result" "$3")
 "
 }
 
@@ -66,16 +69,7 @@ gather() {
         echo "==== stage $name (ran in the background):"
         cat "$bg_dir/$name.out"
         read -r rc secs <"$bg_dir/$name.rc" || { rc=1; secs=0; }
-        if [ "$rc" -eq 0 ]; then
-            passed=$((passed + 1))
-            result=pass
-        else
-            failed=$((failed + 1))
-            result="FAIL (exit $rc)"
-        fi
-        echo "==== stage $name: $result in ${secs}s"
-        table="$table$(printf '%-14s %-16s %5ss' "$name" "$result" "$secs")
-"
+        record "$name" "$rc" "$secs"
     done
     bg_names=""
 }
