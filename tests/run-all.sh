@@ -109,12 +109,15 @@ echo "run-all: $(cc --version 2>/dev/null | head -n 1)"
 echo "run-all: $(clang --version 2>/dev/null | head -n 1)"
 
 stage build "$MAKE_CMD" -j"$JOBS" all unit
-# The Terraform against moto is the longest stage that needs nothing built.
-if has_target infra-test; then
-    background infra-test "$MAKE_CMD" infra-test
-else
-    skip infra-test "no make target"
-fi
+# The two longest stages that share no build folder with the others: the Terraform
+# against moto, and the zips (build-x86_64/, build-arm64/, dist/), which e2e waits for.
+for bg in infra-test package-test; do
+    if has_target $bg; then
+        background $bg "$MAKE_CMD" $bg
+    else
+        skip $bg "no make target"
+    fi
+done
 stage unit "$MAKE_CMD" check-unit check-canonical
 stage sanitize "$MAKE_CMD" -j"$JOBS" sanitize
 stage alloc sh tests/alloc/run.sh
@@ -130,9 +133,8 @@ optional install-test
 stage examples "$MAKE_CMD" examples-test
 optional integration
 optional cli-test
-optional package-test
-optional e2e
 gather
+optional e2e
 
 echo
 echo "==== summary"
