@@ -1,5 +1,6 @@
 /* Epoch seconds as DynamoDB Streams writes them (a JSON number) to UTC ISO-8601 with
- * milliseconds, by moving the decimal point in the text: no double, no gmtime. */
+ * milliseconds, by moving the decimal point in the text: no double, no gmtime; and
+ * ISO-8601 UTC text back to epoch milliseconds. */
 #include "core/isotime.h"
 #include "core/number.h"
 
@@ -108,4 +109,83 @@ void as_iso_time_format(int64_t ms, char out[AS_ISO_TIME_LEN])
     out[20] = (char)('0' + millis / 100);
     put2(out + 21, millis % 100);
     out[23] = 'Z';
+}
+
+/* Days from 1970-01-01 to y-m-d, proleptic Gregorian (Howard Hinnant's days_from_civil). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static bool leap_year(unsigned y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* `n` digits at text[at] into *out. */
+static bool take_digits(as_span text, size_t at, size_t n, unsigned *out)
+{
+    if (at + n > text.len) {
+        return false;
+    }
+    unsigned v = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = text.ptr[at + i];
+        if (c < '0' || c > '9') {
+            return false;
+        }
+        v = v * 10 + (unsigned)(c - '0');
+    }
+    *out = v;
+    return true;
+}
+
+bool as_iso_time_parse(as_span text, bool strict, int64_t *ms)
+{
+    unsigned y, mo, d, h, mi, s;
+    if (!take_digits(text, 0, 4, &y) || text.len < 20 || text.ptr[4] != '-' ||
+        !take_digits(text, 5, 2, &mo) || text.ptr[7] != '-' || !take_digits(text, 8, 2, &d) ||
+        text.ptr[10] != 'T' || !take_digits(text, 11, 2, &h) || text.ptr[13] != ':' ||
+        !take_digits(text, 14, 2, &mi) || text.ptr[16] != ':' || !take_digits(text, 17, 2, &s)) {
+        return false;
+    }
+    size_t at = 19;
+    unsigned millis = 0;
+    if (at < text.len && text.ptr[at] == '.') {
+        at++;
+        size_t digits = 0;
+        while (at + digits < text.len && text.ptr[at + digits] >= '0' &&
+               text.ptr[at + digits] <= '9') {
+            if (digits < 3) {
+                millis = millis * 10 + (unsigned)(text.ptr[at + digits] - '0');
+            }
+            digits++;
+        }
+        if (digits == 0 || digits > 9 || (strict && digits != 3)) {
+            return false;
+        }
+        for (size_t i = digits; i < 3; i++) {
+            millis *= 10;
+        }
+        at += digits;
+    } else if (strict) {
+        return false;
+    }
+    if (at + 1 != text.len || text.ptr[at] != 'Z') {
+        return false;
+    }
+    static const unsigned month_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 ||
+        d > month_days[mo - 1] + (mo == 2 && leap_year(y) ? 1u : 0u) || h > 23 || mi > 59 ||
+        s > 59) {
+        return false;
+    }
+    int64_t days = days_from_civil((int64_t)y, mo, d);
+    *ms = ((days * 24 + h) * 60 + mi) * 60000 + (int64_t)s * 1000 + millis;
+    return true;
 }

@@ -1,5 +1,6 @@
 /* Timestamps: DynamoDB Streams' epoch seconds (a JSON number, possibly fractional or
- * in exponent form) to UTC ISO-8601 with milliseconds, without going through a double. */
+ * in exponent form) to UTC ISO-8601 with milliseconds, without going through a double,
+ * and ISO-8601 text back to epoch milliseconds. */
 #ifndef AS_ISOTIME_H
 #define AS_ISOTIME_H
 
@@ -23,5 +24,11 @@ AS_LOCAL bool as_epoch_text_to_ms(as_span text, int64_t *ms, const char **why);
  * (not NUL-terminated), proleptic Gregorian, UTC. Values outside are clamped to that
  * range rather than written with a year of other than four digits. */
 AS_LOCAL void as_iso_time_format(int64_t ms, char out[AS_ISO_TIME_LEN]);
+
+/* Parses YYYY-MM-DDTHH:MM:SS, then, when `strict`, exactly .mmm (as
+ * as_iso_time_format writes it), else an optional '.' with 1 to 9 digits (floored to the
+ * millisecond), then Z and the end, into epoch milliseconds: years 1970 to 9999, real
+ * dates only. False for anything else. */
+AS_LOCAL bool as_iso_time_parse(as_span text, bool strict, int64_t *ms);
 
 #endif

@@ -297,6 +297,10 @@ static void test_every_day(void **state)
             out[23] != 'Z') {
             fail_msg("day %lld: %.24s, want %04d-%02d-%02d", (long long)day, out, y, m, d);
         }
+        int64_t back = -1;
+        if (!as_iso_time_parse((as_span){out, AS_ISO_TIME_LEN}, true, &back) || back != ms) {
+            fail_msg("day %lld: %.24s parses back as %lld", (long long)day, out, (long long)back);
+        }
         if (y == 9999 && m == 12 && d == 31) {
             assert_int_equal(ms, MS_MAX);
             break;
@@ -326,6 +330,45 @@ static uint64_t rng(void)
 
 /* Random instants, written as seconds in several spellings with extra fraction digits
  * that must be floored away, parse back to the same millisecond. */
+/* What as_iso_time_parse refuses, and the looser form people type. */
+static void test_parse(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        bool strict;
+        int64_t ms; /* -1: refused */
+    } CASES[] = {
+        {"2024-05-01T12:30:45.000Z", true, INT64_C(1714566645000)},
+        {"2024-05-01T12:30:45Z", true, -1},
+        {"2024-05-01T12:30:45Z", false, INT64_C(1714566645000)},
+        {"2024-05-01T12:30:45.5Z", false, INT64_C(1714566645500)},
+        {"2024-05-01T12:30:45.123456789Z", false, INT64_C(1714566645123)},
+        {"2024-05-01T12:30:45.1234567890Z", false, -1},
+        {"2024-05-01T12:30:45.Z", false, -1},
+        {"2024-05-01T12:30:45.000", true, -1},
+        {"2024-05-01T12:30:45.000Z ", true, -1},
+        {"2024-02-29T00:00:00.000Z", true, INT64_C(1709164800000)},
+        {"2023-02-29T00:00:00.000Z", true, -1},
+        {"1900-01-01T00:00:00.000Z", true, -1},
+        {"1970-01-01T00:00:00.000Z", true, 0},
+        {"9999-12-31T23:59:59.999Z", true, INT64_C(253402300799999)},
+        {"2024-13-01T00:00:00.000Z", true, -1},
+        {"2024-05-01T24:00:00.000Z", true, -1},
+        {"2024-05-01T12:60:00.000Z", true, -1},
+        {"2024-05-01 12:30:45.000Z", true, -1},
+        {"", false, -1},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        int64_t ms = -1;
+        bool ok = as_iso_time_parse(as_span_from_cstr(CASES[i].text), CASES[i].strict, &ms);
+        if (ok != (CASES[i].ms >= 0) || (ok && ms != CASES[i].ms)) {
+            fail_msg("\"%s\" (%s): %s %lld", CASES[i].text, CASES[i].strict ? "strict" : "loose",
+                     ok ? "parsed as" : "refused", (long long)ms);
+        }
+    }
+}
+
 static void test_spellings(void **state)
 {
     (void)state;
@@ -380,7 +423,7 @@ int main(void)
         cmocka_unit_test(test_valid),       cmocka_unit_test(test_rejects),
         cmocka_unit_test(test_span_bounds), cmocka_unit_test(test_long_texts),
         cmocka_unit_test(test_format),      cmocka_unit_test(test_every_day),
-        cmocka_unit_test(test_spellings),
+        cmocka_unit_test(test_spellings),   cmocka_unit_test(test_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
