@@ -1,4 +1,4 @@
-/* What replay.c, continuity.c and replay_history.c share: a trail's items as parsed
+/* What trail.c, replay.c, continuity.c and replay_history.c share: a trail's items as parsed
  * entries in historySort order, and the state machine that replays them record by record. */
 #ifndef AS_CORE_REPLAY_H
 #define AS_CORE_REPLAY_H

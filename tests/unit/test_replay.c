@@ -1,4 +1,4 @@
-/* Unit tests for lib/core/replay.c, continuity.c and replay_history.c: replay rule by rule
+/* Unit tests for lib/core/trail.c, replay.c, continuity.c and replay_history.c: replay rule by rule
  * in both formats, continuity, history, the JSON lines, and each malformed audit item. */
 #include <setjmp.h>
 #include <stdarg.h>
