@@ -1,5 +1,6 @@
-/* Unit tests for lib/core/trail.c, replay.c, continuity.c and replay_history.c: replay rule by rule
- * in both formats, continuity, history, the JSON lines, and each malformed audit item. */
+/* Unit tests for lib/core/trail.c, replay.c, continuity.c and replay_history.c: replay
+ * rule by rule in both formats, continuity, history, the JSON lines, and each malformed
+ * audit item. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
