@@ -133,6 +133,40 @@ def audit_items(bootstrap, workdir, records):
 # ---- AWS side ---------------------------------------------------------------------------------
 
 
+def run_on_terminal(args, env, stream, columns=None):
+    """Runs `args` with `stream` ("stdout" or "stderr") on a pseudo-terminal, `columns`
+    wide when given, the other on a pipe; (the CompletedProcess, the bytes the terminal
+    got)."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+    master, slave = pty.openpty()
+    if columns is not None:
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+    pipes[stream] = slave
+    try:
+        p = subprocess.run(args, env=env, stdin=subprocess.DEVNULL, timeout=RUN_TIMEOUT,
+                           **pipes)
+        os.close(slave)
+        slave = None
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        if slave is not None:
+            os.close(slave)
+        os.close(master)
+    return p, seen
+
+
 class Aws:
     def __init__(self, moto):
         self.moto = moto
@@ -335,35 +369,11 @@ class Suite:
     def test_table_fits_terminal(self):
         """On an 80-column terminal the history's lines fit in 80 characters (the value
         columns give way); on a pipe they keep their full widths."""
-        import fcntl
-        import pty
-        import struct
-        import termios
-        master, slave = pty.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self.cli.home,
                "AWS_REGION": REGION, "AWS_ACCESS_KEY_ID": self.aws.reader[0],
                "AWS_SECRET_ACCESS_KEY": self.aws.reader[1]}
-        try:
-            p = subprocess.run([self.cli.path, "history", "FEATURE_X", "--endpoint-url",
-                                self.moto.endpoint], env=env, stdout=slave,
-                               stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                               timeout=RUN_TIMEOUT)
-            os.close(slave)
-            slave = None
-            seen = b""
-            while True:
-                try:
-                    chunk = os.read(master, 4096)
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                seen += chunk
-        finally:
-            if slave is not None:
-                os.close(slave)
-            os.close(master)
+        p, seen = run_on_terminal([self.cli.path, "history", "FEATURE_X", "--endpoint-url",
+                                   self.moto.endpoint], env, "stdout", columns=80)
         check(p.returncode == 0, f"exit {p.returncode}: {p.stderr[:300]}")
         lines = seen.decode("utf-8").replace("\r\n", "\n").splitlines()
         check(len(lines) >= 6, f"{lines}")
@@ -567,30 +577,11 @@ class Suite:
 
     def test_backfill_progress(self):
         """A progress bar on a terminal, redrawn in place; nothing on a pipe."""
-        import pty
-        master, slave = pty.openpty()
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self.cli.home,
                "AWS_REGION": REGION, "AWS_ACCESS_KEY_ID": self.aws.admin[0],
                "AWS_SECRET_ACCESS_KEY": self.aws.admin[1]}
-        try:
-            p = subprocess.run([self.cli.path, "backfill", "--endpoint-url", self.moto.endpoint],
-                               env=env, stdout=subprocess.PIPE, stderr=slave,
-                               stdin=subprocess.DEVNULL, timeout=RUN_TIMEOUT)
-            os.close(slave)
-            slave = None
-            seen = b""
-            while True:
-                try:
-                    chunk = os.read(master, 4096)
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                seen += chunk
-        finally:
-            if slave is not None:
-                os.close(slave)
-            os.close(master)
+        p, seen = run_on_terminal([self.cli.path, "backfill", "--endpoint-url",
+                                   self.moto.endpoint], env, "stderr")
         text = seen.decode("utf-8", "replace")
         check(p.returncode == 0, f"exit {p.returncode}: {text[:300]}")
         check("\r\x1b[Kbackfill" in text and "scanned" in text and text.endswith("\n"),
