@@ -304,7 +304,7 @@ static AS_RESULT verify(as_trail *trail, as_span key, as_verify *v, as_error *er
         size_t text = v->text.len;
         AS_GUARD(check_record(v, entries, &rec, have_prev ? &prev : NULL, err));
         size_t read = rec.begin;
-        if (v->count > problems && prev.event == EVENT_BASELINE) {
+        if (have_prev && v->count > problems && prev.event == EVENT_BASELINE) {
             read = read_by_baseline(&v->st, entries, &rec, prev.head->time_ms, end);
         }
         if (read > rec.begin) {
