@@ -9,12 +9,15 @@
 
 #include <cmocka.h>
 #include <curl/curl.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -151,4 +154,18 @@ void fault_server_script(const fault_server *fs, const char *secret, const char 
 json_t *fault_server_log(const fault_server *fs)
 {
     return fault_server_control(fs, "/_control/log", NULL);
+}
+
+unsigned closed_loopback_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) {
+        return 0;
+    }
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t addr_len = sizeof addr;
+    bool ok = bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0 &&
+              getsockname(fd, (struct sockaddr *)&addr, &addr_len) == 0;
+    close(fd);
+    return ok ? ntohs(addr.sin_port) : 0;
 }

@@ -47,4 +47,8 @@ void fault_server_script(const fault_server *fs, const char *secret, const char 
 /* What the stand-in saw since the last reset; new (json_decref it). */
 json_t *fault_server_log(const fault_server *fs);
 
+/* A loopback port the kernel just handed out and nothing listens on (bound, read,
+ * closed): a connection to it is refused. 0 when none could be had. */
+unsigned closed_loopback_port(void);
+
 #endif

@@ -13,9 +13,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/wait.h>
-#include <sys/socket.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 #include <time.h>
 #include <unistd.h>
 #include <fcntl.h>
@@ -1364,18 +1361,8 @@ static void test_response_cap(void **state)
 static void test_connection_refused(void **state)
 {
     (void)state;
-    /* A loopback port the kernel just handed out and that nothing listens on: bound,
-     * read, closed. */
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in addr = {0};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t addr_len = sizeof addr;
-    assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof addr), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&addr, &addr_len), 0);
-    unsigned port = ntohs(addr.sin_port);
-    close(fd);
+    unsigned port = closed_loopback_port();
+    assert_true(port != 0);
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%u", port);
     as_ddb_config config = test_config();

@@ -10,9 +10,6 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <sys/socket.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -1037,16 +1034,8 @@ static void test_describe_table_malformed(void **state)
 static void test_connection_kind(void **state)
 {
     (void)state;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in addr = {0};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t addr_len = sizeof addr;
-    assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof addr), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&addr, &addr_len), 0);
-    unsigned port = ntohs(addr.sin_port);
-    close(fd);
+    unsigned port = closed_loopback_port();
+    assert_true(port != 0);
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%u", port);
     as_ddb_config config = test_config(1);

@@ -2,7 +2,6 @@
  * API stand-in this test starts on a free loopback port and stops by its pid. */
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -13,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -24,6 +22,7 @@
 #include <jansson.h>
 
 #include "auditstream.h"
+#include "fault_client.h"
 
 #define STANDIN_DEFAULT "tests/support/runtime_standin.py"
 #define STARTUP_MS      10000
@@ -1007,15 +1006,10 @@ static void test_unreachable_runtime_api(void **state)
 {
     (void)state;
     /* A port nothing listens on: connections are refused. */
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof addr), 0);
-    socklen_t addr_len = sizeof addr;
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&addr, &addr_len), 0);
-    close(fd);
+    unsigned port = closed_loopback_port();
+    assert_true(port != 0);
     char api[64];
-    snprintf(api, sizeof api, "127.0.0.1:%u", (unsigned)ntohs(addr.sin_port));
+    snprintf(api, sizeof api, "127.0.0.1:%u", port);
 
     as_runtime_options options = {.retries = 2, .retry_delay_ms = 5};
     as_runtime *rt = NULL;
