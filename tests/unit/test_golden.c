@@ -192,6 +192,57 @@ static size_t split_names(const char *list, as_span *out, size_t cap)
     return n;
 }
 
+/* A fixture decoded beside its golden file `<dir>/<fixture less .json>.<fmt>.jsonl`. */
+typedef struct golden_case {
+    char *input;
+    char *golden;
+    size_t golden_len;
+    as_event *event;
+} golden_case;
+
+static void case_close(golden_case *c)
+{
+    as_event_free(c->event);
+    free(c->input);
+    free(c->golden);
+}
+
+/* Reads and decodes the fixture (after a byte-order mark, as bootstrap --print allows) and
+ * reads its golden; false, said, when any of it fails. */
+static bool case_open(golden_case *c, const char *fixture, const char *dir, const char *fmt)
+{
+    memset(c, 0, sizeof *c);
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", EVENTS_DIR, fixture);
+    size_t len = 0;
+    c->input = read_all(path, &len);
+    if (c->input == NULL) {
+        report("%s: cannot read\n", path);
+        return false;
+    }
+    char golden_path[512];
+    snprintf(golden_path, sizeof golden_path, "%s/%.*s.%s.jsonl", dir,
+             (int)(strlen(fixture) - strlen(".json")), fixture, fmt);
+    c->golden = read_all(golden_path, &c->golden_len);
+    if (c->golden == NULL) {
+        report("%s: no golden file %s\n", fixture, golden_path);
+        case_close(c);
+        return false;
+    }
+    const char *json = c->input;
+    if (len >= 3 && memcmp(json, "\xEF\xBB\xBF", 3) == 0) {
+        json += 3;
+        len -= 3;
+    }
+    as_error err = {0};
+    if (as_event_decode(json, len, &c->event, &err) != AS_OK) {
+        report("%s: decode failed: %s\n", fixture, err.message);
+        case_close(c);
+        return false;
+    }
+    return true;
+}
+
 /* Builds `fixture` in `format` (with `ignore`, a comma list, or NULL) and compares with
  * its golden file in `dir`; prints each mismatch and returns how many lines differ (a
  * missing or extra line counts as one). */
@@ -199,53 +250,23 @@ static int check_fixture(const char *fixture, as_format format, const char *dir,
                          const char *ignore)
 {
     const char *fmt = format == AS_FORMAT_CLASSIC ? "classic" : "detailed";
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", EVENTS_DIR, fixture);
-    size_t len = 0;
-    char *input = read_all(path, &len);
-    if (input == NULL) {
-        report("%s: cannot read\n", path);
+    golden_case c;
+    if (!case_open(&c, fixture, dir, fmt)) {
         return 1;
     }
-    char golden_path[512];
-    snprintf(golden_path, sizeof golden_path, "%s/%.*s.%s.jsonl", dir,
-             (int)(strlen(fixture) - strlen(".json")), fixture, fmt);
-    size_t golden_len = 0;
-    char *golden = read_all(golden_path, &golden_len);
-    if (golden == NULL) {
-        report("%s: no golden file %s\n", fixture, golden_path);
-        free(input);
-        return 1;
-    }
-
-    /* Like bootstrap --print: a file may start with a byte-order mark. */
-    const char *json = input;
-    if (len >= 3 && memcmp(json, "\xEF\xBB\xBF", 3) == 0) {
-        json += 3;
-        len -= 3;
-    }
-    as_event *event = NULL;
+    const char *golden = c.golden;
+    size_t golden_len = c.golden_len;
     as_error err = {0};
-    as_status st = as_event_decode(json, len, &event, &err);
-    if (st != AS_OK) {
-        report("%s: decode failed: %s\n", fixture, err.message);
-        free(input);
-        free(golden);
-        return 1;
-    }
     as_items *items = as_items_new();
     assert_non_null(items);
     as_span names[8];
     size_t name_count = ignore != NULL ? split_names(ignore, names, 8) : 0;
     as_audit_options options = {
         .format = format, .ignore = names, .ignore_count = name_count, .now_ms = NOW_MS};
-    st = as_audit_build_event(event, &options, items, &err);
-    if (st != AS_OK) {
+    if (as_audit_build_event(c.event, &options, items, &err) != AS_OK) {
         report("%s (%s): build failed: %s\n", fixture, fmt, err.message);
         as_items_free(items);
-        as_event_free(event);
-        free(input);
-        free(golden);
+        case_close(&c);
         return 1;
     }
 
@@ -294,9 +315,7 @@ static int check_fixture(const char *fixture, as_format format, const char *dir,
     }
 
     as_items_free(items);
-    as_event_free(event);
-    free(input);
-    free(golden);
+    case_close(&c);
     return bad;
 }
 
@@ -362,30 +381,12 @@ static const struct {
 static int check_baselines(const char *fixture, const char *ignore, as_format format)
 {
     const char *fmt = format == AS_FORMAT_CLASSIC ? "classic" : "detailed";
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", EVENTS_DIR, fixture);
-    size_t len = 0;
-    char *input = read_all(path, &len);
-    assert_non_null(input);
-    char golden_path[512];
-    snprintf(golden_path, sizeof golden_path, "%s/%.*s.%s.jsonl", BASELINE_DIR,
-             (int)(strlen(fixture) - strlen(".json")), fixture, fmt);
-    size_t golden_len = 0;
-    char *golden = read_all(golden_path, &golden_len);
-    if (golden == NULL) {
-        report("%s: no golden file %s\n", fixture, golden_path);
-        free(input);
+    golden_case c;
+    if (!case_open(&c, fixture, BASELINE_DIR, fmt)) {
         return 1;
     }
-    /* Like bootstrap --print: a file may start with a byte-order mark. */
-    const char *json = input;
-    if (len >= 3 && memcmp(json, "\xEF\xBB\xBF", 3) == 0) {
-        json += 3;
-        len -= 3;
-    }
-    as_event *event = NULL;
+    const as_event *event = c.event;
     as_error err = {0};
-    assert_int_equal(as_event_decode(json, len, &event, &err), AS_OK);
     as_span names[8];
     size_t name_count = ignore[0] != '\0' ? split_names(ignore, names, 8) : 0;
     as_audit_options options = {.format = format, .ignore = names, .ignore_count = name_count};
@@ -416,9 +417,7 @@ static int check_baselines(const char *fixture, const char *ignore, as_format fo
         if (st != AS_OK) {
             report("%s (%s) record %zu: %s\n", fixture, fmt, i, err.message);
             as_items_free(items);
-            as_event_free(event);
-            free(input);
-            free(golden);
+            case_close(&c);
             return 1;
         }
     }
@@ -426,7 +425,7 @@ static int check_baselines(const char *fixture, const char *ignore, as_format fo
     size_t pos = 0;
     size_t lineno = 0;
     as_span want;
-    while (next_line(golden, golden_len, &pos, &want)) {
+    while (next_line(c.golden, c.golden_len, &pos, &want)) {
         as_item item = as_items_get(items, lineno++);
         if (item.json.len != want.len || memcmp(item.json.ptr, want.ptr, want.len) != 0) {
             report("%s (%s) baseline %zu differs\n  want: %.*s\n  got:  %.*s\n", fixture, fmt,
@@ -441,9 +440,7 @@ static int check_baselines(const char *fixture, const char *ignore, as_format fo
         bad++;
     }
     as_items_free(items);
-    as_event_free(event);
-    free(input);
-    free(golden);
+    case_close(&c);
     return bad;
 }
 
