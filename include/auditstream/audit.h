@@ -28,7 +28,36 @@ typedef struct as_audit_options {
     /* Epoch milliseconds to stamp records that carry no ApproximateCreationDateTime:
      * the caller's clock, since the library reads none. */
     int64_t now_ms;
+    /* AUDIT_ACTOR_ATTRIBUTE (raw bytes; empty: none): the attribute in which the
+     * application records who made a change. CREATE and UPDATE items get `actor` = its S
+     * value in the NewImage and `actorSource` "item"; a user's DELETE the OldImage's and
+     * "last-writer". A TTL delete gets actor "dynamodb.amazonaws.com" and actorSource "ttl"
+     * whether this is set or not. Neither field when the image lacks the attribute or it
+     * is not an S, nor on error items (but a TTL delete's) and BASELINE items. */
+    as_span actor_attribute;
+    /* AUDIT_RETENTION_DAYS (0: none; else 1..AS_AUDIT_MAX_RETENTION_DAYS): every item with
+     * a modificationTime gets expiresAt (N) = floor(its epoch seconds) + days x 86400. */
+    uint32_t retention_days;
+    /* Borrowed: AUDIT_REDACT_ATTRIBUTES, top-level attribute names (raw bytes) whose
+     * changes are audited but whose values are never stored: every value of them in an
+     * item is replaced by {"M":{"redacted":{"BOOL":true}}}, plus "hmac" (S, lower-case hex
+     * HMAC-SHA256 of the value's canonical form) when `redact_key` is set; changes paths
+     * below such an attribute collapse to "/<name>". Key attributes are never redacted.
+     * While the list is set, error items withhold rawRecord as with `ignore`. */
+    const as_span *redact;
+    size_t redact_count;
+    /* Borrowed: the HMAC key (the bytes AUDIT_REDACT_KEY's base64 decodes to, at least
+     * AS_AUDIT_MIN_REDACT_KEY); NULL or 0 length: redacted values carry no hmac. */
+    const uint8_t *redact_key;
+    size_t redact_key_len;
+    /* Bytes to leave free under DynamoDB's 400 KB when sizing an item, for fields added
+     * after it is built (the hash chain's: AS_CHAIN_FIELDS_SIZE); 0 for none. */
+    uint32_t reserve_bytes;
 } as_audit_options;
+
+/* AUDIT_RETENTION_DAYS' range, and the shortest AUDIT_REDACT_KEY (decoded bytes). */
+#define AS_AUDIT_MAX_RETENTION_DAYS 36500u
+#define AS_AUDIT_MIN_REDACT_KEY     32u
 
 /* Bits of as_item.flags. */
 enum {
@@ -49,6 +78,12 @@ typedef struct as_item {
     uint32_t flags; /* AS_ITEM_* */
     uint64_t size;  /* DynamoDB's size of the item as written */
     as_span reason; /* AS_ITEM_ERROR: why the record was invalid; else empty */
+    /* The item's own attributes, as the JSON string bodies written (escapes kept: the
+     * bytes between the quotes), borrowed like `json`; empty when the item has none. */
+    as_span id;
+    as_span history_key;       /* <table>/<itemKey> */
+    as_span history_sort;      /* <modificationTime>/<40-digit sequence number> */
+    as_span modification_time; /* 2024-05-01T12:30:45.000Z */
 } as_item;
 
 /* A reusable list of built items, with the scratch space building needs. */

@@ -44,6 +44,19 @@ typedef struct as_batch_options {
      * NULL when `ignore_count` is 0. */
     const as_span *ignore;
     size_t ignore_count;
+    /* The trust settings, as as_audit_options has them (docs/configuration.md); the
+     * names and the key are copied, and the key's copy is wiped by as_batch_free. */
+    as_span actor_attribute;
+    uint32_t retention_days;
+    const as_span *redact;
+    size_t redact_count;
+    const uint8_t *redact_key;
+    size_t redact_key_len;
+    /* AUDIT_CHAIN=on: link each source item's records into its hash chain and move its
+     * head (docs/audit-format.md, "The hash chain"). */
+    bool chain;
+    /* AUDIT_WRITE_API: PutItem (one item a request) or BatchWriteItem (up to 25). */
+    as_ddb_write_api write_api;
     uint32_t margin_ms; /* 0: AS_BATCH_DEFAULT_MARGIN_MS */
     /* Epoch ms. It must be the clock the DynamoDB client was made with, since the client
      * measures the write deadline on its own. NULL: clock_gettime(CLOCK_REALTIME), the
@@ -93,7 +106,14 @@ typedef struct as_batch_stats {
     uint64_t written;         /* items written */
     uint64_t failed;          /* items that failed after their last attempt */
     uint64_t not_attempted;   /* items never sent: the deadline came first */
-    uint64_t requests;        /* PutItem requests sent */
+    uint64_t requests;        /* write requests sent (PutItem or BatchWriteItem) */
+    uint64_t requests_put_item;      /* of which PutItem (items, and chain heads) */
+    uint64_t requests_batch_write;   /* of which BatchWriteItem */
+    uint64_t requests_batch_get;     /* BatchGetItem requests (chain heads read) */
+    uint64_t unprocessed;            /* items BatchWriteItem returned unprocessed */
+    uint64_t chain_heads_moved;      /* chain heads written */
+    uint64_t chain_condition_retries;/* head writes refused by their condition, read again */
+    uint64_t chain_skipped;          /* records already chained (a redelivery): not written */
     uint64_t retries;         /* retries after a backoff */
     uint64_t throttles;       /* throttling answers */
     uint64_t error_items;     /* invalid records, written as error items */

@@ -235,6 +235,8 @@ typedef struct as_ddb_stats {
     uint64_t not_attempted;
     as_ddb_stop stopped; /* why the call ended early, if it did */
     uint64_t already_there; /* as_ddb_put_items_if_absent: items found there already */
+    uint64_t unprocessed;   /* as_ddb_write_items, BatchWriteItem: items returned
+                               under UnprocessedItems (each return counted) */
     uint64_t pages;         /* reads (ddb_read.h): answers handed to the caller */
 } as_ddb_stats;
 
@@ -266,6 +268,31 @@ AS_MUST_CHECK as_status as_ddb_put_items(as_ddb_client *client, const as_credent
                                          const char *table, const as_span *items, size_t count,
                                          int64_t deadline_ms, as_ddb_result *results,
                                          as_ddb_stats *stats, as_error *err);
+
+/* How as_ddb_write_items sends items. */
+typedef enum as_ddb_write_api {
+    AS_DDB_WRITE_PUT_ITEM = 0, /* one PutItem request per item (the default) */
+    AS_DDB_WRITE_BATCH         /* BatchWriteItem requests of up to 25 items and 16 MB */
+} as_ddb_write_api;
+
+/* Parses "PutItem" or "BatchWriteItem" (exact). AS_ERR_ARGUMENT otherwise. */
+AS_MUST_CHECK as_status as_ddb_write_api_parse(const char *text, as_ddb_write_api *out);
+/* "PutItem" or "BatchWriteItem". */
+const char *as_ddb_write_api_name(as_ddb_write_api api);
+
+/* as_ddb_put_items with the API `api` chooses, with the same arguments, results and
+ * guarantees per item. BatchWriteItem: items packed in their order, at most 25 and 16 MB
+ * a request, two items with one id never in one request, `concurrency` requests in
+ * flight; every sending of an item is one of its attempts, whether its request failed
+ * whole or returned it under UnprocessedItems; unprocessed items go again in a later
+ * request after a throttled request's backoff, and resending one answer's unprocessed
+ * items costs one retry from the quota; a request that fails whole with an error
+ * PutItem would retry is retried whole. */
+AS_MUST_CHECK as_status as_ddb_write_items(as_ddb_client *client, const as_credentials *credentials,
+                                           const char *table, as_ddb_write_api api,
+                                           const as_span *items, size_t count,
+                                           int64_t deadline_ms, as_ddb_result *results,
+                                           as_ddb_stats *stats, as_error *err);
 
 #ifdef __cplusplus
 }

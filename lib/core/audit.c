@@ -155,7 +155,7 @@ size_t as_items_count(const as_items *items)
 
 as_item as_items_get(const as_items *items, size_t index)
 {
-    as_item item = {{NULL, 0}, 0, 0, 0, {NULL, 0}};
+    as_item item = {0};
     if (items == NULL || index >= items->count) {
         return item;
     }

@@ -416,7 +416,10 @@ static AS_RESULT run(as_batch *b, as_span payload, int64_t deadline_ms, const lo
     r->stats.records = as_event_record_count(*event);
 
     as_items_clear(b->items);
-    as_audit_options options = {b->format, b->ignore, b->ignore_count, r->started_ms};
+    as_audit_options options = {.format = b->format,
+                                .ignore = b->ignore,
+                                .ignore_count = b->ignore_count,
+                                .now_ms = r->started_ms};
     status = as_audit_build_event(*event, &options, b->items, &inner);
     if (status != AS_OK) {
         return internal_error(r, status, &inner, err);

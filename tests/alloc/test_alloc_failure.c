@@ -193,7 +193,7 @@ static as_status run(const char *json, size_t len, as_buf *out, as_error *err)
         goto done;
     }
     for (int format = AS_FORMAT_CLASSIC; format <= AS_FORMAT_DETAILED; format++) {
-        as_audit_options options = {(as_format)format, IGNORED, 2, INT64_C(1700000000123)};
+        as_audit_options options = {.format = (as_format)format, .ignore = IGNORED, .ignore_count = 2, .now_ms = INT64_C(1700000000123)};
         as_items_clear(items);
         status = as_audit_build_event(event, &options, items, err);
         if (status != AS_OK) {
@@ -209,7 +209,7 @@ static as_status run(const char *json, size_t len, as_buf *out, as_error *err)
 
     /* Each new image as backfill's BASELINE item, its Keys' names as the key schema. */
     for (int format = AS_FORMAT_CLASSIC; format <= AS_FORMAT_DETAILED; format++) {
-        as_audit_options options = {(as_format)format, IGNORED, 2, 0};
+        as_audit_options options = {.format = (as_format)format, .ignore = IGNORED, .ignore_count = 2, .now_ms = 0};
         for (size_t i = 0; i < count; i++) {
             const as_record *rec = as_event_record(event, i);
             if (rec->error != NULL || rec->new_image == NULL || rec->keys->count > 2) {

@@ -140,7 +140,7 @@ static int measure_file(const char *path, as_format format, tally *t, as_items *
         free(data);
         return 0;
     }
-    as_audit_options options = {format, NULL, 0, FIXED_NOW_MS};
+    as_audit_options options = {.format = format, .ignore = NULL, .ignore_count = 0, .now_ms = FIXED_NOW_MS};
     as_items_clear(items);
     if (as_audit_build_event(event, &options, items, &err) != AS_OK) {
         fprintf(stderr, "bench_item_size: %s: %s\n", path, err.message);

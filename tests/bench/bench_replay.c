@@ -92,7 +92,7 @@ static int make_history(history *h, as_format format)
     as_items *items = as_items_new();
     as_buf event = AS_BUF_INIT;
     item_state s = {3600, 0, 10};
-    as_audit_options options = {format, NULL, 0, START_S * 1000};
+    as_audit_options options = {.format = format, .ignore = NULL, .ignore_count = 0, .now_ms = START_S * 1000};
     size_t page_size = 0;
     int rc = items == NULL ? -1 : 0;
     for (unsigned first = 0; first < ENTRIES && rc == 0; first += BATCH_RECORDS) {

@@ -146,7 +146,7 @@ static size_t expected_items(const as_record *rec, as_format format, as_changes 
 static void check_build(const as_event *event, as_format format, as_items *items,
                         as_items *again, as_changes *changes)
 {
-    as_audit_options options = {format, NULL, 0, NOW_MS};
+    as_audit_options options = {.format = format, .ignore = NULL, .ignore_count = 0, .now_ms = NOW_MS};
     as_items_clear(items);
     CHECK(as_audit_build_event(event, &options, items, NULL) == AS_OK, "build failed", 0, NULL);
     as_items_clear(again);

@@ -30,7 +30,7 @@ static void build_with(built *b, const char *json, as_format format, const as_sp
     assert_int_equal(as_event_decode(json, strlen(json), &b->event, &err), AS_OK);
     b->items = as_items_new();
     assert_non_null(b->items);
-    as_audit_options options = {format, ignore, ignore_count, NOW_MS};
+    as_audit_options options = {.format = format, .ignore = ignore, .ignore_count = ignore_count, .now_ms = NOW_MS};
     assert_int_equal(as_audit_build_event(b->event, &options, b->items, &err), AS_OK);
     for (size_t i = 0; i < as_items_count(b->items); i++) {
         as_item item = as_items_get(b->items, i);
@@ -958,7 +958,7 @@ static baseline_run run_baseline(const char *image, const char *const *keys, siz
         names[i] = as_span_from_cstr(keys[i]);
     }
     as_baseline b = {rec->new_image, names, key_count, as_span_from_cstr(table), read_ms};
-    as_audit_options options = {format, ignore, ignore_count, NOW_MS};
+    as_audit_options options = {.format = format, .ignore = ignore, .ignore_count = ignore_count, .now_ms = NOW_MS};
     as_items *items = as_items_new();
     assert_non_null(items);
     r.status = as_audit_build_baseline(&b, &options, items, &r.err);
@@ -1200,7 +1200,7 @@ static void test_baseline_refusals(void **state)
     const as_value *image = as_event_record(s.event, 0)->new_image;
     as_span name = {"key", 3};
     as_baseline b = {image, &name, 1, {"T12", 3}, READ_MS};
-    as_audit_options options = {AS_FORMAT_CLASSIC, NULL, 0, NOW_MS};
+    as_audit_options options = {.format = AS_FORMAT_CLASSIC, .ignore = NULL, .ignore_count = 0, .now_ms = NOW_MS};
     as_items *items = as_items_new();
     as_error err;
     assert_int_equal(as_audit_build_baseline(NULL, &options, items, &err), AS_ERR_ARGUMENT);
@@ -1213,7 +1213,7 @@ static void test_baseline_refusals(void **state)
     assert_string_equal(err.message, "as_audit_build_baseline: the item is not a map");
     not_map.item = NULL;
     assert_int_equal(as_audit_build_baseline(&not_map, &options, items, NULL), AS_ERR_ARGUMENT);
-    as_audit_options no_names = {AS_FORMAT_CLASSIC, NULL, 1, NOW_MS};
+    as_audit_options no_names = {.format = AS_FORMAT_CLASSIC, .ignore = NULL, .ignore_count = 1, .now_ms = NOW_MS};
     assert_int_equal(as_audit_build_baseline(&b, &no_names, items, &err), AS_ERR_ARGUMENT);
     assert_int_equal(as_items_count(items), 0);
     /* The list is usable after the refusals. */
@@ -1249,7 +1249,7 @@ static void test_accessors_check_index(void **state)
     assert_null(as_event_record(NULL, 0));
     assert_int_equal(as_event_record_count(NULL), 0);
     as_error err = {0};
-    as_audit_options options = {AS_FORMAT_CLASSIC, NULL, 0, NOW_MS};
+    as_audit_options options = {.format = AS_FORMAT_CLASSIC, .ignore = NULL, .ignore_count = 0, .now_ms = NOW_MS};
     assert_int_equal(as_audit_build_event(NULL, &options, b.items, &err), AS_ERR_ARGUMENT);
     assert_string_equal(err.message, "as_audit_build_event: NULL argument");
     assert_int_equal(as_audit_build_event(b.event, NULL, b.items, &err), AS_ERR_ARGUMENT);

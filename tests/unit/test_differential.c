@@ -1067,7 +1067,7 @@ static void test_fuzz_regressions(void **state)
         if (as_event_decode(bytes, len, &event, NULL) == AS_OK) {
             as_items *items = as_items_new();
             assert_non_null(items);
-            as_audit_options options = {AS_FORMAT_CLASSIC, NULL, 0, INT64_C(1700000000000)};
+            as_audit_options options = {.format = AS_FORMAT_CLASSIC, .ignore = NULL, .ignore_count = 0, .now_ms = INT64_C(1700000000000)};
             assert_int_equal(as_audit_build_event(event, &options, items, NULL), AS_OK);
             options.format = AS_FORMAT_DETAILED;
             assert_int_equal(as_audit_build_event(event, &options, items, NULL), AS_OK);

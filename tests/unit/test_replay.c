@@ -987,7 +987,7 @@ static void built_page(const as_event *event, as_format format, int skip, as_buf
 {
     as_items *items = as_items_new();
     assert_non_null(items);
-    as_audit_options options = {format, NULL, 0, 0};
+    as_audit_options options = {.format = format, .ignore = NULL, .ignore_count = 0, .now_ms = 0};
     assert_int_equal(as_audit_build_event(event, &options, items, NULL), AS_OK);
     as_buf_append_str(out, "{\"Items\":[");
     bool first = true;
