@@ -52,14 +52,19 @@ AS_MUST_CHECK as_status as_ddb_config_from_env(as_ddb_config *config, as_credent
                                                as_ddb_getenv_fn getenv_fn, void *ctx,
                                                as_error *err);
 
-/* The most names AUDIT_IGNORE_ATTRIBUTES may list. */
+/* The most names AUDIT_IGNORE_ATTRIBUTES may list, and AUDIT_REDACT_ATTRIBUTES. */
 #define AS_CONFIG_MAX_IGNORE 64
+#define AS_CONFIG_MAX_REDACT 64
+/* The longest AUDIT_REDACT_KEY, in decoded bytes (the shortest is AS_AUDIT_MIN_REDACT_KEY):
+ * HMAC-SHA256 hashes a key longer than its 64-byte block anyway, so more adds nothing. */
+#define AS_CONFIG_MAX_REDACT_KEY 256
 /* The function name used when AWS_LAMBDA_FUNCTION_NAME is not set (outside Lambda). */
 #define AS_CONFIG_DEFAULT_FUNCTION "audit_producer"
 
-/* A plain value (copy it freely). Every string and span is borrowed from what the
- * getenv callback returned, which must stay valid while the config is used: with
- * getenv(3), until the environment changes. */
+/* A plain value. Every string and span is borrowed from what the getenv callback
+ * returned, which must stay valid while the config is used: with getenv(3), until the
+ * environment changes. It holds the decoded AUDIT_REDACT_KEY itself: wipe every copy
+ * with as_config_wipe when done with it. */
 typedef struct as_config {
     /* AUDIT_TABLE, else target_table (the Java function's name for it); required. A
      * table name (3 to 255 of A-Z a-z 0-9 _ . -) or a table ARN
@@ -77,6 +82,26 @@ typedef struct as_config {
     as_span ignore[AS_CONFIG_MAX_IGNORE];
     size_t ignore_count;
     uint32_t concurrency; /* AUDIT_CONCURRENCY: 1..AS_DDB_MAX_CONCURRENCY, default 8 */
+    /* AUDIT_ACTOR_ATTRIBUTE: one attribute name, trimmed of spaces and tabs; empty when
+     * unset. Refused when blank, when it holds a comma (a list), or when it is also
+     * listed in AUDIT_REDACT_ATTRIBUTES or AUDIT_IGNORE_ATTRIBUTES. */
+    as_span actor_attribute;
+    /* AUDIT_RETENTION_DAYS: whole days, 1..AS_AUDIT_MAX_RETENTION_DAYS, digits only; 0
+     * when unset (items kept forever). */
+    uint32_t retention_days;
+    /* AUDIT_REDACT_ATTRIBUTES, read as AUDIT_IGNORE_ATTRIBUTES is (at most
+     * AS_CONFIG_MAX_REDACT names). Raw bytes, ready for as_audit_options.redact. */
+    as_span redact[AS_CONFIG_MAX_REDACT];
+    size_t redact_count;
+    /* AUDIT_REDACT_KEY decoded: standard padded base64 of AS_AUDIT_MIN_REDACT_KEY to
+     * AS_CONFIG_MAX_REDACT_KEY bytes; redact_key_len 0 when unset. A secret: never logged,
+     * never quoted in a message; as_config_wipe zeroes it. */
+    uint8_t redact_key[AS_CONFIG_MAX_REDACT_KEY];
+    size_t redact_key_len;
+    bool chain; /* AUDIT_CHAIN: "on" or "off" (exact), default off */
+    /* AUDIT_WRITE_API: PutItem (default) or BatchWriteItem, as as_ddb_write_api_parse
+     * reads it. */
+    as_ddb_write_api write_api;
     /* AWS_LAMBDA_LOG_FORMAT (JSON or Text, any case; default Text) and
      * AWS_LAMBDA_LOG_LEVEL (TRACE .. FATAL, any case; default INFO); `service` is
      * POWERTOOLS_SERVICE_NAME, else the function name; `function_name` is
@@ -97,20 +122,27 @@ typedef struct as_config {
  * as configured, and AS_ERR_ARGUMENT's message, prefixed
  * "config: " (or "ddb: " for the variables as_ddb_config_from_env reads), names the variable at
  * fault and why; it quotes the value (capped, non-printable bytes as '?') only for variables whose
- * value is no secret, never for a credential. AS_ERR_ARGUMENT also for a NULL `getenv_fn` or `out`.
- */
+ * value is no secret, never for a credential or AUDIT_REDACT_KEY. AS_ERR_ARGUMENT also for a NULL
+ * `getenv_fn` or `out`. The key is wiped from every copy made on the way. */
 AS_MUST_CHECK as_status as_config_from_env(as_ddb_getenv_fn getenv_fn, void *ctx, as_config *out,
                                            as_error *err);
 
-/* The variables that shape the audit items alone, AUDIT_FORMAT and
- * AUDIT_IGNORE_ATTRIBUTES, read and checked exactly as as_config_from_env reads them
- * (the same messages): what `bootstrap --print` needs to build items as the function
- * would, without a table, a region or credentials. Sets out->format, out->ignore and
- * out->ignore_count and leaves every other field as it was. On failure *out is
- * unchanged and AS_ERR_ARGUMENT's message, prefixed "config: ", names the variable;
- * AS_ERR_ARGUMENT also for a NULL `getenv_fn` or `out`. */
+/* The variables that shape the audit items alone, read and checked exactly as
+ * as_config_from_env reads them (the same messages): AUDIT_FORMAT,
+ * AUDIT_IGNORE_ATTRIBUTES, AUDIT_ACTOR_ATTRIBUTE, AUDIT_RETENTION_DAYS,
+ * AUDIT_REDACT_ATTRIBUTES, AUDIT_REDACT_KEY and AUDIT_CHAIN: what `bootstrap --print`
+ * needs to build items as the function would, without a table, a region or
+ * credentials. Sets those fields of *out (format, ignore, ignore_count,
+ * actor_attribute, retention_days, redact, redact_count, redact_key, redact_key_len,
+ * chain) and leaves every other field as it was. On failure *out is unchanged and
+ * AS_ERR_ARGUMENT's message, prefixed "config: ", names the variable; AS_ERR_ARGUMENT
+ * also for a NULL `getenv_fn` or `out`. */
 AS_MUST_CHECK as_status as_config_items_from_env(as_ddb_getenv_fn getenv_fn, void *ctx,
                                                  as_config *out, as_error *err);
+
+/* Zeroes the decoded AUDIT_REDACT_KEY held in `config` (and its length) in a way the
+ * compiler keeps; the rest is left as it was. NULL is a no-op. */
+void as_config_wipe(as_config *config);
 
 /* The log settings alone, for what is logged before (or instead of) as_config_from_env:
  * AWS_LAMBDA_LOG_FORMAT when it is valid (else Text), AWS_LAMBDA_LOG_LEVEL when it is

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "auditstream/config.h"
+#include "aws/wipe.h"
 #include "core/cursor.h"
 #include "core/internal.h"
 
@@ -510,4 +511,12 @@ as_status as_config_items_from_env(as_ddb_getenv_fn getenv_fn, void *ctx, as_con
                                    as_error *err)
 {
     return as_status_of(config_items_from_env(getenv_fn, ctx, out, err));
+}
+
+void as_config_wipe(as_config *config)
+{
+    if (config != NULL) {
+        as_wipe(config->redact_key, sizeof config->redact_key);
+        config->redact_key_len = 0;
+    }
 }
