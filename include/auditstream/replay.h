@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "buf.h"
+#include "chain.h"
 #include "common.h"
 #include "event.h"
 
@@ -237,6 +238,48 @@ bool as_verify_problem_get(const as_verify *verify, size_t index, as_problem *ou
 AS_MUST_CHECK as_status as_verify_add_problem(as_verify *verify, const char *kind,
                                               const char *sequence_number, const char *detail,
                                               as_error *err);
+
+/* ---- Verify: the hash chain (docs/trust.md) ---------------------------------------- */
+
+/* Adds to `out` the hash chain's problems of `history_key`'s trail, its records taken in
+ * historySort order (a record's items together; its digest as as_chain_record_digest,
+ * over the items as read back; an item given twice counted once):
+ *  - "altered": a record whose chain is not SHA-256 of its chainPrev and its digest; whose
+ *    items carry different or malformed chain fields; whose chainPrevTime is not the
+ *    previous entry's modificationTime; or, once the key's chain has started, a record
+ *    with no chain fields at all (fields stripped, or an entry slipped in) unless it has no
+ *    sequence number and is not a BASELINE (such records are not chained);
+ *  - "missing": a chainPrev that is not the previous chained record's chain (named by the
+ *    record whose chainPrev does not match), and a first chained record whose chainPrev is
+ *    not 64 zeros while its predecessor cannot have expired;
+ *  - "expired" (ok): a first chained record whose chainPrev is not zeros, and whose
+ *    chainPrevTime (floored to the second) plus its own retention (expiresAt less its
+ *    modificationTime's second) lies before `now_ms` (epoch ms: the caller's clock);
+ *  - "head": the last chained record's chain is not head->chain (named by that record), a
+ *    chained trail with no head (`head` NULL or not existing), or a head while the trail
+ *    has no chained record.
+ * A key with no chain fields and no head has no chain problem. When `out` already holds
+ * the result of `history_key` (as_trail_verify's, as verify runs both) the problems are
+ * added to it; otherwise it is first made the key's (no problem yet, `entries` the key's
+ * records). The per-record chains are kept in `out` for as_trail_verify_anchor. Fails with
+ * AS_ERR_NOMEM, or AS_ERR_ARGUMENT for a NULL argument. */
+AS_MUST_CHECK as_status as_trail_verify_chain(as_trail *trail, as_span history_key,
+                                              const as_chain_head *head, int64_t now_ms,
+                                              as_verify *out, as_error *err);
+
+/* Checks one anchor of `history_key` (a `chain heads` log line's {"sequenceNumber",
+ * "chain"}): adds "anchor" to `out` unless a chained record with that sequence number (1
+ * to 40 digits, padding or not) has, recomputed from its digest and its chainPrev, that
+ * chain (or a BASELINE chained after it, which leaves chainSeq as it was, does). Anchors
+ * older than an "expired" first record (a smaller sequence number) are not checked. Reads
+ * the chains that as_trail_verify_chain kept in `out`: call it first, for the same trail
+ * and key, with nothing added to the trail since. AS_ERR_ARGUMENT for a NULL argument, a
+ * sequence number that is not 1 to 40 digits or a chain that is not 64 lower-case hex
+ * (named and quoted), or when `out` holds no chain of `history_key` from this trail;
+ * AS_ERR_NOMEM. */
+AS_MUST_CHECK as_status as_trail_verify_anchor(as_trail *trail, as_span history_key,
+                                               as_span sequence_number, as_span chain,
+                                               as_verify *out, as_error *err);
 
 /* Appends `auditstream verify --json`'s line for the key and a newline:
  * {"historyKey":..,"entries":N,"ok":..,"problems":[{"kind","sequenceNumber","detail"}]}
