@@ -166,12 +166,15 @@ typedef enum as_ddb_outcome {
     /* as_ddb_put_items_if_absent (auditstream/ddb_read.h): DynamoDB refused the write
      * because an item with its id is there already. put_items never reports it. */
     AS_DDB_ALREADY_THERE,
+    /* as_ddb_put_items_if (auditstream/ddb_read.h): DynamoDB refused the write because
+     * its condition did not hold (ConditionalCheckFailedException). */
+    AS_DDB_CONDITION_FAILED,
     /* The reads' name for AS_DDB_WRITTEN (auditstream/ddb_read.h): a 2xx JSON answer. */
     AS_DDB_ANSWERED = AS_DDB_WRITTEN
 } as_ddb_outcome;
 
 /* Short static name of an outcome ("written", "failed", "not attempted",
- * "already there"). */
+ * "already there", "condition failed"). */
 const char *as_ddb_outcome_name(as_ddb_outcome outcome);
 
 #define AS_DDB_ERROR_TYPE_MAX 64

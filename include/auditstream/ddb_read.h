@@ -251,6 +251,28 @@ AS_MUST_CHECK as_status as_ddb_put_items_if_absent(as_ddb_client *client,
                                                    as_ddb_result *results, as_ddb_stats *stats,
                                                    as_error *err);
 
+/* One write of as_ddb_put_items_if: an item and the condition it is written under. */
+typedef struct as_ddb_conditional_put {
+    as_span item;          /* the item's wire JSON, {"id":{"S":...},...}; borrowed */
+    const char *condition; /* ConditionExpression, required: "chain = :old" */
+    as_span values;        /* ExpressionAttributeValues, a JSON object's text put in as
+                              it is ({":old":{"S":"..."}}); empty for none */
+} as_ddb_conditional_put;
+
+/* PutItem of each `puts[i]` under its own ConditionExpression (the chain's heads move
+ * with it: auditstream/chain_store.h), as many at once as the client has connections. A
+ * write whose condition does not hold (ConditionalCheckFailedException) is
+ * AS_DDB_CONDITION_FAILED, its own outcome and not a failure, and is not retried: the
+ * caller reads again and decides. Everything else as as_ddb_put_items_if_absent (an
+ * answer that cannot be held for want of memory stops the call with AS_ERR_NOMEM).
+ * AS_ERR_ARGUMENT, before anything is sent, for a missing condition or `values` that are
+ * not one JSON object. `results` (caller-owned) holds `count`. */
+AS_MUST_CHECK as_status as_ddb_put_items_if(as_ddb_client *client, const as_credentials *credentials,
+                                            const char *table, const as_ddb_conditional_put *puts,
+                                            size_t count, int64_t deadline_ms,
+                                            as_ddb_result *results, as_ddb_stats *stats,
+                                            as_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -118,6 +118,7 @@ const char *as_ddb_outcome_name(as_ddb_outcome outcome)
     case AS_DDB_WRITTEN: return "written";
     case AS_DDB_FAILED: return "failed";
     case AS_DDB_ALREADY_THERE: return "already there";
+    case AS_DDB_CONDITION_FAILED: return "condition failed";
     default: return "unknown";
     }
 }
