@@ -581,7 +581,10 @@ static int run(const char *command, char *out, size_t cap, size_t *out_len)
 /* The shell words that run the bootstrap with none of the variables that shape items
  * (whatever the caller's environment holds) and without an audit table, which --print
  * does not need. */
-#define CLEAN_ENV "env -u AUDIT_FORMAT -u AUDIT_IGNORE_ATTRIBUTES -u AUDIT_TABLE -u target_table "
+#define CLEAN_ENV                                                                                  \
+    "env -u AUDIT_FORMAT -u AUDIT_IGNORE_ATTRIBUTES -u AUDIT_TABLE -u target_table "               \
+    "-u AUDIT_ACTOR_ATTRIBUTE -u AUDIT_RETENTION_DAYS -u AUDIT_REDACT_ATTRIBUTES "                 \
+    "-u AUDIT_REDACT_KEY -u AUDIT_CHAIN -u AUDIT_WRITE_API "
 
 static void need_bootstrap(void)
 {
