@@ -6,6 +6,7 @@
 
 #include "auditstream/config.h"
 #include "aws/wipe.h"
+#include "core/base64.h"
 #include "core/cursor.h"
 #include "core/internal.h"
 
@@ -34,18 +35,23 @@ static bool parse_u32(const char *text, uint32_t min, uint32_t max, uint32_t *ou
 
 /* `value` for a message: at most QUOTE_MAX bytes, anything but printable ASCII (and '"')
  * as '?', "..." when cut. Only for values that are not secrets. */
-static void quote(const char *value, char out[QUOTE_MAX + 4])
+static void quote_span(as_span value, char out[QUOTE_MAX + 4])
 {
     size_t n = 0;
-    for (; value[n] != '\0' && n < QUOTE_MAX; n++) {
-        unsigned char c = (unsigned char)value[n];
+    for (; n < value.len && n < QUOTE_MAX; n++) {
+        unsigned char c = (unsigned char)value.ptr[n];
         out[n] = c >= 0x20 && c < 0x7f && c != '"' ? (char)c : '?';
     }
-    if (value[n] != '\0') {
+    if (n < value.len) {
         memcpy(out + n, "...", 3);
         n += 3;
     }
     out[n] = '\0';
+}
+
+static void quote(const char *value, char out[QUOTE_MAX + 4])
+{
+    quote_span(as_span_from_cstr(value), out);
 }
 
 static AS_RESULT bad_value(as_error *err, const char *name, const char *value, const char *want)
@@ -229,27 +235,134 @@ static as_span trim_blanks(as_span s)
     return s;
 }
 
-static AS_RESULT read_ignore(const char *list, as_config *c, as_error *err)
+/* A comma list of attribute names (AUDIT_IGNORE_ATTRIBUTES, AUDIT_REDACT_ATTRIBUTES)
+ * into names[0..max): each trimmed of spaces and tabs, none empty; a blank list is none. */
+static AS_RESULT read_names(const char *variable, const char *list, as_span *names, size_t max,
+                            size_t *count, as_error *err)
 {
+    *count = 0;
     if (trim_blanks(as_span_from_cstr(list)).len == 0) {
         return AS_RESULT_OK;
     }
-    as_cursor names = as_cursor_of(as_span_from_cstr(list));
+    as_cursor entries = as_cursor_of(as_span_from_cstr(list));
     for (size_t entry = 1;; entry++) {
-        as_span name = trim_blanks(as_cursor_take_until(&names, ','));
+        as_span name = trim_blanks(as_cursor_take_until(&entries, ','));
         AS_ENSURE(name.len > 0, as_fail(err, AS_ERR_ARGUMENT, 0,
-                                        "config: AUDIT_IGNORE_ATTRIBUTES: entry %zu is empty (a "
-                                        "stray comma?)",
-                                        entry));
-        AS_ENSURE(c->ignore_count < AS_CONFIG_MAX_IGNORE,
-                  as_fail(err, AS_ERR_ARGUMENT, 0,
-                          "config: AUDIT_IGNORE_ATTRIBUTES lists more than %d names",
-                          AS_CONFIG_MAX_IGNORE));
-        c->ignore[c->ignore_count++] = name;
-        if (!as_cursor_take_char(&names, ',')) {
+                                        "config: %s: entry %zu is empty (a stray comma?)",
+                                        variable, entry));
+        AS_ENSURE(*count < max, as_fail(err, AS_ERR_ARGUMENT, 0,
+                                        "config: %s lists more than %zu names", variable, max));
+        names[(*count)++] = name;
+        if (!as_cursor_take_char(&entries, ',')) {
             return AS_RESULT_OK;
         }
     }
+}
+
+static bool names_hold(const as_span *names, size_t count, as_span name)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (names[i].len == name.len && memcmp(names[i].ptr, name.ptr, name.len) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* One attribute name, trimmed; after the lists, which it may not be in: an actor read
+ * from an ignored attribute would name someone the trail does not show changing it, and
+ * a redacted one would be stored in clear as `actor`. */
+static AS_RESULT read_actor(const char *value, as_config *c, as_error *err)
+{
+    as_span name = trim_blanks(as_span_from_cstr(value));
+    if (name.len == 0) {
+        return as_fail(err, AS_ERR_ARGUMENT, 0,
+                       "config: AUDIT_ACTOR_ATTRIBUTE is blank: want one attribute name");
+    }
+    char shown[QUOTE_MAX + 4];
+    quote_span(name, shown);
+    if (memchr(name.ptr, ',', name.len) != NULL) {
+        return as_fail(err, AS_ERR_ARGUMENT, 0,
+                       "config: AUDIT_ACTOR_ATTRIBUTE is \"%s\": want one attribute name, not a "
+                       "list",
+                       shown);
+    }
+    const char *listed = names_hold(c->redact, c->redact_count, name)   ? "AUDIT_REDACT_ATTRIBUTES"
+                         : names_hold(c->ignore, c->ignore_count, name) ? "AUDIT_IGNORE_ATTRIBUTES"
+                                                                        : NULL;
+    if (listed != NULL) {
+        return as_fail(err, AS_ERR_ARGUMENT, 0,
+                       "config: AUDIT_ACTOR_ATTRIBUTE \"%s\" is also listed in %s: the attribute "
+                       "that names the actor may be neither redacted nor ignored",
+                       shown, listed);
+    }
+    c->actor_attribute = name;
+    return AS_RESULT_OK;
+}
+
+static bool is_base64_char(char ch)
+{
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+           ch == '+' || ch == '/';
+}
+
+/* What is wrong with a key's text as padded standard base64, or NULL. Said without the
+ * value and without a position in it: the key is a secret, and a log reader must not
+ * learn a piece of it from an init error. */
+static const char *base64_fault(as_span text)
+{
+    size_t pad = 0;
+    for (size_t i = 0; i < text.len; i++) {
+        if (text.ptr[i] == '=') {
+            pad++;
+        } else if (!is_base64_char(text.ptr[i])) {
+            return "holds a character outside standard base64 (A-Z a-z 0-9 + / and '=' padding; "
+                   "spaces, line breaks and the URL-safe - and _ are not accepted)";
+        } else if (pad > 0) {
+            return "has '=' padding before its end";
+        }
+    }
+    if (pad > 2) {
+        return "has more than two '=' of padding";
+    }
+    if (text.len % 4 != 0) {
+        return "is not padded base64: its length is not a multiple of 4 (a missing '='?)";
+    }
+    return as_base64_valid(text, NULL) ? NULL : "is not padded standard base64";
+}
+
+/* Decodes the key into the config's own buffer a quantum at a time, so that no copy of
+ * it is left on the heap for the allocator to hand out again. */
+static AS_RESULT read_redact_key(const char *value, as_config *c, as_error *err)
+{
+    as_span text = as_span_from_cstr(value);
+    const char *fault = base64_fault(text);
+    if (fault != NULL) {
+        return as_fail(err, AS_ERR_ARGUMENT, 0, "config: AUDIT_REDACT_KEY %s (the value is not shown)",
+                       fault);
+    }
+    size_t len = 0;
+    AS_ENSURE(as_base64_valid(text, &len),
+              as_fail(err, AS_ERR_ARGUMENT, 0, "config: AUDIT_REDACT_KEY is not padded base64"));
+    if (len < AS_AUDIT_MIN_REDACT_KEY || len > AS_CONFIG_MAX_REDACT_KEY) {
+        return as_fail(err, AS_ERR_ARGUMENT, 0,
+                       "config: AUDIT_REDACT_KEY decodes to %zu bytes: want %u to %d (the base64 "
+                       "of random bytes, e.g. from openssl rand -base64 32; the value is not shown)",
+                       len, AS_AUDIT_MIN_REDACT_KEY, AS_CONFIG_MAX_REDACT_KEY);
+    }
+    unsigned char quantum[3];
+    size_t at = 0;
+    for (size_t i = 0; i + 4 <= text.len; i += 4) {
+        size_t n = as_base64_quantum(text.ptr + i, quantum);
+        if (n > sizeof c->redact_key - at) {
+            break; /* cannot happen after the length check; never write past the buffer */
+        }
+        memcpy(c->redact_key + at, quantum, n);
+        at += n;
+    }
+    as_wipe(quantum, sizeof quantum);
+    c->redact_key_len = at;
+    return AS_RESULT_OK;
 }
 
 /* ---- the DynamoDB client's settings -------------------------------------------------------- */
@@ -388,7 +501,42 @@ static AS_RESULT read_items(as_ddb_getenv_fn getenv_fn, void *ctx, as_config *c,
     const char *ignore = env_value(getenv_fn, ctx, "AUDIT_IGNORE_ATTRIBUTES");
     c->ignore_count = 0;
     if (ignore != NULL) {
-        AS_GUARD(read_ignore(ignore, c, err));
+        AS_GUARD(read_names("AUDIT_IGNORE_ATTRIBUTES", ignore, c->ignore, AS_CONFIG_MAX_IGNORE,
+                            &c->ignore_count, err));
+    }
+    const char *redact = env_value(getenv_fn, ctx, "AUDIT_REDACT_ATTRIBUTES");
+    c->redact_count = 0;
+    if (redact != NULL) {
+        AS_GUARD(read_names("AUDIT_REDACT_ATTRIBUTES", redact, c->redact, AS_CONFIG_MAX_REDACT,
+                            &c->redact_count, err));
+    }
+    const char *actor = env_value(getenv_fn, ctx, "AUDIT_ACTOR_ATTRIBUTE");
+    c->actor_attribute = (as_span){NULL, 0};
+    if (actor != NULL) {
+        AS_GUARD(read_actor(actor, c, err));
+    }
+
+    _Static_assert(AS_AUDIT_MAX_RETENTION_DAYS == 36500, "the message below says 36500");
+    const char *days = env_value(getenv_fn, ctx, "AUDIT_RETENTION_DAYS");
+    c->retention_days = 0;
+    if (days != NULL && !parse_u32(days, 1, AS_AUDIT_MAX_RETENTION_DAYS, &c->retention_days)) {
+        return bad_value(err, "AUDIT_RETENTION_DAYS", days,
+                         "want whole days from 1 to 36500");
+    }
+
+    const char *key = env_value(getenv_fn, ctx, "AUDIT_REDACT_KEY");
+    as_config_wipe(c);
+    if (key != NULL) {
+        AS_GUARD(read_redact_key(key, c, err));
+    }
+
+    const char *chain = env_value(getenv_fn, ctx, "AUDIT_CHAIN");
+    c->chain = false;
+    if (chain != NULL) {
+        if (strcmp(chain, "on") != 0 && strcmp(chain, "off") != 0) {
+            return bad_value(err, "AUDIT_CHAIN", chain, "want on or off");
+        }
+        c->chain = strcmp(chain, "on") == 0;
     }
     return AS_RESULT_OK;
 }
@@ -397,6 +545,12 @@ static AS_RESULT read_audit(as_ddb_getenv_fn getenv_fn, void *ctx, as_config *c,
 {
     AS_GUARD(read_table(getenv_fn, ctx, c, err));
     AS_GUARD(read_items(getenv_fn, ctx, c, err));
+
+    const char *api = env_value(getenv_fn, ctx, "AUDIT_WRITE_API");
+    c->write_api = AS_DDB_WRITE_PUT_ITEM;
+    if (api != NULL && as_ddb_write_api_parse(api, &c->write_api) != AS_OK) {
+        return bad_value(err, "AUDIT_WRITE_API", api, "want PutItem or BatchWriteItem");
+    }
 
     const char *concurrency = env_value(getenv_fn, ctx, "AUDIT_CONCURRENCY");
     c->concurrency = AS_DDB_DEFAULT_CONCURRENCY;
@@ -463,6 +617,21 @@ static AS_RESULT read_log(as_ddb_getenv_fn getenv_fn, void *ctx, as_config *c, a
     return AS_RESULT_OK;
 }
 
+static AS_RESULT read_config(as_ddb_getenv_fn getenv_fn, void *ctx, as_config *c, as_log *log,
+                             as_error *err)
+{
+    /* Whatever fails, the log settings that could be read go back with the error, so
+     * that the caller reports it in the format asked for (a bad level keeps JSON). */
+    as_result log_read = read_log(getenv_fn, ctx, c, err);
+    *log = c->log;
+    AS_GUARD(log_read);
+    AS_GUARD(read_audit(getenv_fn, ctx, c, err));
+    c->ddb.concurrency = c->concurrency;
+    AS_GUARD(ddb_config_from_env(&c->ddb, &c->credentials, getenv_fn, ctx, err));
+    AS_GUARD(check_table_region(c, c->ddb.region, err));
+    return AS_RESULT_OK;
+}
+
 static AS_RESULT config_from_env(as_ddb_getenv_fn getenv_fn, void *ctx, as_config *out,
                                  as_error *err)
 {
@@ -473,17 +642,12 @@ static AS_RESULT config_from_env(as_ddb_getenv_fn getenv_fn, void *ctx, as_confi
     as_config c;
     memset(&c, 0, sizeof c);
     memset(out, 0, sizeof *out);
-    /* Whatever fails, the log settings that could be read go back with the error, so
-     * that the caller reports it in the format asked for (a bad level keeps JSON). */
-    as_result log_read = read_log(getenv_fn, ctx, &c, err);
-    out->log = c.log;
-    AS_GUARD(log_read);
-    AS_GUARD(read_audit(getenv_fn, ctx, &c, err));
-    c.ddb.concurrency = c.concurrency;
-    AS_GUARD(ddb_config_from_env(&c.ddb, &c.credentials, getenv_fn, ctx, err));
-    AS_GUARD(check_table_region(&c, c.ddb.region, err));
-    *out = c;
-    return AS_RESULT_OK;
+    as_result read = read_config(getenv_fn, ctx, &c, &out->log, err);
+    if (as_result_is_ok(read)) {
+        *out = c;
+    }
+    as_config_wipe(&c); /* the side copy of the key, on the stack */
+    return read;
 }
 
 as_status as_config_from_env(as_ddb_getenv_fn getenv_fn, void *ctx, as_config *out, as_error *err)
@@ -500,11 +664,21 @@ static AS_RESULT config_items_from_env(as_ddb_getenv_fn getenv_fn, void *ctx, as
     /* Read on the side: a failure leaves *out as it was. */
     as_config c;
     memset(&c, 0, sizeof c);
-    AS_GUARD(read_items(getenv_fn, ctx, &c, err));
-    out->format = c.format;
-    memcpy(out->ignore, c.ignore, sizeof c.ignore);
-    out->ignore_count = c.ignore_count;
-    return AS_RESULT_OK;
+    as_result read = read_items(getenv_fn, ctx, &c, err);
+    if (as_result_is_ok(read)) {
+        out->format = c.format;
+        memcpy(out->ignore, c.ignore, sizeof c.ignore);
+        out->ignore_count = c.ignore_count;
+        out->actor_attribute = c.actor_attribute;
+        out->retention_days = c.retention_days;
+        memcpy(out->redact, c.redact, sizeof c.redact);
+        out->redact_count = c.redact_count;
+        memcpy(out->redact_key, c.redact_key, sizeof c.redact_key);
+        out->redact_key_len = c.redact_key_len;
+        out->chain = c.chain;
+    }
+    as_config_wipe(&c);
+    return read;
 }
 
 as_status as_config_items_from_env(as_ddb_getenv_fn getenv_fn, void *ctx, as_config *out,

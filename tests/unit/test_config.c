@@ -16,6 +16,12 @@
 #define SECRET "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 #define TOKEN  "IQoJb3JpZ2luX2VjEXAMPLETOKEN"
 
+/* A 32-byte redaction key (bytes 0x00..0x1f) and its base64. */
+static const unsigned char KEY32[32] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10,
+                                        11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
+                                        22, 23, 24, 25, 26, 27, 28, 29, 30, 31};
+#define KEY32_B64 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+
 typedef struct fake_env {
     const char *pairs[24][2];
 } fake_env;
@@ -83,6 +89,13 @@ static void test_defaults(void **state)
     assert_true(span_is(c.credentials.access_key_id, "AKIDEXAMPLE"));
     assert_true(span_is(c.credentials.secret_access_key, SECRET));
     assert_true(span_is(c.credentials.session_token, TOKEN));
+    /* The trust settings and the write API: none, kept forever, off, PutItem. */
+    assert_int_equal(c.actor_attribute.len, 0);
+    assert_int_equal(c.retention_days, 0);
+    assert_int_equal(c.redact_count, 0);
+    assert_int_equal(c.redact_key_len, 0);
+    assert_false(c.chain);
+    assert_int_equal(c.write_api, AS_DDB_WRITE_PUT_ITEM);
 }
 
 static void test_everything_set(void **state)
@@ -98,6 +111,12 @@ static void test_everything_set(void **state)
         {"POWERTOOLS_SERVICE_NAME", "audit"},
         {"AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000"},
         {"AWS_MAX_ATTEMPTS", "5"},
+        {"AUDIT_ACTOR_ATTRIBUTE", " updatedBy\t"},
+        {"AUDIT_RETENTION_DAYS", "365"},
+        {"AUDIT_REDACT_ATTRIBUTES", "password, apiKey"},
+        {"AUDIT_REDACT_KEY", KEY32_B64},
+        {"AUDIT_CHAIN", "on"},
+        {"AUDIT_WRITE_API", "BatchWriteItem"},
     };
     fake_env env = with(extra, sizeof extra / sizeof extra[0]);
     as_config c;
@@ -116,6 +135,16 @@ static void test_everything_set(void **state)
     assert_true(span_is(c.log.service, "audit"));
     assert_string_equal(c.ddb.endpoint_url, "http://127.0.0.1:8000");
     assert_int_equal(c.ddb.max_attempts, 5);
+    assert_true(span_is(c.actor_attribute, "updatedBy"));
+    assert_int_equal(c.retention_days, 365);
+    assert_int_equal(c.redact_count, 2);
+    assert_true(span_is(c.redact[0], "password"));
+    assert_true(span_is(c.redact[1], "apiKey"));
+    assert_int_equal(c.redact_key_len, 32);
+    assert_memory_equal(c.redact_key, KEY32, 32);
+    assert_true(c.chain);
+    assert_int_equal(c.write_api, AS_DDB_WRITE_BATCH);
+    as_config_wipe(&c);
 }
 
 /* One variable set to one value on top of a valid environment. */
@@ -159,6 +188,10 @@ static void check_cases(const one_case *cases, size_t count)
         assert_null(c.table);
         assert_int_equal(c.ignore_count, 0);
         assert_int_equal(c.credentials.secret_access_key.len, 0);
+        assert_int_equal(c.redact_count, 0);
+        assert_int_equal(c.redact_key_len, 0);
+        static const uint8_t zeros[AS_CONFIG_MAX_REDACT_KEY];
+        assert_memory_equal(c.redact_key, zeros, sizeof zeros);
     }
 }
 
@@ -854,11 +887,57 @@ static void test_items_from_env(void **state)
     assert_int_equal(c.format, AS_FORMAT_CLASSIC);
     assert_int_equal(c.ignore_count, 0);
 
+    /* The trust settings too, the write API not (it shapes no item). */
+    fake_env trust = {{{"AUDIT_ACTOR_ATTRIBUTE", " who "},
+                       {"AUDIT_RETENTION_DAYS", "90"},
+                       {"AUDIT_REDACT_ATTRIBUTES", "password,pin"},
+                       {"AUDIT_REDACT_KEY", KEY32_B64},
+                       {"AUDIT_CHAIN", "on"},
+                       {"AUDIT_WRITE_API", "not an API"}}};
+    c.write_api = AS_DDB_WRITE_BATCH;
+    assert_int_equal(as_config_items_from_env(fake_getenv, &trust, &c, &err), AS_OK);
+    assert_true(span_is(c.actor_attribute, "who"));
+    assert_int_equal(c.retention_days, 90);
+    assert_int_equal(c.redact_count, 2);
+    assert_true(span_is(c.redact[0], "password"));
+    assert_true(span_is(c.redact[1], "pin"));
+    assert_int_equal(c.redact_key_len, 32);
+    assert_memory_equal(c.redact_key, KEY32, 32);
+    assert_true(c.chain);
+    assert_int_equal(c.write_api, AS_DDB_WRITE_BATCH);
+    assert_string_equal(c.table, "kept");
+    /* Unset again: each back to none. */
+    assert_int_equal(as_config_items_from_env(fake_getenv, &none, &c, &err), AS_OK);
+    assert_int_equal(c.actor_attribute.len, 0);
+    assert_int_equal(c.retention_days, 0);
+    assert_int_equal(c.redact_count, 0);
+    assert_int_equal(c.redact_key_len, 0);
+    static const uint8_t zeros[AS_CONFIG_MAX_REDACT_KEY];
+    assert_memory_equal(c.redact_key, zeros, sizeof zeros);
+    assert_false(c.chain);
+
     /* Each refusal is the one as_config_from_env gives, and leaves *out as it was. */
     static const one_case BAD[] = {
         {"AUDIT_FORMAT", "Detailed", "config: AUDIT_FORMAT is \"Detailed\": want classic or detailed"},
         {"AUDIT_IGNORE_ATTRIBUTES", "a,,b",
          "config: AUDIT_IGNORE_ATTRIBUTES: entry 2 is empty (a stray comma?)"},
+        {"AUDIT_REDACT_ATTRIBUTES", "a,",
+         "config: AUDIT_REDACT_ATTRIBUTES: entry 2 is empty (a stray comma?)"},
+        {"AUDIT_ACTOR_ATTRIBUTE", " ", "config: AUDIT_ACTOR_ATTRIBUTE is blank: want one attribute name"},
+        {"AUDIT_ACTOR_ATTRIBUTE", "a,b",
+         "config: AUDIT_ACTOR_ATTRIBUTE is \"a,b\": want one attribute name, not a list"},
+        {"AUDIT_RETENTION_DAYS", "36501",
+         "config: AUDIT_RETENTION_DAYS is \"36501\": want whole days from 1 to 36500"},
+        {"AUDIT_RETENTION_DAYS", "1.5",
+         "config: AUDIT_RETENTION_DAYS is \"1.5\": want whole days from 1 to 36500"},
+        {"AUDIT_REDACT_KEY", "c2hvcnQ=",
+         "config: AUDIT_REDACT_KEY decodes to 5 bytes: want 32 to 256 (the base64 of random bytes, "
+         "e.g. from openssl rand -base64 32; the value is not shown)"},
+        {"AUDIT_REDACT_KEY", "not base64",
+         "config: AUDIT_REDACT_KEY holds a character outside standard base64 (A-Z a-z 0-9 + / and "
+         "'=' padding; spaces, line breaks and the URL-safe - and _ are not accepted) (the value is "
+         "not shown)"},
+        {"AUDIT_CHAIN", "yes", "config: AUDIT_CHAIN is \"yes\": want on or off"},
     };
     for (size_t i = 0; i < sizeof BAD / sizeof BAD[0]; i++) {
         fake_env env = {{{BAD[i].name, BAD[i].value}}};
@@ -876,8 +955,429 @@ static void test_items_from_env(void **state)
         assert_int_equal(run_one(&BAD[i], &c, &full), AS_ERR_ARGUMENT);
         assert_string_equal(full.message, err.message);
     }
+    /* The actor also listed: the same message, naming both variables. */
+    fake_env clash = {{{"AUDIT_ACTOR_ATTRIBUTE", "who"}, {"AUDIT_REDACT_ATTRIBUTES", "who"}}};
+    assert_int_equal(as_config_items_from_env(fake_getenv, &clash, &c, &err), AS_ERR_ARGUMENT);
+    assert_string_equal(err.message,
+                        "config: AUDIT_ACTOR_ATTRIBUTE \"who\" is also listed in "
+                        "AUDIT_REDACT_ATTRIBUTES: the attribute that names the actor may be "
+                        "neither redacted nor ignored");
     assert_int_equal(as_config_items_from_env(NULL, &none, &c, &err), AS_ERR_ARGUMENT);
     assert_int_equal(as_config_items_from_env(fake_getenv, &none, NULL, NULL), AS_ERR_ARGUMENT);
+}
+
+/* ---- the trust settings and the write API ------------------------------------------------- */
+
+/* Two variables at once on top of a valid environment: the status, and the message. */
+static as_status run_two(const char *n1, const char *v1, const char *n2, const char *v2,
+                         as_config *c, as_error *err)
+{
+    const char *extra[2][2] = {{n1, v1}, {n2, v2}};
+    fake_env env = with(extra, 2);
+    memset(err, 0, sizeof *err);
+    return as_config_from_env(fake_getenv, &env, c, err);
+}
+
+static void test_actor_attribute(void **state)
+{
+    (void)state;
+    static const one_case cases[] = {
+        {"AUDIT_ACTOR_ATTRIBUTE", "updatedBy", NULL},
+        {"AUDIT_ACTOR_ATTRIBUTE", "first name", NULL},
+        {"AUDIT_ACTOR_ATTRIBUTE", "", NULL}, /* empty counts as unset */
+        {"AUDIT_ACTOR_ATTRIBUTE", " \t ",
+         "config: AUDIT_ACTOR_ATTRIBUTE is blank: want one attribute name"},
+        {"AUDIT_ACTOR_ATTRIBUTE", "\t", "AUDIT_ACTOR_ATTRIBUTE is blank"},
+        {"AUDIT_ACTOR_ATTRIBUTE", "updatedBy,createdBy",
+         "config: AUDIT_ACTOR_ATTRIBUTE is \"updatedBy,createdBy\": want one attribute name, not a "
+         "list"},
+        {"AUDIT_ACTOR_ATTRIBUTE", "updatedBy,", "not a list"},
+        {"AUDIT_ACTOR_ATTRIBUTE", ",", "not a list"},
+    };
+    check_cases(cases, sizeof cases / sizeof cases[0]);
+
+    as_config c;
+    as_error err;
+    /* Trimmed of spaces and tabs, inner bytes kept, borrowed from the value. */
+    one_case padded = {"AUDIT_ACTOR_ATTRIBUTE", " \tmodifi\xC3\xA9 par\t ", NULL};
+    assert_int_equal(run_one(&padded, &c, &err), AS_OK);
+    assert_true(span_is(c.actor_attribute, "modifi\xC3\xA9 par"));
+    assert_ptr_equal(c.actor_attribute.ptr, padded.value + 2);
+
+    /* Also redacted or ignored: refused, naming both variables, whatever the spacing. */
+    static const struct {
+        const char *list;
+        const char *value;
+        const char *actor;
+        const char *message; /* NULL: accepted */
+    } conflicts[] = {
+        {"AUDIT_REDACT_ATTRIBUTES", "password, updatedBy", " updatedBy",
+         "config: AUDIT_ACTOR_ATTRIBUTE \"updatedBy\" is also listed in AUDIT_REDACT_ATTRIBUTES: "
+         "the attribute that names the actor may be neither redacted nor ignored"},
+        {"AUDIT_IGNORE_ATTRIBUTES", "updatedBy\t", "updatedBy",
+         "config: AUDIT_ACTOR_ATTRIBUTE \"updatedBy\" is also listed in AUDIT_IGNORE_ATTRIBUTES: "
+         "the attribute that names the actor may be neither redacted nor ignored"},
+        {"AUDIT_IGNORE_ATTRIBUTES", "a,b,who", "who", "AUDIT_IGNORE_ATTRIBUTES"},
+        /* Names are compared as bytes: another case, a longer or a shorter name is not it. */
+        {"AUDIT_REDACT_ATTRIBUTES", "UpdatedBy", "updatedBy", NULL},
+        {"AUDIT_REDACT_ATTRIBUTES", "updatedByX,updatedB", "updatedBy", NULL},
+        {"AUDIT_IGNORE_ATTRIBUTES", "updated By", "updatedBy", NULL},
+    };
+    for (size_t i = 0; i < sizeof conflicts / sizeof conflicts[0]; i++) {
+        as_status status = run_two(conflicts[i].list, conflicts[i].value, "AUDIT_ACTOR_ATTRIBUTE",
+                                   conflicts[i].actor, &c, &err);
+        if (conflicts[i].message == NULL) {
+            if (status != AS_OK) {
+                fail_msg("conflict case %zu: %s", i, err.message);
+            }
+            assert_true(span_is(c.actor_attribute, "updatedBy"));
+            continue;
+        }
+        if (status != AS_ERR_ARGUMENT || strstr(err.message, conflicts[i].message) == NULL ||
+            strstr(err.message, "AUDIT_ACTOR_ATTRIBUTE") == NULL ||
+            strstr(err.message, conflicts[i].list) == NULL) {
+            fail_msg("conflict case %zu: got %d \"%s\"", i, status, err.message);
+        }
+        assert_int_equal(c.actor_attribute.len, 0);
+        assert_null(c.table);
+    }
+}
+
+static void test_retention_days(void **state)
+{
+    (void)state;
+    static const one_case cases[] = {
+        {"AUDIT_RETENTION_DAYS", "1", NULL},
+        {"AUDIT_RETENTION_DAYS", "30", NULL},
+        {"AUDIT_RETENTION_DAYS", "36500", NULL},
+        {"AUDIT_RETENTION_DAYS", "", NULL}, /* empty counts as unset */
+        {"AUDIT_RETENTION_DAYS", "0",
+         "config: AUDIT_RETENTION_DAYS is \"0\": want whole days from 1 to 36500"},
+        {"AUDIT_RETENTION_DAYS", "36501", "config: AUDIT_RETENTION_DAYS is \"36501\""},
+        {"AUDIT_RETENTION_DAYS", "-1", "AUDIT_RETENTION_DAYS is \"-1\""},
+        {"AUDIT_RETENTION_DAYS", "+7", "AUDIT_RETENTION_DAYS"},
+        {"AUDIT_RETENTION_DAYS", "1.5", "AUDIT_RETENTION_DAYS is \"1.5\""},
+        {"AUDIT_RETENTION_DAYS", "7.0", "AUDIT_RETENTION_DAYS"},
+        {"AUDIT_RETENTION_DAYS", " 7", "AUDIT_RETENTION_DAYS is \" 7\""},
+        {"AUDIT_RETENTION_DAYS", "7 ", "AUDIT_RETENTION_DAYS"},
+        {"AUDIT_RETENTION_DAYS", "7\n", "AUDIT_RETENTION_DAYS is \"7?\""},
+        {"AUDIT_RETENTION_DAYS", "7d", "AUDIT_RETENTION_DAYS"},
+        {"AUDIT_RETENTION_DAYS", "1e3", "AUDIT_RETENTION_DAYS"},
+        {"AUDIT_RETENTION_DAYS", "0x10", "AUDIT_RETENTION_DAYS"},
+        {"AUDIT_RETENTION_DAYS", "forever", "AUDIT_RETENTION_DAYS"},
+        {"AUDIT_RETENTION_DAYS", "\xD9\xA7", "AUDIT_RETENTION_DAYS"}, /* an Arabic-Indic 7 */
+        {"AUDIT_RETENTION_DAYS", "4294967297", "AUDIT_RETENTION_DAYS"}, /* 2^32 + 1 wraps to 1 */
+        {"AUDIT_RETENTION_DAYS", "18446744073709551623", "AUDIT_RETENTION_DAYS"}, /* 2^64 + 7 */
+        {"AUDIT_RETENTION_DAYS", "99999999999999999999999999999999", "AUDIT_RETENTION_DAYS"},
+    };
+    check_cases(cases, sizeof cases / sizeof cases[0]);
+
+    static const struct {
+        const char *text;
+        uint32_t days;
+    } good[] = {{"1", 1}, {"365", 365}, {"0365", 365}, {"36500", 36500}};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        as_config c;
+        as_error err;
+        one_case k = {"AUDIT_RETENTION_DAYS", good[i].text, NULL};
+        assert_int_equal(run_one(&k, &c, &err), AS_OK);
+        assert_int_equal(c.retention_days, good[i].days);
+    }
+}
+
+/* Read exactly as AUDIT_IGNORE_ATTRIBUTES is. */
+static void test_redact_attributes(void **state)
+{
+    (void)state;
+    static const one_case cases[] = {
+        {"AUDIT_REDACT_ATTRIBUTES", "password", NULL},
+        {"AUDIT_REDACT_ATTRIBUTES", " \t ", NULL}, /* blank: none */
+        {"AUDIT_REDACT_ATTRIBUTES", "a,b", NULL},
+        {"AUDIT_REDACT_ATTRIBUTES", "a,,b",
+         "config: AUDIT_REDACT_ATTRIBUTES: entry 2 is empty (a stray comma?)"},
+        {"AUDIT_REDACT_ATTRIBUTES", "a,", "AUDIT_REDACT_ATTRIBUTES: entry 2 is empty"},
+        {"AUDIT_REDACT_ATTRIBUTES", ",a", "AUDIT_REDACT_ATTRIBUTES: entry 1 is empty"},
+        {"AUDIT_REDACT_ATTRIBUTES", ",", "AUDIT_REDACT_ATTRIBUTES: entry 1 is empty"},
+        {"AUDIT_REDACT_ATTRIBUTES", "a, \t ,b", "AUDIT_REDACT_ATTRIBUTES: entry 2 is empty"},
+    };
+    check_cases(cases, sizeof cases / sizeof cases[0]);
+
+    as_config c;
+    as_error err;
+    one_case blank = {"AUDIT_REDACT_ATTRIBUTES", " ", NULL};
+    assert_int_equal(run_one(&blank, &c, &err), AS_OK);
+    assert_int_equal(c.redact_count, 0);
+    one_case names = {"AUDIT_REDACT_ATTRIBUTES", "\tapi key ,pass\xC3\xA9,x", NULL};
+    assert_int_equal(run_one(&names, &c, &err), AS_OK);
+    assert_int_equal(c.redact_count, 3);
+    assert_true(span_is(c.redact[0], "api key"));
+    assert_ptr_equal(c.redact[0].ptr, names.value + 1);
+    assert_true(span_is(c.redact[1], "pass\xC3\xA9"));
+    assert_true(span_is(c.redact[2], "x"));
+    assert_int_equal(c.ignore_count, 0); /* the other list is its own */
+
+    /* Both lists at once, each its own. */
+    assert_int_equal(run_two("AUDIT_IGNORE_ATTRIBUTES", "a,b", "AUDIT_REDACT_ATTRIBUTES", "c", &c,
+                             &err),
+                     AS_OK);
+    assert_int_equal(c.ignore_count, 2);
+    assert_int_equal(c.redact_count, 1);
+    assert_true(span_is(c.redact[0], "c"));
+
+    /* AS_CONFIG_MAX_REDACT names pass; one more is refused. */
+    char list[4 * (AS_CONFIG_MAX_REDACT + 1) + 1] = "";
+    size_t len = 0;
+    for (int i = 0; i < AS_CONFIG_MAX_REDACT; i++) {
+        len += (size_t)snprintf(list + len, sizeof list - len, "%sr%d", i ? "," : "", i);
+    }
+    one_case full = {"AUDIT_REDACT_ATTRIBUTES", list, NULL};
+    assert_int_equal(run_one(&full, &c, &err), AS_OK);
+    assert_int_equal(c.redact_count, AS_CONFIG_MAX_REDACT);
+    assert_true(span_is(c.redact[AS_CONFIG_MAX_REDACT - 1], "r63"));
+    snprintf(list + len, sizeof list - len, ",zz");
+    assert_int_equal(run_one(&full, &c, &err), AS_ERR_ARGUMENT);
+    assert_string_equal(err.message, "config: AUDIT_REDACT_ATTRIBUTES lists more than 64 names");
+}
+
+/* Fails the test when `message` holds any 4 bytes in a row of `value` (or the whole of a
+ * shorter one): no piece of a key may reach a message. */
+static void assert_no_piece_of(const char *message, const char *value)
+{
+    size_t len = strlen(value);
+    size_t piece = len < 4 ? len : 4;
+    for (size_t at = 0; piece > 0 && at + piece <= len; at++) {
+        char part[5];
+        memcpy(part, value + at, piece);
+        part[piece] = '\0';
+        if (strstr(message, part) != NULL) {
+            fail_msg("message \"%s\" holds \"%s\", a piece of the key", message, part);
+        }
+    }
+}
+
+/* `count` bytes of zeros in base64 ("AAAA" a 3 bytes, padded), into `out`. */
+static const char *zeros_b64(size_t count, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < count / 3 && n + 4 < cap; i++, n += 4) {
+        memcpy(out + n, "AAAA", 4);
+    }
+    const char *tail = count % 3 == 1 ? "AA==" : count % 3 == 2 ? "AAA=" : "";
+    snprintf(out + n, cap - n, "%s", tail);
+    return out;
+}
+
+static void test_redact_key(void **state)
+{
+    (void)state;
+    char k256[400];
+    char k257[400];
+    char k255[400];
+    zeros_b64(256, k256, sizeof k256);
+    zeros_b64(257, k257, sizeof k257);
+    zeros_b64(255, k255, sizeof k255);
+    const struct {
+        const char *value;
+        const char *error; /* a part of the message; NULL: accepted */
+    } cases[] = {
+        {KEY32_B64, NULL},
+        {"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8g", NULL}, /* 33 bytes, no padding */
+        {"+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/8=", NULL}, /* + and / */
+        {"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHg==",
+         "config: AUDIT_REDACT_KEY decodes to 31 bytes: want 32 to 256"}, /* one short */
+        {"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
+         "config: AUDIT_REDACT_KEY is not padded base64: its length is not a multiple of 4"},
+        {"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8==", "not a multiple of 4"},
+        {"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdH===",
+         "config: AUDIT_REDACT_KEY has more than two '=' of padding"},
+        {"====", "more than two '='"},
+        {"AAECAwQFBgcI=QoLDA0ODxAREhMUFRYXGBkaGxwdHh8A",
+         "config: AUDIT_REDACT_KEY has '=' padding before its end"},
+        {"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh==8", "padding before its end"},
+        {"-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_-_8=",
+         "config: AUDIT_REDACT_KEY holds a character outside standard base64"},
+        {"AAECAwQFBgcI CQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "outside standard base64"},
+        {"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n", "outside standard base64"},
+        {" AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "outside standard base64"},
+        {"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\r", "outside standard base64"},
+        {"AAECAwQFBgcI\tCQoLDA0ODxAREhMUFRYXGBkaGxwdHh8", "outside standard base64"},
+        {"AAECAwQFBgcI.CQoLDA0ODxAREhMUFRYXGBkaGxwdHh8", "outside standard base64"},
+        {"AAECAwQFBgcI\xC3\xA9QoLDA0ODxAREhMUFRYXGBkaGxwdHh8", "outside standard base64"},
+        {"   ", "outside standard base64"},
+        {"a2V5", "decodes to 3 bytes"},
+        {"a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5", "decodes to 30 bytes"},
+        {"P@ssw0rd#Secret!", "outside standard base64"},
+        {k256, NULL},
+        {k255, NULL},
+        {k257, "config: AUDIT_REDACT_KEY decodes to 257 bytes: want 32 to 256"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        as_config c;
+        as_error err;
+        one_case k = {"AUDIT_REDACT_KEY", cases[i].value, NULL};
+        as_status status = run_one(&k, &c, &err);
+        if (cases[i].error == NULL) {
+            if (status != AS_OK) {
+                fail_msg("key case %zu: unexpected error \"%s\"", i, err.message);
+            }
+            assert_true(c.redact_key_len >= AS_AUDIT_MIN_REDACT_KEY);
+            as_config_wipe(&c);
+            continue;
+        }
+        if (status != AS_ERR_ARGUMENT || strstr(err.message, cases[i].error) == NULL ||
+            strstr(err.message, "AUDIT_REDACT_KEY") == NULL) {
+            fail_msg("key case %zu: want \"%s\", got %d \"%s\"", i, cases[i].error, status,
+                     err.message);
+        }
+        /* Never a piece of the value, and it says so. */
+        assert_no_piece_of(err.message, cases[i].value);
+        assert_non_null(strstr(err.message, "the value is not shown"));
+        assert_int_equal(c.redact_key_len, 0);
+    }
+
+    /* The decoded bytes are kept in the config's own buffer. */
+    static const struct {
+        const char *value;
+        size_t len;
+    } decoded[] = {
+        {KEY32_B64, 32},
+        {"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8g", 33},
+        {"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4v", 48},
+    };
+    for (size_t i = 0; i < sizeof decoded / sizeof decoded[0]; i++) {
+        as_config c;
+        as_error err;
+        one_case k = {"AUDIT_REDACT_KEY", decoded[i].value, NULL};
+        assert_int_equal(run_one(&k, &c, &err), AS_OK);
+        assert_int_equal(c.redact_key_len, decoded[i].len);
+        for (size_t b = 0; b < decoded[i].len; b++) {
+            assert_int_equal(c.redact_key[b], b);
+        }
+        assert_false(c.redact_key_len < sizeof c.redact_key && c.redact_key[c.redact_key_len] != 0);
+        as_config_wipe(&c);
+    }
+    as_config c;
+    as_error err;
+    one_case plus = {"AUDIT_REDACT_KEY", "+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/8=", NULL};
+    assert_int_equal(run_one(&plus, &c, &err), AS_OK);
+    assert_int_equal(c.redact_key_len, 32);
+    static const unsigned char fb[3] = {0xfb, 0xff, 0xbf};
+    for (size_t b = 0; b < 32; b++) {
+        assert_int_equal(c.redact_key[b], fb[b % 3]);
+    }
+    as_config_wipe(&c);
+    one_case big = {"AUDIT_REDACT_KEY", k256, NULL};
+    assert_int_equal(run_one(&big, &c, &err), AS_OK);
+    assert_int_equal(c.redact_key_len, AS_CONFIG_MAX_REDACT_KEY);
+    as_config_wipe(&c);
+}
+
+/* Whatever else is wrong, the key never reaches a message, and a failure after the key
+ * was read hands none of it back. */
+static void test_key_never_in_messages(void **state)
+{
+    (void)state;
+    static const one_case bad[] = {
+        {"AUDIT_FORMAT", "x", "AUDIT_FORMAT"},
+        {"AUDIT_CHAIN", "yes", "AUDIT_CHAIN"},
+        {"AUDIT_WRITE_API", "x", "AUDIT_WRITE_API"},
+        {"AUDIT_CONCURRENCY", "0", "AUDIT_CONCURRENCY"},
+        {"AUDIT_RETENTION_DAYS", "0", "AUDIT_RETENTION_DAYS"},
+        {"AUDIT_ACTOR_ATTRIBUTE", "a,b", "AUDIT_ACTOR_ATTRIBUTE"},
+        {"AUDIT_TABLE", "x", "AUDIT_TABLE"},
+        {"AWS_REGION", "Not A Region", "AWS_REGION"},
+        {"AWS_MAX_ATTEMPTS", "0", "AWS_MAX_ATTEMPTS"},
+        {"AWS_LAMBDA_LOG_LEVEL", "loud", "AWS_LAMBDA_LOG_LEVEL"},
+    };
+    static const uint8_t zeros[AS_CONFIG_MAX_REDACT_KEY];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        as_config c;
+        as_error err;
+        assert_int_equal(run_two(bad[i].name, bad[i].value, "AUDIT_REDACT_KEY", KEY32_B64, &c, &err),
+                         AS_ERR_ARGUMENT);
+        assert_non_null(strstr(err.message, bad[i].error));
+        assert_no_piece_of(err.message, KEY32_B64);
+        assert_int_equal(c.redact_key_len, 0);
+        assert_memory_equal(c.redact_key, zeros, sizeof zeros);
+    }
+}
+
+static void test_chain_setting(void **state)
+{
+    (void)state;
+    static const one_case cases[] = {
+        {"AUDIT_CHAIN", "on", NULL},
+        {"AUDIT_CHAIN", "off", NULL},
+        {"AUDIT_CHAIN", "", NULL}, /* empty counts as unset: off */
+        {"AUDIT_CHAIN", "ON", "config: AUDIT_CHAIN is \"ON\": want on or off"},
+        {"AUDIT_CHAIN", "Off", "AUDIT_CHAIN is \"Off\""},
+        {"AUDIT_CHAIN", "true", "AUDIT_CHAIN is \"true\""},
+        {"AUDIT_CHAIN", "1", "AUDIT_CHAIN"},
+        {"AUDIT_CHAIN", "yes", "AUDIT_CHAIN"},
+        {"AUDIT_CHAIN", "enabled", "AUDIT_CHAIN"},
+        {"AUDIT_CHAIN", " on", "AUDIT_CHAIN"},
+        {"AUDIT_CHAIN", "on ", "AUDIT_CHAIN"},
+        {"AUDIT_CHAIN", "o", "AUDIT_CHAIN"},
+        {"AUDIT_CHAIN", "onn", "AUDIT_CHAIN"},
+        {"AUDIT_CHAIN", "on\n", "AUDIT_CHAIN is \"on?\""},
+    };
+    check_cases(cases, sizeof cases / sizeof cases[0]);
+    as_config c;
+    as_error err;
+    one_case on = {"AUDIT_CHAIN", "on", NULL};
+    assert_int_equal(run_one(&on, &c, &err), AS_OK);
+    assert_true(c.chain);
+    one_case off = {"AUDIT_CHAIN", "off", NULL};
+    assert_int_equal(run_one(&off, &c, &err), AS_OK);
+    assert_false(c.chain);
+}
+
+static void test_write_api(void **state)
+{
+    (void)state;
+    static const one_case cases[] = {
+        {"AUDIT_WRITE_API", "PutItem", NULL},
+        {"AUDIT_WRITE_API", "BatchWriteItem", NULL},
+        {"AUDIT_WRITE_API", "", NULL}, /* empty counts as unset: PutItem */
+        {"AUDIT_WRITE_API", "putitem",
+         "config: AUDIT_WRITE_API is \"putitem\": want PutItem or BatchWriteItem"},
+        {"AUDIT_WRITE_API", "PUTITEM", "AUDIT_WRITE_API is \"PUTITEM\""},
+        {"AUDIT_WRITE_API", "batchwriteitem", "AUDIT_WRITE_API"},
+        {"AUDIT_WRITE_API", "BatchWrite", "AUDIT_WRITE_API"},
+        {"AUDIT_WRITE_API", "Batch", "AUDIT_WRITE_API"},
+        {"AUDIT_WRITE_API", "TransactWriteItems", "AUDIT_WRITE_API"},
+        {"AUDIT_WRITE_API", " PutItem", "AUDIT_WRITE_API"},
+        {"AUDIT_WRITE_API", "BatchWriteItem ", "AUDIT_WRITE_API"},
+        {"AUDIT_WRITE_API", "DynamoDB_20120810.BatchWriteItem", "AUDIT_WRITE_API"},
+    };
+    check_cases(cases, sizeof cases / sizeof cases[0]);
+    as_config c;
+    as_error err;
+    one_case batch = {"AUDIT_WRITE_API", "BatchWriteItem", NULL};
+    assert_int_equal(run_one(&batch, &c, &err), AS_OK);
+    assert_int_equal(c.write_api, AS_DDB_WRITE_BATCH);
+    one_case put = {"AUDIT_WRITE_API", "PutItem", NULL};
+    assert_int_equal(run_one(&put, &c, &err), AS_OK);
+    assert_int_equal(c.write_api, AS_DDB_WRITE_PUT_ITEM);
+}
+
+/* as_config_wipe zeroes the key and its length, and nothing else. */
+static void test_wipe(void **state)
+{
+    (void)state;
+    const char *extra[1][2] = {{"AUDIT_REDACT_KEY", KEY32_B64}};
+    fake_env env = with(extra, 1);
+    as_config c;
+    as_error err;
+    assert_int_equal(as_config_from_env(fake_getenv, &env, &c, &err), AS_OK);
+    assert_int_equal(c.redact_key_len, 32);
+    assert_memory_equal(c.redact_key, KEY32, 32);
+    as_config_wipe(&c);
+    static const uint8_t zeros[AS_CONFIG_MAX_REDACT_KEY];
+    assert_int_equal(c.redact_key_len, 0);
+    assert_memory_equal(c.redact_key, zeros, sizeof zeros);
+    assert_string_equal(c.table, "Audit");
+    as_config_wipe(NULL); /* no-op */
 }
 
 static void test_arguments(void **state)
@@ -913,6 +1413,14 @@ int main(void)
         cmocka_unit_test(test_table_arn_region),
         cmocka_unit_test(test_log_before_config),
         cmocka_unit_test(test_items_from_env),
+        cmocka_unit_test(test_actor_attribute),
+        cmocka_unit_test(test_retention_days),
+        cmocka_unit_test(test_redact_attributes),
+        cmocka_unit_test(test_redact_key),
+        cmocka_unit_test(test_key_never_in_messages),
+        cmocka_unit_test(test_chain_setting),
+        cmocka_unit_test(test_write_api),
+        cmocka_unit_test(test_wipe),
         cmocka_unit_test(test_arguments),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
