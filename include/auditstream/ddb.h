@@ -190,7 +190,9 @@ typedef struct as_ddb_result {
      * XML error), or one of the client's own: ConnectionError, Timeout, TlsError,
      * Crc32Mismatch, ResponseTooLarge, InvalidResponse (a 2xx whose body is not a JSON
      * object; for a read, not the answer its operation gives), TransportError, HttpError,
-     * and UnprocessedKeys (as_ddb_batch_get_items: keys left when the attempts ran out). */
+     * UnprocessedKeys (as_ddb_batch_get_items: keys left when the attempts ran out), and
+     * UnprocessedItems (as_ddb_write_items with BatchWriteItem: the item was still
+     * returned unprocessed when its attempts or the retry quota ran out). */
     char error_type[AS_DDB_ERROR_TYPE_MAX];
     /* FAILED: the server's message or the client's, plus "(retry quota exhausted)" or
      * "(deadline reached before retry)" when that is why no further attempt was made.
@@ -283,14 +285,42 @@ AS_MUST_CHECK as_status as_ddb_write_api_parse(const char *text, as_ddb_write_ap
 /* "PutItem" or "BatchWriteItem". */
 const char *as_ddb_write_api_name(as_ddb_write_api api);
 
+/* BatchWriteItem's limits: items a request, and bytes of its body. DynamoDB says "16 MB"
+ * without saying which megabyte; the decimal one is the smaller, so a request within it
+ * passes either way. */
+#define AS_DDB_BATCH_WRITE_MAX_ITEMS 25
+#define AS_DDB_BATCH_WRITE_MAX_BYTES 16000000u
+
 /* as_ddb_put_items with the API `api` chooses, with the same arguments, results and
- * guarantees per item. BatchWriteItem: items packed in their order, at most 25 and 16 MB
- * a request, two items with one id never in one request, `concurrency` requests in
- * flight; every sending of an item is one of its attempts, whether its request failed
- * whole or returned it under UnprocessedItems; unprocessed items go again in a later
- * request after a throttled request's backoff, and resending one answer's unprocessed
- * items costs one retry from the quota; a request that fails whole with an error
- * PutItem would retry is retried whole. */
+ * guarantees per item (an `api` that is neither: AS_ERR_ARGUMENT). BatchWriteItem
+ * ({"RequestItems":{"<table>":[{"PutRequest":{"Item":...}},...]}}, `table` a name or an
+ * ARN as DynamoDB accepts either there): items packed in their order, at most
+ * AS_DDB_BATCH_WRITE_MAX_ITEMS and AS_DDB_BATCH_WRITE_MAX_BYTES a request, a new request
+ * begun where the next item's id is in the current one already (DynamoDB would refuse
+ * the whole request), `concurrency` requests in flight. Every item must be one
+ * well-formed JSON object with a top-level "id" of {"S"|"N"|"B":"<text>"}, by which
+ * UnprocessedItems are matched back to the request's items: otherwise, or for an item
+ * too large for a request of its own, the call is refused (AS_ERR_ARGUMENT naming the
+ * item) and nothing is sent, since one bad item would fail its whole request.
+ *
+ * A request is one unit of retry: every sending of an item is one of its attempts
+ * (`attempts` counts the sendings of its request while it was in it), whether the
+ * request failed whole or returned the item under UnprocessedItems; a request that
+ * fails whole with an error PutItem would retry (throttling, 5xx, reset, timeout,
+ * x-amz-crc32, a 2xx that is not JSON) is retried whole, and one PutItem gives up on
+ * (validation, access) fails its items with that error. An answer's unprocessed items
+ * go again, alone, in the next sending of their request after a throttled request's
+ * backoff, which costs one retry from the quota (given back, as every retry is, by the
+ * 2xx answer after it); items still unprocessed when the attempts or the quota run out
+ * fail with error_type "UnprocessedItems". A 2xx answer whose UnprocessedItems cannot be
+ * read or names an id the request did not send is "InvalidResponse" and the request
+ * goes again whole. A written item's http_status and request_id are those of the answer
+ * that wrote it. The deadline works as put_items': no request starts at or after it,
+ * and the items of requests never sent are AS_DDB_NOT_ATTEMPTED. An answer's body is
+ * capped at the call's largest request plus 64 KiB (not max_response_bytes), since
+ * UnprocessedItems echoes the items. `stats`: requests, retries, throttles and the
+ * other HTTP counts are by request; written, failed and not_attempted by item;
+ * `unprocessed` counts each return of an item under UnprocessedItems. */
 AS_MUST_CHECK as_status as_ddb_write_items(as_ddb_client *client, const as_credentials *credentials,
                                            const char *table, as_ddb_write_api api,
                                            const as_span *items, size_t count,

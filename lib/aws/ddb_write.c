@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "auditstream/ddb.h"
+#include "aws/ddb_batch_write.h"
 #include "core/internal.h"
 
 as_status as_ddb_write_api_parse(const char *text, as_ddb_write_api *out)
@@ -31,8 +32,18 @@ as_status as_ddb_write_items(as_ddb_client *client, const as_credentials *creden
                              size_t count, int64_t deadline_ms, as_ddb_result *results,
                              as_ddb_stats *stats, as_error *err)
 {
+    if (api != AS_DDB_WRITE_PUT_ITEM && api != AS_DDB_WRITE_BATCH) {
+        if (stats != NULL) {
+            memset(stats, 0, sizeof *stats);
+            stats->stopped = AS_DDB_STOP_ARGUMENT;
+        }
+        return as_status_of(as_fail(err, AS_ERR_ARGUMENT, 0,
+                                    "ddb: write api %d is neither PutItem nor BatchWriteItem",
+                                    (int)api));
+    }
     if (api == AS_DDB_WRITE_BATCH) {
-        return as_status_of(as_fail(err, AS_ERR_ARGUMENT, 0, "ddb: BatchWriteItem is not built yet"));
+        return as_status_of(as_ddb_batch_write(client, credentials, table, items, count,
+                                               deadline_ms, results, stats, err));
     }
     return as_ddb_put_items(client, credentials, table, items, count, deadline_ms, results, stats,
                             err);

@@ -26,7 +26,9 @@
 # With skew_check, a request whose X-Amz-Date is over 5 minutes from the server's clock
 # gets DynamoDB's "Signature expired" answer instead, without using up an action.
 # condfail answers a PutItem with ConditionalCheckFailedException, condlike with a type
-# that only ends like it.
+# that only ends like it. With "remember": true an ok PutItem is kept in "table" (by id),
+# so that the reads serve it, under its ConditionExpression (attribute_not_exists(id) or
+# chain = :old, the chain's heads), which refuses it as DynamoDB would (condfail).
 #
 # The reads (for tests/unit/test_ddb_read.c), told apart by X-Amz-Target: script members
 # "table": [items...] (wire JSON, in order), "describe": {...} (DescribeTable's "Table";
@@ -40,6 +42,7 @@
 # every one above: unprocessed (BatchGetItem answers its first key, the rest unprocessed),
 # notfound (ResourceNotFoundException), raw:<text> (200 with exactly that body), slow:<ms>
 # (served after that long).
+# BatchWriteItem (for tests/unit/test_ddb_batch_write.c): see Handler.batch_write.
 
 import binascii
 import calendar
@@ -76,6 +79,7 @@ def reset_state():
             "ops": {},
             "table": [],
             "describe": None,
+            "remember": False,
             "inflight": 0,
             "max_inflight": 0,
         }
@@ -122,6 +126,34 @@ def sigv4_ok(method, path, headers, body, secret):
     key = mac(mac(mac(mac(("AWS4" + secret).encode(), date), region), service), term)
     want = hmac.new(key, sts.encode(), hashlib.sha256).hexdigest()
     return hmac.compare_digest(want, signature)
+
+
+def remember_put(body):
+    """An ok PutItem with "remember": kept in "table" when its condition holds (LOCK held).
+    Returns the action that answers it: ok, condfail, or validation for a condition this
+    stand-in does not know."""
+    try:
+        request = json.loads(body)
+        item = request["Item"]
+        item_id = item["id"]
+    except (ValueError, KeyError, TypeError):
+        return "ok"
+    table = STATE["table"]
+    old = next((it for it in table if it.get("id") == item_id), None)
+    condition = request.get("ConditionExpression")
+    if condition == "attribute_not_exists(id)":
+        if old is not None:
+            return "condfail"
+    elif condition == "chain = :old":
+        want = request.get("ExpressionAttributeValues", {}).get(":old")
+        if old is None or old.get("chain") != want:
+            return "condfail"
+    elif condition is not None:
+        return "validation"
+    if old is not None:
+        table.remove(old)
+    table.append(item)
+    return "ok"
 
 
 def amz_date_epoch(text):
@@ -200,7 +232,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/_control/log":
             with LOCK:
-                self.reply_json({"requests": STATE["log"], "max_inflight": STATE["max_inflight"]})
+                self.reply_json({"requests": STATE["log"], "max_inflight": STATE["max_inflight"],
+                                 "writes": STATE.get("writes", {})})
             return
         self.reply(404, "{}")
 
@@ -214,7 +247,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/_control/script":
             script = json.loads(body)
             with LOCK:
-                for key in ("default", "skew_check", "stall_seconds", "secret"):
+                for key in ("default", "skew_check", "stall_seconds", "secret", "remember"):
                     if key in script:
                         STATE[key] = script[key]
                 STATE["items"] = {k: list(v) for k, v in script.get("items", {}).items()}
@@ -230,6 +263,8 @@ class Handler(BaseHTTPRequestHandler):
             operation = self.headers.get("X-Amz-Target", "").split(".")[-1]
             if operation in READ_OPERATIONS:
                 self.read_op(operation, body)
+            elif operation == "BatchWriteItem":
+                self.batch_write(body)
             else:
                 self.put_item(body)
         finally:
@@ -255,6 +290,8 @@ class Handler(BaseHTTPRequestHandler):
                 action = queue.pop(0)
             else:
                 action = STATE["default"]
+            if action == "ok" and STATE["remember"]:
+                action = remember_put(body)
             secret = STATE["secret"]
             STATE["log"].append(
                 {
@@ -276,6 +313,93 @@ class Handler(BaseHTTPRequestHandler):
             )
             stall = float(STATE["stall_seconds"])
         self.act(action, amz_date, headers, stall)
+
+    def batch_write(self, body):
+        """BatchWriteItem (tests/unit/test_ddb_batch_write.c). The request takes the next
+        action of "ops"."BatchWriteItem", else the default. ok (and delay:<ms>, after that
+        long): the request is checked as DynamoDB checks it (at most 25 items, 16 MB, no two
+        with one id: else ValidationException), then each item takes the next action of its
+        "items" list: unprocessed returns it under UnprocessedItems, anything else writes
+        it. Whole-request answers: unprocessed_all, ghost (an unprocessed id the request did
+        not send), badunprocessed (UnprocessedItems a list), renamed (the unprocessed ones
+        under another table key), and every PutItem action. Written ids are counted in
+        "writes" (GET /_control/log)."""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        try:
+            request = json.loads(body)
+            tables = request["RequestItems"]
+            (table, entries), = tables.items()
+            # An id is its type and its text: {"S":"1"} and {"N":"1"} are two keys.
+            keys = [next(iter(e["PutRequest"]["Item"]["id"].items())) for e in entries]
+            ids = [text for _, text in keys]
+        except (ValueError, KeyError, TypeError, AttributeError, StopIteration):
+            request, table, entries, keys, ids = None, None, [], [], []
+        with LOCK:
+            queue = STATE["ops"].get("BatchWriteItem")
+            action = queue.pop(0) if queue else STATE["default"]
+            serve = action in ("ok", "unprocessed_all", "ghost", "badunprocessed", "renamed")
+            serve = serve or action.startswith("delay:")
+            problem = None
+            if request is None:
+                problem = "fault_server: not a BatchWriteItem body of one table"
+            elif len(ids) > 25:
+                problem = "Too many items requested for the BatchWriteItem call"
+            elif len(body) > 16000000:
+                problem = "Item collection size limit exceeded: request over 16 MB"
+            elif len(set(keys)) != len(keys):
+                problem = "Provided list of item keys contains duplicates"
+            left = []
+            if serve and problem is None:
+                for item_id, entry in zip(ids, entries):
+                    item_queue = STATE["items"].get(item_id)
+                    item_action = item_queue.pop(0) if item_queue else "ok"
+                    if action == "unprocessed_all" or item_action == "unprocessed":
+                        left.append(entry)
+                    else:
+                        writes = STATE.setdefault("writes", {})
+                        writes[item_id] = writes.get(item_id, 0) + 1
+            secret = STATE["secret"]
+            STATE["log"].append(
+                {
+                    "method": self.command,
+                    "path": self.path,
+                    "target": "BatchWriteItem",
+                    "headers": [[k, v] for k, v in self.headers.items()],
+                    "body": body.decode("utf-8", "replace") if len(body) < 100000 else "",
+                    "body_len": len(body),
+                    "table": table,
+                    "items": ids,
+                    "unprocessed": [next(iter(e["PutRequest"]["Item"]["id"].values()))
+                                    for e in left],
+                    "action": action,
+                    "problem": problem,
+                    "client_port": self.client_address[1],
+                    "time": time.time(),
+                    "signature_ok": (
+                        sigv4_ok(self.command, self.path, headers, body, secret)
+                        if secret is not None
+                        else None
+                    ),
+                }
+            )
+            stall = float(STATE["stall_seconds"])
+        if serve and problem is not None:
+            self.reply_error(400, "ValidationException", problem)
+        elif serve:
+            if action.startswith("delay:"):
+                time.sleep(int(action[6:]) / 1000.0)
+            answer = {"UnprocessedItems": {table: left} if left else {}}
+            if action == "ghost":
+                answer["UnprocessedItems"] = {table: [{"PutRequest": {"Item": {
+                    "id": {"S": "ghost-never-sent"}}}}]}
+            elif action == "badunprocessed":
+                answer["UnprocessedItems"] = [entries[:1]]
+            elif action == "renamed" and left:
+                answer["UnprocessedItems"] = {"arn:aws:dynamodb:us-east-1:123456789012:table/"
+                                              + table.split("/")[-1] + "-renamed": left}
+            self.reply(200, json.dumps(answer))
+        else:
+            self.act(action, headers.get("x-amz-date", ""), headers, stall)
 
     def read_op(self, operation, body):
         headers = {k.lower(): v for k, v in self.headers.items()}
