@@ -66,6 +66,7 @@ static bool add(cli_anchors *out, const char *key, size_t key_len, const char *s
     memcpy(a->sequence_number, seq, seq_len);
     memcpy(a->chain, chain, 64);
     a->line = line;
+    a->order = out->count;
     out->count++;
     return true;
 }
@@ -228,7 +229,7 @@ static int compare(const void *a, const void *b)
     if (c != 0) {
         return c;
     }
-    return x->line < y->line ? -1 : x->line > y->line;
+    return x->order < y->order ? -1 : x->order > y->order;
 }
 
 int cli_anchors_parse(const char *name, const char *text, size_t len, cli_anchors *out,

@@ -14,9 +14,10 @@ typedef struct cli_anchor {
     char sequence_number[41];   /* 1 to 40 digits, as the line gives it */
     char chain[65];             /* 64 lower-case hex digits */
     size_t line;                /* 1-based line of the file */
+    size_t order;               /* the head's place in the file, from 0 */
 } cli_anchor;
 
-/* The anchors of a file, sorted by historyKey, then by line. */
+/* The anchors of a file, sorted by historyKey, then in the order the file gives them. */
 typedef struct cli_anchors {
     cli_anchor *items;
     size_t count;

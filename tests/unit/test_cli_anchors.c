@@ -41,7 +41,8 @@ static void test_every_form(void **state)
         "heads\",\"service\":\"audit_producer\",\"function_request_id\":\"r1\",\"heads\":"
         "[{\"historyKey\":\"Configuration/b\",\"sequenceNumber\":\"200\",\"chain\":\"" C2 "\"},"
         "{\"historyKey\":\"Configuration/a\",\"sequenceNumber\":\"100\",\"chain\":\"" C1 "\","
-        "\"extra\":1}]}\n"
+        "\"extra\":1},{\"historyKey\":\"Configuration/a\",\"sequenceNumber\":\"150\",\"chain\":"
+        "\"" C2 "\"}]}\n"
         /* 2: blank; 3: Lambda's platform lines; 4: the summary line; 5: a metric line */
         "   \n"
         "START RequestId: r2 Version: $LATEST\n"
@@ -66,20 +67,21 @@ static void test_every_form(void **state)
     int rc = parse(text, &a, message);
     assert_string_equal(message, "");
     assert_int_equal(rc, 0);
-    assert_int_equal(a.count, 6);
+    assert_int_equal(a.count, 7);
     assert_int_equal(a.lines, 6);
-    /* Sorted by key, then by line. */
+    /* Sorted by key, then in the file's order (two of one line included). */
     expect(&a, 0, "Configuration/a", "100", C1, 1);
-    expect(&a, 1, "Configuration/a", "0000000000000000000000000000000000000101", C3, 6);
-    expect(&a, 2, "Configuration/b", "200", C2, 1);
-    expect(&a, 3, "Configuration/c d", "7", C1, 7);
-    expect(&a, 4, "Configuration/e", "9", C2, 8);
-    expect(&a, 5, "Configuration/\xc3\xa9", "8", C3, 9);
+    expect(&a, 1, "Configuration/a", "150", C2, 1);
+    expect(&a, 2, "Configuration/a", "0000000000000000000000000000000000000101", C3, 6);
+    expect(&a, 3, "Configuration/b", "200", C2, 1);
+    expect(&a, 4, "Configuration/c d", "7", C1, 7);
+    expect(&a, 5, "Configuration/e", "9", C2, 8);
+    expect(&a, 6, "Configuration/\xc3\xa9", "8", C3, 9);
     size_t first = 99;
-    assert_int_equal(cli_anchors_of(&a, "Configuration/a", &first), 2);
+    assert_int_equal(cli_anchors_of(&a, "Configuration/a", &first), 3);
     assert_int_equal(first, 0);
     assert_int_equal(cli_anchors_of(&a, "Configuration/c d", &first), 1);
-    assert_int_equal(first, 3);
+    assert_int_equal(first, 4);
     assert_int_equal(cli_anchors_of(&a, "Configuration/zz", &first), 0);
     assert_int_equal(cli_anchors_of(&a, "Configuration/", &first), 0);
     cli_anchors_free(&a);
