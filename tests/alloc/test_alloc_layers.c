@@ -421,6 +421,12 @@ static const char *canned_answer(const char *target, const char *body, int *stat
                "{\"AttributeName\":\"hk\",\"KeyType\":\"HASH\"},"
                "{\"AttributeName\":\"hs\",\"KeyType\":\"RANGE\"}]}]}}";
     }
+    if (strstr(target, ".BatchWriteItem") != NULL) {
+        return strstr(body, "{\"S\":\"a\"}") != NULL
+                   ? "{\"UnprocessedItems\":{\"t\":[{\"PutRequest\":{\"Item\":{\"id\":{\"S\":"
+                     "\"b\"}}}}]}}"
+                   : "{\"UnprocessedItems\":{}}";
+    }
     if (strstr(body, "\"there\"") != NULL) {
         *status = 400;
         return "{\"__type\":\"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException\","
@@ -536,6 +542,7 @@ typedef enum read_kind {
     READ_BATCH,
     READ_DESCRIBE,
     READ_PUT_IF_ABSENT,
+    READ_BATCH_WRITE,
     READ_REQUEST
 } read_kind;
 
@@ -654,6 +661,11 @@ static as_status run_read(const void *ctx, as_buf *out, as_error *err)
         result_count = 2;
         break;
     }
+    case READ_BATCH_WRITE:
+        status = as_ddb_write_items(c->client, &CREDENTIALS, "t", AS_DDB_WRITE_BATCH, keys, 2, 0,
+                                    results, &stats, err);
+        result_count = 2;
+        break;
     case READ_REQUEST:
     default:
         status = as_ddb_request(c->client, &CREDENTIALS, "GetItem",
@@ -997,6 +1009,7 @@ int main(void)
         {"read: BatchGetItem, a key unprocessed once", {READ_BATCH, read_client}},
         {"read: DescribeTable with an index", {READ_DESCRIBE, read_client}},
         {"read: PutItem if absent, one there", {READ_PUT_IF_ABSENT, read_client}},
+        {"write: BatchWriteItem, an item unprocessed once", {READ_BATCH_WRITE, read_client}},
         {"read: one request", {READ_REQUEST, read_client}},
     };
     for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++) {
