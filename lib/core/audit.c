@@ -1,14 +1,19 @@
 /* The audit item builder: turns decoded records into DynamoDB wire JSON, copying the
  * record's spans into one output buffer, and keeps every item within DynamoDB's limits. */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "auditstream/audit.h"
 #include "auditstream/buf.h"
 #include "auditstream/diff.h"
 #include "core/canonical.h"
 #include "core/cursor.h"
+#include "core/hex.h"
 #include "core/ids.h"
 #include "core/internal.h"
 #include "core/isotime.h"
@@ -31,6 +36,12 @@
 #define INDEX_HASH_MAX  2048u
 #define INDEX_RANGE_MAX 1024u
 
+/* An S attribute's body inside an item: from the item's start, for as_item's spans. */
+typedef struct body_at {
+    size_t off;
+    size_t len;
+} body_at;
+
 typedef struct item_slot {
     size_t json_off;
     size_t json_len;
@@ -39,7 +50,30 @@ typedef struct item_slot {
     uint64_t size;
     size_t reason_off;
     size_t reason_len;
+    body_at id;
+    body_at history_key;
+    body_at history_sort;
+    body_at modification_time;
 } item_slot;
+
+/* A redacted value of the record: an image's top-level member and its marker, written
+ * once per record (its HMAC is the costly part) wherever the value appears. */
+typedef struct mark {
+    const as_value *value;
+    size_t off; /* the marker's JSON in as_items.mark_text */
+    size_t len;
+} mark;
+
+/* The redaction marker, {"M":{"redacted":{"BOOL":true}}} with "hmac" added when keyed,
+ * and its DynamoDB size: 3 for the map, then name + value + 1 per entry ("redacted" a
+ * BOOL of 1 byte, "hmac" 64 hex characters). */
+#define MARK_HEAD       "{\"M\":{\"redacted\":{\"BOOL\":true}"
+#define MARK_HMAC       ",\"hmac\":{\"S\":\""
+#define MARK_SIZE_PLAIN (3u + 8u + 1u + 1u)
+#define MARK_SIZE_HMAC  (MARK_SIZE_PLAIN + 4u + AS_SHA256_HEX_LEN + 1u)
+
+/* The actor of a TTL delete, whatever the options say: DynamoDB's own principal. */
+#define TTL_PRINCIPAL "dynamodb.amazonaws.com"
 
 /* A top-level attribute of the item being written, for the size guard. */
 typedef struct attr_slot {
@@ -80,6 +114,30 @@ struct as_items {
     as_span *ignore;
     size_t ignore_count;
     size_t ignore_cap;
+    /* The same for the redact list, and the markers of the record's redacted values. */
+    as_span *redact;
+    size_t redact_count;
+    size_t redact_cap;
+    const uint8_t *redact_key; /* NULL: markers carry no hmac */
+    size_t redact_key_len;
+    mark *marks;
+    size_t mark_count;
+    size_t mark_cap;
+    as_buf mark_text;
+    as_buf canon; /* a redacted value's canonical form, for its HMAC */
+    /* BASELINE: the image as written (redacted values as their markers), for its id. */
+    as_value *nodes;
+    size_t node_cap;
+    /* actor and actorSource of the record's items, when has_actor. */
+    bool has_actor;
+    as_span actor;
+    bool actor_escaped;
+    const char *actor_source;
+    /* expiresAt, when retention_days is set and the item has a time. */
+    uint32_t retention_days;
+    uint64_t expires_at;
+    /* Bytes under DynamoDB's 400 KB an item may take (less the options' reserve). */
+    uint64_t size_limit;
     /* The item being written. */
     size_t item_start;
     attr_slot attrs[MAX_ATTRS];
@@ -130,11 +188,16 @@ void as_items_free(as_items *items)
     as_buf_free(&items->history_key);
     as_buf_free(&items->history_sort);
     as_buf_free(&items->scratch);
+    as_buf_free(&items->mark_text);
+    as_buf_free(&items->canon);
     as_changes_free(items->changes);
     as_hasher_free(items->hasher);
     free(items->slots);
     free(items->sorted);
     free(items->ignore);
+    free(items->redact);
+    free(items->marks);
+    free(items->nodes);
     free(items);
 }
 
@@ -153,6 +216,13 @@ size_t as_items_count(const as_items *items)
     return items != NULL ? items->count : 0;
 }
 
+/* An S body inside an item; empty when the item has no such attribute (len 0: no item
+ * attribute the spans name can be empty). */
+static as_span body_span(as_span json, body_at at)
+{
+    return at.len > 0 ? (as_span){json.ptr + at.off, at.len} : (as_span){NULL, 0};
+}
+
 as_item as_items_get(const as_items *items, size_t index)
 {
     as_item item = {0};
@@ -166,6 +236,10 @@ as_item as_items_get(const as_items *items, size_t index)
     item.size = s->size;
     item.reason = s->reason_len > 0 ? (as_span){items->reasons.data + s->reason_off, s->reason_len}
                                     : (as_span){NULL, 0};
+    item.id = body_span(item.json, s->id);
+    item.history_key = body_span(item.json, s->history_key);
+    item.history_sort = body_span(item.json, s->history_sort);
+    item.modification_time = body_span(item.json, s->modification_time);
     return item;
 }
 
@@ -240,11 +314,61 @@ static void put_s_body(as_items *items, const char *name, as_span body, bool esc
     attr_end(items, a, escaped ? as_json_decoded_len(body) : body.len);
 }
 
+/* The marker standing for `v` when it is a redacted value of the record, else NULL. */
+static const mark *find_mark(const as_items *items, const as_value *v)
+{
+    for (size_t i = 0; i < items->mark_count; i++) {
+        if (items->marks[i].value == v) {
+            return &items->marks[i];
+        }
+    }
+    return NULL;
+}
+
+static uint64_t mark_size(const as_items *items)
+{
+    return items->redact_key != NULL ? MARK_SIZE_HMAC : MARK_SIZE_PLAIN;
+}
+
+/* A value as the trail holds it: its marker when redacted, else its wire JSON. */
+static void append_audited(as_items *items, as_buf *out, const as_value *v)
+{
+    const mark *m = find_mark(items, v);
+    if (m != NULL) {
+        as_buf_append(out, items->mark_text.data + m->off, m->len);
+    } else {
+        as_value_append_wire(out, v);
+    }
+}
+
+static uint64_t audited_size(const as_items *items, const as_value *v)
+{
+    return find_mark(items, v) != NULL ? mark_size(items) : v->size;
+}
+
+/* How deep the value nests as written: a marker is a map of scalars. */
+static uint32_t audited_depth(const as_items *items, const as_value *v)
+{
+    return find_mark(items, v) != NULL ? 1 : v->depth;
+}
+
 static void put_value(as_items *items, const char *name, const as_value *v)
 {
     attr_slot *a = attr_begin(items, name, false);
-    as_value_append_wire(&items->json, v);
-    attr_end(items, a, v->size);
+    append_audited(items, &items->json, v);
+    attr_end(items, a, audited_size(items, v));
+}
+
+static uint64_t u64_number_size(uint64_t value);
+
+/* An N attribute of a whole number. */
+static void put_u64(as_items *items, const char *name, bool protected_field, uint64_t value)
+{
+    attr_slot *a = attr_begin(items, name, protected_field);
+    as_buf_append(&items->json, "{\"N\":\"", 6);
+    as_buf_append_u64(&items->json, value);
+    as_buf_append(&items->json, "\"}", 2);
+    attr_end(items, a, u64_number_size(value));
 }
 
 /* Writes the id, itemKey and modificationTime every item starts with. `suffix` is the
@@ -283,6 +407,20 @@ static AS_RESULT put_common(as_items *items, const as_span *suffix, as_error *er
     if (items->has_history) {
         put_s_escaped(items, "historyKey", &items->history_key, items->history_key_size);
         put_s_escaped(items, "historySort", &items->history_sort, items->history_sort_size);
+    }
+    /* The trust fields follow, protected like the rest: who and until when is what the
+     * trail must keep when an item is cut to fit. */
+    if (items->has_actor) {
+        attr_slot *a = attr_begin(items, "actor", true);
+        as_buf_append(&items->json, "{\"S\":\"", 6);
+        as_buf_append_span(&items->json, items->actor);
+        as_buf_append(&items->json, "\"}", 2);
+        attr_end(items, a,
+                 items->actor_escaped ? as_json_decoded_len(items->actor) : items->actor.len);
+        put_s(items, "actorSource", true, items->actor_source, strlen(items->actor_source), true);
+    }
+    if (items->has_time && items->retention_days > 0) {
+        put_u64(items, "expiresAt", true, items->expires_at);
     }
     return AS_RESULT_OK;
 }
@@ -330,7 +468,7 @@ static AS_RESULT shrink_item(as_items *items, uint64_t *size, as_error *err)
     qsort(order, n, sizeof order[0], attr_larger_first);
     bool replace[MAX_ATTRS] = {false};
     uint64_t total = *size;
-    for (unsigned k = 0; k < n && total > AS_ITEM_MAX_SIZE; k++) {
+    for (unsigned k = 0; k < n && total > items->size_limit; k++) {
         attr_slot *a = order[k];
         replace[a - items->attrs] = true;
         total = total - a->value_size + truncated_size(a->value_size);
@@ -378,7 +516,7 @@ static AS_RESULT item_end(as_items *items, size_t record, uint32_t flags, as_spa
     /* The item's bytes are read from here on (to shrink it, then as the result). */
     AS_GUARD(as_buf_result(&items->json, err, BUILDING));
     uint64_t size = item_size(items);
-    if (size > AS_ITEM_MAX_SIZE) {
+    if (size > items->size_limit) {
         AS_GUARD(shrink_item(items, &size, err));
         AS_GUARD(as_buf_result(&items->json, err, BUILDING));
         flags |= AS_ITEM_TRUNCATED;
@@ -398,6 +536,19 @@ static AS_RESULT item_end(as_items *items, size_t record, uint32_t flags, as_spa
     slot->size = size;
     slot->reason_off = items->reasons.len;
     slot->reason_len = reason.len;
+    slot->id = slot->history_key = slot->history_sort = slot->modification_time = (body_at){0, 0};
+    for (unsigned i = 0; i < items->attr_count; i++) {
+        const attr_slot *a = &items->attrs[i];
+        body_at *at = strcmp(a->name, "id") == 0                 ? &slot->id
+                      : strcmp(a->name, "historyKey") == 0       ? &slot->history_key
+                      : strcmp(a->name, "historySort") == 0      ? &slot->history_sort
+                      : strcmp(a->name, "modificationTime") == 0 ? &slot->modification_time
+                                                                 : NULL;
+        /* Each is {"S":"<body>"}, never cut (protected). */
+        if (at != NULL && a->value_len >= 8) {
+            *at = (body_at){a->value_off + 6 - items->item_start, a->value_len - 8};
+        }
+    }
     as_buf_append_span(&items->reasons, reason);
     as_result kept = as_buf_result(&items->reasons, err, BUILDING);
     if (!as_result_is_ok(kept)) {
@@ -506,6 +657,8 @@ static void set_time(as_items *items, int64_t ms)
     items->has_time = ms >= 0 && ms <= 253402300799999;
     if (items->has_time) {
         as_iso_time_format(ms, items->time_text);
+        /* From the change's time, not the clock: a retry writes the same item. */
+        items->expires_at = (uint64_t)(ms / 1000) + (uint64_t)items->retention_days * 86400u;
     }
 }
 
@@ -609,23 +762,24 @@ static AS_RESULT table_from_arn(as_items *items, const as_record *rec, as_error 
     return AS_RESULT_OK;
 }
 
-/* The record's ignore list: the options' names less its key attributes (the `key_count`
- * values in items->sorted), which are never left out. */
-static AS_RESULT prepare_ignore(as_items *items, const as_audit_options *opts, size_t key_count,
+/* `names` less the record's key attributes (the `key_count` values in items->sorted),
+ * which are never left out nor redacted, into *out (holding *cap spans). */
+static AS_RESULT names_but_keys(as_items *items, const as_span *names, size_t count,
+                                size_t key_count, as_span **out, size_t *cap, size_t *out_count,
                                 as_error *err)
 {
-    items->ignore_count = 0;
-    if (opts->ignore_count == 0) {
+    *out_count = 0;
+    if (count == 0) {
         return AS_RESULT_OK;
     }
-    if (opts->ignore_count > items->ignore_cap) {
-        as_span *ignore = realloc(items->ignore, opts->ignore_count * sizeof *ignore);
-        AS_ENSURE(ignore != NULL, as_fail_nomem(err, BUILDING));
-        items->ignore = ignore;
-        items->ignore_cap = opts->ignore_count;
+    if (count > *cap) {
+        as_span *grown = realloc(*out, count * sizeof *grown);
+        AS_ENSURE(grown != NULL, as_fail_nomem(err, BUILDING));
+        *out = grown;
+        *cap = count;
     }
-    for (size_t i = 0; i < opts->ignore_count; i++) {
-        as_span name = opts->ignore[i];
+    for (size_t i = 0; i < count; i++) {
+        as_span name = names[i];
         bool key = false;
         for (size_t k = 0; k < key_count && !key; k++) {
             const as_value *v = items->sorted[k];
@@ -633,10 +787,26 @@ static AS_RESULT prepare_ignore(as_items *items, const as_audit_options *opts, s
                                         name.len);
         }
         if (!key) {
-            items->ignore[items->ignore_count++] = name;
+            (*out)[(*out_count)++] = name;
         }
     }
     return AS_RESULT_OK;
+}
+
+/* The record's ignore and redact lists, and what its items may weigh. */
+static AS_RESULT prepare_ignore(as_items *items, const as_audit_options *opts, size_t key_count,
+                                as_error *err)
+{
+    items->retention_days = opts->retention_days;
+    items->redact_key = opts->redact_key_len > 0 ? opts->redact_key : NULL;
+    items->redact_key_len = opts->redact_key_len;
+    items->size_limit = AS_ITEM_MAX_SIZE - opts->reserve_bytes;
+    items->has_actor = false;
+    items->mark_count = 0;
+    AS_GUARD(names_but_keys(items, opts->redact, opts->redact_count, key_count, &items->redact,
+                            &items->redact_cap, &items->redact_count, err));
+    return names_but_keys(items, opts->ignore, opts->ignore_count, key_count, &items->ignore,
+                          &items->ignore_cap, &items->ignore_count, err);
 }
 
 /* Whether an image's top-level member is left out of the trail. */
@@ -652,12 +822,99 @@ static bool is_ignored(const as_items *items, const as_value *member)
     return false;
 }
 
+/* Whether a top-level name (as received, JSON-escaped) is redacted for this record. */
+static bool name_redacted(const as_items *items, as_span name, bool escaped)
+{
+    for (size_t i = 0; i < items->redact_count; i++) {
+        if (as_json_string_equals(name, escaped, items->redact[i].ptr, items->redact[i].len)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Whether error items hold a digest of the record instead of its text: while an option
- * keeps values out of the trail (AUDIT_IGNORE_ATTRIBUTES; AUDIT_REDACT_ATTRIBUTES will
- * join it), since an invalid record cannot be trusted to be cut apart. */
+ * keeps values out of the trail (AUDIT_IGNORE_ATTRIBUTES, AUDIT_REDACT_ATTRIBUTES),
+ * since an invalid record cannot be trusted to be cut apart. */
 static bool raw_record_withheld(const as_audit_options *opts)
 {
-    return opts->ignore_count > 0;
+    return opts->ignore_count > 0 || opts->redact_count > 0;
+}
+
+/* The canonical module reports no message: give its failure one. */
+static AS_RESULT canonical_result(as_result result, as_buf *out, as_error *err)
+{
+    if (as_result_is_ok(result)) {
+        return AS_RESULT_OK;
+    }
+    if (result.status == AS_ERR_NOMEM || as_buf_status(out) != AS_OK) {
+        return as_fail_nomem(err, BUILDING);
+    }
+    return as_fail(err, result.status, 0,
+                   "building audit items: an attribute holds a value no valid item holds");
+}
+
+/* Writes the marker of `v` into mark_text and lists it: with a key, the hmac is the
+ * HMAC-SHA256 of the value's canonical form, so that equal values (by DynamoDB's
+ * equality, whatever it rewrote) show equal markers without showing themselves. */
+static AS_RESULT add_mark(as_items *items, const as_value *v, as_error *err)
+{
+    if (items->mark_count == items->mark_cap) {
+        size_t cap = items->mark_cap < 8 ? 8 : items->mark_cap * 2;
+        mark *marks = realloc(items->marks, cap * sizeof *marks);
+        AS_ENSURE(marks != NULL, as_fail_nomem(err, BUILDING));
+        items->marks = marks;
+        items->mark_cap = cap;
+    }
+    as_buf *text = &items->mark_text;
+    size_t off = text->len;
+    as_buf_append_str(text, MARK_HEAD);
+    if (items->redact_key != NULL) {
+        as_buf *canon = &items->canon;
+        as_buf_clear(canon);
+        AS_GUARD(canonical_result(as_canonical_value(v, canon), canon, err));
+        unsigned char mac[EVP_MAX_MD_SIZE];
+        unsigned int mac_len = 0;
+        bool done = HMAC(EVP_sha256(), items->redact_key, (int)items->redact_key_len,
+                         (const unsigned char *)canon->data, canon->len, mac, &mac_len) != NULL;
+        /* The canonical form is a secret's too: it does not outlive its use. */
+        OPENSSL_cleanse(canon->data, canon->len);
+        AS_ENSURE(done && mac_len == AS_SHA256_HEX_LEN / 2, as_fail_nomem(err, BUILDING));
+        char hex[AS_SHA256_HEX_LEN];
+        as_hex_encode(mac, sizeof hex / 2, false, hex);
+        as_buf_append_str(text, MARK_HMAC);
+        as_buf_append(text, hex, sizeof hex);
+        as_buf_append(text, "\"}", 2);
+    }
+    as_buf_append(text, "}}", 2);
+    AS_GUARD(as_buf_result(text, err, BUILDING));
+    items->marks[items->mark_count++] = (mark){v, off, text->len - off};
+    return AS_RESULT_OK;
+}
+
+/* The markers of the redacted top-level attributes of the images (either may be NULL). */
+static AS_RESULT prepare_marks(as_items *items, const as_value *old_image,
+                               const as_value *new_image, as_error *err)
+{
+    items->mark_count = 0;
+    as_buf_clear(&items->mark_text);
+    if (items->redact_count == 0) {
+        return AS_RESULT_OK;
+    }
+    const as_value *images[2] = {old_image, new_image};
+    for (int i = 0; i < 2; i++) {
+        const as_value *image = images[i];
+        if (image == NULL) {
+            continue;
+        }
+        for (const as_value *m = image + 1; m < image + image->subtree; m += m->subtree) {
+            if (!is_ignored(items, m) &&
+                name_redacted(items, m->name, (m->flags & AS_VALUE_NAME_ESCAPED) != 0)) {
+                AS_GUARD(add_mark(items, m, err));
+            }
+        }
+    }
+    return AS_RESULT_OK;
 }
 
 /* An image as the trail holds it, ignored attributes left out: its DynamoDB size and its
@@ -665,37 +922,41 @@ static bool raw_record_withheld(const as_audit_options *opts)
 typedef struct image_view {
     uint64_t size;
     uint32_t depth;
-    size_t left_out; /* members ignored */
+    size_t altered; /* members ignored or redacted */
 } image_view;
 
 static image_view view_image(const as_items *items, const as_value *image)
 {
     image_view view = {image->size, image->depth, 0};
-    if (items->ignore_count == 0) {
+    if (items->ignore_count == 0 && items->mark_count == 0) {
         return view;
     }
     view.size = 3;
     uint32_t depth = 0;
     for (const as_value *m = image + 1; m < image + image->subtree; m += m->subtree) {
         if (is_ignored(items, m)) {
-            view.left_out++;
+            view.altered++;
             continue;
         }
+        view.altered += find_mark(items, m) != NULL;
         bool escaped = (m->flags & AS_VALUE_NAME_ESCAPED) != 0;
-        view.size += (escaped ? as_json_decoded_len(m->name) : m->name.len) + m->size + 1;
-        if (m->depth > depth) {
-            depth = m->depth;
+        view.size +=
+            (escaped ? as_json_decoded_len(m->name) : m->name.len) + audited_size(items, m) + 1;
+        uint32_t d = audited_depth(items, m);
+        if (d > depth) {
+            depth = d;
         }
     }
     view.depth = depth + 1;
     return view;
 }
 
-/* Writes a whole image as an M attribute, ignored attributes left out. */
+/* Writes a whole image as an M attribute, ignored attributes left out, redacted ones
+ * as their markers. */
 static void put_image(as_items *items, const char *name, const as_value *image)
 {
     image_view view = view_image(items, image);
-    if (view.left_out == 0) {
+    if (view.altered == 0) {
         put_value(items, name, image);
         return;
     }
@@ -714,7 +975,7 @@ static void put_image(as_items *items, const char *name, const as_value *image)
         as_buf_append_char(out, '"');
         as_buf_append_span(out, m->name);
         as_buf_append(out, "\":", 2);
-        as_value_append_wire(out, m);
+        append_audited(items, out, m);
     }
     as_buf_append(out, "}}", 2);
     attr_end(items, a, view.size);
@@ -730,8 +991,42 @@ static const char *event_word(as_event_name name)
     }
 }
 
+static bool is_ttl_delete(const as_record *rec);
+
+/* Who made the change: DynamoDB for a TTL delete, whatever the options say (the only
+ * principal a stream names); else the S value of `attribute` in the image that says who
+ * wrote last: the NewImage of a CREATE or UPDATE, the OldImage of a user's DELETE. */
+static void prepare_actor(as_items *items, const as_record *rec, as_span attribute)
+{
+    items->has_actor = false;
+    if (rec->event_name == AS_EVENT_REMOVE && is_ttl_delete(rec)) {
+        items->has_actor = true;
+        items->actor = (as_span){TTL_PRINCIPAL, strlen(TTL_PRINCIPAL)};
+        items->actor_escaped = false;
+        items->actor_source = "ttl";
+        return;
+    }
+    const as_value *image = rec->event_name == AS_EVENT_REMOVE ? rec->old_image
+                            : rec->event_name == AS_EVENT_UNKNOWN ? NULL
+                                                                  : rec->new_image;
+    if (attribute.len == 0 || image == NULL) {
+        return;
+    }
+    for (const as_value *m = image + 1; m < image + image->subtree; m += m->subtree) {
+        if (m->type == AS_TYPE_S &&
+            as_json_string_equals(m->name, (m->flags & AS_VALUE_NAME_ESCAPED) != 0,
+                                  attribute.ptr, attribute.len)) {
+            items->has_actor = true;
+            items->actor = m->text;
+            items->actor_escaped = (m->flags & AS_VALUE_TEXT_ESCAPED) != 0;
+            items->actor_source = rec->event_name == AS_EVENT_REMOVE ? "last-writer" : "item";
+            return;
+        }
+    }
+}
+
 /* Prepares what every item of a record shares: the id name, itemKey, time, eventName,
- * table, history keys and ignore list. */
+ * table, history keys, ignore and redact lists, actor and redaction markers. */
 static AS_RESULT prepare_record(as_items *items, const as_record *rec, const as_audit_options *opts,
                                 as_error *err)
 {
@@ -752,6 +1047,8 @@ static AS_RESULT prepare_record(as_items *items, const as_record *rec, const as_
     AS_GUARD(as_buf_result(&items->id_name, err, BUILDING));
     AS_GUARD(record_item_key(items, rec->keys, err));
     AS_GUARD(prepare_ignore(items, opts, items->has_item_key ? rec->keys->count : 0, err));
+    prepare_actor(items, rec, opts->actor_attribute);
+    AS_GUARD(prepare_marks(items, rec->old_image, rec->new_image, err));
     items->event_word = event_word(rec->event_name);
     AS_GUARD(table_from_arn(items, rec, err));
 
@@ -804,6 +1101,10 @@ static uint64_t u64_number_size(uint64_t value)
 static as_result reason_error_item(as_items *items, const as_record *rec, as_span reason,
                                    bool withhold_raw, as_error *err)
 {
+    /* No value of an invalid record is trusted, its actor attribute's neither; a TTL
+     * delete's actor is DynamoDB, which the record names outside any value. */
+    items->has_actor = false;
+    prepare_actor(items, rec, (as_span){NULL, 0});
     item_begin(items);
     AS_GUARD(put_common(items, NULL, err));
     put_s(items, "error", false, reason.ptr, reason.len, false);
@@ -912,31 +1213,88 @@ static void put_name_list(as_items *items, const as_changes *changes)
     attr_end(items, a, size);
 }
 
+/* The top-level member of `image` (NULL: none) named `name` (as received, escaped). */
+static const as_value *member_named(const as_value *image, as_span name)
+{
+    if (image == NULL) {
+        return NULL;
+    }
+    for (const as_value *m = image + 1; m < image + image->subtree; m += m->subtree) {
+        if (as_json_string_cmp(m->name, (m->flags & AS_VALUE_NAME_ESCAPED) != 0, name, true) == 0) {
+            return m;
+        }
+    }
+    return NULL;
+}
+
+/* A change as written: one below a redacted attribute stands for the whole attribute
+ * ("/<name>", its values on each side as markers), since a deeper path would say where
+ * inside a secret it changed; `skip` when an earlier change already stood for it. */
+typedef struct written_change {
+    as_span path;
+    const as_value *old_value;
+    const as_value *new_value;
+    bool skip;
+} written_change;
+
+/* The changes of a diff from `old_side` to `new_side` (either NULL) are adjacent per
+ * top-level attribute (depth-first), so `previous` (the last change's top name, or an
+ * empty span) is all it takes to collapse them. */
+static written_change write_change(const as_items *items, const as_change *c, as_span previous,
+                                   const as_value *old_side, const as_value *new_side)
+{
+    written_change w = {c->path, c->old_value, c->new_value, false};
+    if (!name_redacted(items, c->top_name, true)) {
+        return w;
+    }
+    if (previous.ptr != NULL && as_json_string_cmp(previous, true, c->top_name, true) == 0) {
+        w.skip = true;
+        return w;
+    }
+    /* A pointer's top token holds no '/' (RFC 6901 writes it ~1): the second ends it. */
+    const char *second = c->path.len > 1 ? memchr(c->path.ptr + 1, '/', c->path.len - 1) : NULL;
+    if (second != NULL) {
+        w.path.len = (size_t)(second - c->path.ptr);
+    }
+    w.old_value = member_named(old_side, c->top_name);
+    w.new_value = member_named(new_side, c->top_name);
+    return w;
+}
+
 /* changes: an L of M {path, oldValue, newValue}. */
-static void put_changes(as_items *items, const as_changes *changes)
+static void put_changes(as_items *items, const as_changes *changes, const as_value *old_side,
+                        const as_value *new_side)
 {
     attr_slot *a = list_begin(items, "changes");
     as_buf *out = &items->json;
     size_t count = as_changes_count(changes);
     uint64_t size = 3;
+    bool first = true;
+    as_span previous = {NULL, 0};
     for (size_t i = 0; i < count; i++) {
         const as_change *c = as_changes_get(changes, i);
-        if (i > 0) {
+        written_change w = write_change(items, c, previous, old_side, new_side);
+        previous = c->top_name;
+        if (w.skip) {
+            continue;
+        }
+        if (!first) {
             as_buf_append_char(out, ',');
         }
-        uint64_t entry = 3 + strlen("path") + c->path.len + 1;
+        first = false;
+        uint64_t entry = 3 + strlen("path") + w.path.len + 1;
         as_buf_append(out, "{\"M\":{\"path\":{\"S\":\"", 19);
-        as_buf_append_json_escaped(out, c->path.ptr, c->path.len);
+        as_buf_append_json_escaped(out, w.path.ptr, w.path.len);
         as_buf_append(out, "\"}", 2);
-        if (c->old_value != NULL) {
+        if (w.old_value != NULL) {
             as_buf_append(out, ",\"oldValue\":", 12);
-            as_value_append_wire(out, c->old_value);
-            entry += strlen("oldValue") + c->old_value->size + 1;
+            append_audited(items, out, w.old_value);
+            entry += strlen("oldValue") + audited_size(items, w.old_value) + 1;
         }
-        if (c->new_value != NULL) {
+        if (w.new_value != NULL) {
             as_buf_append(out, ",\"newValue\":", 12);
-            as_value_append_wire(out, c->new_value);
-            entry += strlen("newValue") + c->new_value->size + 1;
+            append_audited(items, out, w.new_value);
+            entry += strlen("newValue") + audited_size(items, w.new_value) + 1;
         }
         as_buf_append(out, "}}", 2);
         size += entry + 1;
@@ -945,12 +1303,17 @@ static void put_changes(as_items *items, const as_changes *changes)
     attr_end(items, a, size);
 }
 
-static unsigned changes_depth(const as_changes *changes)
+/* How deep the changes' values nest as written (a redacted attribute's: its marker). */
+static unsigned changes_depth(const as_items *items, const as_changes *changes)
 {
     unsigned depth = 0;
     size_t count = as_changes_count(changes);
     for (size_t i = 0; i < count; i++) {
         const as_change *c = as_changes_get(changes, i);
+        if (name_redacted(items, c->top_name, true)) {
+            depth = depth > 1 ? depth : 1;
+            continue;
+        }
         if (c->old_value != NULL && c->old_value->depth > depth) {
             depth = c->old_value->depth;
         }
@@ -966,7 +1329,7 @@ static unsigned changes_depth(const as_changes *changes)
 static unsigned detailed_depth(const as_items *items, bool have_changes, const as_value *old_image,
                                const as_value *new_image)
 {
-    unsigned depth = have_changes ? changes_depth(items->changes) + 2 : 0;
+    unsigned depth = have_changes ? changes_depth(items, items->changes) + 2 : 0;
     const as_value *images[2] = {old_image, new_image};
     for (int i = 0; i < 2; i++) {
         if (images[i] != NULL) {
@@ -983,23 +1346,16 @@ static AS_RESULT build_detailed(as_items *items, const as_record *rec, bool with
                                 as_error *err)
 {
     bool have_changes = images_complete(rec);
+    /* The sides the diff compares: against an empty side for CREATE and DELETE, where the
+     * deep diff lists each top-level attribute whole. */
+    const as_value *old_side = rec->event_name == AS_EVENT_INSERT ? NULL : rec->old_image;
+    const as_value *new_side = rec->event_name == AS_EVENT_REMOVE ? NULL : rec->new_image;
     if (have_changes) {
-        if (rec->event_name == AS_EVENT_MODIFY) {
-            AS_GUARD_STATUS(as_diff_images(rec->old_image, rec->new_image, AS_DIFF_DEEP,
-                                           items->ignore, items->ignore_count, items->changes,
-                                           err));
-            /* Nothing audited changed: as in classic, no item. */
-            if (as_changes_count(items->changes) == 0) {
-                return AS_RESULT_OK;
-            }
-        } else {
-            const as_value *whole =
-                rec->event_name == AS_EVENT_INSERT ? rec->new_image : rec->old_image;
-            /* Against an empty side, the deep diff lists each top-level attribute whole. */
-            AS_GUARD_STATUS(as_diff_images(rec->event_name == AS_EVENT_REMOVE ? whole : NULL,
-                                           rec->event_name == AS_EVENT_INSERT ? whole : NULL,
-                                           AS_DIFF_DEEP, items->ignore, items->ignore_count,
-                                           items->changes, err));
+        AS_GUARD_STATUS(as_diff_images(old_side, new_side, AS_DIFF_DEEP, items->ignore,
+                                       items->ignore_count, items->changes, err));
+        /* Nothing audited changed: as in classic, no item. */
+        if (rec->event_name == AS_EVENT_MODIFY && as_changes_count(items->changes) == 0) {
+            return AS_RESULT_OK;
         }
     }
     unsigned depth = detailed_depth(items, have_changes, rec->old_image, rec->new_image);
@@ -1019,7 +1375,7 @@ static AS_RESULT build_detailed(as_items *items, const as_record *rec, bool with
     put_s(items, "cause", false, cause, strlen(cause), true);
     if (have_changes) {
         put_name_list(items, items->changes);
-        put_changes(items, items->changes);
+        put_changes(items, items->changes, old_side, new_side);
     }
     if (rec->old_image != NULL) {
         put_image(items, "oldImage", rec->old_image);
@@ -1078,12 +1434,71 @@ static AS_RESULT build_record(const as_record *record, const as_audit_options *o
     return built;
 }
 
+/* Whether `name` is one of the `count` names of `list`. */
+static bool listed(const as_span *list, size_t count, as_span name)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (list[i].len == name.len && memcmp(list[i].ptr, name.ptr, name.len) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The trust options, checked once per call: the configuration refuses the same values
+ * at init, and a library caller gets the same sentence. */
+static AS_RESULT check_options(const as_audit_options *o, const char *fn, as_error *err)
+{
+    AS_ENSURE(o->redact != NULL || o->redact_count == 0,
+              as_fail(err, AS_ERR_ARGUMENT, 0, "%s: options.redact is NULL with a count", fn));
+    AS_ENSURE(o->retention_days <= AS_AUDIT_MAX_RETENTION_DAYS,
+              as_fail(err, AS_ERR_ARGUMENT, 0,
+                      "%s: options.retention_days %" PRIu32 " is outside 1..%u (0 for none)", fn,
+                      o->retention_days, AS_AUDIT_MAX_RETENTION_DAYS));
+    AS_ENSURE(o->redact_key != NULL || o->redact_key_len == 0,
+              as_fail(err, AS_ERR_ARGUMENT, 0, "%s: options.redact_key is NULL with a length",
+                      fn));
+    AS_ENSURE(o->redact_key_len == 0 || o->redact_key_len >= AS_AUDIT_MIN_REDACT_KEY,
+              as_fail(err, AS_ERR_ARGUMENT, 0,
+                      "%s: options.redact_key is %zu bytes, fewer than %u", fn, o->redact_key_len,
+                      AS_AUDIT_MIN_REDACT_KEY));
+    AS_ENSURE(o->redact_key_len <= INT_MAX,
+              as_fail(err, AS_ERR_ARGUMENT, 0, "%s: options.redact_key is %zu bytes, too long",
+                      fn, o->redact_key_len));
+    AS_ENSURE(o->actor_attribute.ptr != NULL || o->actor_attribute.len == 0,
+              as_fail(err, AS_ERR_ARGUMENT, 0,
+                      "%s: options.actor_attribute is NULL with a length", fn));
+    int shown = o->actor_attribute.len > 64 ? 64 : (int)o->actor_attribute.len;
+    AS_ENSURE(o->actor_attribute.len == 0 ||
+                  !listed(o->ignore, o->ignore_count, o->actor_attribute),
+              as_fail(err, AS_ERR_ARGUMENT, 0,
+                      "%s: the actor attribute \"%.*s\" is also ignored: who made a change "
+                      "cannot be left out",
+                      fn, shown, o->actor_attribute.ptr));
+    AS_ENSURE(o->actor_attribute.len == 0 ||
+                  !listed(o->redact, o->redact_count, o->actor_attribute),
+              as_fail(err, AS_ERR_ARGUMENT, 0,
+                      "%s: the actor attribute \"%.*s\" is also redacted: who made a change "
+                      "cannot be both shown and hidden",
+                      fn, shown, o->actor_attribute.ptr));
+    AS_ENSURE(o->reserve_bytes <= AS_ITEM_MAX_SIZE / 2,
+              as_fail(err, AS_ERR_ARGUMENT, 0,
+                      "%s: options.reserve_bytes %" PRIu32 " is more than half of DynamoDB's "
+                      "%u-byte item",
+                      fn, o->reserve_bytes, AS_ITEM_MAX_SIZE));
+    return AS_RESULT_OK;
+}
+
 as_status as_audit_build(const as_record *record, const as_audit_options *options, as_items *out,
                          as_error *err)
 {
     if (record == NULL || options == NULL || out == NULL ||
         (options->ignore == NULL && options->ignore_count > 0)) {
         return as_status_of(as_fail(err, AS_ERR_ARGUMENT, 0, "as_audit_build: NULL argument"));
+    }
+    as_result checked = check_options(options, "as_audit_build", err);
+    if (!as_result_is_ok(checked)) {
+        return as_status_of(checked);
     }
     return as_status_of(build_record(record, options, out, err));
 }
@@ -1095,6 +1510,10 @@ as_status as_audit_build_event(const as_event *event, const as_audit_options *op
         (options->ignore == NULL && options->ignore_count > 0)) {
         return as_status_of(
             as_fail(err, AS_ERR_ARGUMENT, 0, "as_audit_build_event: NULL argument"));
+    }
+    as_result checked = check_options(options, "as_audit_build_event", err);
+    if (!as_result_is_ok(checked)) {
+        return as_status_of(checked);
     }
     size_t count = as_event_record_count(event);
     for (size_t i = 0; i < count; i++) {
@@ -1108,32 +1527,86 @@ as_status as_audit_build_event(const as_event *event, const as_audit_options *op
 
 /* ---- BASELINE items (backfill) ------------------------------------------------------ */
 
-/* The canonical module reports no message: give its failure one. */
-static AS_RESULT canonical_result(as_result result, as_buf *out, as_error *err)
-{
-    if (as_result_is_ok(result)) {
-        return AS_RESULT_OK;
-    }
-    if (result.status == AS_ERR_NOMEM || as_buf_status(out) != AS_OK) {
-        return as_fail_nomem(err, BUILDING);
-    }
-    return as_fail(err, result.status, 0,
-                   "as_audit_build_baseline: the item holds a value no valid item holds");
-}
-
 static bool skip_ignored(const as_value *member, void *ctx)
 {
     return is_ignored(ctx, member);
 }
 
-/* The hex SHA-256 of the image's canonical form, ignored attributes left out. */
+/* The image as the BASELINE item writes it, as values: a copy of the image's nodes (they
+ * borrow the same input) less the ignored members, each redacted member replaced by its
+ * marker's nodes (an M holding "redacted" and, keyed, "hmac"). Into items->nodes. */
+static AS_RESULT written_image(as_items *items, const as_value *image, const as_value **out,
+                               as_error *err)
+{
+    size_t total = 1;
+    uint32_t kept = 0;
+    for (const as_value *m = image + 1; m < image + image->subtree; m += m->subtree) {
+        if (!is_ignored(items, m)) {
+            kept++;
+            total += find_mark(items, m) != NULL ? (items->redact_key != NULL ? 3u : 2u)
+                                                 : m->subtree;
+        }
+    }
+    if (total > items->node_cap) {
+        as_value *nodes = realloc(items->nodes, total * sizeof *nodes);
+        AS_ENSURE(nodes != NULL, as_fail_nomem(err, BUILDING));
+        items->nodes = nodes;
+        items->node_cap = total;
+    }
+    as_value *n = items->nodes;
+    n[0] = *image;
+    n[0].subtree = (uint32_t)total;
+    n[0].count = kept;
+    size_t at = 1;
+    for (const as_value *m = image + 1; m < image + image->subtree; m += m->subtree) {
+        if (is_ignored(items, m)) {
+            continue;
+        }
+        const mark *mk = find_mark(items, m);
+        if (mk == NULL) {
+            memcpy(&n[at], m, m->subtree * sizeof *m);
+            at += m->subtree;
+            continue;
+        }
+        bool keyed = items->redact_key != NULL;
+        n[at] = (as_value){.type = AS_TYPE_M,
+                           .subtree = keyed ? 3u : 2u,
+                           .count = keyed ? 2u : 1u,
+                           .depth = 1,
+                           .flags = m->flags & AS_VALUE_NAME_ESCAPED,
+                           .name = m->name};
+        n[at + 1] = (as_value){
+            .type = AS_TYPE_BOOL, .subtree = 1, .name = {"redacted", 8}, .text = {"true", 4}};
+        if (keyed) {
+            /* The hex digits inside the marker's text, which outlives this use. */
+            const char *hex = items->mark_text.data + mk->off + strlen(MARK_HEAD MARK_HMAC);
+            n[at + 2] = (as_value){.type = AS_TYPE_S,
+                                   .subtree = 1,
+                                   .name = {"hmac", 4},
+                                   .text = {hex, AS_SHA256_HEX_LEN}};
+        }
+        at += n[at].subtree;
+    }
+    *out = n;
+    return AS_RESULT_OK;
+}
+
+/* The hex SHA-256 of the canonical form of the image as written: ignored attributes left
+ * out, and redacted ones as their markers, never their values: a digest of a secret in
+ * an id (which anyone reading the trail sees) would let them test guesses of it. */
 static AS_RESULT image_digest(as_items *items, const as_value *image, char hex[AS_SHA256_HEX_LEN],
                               as_error *err)
 {
     as_buf *canon = &items->scratch;
     as_buf_clear(canon);
-    AS_GUARD(canonical_result(as_canonical_image_without(image, skip_ignored, items, canon), canon,
-                              err));
+    if (items->mark_count == 0) {
+        AS_GUARD(canonical_result(as_canonical_image_without(image, skip_ignored, items, canon),
+                                  canon, err));
+    } else {
+        const as_value *written = NULL;
+        AS_GUARD(written_image(items, image, &written, err));
+        AS_GUARD(canonical_result(as_canonical_image(written, canon), canon, err));
+    }
     return as_sha256_hex(items->hasher, canon->data, canon->len, hex, err);
 }
 
@@ -1186,6 +1659,7 @@ static AS_RESULT baseline_args(const as_baseline *b, const as_audit_options *opt
     AS_ENSURE(opts->ignore != NULL || opts->ignore_count == 0,
               as_fail(err, AS_ERR_ARGUMENT, 0,
                       "as_audit_build_baseline: options.ignore is NULL with a count"));
+    AS_GUARD(check_options(opts, "as_audit_build_baseline", err));
     AS_ENSURE(b->item != NULL && b->item->type == AS_TYPE_M,
               as_fail(err, AS_ERR_ARGUMENT, 0, "as_audit_build_baseline: the item is not a map"));
     AS_ENSURE(b->key_names != NULL && b->key_count >= 1 && b->key_count <= 2,
@@ -1235,6 +1709,9 @@ static AS_RESULT build_baseline(const as_baseline *b, const as_audit_options *op
     }
     AS_GUARD(derive_item_key(items, b->key_count, err));
     AS_GUARD(prepare_ignore(items, opts, b->key_count, err));
+    /* A scan names nobody: a BASELINE has no actor. */
+    items->has_actor = false;
+    AS_GUARD(prepare_marks(items, NULL, b->item, err));
     items->event_word = "BASELINE";
     items->processing_time = false;
     as_buf_clear(&items->table);
@@ -1277,7 +1754,7 @@ static AS_RESULT build_baseline(const as_baseline *b, const as_audit_options *op
         put_key_map(items, keys, b->key_count);
         put_s(items, "tableName", false, b->table.ptr, b->table.len, false);
         put_name_list(items, items->changes);
-        put_changes(items, items->changes);
+        put_changes(items, items->changes, NULL, b->item);
         put_image(items, "newImage", b->item);
     } else {
         put_image(items, "newValue", b->item);

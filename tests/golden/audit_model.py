@@ -8,15 +8,21 @@ formats, one compact JSON object a line; and backfill's BASELINE items, whose id
 the canonical form, which it writes with its own code too.
 
     python3 tests/golden/audit_model.py events/FIXTURE.json classic|detailed [IGNORED,...]
+    python3 tests/golden/audit_model.py --trust SETTINGS events/FIXTURE.json classic|detailed
     python3 tests/golden/audit_model.py --write-all     # (re)writes tests/golden/*.jsonl
+
+The trust settings (actor, retention, redaction and its key) are read from a file of
+AUDIT_*=value lines, the function's own variables: tests/golden/trust/settings.
 
 The `error` text of an invalid record is the C decoder's own wording, which the format
 leaves to the implementation: it is read from tests/golden/errors.json (record index ->
 text, checked by hand against the model's own reason, which is printed with --check).
 """
 
+import base64
 import decimal
 import hashlib
+import hmac
 import json
 import os
 import re
@@ -460,6 +466,14 @@ class Record:
         arn = n.get(b"eventSourceARN")
         if arn is not None and arn.kind == "str":
             self.arn = arn.value
+        # Who, as the record says it: a TTL delete's error item still names DynamoDB. The
+        # text as received is compared, as the format's reader does.
+        ui = n.get(b"userIdentity")
+        if ui is not None and ui.kind == "obj":
+            ty = ui.get(b"type")
+            pr = ui.get(b"principalId")
+            self.identity = (ty.raw if ty is not None and ty.kind == "str" else None,
+                             pr.raw if pr is not None and pr.kind == "str" else None)
         ddb = n.get(b"dynamodb")
         if ddb is not None and ddb.kind == "obj":
             seq = ddb.get(b"SequenceNumber")
@@ -489,12 +503,6 @@ class Record:
         src = n.get(b"eventSource")
         if src is None or src.kind != "str" or src.value != b"aws:dynamodb":
             raise Invalid(w + ".eventSource", "not aws:dynamodb")
-        ui = n.get(b"userIdentity")
-        if ui is not None and ui.kind == "obj":
-            ty = ui.get(b"type")
-            pr = ui.get(b"principalId")
-            self.identity = (ty.value if ty is not None and ty.kind == "str" else None,
-                             pr.value if pr is not None and pr.kind == "str" else None)
         ddb = n.get(b"dynamodb")
         if ddb is None or ddb.kind != "obj":
             raise Invalid(w + ".dynamodb", "missing")
@@ -521,11 +529,12 @@ class Record:
                     raise Invalid(w + ".dynamodb." + name.decode(), "too deep")
                 setattr(self, attr, img)
 
-    def nesting(self, fmt):
-        """How deep the record's audit item(s) nest: the value depth plus its wrapping."""
+    def nesting(self, fmt, redact=frozenset()):
+        """How deep the record's audit item(s) nest as written: the value depth plus its
+        wrapping; a redacted value is its marker, a map of scalars (depth 1)."""
         en, old, new = self.event_name, self.old, self.new
-        d_old = image_depth(old)
-        d_new = image_depth(new)
+        d_old = image_depth(old, redact)
+        d_new = image_depth(new, redact)
         images = [d for d, img in ((d_old, old), (d_new, new)) if img is not None]
         modify = en == b"MODIFY" and old is not None and new is not None
         if fmt == "classic":
@@ -535,10 +544,10 @@ class Record:
         # detailed: oldImage/newImage {"M": image} (+1); changes L -> M -> value (+2).
         deep = max(images) + 1 if images else 0
         if modify:
-            for _, ov, nv in diff_images_deep(old, new):
+            for _, ov, nv, hidden in written_changes(old, new, redact):
                 for v in (ov, nv):
                     if v is not None:
-                        deep = max(deep, value_depth(v) + 2)
+                        deep = max(deep, (1 if hidden else value_depth(v)) + 2)
         elif (en == b"INSERT" and new is not None) or (en == b"REMOVE" and old is not None):
             deep = max(deep, (d_new if en == b"INSERT" else d_old) + 2)
         return deep
@@ -554,10 +563,10 @@ def value_depth(n):
     return 0
 
 
-def image_depth(img):
+def image_depth(img, redact=frozenset()):
     if img is None:
         return 0
-    return max((value_depth(v) for _, _, v in img.members), default=0)
+    return max((1 if dec in redact else value_depth(v) for _, dec, v in img.members), default=0)
 
 
 def keys_ok(keys):
@@ -687,6 +696,114 @@ def diff_images_deep(old, new):
     return out
 
 
+def written_changes(old, new, redact):
+    """The detailed `changes` as written: [(path, old, new, redacted)]. The diff runs on the
+    real values; the differences under a redacted attribute become one entry at
+    /<name> with the attribute's whole value on each side (to be written as markers)."""
+    out = []
+    for raw, dec, ov, nv in diff_top(old, new):
+        if dec in redact:
+            out.append((b"/" + pointer_token(dec), ov, nv, True))
+        else:
+            deep = []
+            diff_deep(b"/" + pointer_token(dec), ov, nv, deep)
+            out.extend((p, a, b, False) for p, a, b in deep)
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Trust: who made the change, retention, redaction.
+
+
+class Trust:
+    """AUDIT_ACTOR_ATTRIBUTE, AUDIT_RETENTION_DAYS, AUDIT_REDACT_ATTRIBUTES and the bytes
+    AUDIT_REDACT_KEY's base64 decodes to; the defaults set none."""
+
+    def __init__(self, actor=None, days=0, redact=(), key=None):
+        self.actor = actor
+        self.days = days
+        self.redact = frozenset(redact)
+        self.key = key
+
+
+NO_TRUST = Trust()
+TTL_PRINCIPAL = b"dynamodb.amazonaws.com"
+
+
+def read_settings(path):
+    """A Trust from a file of AUDIT_*=value lines (blank lines and # comments skipped)."""
+    values = {}
+    with open(path, "rb") as f:
+        for line in f.read().decode("utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                name, _, value = line.partition("=")
+                values[name] = value
+    key = values.get("AUDIT_REDACT_KEY")
+    return Trust(actor=values.get("AUDIT_ACTOR_ATTRIBUTE", "").encode("utf-8") or None,
+                 days=int(values.get("AUDIT_RETENTION_DAYS", "0") or 0),
+                 redact=ignore_list(values.get("AUDIT_REDACT_ATTRIBUTES", "")),
+                 key=base64.b64decode(key, validate=True) if key else None)
+
+
+def is_ttl_delete(rec):
+    return rec.event_name == b"REMOVE" and rec.identity == (b"Service", TTL_PRINCIPAL)
+
+
+def actor_fields(rec, trust, error):
+    """actor and actorSource: DynamoDB for a TTL delete, configured or not; else the S
+    value of the actor attribute in the NewImage (CREATE, UPDATE) or the OldImage (a
+    user's DELETE); none on an error item (but a TTL delete's) or without an S value."""
+    if is_ttl_delete(rec):
+        return [(b"actor", S(TTL_PRINCIPAL)), (b"actorSource", S(b"ttl"))]
+    if error or trust.actor is None:
+        return []
+    img = rec.old if rec.event_name == b"REMOVE" else rec.new
+    if img is None:
+        return []
+    found = by_name(img).get(trust.actor)
+    if found is None or wire(found[1])[0] != b"S":
+        return []
+    source = b"last-writer" if rec.event_name == b"REMOVE" else b"item"
+    return [(b"actor", S(wire(found[1])[1].raw)), (b"actorSource", S(source))]
+
+
+def expires_fields(when_ms, trust):
+    """expiresAt: the change's time floored to the second, plus the retention."""
+    if when_ms is None or not trust.days:
+        return []
+    return [(b"expiresAt", b'{"N":"%d"}' % (when_ms // 1000 + trust.days * 86400))]
+
+
+def hmac_hex(v, trust):
+    return hmac.new(trust.key, canon_value(v), hashlib.sha256).hexdigest().encode()
+
+
+def marker(v, trust):
+    """A redacted value as written: "redacted", then "hmac" when there is a key."""
+    text = b'{"M":{"redacted":{"BOOL":true}'
+    if trust.key is not None:
+        text += b',"hmac":{"S":"' + hmac_hex(v, trust) + b'"}'
+    return text + b"}}"
+
+
+def marker_canon(v, trust):
+    """The marker's canonical form (members sorted: "hmac" before "redacted")."""
+    if trust.key is None:
+        return b'{"M":{"redacted":{"BOOL":true}}}'
+    return b'{"M":{"hmac":{"S":"' + hmac_hex(v, trust) + b'"},"redacted":{"BOOL":true}}}'
+
+
+def audited(dec, v, redact, trust):
+    """A top-level attribute's value as written."""
+    return marker(v, trust) if dec in redact else compact(v)
+
+
+def image_text(img, redact, trust):
+    """A whole image as written, {"M":{...}}, redacted members as their markers."""
+    return b'{"M":' + obj([(raw, audited(dec, v, redact, trust))
+                           for raw, dec, v in img.members]) + b"}"
+
+
 # ---------------------------------------------------------------------------------------
 # Items.
 
@@ -732,9 +849,9 @@ def history_sort(time_text, seq):
     return time_text + b"/" + digits.rjust(40, b"0")
 
 
-def common(rec, name_suffix=None):
+def common(rec, name_suffix=None, trust=NO_TRUST, error=False):
     """[(field, wire)] of id, itemKey, modificationTime, eventName, historyKey and
-    historySort (those that can be derived)."""
+    historySort (those that can be derived), then actor, actorSource and expiresAt."""
     pairs = []
     if rec.event_id is not None and rec.event_id.value:
         name = rec.event_id.value
@@ -748,21 +865,25 @@ def common(rec, name_suffix=None):
         key = item_key(rec.keys)
         pairs.append((b"itemKey", S(key)))
     when = None
+    when_ms = None
     if rec.time_ms is not None:
-        when = iso_ms(rec.time_ms)
+        when_ms = rec.time_ms
     elif not rec.time_present:
-        when = iso_ms(NOW_MS)
-    if when is not None:
+        when_ms = NOW_MS
+    if when_ms is not None:
+        when = iso_ms(when_ms)
         pairs.append((b"modificationTime", S(when)))
     if rec.event_name is not None:
         pairs.append((b"eventName", S(EVENT_NAMES[rec.event_name])))
     if key is not None and when is not None:
         pairs += history_fields(table_name(rec.arn), key, when, rec.seq_text)
+    pairs += actor_fields(rec, trust, error)
+    pairs += expires_fields(when_ms, trust)
     return pairs
 
 
-def error_item(rec, text, withhold_raw):
-    pairs = common(rec)
+def error_item(rec, text, withhold_raw, trust=NO_TRUST):
+    pairs = common(rec, None, trust, error=True)
     pairs.append((b"error", S(escape(text))))
     if withhold_raw:
         # An invalid record is not cut apart: its digest and size stand in for it.
@@ -784,7 +905,7 @@ def table_name(arn):
     return name if name else None
 
 
-def classic_items(rec):
+def classic_items(rec, trust=NO_TRUST, redact=frozenset()):
     en = rec.event_name
     old, new = rec.old, rec.new
     complete = (en == b"INSERT" and new is not None) or (en == b"REMOVE" and old is not None) \
@@ -792,41 +913,48 @@ def classic_items(rec):
     if en == b"MODIFY" and complete:
         items = []
         for raw, dec, ov, nv in diff_top(old, new):
-            pairs = common(rec, dec)
+            pairs = common(rec, dec, trust)
             pairs.append((b"updatedAttribute", S(raw)))
             if ov is not None:
-                pairs.append((b"oldValue", compact(ov)))
+                pairs.append((b"oldValue", audited(dec, ov, redact, trust)))
             if nv is not None:
-                pairs.append((b"newValue", compact(nv)))
+                pairs.append((b"newValue", audited(dec, nv, redact, trust)))
             items.append(obj(pairs))
         return items
-    pairs = common(rec)
+    pairs = common(rec, None, trust)
     if complete:
         if en == b"INSERT":
-            pairs.append((b"newValue", b'{"M":' + compact(new) + b"}"))
+            pairs.append((b"newValue", image_text(new, redact, trust)))
         else:
-            pairs.append((b"oldValue", b'{"M":' + compact(old) + b"}"))
+            pairs.append((b"oldValue", image_text(old, redact, trust)))
     else:
         if old is not None:
-            pairs.append((b"oldValue", b'{"M":' + compact(old) + b"}"))
+            pairs.append((b"oldValue", image_text(old, redact, trust)))
         if new is not None:
-            pairs.append((b"newValue", b'{"M":' + compact(new) + b"}"))
+            pairs.append((b"newValue", image_text(new, redact, trust)))
     return [obj(pairs)]
 
 
 def change_entry(path, ov, nv):
+    """An entry of `changes` from the values' texts as written (None: that side has none)."""
     pairs = [(b"path", S(escape(path)))]
     if ov is not None:
-        pairs.append((b"oldValue", compact(ov)))
+        pairs.append((b"oldValue", ov))
     if nv is not None:
-        pairs.append((b"newValue", compact(nv)))
+        pairs.append((b"newValue", nv))
     return b'{"M":' + obj(pairs) + b"}"
 
 
-def detailed_item(rec):
+def written_value(v, hidden, trust):
+    if v is None:
+        return None
+    return marker(v, trust) if hidden else compact(v)
+
+
+def detailed_item(rec, trust=NO_TRUST, redact=frozenset()):
     en = rec.event_name
     old, new = rec.old, rec.new
-    pairs = common(rec)
+    pairs = common(rec, None, trust)
     pairs.append((b"keys", b'{"M":' + compact(rec.keys) + b"}"))
     pairs.append((b"sequenceNumber", S(rec.seq.raw)))
     tn = table_name(rec.arn)
@@ -839,13 +967,16 @@ def detailed_item(rec):
         if not top:
             return None  # nothing audited changed: no item, as in classic
         names = [raw for raw, dec, _, _ in top]  # already in byte order of decoded names
-        changes = [change_entry(p, ov, nv) for p, ov, nv in diff_images_deep(old, new)]
+        changes = [change_entry(p, written_value(ov, hidden, trust),
+                                written_value(nv, hidden, trust))
+                   for p, ov, nv, hidden in written_changes(old, new, redact)]
     elif (en == b"INSERT" and new is not None) or (en == b"REMOVE" and old is not None):
         img = new if en == b"INSERT" else old
         members = sorted(img.members, key=lambda m: m[1])
         names = [raw for raw, _, _ in members]
-        changes = [change_entry(b"/" + pointer_token(dec), v if en == b"REMOVE" else None,
-                                v if en == b"INSERT" else None)
+        changes = [change_entry(b"/" + pointer_token(dec),
+                                audited(dec, v, redact, trust) if en == b"REMOVE" else None,
+                                audited(dec, v, redact, trust) if en == b"INSERT" else None)
                    for _, dec, v in members]
     else:
         names = None
@@ -854,9 +985,9 @@ def detailed_item(rec):
         pairs.append((b"updatedAttributes", b'{"L":[' + b",".join(S(r) for r in names) + b"]}"))
         pairs.append((b"changes", b'{"L":[' + b",".join(changes) + b"]}"))
     if old is not None:
-        pairs.append((b"oldImage", b'{"M":' + compact(old) + b"}"))
+        pairs.append((b"oldImage", image_text(old, redact, trust)))
     if new is not None:
-        pairs.append((b"newImage", b'{"M":' + compact(new) + b"}"))
+        pairs.append((b"newImage", image_text(new, redact, trust)))
     return obj(pairs)
 
 
@@ -910,8 +1041,9 @@ def without(img, names):
     return kept
 
 
-def items(path, fmt, errors=None, ignore=()):
-    """The items of the fixture at `path`; `ignore`: decoded names of AUDIT_IGNORE_ATTRIBUTES."""
+def items(path, fmt, errors=None, ignore=(), trust=NO_TRUST):
+    """The items of the fixture at `path`; `ignore`: decoded names of AUDIT_IGNORE_ATTRIBUTES;
+    `trust`: the actor, retention and redaction settings."""
     if errors is None:
         errors = load_errors()
     stem = os.path.basename(path)[:-len(".json")]
@@ -919,22 +1051,24 @@ def items(path, fmt, errors=None, ignore=()):
     for rec in load(path):
         # Ignored attributes are not audited at all, the record's key attributes excepted:
         # leaving them out of the images leaves them out of every diff and image after.
+        # Key attributes are never redacted either.
         keys = set(dec for _, dec, _ in rec.keys.members) if rec.keys is not None else set()
         names = set(ignore) - keys
+        redact = trust.redact - keys
         rec.old = without(rec.old, names)
         rec.new = without(rec.new, names)
         error = rec.error
-        if error is None and rec.nesting(fmt) > MAX_DEPTH:
-            error = Invalid("Records[%d]" % rec.index,
-                            "the audit item would nest %d levels" % rec.nesting(fmt))
+        depth = rec.nesting(fmt, redact) if error is None else 0
+        if depth > MAX_DEPTH:
+            error = Invalid("Records[%d]" % rec.index, "the audit item would nest %d levels" % depth)
         if error is not None:
             key = "%s#%d" % (stem, rec.index)
             text = errors.get(key, "MODEL: " + str(error)).encode("utf-8")
-            out.append(error_item(rec, text, bool(ignore)))
+            out.append(error_item(rec, text, bool(ignore) or bool(trust.redact), trust))
         elif fmt == "classic":
-            out.extend(classic_items(rec))
+            out.extend(classic_items(rec, trust, redact))
         else:
-            item = detailed_item(rec)
+            item = detailed_item(rec, trust, redact)
             if item is not None:
                 out.append(item)
     return out
@@ -1027,21 +1161,32 @@ def key_text(members):
     return text, escape(text)
 
 
-def baseline_item(image, key_names, table, read_ms, fmt, ignore=()):
+def canon_written(img, redact, trust):
+    """The canonical form of an image as written: redacted members as their markers."""
+    members = sorted(img.members, key=lambda m: m[1])
+    return b"{" + b",".join(canon_string(dec) + b":" +
+                            (marker_canon(v, trust) if dec in redact else canon_value(v))
+                            for _, dec, v in members) + b"}"
+
+
+def baseline_item(image, key_names, table, read_ms, fmt, ignore=(), trust=NO_TRUST):
     """The BASELINE item of `image` (an item a Scan read) in `fmt`; None when the image
-    lacks a key attribute (the builder refuses it)."""
+    lacks a key attribute (the builder refuses it). Its id hashes the image as written,
+    so that with redaction no id carries a digest of a secret."""
     by = {dec: (raw, dec, v) for raw, dec, v in image.members}
     if any(k not in by for k in key_names):
         return None
     keys = [by[k] for k in key_names]
     img = without(image, set(ignore) - set(key_names))
+    redact = trust.redact - set(key_names)
     text, body = key_text(keys)
     when = iso_ms(read_ms)
     name = b"baseline/" + table + b"/" + text + b"/" + \
-        hashlib.sha256(canon_image(img)).hexdigest().encode()
+        hashlib.sha256(canon_written(img, redact, trust)).hexdigest().encode()
     pairs = [(b"id", S(uuid5(name))), (b"itemKey", S(body)), (b"modificationTime", S(when)),
-             (b"eventName", S(b"BASELINE"))] + history_fields(table, body, when, None)
-    whole = b'{"M":' + compact(img) + b"}"
+             (b"eventName", S(b"BASELINE"))] + history_fields(table, body, when, None) + \
+        expires_fields(read_ms, trust)
+    whole = image_text(img, redact, trust)
     if fmt == "classic":
         pairs.append((b"newValue", whole))
         return obj(pairs)
@@ -1050,19 +1195,20 @@ def baseline_item(image, key_names, table, read_ms, fmt, ignore=()):
     members = sorted(img.members, key=lambda m: m[1])
     pairs.append((b"updatedAttributes", b'{"L":[' + b",".join(S(r) for r, _, _ in members) + b"]}"))
     pairs.append((b"changes", b'{"L":[' + b",".join(
-        change_entry(b"/" + pointer_token(dec), None, v) for _, dec, v in members) + b"]}"))
+        change_entry(b"/" + pointer_token(dec), None, audited(dec, v, redact, trust))
+        for _, dec, v in members) + b"]}"))
     pairs.append((b"newImage", whole))
     return obj(pairs)
 
 
-def baselines(path, fmt, ignore=()):
+def baselines(path, fmt, ignore=(), trust=NO_TRUST):
     """A BASELINE per valid record's NewImage, as if a Scan of table Configuration had read
     it at the goldens' clock, the record's Keys names standing for the key schema."""
     out = []
     for rec in load(path):
         if rec.error is None and rec.new is not None:
             names = [dec for _, dec, _ in rec.keys.members]
-            item = baseline_item(rec.new, names, b"Configuration", NOW_MS, fmt, ignore)
+            item = baseline_item(rec.new, names, b"Configuration", NOW_MS, fmt, ignore, trust)
             if item is not None:
                 out.append(item)
     return out
@@ -1092,6 +1238,13 @@ BASELINE_GOLDENS = {
     "localstack-esm-insert-number.json": "",
     "localstack-getrecords-batchwrite.json": "name",
 }
+
+
+# One trust configuration over every fixture, into tests/golden/trust/ (stream items) and
+# tests/golden/trust/baseline/ (the BASELINE_GOLDENS fixtures, without their ignore
+# lists); tests/unit/test_golden.c reads the same settings file.
+TRUST_DIR = os.path.join(HERE, "trust")
+TRUST_SETTINGS = os.path.join(TRUST_DIR, "settings")
 
 
 def ignore_list(text):
@@ -1132,12 +1285,26 @@ def main(argv):
             for fmt in ("classic", "detailed"):
                 write_golden(os.path.join(HERE, "baseline", "%s.%s.jsonl" % (f[:-5], fmt)),
                              baselines(os.path.join(TOP, "events", f), fmt, ignore_list(names)))
+        trust = read_settings(TRUST_SETTINGS)
+        os.makedirs(os.path.join(TRUST_DIR, "baseline"), exist_ok=True)
+        for f in fixtures():
+            for fmt in ("classic", "detailed"):
+                write_golden(os.path.join(TRUST_DIR, "%s.%s.jsonl" % (f[:-5], fmt)),
+                             items(os.path.join(TOP, "events", f), fmt, errors, trust=trust))
+        for f in sorted(BASELINE_GOLDENS):
+            for fmt in ("classic", "detailed"):
+                write_golden(os.path.join(TRUST_DIR, "baseline", "%s.%s.jsonl" % (f[:-5], fmt)),
+                             baselines(os.path.join(TOP, "events", f), fmt, trust=trust))
         return 0
     if argv[1:] == ["--check"]:
         for f in fixtures():
             for rec in load(os.path.join(TOP, "events", f)):
                 if rec.error is not None:
                     print("%s#%d: %s" % (f[:-5], rec.index, rec.error))
+        return 0
+    if len(argv) == 5 and argv[1] == "--trust":
+        for line in items(argv[3], argv[4], trust=read_settings(argv[2])):
+            sys.stdout.buffer.write(line + b"\n")
         return 0
     if len(argv) in (3, 4):
         ignore = ()

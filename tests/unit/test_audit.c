@@ -347,7 +347,10 @@ static void test_detailed_ttl_delete(void **state)
     assert_string_equal(
         lines(&b),
         COMMON_IN(
-            "-", "2f95a1e4-df65-55a0-81e8-5b1ec6e4c925", "DELETE") ",\"keys\":{"
+            "-", "2f95a1e4-df65-55a0-81e8-5b1ec6e4c925", "DELETE") ",\"actor\":{\"S\":"
+                                                    "\"dynamodb.amazonaws.com\"},"
+                                                    "\"actorSource\":{\"S\":\"ttl\"},"
+                                                    "\"keys\":{"
                                                     "\"M\":{\"key\":{\"S\":"
                                                     "\"CACHE_TTL_SEC\"}}},\"sequenceNumber\":{"
                                                     "\"S\":\"100\"},"

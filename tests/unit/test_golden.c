@@ -1,7 +1,9 @@
 /* Golden tests: every fixture in events/ (bench-* and the truncated one aside), built in
  * both formats, must give exactly the lines of tests/golden/<stem>.<format>.jsonl; some
  * again with attributes ignored (tests/golden/ignore/) and as BASELINE items
- * (tests/golden/baseline/); and bootstrap --print must print the same.
+ * (tests/golden/baseline/); every one again with the trust settings of
+ * tests/golden/trust/settings (tests/golden/trust/, BASELINE items in its baseline/); and
+ * bootstrap --print must print the same.
  *
  * The golden files were written by tests/golden/audit_model.py, an independent Python
  * model of the audit item format, and read line by line against docs/audit-format.md; only
@@ -21,6 +23,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
 
 #include "auditstream.h"
 
@@ -28,6 +31,9 @@
 #define GOLDEN_DIR "tests/golden"
 #define IGNORE_DIR GOLDEN_DIR "/ignore"
 #define BASELINE_DIR GOLDEN_DIR "/baseline"
+#define TRUST_DIR GOLDEN_DIR "/trust"
+#define TRUST_BASELINE_DIR TRUST_DIR "/baseline"
+#define TRUST_SETTINGS TRUST_DIR "/settings"
 #define MALFORMED "aws-lambda-go-dynamodb-event-malformed.2.json"
 /* 2024-05-01T12:30:45.678Z: the clock the goldens were written with. */
 #define NOW_MS INT64_C(1714566645678)
@@ -192,6 +198,108 @@ static size_t split_names(const char *list, as_span *out, size_t cap)
     return n;
 }
 
+/* The trust settings of TRUST_SETTINGS (AUDIT_*=value lines, as the function reads its
+ * variables), as as_audit_options take them. */
+typedef struct trust_settings {
+    char *text; /* the file, which the spans borrow */
+    as_span actor;
+    uint32_t days;
+    as_span redact[16];
+    size_t redact_count;
+    unsigned char key[64];
+    size_t key_len;
+} trust_settings;
+
+static void read_trust(trust_settings *t)
+{
+    memset(t, 0, sizeof *t);
+    size_t len = 0;
+    t->text = read_all(TRUST_SETTINGS, &len);
+    if (t->text == NULL) {
+        fail_msg("cannot read %s", TRUST_SETTINGS);
+    }
+    for (char *line = t->text; *line != '\0';) {
+        char *nl = strchr(line, '\n');
+        if (nl != NULL) {
+            *nl = '\0';
+        }
+        char *eq = strchr(line, '=');
+        if (line[0] != '#' && eq != NULL) {
+            *eq = '\0';
+            const char *value = eq + 1;
+            if (strcmp(line, "AUDIT_ACTOR_ATTRIBUTE") == 0) {
+                t->actor = as_span_from_cstr(value);
+            } else if (strcmp(line, "AUDIT_RETENTION_DAYS") == 0) {
+                t->days = (uint32_t)strtoul(value, NULL, 10);
+            } else if (strcmp(line, "AUDIT_REDACT_ATTRIBUTES") == 0) {
+                t->redact_count = split_names(value, t->redact, 16);
+            } else if (strcmp(line, "AUDIT_REDACT_KEY") == 0) {
+                size_t b64 = strlen(value);
+                assert_true(b64 % 4 == 0 && b64 / 4 * 3 <= sizeof t->key);
+                int n = EVP_DecodeBlock(t->key, (const unsigned char *)value, (int)b64);
+                assert_true(n >= 0);
+                /* EVP_DecodeBlock counts the padding's bytes too. */
+                size_t pad = (b64 > 0 && value[b64 - 1] == '=') + (b64 > 1 && value[b64 - 2] == '=');
+                t->key_len = (size_t)n - pad;
+            } else {
+                fail_msg("%s: unknown setting %s", TRUST_SETTINGS, line);
+            }
+        }
+        line = nl != NULL ? nl + 1 : line + strlen(line);
+    }
+    /* The settings the goldens were written for: each option is on. */
+    assert_true(t->actor.len > 0 && t->days > 0 && t->redact_count > 0 &&
+                t->key_len >= AS_AUDIT_MIN_REDACT_KEY);
+}
+
+/* `options` with the trust settings on. */
+static void apply_trust(as_audit_options *options, const trust_settings *t)
+{
+    options->actor_attribute = t->actor;
+    options->retention_days = t->days;
+    options->redact = t->redact;
+    options->redact_count = t->redact_count;
+    options->redact_key = t->key;
+    options->redact_key_len = t->key_len;
+}
+
+/* The body of the S attribute `name` in an item's line (its first occurrence: the common
+ * fields come first), escapes kept; empty when the line has none. */
+static as_span s_body(as_span line, const char *name)
+{
+    char pattern[64];
+    int n = snprintf(pattern, sizeof pattern, "\"%s\":{\"S\":\"", name);
+    for (size_t i = 0; i + (size_t)n <= line.len; i++) {
+        if (memcmp(line.ptr + i, pattern, (size_t)n) == 0) {
+            size_t start = i + (size_t)n;
+            size_t end = start;
+            while (end < line.len && line.ptr[end] != '"') {
+                end += line.ptr[end] == '\\' ? 2 : 1;
+            }
+            return (as_span){line.ptr + start, end - start};
+        }
+    }
+    return (as_span){NULL, 0};
+}
+
+/* The item's spans are the bodies its line holds; the count of those that are not. */
+static int check_spans(const char *what, size_t lineno, as_item item)
+{
+    static const char *const names[] = {"id", "historyKey", "historySort", "modificationTime"};
+    const as_span spans[] = {item.id, item.history_key, item.history_sort, item.modification_time};
+    int bad = 0;
+    for (size_t i = 0; i < 4; i++) {
+        as_span want = s_body(item.json, names[i]);
+        if (spans[i].len != want.len || (want.len > 0 && spans[i].ptr != want.ptr)) {
+            report("%s line %zu: the %s span is %.*s, the item holds %.*s\n", what, lineno,
+                   names[i], (int)spans[i].len, spans[i].ptr != NULL ? spans[i].ptr : "",
+                   (int)want.len, want.ptr != NULL ? want.ptr : "");
+            bad++;
+        }
+    }
+    return bad;
+}
+
 /* A fixture decoded beside its golden file `<dir>/<fixture less .json>.<fmt>.jsonl`. */
 typedef struct golden_case {
     char *input;
@@ -243,11 +351,11 @@ static bool case_open(golden_case *c, const char *fixture, const char *dir, cons
     return true;
 }
 
-/* Builds `fixture` in `format` (with `ignore`, a comma list, or NULL) and compares with
- * its golden file in `dir`; prints each mismatch and returns how many lines differ (a
- * missing or extra line counts as one). */
+/* Builds `fixture` in `format` (with `ignore`, a comma list, or NULL, and the trust
+ * settings `trust` or none) and compares with its golden file in `dir`; prints each
+ * mismatch and returns how many lines differ (a missing or extra line counts as one). */
 static int check_fixture(const char *fixture, as_format format, const char *dir,
-                         const char *ignore)
+                         const char *ignore, const trust_settings *trust)
 {
     const char *fmt = format == AS_FORMAT_CLASSIC ? "classic" : "detailed";
     golden_case c;
@@ -263,6 +371,9 @@ static int check_fixture(const char *fixture, as_format format, const char *dir,
     size_t name_count = ignore != NULL ? split_names(ignore, names, 8) : 0;
     as_audit_options options = {
         .format = format, .ignore = names, .ignore_count = name_count, .now_ms = NOW_MS};
+    if (trust != NULL) {
+        apply_trust(&options, trust);
+    }
     if (as_audit_build_event(c.event, &options, items, &err) != AS_OK) {
         report("%s (%s): build failed: %s\n", fixture, fmt, err.message);
         as_items_free(items);
@@ -291,6 +402,7 @@ static int check_fixture(const char *fixture, as_format format, const char *dir,
             bad++;
             continue;
         }
+        bad += check_spans(fixture, lineno, item);
         /* The flags agree with what the line is: an error item, a processing-time stamp.
          * (No fixture has an attribute named "error", nor the fixed clock's time.) */
         bool is_error = span_contains(want, "},\"error\":{\"S\":\"") &&
@@ -326,7 +438,7 @@ static void check_format(as_format format)
     assert_true(n > 0);
     int bad = 0;
     for (size_t i = 0; i < n; i++) {
-        bad += check_fixture(names[i], format, GOLDEN_DIR, NULL);
+        bad += check_fixture(names[i], format, GOLDEN_DIR, NULL, NULL);
     }
     free_names(names, n);
     if (bad != 0) {
@@ -353,9 +465,9 @@ static void test_ignore(void **state)
     int bad = 0;
     for (size_t i = 0; i < IGNORE_CASE_COUNT; i++) {
         bad += check_fixture(IGNORE_CASES[i].fixture, AS_FORMAT_CLASSIC, IGNORE_DIR,
-                             IGNORE_CASES[i].ignore);
+                             IGNORE_CASES[i].ignore, NULL);
         bad += check_fixture(IGNORE_CASES[i].fixture, AS_FORMAT_DETAILED, IGNORE_DIR,
-                             IGNORE_CASES[i].ignore);
+                             IGNORE_CASES[i].ignore, NULL);
     }
     if (bad != 0) {
         fail_msg("%d line(s) differ from the golden files of %s", bad, IGNORE_DIR);
@@ -377,12 +489,14 @@ static const struct {
 };
 #define BASELINE_CASE_COUNT (sizeof BASELINE_CASES / sizeof BASELINE_CASES[0])
 
-/* The BASELINE items of one case in `format` against its golden; lines that differ. */
-static int check_baselines(const char *fixture, const char *ignore, as_format format)
+/* The BASELINE items of one case in `format` (with the trust settings `trust` or none,
+ * against the goldens of `dir`); lines that differ. */
+static int check_baselines(const char *fixture, const char *ignore, as_format format,
+                           const char *dir, const trust_settings *trust)
 {
     const char *fmt = format == AS_FORMAT_CLASSIC ? "classic" : "detailed";
     golden_case c;
-    if (!case_open(&c, fixture, BASELINE_DIR, fmt)) {
+    if (!case_open(&c, fixture, dir, fmt)) {
         return 1;
     }
     const as_event *event = c.event;
@@ -390,6 +504,9 @@ static int check_baselines(const char *fixture, const char *ignore, as_format fo
     as_span names[8];
     size_t name_count = ignore[0] != '\0' ? split_names(ignore, names, 8) : 0;
     as_audit_options options = {.format = format, .ignore = names, .ignore_count = name_count};
+    if (trust != NULL) {
+        apply_trust(&options, trust);
+    }
     as_items *items = as_items_new();
     assert_non_null(items);
     for (size_t i = 0; i < as_event_record_count(event); i++) {
@@ -432,6 +549,8 @@ static int check_baselines(const char *fixture, const char *ignore, as_format fo
                    lineno, (int)want.len, want.ptr, (int)item.json.len,
                    item.json.ptr != NULL ? item.json.ptr : "");
             bad++;
+        } else {
+            bad += check_spans(fixture, lineno, item);
         }
     }
     if (lineno != as_items_count(items)) {
@@ -451,9 +570,9 @@ static void test_baseline(void **state)
     int bad = 0;
     for (size_t i = 0; i < BASELINE_CASE_COUNT; i++) {
         bad += check_baselines(BASELINE_CASES[i].fixture, BASELINE_CASES[i].ignore,
-                               AS_FORMAT_CLASSIC);
+                               AS_FORMAT_CLASSIC, BASELINE_DIR, NULL);
         bad += check_baselines(BASELINE_CASES[i].fixture, BASELINE_CASES[i].ignore,
-                               AS_FORMAT_DETAILED);
+                               AS_FORMAT_DETAILED, BASELINE_DIR, NULL);
     }
     if (bad != 0) {
         fail_msg("%d line(s) differ from the golden files of %s", bad, BASELINE_DIR);
@@ -486,6 +605,101 @@ static void check_case_goldens(const char *dir_path, const char *const *fixtures
     }
     closedir(dir);
     assert_int_equal(goldens, 2 * count);
+}
+
+/* The files of `dir` are exactly both goldens of each of `fixtures`, and `extra_file`
+ * and `extra_dir` when not NULL. */
+static void check_trust_dir(const char *dir_path, const char *const *fixtures, size_t count,
+                            const char *extra_file, const char *extra_dir)
+{
+    DIR *dir = opendir(dir_path);
+    assert_non_null(dir);
+    size_t goldens = 0;
+    struct dirent *e;
+    while ((e = readdir(dir)) != NULL) {
+        if (e->d_name[0] == '.' || (extra_file != NULL && strcmp(e->d_name, extra_file) == 0) ||
+            (extra_dir != NULL && strcmp(e->d_name, extra_dir) == 0)) {
+            continue;
+        }
+        bool found = false;
+        for (size_t i = 0; i < count && !found; i++) {
+            size_t stem = strlen(fixtures[i]) - strlen(".json");
+            found = strncmp(e->d_name, fixtures[i], stem) == 0 &&
+                    (strcmp(e->d_name + stem, ".classic.jsonl") == 0 ||
+                     strcmp(e->d_name + stem, ".detailed.jsonl") == 0);
+        }
+        if (!found) {
+            closedir(dir);
+            fail_msg("%s/%s belongs to no case", dir_path, e->d_name);
+        }
+        goldens++;
+    }
+    closedir(dir);
+    assert_int_equal(goldens, 2 * count);
+}
+
+/* Every fixture with the trust settings on (actor, retention, redaction with a key), in
+ * both formats, and the BASELINE cases' items (without their ignore lists) too. */
+static void test_trust(void **state)
+{
+    (void)state;
+    trust_settings trust;
+    read_trust(&trust);
+    char **names = NULL;
+    size_t n = list_fixtures(&names);
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        bad += check_fixture(names[i], AS_FORMAT_CLASSIC, TRUST_DIR, NULL, &trust);
+        bad += check_fixture(names[i], AS_FORMAT_DETAILED, TRUST_DIR, NULL, &trust);
+    }
+    for (size_t i = 0; i < BASELINE_CASE_COUNT; i++) {
+        bad += check_baselines(BASELINE_CASES[i].fixture, "", AS_FORMAT_CLASSIC,
+                               TRUST_BASELINE_DIR, &trust);
+        bad += check_baselines(BASELINE_CASES[i].fixture, "", AS_FORMAT_DETAILED,
+                               TRUST_BASELINE_DIR, &trust);
+    }
+    free_names(names, n);
+    free(trust.text);
+    if (bad != 0) {
+        fail_msg("%d line(s) differ from the golden files of %s", bad, TRUST_DIR);
+    }
+}
+
+/* The trust goldens are both formats of every fixture, and of every BASELINE case; the
+ * trust settings differ from none (every golden of the trust folder differs from the
+ * plain one of its fixture but where the fixture holds nothing they touch). */
+static void test_trust_goldens_match(void **state)
+{
+    (void)state;
+    char **names = NULL;
+    size_t n = list_fixtures(&names);
+    check_trust_dir(TRUST_DIR, (const char *const *)names, n, "settings", "baseline");
+    const char *fixtures[BASELINE_CASE_COUNT];
+    for (size_t i = 0; i < BASELINE_CASE_COUNT; i++) {
+        fixtures[i] = BASELINE_CASES[i].fixture;
+    }
+    check_trust_dir(TRUST_BASELINE_DIR, fixtures, BASELINE_CASE_COUNT, NULL, NULL);
+    /* The settings change most fixtures' items: a trust golden equal to its plain golden
+     * everywhere would prove nothing. */
+    size_t changed = 0;
+    for (size_t i = 0; i < n; i++) {
+        char plain[512];
+        char trusted[512];
+        size_t stem = strlen(names[i]) - strlen(".json");
+        snprintf(plain, sizeof plain, "%s/%.*s.classic.jsonl", GOLDEN_DIR, (int)stem, names[i]);
+        snprintf(trusted, sizeof trusted, "%s/%.*s.classic.jsonl", TRUST_DIR, (int)stem, names[i]);
+        size_t a_len = 0;
+        size_t b_len = 0;
+        char *a = read_all(plain, &a_len);
+        char *b = read_all(trusted, &b_len);
+        assert_non_null(a);
+        assert_non_null(b);
+        changed += a_len != b_len || memcmp(a, b, a_len) != 0;
+        free(a);
+        free(b);
+    }
+    assert_int_equal(changed, n);
+    free_names(names, n);
 }
 
 static void test_baseline_goldens_match_cases(void **state)
@@ -731,6 +945,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_ignore_goldens_match_cases),
         cmocka_unit_test(test_baseline),
         cmocka_unit_test(test_baseline_goldens_match_cases),
+        cmocka_unit_test(test_trust),
+        cmocka_unit_test(test_trust_goldens_match),
         cmocka_unit_test(test_malformed_decode),
         cmocka_unit_test(test_malformed_bootstrap),
         cmocka_unit_test(test_print_reads_audit_variables),
