@@ -12,6 +12,7 @@
 
 #include "auditstream.h"
 #include "auditstream/batch.h"
+#include "auditstream/chain.h"
 #include "auditstream/config.h"
 #include "auditstream/log.h"
 
@@ -21,8 +22,11 @@ static void usage(FILE *out)
 {
     fputs("usage: bootstrap --print EVENT.json|- [--format classic|detailed]\n"
           "  Prints the audit items a DynamoDB Streams event yields, one JSON object a line,\n"
-          "  as the function would build them with the same AUDIT_FORMAT and\n"
-          "  AUDIT_IGNORE_ATTRIBUTES (--format overrides AUDIT_FORMAT).\n"
+          "  as the function would build them with the same AUDIT_FORMAT,\n"
+          "  AUDIT_IGNORE_ATTRIBUTES, AUDIT_ACTOR_ATTRIBUTE, AUDIT_RETENTION_DAYS,\n"
+          "  AUDIT_REDACT_ATTRIBUTES and AUDIT_REDACT_KEY (--format overrides AUDIT_FORMAT).\n"
+          "  AUDIT_CHAIN is checked, but the chain fields need the table: not printed.\n"
+          "  Writes nothing anywhere; a bad variable: exit status 2 and its init error.\n"
           "       bootstrap --version\n"
           "  Prints the versions of libauditstream, libcurl and OpenSSL it runs with.\n"
           "       bootstrap\n"
@@ -99,7 +103,7 @@ static int print_items(const char *path, const as_format *format)
     as_config config = {0};
     if (as_config_items_from_env(env, NULL, &config, &err) != AS_OK) {
         fprintf(stderr, "bootstrap: %s\n", err.message);
-        return EXIT_USAGE;
+        goto cleanup;
     }
     if (format != NULL) {
         config.format = *format;
@@ -122,10 +126,19 @@ static int print_items(const char *path, const as_format *format)
         goto cleanup;
     }
     items = as_items_new();
+    /* Every setting the function builds with, the room it leaves for the chain's fields
+     * included: an item near 400 KB is cut exactly as the function would cut it. */
     as_audit_options options = {.format = config.format,
                                 .ignore = config.ignore,
                                 .ignore_count = config.ignore_count,
-                                .now_ms = now_ms()};
+                                .now_ms = now_ms(),
+                                .actor_attribute = config.actor_attribute,
+                                .retention_days = config.retention_days,
+                                .redact = config.redact,
+                                .redact_count = config.redact_count,
+                                .redact_key = config.redact_key_len > 0 ? config.redact_key : NULL,
+                                .redact_key_len = config.redact_key_len,
+                                .reserve_bytes = config.chain ? AS_CHAIN_FIELDS_SIZE : 0};
     if (items == NULL || as_audit_build_event(event, &options, items, &err) != AS_OK) {
         fprintf(stderr, "bootstrap: %s: %s\n", path, items == NULL ? "out of memory" : err.message);
         rc = EXIT_FAILURE;
@@ -138,6 +151,7 @@ static int print_items(const char *path, const as_format *format)
     }
     rc = fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 cleanup:
+    as_config_wipe(&config);
     as_items_free(items);
     as_event_free(event);
     as_buf_free(&input);
@@ -256,26 +270,50 @@ static int run_lambda(void)
         fail_init(&a, "InvalidConfiguration", &err);
         goto cleanup;
     }
-    as_batch_options batch = {.table = a.config.table,
-                              .format = a.config.format,
-                              .ignore = a.config.ignore,
-                              .ignore_count = a.config.ignore_count};
+    as_batch_options batch = {
+        .table = a.config.table,
+        .format = a.config.format,
+        .ignore = a.config.ignore,
+        .ignore_count = a.config.ignore_count,
+        .actor_attribute = a.config.actor_attribute,
+        .retention_days = a.config.retention_days,
+        .redact = a.config.redact,
+        .redact_count = a.config.redact_count,
+        .redact_key = a.config.redact_key_len > 0 ? a.config.redact_key : NULL,
+        .redact_key_len = a.config.redact_key_len,
+        .chain = a.config.chain,
+        .write_api = a.config.write_api,
+    };
     if (as_ddb_client_new(&a.config.ddb, &a.client, &err) != AS_OK ||
         as_batch_new(a.client, &a.config.credentials, &batch, &a.batch, &err) != AS_OK) {
         fail_init(&a, err.code == AS_ERR_ARGUMENT ? "InvalidConfiguration" : "InitializationFailed",
                   &err);
         goto cleanup;
     }
+    /* The batch keeps its own copy of the key (wiped when it is freed): this one is done. */
+    as_config_wipe(&a.config);
     a.config.log.cold_start = true;
-    as_log_field ready[] = {as_log_field_str("table", a.config.table),
-                            as_log_field_str("endpoint", as_ddb_client_endpoint(a.client)->url),
-                            as_log_field_u64("concurrency", a.config.concurrency)};
+    /* What shapes the trail, as the batch was given it, so that a reader of the logs knows
+     * what the items hold; never the key, only whether there is one. */
+    as_log_field ready[] = {
+        as_log_field_str("table", batch.table),
+        as_log_field_str("endpoint", as_ddb_client_endpoint(a.client)->url),
+        as_log_field_u64("concurrency", a.config.concurrency),
+        as_log_field_str("format", batch.format == AS_FORMAT_DETAILED ? "detailed" : "classic"),
+        as_log_field_str("write_api", as_ddb_write_api_name(batch.write_api)),
+        as_log_field_bool("chain", batch.chain),
+        as_log_field_u64("retention_days", batch.retention_days),
+        as_log_field_u64("ignored_attributes", batch.ignore_count),
+        as_log_field_u64("redacted_attributes", batch.redact_count),
+        as_log_field_bool("redact_hmac", batch.redact_key_len > 0),
+    };
     say(&a, AS_LOG_INFO, "ready", ready, sizeof ready / sizeof ready[0]);
     /* The loop ends only when the runtime is broken or memory ran out: exit either way,
      * and Lambda starts a fresh process. */
     bool broken = as_runtime_run(a.rt, handle, &a, &err) != AS_OK;
     say(&a, AS_LOG_FATAL, broken ? err.message : "out of memory: exiting", NULL, 0);
 cleanup:
+    as_config_wipe(&a.config);
     as_batch_free(a.batch);
     as_ddb_client_free(a.client);
     as_runtime_free(a.rt);
