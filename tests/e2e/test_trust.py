@@ -15,7 +15,8 @@ The packaged bootstrap runs with AUDIT_CHAIN=on, AUDIT_ACTOR_ATTRIBUTE=updatedBy
 AUDIT_RETENTION_DAYS=1, AUDIT_REDACT_ATTRIBUTES=secret,apiToken and a redaction key,
 once per format, behind a fault proxy that forwards every byte unchanged (moto checks the
 signature over the Host header as received) unless told to refuse the chain heads'
-PutItem. The records go in batches, with redeliveries: a whole batch again, the tail of a
+PutItem (the detailed function writes its items with BatchWriteItem, the classic one with
+PutItem). The records go in batches, with redeliveries: a whole batch again, the tail of a
 batch, a batch whose head writes were all refused and one whose one head write was
 refused, each redelivered as Lambda would (from the reported record, or whole after an
 invocation error). Then, recomputed here from the rules alone (tests/support/canonical.py
@@ -82,7 +83,10 @@ K_B = "FEATURE_FLAGS"
 K_C = "Clé ünïcode"
 K_OLD = "LEGACY_TIMEOUT"
 KEYS = (K_A, K_B, K_C, K_OLD)
-PRODUCER_ACTIONS = ["dynamodb:PutItem", "dynamodb:BatchGetItem"]
+PRODUCER_ACTIONS = ["dynamodb:PutItem", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"]
+# The detailed function writes its items with BatchWriteItem (the heads always go by
+# PutItem): the chain over both write paths.
+WRITE_API = {"classic": "PutItem", "detailed": "BatchWriteItem"}
 READER_ACTIONS = sorted(set(TRAIL_READER_ACTIONS) | {"dynamodb:BatchGetItem"})
 
 
@@ -337,7 +341,7 @@ class Suite:
                "AWS_ACCESS_KEY_ID": creds[0], "AWS_SECRET_ACCESS_KEY": creds[1],
                "AWS_SESSION_TOKEN": creds[2], "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
                "AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "DEBUG",
-               "AWS_MAX_ATTEMPTS": "2"}
+               "AWS_MAX_ATTEMPTS": "2", "AUDIT_WRITE_API": WRITE_API[fmt]}
         fn = Function(self.task, self.workdir, name, env)
         self.functions.append(fn)
         return fn
@@ -492,7 +496,7 @@ class Suite:
                       for r in records)
         return (entries >= 1 and summary.get("chain_skipped") == entries and
                 summary.get("requests") == 0 and summary.get("requests_put_item") == 0 and
-                summary.get("chain_heads_moved") == 0)
+                summary.get("requests_batch_write") == 0 and summary.get("chain_heads_moved") == 0)
 
     def redeliver_after_fault(self, fn, batch, post, what, notes):
         if post["kind"] == "response":
@@ -582,6 +586,21 @@ class Suite:
         self.chains[table] = {}
         for key in KEYS:
             self.chains[table][key] = self.check_chain(table, key)
+        # each anchored head lies on the chain recomputed here, at the entry it names
+        on_chain = {(hk(k), e["seq"].lstrip("0")): e["chain"]
+                    for k in KEYS for e in self.chains[table][k][0]}
+        anchored = [h for d in self.anchor_docs[table] for h in d.get("heads", [])]
+        for h in anchored:
+            where = (h.get("historyKey"), str(h.get("sequenceNumber", "")).lstrip("0"))
+            check(on_chain.get(where) == h.get("chain"),
+                  f"{table}: the anchor {h} is not on the recomputed chain")
+        moved = sum(line.get("chain_heads_moved", 0) for line in fn.log_lines()
+                    if str(line.get("message", "")).startswith("batch "))
+        check(moved == len(anchored), f"{table}: {moved} heads moved, {len(anchored)} anchored")
+        batch_writes = sum(line.get("requests_batch_write", 0) for line in fn.log_lines()
+                           if str(line.get("message", "")).startswith("batch "))
+        check((batch_writes > 0) == (WRITE_API[fmt] == "BatchWriteItem"),
+              f"{table}: {batch_writes} BatchWriteItem requests with {WRITE_API[fmt]}")
         lines = self.verify(table, ["--all"], 0)
         per_key = {line.get("historyKey"): line for line in lines[:-1]}
         check(sorted(per_key) == sorted(hk(k) for k in KEYS), f"verify --all keys {sorted(per_key)}")
@@ -595,7 +614,8 @@ class Suite:
         check(lines[-1].get("ok") is True, f"verify --all --anchors: {lines[-1]}")
         heads = sum(len(d.get("heads", [])) for d in self.anchor_docs[table])
         entries = sum(len(self.audited(k)) for k in KEYS)
-        return (f"{entries} entries on {len(KEYS)} keys in {took:.1f} s; {'; '.join(notes)}; "
+        return (f"{WRITE_API[fmt]}: {entries} entries on {len(KEYS)} keys in {took:.1f} s; "
+                f"{'; '.join(notes)}; "
                 f"verify --all ok, and with {heads} anchored heads")
 
     def test_deliver_classic(self):
@@ -604,7 +624,7 @@ class Suite:
         return self.deliver_and_check(AUDIT_CLASSIC, "classic")
 
     def test_deliver_detailed(self):
-        """The same in the detailed format."""
+        """The same in the detailed format, its items written with BatchWriteItem."""
         return self.deliver_and_check(AUDIT_DETAILED, "detailed")
 
     # -- the trust fields ---------------------------------------------------------------
