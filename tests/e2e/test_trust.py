@@ -60,6 +60,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(TOP, "tests", "support"))
+sys.path.insert(0, os.path.join(TOP, "tests", "golden"))
 
 from canonical import canonical_image, canonical_value  # noqa: E402
 from harness import (ACCOUNT, CONFIG_TABLE, NAMESPACE, REGION, Aws, FaultProxy,  # noqa: E402
@@ -630,7 +631,8 @@ class Suite:
     # -- the trust fields ---------------------------------------------------------------
 
     def test_trust_fields(self):
-        """Both tables: each item's actor is its record's updatedBy (the OldImage's for a
+        """Both tables: the items less their chain fields are the model's (the same
+        settings in tests/golden/audit_model.py); each item's actor is its record's updatedBy (the OldImage's for a
         DELETE, actorSource last-writer), expiresAt = floor(modificationTime) + 1 day, and
         no secret is stored: every redacted value is the marker with the HMAC-SHA256 of
         the value's canonical form under the key, and each secret written has its HMAC in
@@ -678,8 +680,46 @@ class Suite:
                             seen_macs.add(m["hmac"]["S"])
             check(seen_macs == set(macs), f"{table}: {len(set(macs) - seen_macs)} secret "
                   f"values have no marker")
-            counts.append(f"{table}: {markers} markers")
+            counts.append(f"{table}: {markers} markers, {self.against_model(table)} items "
+                          "as the model says")
         return f"{len(macs)} secret values, each found only as its HMAC; " + ", ".join(counts)
+
+    def against_model(self, table):
+        """The table's items, less their chain fields, are exactly what the independent
+        model (tests/golden/audit_model.py) computes from the records delivered with the
+        same settings; an error item's own reason text aside."""
+        import audit_model
+
+        fmt = "classic" if table == AUDIT_CLASSIC else "detailed"
+        settings = os.path.join(self.workdir, "trust.settings")
+        with open(settings, "w", encoding="utf-8") as f:
+            f.write("AUDIT_ACTOR_ATTRIBUTE=updatedBy\n"
+                    f"AUDIT_RETENTION_DAYS={RETENTION_DAYS}\n"
+                    "AUDIT_REDACT_ATTRIBUTES=secret,apiToken\n"
+                    f"AUDIT_REDACT_KEY={base64.b64encode(REDACT_KEY).decode()}\n")
+        event = os.path.join(self.workdir, f"{table}.event.json")
+        with open(event, "wb") as f:
+            f.write(lambda_event(self.records))
+        want = {}
+        for line in audit_model.items(event, fmt, errors={},
+                                      trust=audit_model.read_settings(settings)):
+            item = json.loads(line.decode("utf-8"))
+            want[item["id"]["S"]] = item
+        got = {i: strip_chain(it) for i, it in self.aws.scan(table).items()
+               if "chainOf" not in it}
+        check(sorted(got) == sorted(want), f"{table}: {len(got)} items, the model "
+              f"{len(want)}; ids only in the table {sorted(set(got) - set(want))[:2]}, only "
+              f"in the model {sorted(set(want) - set(got))[:2]}")
+        for i, item in got.items():
+            model = want[i]
+            if "error" in model:
+                check("error" in item, f"{table}: {i} is no error item")
+                item, model = dict(item), dict(model)
+                item.pop("error")
+                model.pop("error")
+            check(canon(item) == canon(model),
+                  f"{table}: item {i}: {canon(item)[:400]}, the model {canon(model)[:400]}")
+        return len(got)
 
     # -- tampering ----------------------------------------------------------------------
 
