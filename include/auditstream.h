@@ -1,6 +1,6 @@
 /* libauditstream: turns DynamoDB Streams events into audit items.
  * The umbrella header of the reusable library: the pure core (common, buf, event, diff,
- * audit, wire, replay, version), SigV4 and the DynamoDB client, the Lambda Runtime API
+ * audit, wire, chain, replay, version), SigV4 and the DynamoDB client, the Lambda Runtime API
  * client, and their one setup call. Each module's header also stands on its own.
  *
  * The audit function's own modules (auditstream/config.h, batch.h, log.h) are not
@@ -16,6 +16,7 @@
 #include "auditstream/diff.h"
 #include "auditstream/audit.h"
 #include "auditstream/wire.h"
+#include "auditstream/chain.h"
 #include "auditstream/replay.h"
 #include "auditstream/sigv4.h"
 #include "auditstream/global.h"

@@ -46,8 +46,8 @@ fail() {
 # The layer of a public header (include/auditstream/<name>.h).
 public_layer() {
     case $1 in
-    common | buf | event | diff | audit | version | wire | replay) echo core ;;
-    sigv4 | ddb | ddb_read | global | profile) echo aws ;;
+    common | buf | event | diff | audit | version | wire | replay | chain) echo core ;;
+    sigv4 | ddb | ddb_read | global | profile | chain_store) echo aws ;;
     runtime | batch | config | log) echo lambda ;;
     *) echo unknown ;;
     esac

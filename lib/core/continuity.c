@@ -29,6 +29,7 @@ struct as_verify {
     const as_value **scratch; /* an old image's members, sorted */
     size_t scratch_cap;
     as_buf detail; /* the detail being written */
+    chain_walk *walk; /* the key's chain, once as_trail_verify_chain ran (chain_verify.c) */
 };
 
 as_verify *as_verify_new(void)
@@ -47,7 +48,31 @@ void as_verify_free(as_verify *verify)
     as_state_free(&verify->st);
     free(verify->scratch);
     as_buf_free(&verify->detail);
+    as_chain_walk_free(verify->walk);
     free(verify);
+}
+
+chain_walk **as_verify_chain_walk(as_verify *v)
+{
+    return &v->walk;
+}
+
+bool as_verify_is_key(const as_verify *v, as_span key)
+{
+    return v->key.data != NULL && v->key.len == key.len &&
+           (key.len == 0 || memcmp(v->key.data, key.ptr, key.len) == 0);
+}
+
+as_result as_verify_start(as_verify *v, as_span key, size_t entries, as_error *err)
+{
+    as_buf_clear(&v->key);
+    as_buf_clear(&v->text);
+    v->count = 0;
+    v->entries = entries;
+    as_buf_append_span(&v->key, key);
+    as_buf_append_char(&v->key, '\0');
+    as_buf_truncate(&v->key, key.len);
+    return as_buf_result(&v->key, err, VERIFYING);
 }
 
 static AS_RESULT add_problem(as_verify *v, const char *kind, as_span sequence, as_span detail,

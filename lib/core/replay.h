@@ -1,4 +1,4 @@
-/* What trail.c, replay.c, continuity.c and replay_history.c share: a trail's items as parsed
+/* What trail.c, replay.c, continuity.c, chain_verify.c and replay_history.c share: a trail's items as parsed
  * entries in historySort order, and the state machine that replays them record by record. */
 #ifndef AS_CORE_REPLAY_H
 #define AS_CORE_REPLAY_H
@@ -69,6 +69,19 @@ AS_LOCAL bool as_trail_repeat(const trail_entry *entries, size_t begin, size_t i
  * {"redacted":true[,"hmac":..]}, or neither. */
 typedef enum marker_kind { MARKER_NONE = 0, MARKER_TRUNCATED, MARKER_REDACTED } marker_kind;
 AS_LOCAL marker_kind as_replay_marker(const as_value *value);
+
+/* ---- Verify results shared with chain_verify.c --------------------------------------- */
+
+/* chain_verify.c's record of one key's chain, kept in a verify result for the anchors. */
+typedef struct chain_walk chain_walk;
+/* NULL is a no-op. */
+AS_LOCAL void as_chain_walk_free(chain_walk *walk);
+/* The slot of `v` that holds it (NULL until chain_verify.c fills it). */
+AS_LOCAL chain_walk **as_verify_chain_walk(as_verify *v);
+/* Whether `v` holds the result of `key` (as_trail_verify's, or a chain check's). */
+AS_LOCAL bool as_verify_is_key(const as_verify *v, as_span key);
+/* Makes `v` the result of `key`: no problem yet, `entries` records. */
+AS_LOCAL AS_RESULT as_verify_start(as_verify *v, as_span key, size_t entries, as_error *err);
 
 /* ---- The state machine -------------------------------------------------------------- */
 
