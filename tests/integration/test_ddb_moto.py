@@ -369,7 +369,8 @@ class Aws:
                 {"Effect": "Allow", "Resource": "*",
                  "Action": ["dynamodb:CreateTable", "dynamodb:DescribeTable",
                             "dynamodb:PutItem", "dynamodb:Scan", "dynamodb:Query",
-                            "dynamodb:GetItem", "dynamodb:BatchGetItem"]},
+                            "dynamodb:GetItem", "dynamodb:BatchGetItem",
+                            "dynamodb:BatchWriteItem"]},
                 {"Effect": "Allow", "Action": "sts:AssumeRole",
                  "Resource": f"arn:aws:iam::123456789012:role/{ROLE}"},
             ]}))
@@ -596,7 +597,7 @@ class Runner:
         self.workdir = workdir
         self.count = 0
 
-    def run(self, endpoint, creds, source, table=TABLE, dry_run=False):
+    def run(self, endpoint, creds, source, table=TABLE, dry_run=False, write_api=None):
         """put_items over `source` (argument list) with `creds` (key, secret, token)."""
         self.count += 1
         dump = os.path.join(self.workdir, f"items-{self.count}.jsonl")
@@ -606,6 +607,8 @@ class Runner:
         else:
             cmd += ["--endpoint", endpoint, "--concurrency", str(CONCURRENCY),
                     "--base-delay-ms", "5"]
+        if write_api is not None:
+            cmd += ["--write-api", write_api]
         # Nothing of the caller's AWS setup (profiles, endpoints, AWS_MAX_ATTEMPTS, CA
         # bundles) may leak in: the library's defaults are what is tested.
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
@@ -702,10 +705,10 @@ class Suite:
     def bench(self, skip, limit):
         return ["--events", BENCH_EVENTS, "--skip", str(skip), "--limit", str(limit)]
 
-    def put(self, endpoint, creds, source, table=TABLE):
+    def put(self, endpoint, creds, source, table=TABLE, write_api=None):
         """put_items, then what it says it wrote joins what the table must hold (so that
         one failed test does not fail the tests after it)."""
-        run = self.runner.run(endpoint, creds, source, table=table)
+        run = self.runner.run(endpoint, creds, source, table=table, write_api=write_api)
         for (i, c, _), r in zip(run.items, run.results):
             if r["outcome"] == "written":
                 self.expected[i] = c
@@ -867,6 +870,55 @@ class Suite:
         self.assert_untouched(run)
         return "20 items: 20 x AccessDenied, 1 attempt each, none written"
 
+    # -- BatchWriteItem (issue 13) --
+
+    def test_batch_write_same_items(self):
+        """The first 500 again, with BatchWriteItem through a counting proxy: the same
+        bytes built, 20 requests of 25, the table unchanged; then 200 new items with
+        BatchWriteItem, equal to the model, and unchanged when PutItem writes them again."""
+        def go(proxy):
+            run = self.put(proxy.endpoint, self.user, self.bench(0, 500),
+                           write_api="BatchWriteItem")
+            return run, proxy.requests, proxy.max_inflight, list(proxy.errors)
+        run, requests, max_inflight, errors = self.with_proxy("pass", go)
+        expect_written(run)
+        check(not errors, f"proxy: {errors[:3]}")
+        check(self.first_dump is not None, "needs test_concurrent_500_intact first")
+        check(run.dump == self.first_dump, "the items built for BatchWriteItem differ")
+        check(requests == run.summary["requests"] == 20,
+              f"{requests} requests seen, {run.summary['requests']} counted, not 500 / 25")
+        check(1 <= max_inflight <= CONCURRENCY, f"{max_inflight} requests in flight at most")
+        check(all(r["attempts"] == 1 for r in run.results), "an item took more than 1 attempt")
+        self.assert_table()
+        fresh = self.put(self.moto.endpoint, self.user, self.bench(800, 200),
+                         write_api="BatchWriteItem")
+        expect_written(fresh)
+        check(len(fresh.items) == 200, f"{len(fresh.items)} items built, not 200")
+        check(fresh.summary["requests"] == 8, f"{fresh.summary['requests']} requests, not 8")
+        self.assert_table()
+        again = self.put(self.moto.endpoint, self.user, self.bench(800, 200))
+        expect_written(again)
+        check(again.dump == fresh.dump, "PutItem's items differ from BatchWriteItem's")
+        check(again.summary["requests"] == 200, "PutItem mode did not send one request an item")
+        self.assert_table()
+        return (f"500 rewritten in {requests} requests ({run.summary['elapsed_ms']} ms, up to "
+                f"{max_inflight} in flight), 200 new in 8; table equal to the model, and "
+                f"unchanged by PutItem's 200")
+
+    def test_batch_write_denied(self):
+        """A user whose policy has no dynamodb:BatchWriteItem: the one request refused as
+        AccessDenied, its 20 items failed at the first attempt, nothing written."""
+        run = self.put(self.moto.endpoint, self.aws.reader, self.bench(770, 20),
+                       write_api="BatchWriteItem")
+        check(run.rc == 1, f"expected exit 1: {run.describe()}")
+        bad = [r for r in run.results if r["outcome"] != "failed" or r["attempts"] != 1
+               or r["error_type"] != "AccessDenied" or r["http_status"] != 403]
+        check(not bad, f"{len(bad)} of 20 items not refused as AccessDenied: {bad[:2]}")
+        check(run.summary["requests"] == 1 and run.summary["retries"] == 0,
+              f"summary: {run.summary}")
+        self.assert_untouched(run)
+        return "1 request, 20 x AccessDenied, 1 attempt each, none written"
+
     # -- the reads (read_items) --
 
     def read(self, *args, creds=None, concurrency=4):
@@ -1021,6 +1073,8 @@ class Suite:
         "test_read_scan_segments",
         "test_read_get_and_batch_get",
         "test_read_put_if_absent",
+        "test_batch_write_same_items",
+        "test_batch_write_denied",
     ]
 
 
