@@ -21,6 +21,7 @@
 #include "alloc_fail.h"
 #include "auditstream/audit.h"
 #include "auditstream/buf.h"
+#include "auditstream/chain.h"
 #include "auditstream/diff.h"
 #include "auditstream/event.h"
 #include "auditstream/replay.h"
@@ -763,6 +764,161 @@ static long torture_trail(void)
     return r.tried;
 }
 
+/* ---- The hash chain ------------------------------------------------------------------ */
+
+/* Three records of key T/a: one item, two, and ten (past the eight a record digest sorts on
+ * the stack). */
+#define CHAIN_ITEM(n, sec, seq, attr)                                                              \
+    "{\"id\":{\"S\":\"" n "\"},\"historyKey\":{\"S\":\"T/a\"},\"historySort\":{\"S\":"               \
+    "\"2024-05-01T12:00:" sec ".000Z/00000000000000000000000000000000000000" seq "\"},"           \
+    "\"modificationTime\":{\"S\":\"2024-05-01T12:00:" sec ".000Z\"},\"eventName\":{\"S\":"          \
+    "\"UPDATE\"},\"updatedAttribute\":{\"S\":\"" attr "\"},\"newValue\":{\"NS\":[\"1.50\",\"-2\"]},"  \
+    "\"expiresAt\":{\"N\":\"1717156810\"}}"
+
+static const char *const chain_items[] = {
+    CHAIN_ITEM("a1", "10", "01", "v"), CHAIN_ITEM("a2", "20", "02", "v"),
+    CHAIN_ITEM("a2w", "20", "02", "w"), CHAIN_ITEM("a30", "30", "03", "a"),
+    CHAIN_ITEM("a31", "30", "03", "b"), CHAIN_ITEM("a32", "30", "03", "c"),
+    CHAIN_ITEM("a33", "30", "03", "d"), CHAIN_ITEM("a34", "30", "03", "e"),
+    CHAIN_ITEM("a35", "30", "03", "f"), CHAIN_ITEM("a36", "30", "03", "g"),
+    CHAIN_ITEM("a37", "30", "03", "h"), CHAIN_ITEM("a38", "30", "03", "i"),
+    CHAIN_ITEM("a39", "30", "03", "j"),
+};
+static const size_t chain_record_first[] = {0, 1, 3, 13};
+
+static as_status nomem_of(const as_buf *b, as_error *err)
+{
+    if (as_buf_status(b) == AS_OK) {
+        return AS_OK;
+    }
+    *err = (as_error){AS_ERR_NOMEM, 0, "a test buffer: out of memory"};
+    return AS_ERR_NOMEM;
+}
+
+/* Links the records, writes and reads back the head, then verifies the chain (with a
+ * forged last record and a wrong anchor, so that every kind of problem is written). */
+static as_status run_chain(const void *ctx, as_buf *out, as_error *err)
+{
+    (void)ctx;
+    static const char *const seqs[] = {"0000000000000000000000000000000000000001",
+                                       "0000000000000000000000000000000000000002",
+                                       "0000000000000000000000000000000000000003"};
+    static const char *const times[] = {"2024-05-01T12:00:10.000Z", "2024-05-01T12:00:20.000Z",
+                                        "2024-05-01T12:00:30.000Z"};
+    as_status status = AS_OK;
+    as_buf page = AS_BUF_INIT;
+    as_buf head_item = AS_BUF_INIT;
+    as_buf scratch = AS_BUF_INIT;
+    as_buf line = AS_BUF_INIT;
+    as_trail *trail = NULL;
+    as_verify *verify = NULL;
+    as_chain_head head;
+    as_chain_head_init(&head);
+    as_chain_link link;
+    as_buf_append_str(&page, "{\"Items\":[");
+    for (size_t r = 0; r < 3 && status == AS_OK; r++) {
+        as_span spans[10];
+        size_t n = chain_record_first[r + 1] - chain_record_first[r];
+        for (size_t i = 0; i < n; i++) {
+            spans[i] = as_span_from_cstr(chain_items[chain_record_first[r] + i]);
+        }
+        uint8_t d[32];
+        status = as_chain_record_digest(spans, n, d, err);
+        if (status == AS_OK) {
+            status = as_chain_advance(&head, d, seqs[r], times[r], &link, err);
+        }
+        for (size_t i = 0; i < n && status == AS_OK; i++) {
+            if (r > 0 || i > 0) {
+                as_buf_append_char(&page, ',');
+            }
+            status = as_chain_item_append(spans[i], &link, &page, err);
+        }
+    }
+    if (status == AS_OK) {
+        /* A forged fourth record whose chain does not follow. */
+        char forged[1024];
+        snprintf(forged, sizeof forged,
+                 ",{\"id\":{\"S\":\"f\"},\"historyKey\":{\"S\":\"T/a\"},\"historySort\":{\"S\":"
+                 "\"2024-05-01T12:00:40.000Z/0000000000000000000000000000000000000004\"},"
+                 "\"modificationTime\":{\"S\":\"2024-05-01T12:00:40.000Z\"},\"eventName\":{"
+                 "\"S\":\"UPDATE\"},\"updatedAttribute\":{\"S\":\"v\"},\"chainPrev\":{\"S\":\"%s"
+                 "\"},\"chain\":{\"S\":\"%064d\"},\"chainPrevTime\":{\"S\":\"%s\"}}]}",
+                 head.chain, 7, head.time);
+        as_buf_append_str(&page, forged);
+        status = nomem_of(&page, err);
+    }
+    as_chain_head back;
+    as_chain_head_init(&back);
+    as_span key = {"T/a", 3};
+    if (status == AS_OK) {
+        status = as_chain_head_item(key, &head, &head_item, err);
+    }
+    as_span back_key = {NULL, 0};
+    if (status == AS_OK) {
+        status = as_chain_head_parse((as_span){head_item.data, head_item.len}, &back, &scratch,
+                                     &back_key, err);
+    }
+    if (status == AS_OK) {
+        trail = as_trail_new();
+        verify = as_verify_new();
+        if (trail == NULL || verify == NULL) {
+            *err = (as_error){AS_ERR_NOMEM, 0, "a _new: NULL"};
+            status = AS_ERR_NOMEM;
+        }
+    }
+    if (status == AS_OK) {
+        status = as_trail_add_json(trail, page.data, page.len, err);
+    }
+    if (status == AS_OK) {
+        status = as_trail_verify(trail, key, verify, err);
+    }
+    if (status == AS_OK) {
+        status = as_trail_verify_chain(trail, key, &back, INT64_C(1714564800000), verify, err);
+    }
+    if (status == AS_OK) {
+        status = as_trail_verify_anchor(trail, key, as_span_from_cstr("3"),
+                                        as_span_from_cstr(back.chain), verify, err);
+    }
+    if (status == AS_OK) {
+        status = as_trail_verify_anchor(trail, key, as_span_from_cstr("2"),
+                                        as_span_from_cstr(back.chain), verify, err);
+    }
+    if (status == AS_OK) {
+        status = as_verify_write_json(verify, &line, err);
+    }
+    alloc_fail_pause();
+    if (status == AS_OK) {
+        dump_span(out, "page ", (as_span){page.data, page.len});
+        dump_span(out, "head ", (as_span){head_item.data, head_item.len});
+        dump_span(out, "key ", back_key);
+        dump_span(out, "verify ", (as_span){line.data, line.len});
+    }
+    alloc_fail_resume();
+    as_verify_free(verify);
+    as_trail_free(trail);
+    as_buf_free(&page);
+    as_buf_free(&head_item);
+    as_buf_free(&scratch);
+    as_buf_free(&line);
+    if (status != AS_ERR_NOMEM) {
+        alloc_fail_pause();
+        dump_result(out, status, err);
+        alloc_fail_resume();
+    }
+    return status;
+}
+
+static long torture_chain(void)
+{
+    const char *name = "chain: link, head, verify with problems";
+    alloc_torture_result r = alloc_fail_torture(name, run_chain, NULL, 10);
+    printf("%-58s %6ld allocs %7ld runs %6ld nomem %5ld same\n", name, r.allocs, r.tried, r.nomem,
+           r.same);
+    CHECK(r.clean_status == AS_OK, "%s: the clean run failed", name);
+    CHECK(r.nomem > 0, "%s: no run reported out of memory: nothing was tested", name);
+    return r.tried;
+}
+
 static char *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -825,7 +981,8 @@ int main(int argc, char **argv)
     runs += torture_canonical("canonical: large sets and maps", gen.data, gen.len);
     runs += torture_canonical("canonical: composite keys, escapes", COMPOSITE, strlen(COMPOSITE));
     runs += torture_trail();
-    cases += 5;
+    runs += torture_chain();
+    cases += 6;
     as_buf_free(&gen);
 
     DIR *dir = opendir("events");
