@@ -57,7 +57,10 @@ typedef enum as_log_value {
                               already valid (a span of a decoded event): copied as is */
     AS_LOG_VALUE_U64,
     AS_LOG_VALUE_I64,
-    AS_LOG_VALUE_BOOL
+    AS_LOG_VALUE_BOOL,
+    AS_LOG_VALUE_JSON      /* `str`: a whole JSON value's text, valid and compact (an array
+                              of objects): in as it is in JSON lines, and as it is, control
+                              bytes escaped, after `name=` in text lines */
 } as_log_value;
 
 /* A field beyond the standard ones. `name` is NUL-terminated and borrowed; it should
@@ -94,6 +97,13 @@ static inline as_log_field as_log_field_json_str(const char *name, as_span escap
 {
     as_log_field f = as_log_field_span(name, escaped_body);
     f.type = AS_LOG_VALUE_JSON_STR;
+    return f;
+}
+
+static inline as_log_field as_log_field_json(const char *name, as_span json)
+{
+    as_log_field f = as_log_field_span(name, json);
+    f.type = AS_LOG_VALUE_JSON;
     return f;
 }
 

@@ -161,6 +161,7 @@ static bool append_scalar(as_buf *out, const as_log_field *f)
     case AS_LOG_VALUE_BOOL: as_buf_append_str(out, f->boolean ? "true" : "false"); return true;
     case AS_LOG_VALUE_JSON_STR:
     case AS_LOG_VALUE_STR:
+    case AS_LOG_VALUE_JSON:
     default: return false;
     }
 }
@@ -171,7 +172,9 @@ static void json_field(as_buf *out, const as_log_field *f)
     if (append_scalar(out, f)) {
         return;
     }
-    if (f->type == AS_LOG_VALUE_JSON_STR) {
+    if (f->type == AS_LOG_VALUE_JSON) {
+        as_buf_append(out, f->str.ptr, f->str.len);
+    } else if (f->type == AS_LOG_VALUE_JSON_STR) {
         as_buf_append_char(out, '"');
         as_buf_append(out, f->str.ptr, f->str.len);
         as_buf_append_char(out, '"');
@@ -188,7 +191,10 @@ static void text_field(as_buf *out, const as_log_field *f)
     if (append_scalar(out, f)) {
         return;
     }
-    if (text_bare(f->str)) {
+    if (f->type == AS_LOG_VALUE_JSON) {
+        /* JSON's own quotes mark its strings: it goes in as it is, kept on one line. */
+        append_text(out, f->str);
+    } else if (text_bare(f->str)) {
         as_buf_append(out, f->str.ptr, f->str.len);
     } else if (f->type == AS_LOG_VALUE_JSON_STR) {
         /* Already escaped: between quotes as it is. */

@@ -267,9 +267,33 @@ static void test_lines_append(void **state)
     as_buf_free(&out);
 }
 
+/* A raw JSON field goes in as it is: a JSON value in JSON lines, and after name= in text. */
+static void test_raw_json_field(void **state)
+{
+    (void)state;
+    as_log log = json_log();
+    as_buf out = AS_BUF_INIT;
+    const char *heads = "[{\"historyKey\":\"T/a \\\"q\\\"\",\"chain\":\"ab\"}]";
+    as_log_field f = as_log_field_json("heads", span_of(heads));
+    as_log_line(&log, AS_LOG_INFO, NOW_MS, span_of("chain heads"), &f, 1, &out);
+    json_t *line = parse_line(text_of(&out));
+    json_t *first = json_array_get(json_object_get(line, "heads"), 0);
+    assert_string_equal(json_string_value(json_object_get(first, "historyKey")), "T/a \"q\"");
+    assert_string_equal(json_string_value(json_object_get(first, "chain")), "ab");
+    json_decref(line);
+
+    as_buf_clear(&out);
+    log.format = AS_LOG_FORMAT_TEXT;
+    as_log_line(&log, AS_LOG_INFO, NOW_MS, span_of("chain heads"), &f, 1, &out);
+    assert_non_null(strstr(text_of(&out), "\tchain heads heads=[{\"historyKey\":"));
+    assert_non_null(strstr(text_of(&out), "\"chain\":\"ab\"}]\n"));
+    as_buf_free(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_raw_json_field),
         cmocka_unit_test(test_json_line_outside_invocation),
         cmocka_unit_test(test_json_line_in_invocation),
         cmocka_unit_test(test_levels_filter),
