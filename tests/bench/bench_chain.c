@@ -358,6 +358,7 @@ typedef struct bench_case {
     as_ddb_client *client;
     as_batch *batch;
     double *times;
+    double *cpu;        /* the calling thread's CPU seconds per call */
     size_t calls;
     size_t cap;
     double total;
@@ -403,6 +404,7 @@ static void case_close(bench_case *k)
     as_batch_free(k->batch);
     as_ddb_client_free(k->client);
     free(k->times);
+    free(k->cpu);
     free(k->payload);
 }
 
@@ -426,7 +428,14 @@ static size_t anchor_line(const as_buf *log, size_t *lines)
 }
 
 /* One invocation; every record must be written. */
-static int one_call(bench_case *k, server *srv, as_buf *log_out, double *wall)
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int one_call(bench_case *k, server *srv, as_buf *log_out, double *wall, double *cpu)
 {
     as_log log = {0};
     log.format = AS_LOG_FORMAT_JSON;
@@ -441,10 +450,12 @@ static int one_call(bench_case *k, server *srv, as_buf *log_out, double *wall)
     for (int t = 0; t < T_COUNT; t++) {
         before[t] = atomic_load(&srv->counts[t]);
     }
+    uint64_t c0 = thread_cpu_ns();
     uint64_t t0 = bench_now_ns();
     as_status st = as_batch_process(k->batch, (as_span){k->payload, k->payload_len}, 0, &log,
                                     log_out, &result, &err);
     uint64_t t1 = bench_now_ns();
+    uint64_t c1 = thread_cpu_ns();
     if (st != AS_OK || result.outcome != AS_BATCH_COMPLETE) {
         fprintf(stderr, "bench_chain: %s: %s %s %s\n", k->label,
                 st != AS_OK ? err.message : as_batch_outcome_name(result.outcome),
@@ -459,10 +470,11 @@ static int one_call(bench_case *k, server *srv, as_buf *log_out, double *wall)
         k->counts[t] += atomic_load(&srv->counts[t]) - before[t];
     }
     *wall = (double)(t1 - t0) / 1e9;
+    *cpu = (double)(c1 - c0) / 1e9;
     return 0;
 }
 
-static int record(bench_case *k, double wall)
+static int record(bench_case *k, double wall, double cpu)
 {
     if (k->calls == k->cap) {
         size_t cap = k->cap < 16 ? 16 : k->cap * 2;
@@ -471,8 +483,14 @@ static int record(bench_case *k, double wall)
             return -1;
         }
         k->times = t;
+        double *c = realloc(k->cpu, cap * sizeof *c);
+        if (c == NULL) {
+            return -1;
+        }
+        k->cpu = c;
         k->cap = cap;
     }
+    k->cpu[k->calls] = cpu;
     k->times[k->calls++] = wall;
     k->total += wall;
     return 0;
@@ -537,7 +555,8 @@ int main(int argc, char **argv)
     /* A first call per case opens its connections and is not counted. */
     for (size_t i = 0; i < ncases; i++) {
         double wall;
-        if (one_call(&cases[i], &srv, &log_out, &wall) != 0) {
+        double cpu;
+        if (one_call(&cases[i], &srv, &log_out, &wall, &cpu) != 0) {
             goto out;
         }
         memset(cases[i].counts, 0, sizeof cases[i].counts);
@@ -551,7 +570,8 @@ int main(int argc, char **argv)
                 continue;
             }
             double wall;
-            if (one_call(k, &srv, &log_out, &wall) != 0 || record(k, wall) != 0) {
+            double cpu;
+            if (one_call(k, &srv, &log_out, &wall, &cpu) != 0 || record(k, wall, cpu) != 0) {
                 goto out;
             }
             more = true;
@@ -561,9 +581,9 @@ int main(int argc, char **argv)
            "endpoint answers after %u ms; medians of at least %u calls, cases in turns\n",
            RECORDS, EVENT_PATH, (size_t)cases[0].stats.items, CONCURRENCY, DELAY_US / 1000u,
            min_calls);
-    printf("| case | keys | median ms | min | max | vs off | requests per batch (PutItem items + "
-           "heads, BatchGetItem) | heads moved | anchor line bytes |\n");
-    printf("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    printf("| case | keys | median ms | min | max | vs off | CPU ms | requests per batch (PutItem "
+           "items + heads, BatchGetItem) | heads moved | anchor line bytes |\n");
+    printf("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
     double off = 0;
     for (size_t i = 0; i < ncases; i++) {
         bench_case *k = &cases[i];
@@ -574,12 +594,14 @@ int main(int argc, char **argv)
             max = k->times[j] > max ? k->times[j] : max;
         }
         double med = median_of(k->times, k->calls) * 1e3;
+        double cpu_med = median_of(k->cpu, k->calls) * 1e3;
         if (i == 0) {
             off = med;
         }
         double per = (double)k->calls;
-        printf("| %s | %zu | %.2f | %.2f | %.2f | %.3fx | %.1f (%.1f + %.1f, %.1f) | %llu | %zu |\n",
-               k->label, k->keys, med, min * 1e3, max * 1e3, med / off,
+        printf("| %s | %zu | %.2f | %.2f | %.2f | %.3fx | %.2f | %.1f (%.1f + %.1f, %.1f) | %llu | "
+               "%zu |\n",
+               k->label, k->keys, med, min * 1e3, max * 1e3, med / off, cpu_med,
                (double)(k->counts[T_PUT] + k->counts[T_PUT_IF] + k->counts[T_BATCH_GET] +
                         k->counts[T_OTHER]) / per,
                (double)k->counts[T_PUT] / per, (double)k->counts[T_PUT_IF] / per,
@@ -606,7 +628,8 @@ int main(int argc, char **argv)
         goto out;
     }
     double wall = 0;
-    int all_rc = one_call(&all, &srv, &log_out, &wall);
+    double cpu = 0;
+    int all_rc = one_call(&all, &srv, &log_out, &wall, &cpu);
     printf("%u records (%zu keys, %llu items), chain on, once: %.1f ms, %llu heads moved, "
            "anchor line %zu bytes (%.1f a head)\n",
            RECORDS_ALL, all.keys, (unsigned long long)all.stats.items, wall * 1e3,
