@@ -3,6 +3,7 @@
  * init error, and never shows the redaction key; the function passes them on and says so.
  * Runs from the top of the tree (make check-unit does); the plain AUDIT_FORMAT and
  * AUDIT_IGNORE_ATTRIBUTES cases of --print are test_golden's. */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -140,7 +141,7 @@ static output run(const char *command)
  * stderr when `want_stderr`. */
 static output print_with(const char *vars, const char *file, const char *args, bool want_stderr)
 {
-    char cmd[8192];
+    char cmd[16384];
     snprintf(cmd, sizeof cmd, CLEAN_ENV "%s '%s' --print '%s' %s %s", vars, bootstrap_path, file,
              args, want_stderr ? "2>&1 >/dev/null" : "2>/dev/null");
     return run(cmd);
@@ -465,6 +466,153 @@ static void test_print_chain_room(void **state)
     unlink(path);
 }
 
+/* ---- against the trust goldens (tests/golden/trust/, written by audit_model.py) ---------- */
+
+#define TRUST_DIR "tests/golden/trust"
+/* The clock the goldens stamped records without ApproximateCreationDateTime with. */
+#define GOLDEN_NOW "2024-05-01T12:30:45.678Z"
+
+/* The AUDIT_*=value lines of TRUST_DIR/settings as shell words ('...' quoted), into `out`. */
+static void trust_vars(char *out, size_t cap)
+{
+    FILE *f = fopen(TRUST_DIR "/settings", "r");
+    assert_non_null(f);
+    char line[1024];
+    size_t n = 0;
+    size_t count = 0;
+    out[0] = '\0';
+    while (fgets(line, sizeof line, f) != NULL) {
+        if (strncmp(line, "AUDIT_", 6) != 0) {
+            continue;
+        }
+        line[strcspn(line, "\r\n")] = '\0';
+        assert_null(strchr(line, '\''));
+        int w = snprintf(out + n, cap - n, "'%s' ", line);
+        assert_true(w > 0 && (size_t)w < cap - n);
+        n += (size_t)w;
+        count++;
+    }
+    fclose(f);
+    assert_true(count >= 4); /* actor, retention, redact list and key at least */
+}
+
+/* A line with the processing time's fields taken out (modificationTime, historySort,
+ * expiresAt): what --print and the golden share for a record the clock stamped. */
+static json_t *without_clock(const char *line, size_t len)
+{
+    json_error_t jerr;
+    json_t *item = json_loadb(line, len, 0, &jerr);
+    if (item == NULL) {
+        fail_msg("not JSON: %.*s", (int)len, line);
+    }
+    json_object_del(item, "modificationTime");
+    json_object_del(item, "historySort");
+    json_object_del(item, "expiresAt");
+    return item;
+}
+
+static bool holds(const char *text, size_t len, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (size_t i = 0; i + n <= len; i++) {
+        if (memcmp(text + i, needle, n) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Compares --print's output with a golden, line by line: byte for byte, but for lines
+ * of records the clock stamped, compared without the clock's fields. */
+static void compare_with_golden(const char *got, const char *want, const char *what)
+{
+    size_t line = 1;
+    while (*got != '\0' && *want != '\0') {
+        const char *got_end = strchr(got, '\n');
+        const char *want_end = strchr(want, '\n');
+        assert_non_null(got_end);
+        assert_non_null(want_end);
+        size_t got_len = (size_t)(got_end - got);
+        size_t want_len = (size_t)(want_end - want);
+        bool same = got_len == want_len && memcmp(got, want, got_len) == 0;
+        if (!same && holds(want, want_len, GOLDEN_NOW)) {
+            json_t *a = without_clock(got, got_len);
+            json_t *b = without_clock(want, want_len);
+            same = json_equal(a, b);
+            json_decref(a);
+            json_decref(b);
+        }
+        if (!same) {
+            fail_msg("%s, line %zu:\n%.*s\nwant:\n%.*s", what, line, (int)got_len, got,
+                     (int)want_len, want);
+        }
+        got = got_end + 1;
+        want = want_end + 1;
+        line++;
+    }
+    if (*got != '\0' || *want != '\0') {
+        fail_msg("%s: %s lines after line %zu", what, *got != '\0' ? "extra" : "missing", line);
+    }
+}
+
+/* bootstrap --print with the goldens' trust settings gives the goldens, every fixture in
+ * both formats, the chain on or off. */
+static void test_print_trust_goldens(void **state)
+{
+    (void)state;
+    need_bootstrap();
+    char vars[4096];
+    trust_vars(vars, sizeof vars);
+    DIR *dir = opendir(TRUST_DIR);
+    assert_non_null(dir);
+    size_t compared = 0;
+    for (struct dirent *e = readdir(dir); e != NULL; e = readdir(dir)) {
+        const char *name = e->d_name;
+        size_t len = strlen(name);
+        const char *format = NULL;
+        size_t stem = 0;
+        if (len > 14 && strcmp(name + len - 14, ".classic.jsonl") == 0) {
+            format = "classic";
+            stem = len - 14;
+        } else if (len > 15 && strcmp(name + len - 15, ".detailed.jsonl") == 0) {
+            format = "detailed";
+            stem = len - 15;
+        } else {
+            continue;
+        }
+        char fixture[600];
+        char golden[600];
+        snprintf(fixture, sizeof fixture, "events/%.*s.json", (int)stem, name);
+        snprintf(golden, sizeof golden, TRUST_DIR "/%s", name);
+        FILE *g = fopen(golden, "rb");
+        assert_non_null(g);
+        static char want[1 << 20];
+        size_t want_len = fread(want, 1, sizeof want - 1, g);
+        assert_true(feof(g));
+        fclose(g);
+        want[want_len] = '\0';
+        static const char *const chain[] = {"", "AUDIT_CHAIN=off ", "AUDIT_CHAIN=on "};
+        for (size_t c = 0; c < sizeof chain / sizeof chain[0]; c++) {
+            char env_words[5000];
+            char args[64];
+            snprintf(env_words, sizeof env_words, "%s%s", chain[c], vars);
+            snprintf(args, sizeof args, "--format %s", format);
+            output out = print_with(env_words, fixture, args, false);
+            char what[700];
+            snprintf(what, sizeof what, "%s%s", chain[c], name);
+            if (out.status != 0) {
+                fail_msg("%s: exit %d", what, out.status);
+            }
+            compare_with_golden(out.data, want, what);
+            assert_nothing_secret(out.data);
+            free(out.data);
+            compared++;
+        }
+    }
+    closedir(dir);
+    assert_true(compared >= 3 * 30);
+}
+
 /* A trust variable the function would refuse at init: exit status 2, exactly the init
  * error's message on one line of stderr, nothing on stdout, the key nowhere. */
 static void test_print_refuses_bad_trust_variables(void **state)
@@ -646,6 +794,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_print_trust_settings),
         cmocka_unit_test(test_print_chain_checked),
         cmocka_unit_test(test_print_chain_room),
+        cmocka_unit_test(test_print_trust_goldens),
         cmocka_unit_test(test_print_refuses_bad_trust_variables),
         cmocka_unit_test(test_print_usage),
         cmocka_unit_test(test_function_settings),
