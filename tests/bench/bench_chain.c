@@ -32,7 +32,7 @@
 
 /* ---- the endpoint: a thread per kept-alive connection, every answer after `delay_us` ----- */
 
-enum { T_PUT, T_PUT_IF, T_BATCH_GET, T_OTHER, T_COUNT };
+enum { T_PUT, T_PUT_IF, T_BATCH_GET, T_BATCH_WRITE, T_OTHER, T_COUNT };
 
 typedef struct server {
     int fd;
@@ -140,6 +140,8 @@ static void *serve_connection(void *arg)
     char put[512];
     char get[512];
     char bad[512];
+    char bw[512];
+    size_t bw_len = answer(bw, sizeof bw, 200, "{\"UnprocessedItems\":{}}");
     size_t put_len = answer(put, sizeof put, 200, "{}");
     size_t get_len = answer(get, sizeof get, 200,
                             "{\"Responses\":{\"" TABLE "\":[]},\"UnprocessedKeys\":{}}");
@@ -197,14 +199,18 @@ static void *serve_connection(void *arg)
         } else if (signed_ok && target != NULL &&
                    strncmp(target, "DynamoDB_20120810.BatchGetItem", 30) == 0) {
             kind = T_BATCH_GET;
+        } else if (signed_ok && target != NULL &&
+                   strncmp(target, "DynamoDB_20120810.BatchWriteItem", 32) == 0) {
+            kind = T_BATCH_WRITE;
         }
         if (srv->delay_us > 0) {
             sleep_us(srv->delay_us);
         }
         atomic_fetch_add(&srv->counts[kind], 1);
-        bool sent = kind == T_BATCH_GET ? write_all(fd, get, get_len)
-                    : kind == T_OTHER   ? write_all(fd, bad, bad_len)
-                                        : write_all(fd, put, put_len);
+        bool sent = kind == T_BATCH_GET     ? write_all(fd, get, get_len)
+                    : kind == T_BATCH_WRITE ? write_all(fd, bw, bw_len)
+                    : kind == T_OTHER       ? write_all(fd, bad, bad_len)
+                                            : write_all(fd, put, put_len);
         if (!sent) {
             break;
         }
@@ -352,6 +358,7 @@ static size_t distinct_keys(json_t *event, size_t records)
 typedef struct bench_case {
     const char *label;
     bool chain;
+    as_ddb_write_api write_api;
     size_t keys;        /* source items in the batch */
     char *payload;
     size_t payload_len;
@@ -391,7 +398,7 @@ static int case_open(bench_case *k, server *srv)
     options.table = TABLE;
     options.format = AS_FORMAT_CLASSIC;
     options.chain = k->chain;
-    options.write_api = AS_DDB_WRITE_PUT_ITEM;
+    options.write_api = k->write_api;
     if (as_batch_new(k->client, &creds, &options, &k->batch, &err) != AS_OK) {
         fprintf(stderr, "bench_chain: as_batch_new: %s\n", err.message);
         return -1;
@@ -530,6 +537,11 @@ int main(int argc, char **argv)
         {.label = "chain on", .chain = true, .keys = own_keys},
         {.label = "chain on, 10 keys", .chain = true, .keys = 10},
         {.label = "chain on, 1 key", .chain = true, .keys = 1},
+        {.label = "BatchWriteItem, chain off", .write_api = AS_DDB_WRITE_BATCH, .keys = own_keys},
+        {.label = "BatchWriteItem, chain on", .chain = true, .write_api = AS_DDB_WRITE_BATCH,
+         .keys = own_keys},
+        {.label = "BatchWriteItem, chain on, 1 key", .chain = true,
+         .write_api = AS_DDB_WRITE_BATCH, .keys = 1},
     };
     size_t ncases = sizeof cases / sizeof cases[0];
     as_buf log_out;
@@ -582,9 +594,10 @@ int main(int argc, char **argv)
            RECORDS, EVENT_PATH, (size_t)cases[0].stats.items, CONCURRENCY, DELAY_US / 1000u,
            min_calls);
     printf("| case | keys | median ms | min | max | vs off | CPU ms | requests per batch (PutItem "
-           "items + heads, BatchGetItem) | heads moved | anchor line bytes |\n");
+           "items + heads, BatchWriteItem, BatchGetItem) | heads moved | anchor line bytes |\n");
     printf("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
     double off = 0;
+    double off_batch = 0;
     for (size_t i = 0; i < ncases; i++) {
         bench_case *k = &cases[i];
         double min = k->times[0];
@@ -595,17 +608,21 @@ int main(int argc, char **argv)
         }
         double med = median_of(k->times, k->calls) * 1e3;
         double cpu_med = median_of(k->cpu, k->calls) * 1e3;
-        if (i == 0) {
+        if (!k->chain && k->write_api == AS_DDB_WRITE_PUT_ITEM) {
             off = med;
         }
+        if (!k->chain && k->write_api == AS_DDB_WRITE_BATCH) {
+            off_batch = med;
+        }
+        double base = k->write_api == AS_DDB_WRITE_BATCH ? off_batch : off;
         double per = (double)k->calls;
-        printf("| %s | %zu | %.2f | %.2f | %.2f | %.3fx | %.2f | %.1f (%.1f + %.1f, %.1f) | %llu | "
-               "%zu |\n",
-               k->label, k->keys, med, min * 1e3, max * 1e3, med / off, cpu_med,
+        printf("| %s | %zu | %.2f | %.2f | %.2f | %.3fx | %.2f | %.1f (%.1f + %.1f, %.1f, %.1f) | "
+               "%llu | %zu |\n",
+               k->label, k->keys, med, min * 1e3, max * 1e3, med / base, cpu_med,
                (double)(k->counts[T_PUT] + k->counts[T_PUT_IF] + k->counts[T_BATCH_GET] +
-                        k->counts[T_OTHER]) / per,
+                        k->counts[T_BATCH_WRITE] + k->counts[T_OTHER]) / per,
                (double)k->counts[T_PUT] / per, (double)k->counts[T_PUT_IF] / per,
-               (double)k->counts[T_BATCH_GET] / per,
+               (double)k->counts[T_BATCH_WRITE] / per, (double)k->counts[T_BATCH_GET] / per,
                (unsigned long long)k->stats.chain_heads_moved, k->anchor_bytes);
         if (k->counts[T_OTHER] != 0) {
             fprintf(stderr, "bench_chain: %s: %llu requests the endpoint refused\n", k->label,
