@@ -22,22 +22,31 @@ typedef struct built {
     as_buf lines; /* every item's JSON, one a line */
 } built;
 
-static void build_with(built *b, const char *json, as_format format, const as_span *ignore,
-                       size_t ignore_count)
+/* Builds every record of `json` with `options`, which must succeed. */
+static void build_opts(built *b, const char *json, const as_audit_options *options)
 {
     as_error err = {0};
     memset(b, 0, sizeof *b);
     assert_int_equal(as_event_decode(json, strlen(json), &b->event, &err), AS_OK);
     b->items = as_items_new();
     assert_non_null(b->items);
-    as_audit_options options = {.format = format, .ignore = ignore, .ignore_count = ignore_count, .now_ms = NOW_MS};
-    assert_int_equal(as_audit_build_event(b->event, &options, b->items, &err), AS_OK);
+    if (as_audit_build_event(b->event, options, b->items, &err) != AS_OK) {
+        fail_msg("build failed: %s", err.message);
+    }
     for (size_t i = 0; i < as_items_count(b->items); i++) {
         as_item item = as_items_get(b->items, i);
         as_buf_append_span(&b->lines, item.json);
         as_buf_append_char(&b->lines, '\n');
     }
     assert_int_equal(as_buf_status(&b->lines), AS_OK);
+}
+
+static void build_with(built *b, const char *json, as_format format, const as_span *ignore,
+                       size_t ignore_count)
+{
+    as_audit_options options = {
+        .format = format, .ignore = ignore, .ignore_count = ignore_count, .now_ms = NOW_MS};
+    build_opts(b, json, &options);
 }
 
 static void build(built *b, const char *json, as_format format)
@@ -941,9 +950,22 @@ typedef struct baseline_run {
     as_item item;
 } baseline_run;
 
+static baseline_run run_baseline_opts(const char *image, const char *const *keys,
+                                      size_t key_count, const char *table, int64_t read_ms,
+                                      const as_audit_options *options);
+
 static baseline_run run_baseline(const char *image, const char *const *keys, size_t key_count,
                                  const char *table, int64_t read_ms, as_format format,
                                  const as_span *ignore, size_t ignore_count)
+{
+    as_audit_options options = {
+        .format = format, .ignore = ignore, .ignore_count = ignore_count, .now_ms = NOW_MS};
+    return run_baseline_opts(image, keys, key_count, table, read_ms, &options);
+}
+
+static baseline_run run_baseline_opts(const char *image, const char *const *keys,
+                                      size_t key_count, const char *table, int64_t read_ms,
+                                      const as_audit_options *options)
 {
     baseline_run r;
     memset(&r, 0, sizeof r);
@@ -961,14 +983,21 @@ static baseline_run run_baseline(const char *image, const char *const *keys, siz
         names[i] = as_span_from_cstr(keys[i]);
     }
     as_baseline b = {rec->new_image, names, key_count, as_span_from_cstr(table), read_ms};
-    as_audit_options options = {.format = format, .ignore = ignore, .ignore_count = ignore_count, .now_ms = NOW_MS};
     as_items *items = as_items_new();
     assert_non_null(items);
-    r.status = as_audit_build_baseline(&b, &options, items, &r.err);
+    r.status = as_audit_build_baseline(&b, options, items, &r.err);
     if (r.status == AS_OK) {
         assert_int_equal(as_items_count(items), 1);
         r.item = as_items_get(items, 0);
         as_buf_append_span(&r.line, r.item.json);
+        /* The item's spans, moved into the copy: the list is freed below. */
+        as_span *spans[] = {&r.item.id, &r.item.history_key, &r.item.history_sort,
+                            &r.item.modification_time};
+        for (size_t i = 0; i < 4; i++) {
+            if (spans[i]->len > 0) {
+                spans[i]->ptr = r.line.data + (spans[i]->ptr - r.item.json.ptr);
+            }
+        }
         r.item.json = (as_span){r.line.data, r.line.len};
         r.item.reason = (as_span){NULL, 0};
     } else {
@@ -1303,6 +1332,854 @@ static void test_table_name_from_arn(void **state)
     }
 }
 
+/* ---- Trust: who made the change, retention, redaction ------------------------------- */
+
+/* The HMAC key of these tests: the bytes 0 to 31. */
+static const uint8_t TEST_KEY[32] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10,
+                                     11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
+                                     22, 23, 24, 25, 26, 27, 28, 29, 30, 31};
+
+/* HMAC-SHA256 under TEST_KEY of canonical forms, computed offline with Python's hmac
+ * module, independently of this library:
+ *     hmac.new(bytes(range(32)), b'{"S":"hunter2"}', hashlib.sha256).hexdigest() */
+#define HMAC_HUNTER2 "82c9841cbd1a78980f1c3b6df1c9a9f562d5775af1846c0919e8de9fa43a39db"
+#define HMAC_18E2    "ba8033ec73aae0e4998513a24032c5411af3fa4d189091c461b591a643886635" /* {"N":"18E2"} */
+#define HMAC_SS_AB   "efc8f4869e43a20c015925445b088b529e810a8d3772c9904c4e401c374a70df" /* {"SS":["a","b"]} */
+#define HMAC_S3CRET  "2794e19ca502f45333e411829e657479b10cc20956156c2cb21fe530e0d5b52b"
+#define HMAC_NEW     "949c0f0665aa9d960ad310290f2a36dd14a9bf8292778dec9f0a64b72abed69a" /* {"S":"new"} */
+#define HMAC_OLD     "0580dc9389a78edc7d734e010baf6d9c6627b0ca21d8fbecda0b70fb155078a0" /* {"S":"old"} */
+/* {"M":{"a":{"M":{"b":{"N":"1E0"}}},"c":{"L":[{"N":"1E0"},{"N":"2E0"}]}}} and the same
+ * with b 2 and c[1] 3. */
+#define HMAC_DEEP_OLD "a13fd3fa18096e19ed111a0273c37a7cc28c7cae410cd244ed2dd61194d1fc00"
+#define HMAC_DEEP_NEW "5d7abb7ba384354579ed5e84a1a71cce2d07b1411db8971fb1f3a19ebf4f983f"
+
+#define MARK          "{\"M\":{\"redacted\":{\"BOOL\":true}}}"
+#define MARK_HMAC(h)  "{\"M\":{\"redacted\":{\"BOOL\":true},\"hmac\":{\"S\":\"" h "\"}}}"
+
+/* A record with a userIdentity. */
+#define RECORD_BY(name, identity, dynamodb)                                                         \
+    "{\"eventID\":\"" ID1 "\",\"eventName\":\"" name "\",\"eventSource\":\"aws:dynamodb\","        \
+    "\"eventSourceARN\":\"arn:aws:dynamodb:us-east-1:123456789012:table/Configuration/"            \
+    "stream/2024-05-01T00:00:00.000\"," identity "\"dynamodb\":{" dynamodb "}}"
+#define TTL_IDENTITY                                                                               \
+    "\"userIdentity\":{\"type\":\"Service\",\"principalId\":\"dynamodb.amazonaws.com\"},"
+#define USER_IDENTITY "\"userIdentity\":{\"type\":\"Service\",\"principalId\":\"someone\"},"
+#define BY(v)         ",\"by\":{\"S\":\"" v "\"}"
+#define ACTOR(v, source)                                                                           \
+    "\"historySort\":{\"S\":\"" SORT_100 "\"},\"actor\":{\"S\":\"" v "\"},\"actorSource\":{\"S\":\"" \
+    source "\"}"
+
+/* Every item of `b` holds `want`, or (want NULL) neither actor nor actorSource. */
+static void check_actor(const built *b, const char *want, const char *what)
+{
+    assert_true(as_items_count(b->items) > 0);
+    for (size_t i = 0; i < as_items_count(b->items); i++) {
+        as_item item = as_items_get(b->items, i);
+        bool ok = want != NULL ? item_has(&item, want)
+                               : !item_has(&item, "\"actor\"") && !item_has(&item, "\"actorSource\"");
+        if (!ok) {
+            fail_msg("%s: item %zu: want %s\n%.*s", what, i, want != NULL ? want : "no actor",
+                     (int)item.json.len, item.json.ptr);
+        }
+    }
+}
+
+/* actor and actorSource: from the NewImage for CREATE and UPDATE, the OldImage for a
+ * user's DELETE, DynamoDB for a TTL delete whether the attribute is set or not; none
+ * when the image lacks it or it is not an S, nor on error items but a TTL delete's. */
+static void test_actor(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *what;
+        const char *json;
+        const char *attribute; /* "" for none */
+        const char *want;      /* NULL: no actor */
+    } CASES[] = {
+        {"create", EVENT(RECORD(ID1, "INSERT", TIME "," KEY "," NEW(BY("alice")) "," SEQ)), "by",
+         ACTOR("alice", "item")},
+        {"update: the new image's",
+         EVENT(RECORD(ID1, "MODIFY",
+                      TIME "," KEY "," OLD(BY("bob") ",\"v\":{\"N\":\"1\"}") "," NEW(
+                          BY("alice") ",\"v\":{\"N\":\"2\"}") "," SEQ)),
+         "by", ACTOR("alice", "item")},
+        {"user delete: the last writer",
+         EVENT(RECORD_BY("REMOVE", USER_IDENTITY, TIME "," KEY "," OLD(BY("bob")) "," SEQ)), "by",
+         ACTOR("bob", "last-writer")},
+        {"ttl delete, attribute set",
+         EVENT(RECORD_BY("REMOVE", TTL_IDENTITY, TIME "," KEY "," OLD(BY("bob")) "," SEQ)), "by",
+         ACTOR("dynamodb.amazonaws.com", "ttl")},
+        {"ttl delete, attribute unset",
+         EVENT(RECORD_BY("REMOVE", TTL_IDENTITY, TIME "," KEY "," OLD(BY("bob")) "," SEQ)), "",
+         ACTOR("dynamodb.amazonaws.com", "ttl")},
+        {"ttl delete without images",
+         EVENT(RECORD_BY("REMOVE", TTL_IDENTITY, TIME "," KEY "," SEQ)), "",
+         ACTOR("dynamodb.amazonaws.com", "ttl")},
+        {"DynamoDB's identity on a create is no TTL delete",
+         EVENT(RECORD_BY("INSERT", TTL_IDENTITY, TIME "," KEY "," NEW(BY("alice")) "," SEQ)), "by",
+         ACTOR("alice", "item")},
+        {"not an S", EVENT(RECORD(ID1, "INSERT", TIME "," KEY "," NEW(",\"by\":{\"N\":\"7\"}") "," SEQ)),
+         "by", NULL},
+        {"an SS is not an S",
+         EVENT(RECORD(ID1, "INSERT", TIME "," KEY "," NEW(",\"by\":{\"SS\":[\"a\"]}") "," SEQ)), "by",
+         NULL},
+        {"missing", EVENT(RECORD(ID1, "INSERT", TIME "," KEY "," NEW(",\"who\":{\"S\":\"x\"}") "," SEQ)),
+         "by", NULL},
+        {"attribute unset", EVENT(RECORD(ID1, "INSERT", TIME "," KEY "," NEW(BY("alice")) "," SEQ)),
+         "", NULL},
+        {"escapes kept", EVENT(RECORD(ID1, "INSERT", TIME "," KEY "," NEW(BY("al\\u0069ce")) "," SEQ)),
+         "by", ACTOR("al\\u0069ce", "item")},
+        {"an escaped name",
+         EVENT(RECORD(ID1, "INSERT", TIME "," KEY "," NEW(",\"b\\u0079\":{\"S\":\"alice\"}") "," SEQ)),
+         "by", ACTOR("alice", "item")},
+        {"empty S", EVENT(RECORD(ID1, "INSERT", TIME "," KEY "," NEW(BY("")) "," SEQ)), "by",
+         ACTOR("", "item")},
+        {"the key attribute", EVENT(RECORD(ID1, "INSERT", TIME "," KEY "," NEW("") "," SEQ)), "key",
+         ACTOR("CACHE_TTL_SEC", "item")},
+        {"update without its old image",
+         EVENT(RECORD(ID1, "MODIFY", TIME "," KEY "," NEW(BY("alice")) "," SEQ)), "by",
+         ACTOR("alice", "item")},
+        {"update without its new image",
+         EVENT(RECORD(ID1, "MODIFY", TIME "," KEY "," OLD(BY("bob")) "," SEQ)), "by", NULL},
+        {"user delete without its old image", EVENT(RECORD(ID1, "REMOVE", TIME "," KEY "," SEQ)),
+         "by", NULL},
+        {"error item",
+         EVENT(RECORD(ID1, "INSERT",
+                      TIME "," KEY "," NEW(BY("alice") ",\"s\":{\"SS\":[]}") "," SEQ)),
+         "by", NULL},
+        {"error item of a user delete",
+         EVENT(RECORD(ID1, "REMOVE", TIME "," KEY "," OLD(BY("bob") ",\"s\":{\"SS\":[]}") "," SEQ)),
+         "by", NULL},
+        {"error item of a ttl delete",
+         EVENT(RECORD_BY("REMOVE", TTL_IDENTITY,
+                         TIME "," KEY "," OLD(BY("bob") ",\"s\":{\"SS\":[]}") "," SEQ)),
+         "by", ACTOR("dynamodb.amazonaws.com", "ttl")},
+        {"error item of an unknown event with DynamoDB's identity",
+         EVENT(RECORD_BY("UPSERT", TTL_IDENTITY, TIME "," KEY "," OLD(BY("bob")) "," SEQ)), "by",
+         NULL},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        for (int f = 0; f < 2; f++) {
+            as_audit_options options = {.format = f == 0 ? AS_FORMAT_CLASSIC : AS_FORMAT_DETAILED,
+                                        .now_ms = NOW_MS,
+                                        .actor_attribute = as_span_from_cstr(CASES[i].attribute)};
+            built b;
+            build_opts(&b, CASES[i].json, &options);
+            char what[160];
+            snprintf(what, sizeof what, "%s (%s)", CASES[i].what, f == 0 ? "classic" : "detailed");
+            check_actor(&b, CASES[i].want, what);
+            release(&b);
+        }
+    }
+}
+
+/* The two fields count toward the item's size like any attribute, and are never cut. */
+static void test_actor_size(void **state)
+{
+    (void)state;
+    const char *json = EVENT(RECORD(ID1, "MODIFY",
+                                    TIME "," KEY "," OLD(",\"value\":{\"N\":\"3600\"}") "," NEW(
+                                        BY("al\\u0069ce") ",\"value\":{\"N\":\"1800\"}") "," SEQ));
+    as_audit_options options = {.format = AS_FORMAT_CLASSIC, .now_ms = NOW_MS};
+    built plain;
+    build_opts(&plain, json, &options);
+    options.actor_attribute = as_span_from_cstr("by");
+    built b;
+    build_opts(&b, json, &options);
+    /* Items "by" and "value"; actor 5 + 5 ("alice" decoded), actorSource 11 + 4. */
+    assert_int_equal(as_items_count(b.items), 2);
+    for (size_t i = 0; i < 2; i++) {
+        as_item item = as_items_get(b.items, i);
+        assert_int_equal(item.size, as_items_get(plain.items, i).size + 10 + 15);
+        assert_true(item_has(&item, ACTOR("al\\u0069ce", "item") ","));
+    }
+    release(&plain);
+    release(&b);
+}
+
+/* expiresAt = floor(modificationTime in seconds) + days x 86400, after historySort (and
+ * after actorSource), on every item with a time, error items and processing-time stamps
+ * included. */
+static void test_retention(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *what;
+        const char *json;
+        uint32_t days;
+        const char *want; /* NULL: no expiresAt */
+    } CASES[] = {
+        {"30 days", EVENT(RECORD(ID1, "INSERT", TIME "," KEY "," NEW("") "," SEQ)), 30,
+         "\"historySort\":{\"S\":\"" SORT_100 "\"},\"expiresAt\":{\"N\":\"1717158645\"}"},
+        {"a fraction floored",
+         EVENT(RECORD(ID1, "INSERT",
+                      "\"ApproximateCreationDateTime\":1714566645.999," KEY "," NEW("") "," SEQ)),
+         30, ",\"expiresAt\":{\"N\":\"1717158645\"}"},
+        {"the longest", EVENT(RECORD(ID1, "INSERT", TIME "," KEY "," NEW("") "," SEQ)), 36500,
+         ",\"expiresAt\":{\"N\":\"4868166645\"}"},
+        {"the processing time",
+         EVENT(RECORD(ID1, "INSERT", KEY "," NEW("") "," SEQ)), 1,
+         ",\"expiresAt\":{\"N\":\"1714653045\"}"},
+        {"1970", EVENT(RECORD(ID1, "INSERT",
+                              "\"ApproximateCreationDateTime\":0," KEY "," NEW("") "," SEQ)),
+         1, ",\"expiresAt\":{\"N\":\"86400\"}"},
+        {"each item of a classic update",
+         EVENT(RECORD(ID1, "MODIFY",
+                      TIME "," KEY "," OLD(",\"a\":{\"N\":\"1\"},\"b\":{\"N\":\"1\"}") "," NEW(
+                          ",\"a\":{\"N\":\"2\"},\"b\":{\"N\":\"2\"}") "," SEQ)),
+         30, ",\"expiresAt\":{\"N\":\"1717158645\"}"},
+        {"error item", EVENT(RECORD(ID1, "INSERT", TIME "," KEY "," NEW(",\"s\":{\"SS\":[]}") "," SEQ)),
+         30, "\"historySort\":{\"S\":\"" SORT_100 "\"},\"expiresAt\":{\"N\":\"1717158645\"},\"error\""},
+        {"error item stamped with the processing time",
+         EVENT(RECORD(ID1, "INSERT", KEY "," NEW(",\"s\":{\"SS\":[]}") "," SEQ)), 30,
+         ",\"expiresAt\":{\"N\":\"1717158645\"},\"error\""},
+        {"error item without a time",
+         EVENT(RECORD(ID1, "INSERT", "\"ApproximateCreationDateTime\":-1," KEY "," NEW("") "," SEQ)),
+         30, NULL},
+        {"no retention", EVENT(RECORD(ID1, "INSERT", TIME "," KEY "," NEW("") "," SEQ)), 0, NULL},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        for (int f = 0; f < 2; f++) {
+            as_audit_options options = {.format = f == 0 ? AS_FORMAT_CLASSIC : AS_FORMAT_DETAILED,
+                                        .now_ms = NOW_MS,
+                                        .retention_days = CASES[i].days};
+            built b;
+            build_opts(&b, CASES[i].json, &options);
+            assert_true(as_items_count(b.items) > 0);
+            for (size_t k = 0; k < as_items_count(b.items); k++) {
+                as_item item = as_items_get(b.items, k);
+                bool ok = CASES[i].want != NULL ? item_has(&item, CASES[i].want)
+                                                : !item_has(&item, "expiresAt");
+                if (!ok) {
+                    fail_msg("%s (format %d) item %zu: want %s\n%.*s", CASES[i].what, f, k,
+                             CASES[i].want != NULL ? CASES[i].want : "none", (int)item.json.len,
+                             item.json.ptr);
+                }
+            }
+            release(&b);
+        }
+    }
+    /* With an actor: who, then until when. */
+    as_audit_options options = {.format = AS_FORMAT_CLASSIC,
+                                .now_ms = NOW_MS,
+                                .retention_days = 30,
+                                .actor_attribute = as_span_from_cstr("by")};
+    built b;
+    build_opts(&b, EVENT(RECORD(ID1, "INSERT", TIME "," KEY "," NEW(BY("alice")) "," SEQ)),
+               &options);
+    as_item item = as_items_get(b.items, 0);
+    assert_true(item_has(&item, ACTOR("alice", "item") ",\"expiresAt\":{\"N\":\"1717158645\"},"
+                                                       "\"newValue\""));
+    release(&b);
+}
+
+/* An option out of range is refused by each entry point, with a message naming it, and
+ * builds nothing. */
+static void test_trust_option_refusals(void **state)
+{
+    (void)state;
+    as_span by = as_span_from_cstr("by");
+    as_span names[] = {{"x", 1}, {"by", 2}};
+    static const struct {
+        const char *what;
+        const char *message; /* after "<function>: " */
+    } WANT[] = {
+        {"days past the range", "options.retention_days 36501 is outside 1..36500 (0 for none)"},
+        {"days far past it", "options.retention_days 4294967295 is outside 1..36500 (0 for none)"},
+        {"a short key", "options.redact_key is 31 bytes, fewer than 32"},
+        {"a NULL key", "options.redact_key is NULL with a length"},
+        {"a NULL redact list", "options.redact is NULL with a count"},
+        {"actor ignored",
+         "the actor attribute \"by\" is also ignored: who made a change cannot be left out"},
+        {"actor redacted", "the actor attribute \"by\" is also redacted: who made a change cannot "
+                           "be both shown and hidden"},
+        {"a NULL actor", "options.actor_attribute is NULL with a length"},
+        {"reserve past half", "options.reserve_bytes 204801 is more than half of DynamoDB's "
+                              "409600-byte item"},
+    };
+    size_t count = sizeof WANT / sizeof WANT[0];
+    built b;
+    build(&b, EVENT(RECORD(ID1, "INSERT", TIME "," KEY "," NEW(BY("alice")) "," SEQ)),
+          AS_FORMAT_CLASSIC);
+    scanned s = scan("{\"key\":{\"S\":\"k\"}}");
+    for (size_t i = 0; i < count; i++) {
+        as_audit_options o = {.format = AS_FORMAT_CLASSIC, .now_ms = NOW_MS};
+        switch (i) {
+        case 0: o.retention_days = AS_AUDIT_MAX_RETENTION_DAYS + 1; break;
+        case 1: o.retention_days = UINT32_MAX; break;
+        case 2: o.redact_key = TEST_KEY, o.redact_key_len = AS_AUDIT_MIN_REDACT_KEY - 1; break;
+        case 3: o.redact_key_len = 32; break;
+        case 4: o.redact_count = 1; break;
+        case 5: o.actor_attribute = by, o.ignore = names, o.ignore_count = 2; break;
+        case 6: o.actor_attribute = by, o.redact = names, o.redact_count = 2; break;
+        case 7: o.actor_attribute = (as_span){NULL, 2}; break;
+        default: o.reserve_bytes = AS_ITEM_MAX_SIZE / 2 + 1; break;
+        }
+        static const char *const fns[] = {"as_audit_build_event", "as_audit_build",
+                                          "as_audit_build_baseline"};
+        for (int fn = 0; fn < 3; fn++) {
+            as_items *items = as_items_new();
+            assert_non_null(items);
+            as_error err = {0};
+            as_status st;
+            if (fn == 0) {
+                st = as_audit_build_event(b.event, &o, items, &err);
+            } else if (fn == 1) {
+                st = as_audit_build(as_event_record(b.event, 0), &o, items, &err);
+            } else {
+                as_span key = as_span_from_cstr("key");
+                as_baseline bl = {as_event_record(s.event, 0)->new_image, &key, 1,
+                                  as_span_from_cstr("Configuration"), 0};
+                st = as_audit_build_baseline(&bl, &o, items, &err);
+            }
+            char want[256];
+            snprintf(want, sizeof want, "%s: %s", fns[fn], WANT[i].message);
+            if (st != AS_ERR_ARGUMENT || strcmp(err.message, want) != 0) {
+                fail_msg("%s via %s: status %d, message \"%s\"", WANT[i].what, fns[fn], (int)st,
+                         err.message);
+            }
+            assert_int_equal(as_items_count(items), 0);
+            as_items_free(items);
+        }
+    }
+    /* The bounds themselves are taken. */
+    as_audit_options o = {.format = AS_FORMAT_DETAILED,
+                          .now_ms = NOW_MS,
+                          .retention_days = AS_AUDIT_MAX_RETENTION_DAYS,
+                          .redact = names,
+                          .redact_count = 1,
+                          .redact_key = TEST_KEY,
+                          .redact_key_len = AS_AUDIT_MIN_REDACT_KEY,
+                          .reserve_bytes = AS_ITEM_MAX_SIZE / 2,
+                          .actor_attribute = by};
+    as_items *items = as_items_new();
+    as_error err = {0};
+    assert_int_equal(as_audit_build_event(b.event, &o, items, &err), AS_OK);
+    assert_int_equal(as_items_count(items), 1);
+    as_items_free(items);
+    release(&b);
+    as_event_free(s.event);
+    as_buf_free(&s.json);
+}
+
+/* Whether the item's JSON ends with `tail`. */
+static bool item_ends_with(const as_item *item, const char *tail)
+{
+    size_t n = strlen(tail);
+    return item->json.len >= n && memcmp(item->json.ptr + item->json.len - n, tail, n) == 0;
+}
+
+/* Classic per-attribute items of redacted attributes: changed, added, removed; the diff
+ * runs on the real values (an unchanged secret writes nothing), updatedAttribute still
+ * names it, and its values are markers, with the HMAC when keyed. */
+static void test_redact_classic(void **state)
+{
+    (void)state;
+    as_span redact[] = {{"secret", 6}, {"gone", 4}, {"same", 4}, {"added", 5}};
+    const char *json = EVENT(RECORD(
+        ID1, "MODIFY",
+        TIME "," KEY "," OLD(",\"gone\":{\"S\":\"s3cret\"},\"same\":{\"S\":\"hunter2\"},\"secret\":{"
+                             "\"S\":\"old\"},\"value\":{\"N\":\"1\"}") "," NEW(",\"added\":{\"S\":"
+                                                                            "\"hunter2\"},\"same\":{"
+                                                                            "\"S\":\"hunter2\"},"
+                                                                            "\"secret\":{\"S\":"
+                                                                            "\"new\"},\"value\":{"
+                                                                            "\"N\":\"2\"}") "," SEQ));
+    built plain;
+    build(&plain, json, AS_FORMAT_CLASSIC);
+    assert_int_equal(as_items_count(plain.items), 4);
+    for (int keyed = 0; keyed < 2; keyed++) {
+        as_audit_options options = {.format = AS_FORMAT_CLASSIC,
+                                    .now_ms = NOW_MS,
+                                    .redact = redact,
+                                    .redact_count = 4,
+                                    .redact_key = keyed ? TEST_KEY : NULL,
+                                    .redact_key_len = keyed ? sizeof TEST_KEY : 0};
+        built b;
+        build_opts(&b, json, &options);
+        assert_int_equal(as_items_count(b.items), 4);
+        const char *tails[2][4] = {
+            {"\"updatedAttribute\":{\"S\":\"added\"},\"newValue\":" MARK "}",
+             "\"updatedAttribute\":{\"S\":\"gone\"},\"oldValue\":" MARK "}",
+             "\"updatedAttribute\":{\"S\":\"secret\"},\"oldValue\":" MARK ",\"newValue\":" MARK "}",
+             "\"updatedAttribute\":{\"S\":\"value\"},\"oldValue\":{\"N\":\"1\"},\"newValue\":{"
+             "\"N\":\"2\"}}"},
+            {"\"updatedAttribute\":{\"S\":\"added\"},\"newValue\":" MARK_HMAC(HMAC_HUNTER2) "}",
+             "\"updatedAttribute\":{\"S\":\"gone\"},\"oldValue\":" MARK_HMAC(HMAC_S3CRET) "}",
+             "\"updatedAttribute\":{\"S\":\"secret\"},\"oldValue\":" MARK_HMAC(
+                 HMAC_OLD) ",\"newValue\":" MARK_HMAC(HMAC_NEW) "}",
+             "\"updatedAttribute\":{\"S\":\"value\"},\"oldValue\":{\"N\":\"1\"},\"newValue\":{"
+             "\"N\":\"2\"}}"}};
+        /* A marker's size: 13 bytes, 82 with the hmac; the values were 3 to 7. */
+        uint64_t mark_size = keyed ? 82 : 13;
+        const uint64_t sizes[4] = {
+            as_items_get(plain.items, 0).size - 7 + mark_size,
+            as_items_get(plain.items, 1).size - 6 + mark_size,
+            as_items_get(plain.items, 2).size - 3 - 3 + 2 * mark_size,
+            as_items_get(plain.items, 3).size,
+        };
+        for (size_t i = 0; i < 4; i++) {
+            as_item item = as_items_get(b.items, i);
+            if (!item_ends_with(&item, tails[keyed][i])) {
+                fail_msg("keyed %d item %zu: want ...%s\n got %.*s", keyed, i, tails[keyed][i],
+                         (int)item.json.len, item.json.ptr);
+            }
+            assert_int_equal(item.size, sizes[i]);
+            /* The same ids: redaction changes values, not which item is which. */
+            as_item p = as_items_get(plain.items, i);
+            assert_int_equal(item.id.len, 36);
+            assert_memory_equal(item.id.ptr, p.id.ptr, 36);
+        }
+        assert_null(strstr(lines(&b), "hunter2"));
+        assert_null(strstr(lines(&b), "s3cret"));
+        assert_null(strstr(lines(&b), "\"old\""));
+        assert_null(strstr(lines(&b), "\"new\""));
+        release(&b);
+    }
+    release(&plain);
+}
+
+/* Whole images, in both formats: the redacted members become markers in classic
+ * newValue/oldValue and detailed newImage/oldImage, and detailed CREATE and DELETE
+ * changes entries too. */
+static void test_redact_whole_images(void **state)
+{
+    (void)state;
+#define IMAGE_ATTRS ",\"secret\":{\"S\":\"hunter2\"},\"value\":{\"N\":\"1800\"}"
+#define REDACTED_IMAGE                                                                             \
+    "{\"M\":{\"key\":{\"S\":\"CACHE_TTL_SEC\"},\"secret\":" MARK_HMAC(                              \
+        HMAC_HUNTER2) ",\"value\":" MARK_HMAC(HMAC_18E2) "}}"
+    as_span redact[] = {{"secret", 6}, {"value", 5}};
+    static const struct {
+        const char *json;
+        as_format format;
+        const char *want[3];
+    } CASES[] = {
+        {EVENT(RECORD(ID1, "INSERT", TIME "," KEY "," NEW(IMAGE_ATTRS) "," SEQ)), AS_FORMAT_CLASSIC,
+         {",\"newValue\":" REDACTED_IMAGE "}", NULL, NULL}},
+        {EVENT(RECORD(ID1, "REMOVE", TIME "," KEY "," OLD(IMAGE_ATTRS) "," SEQ)), AS_FORMAT_CLASSIC,
+         {",\"oldValue\":" REDACTED_IMAGE "}", NULL, NULL}},
+        /* A record short of an image (NEW_IMAGE stream): what it has, redacted. */
+        {EVENT(RECORD(ID1, "MODIFY", TIME "," KEY "," NEW(IMAGE_ATTRS) "," SEQ)), AS_FORMAT_CLASSIC,
+         {",\"newValue\":" REDACTED_IMAGE "}", NULL, NULL}},
+        {EVENT(RECORD(ID1, "INSERT", TIME "," KEY "," NEW(IMAGE_ATTRS) "," SEQ)), AS_FORMAT_DETAILED,
+         {"\"updatedAttributes\":{\"L\":[{\"S\":\"key\"},{\"S\":\"secret\"},{\"S\":\"value\"}]}",
+          "\"changes\":{\"L\":[{\"M\":{\"path\":{\"S\":\"/key\"},\"newValue\":{\"S\":"
+          "\"CACHE_TTL_SEC\"}}},{\"M\":{\"path\":{\"S\":\"/secret\"},\"newValue\":" MARK_HMAC(
+              HMAC_HUNTER2) "}},{\"M\":{\"path\":{\"S\":\"/value\"},\"newValue\":" MARK_HMAC(HMAC_18E2) "}}]}",
+          ",\"newImage\":" REDACTED_IMAGE "}"}},
+        {EVENT(RECORD(ID1, "REMOVE", TIME "," KEY "," OLD(IMAGE_ATTRS) "," SEQ)), AS_FORMAT_DETAILED,
+         {"{\"M\":{\"path\":{\"S\":\"/secret\"},\"oldValue\":" MARK_HMAC(HMAC_HUNTER2) "}}",
+          ",\"oldImage\":" REDACTED_IMAGE "}", NULL}},
+        {EVENT(RECORD(ID1, "MODIFY", TIME "," KEY "," OLD(IMAGE_ATTRS) "," SEQ)), AS_FORMAT_DETAILED,
+         {",\"oldImage\":" REDACTED_IMAGE "}", NULL, NULL}},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        as_audit_options options = {.format = CASES[i].format,
+                                    .now_ms = NOW_MS,
+                                    .redact = redact,
+                                    .redact_count = 2,
+                                    .redact_key = TEST_KEY,
+                                    .redact_key_len = sizeof TEST_KEY};
+        built b;
+        build_opts(&b, CASES[i].json, &options);
+        assert_int_equal(as_items_count(b.items), 1);
+        for (size_t k = 0; k < 3 && CASES[i].want[k] != NULL; k++) {
+            if (strstr(lines(&b), CASES[i].want[k]) == NULL) {
+                fail_msg("case %zu: want %s\n got %s", i, CASES[i].want[k], lines(&b));
+            }
+        }
+        assert_null(strstr(lines(&b), "hunter2"));
+        assert_null(strstr(lines(&b), "1800"));
+        release(&b);
+    }
+#undef IMAGE_ATTRS
+#undef REDACTED_IMAGE
+}
+
+/* Detailed UPDATE: the differences under a redacted attribute, however deep, collapse to
+ * one entry at /<name> (its pointer token: "se/cret" is /se~1cret) with the whole
+ * attribute's markers; an attribute added or removed has one side; an unchanged one is
+ * no change but a marker in the images; the others keep their deep paths. */
+static void test_redact_detailed_changes(void **state)
+{
+    (void)state;
+#define DEEP_OLD "{\"M\":{\"a\":{\"M\":{\"b\":{\"N\":\"1\"}}},\"c\":{\"L\":[{\"N\":\"1\"},{\"N\":\"2\"}]}}}"
+#define DEEP_NEW "{\"M\":{\"a\":{\"M\":{\"b\":{\"N\":\"2\"}}},\"c\":{\"L\":[{\"N\":\"1\"},{\"N\":\"3\"}]}}}"
+    const char *json = EVENT(RECORD(
+        ID1, "MODIFY",
+        TIME "," KEY "," OLD(",\"cfg\":{\"M\":{\"x\":{\"N\":\"1\"}}},\"gone\":{\"S\":\"s3cret\"},"
+                             "\"same\":{\"S\":\"hunter2\"},\"se/cret\":" DEEP_OLD) "," NEW(",\"added\":{"
+                                                                                     "\"S\":"
+                                                                                     "\"hunter2\"},"
+                                                                                     "\"cfg\":{"
+                                                                                     "\"M\":{\"x\":"
+                                                                                     "{\"N\":\"2\"}"
+                                                                                     "}},\"same\":{"
+                                                                                     "\"S\":"
+                                                                                     "\"hunter2\"},"
+                                                                                     "\"se/"
+                                                                                     "cret\":" DEEP_NEW) "," SEQ));
+    as_span redact[] = {{"se/cret", 7}, {"gone", 4}, {"added", 5}, {"same", 4}};
+    as_audit_options options = {.format = AS_FORMAT_DETAILED,
+                                .now_ms = NOW_MS,
+                                .redact = redact,
+                                .redact_count = 4,
+                                .redact_key = TEST_KEY,
+                                .redact_key_len = sizeof TEST_KEY};
+    built b;
+    build_opts(&b, json, &options);
+    assert_int_equal(as_items_count(b.items), 1);
+    const char *want =
+        ",\"updatedAttributes\":{\"L\":[{\"S\":\"added\"},{\"S\":\"cfg\"},{\"S\":\"gone\"},{\"S\":"
+        "\"se/cret\"}]},\"changes\":{\"L\":["
+        "{\"M\":{\"path\":{\"S\":\"/added\"},\"newValue\":" MARK_HMAC(HMAC_HUNTER2) "}},"
+        "{\"M\":{\"path\":{\"S\":\"/cfg/x\"},\"oldValue\":{\"N\":\"1\"},\"newValue\":{\"N\":\"2\"}}},"
+        "{\"M\":{\"path\":{\"S\":\"/gone\"},\"oldValue\":" MARK_HMAC(HMAC_S3CRET) "}},"
+        "{\"M\":{\"path\":{\"S\":\"/se~1cret\"},\"oldValue\":" MARK_HMAC(
+            HMAC_DEEP_OLD) ",\"newValue\":" MARK_HMAC(HMAC_DEEP_NEW) "}}]},"
+        "\"oldImage\":{\"M\":{\"key\":{\"S\":\"CACHE_TTL_SEC\"},\"cfg\":{\"M\":{\"x\":{\"N\":\"1\"}}},"
+        "\"gone\":" MARK_HMAC(HMAC_S3CRET) ",\"same\":" MARK_HMAC(HMAC_HUNTER2) ",\"se/cret\":" MARK_HMAC(
+            HMAC_DEEP_OLD) "}},"
+        "\"newImage\":{\"M\":{\"key\":{\"S\":\"CACHE_TTL_SEC\"},\"added\":" MARK_HMAC(
+            HMAC_HUNTER2) ",\"cfg\":{\"M\":{\"x\":{\"N\":\"2\"}}},\"same\":" MARK_HMAC(HMAC_HUNTER2) ",\"se/"
+                                                                                                  "cret\":" MARK_HMAC(HMAC_DEEP_NEW) "}}}\n";
+    const char *at = strstr(lines(&b), ",\"updatedAttributes\"");
+    assert_non_null(at);
+    assert_string_equal(at, want);
+    /* The size as written: built without the secrets' attributes the item differs by
+     * their markers exactly; checked through a key-less build, whose markers are 13 bytes. */
+    options.redact_key = NULL;
+    options.redact_key_len = 0;
+    built plain_marks;
+    build_opts(&plain_marks, json, &options);
+    as_item keyed = as_items_get(b.items, 0);
+    as_item unkeyed = as_items_get(plain_marks.items, 0);
+    /* 10 markers (4 in changes, 6 in the images), each 69 bytes longer with its hmac. */
+    assert_int_equal(keyed.size, unkeyed.size + 10 * 69);
+    release(&plain_marks);
+    release(&b);
+#undef DEEP_OLD
+#undef DEEP_NEW
+}
+
+/* A record's key attributes are never redacted nor ignored, whatever the lists say. */
+static void test_redact_never_keys(void **state)
+{
+    (void)state;
+    static const char *const JSON[] = {
+        EVENT(RECORD(ID1, "INSERT", TIME "," KEY "," NEW(",\"v\":{\"N\":\"1\"}") "," SEQ)),
+        EVENT(RECORD(ID1, "MODIFY",
+                     TIME "," KEY "," OLD(",\"v\":{\"N\":\"1\"}") "," NEW(",\"v\":{\"N\":\"2\"}") "," SEQ)),
+        EVENT(RECORD(ID1, "REMOVE", TIME "," KEY "," OLD(",\"v\":{\"N\":\"1\"}") "," SEQ)),
+    };
+    as_span key[] = {{"key", 3}};
+    for (size_t i = 0; i < 3; i++) {
+        for (int f = 0; f < 2; f++) {
+            as_format format = f == 0 ? AS_FORMAT_CLASSIC : AS_FORMAT_DETAILED;
+            built plain;
+            build(&plain, JSON[i], format);
+            as_audit_options options = {.format = format,
+                                        .now_ms = NOW_MS,
+                                        .ignore = key,
+                                        .ignore_count = 1,
+                                        .redact = key,
+                                        .redact_count = 1,
+                                        .redact_key = TEST_KEY,
+                                        .redact_key_len = sizeof TEST_KEY};
+            built b;
+            build_opts(&b, JSON[i], &options);
+            assert_string_equal(lines(&b), lines(&plain));
+            assert_non_null(strstr(lines(&b), "CACHE_TTL_SEC\"}"));
+            release(&b);
+            release(&plain);
+        }
+    }
+}
+
+/* The hmac is of the canonical form: values DynamoDB holds as equal (escapes, number
+ * spellings, set order) give one hmac, the vectors of HMAC_* above. */
+static void test_redact_hmac_vectors(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *value;
+        const char *hmac;
+    } CASES[] = {
+        {"{\"S\":\"hunter2\"}", HMAC_HUNTER2},     {"{\"S\":\"hunt\\u0065r2\"}", HMAC_HUNTER2},
+        {"{\"N\":\"1800\"}", HMAC_18E2},           {"{\"N\":\"18E2\"}", HMAC_18E2},
+        {"{\"N\":\"001800.000\"}", HMAC_18E2},     {"{\"SS\":[\"b\",\"a\"]}", HMAC_SS_AB},
+        {"{\"SS\":[\"a\",\"b\"]}", HMAC_SS_AB},
+    };
+    as_span redact[] = {{"v", 1}};
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        as_buf json = AS_BUF_INIT;
+        as_buf_append_str(&json, RECORD_HEAD("INSERT") TIME "," KEY
+                                 ",\"NewImage\":{\"key\":{\"S\":\"CACHE_TTL_SEC\"},\"v\":");
+        as_buf_append_str(&json, CASES[i].value);
+        as_buf_append_str(&json, "}," SEQ RECORD_TAIL);
+        as_audit_options options = {.format = AS_FORMAT_CLASSIC,
+                                    .now_ms = NOW_MS,
+                                    .redact = redact,
+                                    .redact_count = 1,
+                                    .redact_key = TEST_KEY,
+                                    .redact_key_len = sizeof TEST_KEY};
+        built b;
+        build_opts(&b, json.data, &options);
+        char want[200];
+        snprintf(want, sizeof want,
+                 "\"v\":{\"M\":{\"redacted\":{\"BOOL\":true},\"hmac\":{\"S\":\"%s\"}}}}}}\n",
+                 CASES[i].hmac);
+        if (strstr(lines(&b), want) == NULL) {
+            fail_msg("%s: want %s\n got %s", CASES[i].value, want, lines(&b));
+        }
+        release(&b);
+        as_buf_free(&json);
+    }
+}
+
+/* While the redact list is set, an error item holds the record's digest and size, not
+ * its text, as with the ignore list. */
+static void test_redact_withholds_raw_record(void **state)
+{
+    (void)state;
+    as_span redact[] = {{"other", 5}};
+    for (int f = 0; f < 2; f++) {
+        as_audit_options options = {.format = f == 0 ? AS_FORMAT_CLASSIC : AS_FORMAT_DETAILED,
+                                    .now_ms = NOW_MS,
+                                    .redact = redact,
+                                    .redact_count = 1};
+        built b;
+        build_opts(&b,
+                   EVENT(RECORD(ID1, "INSERT",
+                                TIME "," KEY "," NEW(",\"secret\":{\"SS\":[]}") "," SEQ)),
+                   &options);
+        as_item item = as_items_get(b.items, 0);
+        assert_int_equal(item.flags, AS_ITEM_ERROR);
+        assert_true(item_has(&item, "\"rawRecordSha256\":{\"S\":\""));
+        assert_true(item_has(&item, "\"rawRecordSize\":{\"N\":\""));
+        assert_false(item_has(&item, "\"rawRecord\":"));
+        release(&b);
+    }
+}
+
+/* A redacted value nests no deeper than its marker: an attribute 32 levels deep, which
+ * would make the item too deep, is written redacted instead of as an error item. */
+static void test_redact_depth(void **state)
+{
+    (void)state;
+    as_buf json = AS_BUF_INIT;
+    as_buf_append_str(&json, RECORD_HEAD("INSERT") TIME "," KEY ",\"NewImage\":{\"deep\":");
+    for (int i = 0; i < 32; i++) {
+        as_buf_append_str(&json, "{\"M\":{\"x\":");
+    }
+    as_buf_append_str(&json, "{\"N\":\"1\"}");
+    for (int i = 0; i < 32; i++) {
+        as_buf_append_str(&json, "}}");
+    }
+    as_buf_append_str(&json, "}," SEQ RECORD_TAIL);
+    as_span redact[] = {{"deep", 4}};
+    for (int f = 0; f < 2; f++) {
+        as_format format = f == 0 ? AS_FORMAT_CLASSIC : AS_FORMAT_DETAILED;
+        built b;
+        build(&b, json.data, format);
+        assert_int_equal(as_items_get(b.items, 0).flags, AS_ITEM_ERROR);
+        release(&b);
+        as_audit_options options = {
+            .format = format, .now_ms = NOW_MS, .redact = redact, .redact_count = 1};
+        build_opts(&b, json.data, &options);
+        as_item item = as_items_get(b.items, 0);
+        assert_int_equal(item.flags, 0);
+        assert_true(item_has(&item, "\"deep\":" MARK));
+        release(&b);
+    }
+    as_buf_free(&json);
+}
+
+/* reserve_bytes: the 400 KB guard leaves that many bytes free for fields added later. */
+static void test_reserve_bytes(void **state)
+{
+    (void)state;
+    /* An item 100 bytes under the limit: found by building once and growing the value. */
+    size_t big = 400000;
+    for (int round = 0; round < 2; round++) {
+        as_buf json = AS_BUF_INIT;
+        as_buf_append_str(&json, EVENT_HEAD_ARN TIME "," KEY ",\"NewImage\":{\"v\":{\"S\":\"");
+        for (size_t i = 0; i < big; i++) {
+            as_buf_append_char(&json, 'x');
+        }
+        as_buf_append_str(&json, "\"}}," SEQ RECORD_TAIL);
+        built b;
+        build(&b, json.data, AS_FORMAT_CLASSIC);
+        as_item item = as_items_get(b.items, 0);
+        if (round == 0) {
+            big += AS_ITEM_MAX_SIZE - 100 - item.size;
+        } else {
+            assert_int_equal(item.size, AS_ITEM_MAX_SIZE - 100);
+            assert_int_equal(item.flags, 0);
+            as_audit_options options = {
+                .format = AS_FORMAT_CLASSIC, .now_ms = NOW_MS, .reserve_bytes = 256};
+            built r;
+            build_opts(&r, json.data, &options);
+            as_item cut = as_items_get(r.items, 0);
+            assert_int_equal(cut.flags, AS_ITEM_TRUNCATED);
+            assert_true(cut.size <= AS_ITEM_MAX_SIZE - 256);
+            assert_true(item_has(&cut, "\"newValue\":{\"M\":{\"truncated\":{\"BOOL\":true}"));
+            /* The spans still name the protected fields of the rewritten item. */
+            assert_int_equal(cut.history_sort.len, strlen(SORT_100));
+            assert_memory_equal(cut.history_sort.ptr, SORT_100, strlen(SORT_100));
+            assert_int_equal(cut.id.len, 36);
+            assert_memory_equal(cut.id.ptr, "2f95a1e4-df65-55a0-81e8-5b1ec6e4c925", 36);
+            release(&r);
+            /* Within the reserve's room, untouched. */
+            options.reserve_bytes = 100;
+            build_opts(&r, json.data, &options);
+            assert_int_equal(as_items_get(r.items, 0).flags, 0);
+            release(&r);
+        }
+        release(&b);
+        as_buf_free(&json);
+    }
+}
+
+/* Whether `span` holds exactly `text`; `text` NULL: the span is empty. */
+static bool span_is(as_span span, const char *text)
+{
+    if (text == NULL) {
+        return span.ptr == NULL && span.len == 0;
+    }
+    return span.len == strlen(text) && memcmp(span.ptr, text, span.len) == 0;
+}
+
+/* as_item's id, history_key, history_sort and modification_time: the bodies written,
+ * escapes kept, borrowed from the item's JSON; empty when the item has none. */
+static void test_item_spans(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *json;
+        size_t item;
+        const char *id, *history_key, *history_sort, *time;
+    } CASES[] = {
+        {EVENT(RECORD(ID1, "MODIFY",
+                      TIME "," KEY "," OLD(",\"value\":{\"N\":\"3600\"}") "," NEW(
+                          ",\"value\":{\"N\":\"1800\"}") "," SEQ)),
+         0, NULL, "Configuration/CACHE_TTL_SEC", SORT_100,
+         "2024-05-01T12:30:45.000Z"},
+        /* The second record's item, after the first's. */
+        {EVENT(RECORD(ID1, "INSERT", TIME "," KEY "," NEW("") "," SEQ) "," RECORD(
+             "c81e728d9d4c2f636f067f89cc14862c", "INSERT",
+             TIME ",\"Keys\":{\"k\":{\"S\":\"a\\\"b\"}},\"NewImage\":{\"k\":{\"S\":\"a\\\"b\"}}," SEQ)),
+         1, NULL, "Configuration/a\\\"b", SORT_100, "2024-05-01T12:30:45.000Z"},
+        /* An error item whose Keys are unsound: no history fields. */
+        {EVENT(RECORD(ID1, "INSERT", TIME ",\"Keys\":{\"k\":{\"BOOL\":true}}," SEQ)), 0,
+         "2f95a1e4-df65-55a0-81e8-5b1ec6e4c925", NULL, NULL, "2024-05-01T12:30:45.000Z"},
+        /* An error item whose time is invalid: no time, no historySort. */
+        {EVENT(RECORD(ID1, "INSERT", "\"ApproximateCreationDateTime\":-1," KEY "," SEQ)), 0,
+         "2f95a1e4-df65-55a0-81e8-5b1ec6e4c925", NULL, NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        for (int f = 0; f < 2; f++) {
+            built b;
+            build(&b, CASES[i].json, f == 0 ? AS_FORMAT_CLASSIC : AS_FORMAT_DETAILED);
+            as_item item = as_items_get(b.items, CASES[i].item);
+            assert_non_null(item.json.ptr);
+            bool ok = (CASES[i].id == NULL ? item.id.len == 36 : span_is(item.id, CASES[i].id)) &&
+                      span_is(item.history_key, CASES[i].history_key) &&
+                      span_is(item.history_sort, CASES[i].history_sort) &&
+                      span_is(item.modification_time, CASES[i].time);
+            /* Every span lies inside the item's JSON. */
+            const as_span spans[] = {item.id, item.history_key, item.history_sort,
+                                     item.modification_time};
+            for (size_t k = 0; k < 4; k++) {
+                ok = ok && (spans[k].len == 0 || (spans[k].ptr > item.json.ptr &&
+                                                  spans[k].ptr + spans[k].len <
+                                                      item.json.ptr + item.json.len));
+            }
+            if (!ok) {
+                fail_msg("case %zu format %d: spans %.*s | %.*s | %.*s | %.*s", i, f,
+                         (int)item.id.len, item.id.ptr, (int)item.history_key.len,
+                         item.history_key.ptr, (int)item.history_sort.len, item.history_sort.ptr,
+                         (int)item.modification_time.len, item.modification_time.ptr);
+            }
+            release(&b);
+        }
+    }
+}
+
+/* BASELINE with the trust options: no actor (a scan names nobody), expiresAt from the
+ * read time, the image written redacted (key attributes never), and the id from the
+ * canonical form of the image as written, so that no id carries a digest of a secret.
+ * The ids were computed offline with Python's hashlib, hmac and uuid: uuid5(namespace,
+ * "baseline/Configuration/CACHE_TTL_SEC/" + sha256 hex of the canonical image with
+ * "secret" as {"M":{"hmac":{"S":HMAC_HUNTER2},"redacted":{"BOOL":true}}} (keyed) or
+ * {"M":{"redacted":{"BOOL":true}}}). */
+static void test_baseline_trust(void **state)
+{
+    (void)state;
+    const char *image = "{\"key\":{\"S\":\"CACHE_TTL_SEC\"},\"by\":{\"S\":\"alice\"},\"secret\":{\"S\":"
+                        "\"hunter2\"},\"value\":{\"N\":\"3600\"}}";
+    as_span redact[] = {{"secret", 6}, {"key", 3}};
+    static const struct {
+        bool keyed;
+        as_format format;
+        const char *id;
+        const char *tail;
+    } CASES[] = {
+        {true, AS_FORMAT_CLASSIC, "211efd5b-f995-51ff-894f-35786743af6f",
+         "\"newValue\":{\"M\":{\"key\":{\"S\":\"CACHE_TTL_SEC\"},\"by\":{\"S\":\"alice\"},\"secret\":" MARK_HMAC(
+             HMAC_HUNTER2) ",\"value\":{\"N\":\"3600\"}}}}"},
+        {false, AS_FORMAT_CLASSIC, "8c53e8e0-79f2-580d-a3b5-6ea9457ace43",
+         "\"newValue\":{\"M\":{\"key\":{\"S\":\"CACHE_TTL_SEC\"},\"by\":{\"S\":\"alice\"},\"secret\":" MARK
+         ",\"value\":{\"N\":\"3600\"}}}}"},
+        {true, AS_FORMAT_DETAILED, "211efd5b-f995-51ff-894f-35786743af6f",
+         "{\"M\":{\"path\":{\"S\":\"/secret\"},\"newValue\":" MARK_HMAC(
+             HMAC_HUNTER2) "}},{\"M\":{\"path\":{\"S\":\"/value\"},\"newValue\":{\"N\":\"3600\"}}}]},"
+                           "\"newImage\":{\"M\":{\"key\":{\"S\":\"CACHE_TTL_SEC\"},\"by\":{\"S\":"
+                           "\"alice\"},\"secret\":" MARK_HMAC(HMAC_HUNTER2) ",\"value\":{\"N\":"
+                                                                            "\"3600\"}}}}"},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        as_audit_options options = {.format = CASES[i].format,
+                                    .now_ms = NOW_MS,
+                                    .actor_attribute = as_span_from_cstr("by"),
+                                    .retention_days = 2,
+                                    .redact = redact,
+                                    .redact_count = 2,
+                                    .redact_key = CASES[i].keyed ? TEST_KEY : NULL,
+                                    .redact_key_len = CASES[i].keyed ? sizeof TEST_KEY : 0};
+        baseline_run r = run_baseline_opts(image, ONE_KEY, 1, "Configuration", READ_MS, &options);
+        assert_int_equal(r.status, AS_OK);
+        char head[512];
+        snprintf(head, sizeof head,
+                 "{\"id\":{\"S\":\"%s\"},\"itemKey\":{\"S\":\"CACHE_TTL_SEC\"},"
+                 "\"modificationTime\":{\"S\":\"2024-05-01T12:30:45.000Z\"},\"eventName\":{\"S\":"
+                 "\"BASELINE\"},\"historyKey\":{\"S\":\"Configuration/CACHE_TTL_SEC\"},"
+                 "\"historySort\":{\"S\":\"" BASELINE_SORT "\"},\"expiresAt\":{\"N\":\"1714739445\"},",
+                 CASES[i].id);
+        if (strncmp(r.line.data, head, strlen(head)) != 0 || !item_ends_with(&r.item, CASES[i].tail)) {
+            fail_msg("case %zu: want %s...%s\n got %s", i, head, CASES[i].tail, r.line.data);
+        }
+        if (!span_is(r.item.id, CASES[i].id)) {
+            fail_msg("case %zu: id %.*s", i, (int)r.item.id.len, r.item.id.ptr);
+        }
+        assert_false(item_has(&r.item, "\"actor\""));
+        assert_null(strstr(r.line.data, "hunter2"));
+        assert_true(span_is(r.item.id, CASES[i].id));
+        assert_true(span_is(r.item.history_sort, BASELINE_SORT));
+        assert_true(span_is(r.item.modification_time, "2024-05-01T12:30:45.000Z"));
+        assert_true(span_is(r.item.history_key, "Configuration/CACHE_TTL_SEC"));
+        as_buf_free(&r.line);
+    }
+    /* Unredacted, the id hashes the value itself (uuid5 of the canonical form with
+     * "secret":{"S":"hunter2"}): another id. */
+    as_audit_options options = {.format = AS_FORMAT_CLASSIC, .now_ms = NOW_MS};
+    baseline_run r = run_baseline_opts(image, ONE_KEY, 1, "Configuration", READ_MS, &options);
+    assert_int_equal(r.status, AS_OK);
+    assert_true(span_is(r.item.id, "6c9dc7a5-1728-5909-87fb-9bae0cac1362"));
+    as_buf_free(&r.line);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1340,6 +2217,20 @@ int main(void)
         cmocka_unit_test(test_baseline_depth),
         cmocka_unit_test(test_baseline_size_guard),
         cmocka_unit_test(test_baseline_refusals),
+        cmocka_unit_test(test_actor),
+        cmocka_unit_test(test_actor_size),
+        cmocka_unit_test(test_retention),
+        cmocka_unit_test(test_trust_option_refusals),
+        cmocka_unit_test(test_redact_classic),
+        cmocka_unit_test(test_redact_whole_images),
+        cmocka_unit_test(test_redact_detailed_changes),
+        cmocka_unit_test(test_redact_never_keys),
+        cmocka_unit_test(test_redact_hmac_vectors),
+        cmocka_unit_test(test_redact_withholds_raw_record),
+        cmocka_unit_test(test_redact_depth),
+        cmocka_unit_test(test_reserve_bytes),
+        cmocka_unit_test(test_item_spans),
+        cmocka_unit_test(test_baseline_trust),
     };
     return cmocka_run_group_tests_name("audit", tests, NULL, NULL);
 }
