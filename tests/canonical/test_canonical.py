@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """The canonical form, C against an independent Python model (tests/support/canonical.py).
 
-Checks the model on the rules' own examples first, then runs the C driver
+Checks the model on the rules' own examples and on the shared vectors
+(tests/canonical/vectors.tsv, which tests/unit/test_canonical.c reads too) first, then runs
+the C driver
 (tests/canonical/canonical_dump.c, built by `make check-canonical`) over every fixture in
 events/ and over random events, and compares each Keys, OldImage and NewImage form byte
 for byte. The random events spell every value in many ways (escapes in names, strings,
@@ -9,8 +11,12 @@ numbers and base64, numbers with leading and trailing zeros, exponents, signs, b
 stray padding bits, sets and maps in any order, whitespace), so equal values written
 differently must come out the same on both sides.
 
+With --chain-driver (tests/canonical/chain_dump.c) it also builds every fixture's audit
+items in both formats, linked into their chains, and checks each item's canonical form, each
+record's digest and each link against the model.
+
     python3 tests/canonical/test_canonical.py --driver build/canonical/canonical_dump
-        [--seed N] [--rounds N] [--records N]
+        [--chain-driver build/canonical/chain_dump] [--seed N] [--rounds N] [--records N]
 """
 
 import argparse
@@ -77,6 +83,90 @@ def self_check():
             check(False, "model: N %r was accepted" % bad)
         except canonical.CanonicalError:
             pass
+
+
+def vector_check():
+    """The model on tests/canonical/vectors.tsv, byte for byte; returns the vectors read."""
+    count = 0
+    with open(os.path.join(HERE, "vectors.tsv"), "rb") as f:
+        for n, line in enumerate(f, 1):
+            line = line.rstrip(b"\n")
+            if not line or line.startswith(b"#"):
+                continue
+            value, want = line.split(b"\t")
+            got = canonical.canonical_value(json.loads(value.decode("utf-8")))
+            check(got == want, "vectors.tsv:%d: %s\n  model  %r\n  want   %r" % (
+                n, value.decode("utf-8", "replace"), got, want))
+            count += 1
+    check(count >= 120, "only %d vectors in vectors.tsv" % count)
+    return count
+
+
+# ---- Chained audit items: forms, digests and links -------------------------------------------
+
+
+def check_chains(driver, paths, fmt):
+    """Runs chain_dump over the fixtures in one format and checks every item's form, every
+    record's digest and link, and every head, against the model; returns (items, records)."""
+    proc = subprocess.run([driver, "--format", fmt, "--retention-days", "30"] + paths,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+    check(proc.returncode == 0, "chain_dump %s exited %d: %s" % (
+        fmt, proc.returncode, proc.stderr.decode(errors="replace")))
+    items = []      # (file, item) in order
+    forms = []      # (file, id, form)
+    records = []    # (file, historyKey, historySort, digest, chain)
+    heads = []
+    for line in proc.stdout.split(b"\n"):
+        if not line:
+            continue
+        parts = line.split(b"\t")
+        tag, path = parts[0], parts[1].decode()
+        if tag == b"I":
+            items.append((path, json.loads(parts[2].decode("utf-8"))))
+        elif tag == b"F":
+            forms.append((path, parts[2].decode(), parts[3]))
+        elif tag == b"D":
+            records.append((path, json.loads(b'"' + parts[2] + b'"'), parts[3].decode(),
+                            parts[4].decode(), parts[5].decode()))
+        elif tag == b"H":
+            heads.append((path, json.loads(parts[2].decode("utf-8"))))
+    check(len(items) == len(forms), "%s: %d items but %d forms" % (fmt, len(items), len(forms)))
+    for (path, item), (_, id_, form) in zip(items, forms):
+        want = canonical.item_form(item)
+        check(form == want, "%s %s item %s:\n  C      %r\n  model  %r" % (
+            fmt, path, id_, form, want))
+    # The chained records, as the items hold them, in the order they were linked.
+    by_record = {}
+    for path, item in items:
+        if "chain" in item:
+            key = (path, item["historyKey"]["S"], item["historySort"]["S"])
+            by_record.setdefault(key, []).append(item)
+    prev = {}
+    count = {}
+    for path, hkey, hsort, digest, chain in records:
+        group = by_record.get((path, hkey, hsort), [])
+        check(len(group) > 0, "%s %s %s %s: no chained item" % (fmt, path, hkey, hsort))
+        if not group:
+            continue
+        d = canonical.record_digest(group)
+        check(d.hex() == digest, "%s %s %s %s: digest C %s, model %s" % (
+            fmt, path, hkey, hsort, digest, d.hex()))
+        p = prev.get((path, hkey), canonical.ZEROS)
+        want = canonical.chain_link(p, d)
+        check(want == chain, "%s %s %s %s: chain C %s, model %s" % (
+            fmt, path, hkey, hsort, chain, want))
+        for item in group:
+            check(item["chainPrev"]["S"] == p and item["chain"]["S"] == want,
+                  "%s %s %s: item %s carries other chain fields" % (
+                      fmt, path, hsort, item["id"]["S"]))
+        prev[(path, hkey)] = want
+        count[(path, hkey)] = count.get((path, hkey), 0) + 1
+    for path, head in heads:
+        key = (path, head["chainOf"]["S"])
+        check(head["chain"]["S"] == prev.get(key) and int(head["entries"]["N"]) == count.get(key),
+              "%s %s: head of %s is not the last link" % (fmt, path, key[1]))
+    check(len(heads) == len(prev), "%s: %d heads for %d chained keys" % (fmt, len(heads), len(prev)))
+    return len(items), len(records)
 
 
 # ---- Comparing the driver with the model ---------------------------------------------------
@@ -299,12 +389,14 @@ def write_event(rng, records):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--driver", required=True, help="the built canonical_dump")
+    ap.add_argument("--chain-driver", help="the built chain_dump: check chained fixture items")
     ap.add_argument("--seed", type=int, default=20261206)
     ap.add_argument("--rounds", type=int, default=8, help="random event files")
     ap.add_argument("--records", type=int, default=40, help="records per random file")
     args = ap.parse_args()
 
     self_check()
+    vectors = vector_check()
 
     events_dir = os.path.join(TOP, "events")
     fixtures = sorted(os.path.join(events_dir, n) for n in os.listdir(events_dir)
@@ -315,6 +407,12 @@ def main():
     for path in fixtures:
         fixture_images += compare_file(path, lines.get(path, []), all_valid=False)
     check(fixture_images >= 1000, "only %d fixture images compared" % fixture_images)
+    chained = ""
+    if args.chain_driver:
+        totals = [check_chains(args.chain_driver, fixtures, fmt) for fmt in ("classic", "detailed")]
+        check(all(t[1] >= 1000 for t in totals), "too few chained records: %r" % (totals,))
+        chained = ", %d+%d items and %d+%d chained records (classic+detailed)" % (
+            totals[0][0], totals[1][0], totals[0][1], totals[1][1])
 
     rng = random.Random(args.seed)
     random_images = 0
@@ -339,8 +437,9 @@ def main():
     check(random_images >= args.rounds * args.records * 2,
           "only %d random images compared" % random_images)
 
-    print("canonical: %d fixture files, %d fixture forms, %d random forms (seed %d): %d failures"
-          % (len(fixtures), fixture_images, random_images, args.seed, len(failures)))
+    print("canonical: %d vectors, %d fixture files, %d fixture forms%s, %d random forms "
+          "(seed %d): %d failures" % (vectors, len(fixtures), fixture_images, chained,
+                                      random_images, args.seed, len(failures)))
     print("%d passed, %d failed" % (0 if failures else 1, 1 if failures else 0))
     return 1 if failures else 0
 

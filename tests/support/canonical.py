@@ -132,3 +132,31 @@ def canonical_value(value):
     else:
         raise CanonicalError("unknown type %r" % tag)
     return b'{"' + tag.encode("ascii") + b'":' + inner + b"}"
+
+
+# ---- The hash chain, on the same forms ----------------------------------------------------
+
+CHAIN_FIELDS = ("chainPrev", "chain", "chainPrevTime")
+ZEROS = "0" * 64
+
+
+def item_form(item):
+    """The canonical form of an audit item (a dict of attribute values) less its chain
+    fields."""
+    return canonical_image({k: v for k, v in item.items() if k not in CHAIN_FIELDS})
+
+
+def record_digest(items):
+    """SHA-256 of the record's item forms, sorted by the UTF-8 bytes of their ids (then by
+    form; the same item twice counted once), each followed by a newline."""
+    import hashlib
+
+    forms = sorted({(i["id"]["S"].encode("utf-8"), item_form(i)) for i in items})
+    return hashlib.sha256(b"".join(form + b"\n" for _, form in forms)).digest()
+
+
+def chain_link(prev, digest):
+    """chain = hex SHA-256 of the ASCII text <prev><hex of the digest>."""
+    import hashlib
+
+    return hashlib.sha256((prev + digest.hex()).encode("ascii")).hexdigest()

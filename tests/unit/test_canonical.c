@@ -247,6 +247,65 @@ static void test_literals(void **state)
     RUN_TABLE(LITERALS);
 }
 
+/* ---- The shared vectors ------------------------------------------------------------ */
+
+/* tests/canonical/vectors.tsv: every table above and more (numbers at DynamoDB's limits,
+ * unpadded-looking base64, sets in several orders, deeper nesting), one "<value>\t<form>" a
+ * line, read by the Python model too (tests/canonical/test_canonical.py): both sides must
+ * write each form byte for byte. Values are real JSON here, no ' for ". */
+static void test_vector_file(void **state)
+{
+    (void)state;
+    FILE *f = fopen("tests/canonical/vectors.tsv", "rb");
+    if (f == NULL) {
+        fail_msg("cannot open tests/canonical/vectors.tsv (run from the top of the tree)");
+    }
+    char line[4096];
+    size_t vectors = 0;
+    as_buf out = AS_BUF_INIT;
+    while (fgets(line, sizeof line, f) != NULL) {
+        char *end = strchr(line, '\n');
+        if (end == NULL) {
+            fail_msg("a line of vectors.tsv is too long or unterminated: %.60s", line);
+        }
+        *end = '\0';
+        if (line[0] == '\0' || line[0] == '#') {
+            continue;
+        }
+        char *tab = strchr(line, '\t');
+        assert_non_null(tab);
+        *tab = '\0';
+        as_buf json = AS_BUF_INIT;
+        as_buf_append_str(&json, "{\"Records\":[{\"eventID\":\"e1\",\"eventName\":\"INSERT\","
+                                 "\"eventSource\":\"aws:dynamodb\",\"dynamodb\":{\"Keys\":{\"k\":"
+                                 "{\"S\":\"key\"}},\"SequenceNumber\":\"1\",\"NewImage\":{\"v\":");
+        as_buf_append_str(&json, line);
+        as_buf_append_str(&json, "}}}]}");
+        assert_int_equal(as_buf_status(&json), AS_OK);
+        as_event *event = NULL;
+        as_error err = {0};
+        if (as_event_decode(json.data, json.len, &event, &err) != AS_OK) {
+            fail_msg("vector %zu: %s: %s", vectors, line, err.message);
+        }
+        const as_record *rec = as_event_record(event, 0);
+        if (rec->error != NULL) {
+            fail_msg("vector %zu: %s: %s", vectors, line, rec->error);
+        }
+        as_buf_clear(&out);
+        assert_true(as_result_is_ok(as_canonical_value(rec->new_image + 1, &out)));
+        if (out.len != strlen(tab + 1) || memcmp(out.data, tab + 1, out.len) != 0) {
+            fail_msg("vector %zu: %s\n  got  %.*s\n  want %s", vectors, line, (int)out.len,
+                     out.data, tab + 1);
+        }
+        as_event_free(event);
+        as_buf_free(&json);
+        vectors++;
+    }
+    fclose(f);
+    as_buf_free(&out);
+    assert_true(vectors >= 120);
+}
+
 /* ---- Sets ------------------------------------------------------------------------------ */
 
 static const canon_case SETS[] = {
@@ -837,6 +896,7 @@ int main(void)
         cmocka_unit_test(test_equal_numbers_one_form),
         cmocka_unit_test(test_binaries),
         cmocka_unit_test(test_literals),
+        cmocka_unit_test(test_vector_file),
         cmocka_unit_test(test_sets),
         cmocka_unit_test(test_sets_any_order),
         cmocka_unit_test(test_large_collections),

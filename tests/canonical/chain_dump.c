@@ -1,0 +1,277 @@
+/* The C side of the chain's differential test and of docs/trust.md's checker test: builds the
+ * audit items of event files in one format, links them as the function does, and prints them.
+ *
+ * Usage: chain_dump [--format classic|detailed] [--retention-days D] FILE...
+ * Each file is one batch: records in order, one chain per historyKey starting afresh (no
+ * head), a record without a sequence number or whose sequence number is not above its key's
+ * head (a redelivery) not chained; the latter not written at all, as the function skips it.
+ * Lines, tab-separated (no item, form or head holds a raw tab or newline):
+ *   I <file> <item>                     each item as written, chain fields included
+ *   F <file> <id> <form>                its canonical form less the chain fields (C's)
+ *   D <file> <historyKey> <historySort> <digest> <chain>   each chained record
+ *   H <file> <head item>                each key's head after the batch
+ * Exit status 1 when a file cannot be read or decoded or a call fails. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auditstream/audit.h"
+#include "auditstream/buf.h"
+#include "auditstream/chain.h"
+#include "auditstream/event.h"
+#include "auditstream/wire.h"
+#include "core/canonical.h"
+#include "core/chain.h"
+
+static bool read_file(const char *path, as_buf *out)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        return false;
+    }
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        as_buf_append(out, chunk, n);
+    }
+    bool ok = ferror(f) == 0 && as_buf_status(out) == AS_OK;
+    fclose(f);
+    return ok;
+}
+
+/* One key's head; keys are the historyKey S bodies as the items hold them. */
+typedef struct key_head {
+    char *key;
+    as_chain_head head;
+} key_head;
+
+typedef struct heads {
+    key_head *k;
+    size_t n;
+    size_t cap;
+} heads;
+
+static as_chain_head *head_of(heads *h, as_span key)
+{
+    for (size_t i = 0; i < h->n; i++) {
+        if (strlen(h->k[i].key) == key.len && memcmp(h->k[i].key, key.ptr, key.len) == 0) {
+            return &h->k[i].head;
+        }
+    }
+    if (h->n == h->cap) {
+        size_t cap = h->cap < 16 ? 16 : 2 * h->cap;
+        key_head *k = realloc(h->k, cap * sizeof *k);
+        if (k == NULL) {
+            return NULL;
+        }
+        h->k = k;
+        h->cap = cap;
+    }
+    char *copy = malloc(key.len + 1);
+    if (copy == NULL) {
+        return NULL;
+    }
+    memcpy(copy, key.ptr, key.len);
+    copy[key.len] = '\0';
+    h->k[h->n].key = copy;
+    as_chain_head_init(&h->k[h->n].head);
+    return &h->k[h->n++].head;
+}
+
+static void heads_free(heads *h)
+{
+    for (size_t i = 0; i < h->n; i++) {
+        free(h->k[i].key);
+    }
+    free(h->k);
+}
+
+static void print_span(as_span s)
+{
+    fwrite(s.ptr, 1, s.len, stdout);
+}
+
+/* The F line of one item as written. */
+static bool print_form(const char *file, as_span item, as_buf *form)
+{
+    as_wire_items *w = NULL;
+    as_error err = {0};
+    if (as_wire_decode(item.ptr, item.len, AS_WIRE_ITEM, &w, &err) != AS_OK) {
+        fprintf(stderr, "chain_dump: %s: an item does not read back: %s\n", file, err.message);
+        return false;
+    }
+    const as_value *map = as_wire_item(w, 0);
+    const as_value *id = as_wire_attribute(map, "id");
+    as_buf_clear(form);
+    bool ok = id != NULL &&
+              as_result_is_ok(as_canonical_image_without(map, as_chain_is_field, NULL, form));
+    if (ok) {
+        printf("F\t%s\t", file);
+        print_span(id->text);
+        putchar('\t');
+        print_span((as_span){form->data, form->len});
+        putchar('\n');
+    } else {
+        fprintf(stderr, "chain_dump: %s: no canonical form\n", file);
+    }
+    as_wire_items_free(w);
+    return ok;
+}
+
+/* Links and prints the items [begin, end) of one record. */
+static bool dump_record(const char *file, const as_items *items, size_t begin, size_t end,
+                        heads *h, as_buf *scratch)
+{
+    as_item first = as_items_get(items, begin);
+    as_span sort = first.history_sort;
+    bool chained = first.history_key.len > 0 && sort.len == 65;
+    const char *seq = chained ? sort.ptr + 25 : NULL;
+    chained = chained && strspn(seq, "0") < 40;
+    as_chain_head *head = chained ? head_of(h, first.history_key) : NULL;
+    if (chained && head == NULL) {
+        return false;
+    }
+    if (chained && head->exists && memcmp(seq, head->seq, 40) <= 0) {
+        return true; /* already chained: a redelivery, skipped */
+    }
+    as_error err = {0};
+    as_chain_link link;
+    if (chained) {
+        as_span spans[64];
+        size_t n = end - begin;
+        if (n > 64) {
+            fprintf(stderr, "chain_dump: %s: a record of more than 64 items\n", file);
+            return false;
+        }
+        for (size_t i = 0; i < n; i++) {
+            spans[i] = as_items_get(items, begin + i).json;
+        }
+        uint8_t d[32];
+        char s40[41];
+        char time[25];
+        memcpy(s40, seq, 40);
+        s40[40] = '\0';
+        memcpy(time, sort.ptr, 24);
+        time[24] = '\0';
+        if (as_chain_record_digest(spans, n, d, &err) != AS_OK ||
+            as_chain_advance(head, d, s40, time, &link, &err) != AS_OK) {
+            fprintf(stderr, "chain_dump: %s: %s\n", file, err.message);
+            return false;
+        }
+        printf("D\t%s\t", file);
+        print_span(first.history_key);
+        printf("\t");
+        print_span(sort);
+        printf("\t");
+        for (int i = 0; i < 32; i++) {
+            printf("%02x", d[i]);
+        }
+        printf("\t%s\n", link.chain);
+    }
+    for (size_t i = begin; i < end; i++) {
+        as_span json = as_items_get(items, i).json;
+        as_buf_clear(scratch);
+        if (chained) {
+            if (as_chain_item_append(json, &link, scratch, &err) != AS_OK) {
+                fprintf(stderr, "chain_dump: %s: %s\n", file, err.message);
+                return false;
+            }
+            json = (as_span){scratch->data, scratch->len};
+        }
+        printf("I\t%s\t", file);
+        print_span(json);
+        putchar('\n');
+        as_buf form = AS_BUF_INIT;
+        bool ok = print_form(file, json, &form);
+        as_buf_free(&form);
+        if (!ok) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool dump_file(const char *file, const as_event *event, const as_audit_options *options)
+{
+    as_items *items = as_items_new();
+    as_buf scratch = AS_BUF_INIT;
+    heads h = {NULL, 0, 0};
+    bool ok = items != NULL;
+    as_error err = {0};
+    for (size_t r = 0; ok && r < as_event_record_count(event); r++) {
+        as_items_clear(items);
+        if (as_audit_build(as_event_record(event, r), options, items, &err) != AS_OK) {
+            fprintf(stderr, "chain_dump: %s: record %zu: %s\n", file, r, err.message);
+            ok = false;
+            break;
+        }
+        if (as_items_count(items) > 0) {
+            ok = dump_record(file, items, 0, as_items_count(items), &h, &scratch);
+        }
+    }
+    for (size_t i = 0; ok && i < h.n; i++) {
+        as_buf_clear(&scratch);
+        as_buf key = AS_BUF_INIT;
+        as_json_unescape(as_span_from_cstr(h.k[i].key), &key);
+        ok = as_buf_status(&key) == AS_OK &&
+             as_chain_head_item((as_span){key.data, key.len}, &h.k[i].head, &scratch, &err) ==
+                 AS_OK;
+        if (ok) {
+            printf("H\t%s\t", file);
+            print_span((as_span){scratch.data, scratch.len});
+            putchar('\n');
+        }
+        as_buf_free(&key);
+    }
+    heads_free(&h);
+    as_buf_free(&scratch);
+    as_items_free(items);
+    return ok;
+}
+
+int main(int argc, char **argv)
+{
+    as_audit_options options;
+    memset(&options, 0, sizeof options);
+    options.now_ms = INT64_C(1714564800000);
+    options.reserve_bytes = AS_CHAIN_FIELDS_SIZE;
+    int a = 1;
+    for (; a + 1 < argc && strncmp(argv[a], "--", 2) == 0; a += 2) {
+        if (strcmp(argv[a], "--format") == 0) {
+            if (as_format_parse(argv[a + 1], &options.format) != AS_OK) {
+                fprintf(stderr, "chain_dump: bad format %s\n", argv[a + 1]);
+                return 2;
+            }
+        } else if (strcmp(argv[a], "--retention-days") == 0) {
+            options.retention_days = (uint32_t)strtoul(argv[a + 1], NULL, 10);
+        } else {
+            fprintf(stderr, "chain_dump: unknown option %s\n", argv[a]);
+            return 2;
+        }
+    }
+    if (a >= argc) {
+        fprintf(stderr, "usage: %s [--format F] [--retention-days D] FILE...\n", argv[0]);
+        return 2;
+    }
+    int status = 0;
+    for (; a < argc; a++) {
+        as_buf json = AS_BUF_INIT;
+        if (!read_file(argv[a], &json)) {
+            fprintf(stderr, "chain_dump: cannot read %s\n", argv[a]);
+            status = 1;
+            as_buf_free(&json);
+            continue;
+        }
+        size_t skip = json.len >= 3 && memcmp(json.data, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+        as_event *event = NULL;
+        as_error err = {0};
+        if (as_event_decode(json.data + skip, json.len - skip, &event, &err) != AS_OK) {
+            /* Not an event: nothing to chain (canonical_dump covers refusals). */
+        } else if (!dump_file(argv[a], event, &options)) {
+            status = 1;
+        }
+        as_event_free(event);
+        as_buf_free(&json);
+    }
+    return status;
+}
