@@ -349,14 +349,11 @@ static int check_keys(cli_options *out, char message[CLI_MESSAGE_MAX])
         }
         break;
     case CLI_VERIFY:
-        if (out->anchors != NULL) {
-            return usage(message,
-                         "verify: --anchors is not supported yet (the hash chain comes in a later "
-                         "release): run verify without it to check continuity");
-        }
-        if (out->key_count == 0 && !out->all) {
-            return usage(message, "verify: name one or more KEYs, or pass --all to verify every "
-                                  "key in the audit table");
+        /* With --anchors alone, the keys the anchors name are verified. */
+        if (out->key_count == 0 && !out->all && out->anchors == NULL) {
+            return usage(message, "verify: name one or more KEYs, pass --all to verify every "
+                                  "key in the audit table, or --anchors FILE to verify the keys "
+                                  "it anchors");
         }
         if (out->key_count > 0 && out->all) {
             return usage(message, "verify: KEYs and --all do not go together: drop one");

@@ -53,8 +53,9 @@ typedef struct cli_options {
  * the KEYs, as "--name value" or "--name=value"; "--" ends them. Returns 0, or 2 with a
  * one-line message (no prefix, no newline) in `message` for a usage error: an unknown
  * command or option, an option the command does not take, a missing or empty value, a
- * time that does not parse, a table name DynamoDB would refuse, the wrong number of KEYs,
- * `verify --anchors` (not supported yet), or 1 when memory ran out. `out` is filled
+ * time that does not parse, a table name DynamoDB would refuse, the wrong number of KEYs
+ * (verify: none without --all or --anchors, or KEYs with --all), or 1 when memory ran out.
+ * `out` is filled
  * as far as it got either way (free it). */
 int cli_options_parse(int argc, char *const *argv, cli_getenv_fn getenv_fn, void *ctx,
                       cli_options *out, char message[CLI_MESSAGE_MAX]);

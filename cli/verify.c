@@ -1,19 +1,36 @@
-/* auditstream verify [KEY ...] [--all]: each key's trail (the KEYs', or every key a Scan
- * of the audit table finds) read through the history index and checked by the library. */
+/* auditstream verify [KEY ...] [--all] [--anchors FILE]: each key's trail read through the
+ * history index and its chain head by id, checked by the library (continuity, the hash
+ * chain, the anchors the function logged); one line or table row per key, then totals. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "anchors.h"
+#include "auditstream/chain.h"
 #include "auditstream/replay.h"
 #include "auditstream/wire.h"
 #include "commands.h"
 #include "session.h"
 #include "table.h"
 
+/* A key found not ok is read again after this long, up to READS times in all, for as long
+ * as what is read changes: the index is updated a moment after the table and the function
+ * moves a head only after writing its items, so a trail read while the stream flows can
+ * look cut short for that moment. A trail that reads the same twice is what is stored. */
+#define REREAD_MS 1000
+#define READS     3
+
+/* Problem kinds, for the totals line. */
+static const char *const KINDS[] = {"continuity", "altered", "missing",
+                                    "head",       "anchor",  "expired"};
+#define KIND_COUNT (sizeof KINDS / sizeof KINDS[0])
+
 typedef struct totals {
     size_t keys;
     size_t entries;
     bool ok;
+    size_t kinds[KIND_COUNT + 1]; /* the last: any other kind */
 } totals;
 
 static bool add_key_rows(cli_table *t, as_span key, const as_verify *v)
@@ -45,24 +62,183 @@ static bool add_key_rows(cli_table *t, as_span key, const as_verify *v)
     return true;
 }
 
-/* Reads one key's whole trail and verifies it, appending its line or rows. */
-static int verify_key(cli_session *s, const char *key, bool json, as_buf *out, cli_table *t,
-                      totals *sum, char message[CLI_MESSAGE_MAX])
+/* One read of a key: its trail and its chain head. */
+typedef struct key_read {
+    as_trail *trail;
+    as_chain_head head; /* exists false: no head item */
+    bool head_bad;      /* a head item is there but does not read as one */
+    char head_why[256];
+} key_read;
+
+static void key_read_free(key_read *r)
 {
-    as_trail *trail = as_trail_new();
-    as_verify *v = as_verify_new();
+    as_trail_free(r->trail);
+    memset(r, 0, sizeof *r);
+}
+
+/* Whether two reads saw the same thing: then reading again would tell nothing new. */
+static bool same_read(const key_read *a, const key_read *b)
+{
+    return as_trail_item_count(a->trail) == as_trail_item_count(b->trail) &&
+           a->head.exists == b->head.exists && a->head_bad == b->head_bad &&
+           strcmp(a->head.chain, b->head.chain) == 0 && a->head.entries == b->head.entries;
+}
+
+/* GetItem of the key's chain head (consistent: the head is the last thing written). */
+static int read_head(cli_session *s, const char *key, key_read *r, char message[CLI_MESSAGE_MAX])
+{
     as_error err = {0};
+    char id[37];
+    as_chain_head_init(&r->head);
+    if (as_chain_head_id(as_span_from_cstr(key), id, &err) != AS_OK) {
+        snprintf(message, CLI_MESSAGE_MAX, "%s", err.message);
+        return CLI_EXIT_FAILED;
+    }
+    char request[64];
+    snprintf(request, sizeof request, "{\"id\":{\"S\":\"%s\"}}", id);
+    as_buf answer = AS_BUF_INIT;
+    as_buf scratch = AS_BUF_INIT;
+    as_ddb_result result;
+    memset(&result, 0, sizeof result);
+    bool found = false;
     int rc = 0;
-    if (trail == NULL || v == NULL) {
+    if (as_ddb_get_item(s->client, &s->credentials, s->options->audit_table,
+                        as_span_from_cstr(request), NULL, (as_span){NULL, 0}, true, 0, &answer,
+                        &found, &result, NULL, &err) != AS_OK) {
+        snprintf(message, CLI_MESSAGE_MAX, "%s", err.message);
+        rc = err.code == AS_ERR_NOMEM ? CLI_EXIT_FAILED : CLI_EXIT_USAGE;
+    } else if (result.outcome != AS_DDB_ANSWERED) {
+        rc = cli_session_failure(s, "GetItem", s->options->audit_table,
+                                 "--audit-table or AUDIT_TABLE", &result, message);
+    }
+    as_wire_items *items = NULL;
+    if (rc == 0 && found &&
+        as_wire_decode(answer.data, answer.len, AS_WIRE_GET, &items, &err) != AS_OK) {
+        r->head_bad = true;
+        snprintf(r->head_why, sizeof r->head_why, "%s", err.message);
+    } else if (rc == 0 && found) {
+        as_span item = as_wire_item(items, 0)->text;
+        as_span of;
+        if (as_chain_head_parse(item, &r->head, &scratch, &of, &err) != AS_OK) {
+            if (err.code == AS_ERR_NOMEM) {
+                snprintf(message, CLI_MESSAGE_MAX, "%s", err.message);
+                rc = CLI_EXIT_FAILED;
+            } else {
+                r->head_bad = true;
+                snprintf(r->head_why, sizeof r->head_why, "%s", err.message);
+                as_chain_head_init(&r->head);
+            }
+        }
+    }
+    as_wire_items_free(items);
+    as_buf_free(&scratch);
+    as_buf_free(&answer);
+    return rc;
+}
+
+/* The head first, then the trail: a head is moved only after its entries are written. */
+static int read_key(cli_session *s, const char *key, key_read *r, char message[CLI_MESSAGE_MAX])
+{
+    memset(r, 0, sizeof *r);
+    r->trail = as_trail_new();
+    if (r->trail == NULL) {
         snprintf(message, CLI_MESSAGE_MAX, "out of memory verifying");
-        rc = CLI_EXIT_FAILED;
+        return CLI_EXIT_FAILED;
+    }
+    int rc = read_head(s, key, r, message);
+    if (rc == 0) {
+        rc = cli_fetch_trail(s, NULL, key, AS_TIME_MIN, AS_TIME_MAX, r->trail, NULL, message);
+    }
+    return rc;
+}
+
+/* Everything the library checks of one read into `v`: continuity, the chain against the
+ * head, and the key's anchors. */
+static int check_read(key_read *r, const char *key, const cli_anchors *anchors, int64_t now_ms,
+                      as_verify *v, char message[CLI_MESSAGE_MAX])
+{
+    as_span k = as_span_from_cstr(key);
+    as_error err = {0};
+    as_status status = as_trail_verify(r->trail, k, v, &err);
+    if (status == AS_OK && r->head_bad) {
+        char detail[256 + 64];
+        snprintf(detail, sizeof detail, "the chain head item does not read as one: %s",
+                 r->head_why);
+        status = as_verify_add_problem(v, "head", "", detail, &err);
+    }
+    if (status == AS_OK) {
+        status = as_trail_verify_chain(r->trail, k, r->head.exists ? &r->head : NULL, now_ms, v,
+                                       &err);
+    }
+    size_t first = 0;
+    size_t count = anchors != NULL ? cli_anchors_of(anchors, key, &first) : 0;
+    for (size_t i = first; status == AS_OK && i < first + count; i++) {
+        const cli_anchor *a = &anchors->items[i];
+        status = as_trail_verify_anchor(r->trail, k, as_span_from_cstr(a->sequence_number),
+                                        as_span_from_cstr(a->chain), v, &err);
+    }
+    if (status != AS_OK) {
+        snprintf(message, CLI_MESSAGE_MAX, "%s", err.message);
+        return CLI_EXIT_FAILED;
+    }
+    return 0;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0) {
+    }
+}
+
+static void tally(totals *sum, const as_verify *v)
+{
+    for (size_t i = 0; i < as_verify_problem_count(v); i++) {
+        as_problem p;
+        if (!as_verify_problem_get(v, i, &p)) {
+            continue;
+        }
+        size_t k = 0;
+        while (k < KIND_COUNT && strcmp(KINDS[k], p.kind) != 0) {
+            k++;
+        }
+        sum->kinds[k]++;
+    }
+}
+
+/* Reads and verifies one key, appending its line or rows. */
+static int verify_key(cli_session *s, const char *key, const cli_anchors *anchors, bool json,
+                      as_buf *out, cli_table *t, totals *sum, char message[CLI_MESSAGE_MAX])
+{
+    as_verify *v = as_verify_new();
+    key_read last, next;
+    memset(&last, 0, sizeof last);
+    memset(&next, 0, sizeof next);
+    int rc = v == NULL ? CLI_EXIT_FAILED : 0;
+    if (v == NULL) {
+        snprintf(message, CLI_MESSAGE_MAX, "out of memory verifying");
     }
     if (rc == 0) {
-        rc = cli_fetch_trail(s, NULL, key, AS_TIME_MIN, AS_TIME_MAX, trail, NULL, message);
+        rc = read_key(s, key, &last, message);
     }
+    if (rc == 0) {
+        rc = check_read(&last, key, anchors, cli_now_ms(), v, message);
+    }
+    for (int reads = 1; rc == 0 && !as_verify_ok(v) && reads < READS; reads++) {
+        sleep_ms(REREAD_MS);
+        rc = read_key(s, key, &next, message);
+        if (rc != 0 || same_read(&last, &next)) {
+            key_read_free(&next);
+            break;
+        }
+        key_read_free(&last);
+        last = next;
+        memset(&next, 0, sizeof next);
+        rc = check_read(&last, key, anchors, cli_now_ms(), v, message);
+    }
+    as_error err = {0};
     as_span k = as_span_from_cstr(key);
-    if (rc == 0 && (as_trail_verify(trail, k, v, &err) != AS_OK ||
-                    (json && as_verify_write_json(v, out, &err) != AS_OK))) {
+    if (rc == 0 && json && as_verify_write_json(v, out, &err) != AS_OK) {
         snprintf(message, CLI_MESSAGE_MAX, "%s", err.message);
         rc = CLI_EXIT_FAILED;
     }
@@ -74,15 +250,17 @@ static int verify_key(cli_session *s, const char *key, bool json, as_buf *out, c
         sum->keys++;
         sum->entries += as_verify_entries(v);
         sum->ok = sum->ok && as_verify_ok(v);
+        tally(sum, v);
     }
+    key_read_free(&next);
+    key_read_free(&last);
     as_verify_free(v);
-    as_trail_free(trail);
     return rc;
 }
 
-/* The distinct historyKeys of the audit table (decoded), gathered by a Scan that reads
- * nothing else: each key's trail is then read through the index on its own, so that
- * memory holds one trail at a time, not the table. */
+/* The keys to verify, decoded, sorted and distinct: those of the audit table (a Scan that
+ * reads nothing else) and those of the anchors. Each key's trail is then read through the
+ * index on its own, so that memory holds one trail at a time, not the table. */
 typedef struct key_set {
     char **keys;
     size_t count;
@@ -115,16 +293,25 @@ static void dedupe(key_set *k)
     k->unique = kept;
 }
 
+static bool room(key_set *k)
+{
+    if (k->count < k->cap) {
+        return true;
+    }
+    size_t cap = k->cap == 0 ? 256 : k->cap * 2;
+    char **grown = realloc(k->keys, cap * sizeof *grown);
+    if (grown == NULL) {
+        return false;
+    }
+    k->keys = grown;
+    k->cap = cap;
+    return true;
+}
+
 static bool add_key(key_set *k, const as_value *hk)
 {
-    if (k->count == k->cap) {
-        size_t cap = k->cap == 0 ? 256 : k->cap * 2;
-        char **grown = realloc(k->keys, cap * sizeof *grown);
-        if (grown == NULL) {
-            return false;
-        }
-        k->keys = grown;
-        k->cap = cap;
+    if (!room(k)) {
+        return false;
     }
     as_buf key = AS_BUF_INIT;
     as_json_unescape(hk->text, &key);
@@ -137,6 +324,21 @@ static bool add_key(key_set *k, const as_value *hk)
     return true;
 }
 
+static bool add_text_key(key_set *k, const char *text)
+{
+    if (!room(k)) {
+        return false;
+    }
+    size_t len = strlen(text);
+    char *copy = malloc(len + 1);
+    if (copy == NULL) {
+        return false;
+    }
+    memcpy(copy, text, len + 1);
+    k->keys[k->count++] = copy;
+    return true;
+}
+
 static bool collect_keys(const as_ddb_page *page, void *ctx)
 {
     key_set *k = ctx;
@@ -146,8 +348,14 @@ static bool collect_keys(const as_ddb_page *page, void *ctx)
         return false;
     }
     for (size_t i = 0; i < as_wire_item_count(items); i++) {
-        /* Chain heads and the error items of unsound keys have none: no trail to verify. */
-        const as_value *hk = as_wire_attribute(as_wire_item(items, i), "historyKey");
+        /* An audit item names its key in historyKey, a chain head in chainOf: a head
+         * whose trail is gone is still a key to verify. The error items of unsound keys
+         * have neither, and no trail. */
+        const as_value *item = as_wire_item(items, i);
+        const as_value *hk = as_wire_attribute(item, "historyKey");
+        if (hk == NULL || hk->type != AS_TYPE_S) {
+            hk = as_wire_attribute(item, "chainOf");
+        }
         if (hk != NULL && hk->type == AS_TYPE_S && !add_key(k, hk)) {
             snprintf(k->err.message, sizeof k->err.message, "out of memory gathering keys");
             k->err.code = AS_ERR_NOMEM;
@@ -171,7 +379,7 @@ static void key_set_free(key_set *k)
     memset(k, 0, sizeof *k);
 }
 
-/* Every historyKey of the audit table, sorted, into `keys`. */
+/* Every historyKey and chainOf of the audit table into `keys`. */
 static int scan_keys(cli_session *s, key_set *keys, char message[CLI_MESSAGE_MAX])
 {
     enum { SEGMENTS = 4 };
@@ -179,7 +387,7 @@ static int scan_keys(cli_session *s, key_set *keys, char message[CLI_MESSAGE_MAX
     memset(&scan, 0, sizeof scan);
     scan.table = s->options->audit_table;
     scan.segments = SEGMENTS;
-    scan.projection = "historyKey";
+    scan.projection = "historyKey, chainOf";
     as_ddb_result results[SEGMENTS];
     memset(results, 0, sizeof results);
     as_error err = {0};
@@ -198,8 +406,54 @@ static int scan_keys(cli_session *s, key_set *keys, char message[CLI_MESSAGE_MAX
                                        &results[i], message);
         }
     }
-    dedupe(keys);
     return 0;
+}
+
+/* The keys to verify: the KEYs as given; else those of --all and of the anchors. */
+static int gather_keys(cli_session *s, const cli_options *o, const cli_anchors *anchors,
+                       key_set *keys, char message[CLI_MESSAGE_MAX])
+{
+    if (o->key_count > 0) {
+        for (size_t i = 0; i < o->key_count; i++) {
+            char *key = cli_history_key(o, o->keys[i]);
+            if (key == NULL || !room(keys)) {
+                free(key);
+                snprintf(message, CLI_MESSAGE_MAX, "out of memory gathering keys");
+                return CLI_EXIT_FAILED;
+            }
+            keys->keys[keys->count++] = key;
+        }
+        return 0;
+    }
+    int rc = o->all ? scan_keys(s, keys, message) : 0;
+    for (size_t i = 0; rc == 0 && i < anchors->count; i++) {
+        if (!add_text_key(keys, anchors->items[i].history_key)) {
+            snprintf(message, CLI_MESSAGE_MAX, "out of memory gathering keys");
+            rc = CLI_EXIT_FAILED;
+        }
+    }
+    if (rc == 0) {
+        dedupe(keys);
+    }
+    return rc;
+}
+
+static void summary_line(const totals *sum, as_buf *out)
+{
+    char line[256];
+    snprintf(line, sizeof line, "%zu key%s, %zu entr%s: %s", sum->keys, sum->keys == 1 ? "" : "s",
+             sum->entries, sum->entries == 1 ? "y" : "ies", sum->ok ? "ok" : "NOT OK");
+    as_buf_append_str(out, line);
+    const char *sep = " (";
+    for (size_t k = 0; k <= KIND_COUNT; k++) {
+        if (sum->kinds[k] > 0) {
+            snprintf(line, sizeof line, "%s%zu %s", sep, sum->kinds[k],
+                     k < KIND_COUNT ? KINDS[k] : "other");
+            as_buf_append_str(out, line);
+            sep = ", ";
+        }
+    }
+    as_buf_append_str(out, sep[0] == ',' ? ")\n" : "\n");
 }
 
 int cli_verify(const cli_options *o, cli_getenv_fn getenv_fn, void *ctx, as_buf *out,
@@ -209,13 +463,29 @@ int cli_verify(const cli_options *o, cli_getenv_fn getenv_fn, void *ctx, as_buf 
                                           "PROBLEM", "SEQUENCE", "DETAIL"};
     static const size_t widths[] = {48, 0, 0, 12, 0, 80};
     cli_session s;
+    memset(&s, 0, sizeof s);
     as_ddb_table_info info;
     memset(&info, 0, sizeof info);
+    cli_anchors anchors;
+    memset(&anchors, 0, sizeof anchors);
     cli_table *t = o->json ? NULL : cli_table_new(6, headers, widths);
     key_set keys;
     memset(&keys, 0, sizeof keys);
-    totals sum = {0, 0, true};
-    int rc = cli_session_open(&s, o, getenv_fn, ctx, 4, message);
+    totals sum;
+    memset(&sum, 0, sizeof sum);
+    sum.ok = true;
+    int rc = 0;
+    /* The file first: a mistake in it is reported before anything is asked of DynamoDB. */
+    if (o->anchors != NULL) {
+        char why[CLI_MESSAGE_MAX];
+        rc = cli_anchors_read(o->anchors, &anchors, why);
+        if (rc != 0) {
+            snprintf(message, CLI_MESSAGE_MAX, "verify: --anchors %.*s", CLI_MESSAGE_MAX - 32, why);
+        }
+    }
+    if (rc == 0) {
+        rc = cli_session_open(&s, o, getenv_fn, ctx, 4, message);
+    }
     if (rc == 0 && !o->json && t == NULL) {
         snprintf(message, CLI_MESSAGE_MAX, "out of memory");
         rc = CLI_EXIT_FAILED;
@@ -223,20 +493,12 @@ int cli_verify(const cli_options *o, cli_getenv_fn getenv_fn, void *ctx, as_buf 
     if (rc == 0) {
         rc = cli_describe(&s, o->audit_table, "--audit-table or AUDIT_TABLE", true, &info, message);
     }
-    if (rc == 0 && o->all) {
-        rc = scan_keys(&s, &keys, message);
+    if (rc == 0) {
+        rc = gather_keys(&s, o, &anchors, &keys, message);
     }
-    for (size_t i = 0; rc == 0 && i < (o->all ? keys.count : o->key_count); i++) {
-        char *key = o->all ? keys.keys[i] : cli_history_key(o, o->keys[i]);
-        if (key == NULL) {
-            snprintf(message, CLI_MESSAGE_MAX, "out of memory reading the trail");
-            rc = CLI_EXIT_FAILED;
-            break;
-        }
-        rc = verify_key(&s, key, o->json, out, t, &sum, message);
-        if (!o->all) {
-            free(key);
-        }
+    for (size_t i = 0; rc == 0 && i < keys.count; i++) {
+        rc = verify_key(&s, keys.keys[i], o->anchors != NULL ? &anchors : NULL, o->json, out, t,
+                        &sum, message);
     }
     as_error err = {0};
     if (rc == 0 && o->json &&
@@ -246,16 +508,13 @@ int cli_verify(const cli_options *o, cli_getenv_fn getenv_fn, void *ctx, as_buf 
     } else if (rc == 0 && !o->json) {
         cli_table_fit(t, o->width);
         cli_table_render(t, out);
-        char line[128];
-        snprintf(line, sizeof line, "%zu key%s, %zu entr%s: %s\n", sum.keys,
-                 sum.keys == 1 ? "" : "s", sum.entries, sum.entries == 1 ? "y" : "ies",
-                 sum.ok ? "ok" : "NOT OK (a change is missing from the trail)");
-        as_buf_append_str(out, line);
+        summary_line(&sum, out);
     }
     if (rc == 0 && !sum.ok) {
         rc = CLI_EXIT_FAILED;
     }
     key_set_free(&keys);
+    cli_anchors_free(&anchors);
     cli_table_free(t);
     as_ddb_table_info_free(&info);
     cli_session_close(&s);

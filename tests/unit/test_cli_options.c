@@ -133,6 +133,25 @@ static void test_verify_and_backfill(void **state)
     assert_int_equal(parse(all, NULL, &o, message), 0);
     assert_true(o.all);
     assert_int_equal(o.key_count, 0);
+    assert_null(o.anchors);
+    cli_options_free(&o);
+    /* --anchors FILE: alone (the keys it anchors), with KEYs, or with --all. */
+    const char *anchors[] = {"verify", "--anchors", "heads.jsonl", NULL};
+    assert_int_equal(parse(anchors, NULL, &o, message), 0);
+    assert_string_equal(o.anchors, "heads.jsonl");
+    assert_false(o.all);
+    assert_int_equal(o.key_count, 0);
+    cli_options_free(&o);
+    const char *with_keys[] = {"verify", "a", "--anchors=-", "b", NULL};
+    assert_int_equal(parse(with_keys, NULL, &o, message), 0);
+    assert_string_equal(o.anchors, "-");
+    assert_int_equal(o.key_count, 2);
+    assert_string_equal(o.keys[1], "b");
+    cli_options_free(&o);
+    const char *with_all[] = {"--anchors", "x", "verify", "--all", NULL};
+    assert_int_equal(parse(with_all, NULL, &o, message), 0);
+    assert_string_equal(o.anchors, "x");
+    assert_true(o.all);
     cli_options_free(&o);
     const char *backfill[] = {"backfill", NULL};
     assert_int_equal(parse(backfill, NULL, &o, message), 0);
@@ -223,11 +242,21 @@ static void test_usage_errors(void **state)
         {{"history", "a", "b", NULL}, "history: one KEY at a time, not 2 (\"b\" is the second)"},
         {{"show", "", NULL}, "show: KEY is empty: give the item's key as its itemKey holds it"},
         {{"verify", NULL},
-         "verify: name one or more KEYs, or pass --all to verify every key in the audit table"},
+         "verify: name one or more KEYs, pass --all to verify every key in the audit table, or "
+         "--anchors FILE to verify the keys it anchors"},
+        {{"verify", "--json", NULL},
+         "verify: name one or more KEYs, pass --all to verify every key in the audit table, or "
+         "--anchors FILE to verify the keys it anchors"},
         {{"verify", "k", "--all", NULL}, "verify: KEYs and --all do not go together: drop one"},
-        {{"verify", "k", "--anchors", "a.jsonl", NULL},
-         "verify: --anchors is not supported yet (the hash chain comes in a later release): run "
-         "verify without it to check continuity"},
+        {{"verify", "--anchors", NULL},
+         "verify: --anchors needs a value, such as --anchors anchors.jsonl"},
+        {{"verify", "--anchors=", NULL},
+         "verify: --anchors is empty: give a value, such as --anchors anchors.jsonl"},
+        {{"show", "k", "--anchors", "a.jsonl", NULL},
+         "show: --anchors is an option of verify, not of show (auditstream show --help)"},
+        {{"--anchors", "a.jsonl", "backfill", NULL},
+         "backfill: --anchors is an option of verify, not of backfill (auditstream backfill "
+         "--help)"},
         {{"backfill", "k", NULL}, "backfill: takes no KEY, it reads the whole table (\"k\" given)"},
         {{"backfill", "--segments", "0", NULL},
          "backfill: --segments \"0\": want a whole number from 1 to 1000"},
