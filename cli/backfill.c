@@ -1,12 +1,15 @@
 /* auditstream backfill: the source table scanned in parallel segments; for each item
- * whose trail does not replay to it as read, a BASELINE item built by the library and
- * written only where absent, the items of a page handled by several workers at once. */
+ * whose trail does not replay to it as read, a BASELINE item built by the library with the
+ * function's AUDIT_* settings and written only where absent (linked into its key's hash
+ * chain when AUDIT_CHAIN=on), the items of a page handled by several workers at once. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "auditstream/audit.h"
+#include "auditstream/chain.h"
+#include "auditstream/chain_store.h"
 #include "auditstream/config.h"
 #include "auditstream/replay.h"
 #include "auditstream/wire.h"
@@ -26,6 +29,7 @@ typedef struct backfill {
     cli_session *session;
     const cli_options *options;
     as_audit_options audit;
+    bool chain; /* AUDIT_CHAIN=on: BASELINE items go through the chain store */
     as_span key_names[2];
     size_t key_count;
     as_span table; /* the source table's name, for historyKey */
@@ -40,13 +44,22 @@ typedef struct backfill {
     char message[CLI_MESSAGE_MAX];
 } backfill;
 
-/* One worker's own client and buffers. */
+/* Where a BASELINE item queued in a worker's `pending` lies, and its historyKey and
+ * modificationTime within it (what the chain links by). */
+typedef struct pending_item {
+    size_t offset, len;
+    size_t key_offset, key_len;
+    size_t time_offset, time_len;
+} pending_item;
+
+/* One worker's own client, chain store and buffers. */
 typedef struct worker {
     backfill *b;
     as_ddb_client *client;
+    as_chain_store *chain; /* AUDIT_CHAIN=on only; a store serves one thread */
     as_items *built;
-    as_buf pending;  /* the BASELINE items to write, one after another */
-    size_t *offsets; /* where each starts in `pending`, and one past the last */
+    as_buf pending; /* the BASELINE items to write, one after another */
+    pending_item *queued;
     size_t pending_count;
     size_t pending_cap;
     char message[CLI_MESSAGE_MAX];
@@ -91,20 +104,31 @@ static void count(backfill *b, uint64_t *counter)
     pthread_mutex_unlock(&b->lock);
 }
 
-static bool queue(worker *w, as_span json)
+/* The offset of `part` (a span of `whole`) in it. */
+static size_t offset_in(as_span whole, as_span part)
 {
-    if (w->pending_count + 2 > w->pending_cap) {
+    return part.ptr != NULL ? (size_t)(part.ptr - whole.ptr) : 0;
+}
+
+static bool queue(worker *w, const as_item *item)
+{
+    if (w->pending_count == w->pending_cap) {
         size_t cap = w->pending_cap == 0 ? 64 : w->pending_cap * 2;
-        size_t *grown = realloc(w->offsets, cap * sizeof *grown);
+        pending_item *grown = realloc(w->queued, cap * sizeof *grown);
         if (grown == NULL) {
             return stop(w->b, CLI_EXIT_FAILED, "out of memory holding BASELINE items");
         }
-        w->offsets = grown;
+        w->queued = grown;
         w->pending_cap = cap;
     }
-    w->offsets[w->pending_count++] = w->pending.len;
-    as_buf_append_span(&w->pending, json);
-    w->offsets[w->pending_count] = w->pending.len;
+    pending_item *q = &w->queued[w->pending_count++];
+    q->offset = w->pending.len;
+    q->len = item->json.len;
+    q->key_offset = offset_in(item->json, item->history_key);
+    q->key_len = item->history_key.len;
+    q->time_offset = offset_in(item->json, item->modification_time);
+    q->time_len = item->modification_time.len;
+    as_buf_append_span(&w->pending, item->json);
     return as_buf_status(&w->pending) == AS_OK ||
            stop(w->b, CLI_EXIT_FAILED, "out of memory holding BASELINE items");
 }
@@ -169,6 +193,43 @@ static bool trail_shows(worker *w, as_span json, int64_t read_ms, bool *shows, i
     return rc == 0;
 }
 
+/* Sends the worker's BASELINE items, each where absent: as they are, or as entries of
+ * their keys' chains (AS_CHAIN_STORE's if_absent: one entry a key, and an item already
+ * there is not linked again). The results are one per item either way. */
+static bool send_pending(worker *w, as_span *items, as_ddb_result *results)
+{
+    backfill *b = w->b;
+    as_error err = {0};
+    as_status status;
+    if (!b->chain) {
+        status = as_ddb_put_items_if_absent(w->client, &b->session->credentials,
+                                            b->options->audit_table, items, w->pending_count, 0,
+                                            results, NULL, &err);
+    } else {
+        as_chain_entry *entries = calloc(w->pending_count, sizeof *entries);
+        if (entries == NULL) {
+            return stop(b, CLI_EXIT_FAILED, "out of memory linking BASELINE items");
+        }
+        for (size_t i = 0; i < w->pending_count; i++) {
+            const pending_item *q = &w->queued[i];
+            const char *at = w->pending.data + q->offset;
+            entries[i].history_key = (as_span){at + q->key_offset, q->key_len};
+            entries[i].baseline = true;
+            entries[i].modification_time = (as_span){at + q->time_offset, q->time_len};
+            entries[i].items = &items[i];
+            entries[i].item_count = 1;
+        }
+        status = as_chain_store_write(w->chain, entries, w->pending_count, 0, results, NULL,
+                                      NULL, &err);
+        free(entries);
+    }
+    if (status != AS_OK) {
+        /* Nothing was sent: what the library refused is a fault of this program. */
+        return stop(b, CLI_EXIT_FAILED, err.message);
+    }
+    return true;
+}
+
 /* Writes the worker's BASELINE items where absent. False when the backfill must stop. */
 static bool write_pending(worker *w)
 {
@@ -178,19 +239,14 @@ static bool write_pending(worker *w)
     }
     as_span *items = calloc(w->pending_count, sizeof *items);
     as_ddb_result *results = calloc(w->pending_count, sizeof *results);
-    as_error err = {0};
     bool ok = items != NULL && results != NULL;
     if (!ok) {
         stop(b, CLI_EXIT_FAILED, "out of memory writing BASELINE items");
     }
     for (size_t i = 0; ok && i < w->pending_count; i++) {
-        items[i] = (as_span){w->pending.data + w->offsets[i], w->offsets[i + 1] - w->offsets[i]};
+        items[i] = (as_span){w->pending.data + w->queued[i].offset, w->queued[i].len};
     }
-    if (ok &&
-        as_ddb_put_items_if_absent(w->client, &b->session->credentials, b->options->audit_table,
-                                   items, w->pending_count, 0, results, NULL, &err) != AS_OK) {
-        ok = stop(b, err.code == AS_ERR_NOMEM ? CLI_EXIT_FAILED : CLI_EXIT_USAGE, err.message);
-    }
+    ok = ok && send_pending(w, items, results);
     for (size_t i = 0; ok && i < w->pending_count; i++) {
         if (results[i].outcome == AS_DDB_WRITTEN) {
             count(b, &b->written);
@@ -200,16 +256,19 @@ static bool write_pending(worker *w)
             as_ddb_error_kind kind = as_ddb_error_kind_of(&results[i]);
             if (kind == AS_DDB_KIND_DENIED || kind == AS_DDB_KIND_NOT_FOUND ||
                 kind == AS_DDB_KIND_CONNECTION) {
-                /* No other item would fare better: say why once, and stop. */
-                int rc =
-                    cli_session_failure(b->session, "PutItem", b->options->audit_table,
-                                        "--audit-table or AUDIT_TABLE", &results[i], w->message);
+                /* No other item would fare better: say why once, and stop. A chain head's
+                 * read is a BatchGetItem, its move a PutItem. */
+                bool head_read = strncmp(results[i].message, "chain head not read", 19) == 0;
+                int rc = cli_session_failure(b->session, head_read ? "BatchGetItem" : "PutItem",
+                                             b->options->audit_table,
+                                             "--audit-table or AUDIT_TABLE", &results[i],
+                                             w->message);
                 ok = stop(b, rc, w->message);
                 break;
             }
             char why[AS_DDB_ERROR_TYPE_MAX + AS_DDB_MESSAGE_MAX + 4];
             snprintf(why, sizeof why, "%s: %s", results[i].error_type, results[i].message);
-            item_failed(b, "PutItem", why);
+            item_failed(b, b->chain ? "PutItem (chained)" : "PutItem", why);
         }
     }
     free(items);
@@ -221,7 +280,7 @@ static bool write_pending(worker *w)
 
 /* Builds the BASELINE item of `item` as read at `read_ms` into w->built. 0, 1 when the item
  * cannot have one (counted and named as failed), or -1 when the backfill must stop. */
-static int build(worker *w, const as_value *item, int64_t read_ms, as_span *json)
+static int build(worker *w, const as_value *item, int64_t read_ms, as_item *built)
 {
     backfill *b = w->b;
     as_error err = {0};
@@ -241,7 +300,7 @@ static int build(worker *w, const as_value *item, int64_t read_ms, as_span *json
         item_failed(b, "an item", err.message);
         return 1;
     }
-    *json = as_items_get(w->built, 0).json;
+    *built = as_items_get(w->built, 0);
     return 0;
 }
 
@@ -345,14 +404,14 @@ static int read_again(worker *w, const as_value *scanned, as_wire_items **fresh,
 static bool backfill_item(worker *w, const as_value *scanned, int64_t handed_ms)
 {
     backfill *b = w->b;
-    as_span json;
+    as_item built;
     bool shows = false;
-    int rc = build(w, scanned, handed_ms, &json);
+    int rc = build(w, scanned, handed_ms, &built);
     if (rc != 0) {
         return rc > 0;
     }
     int64_t last_ms;
-    if (!trail_shows(w, json, handed_ms, &shows, &last_ms)) {
+    if (!trail_shows(w, built.json, handed_ms, &shows, &last_ms)) {
         return false;
     }
     if (shows) {
@@ -360,7 +419,7 @@ static bool backfill_item(worker *w, const as_value *scanned, int64_t handed_ms)
         return true;
     }
     if (no_get(b)) {
-        return queue(w, json);
+        return queue(w, &built);
     }
     as_buf answer = AS_BUF_INIT;
     as_wire_items *fresh = NULL;
@@ -369,20 +428,20 @@ static bool backfill_item(worker *w, const as_value *scanned, int64_t handed_ms)
     bool go_on = rc >= 0;
     if (rc == 1) {
         without_get(b);
-        go_on = queue(w, json); /* built from the Scan's copy, still in w->built */
+        go_on = queue(w, &built); /* built from the Scan's copy, still in w->built */
     } else if (go_on && fresh == NULL) {
         count(b, &b->unchanged); /* deleted since the Scan: its trail has the DELETE, or will */
     } else if (go_on) {
         /* A trail dated to the millisecond comes from a stream that dates so; else the
          * stream is taken to be DynamoDB Streams, which dates to the second. */
         int64_t stamp = last_ms % 1000 != 0 ? read_ms : read_ms - read_ms % 1000;
-        rc = build(w, as_wire_item(fresh, 0), stamp, &json);
-        if (rc < 0 || (rc == 0 && !trail_shows(w, json, read_ms, &shows, &last_ms))) {
+        rc = build(w, as_wire_item(fresh, 0), stamp, &built);
+        if (rc < 0 || (rc == 0 && !trail_shows(w, built.json, read_ms, &shows, &last_ms))) {
             go_on = false;
         } else if (rc == 0 && shows) {
             count(b, &b->unchanged);
         } else if (rc == 0) {
-            go_on = queue(w, json);
+            go_on = queue(w, &built);
         }
     }
     as_wire_items_free(fresh);
@@ -454,25 +513,6 @@ static bool on_page(const as_ddb_page *page, void *ctx)
     return !stopped(b);
 }
 
-/* The function's AUDIT_* settings, read as the function reads them (AUDIT_TABLE being
- * the audit table this command writes to). */
-typedef struct config_env {
-    cli_session *session;
-    const char *audit_table;
-} config_env;
-
-static const char *config_getenv(const char *name, void *ctx)
-{
-    const config_env *e = ctx;
-    if (strcmp(name, "AUDIT_TABLE") == 0) {
-        return e->audit_table;
-    }
-    if (strcmp(name, "target_table") == 0) {
-        return NULL;
-    }
-    return cli_session_getenv(name, e->session);
-}
-
 static int scan(pool *p, uint64_t expected)
 {
     backfill *b = p->b;
@@ -520,9 +560,16 @@ static void report(const backfill *b, bool json, as_buf *out)
     as_buf_append_str(out, line);
 }
 
-/* The workers' clients and buffers; 0 or an exit status with `message`. */
+/* The workers' clients, chain stores and buffers; 0 or an exit status with `message`. */
 static int pool_open(pool *p, backfill *b, cli_session *s, char message[CLI_MESSAGE_MAX])
 {
+    /* BASELINE items go out one PutItem each, under attribute_not_exists(id):
+     * BatchWriteItem takes no condition. */
+    as_chain_store_options chain = {
+        .table = b->options->audit_table,
+        .write_api = AS_DDB_WRITE_PUT_ITEM,
+        .if_absent = true,
+    };
     memset(p, 0, sizeof *p);
     p->b = b;
     size_t want = b->options->segments < MAX_WORKERS ? b->options->segments : MAX_WORKERS;
@@ -540,6 +587,13 @@ static int pool_open(pool *p, backfill *b, cli_session *s, char message[CLI_MESS
             p->count++;
             return rc;
         }
+        as_error err = {0};
+        if (b->chain && as_chain_store_new(w->client, &s->credentials, &chain, &w->chain, &err) !=
+                            AS_OK) {
+            snprintf(message, CLI_MESSAGE_MAX, "%s", err.message);
+            p->count++;
+            return CLI_EXIT_FAILED;
+        }
     }
     return 0;
 }
@@ -548,9 +602,10 @@ static void pool_close(pool *p)
 {
     for (size_t i = 0; i < p->count; i++) {
         worker *w = &p->workers[i];
+        as_chain_store_free(w->chain);
         as_items_free(w->built);
         as_buf_free(&w->pending);
-        free(w->offsets);
+        free(w->queued);
         as_ddb_client_free(w->client);
     }
 }
@@ -576,16 +631,20 @@ int cli_backfill(const cli_options *o, cli_getenv_fn getenv_fn, void *ctx, as_bu
     memset(&source, 0, sizeof source);
     memset(&audit, 0, sizeof audit);
     as_config config;
+    memset(&config, 0, sizeof config);
+    memset(&s, 0, sizeof s);
     as_error err = {0};
     uint32_t connections =
         o->segments < AS_DDB_MAX_CONCURRENCY ? o->segments : AS_DDB_MAX_CONCURRENCY;
-    int rc = cli_session_open(&s, o, getenv_fn, ctx, connections, message);
+    /* The function's AUDIT_* settings, read and checked as the function reads them, before
+     * anything else: a mistake in them is what gets reported. */
+    int rc = 0;
+    if (as_config_items_from_env(getenv_fn, ctx, &config, &err) != AS_OK) {
+        snprintf(message, CLI_MESSAGE_MAX, "%s", err.message);
+        rc = err.code == AS_ERR_NOMEM ? CLI_EXIT_FAILED : CLI_EXIT_USAGE;
+    }
     if (rc == 0) {
-        config_env env = {&s, o->audit_table};
-        if (as_config_from_env(config_getenv, &env, &config, &err) != AS_OK) {
-            snprintf(message, CLI_MESSAGE_MAX, "%s", err.message);
-            rc = err.code == AS_ERR_NOMEM ? CLI_EXIT_FAILED : CLI_EXIT_USAGE;
-        }
+        rc = cli_session_open(&s, o, getenv_fn, ctx, connections, message);
     }
     if (rc == 0) {
         rc = cli_describe(&s, o->source_table, "--table or AUDIT_SOURCE_TABLE", false, &source,
@@ -599,6 +658,14 @@ int cli_backfill(const cli_options *o, cli_getenv_fn getenv_fn, void *ctx, as_bu
         b.audit.format = config.format;
         b.audit.ignore = config.ignore;
         b.audit.ignore_count = config.ignore_count;
+        b.audit.actor_attribute = config.actor_attribute;
+        b.audit.retention_days = config.retention_days;
+        b.audit.redact = config.redact;
+        b.audit.redact_count = config.redact_count;
+        b.audit.redact_key = config.redact_key_len > 0 ? config.redact_key : NULL;
+        b.audit.redact_key_len = config.redact_key_len;
+        b.audit.reserve_bytes = config.chain ? AS_CHAIN_FIELDS_SIZE : 0;
+        b.chain = config.chain;
         b.key_names[b.key_count++] = as_span_from_cstr(source.keys.hash_name);
         if (source.keys.range_name[0] != '\0') {
             b.key_names[b.key_count++] = as_span_from_cstr(source.keys.range_name);
@@ -623,6 +690,8 @@ int cli_backfill(const cli_options *o, cli_getenv_fn getenv_fn, void *ctx, as_bu
     as_ddb_table_info_free(&source);
     as_ddb_table_info_free(&audit);
     cli_session_close(&s);
+    as_config_wipe(&config);
+    memset(&b.audit, 0, sizeof b.audit);
     pthread_mutex_destroy(&b.lock);
     return rc;
 }

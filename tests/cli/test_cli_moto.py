@@ -19,6 +19,9 @@ Ends with "cli: N passed, N failed"; exits 1 when anything failed.
 """
 
 import argparse
+import base64
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -29,15 +32,19 @@ import sys
 import tempfile
 import time
 import traceback
+import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+sys.path.insert(0, os.path.join(HERE, "..", "support"))
+from canonical import canonical_image, canonical_value  # noqa: E402
 from test_ddb_moto import Moto, SetupError, TestFailure, check, import_boto3  # noqa: E402
 
 REGION = "us-east-1"
 SOURCE = "Configuration"
 AUDIT = "Audit"
 NO_INDEX = "AuditNoIndex"
+CHAIN_SOURCE = "ChainSource"  # backfill's source table in the chain tests, apart from SOURCE
 ARN = f"arn:aws:dynamodb:{REGION}:123456789012:table/{SOURCE}/stream/2024-05-01T00:00:00.000"
 T0 = 1714566645  # 2024-05-01T12:30:45Z
 RUN_TIMEOUT = 60
@@ -115,11 +122,11 @@ LIFE.append(record("BROKEN", 700, T0 + 5, "INSERT", new={"key": "BROKEN", "n": "
 MISSING_SEQUENCE = "11"
 
 
-def audit_items(bootstrap, workdir, records):
+def audit_items(bootstrap, workdir, records, env=None):
     path = os.path.join(workdir, "event.json")
     with open(path, "w") as f:
         json.dump({"Records": records}, f)
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    env = dict(env or {}, PATH=os.environ.get("PATH", "/usr/bin:/bin"))
     p = subprocess.run([bootstrap, "--print", path], capture_output=True, env=env, timeout=30)
     if p.returncode != 0:
         raise SetupError(f"bootstrap --print failed: {p.stderr.decode()[:300]}")
@@ -128,6 +135,89 @@ def audit_items(bootstrap, workdir, records):
         if "historyKey" not in item:
             raise SetupError(f"bootstrap --print wrote an item without historyKey: {item}")
     return items
+
+
+# ---- the hash chain, computed here from the rules alone (independent of lib/core) ----------
+
+AUDIT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:libauditstream:audit-id")
+CHAIN_FIELDS = ("chainPrev", "chain", "chainPrevTime")
+ZEROS = "0" * 64
+REDACT_KEY = bytes(range(7, 39))  # 32 bytes
+
+
+def head_id(history_key):
+    return str(uuid.uuid5(AUDIT_NAMESPACE, "chain/" + history_key))
+
+
+def records_of(items):
+    """One key's items grouped by record (historySort), in historySort order."""
+    by_sort = {}
+    for item in items:
+        by_sort.setdefault(item["historySort"]["S"], []).append(item)
+    return [by_sort[k] for k in sorted(by_sort, key=lambda k: k.encode())]
+
+
+def record_digest(record):
+    """Hex SHA-256 of the record's items' canonical forms without chain fields, sorted by
+    id (then form, each form once), each followed by a newline."""
+    forms = {(item["id"]["S"].encode(),
+              canonical_image({k: v for k, v in item.items() if k not in CHAIN_FIELDS}))
+             for item in record}
+    return hashlib.sha256(b"".join(form + b"\n" for _, form in sorted(forms))).hexdigest()
+
+
+def seq_of(record):
+    return record[0]["historySort"]["S"].split("/")[1]
+
+
+def link(items, head=None):
+    """Adds chain fields to one key's items (in place), after `head` (a head item or None);
+    returns the new head item and the anchors a function would have logged, one per
+    record: {"historyKey", "sequenceNumber", "chain"}."""
+    key = items[0]["historyKey"]["S"]
+    prev = head["chain"]["S"] if head else ZEROS
+    prev_time = head["chainTime"]["S"] if head else None
+    seq = head["chainSeq"]["S"] if head else "0" * 40
+    entries = int(head["entries"]["N"]) if head else 0
+    anchors = []
+    for record in records_of(items):
+        chain = hashlib.sha256((prev + record_digest(record)).encode()).hexdigest()
+        for item in record:
+            item["chainPrev"] = {"S": prev}
+            item["chain"] = {"S": chain}
+            item.pop("chainPrevTime", None)
+            if prev_time is not None:
+                item["chainPrevTime"] = {"S": prev_time}
+        prev, prev_time, entries = chain, record[0]["modificationTime"]["S"], entries + 1
+        if record[0]["eventName"]["S"] != "BASELINE":
+            seq = seq_of(record)
+            anchors.append({"historyKey": key, "sequenceNumber": seq.lstrip("0"),
+                            "chain": chain})
+    new_head = {"id": {"S": head_id(key)}, "chainOf": {"S": key}, "chain": {"S": prev},
+                "chainSeq": {"S": seq}, "chainTime": {"S": prev_time},
+                "entries": {"N": str(entries)}}
+    return new_head, anchors
+
+
+def life_records(key, count, first_seq=100, step=100, t0=T0, pairs=True):
+    """A source item's life: created, then updated count-1 times; with `pairs` each update
+    changes two attributes, so that a classic record holds two items."""
+    values = [{"key": key, "v": f"#N{i}", "w": f"w{i if pairs else 0}", "n": "#N1.50",
+               "tags": {"x", "y", "z"}} for i in range(count)]
+    out = [record(key, first_seq, t0, "INSERT", new=values[0])]
+    for i in range(1, count):
+        out.append(record(key, first_seq + step * i, t0 + 60 * i, "MODIFY", old=values[i - 1],
+                          new=values[i]))
+    return out
+
+
+def items_of_record(items, seq):
+    padded = str(seq).rjust(40, "0")
+    return [i for i in items if i["historySort"]["S"].endswith("/" + padded)]
+
+
+def problems_of(line):
+    return [(p["kind"], p.get("sequenceNumber")) for p in line["problems"]]
 
 
 # ---- AWS side ---------------------------------------------------------------------------------
@@ -203,6 +293,7 @@ class Aws:
         self.create(AUDIT, "id", history=True)
         self.create(NO_INDEX, "id")
         self.create(SOURCE, "key")
+        self.create(CHAIN_SOURCE, "key")
 
     def create(self, name, key, history=False):
         attrs = [{"AttributeName": key, "AttributeType": "S"}]
@@ -221,6 +312,18 @@ class Aws:
     def put(self, table, items):
         for item in items:
             self.ddb.put_item(TableName=table, Item=item)
+
+    def delete(self, table, items):
+        for item in items:
+            self.ddb.delete_item(TableName=table, Key={"id": item["id"]})
+
+    def get(self, table, item_id):
+        return self.ddb.get_item(TableName=table, Key={"id": {"S": item_id}},
+                                 ConsistentRead=True).get("Item")
+
+    def trail(self, history_key):
+        """The items of a key, read back as DynamoDB stores them."""
+        return [i for i in self.scan(AUDIT) if i.get("historyKey", {}).get("S") == history_key]
 
     def scan(self, table):
         items, start = [], None
@@ -245,7 +348,7 @@ class Cli:
         self.home = os.path.join(workdir, "home")
         os.makedirs(self.home, exist_ok=True)
 
-    def run(self, args, creds, endpoint=True, env=None):
+    def run(self, args, creds, endpoint=True, env=None, stdin=None):
         e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self.home,
              "AWS_REGION": REGION, "LANG": "C.UTF-8"}
         if creds is not None:
@@ -254,8 +357,8 @@ class Cli:
         e = {k: v for k, v in e.items() if v is not None}
         cmd = [self.path] + list(args) + (["--endpoint-url", self.endpoint] if endpoint else [])
         try:
-            p = subprocess.run(cmd, env=e, capture_output=True, timeout=RUN_TIMEOUT,
-                               stdin=subprocess.DEVNULL)
+            feed = {"stdin": subprocess.DEVNULL} if stdin is None else {"input": stdin.encode()}
+            p = subprocess.run(cmd, env=e, capture_output=True, timeout=RUN_TIMEOUT, **feed)
         except subprocess.TimeoutExpired as ex:
             raise TestFailure(f"`auditstream {' '.join(args)}` ran past {RUN_TIMEOUT} s") from ex
         out, err = p.stdout.decode("utf-8"), p.stderr.decode("utf-8")
@@ -461,9 +564,283 @@ class Suite:
         out = self.cli.ok(["verify", "GAPPY", "CACHE_TTL_SEC"], self.aws.reader, want_rc=1)
         check(re.search(r"^Configuration/GAPPY +2 +NOT OK +continuity +12 +", out, re.M), out)
         check(re.search(r"^Configuration/CACHE_TTL_SEC +4 +ok$", out, re.M), out)
-        check(out.splitlines()[-1] == "2 keys, 6 entries: NOT OK (a change is missing from "
-              "the trail)", out.splitlines()[-1])
+        check(out.splitlines()[-1] == "2 keys, 6 entries: NOT OK (1 continuity)",
+              out.splitlines()[-1])
         return "ok keys, the missing record named, --all, exit 1 when not ok"
+
+    # -- verify: the hash chain --
+
+    def chained(self, key, count=5, env=None, **kw):
+        """Writes a chained trail of `key` (its life through bootstrap --print, linked here
+        from the rules) and its head; returns (items, head, anchors)."""
+        items = audit_items(self.args.bootstrap, self.workdir, life_records(key, count, **kw),
+                            env)
+        head, anchors = link(items)
+        self.aws.put(AUDIT, items + [head])
+        return items, head, anchors
+
+    def verify_line(self, key, want_rc, args=()):
+        lines = self.cli.json(["verify", key] + list(args), self.aws.reader, want_rc=want_rc)
+        check(len(lines) == 2 and lines[0]["historyKey"] == "Configuration/" + key,
+              f"verify {key}: {lines}")
+        check(lines[1]["ok"] is (want_rc == 0) and lines[0]["ok"] is (want_rc == 0), str(lines))
+        return lines[0]
+
+    def test_chain_ok(self):
+        """A chained trail linked here from the rules verifies: the library and this page
+        agree on digests and links; two items a record, numbers and sets as written."""
+        items, head, _ = self.chained("CH_OK")
+        line = self.verify_line("CH_OK", 0)
+        check(line["entries"] == 5 and line["problems"] == [], str(line))
+        check(len(items) == 9, f"{len(items)} items")
+        # DynamoDB hands numbers back normalised and sets in any order: rewritten so, each
+        # item still hashes the same (the canonical form), and the chain holds.
+        items, head, _ = self.chained("CH_NORM", 3)
+        for item in items:
+            if "newValue" in item and "M" in item["newValue"]:
+                item["newValue"]["M"]["n"] = {"N": "1.5"}
+                item["newValue"]["M"]["tags"] = {"SS": ["z", "y", "x"]}
+        self.aws.put(AUDIT, items)
+        stored = self.aws.trail("Configuration/CH_NORM")
+        check(any(i.get("newValue", {}).get("M", {}).get("n") == {"N": "1.5"} for i in stored),
+              "the rewritten number is not in the table")
+        line = self.verify_line("CH_NORM", 0)
+        check(line["entries"] == 3 and line["problems"] == [], str(line))
+        out = self.cli.ok(["verify", "CH_OK", "CH_NORM"], self.aws.reader)
+        check(out.splitlines()[-1] == "2 keys, 8 entries: ok", out)
+        return "5 and 3 entries ok, 1.50 read back as 1.5 and sets reordered still verify"
+
+    def test_chain_altered(self):
+        """A value changed in a middle entry: altered, named by its record."""
+        items, _, _ = self.chained("CH_ALT")
+        (item,) = [i for i in items_of_record(items, 300)
+                   if i.get("updatedAttribute", {}).get("S") == "w"]
+        item["newValue"] = {"S": "forged"}
+        self.aws.put(AUDIT, [item])
+        line = self.verify_line("CH_ALT", 1)
+        found = problems_of(line)
+        check(("altered", "300") in found, f"problems: {line['problems']}")
+        # The next record's old value no longer follows: continuity says so too; nothing
+        # else does.
+        check(set(found) <= {("altered", "300"), ("continuity", "400")},
+              f"problems: {line['problems']}")
+        out = self.cli.ok(["verify", "CH_ALT"], self.aws.reader, want_rc=1)
+        check(re.search(r"^Configuration/CH_ALT +5 +NOT OK +\S+ +\d+ ", out, re.M), out)
+        check(re.search(r"^ +altered +300 +", out, re.M) or
+              re.search(r"NOT OK +altered +300 +", out), out)
+        check(out.splitlines()[-1].startswith("1 key, 5 entries: NOT OK (") and
+              "1 altered" in out.splitlines()[-1], out.splitlines()[-1])
+        return f"{found}; {out.splitlines()[-1]}"
+
+    def test_chain_missing(self):
+        """An entry deleted from the middle: missing, named by the entry after it; the last
+        entry deleted: head, named by the new last one."""
+        items, _, _ = self.chained("CH_MID")
+        self.aws.delete(AUDIT, items_of_record(items, 300))
+        line = self.verify_line("CH_MID", 1)
+        check(("missing", "400") in problems_of(line) and
+              not any(k in ("altered", "head") for k, _ in problems_of(line)),
+              f"problems: {line['problems']}")
+        check(line["entries"] == 4, str(line))
+        items, _, _ = self.chained("CH_LAST")
+        self.aws.delete(AUDIT, items_of_record(items, 500))
+        line = self.verify_line("CH_LAST", 1)
+        check(problems_of(line) == [("head", "400")], f"problems: {line['problems']}")
+        return "middle: missing 400; last: head 400"
+
+    def test_chain_forged(self):
+        """An entry slipped in: linked from the one before it, the next entry's chainPrev
+        no longer matches (missing); without chain fields, it is altered."""
+        items, _, _ = self.chained("CH_FORGE")
+        forged = audit_items(self.args.bootstrap, self.workdir, [record(
+            "CH_FORGE", 250, T0 + 90, "MODIFY", old={"key": "CH_FORGE"},
+            new={"key": "CH_FORGE", "v": "#N99"})])
+        before = [i for i in items if i["historySort"]["S"] < forged[0]["historySort"]["S"]]
+        prior = records_of(before)[-1][0]
+        fake_head = {"chain": prior["chain"], "chainTime": prior["modificationTime"],
+                     "chainSeq": {"S": seq_of([prior])}, "entries": {"N": "2"}}
+        link(forged, fake_head)
+        self.aws.put(AUDIT, forged)
+        line = self.verify_line("CH_FORGE", 1)
+        check(("missing", "300") in problems_of(line) and
+              not any(k == "head" for k, _ in problems_of(line)), f"linked: {line['problems']}")
+        self.aws.delete(AUDIT, forged)
+        for item in forged:
+            for field in CHAIN_FIELDS:
+                item.pop(field, None)
+        self.aws.put(AUDIT, forged)
+        line = self.verify_line("CH_FORGE", 1)
+        check(("altered", "250") in problems_of(line), f"unlinked: {line['problems']}")
+        return "linked: missing 300; without chain fields: altered 250"
+
+    def test_chain_head_rolled_back(self):
+        """The head put back to an earlier entry: head, named by the last entry."""
+        items, head, _ = self.chained("CH_ROLL")
+        earlier, _ = link([dict(i) for r in records_of(items)[:3] for i in r])
+        self.aws.put(AUDIT, [earlier])
+        line = self.verify_line("CH_ROLL", 1)
+        check(problems_of(line) == [("head", "500")], f"problems: {line['problems']}")
+        # A head gone altogether while the trail is chained: head too.
+        self.aws.delete(AUDIT, [head])
+        line = self.verify_line("CH_ROLL", 1)
+        check(problems_of(line) == [("head", "500")], f"no head: {line['problems']}")
+        # A head item that is not one (its chain not hex).
+        bad = dict(head, chain={"S": "not hex"})
+        self.aws.put(AUDIT, [bad])
+        line = self.verify_line("CH_ROLL", 1)
+        check(line["problems"] and all(k == "head" for k, _ in problems_of(line)) and
+              any("does not read as one" in p["detail"] for p in line["problems"]),
+              f"bad head: {line['problems']}")
+        return "rolled back, gone, unreadable: head 500"
+
+    def test_chain_rewritten(self):
+        """A key's chain rewritten from end to end with its head, consistently: verify
+        cannot tell without anchors; the anchors the function logged catch it."""
+        items, _, anchors = self.chained("CH_REWRITE")
+        (item,) = [i for i in items_of_record(items, 200)
+                   if i.get("updatedAttribute", {}).get("S") == "v"]
+        item["newValue"] = {"N": "42"}
+        for i in items:
+            if i.get("updatedAttribute", {}).get("S") == "v" and seq_of([i]).endswith("300"):
+                i["oldValue"] = {"N": "42"}
+        for i in items:
+            for field in CHAIN_FIELDS:
+                i.pop(field, None)
+        head, _ = link(items)
+        self.aws.put(AUDIT, items + [head])
+        line = self.verify_line("CH_REWRITE", 0)
+        check(line["problems"] == [], f"without anchors: {line['problems']}")
+        path = os.path.join(self.workdir, "rewrite-anchors.jsonl")
+        with open(path, "w") as f:
+            for a in anchors:
+                f.write(json.dumps({"level": "INFO", "message": "chain heads", "heads": [a]}) + "\n")
+        line = self.verify_line("CH_REWRITE", 1, ["--anchors", path])
+        found = problems_of(line)
+        check(found and all(k == "anchor" for k, _ in found) and ("anchor", "200") in found and
+              ("anchor", "500") in found and ("anchor", "100") not in found,
+              f"with anchors: {line['problems']}")
+        return f"ok without anchors; with them: {found}"
+
+    def test_chain_expired(self):
+        """The first entries gone: after their expiresAt (retention 1 day, in 2024) the
+        next entry is expired and the key ok; removed before it (retention 100 years),
+        missing. Anchors older than an expired first entry are not checked."""
+        items, _, anchors = self.chained("CH_EXPIRED", env={"AUDIT_RETENTION_DAYS": "1"})
+        check(all("expiresAt" in i for i in items), "no expiresAt")
+        self.aws.delete(AUDIT, items_of_record(items, 100) + items_of_record(items, 200))
+        line = self.verify_line("CH_EXPIRED", 0)
+        check(problems_of(line) == [("expired", "300")], f"expired: {line['problems']}")
+        path = os.path.join(self.workdir, "expired-anchors.jsonl")
+        with open(path, "w") as f:
+            f.write(json.dumps({"heads": anchors}) + "\n")
+        line = self.verify_line("CH_EXPIRED", 0, ["--anchors", path])
+        check(problems_of(line) == [("expired", "300")], f"with anchors: {line['problems']}")
+        out = self.cli.ok(["verify", "CH_EXPIRED"], self.aws.reader)
+        check(out.splitlines()[-1] == "1 key, 3 entries: ok (1 expired)", out)
+        items, _, _ = self.chained("CH_EARLY", env={"AUDIT_RETENTION_DAYS": "36500"})
+        self.aws.delete(AUDIT, items_of_record(items, 100))
+        line = self.verify_line("CH_EARLY", 1)
+        check(problems_of(line) == [("missing", "200")], f"removed early: {line['problems']}")
+        return "expired 300 (ok), missing 200"
+
+    def test_verify_all_chains(self):
+        """--all finds every key, a chain head whose trail is gone included (by chainOf)."""
+        items, head, _ = self.chained("CH_GONE", 2)
+        self.aws.delete(AUDIT, items)
+        self.chained("CH_ALL")
+        lines = self.cli.json(["verify", "--all"], self.aws.reader, want_rc=1)
+        by_key = {l["historyKey"]: l for l in lines[:-1]}
+        check(len(by_key) == len(lines) - 1, "a key twice")
+        gone = by_key.get("Configuration/CH_GONE")
+        check(gone is not None and gone["entries"] == 0 and gone["ok"] is False and
+              [p["kind"] for p in gone["problems"]] == ["head"], f"CH_GONE: {gone}")
+        check(by_key.get("Configuration/CH_ALL", {}).get("ok") is True, str(by_key.keys()))
+        check(by_key["Configuration/GAPPY"]["ok"] is False, "GAPPY")
+        keys = {i["historyKey"]["S"] for i in self.aws.scan(AUDIT) if "historyKey" in i}
+        keys |= {i["chainOf"]["S"] for i in self.aws.scan(AUDIT) if "chainOf" in i}
+        check(set(by_key) == keys, f"--all: {sorted(set(by_key) ^ keys)}")
+        check(lines[-1]["keys"] == len(keys) and lines[-1]["ok"] is False, str(lines[-1]))
+        # --all with --anchors: the table's keys and the anchors' (here one the table does
+        # not hold: its anchor lies on no chain).
+        path = os.path.join(self.workdir, "all-anchors.jsonl")
+        with open(path, "w") as f:
+            f.write(json.dumps({"heads": [{"historyKey": "Configuration/NOWHERE",
+                                           "sequenceNumber": "5", "chain": "a" * 64}]}) + "\n")
+        lines = self.cli.json(["verify", "--all", "--anchors", path], self.aws.reader, want_rc=1)
+        by_key = {l["historyKey"]: l for l in lines[:-1]}
+        check(set(by_key) == keys | {"Configuration/NOWHERE"}, "--all --anchors: keys")
+        check(problems_of(by_key["Configuration/NOWHERE"]) == [("anchor", "5")],
+              str(by_key["Configuration/NOWHERE"]))
+        return f"{len(keys)} keys, a head without trail among them; with --anchors one more"
+
+    def test_anchors(self):
+        """--anchors FILE: the function's log lines (JSON with other fields, text, other
+        lines between); without KEY, the keys they anchor are verified; a wrong anchor is
+        an anchor problem; a malformed file is a usage error naming its line."""
+        _, _, a1 = self.chained("CH_ANCH1", 3)
+        _, _, a2 = self.chained("CH_ANCH2", 2)
+        path = os.path.join(self.workdir, "anchors.log")
+        lines = [
+            "START RequestId: 1 Version: $LATEST",
+            json.dumps({"timestamp": iso(T0), "level": "INFO", "message": "chain heads",
+                        "service": "audit_producer", "function_request_id": "1",
+                        "heads": [a1[0], a2[0]]}),
+            json.dumps({"level": "INFO", "message": "batch done", "records": 2}),
+            "",
+            f"{iso(T0 + 60)}\t2\tINFO\tchain heads heads={json.dumps(a1[1:] + a2[1:])}",
+            "REPORT RequestId: 2 Duration: 1.0 ms",
+        ]
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        out = self.cli.json(["verify", "--anchors", path], self.aws.reader)
+        check([l.get("historyKey") for l in out] ==
+              ["Configuration/CH_ANCH1", "Configuration/CH_ANCH2", None] and
+              all(l["ok"] for l in out) and out[-1] == {"keys": 2, "entries": 5, "ok": True},
+              f"good anchors: {out}")
+        # With a KEY, its anchors alone; with --all, every key and the anchors.
+        out = self.cli.json(["verify", "CH_ANCH2", "--anchors", path], self.aws.reader)
+        check(out[-1] == {"keys": 1, "entries": 2, "ok": True}, str(out))
+        # "-": the lines on standard input, as from `aws logs tail ... | auditstream ...`.
+        with open(path) as f:
+            text = f.read()
+        rc, out, err = self.cli.run(["verify", "--anchors", "-", "--json"], self.aws.reader,
+                                    stdin=text)
+        check(rc == 0 and err == "" and json.loads(out.splitlines()[-1]) ==
+              {"keys": 2, "entries": 5, "ok": True}, f"standard input: exit {rc}: {out} {err}")
+        rc, out, err = self.cli.run(["verify", "--anchors", "-"], self.aws.reader, stdin="{x\n")
+        check(rc == 2 and err == "auditstream: verify: --anchors standard input: line 1: not a "
+              "JSON object: string or '}' expected near 'x'\n", f"bad standard input: {err!r}")
+        # A head the chain never had: its sequence number with another chain, and a
+        # sequence number that is not on the chain.
+        bad = [dict(a1[1], chain="e" * 64), dict(a1[1], sequenceNumber="250")]
+        with open(path, "a") as f:
+            f.write(json.dumps({"heads": bad}) + "\n")
+        out = self.cli.json(["verify", "--anchors", path], self.aws.reader, want_rc=1)
+        check(problems_of(out[0]) == [("anchor", "200"), ("anchor", "250")] and
+              out[1]["ok"] is True and out[-1]["ok"] is False, f"bad anchors: {out}")
+        # Malformed: exit 2, the file and line named, nothing on standard output.
+        cases = [
+            ('{"heads":[{"historyKey":"Configuration/CH_ANCH1","sequenceNumber":"1"}]}',
+             "line 2: heads[0].chain is missing"),
+            ('{"heads": [', "line 2: not a JSON object: ']' expected near end of file"),
+            (f"{iso(T0)}\tINFO\tchain heads heads=[oops]",
+             "line 2: heads= is not JSON: "),
+        ]
+        for text, want in cases:
+            with open(path, "w") as f:
+                f.write("START RequestId: 9\n" + text + "\n")
+            rc, out, err = self.cli.run(["verify", "--anchors", path], self.aws.reader)
+            check(rc == 2 and out == "" and err.startswith(
+                f"auditstream: verify: --anchors {path}: {want}") and len(err.splitlines()) == 1,
+                f"malformed {text!r}: exit {rc}: {err!r}")
+        rc, out, err = self.cli.run(["verify", "--anchors", path + ".none"], self.aws.reader)
+        check(rc == 2 and out == "" and err == f"auditstream: verify: --anchors {path}.none: "
+              "cannot open it: No such file or directory\n", f"no file: {err!r}")
+        with open(path, "w") as f:
+            f.write("START RequestId: 9\n")
+        rc, out, err = self.cli.run(["verify", "--anchors", path], self.aws.reader)
+        check(rc == 2 and 'no "chain heads" line in it' in err, f"no heads: {err!r}")
+        return f"good file ok, 2 wrong anchors named, {len(cases) + 2} bad files refused"
 
     def test_error_item(self):
         """An error item in a trail: history shows the record with its error, show says
@@ -591,6 +968,113 @@ class Suite:
         check(rc == 0 and err == "", f"on a pipe: exit {rc}, stderr {err!r}")
         return f"bar drawn {text.count(chr(13) + chr(27) + '[K')} times on a terminal"
 
+    def test_backfill_chain(self):
+        """AUDIT_CHAIN=on: each BASELINE is linked into its key's chain (a new chain, or
+        after the head the function left) and the head moved; AUDIT_REDACT_* and
+        AUDIT_RETENTION_DAYS shape the items as the function would; the chain recomputed
+        here from the rules matches; verify is ok; a second run writes and moves nothing."""
+        table_arn = ARN.replace(f"table/{SOURCE}/", f"table/{CHAIN_SOURCE}/")
+        old = {"key": "CB_CHAINED", "v": "#N1"}
+        mid = {"key": "CB_CHAINED", "v": "#N2"}
+        records = [record("CB_CHAINED", 100, T0, "INSERT", new=old),
+                   record("CB_CHAINED", 200, T0 + 60, "MODIFY", old=old, new=mid)]
+        for r in records:
+            r["eventSourceARN"] = table_arn
+        trail = audit_items(self.args.bootstrap, self.workdir, records)
+        old_head, _ = link(trail)
+        self.aws.put(AUDIT, trail + [old_head])
+        self.aws.put(CHAIN_SOURCE, [
+            {"key": {"S": "CB_NEW"}, "v": {"N": "7"}},
+            {"key": {"S": "CB_SECRET"}, "v": {"N": "1"}, "password": {"S": "hunter2"},
+             "updatedBy": {"S": "alice"}},
+            {"key": {"S": "CB_CHAINED"}, "v": {"N": "3"}},  # an update the stream lost
+        ])
+        key64 = base64.b64encode(REDACT_KEY).decode()
+        env = {"AUDIT_CHAIN": "on", "AUDIT_REDACT_ATTRIBUTES": "password",
+               "AUDIT_REDACT_KEY": key64, "AUDIT_RETENTION_DAYS": "30",
+               "AUDIT_ACTOR_ATTRIBUTE": "updatedBy"}
+        args = ["backfill", "--table", CHAIN_SOURCE]
+        rc, out, err = self.cli.run(args + ["--json"], self.aws.admin, env=env)
+        check(rc == 0 and err == "", f"backfill: exit {rc}: {err}")
+        check(json.loads(out) == {"scanned": 3, "written": 3, "failed": 0}, out)
+        check(key64 not in out + err and "hunter2" not in out + err, "a secret was printed")
+        heads = {}
+        for key in ("CB_NEW", "CB_SECRET", "CB_CHAINED"):
+            hk = f"{CHAIN_SOURCE}/{key}"
+            items = self.aws.trail(hk)
+            (baseline,) = [i for i in items if i["eventName"]["S"] == "BASELINE"]
+            check(all(f in baseline for f in ("chainPrev", "chain")), f"{key}: not chained")
+            start = old_head if key == "CB_CHAINED" else None
+            want, _ = link([dict(baseline)], start)
+            heads[key] = self.aws.get(AUDIT, head_id(hk))
+            check(heads[key] == want, f"{key}: head\n  {heads[key]}\nwant\n  {want}")
+            stamp = baseline["modificationTime"]["S"]
+            seconds = int(time.mktime(time.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S"))) - \
+                time.timezone
+            check(baseline.get("expiresAt") == {"N": str(seconds + 30 * 86400)},
+                  f"{key}: expiresAt {baseline.get('expiresAt')} for {stamp}")
+            check("actor" not in baseline, f"{key}: a BASELINE names an actor")
+            if key == "CB_CHAINED":
+                check(baseline["chainPrev"] == old_head["chain"] and
+                      baseline["chainPrevTime"] == old_head["chainTime"] and
+                      heads[key]["entries"] == {"N": "3"} and
+                      heads[key]["chainSeq"] == old_head["chainSeq"], f"after the head: {baseline}")
+            else:
+                check(baseline["chainPrev"] == {"S": ZEROS} and "chainPrevTime" not in baseline,
+                      f"{key}: a first entry: {baseline}")
+        secret = self.aws.trail(f"{CHAIN_SOURCE}/CB_SECRET")[0]["newValue"]["M"]["password"]
+        mac = hmac.new(REDACT_KEY, canonical_value({"S": "hunter2"}), hashlib.sha256).hexdigest()
+        check(secret == {"M": {"redacted": {"BOOL": True}, "hmac": {"S": mac}}},
+              f"the redacted value: {secret}")
+        check("hunter2" not in json.dumps(self.aws.scan(AUDIT)), "the secret is in the table")
+        lines = self.cli.json(["verify", "CB_NEW", "CB_SECRET", "CB_CHAINED", "--table",
+                               CHAIN_SOURCE], self.aws.reader)
+        check([l["entries"] for l in lines[:-1]] == [1, 1, 3] and
+              all(l["ok"] and l["problems"] == [] for l in lines[:-1]) and
+              lines[-1] == {"keys": 3, "entries": 5, "ok": True}, f"verify: {lines}")
+        rc, out, err = self.cli.run(args + ["--json"], self.aws.admin, env=env)
+        check(rc == 0 and json.loads(out) == {"scanned": 3, "written": 0, "failed": 0},
+              f"again: exit {rc}: {out} {err}")
+        for key, head in heads.items():
+            check(self.aws.get(AUDIT, head_id(f"{CHAIN_SOURCE}/{key}")) == head,
+                  f"{key}: the head moved on a run that wrote nothing")
+        # Credentials that may not read the heads: one line naming BatchGetItem, exit 2.
+        self.aws.put(CHAIN_SOURCE, [{"key": {"S": "CB_DENIED"}, "v": {"N": "1"}}])
+        rc, out, err = self.cli.run(args, self.aws.no_get, env=env)
+        last = err.splitlines()[-1] if err else ""
+        check(rc == 2 and out == "" and last.startswith(
+            'auditstream: access denied: BatchGetItem on table "Audit" (') and
+            "need dynamodb:BatchGetItem" in last and "backfill_policy_arn" in last,
+            f"heads not readable: exit {rc}: {err!r}")
+        return "3 BASELINE items linked (2 new chains, 1 after the function's head), " \
+            "redacted with their HMAC, expiresAt set; verify ok; nothing the second time; " \
+            f"without BatchGetItem: {last[:150]}"
+
+    def test_backfill_bad_variables(self):
+        """Each bad AUDIT_* variable: exit 2 and one line naming it (never the key)."""
+        short = base64.b64encode(b"k" * 16).decode()
+        cases = [
+            ({"AUDIT_CHAIN": "yes"}, "AUDIT_CHAIN"),
+            ({"AUDIT_RETENTION_DAYS": "0"}, "AUDIT_RETENTION_DAYS"),
+            ({"AUDIT_RETENTION_DAYS": "36501"}, "AUDIT_RETENTION_DAYS"),
+            ({"AUDIT_REDACT_KEY": short}, "AUDIT_REDACT_KEY"),
+            ({"AUDIT_REDACT_KEY": "not base64!"}, "AUDIT_REDACT_KEY"),
+            ({"AUDIT_REDACT_ATTRIBUTES": "a,,b"}, "AUDIT_REDACT_ATTRIBUTES"),
+            ({"AUDIT_ACTOR_ATTRIBUTE": "a,b"}, "AUDIT_ACTOR_ATTRIBUTE"),
+            ({"AUDIT_ACTOR_ATTRIBUTE": "who", "AUDIT_REDACT_ATTRIBUTES": "who"},
+             "AUDIT_ACTOR_ATTRIBUTE"),
+        ]
+        seen = []
+        for env, name in cases:
+            # Checked first: no credentials needed to be told.
+            rc, out, err = self.cli.run(["backfill", "--table", CHAIN_SOURCE], None, env=env)
+            check(rc == 2 and out == "" and len(err.splitlines()) == 1 and
+                  err.startswith("auditstream: config: ") and name in err,
+                  f"{env}: exit {rc}: {err!r}")
+            check(short not in err, f"{env}: the key is quoted: {err!r}")
+            seen.append(err.strip())
+        return f"{len(cases)} refused, e.g. {seen[0]}"
+
     # -- user errors --
 
     def test_user_errors(self):
@@ -609,8 +1093,7 @@ class Suite:
              'show: --at "yesterday" is not a time: give ISO-8601 UTC (2024-05-01T12:30:45Z, '
              "milliseconds optional) or epoch seconds"),
             ("anchors", ["verify", "--all", "--anchors", "x.jsonl"], r, True, {},
-             "verify: --anchors is not supported yet (the hash chain comes in a later "
-             "release): run verify without it to check continuity"),
+             "verify: --anchors x.jsonl: cannot open it: No such file or directory"),
             ("no such table", ["show", "k", "--audit-table", "NoSuchAudit"], r, True, {},
              f'no table "NoSuchAudit" in {REGION} at {ep}/: check the name (--audit-table or '
              "AUDIT_TABLE) and the region (--region)"),
@@ -689,7 +1172,11 @@ class Suite:
              "test_table_fits_terminal",
              "test_show_at_times", "test_show_table", "test_verify", "test_error_item", "test_profile",
              "test_user_errors", "test_backfill", "test_backfill_settings",
-             "test_backfill_without_getitem", "test_backfill_progress"]
+             "test_backfill_without_getitem", "test_backfill_progress",
+             "test_chain_ok", "test_chain_altered", "test_chain_missing", "test_chain_forged",
+             "test_chain_head_rolled_back", "test_chain_rewritten", "test_chain_expired",
+             "test_anchors", "test_backfill_chain", "test_backfill_bad_variables",
+             "test_verify_all_chains"]
 
 
 def main():
