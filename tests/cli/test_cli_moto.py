@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 import traceback
+import urllib.request
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -218,6 +219,66 @@ def items_of_record(items, seq):
 
 def problems_of(line):
     return [(p["kind"], p.get("sequenceNumber")) for p in line["problems"]]
+
+
+# ---- the function itself: build/bootstrap against the Runtime API stand-in ------------------
+
+STANDIN = os.path.join(HERE, "..", "support", "runtime_standin.py")
+
+
+class Function:
+    """The built bootstrap, run as Lambda runs it, against tests/support/runtime_standin.py
+    and moto; its standard output and error (its logs) go to `log_path`."""
+
+    def __init__(self, bootstrap, workdir, name, endpoint, creds, env):
+        self.standin = subprocess.Popen([sys.executable, STANDIN, "--port", "0"],
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+        self.proc = None
+        port = self.standin.stdout.readline().decode().strip()
+        if not port.isdigit():
+            self.stop()
+            raise SetupError("the Runtime API stand-in did not start")
+        self.api = f"127.0.0.1:{port}"
+        self.log_path = os.path.join(workdir, f"{name}.log")
+        e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "AWS_REGION": REGION,
+             "AWS_ACCESS_KEY_ID": creds[0], "AWS_SECRET_ACCESS_KEY": creds[1],
+             "AWS_ENDPOINT_URL_DYNAMODB": endpoint, "AWS_LAMBDA_RUNTIME_API": self.api,
+             "AWS_LAMBDA_FUNCTION_NAME": "audit_producer", "AUDIT_TABLE": AUDIT}
+        e.update(env)
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen([bootstrap], env=e, stdin=subprocess.DEVNULL,
+                                         stdout=log, stderr=subprocess.STDOUT)
+        self.posts = 0
+
+    def control(self, method, path, body=None, timeout=40):
+        req = urllib.request.Request(f"http://{self.api}/_test/{path}", data=body,
+                                     method=method)
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return json.loads(resp.read().decode())
+
+    def invoke(self, records):
+        """One batch; the function's answer (it must have written every record)."""
+        self.control("POST", "enqueue?timeout_ms=20000", json.dumps({"Records": records}).encode())
+        self.posts += 1
+        post = self.control("GET", f"wait?posts={self.posts}&timeout_ms=30000")["posts"][-1]
+        check(post["kind"] == "response" and post["json"] == {"batchItemFailures": []},
+              f"the function's answer: {post.get('body')}; log: {self.log()[-600:]}")
+
+    def log(self):
+        with open(self.log_path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+
+    def stop(self):
+        for proc in (self.proc, self.standin):
+            if proc is not None and proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+        if self.standin.stdout is not None:
+            self.standin.stdout.close()
 
 
 # ---- AWS side ---------------------------------------------------------------------------------
@@ -842,6 +903,54 @@ class Suite:
         check(rc == 2 and 'no "chain heads" line in it' in err, f"no heads: {err!r}")
         return f"good file ok, 2 wrong anchors named, {len(cases) + 2} bad files refused"
 
+    def test_function_anchors(self):
+        """The function itself (build/bootstrap with AUDIT_CHAIN=on, against the Runtime
+        API stand-in and moto) in each log format: its whole log, as written, is an anchors
+        file; its chains verify, and agree with this page's; rewritten consistently, only
+        the anchors catch it."""
+        notes = []
+        for fmt, key in (("JSON", "FN_JSON"), ("Text", "FN_TEXT")):
+            fn = Function(self.args.bootstrap, self.workdir, f"function-{fmt}",
+                          self.moto.endpoint, self.aws.admin,
+                          {"AUDIT_CHAIN": "on", "AWS_LAMBDA_LOG_FORMAT": fmt})
+            try:
+                records = life_records(key, 5)
+                for batch in (records[:2], records[2:4], records[4:]):
+                    fn.invoke(batch)
+                fn.invoke(records[2:])  # a redelivery: skipped, the chain unchanged
+            finally:
+                fn.stop()
+            log = fn.log()
+            check(log.count("chain heads") == 3, f"{fmt}: {log.count('chain heads')} anchor "
+                  f"lines, expected 3:\n{log[-1500:]}")
+            check("Text" != fmt or "\tINFO\tchain heads heads=[" in log, f"text log: {log}")
+            hk = "Configuration/" + key
+            stored = self.aws.trail(hk)
+            head = self.aws.get(AUDIT, head_id(hk))
+            mine = [{k: v for k, v in i.items() if k not in CHAIN_FIELDS} for i in stored]
+            want, _ = link(mine)
+            check(head == want and len(records_of(stored)) == 5,
+                  f"{fmt}: the function's head\n  {head}\nthis page's\n  {want}")
+            line = self.verify_line(key, 0, ["--anchors", fn.log_path])
+            check(line["entries"] == 5 and line["problems"] == [], f"{fmt}: {line}")
+            out = self.cli.json(["verify", "--anchors", fn.log_path], self.aws.reader)
+            check([l.get("historyKey") for l in out] == [hk, None], f"{fmt}: keys {out}")
+            # Rewritten from end to end, head included: verify alone cannot tell.
+            (item,) = [i for i in mine if i.get("updatedAttribute", {}).get("S") == "w" and
+                       seq_of([i]).endswith("300")]
+            item["newValue"] = {"S": "forged"}
+            nxt = [i for i in mine if i.get("updatedAttribute", {}).get("S") == "w" and
+                   seq_of([i]).endswith("400")]
+            nxt[0]["oldValue"] = {"S": "forged"}
+            forged_head, _ = link(mine)
+            self.aws.put(AUDIT, mine + [forged_head])
+            self.verify_line(key, 0)
+            line = self.verify_line(key, 1, ["--anchors", fn.log_path])
+            check({k for k, _ in problems_of(line)} == {"anchor"} and
+                  ("anchor", "500") in problems_of(line), f"{fmt} rewritten: {line}")
+            notes.append(f"{fmt}: {problems_of(line)}")
+        return "; ".join(notes)
+
     def test_error_item(self):
         """An error item in a trail: history shows the record with its error, show says
         the state is unknown."""
@@ -1175,7 +1284,8 @@ class Suite:
              "test_backfill_without_getitem", "test_backfill_progress",
              "test_chain_ok", "test_chain_altered", "test_chain_missing", "test_chain_forged",
              "test_chain_head_rolled_back", "test_chain_rewritten", "test_chain_expired",
-             "test_anchors", "test_backfill_chain", "test_backfill_bad_variables",
+             "test_anchors", "test_function_anchors", "test_backfill_chain",
+             "test_backfill_bad_variables",
              "test_verify_all_chains"]
 
 
