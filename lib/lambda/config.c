@@ -247,9 +247,9 @@ static AS_RESULT read_names(const char *variable, const char *list, as_span *nam
     as_cursor entries = as_cursor_of(as_span_from_cstr(list));
     for (size_t entry = 1;; entry++) {
         as_span name = trim_blanks(as_cursor_take_until(&entries, ','));
-        AS_ENSURE(name.len > 0, as_fail(err, AS_ERR_ARGUMENT, 0,
-                                        "config: %s: entry %zu is empty (a stray comma?)",
-                                        variable, entry));
+        AS_ENSURE(name.len > 0,
+                  as_fail(err, AS_ERR_ARGUMENT, 0,
+                          "config: %s: entry %zu is empty (a stray comma?)", variable, entry));
         AS_ENSURE(*count < max, as_fail(err, AS_ERR_ARGUMENT, 0,
                                         "config: %s lists more than %zu names", variable, max));
         names[(*count)++] = name;
@@ -338,17 +338,19 @@ static AS_RESULT read_redact_key(const char *value, as_config *c, as_error *err)
     as_span text = as_span_from_cstr(value);
     const char *fault = base64_fault(text);
     if (fault != NULL) {
-        return as_fail(err, AS_ERR_ARGUMENT, 0, "config: AUDIT_REDACT_KEY %s (the value is not shown)",
-                       fault);
+        return as_fail(err, AS_ERR_ARGUMENT, 0,
+                       "config: AUDIT_REDACT_KEY %s (the value is not shown)", fault);
     }
     size_t len = 0;
     AS_ENSURE(as_base64_valid(text, &len),
-              as_fail(err, AS_ERR_ARGUMENT, 0, "config: AUDIT_REDACT_KEY is not padded base64"));
+              as_fail(err, AS_ERR_ARGUMENT, 0,
+                      "config: AUDIT_REDACT_KEY is not padded base64 (the value is not shown)"));
     if (len < AS_AUDIT_MIN_REDACT_KEY || len > AS_CONFIG_MAX_REDACT_KEY) {
-        return as_fail(err, AS_ERR_ARGUMENT, 0,
-                       "config: AUDIT_REDACT_KEY decodes to %zu bytes: want %u to %d (the base64 "
-                       "of random bytes, e.g. from openssl rand -base64 32; the value is not shown)",
-                       len, AS_AUDIT_MIN_REDACT_KEY, AS_CONFIG_MAX_REDACT_KEY);
+        return as_fail(
+            err, AS_ERR_ARGUMENT, 0,
+            "config: AUDIT_REDACT_KEY decodes to %zu bytes: want %u to %d (the base64 "
+            "of random bytes, e.g. from openssl rand -base64 32; the value is not shown)",
+            len, AS_AUDIT_MIN_REDACT_KEY, AS_CONFIG_MAX_REDACT_KEY);
     }
     unsigned char quantum[3];
     size_t at = 0;
@@ -520,8 +522,7 @@ static AS_RESULT read_items(as_ddb_getenv_fn getenv_fn, void *ctx, as_config *c,
     const char *days = env_value(getenv_fn, ctx, "AUDIT_RETENTION_DAYS");
     c->retention_days = 0;
     if (days != NULL && !parse_u32(days, 1, AS_AUDIT_MAX_RETENTION_DAYS, &c->retention_days)) {
-        return bad_value(err, "AUDIT_RETENTION_DAYS", days,
-                         "want whole days from 1 to 36500");
+        return bad_value(err, "AUDIT_RETENTION_DAYS", days, "want whole days from 1 to 36500");
     }
 
     const char *key = env_value(getenv_fn, ctx, "AUDIT_REDACT_KEY");

@@ -918,12 +918,14 @@ static void test_items_from_env(void **state)
 
     /* Each refusal is the one as_config_from_env gives, and leaves *out as it was. */
     static const one_case BAD[] = {
-        {"AUDIT_FORMAT", "Detailed", "config: AUDIT_FORMAT is \"Detailed\": want classic or detailed"},
+        {"AUDIT_FORMAT", "Detailed",
+         "config: AUDIT_FORMAT is \"Detailed\": want classic or detailed"},
         {"AUDIT_IGNORE_ATTRIBUTES", "a,,b",
          "config: AUDIT_IGNORE_ATTRIBUTES: entry 2 is empty (a stray comma?)"},
         {"AUDIT_REDACT_ATTRIBUTES", "a,",
          "config: AUDIT_REDACT_ATTRIBUTES: entry 2 is empty (a stray comma?)"},
-        {"AUDIT_ACTOR_ATTRIBUTE", " ", "config: AUDIT_ACTOR_ATTRIBUTE is blank: want one attribute name"},
+        {"AUDIT_ACTOR_ATTRIBUTE", " ",
+         "config: AUDIT_ACTOR_ATTRIBUTE is blank: want one attribute name"},
         {"AUDIT_ACTOR_ATTRIBUTE", "a,b",
          "config: AUDIT_ACTOR_ATTRIBUTE is \"a,b\": want one attribute name, not a list"},
         {"AUDIT_RETENTION_DAYS", "36501",
@@ -935,7 +937,8 @@ static void test_items_from_env(void **state)
          "e.g. from openssl rand -base64 32; the value is not shown)"},
         {"AUDIT_REDACT_KEY", "not base64",
          "config: AUDIT_REDACT_KEY holds a character outside standard base64 (A-Z a-z 0-9 + / and "
-         "'=' padding; spaces, line breaks and the URL-safe - and _ are not accepted) (the value is "
+         "'=' padding; spaces, line breaks and the URL-safe - and _ are not accepted) (the value "
+         "is "
          "not shown)"},
         {"AUDIT_CHAIN", "yes", "config: AUDIT_CHAIN is \"yes\": want on or off"},
     };
@@ -1065,7 +1068,7 @@ static void test_retention_days(void **state)
         {"AUDIT_RETENTION_DAYS", "1e3", "AUDIT_RETENTION_DAYS"},
         {"AUDIT_RETENTION_DAYS", "0x10", "AUDIT_RETENTION_DAYS"},
         {"AUDIT_RETENTION_DAYS", "forever", "AUDIT_RETENTION_DAYS"},
-        {"AUDIT_RETENTION_DAYS", "\xD9\xA7", "AUDIT_RETENTION_DAYS"}, /* an Arabic-Indic 7 */
+        {"AUDIT_RETENTION_DAYS", "\xD9\xA7", "AUDIT_RETENTION_DAYS"},   /* an Arabic-Indic 7 */
         {"AUDIT_RETENTION_DAYS", "4294967297", "AUDIT_RETENTION_DAYS"}, /* 2^32 + 1 wraps to 1 */
         {"AUDIT_RETENTION_DAYS", "18446744073709551623", "AUDIT_RETENTION_DAYS"}, /* 2^64 + 7 */
         {"AUDIT_RETENTION_DAYS", "99999999999999999999999999999999", "AUDIT_RETENTION_DAYS"},
@@ -1117,9 +1120,8 @@ static void test_redact_attributes(void **state)
     assert_int_equal(c.ignore_count, 0); /* the other list is its own */
 
     /* Both lists at once, each its own. */
-    assert_int_equal(run_two("AUDIT_IGNORE_ATTRIBUTES", "a,b", "AUDIT_REDACT_ATTRIBUTES", "c", &c,
-                             &err),
-                     AS_OK);
+    assert_int_equal(
+        run_two("AUDIT_IGNORE_ATTRIBUTES", "a,b", "AUDIT_REDACT_ATTRIBUTES", "c", &c, &err), AS_OK);
     assert_int_equal(c.ignore_count, 2);
     assert_int_equal(c.redact_count, 1);
     assert_true(span_is(c.redact[0], "c"));
@@ -1293,8 +1295,9 @@ static void test_key_never_in_messages(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         as_config c;
         as_error err;
-        assert_int_equal(run_two(bad[i].name, bad[i].value, "AUDIT_REDACT_KEY", KEY32_B64, &c, &err),
-                         AS_ERR_ARGUMENT);
+        assert_int_equal(
+            run_two(bad[i].name, bad[i].value, "AUDIT_REDACT_KEY", KEY32_B64, &c, &err),
+            AS_ERR_ARGUMENT);
         assert_non_null(strstr(err.message, bad[i].error));
         assert_no_piece_of(err.message, KEY32_B64);
         assert_int_equal(c.redact_key_len, 0);

@@ -43,11 +43,13 @@ static char bootstrap_path[4096] = "./build/bootstrap";
 #define SECRET_1 "hunter2-first"
 #define SECRET_2 "hunter2-second"
 
-#define ARN "arn:aws:dynamodb:eu-west-1:123456789012:table/Configuration/stream/2024-05-01T00:00:00.000"
+#define ARN                                                                                        \
+    "arn:aws:dynamodb:eu-west-1:123456789012:table/Configuration/stream/2024-05-01T00:00:00.000"
 #define RECORD(id, name, seq, time, extra)                                                         \
-    "{\"eventID\":\"" id "\",\"eventName\":\"" name "\",\"eventVersion\":\"1.1\","                  \
-    "\"eventSource\":\"aws:dynamodb\",\"awsRegion\":\"eu-west-1\",\"eventSourceARN\":\"" ARN "\","  \
-    extra "\"dynamodb\":{\"ApproximateCreationDateTime\":" time ",\"SequenceNumber\":\"" seq "\","  \
+    "{\"eventID\":\"" id "\",\"eventName\":\"" name "\",\"eventVersion\":\"1.1\","                 \
+    "\"eventSource\":\"aws:dynamodb\",\"awsRegion\":\"eu-west-1\",\"eventSourceARN\":\"" ARN       \
+    "\"," extra "\"dynamodb\":{\"ApproximateCreationDateTime\":" time ",\"SequenceNumber\":\"" seq \
+    "\","                                                                                          \
     "\"SizeBytes\":10,\"StreamViewType\":\"NEW_AND_OLD_IMAGES\","
 #define IMAGE_1                                                                                    \
     "{\"key\":{\"S\":\"db\"},\"value\":{\"N\":\"1\"},\"updatedBy\":{\"S\":\"alice\"},"             \
@@ -55,23 +57,30 @@ static char bootstrap_path[4096] = "./build/bootstrap";
 #define IMAGE_2                                                                                    \
     "{\"key\":{\"S\":\"db\"},\"value\":{\"N\":\"2\"},\"updatedBy\":{\"S\":\"bob\"},"               \
     "\"secret\":{\"S\":\"" SECRET_2 "\"}}"
-#define IMAGE_TMP "{\"key\":{\"S\":\"tmp\"},\"updatedBy\":{\"S\":\"carol\"},\"secret\":{\"S\":\"" SECRET_1 "\"}}"
+#define IMAGE_TMP                                                                                  \
+    "{\"key\":{\"S\":\"tmp\"},\"updatedBy\":{\"S\":\"carol\"},\"secret\":{\"S\":\"" SECRET_1 "\"}" \
+                                                                                             "}"
 
 /* A life of two items: created, updated, deleted by a user; created, expired by TTL. */
-static const char EVENT[] =
-    "{\"Records\":["
-    RECORD("e1", "INSERT", "100", "1714566645.5", "")
-    "\"Keys\":{\"key\":{\"S\":\"db\"}},\"NewImage\":" IMAGE_1 "}},"
-    RECORD("e2", "MODIFY", "200", "1714566700.25", "")
-    "\"Keys\":{\"key\":{\"S\":\"db\"}},\"OldImage\":" IMAGE_1 ",\"NewImage\":" IMAGE_2 "}},"
-    RECORD("e3", "REMOVE", "300", "1714566800", "")
-    "\"Keys\":{\"key\":{\"S\":\"db\"}},\"OldImage\":" IMAGE_2 "}},"
-    RECORD("e4", "INSERT", "400", "1714566900", "")
-    "\"Keys\":{\"key\":{\"S\":\"tmp\"}},\"NewImage\":" IMAGE_TMP "}},"
-    RECORD("e5", "REMOVE", "500", "1714567000",
-           "\"userIdentity\":{\"type\":\"Service\",\"principalId\":\"dynamodb.amazonaws.com\"},")
-    "\"Keys\":{\"key\":{\"S\":\"tmp\"}},\"OldImage\":" IMAGE_TMP "}}"
-    "]}";
+static const char EVENT[] = "{\"Records\":[" RECORD(
+    "e1", "INSERT", "100", "1714566645.5",
+    "") "\"Keys\":{\"key\":{\"S\":\"db\"}},\"NewImage\":" IMAGE_1
+        "}}," RECORD(
+            "e2", "MODIFY", "200", "1714566700.25",
+            "") "\"Keys\":{\"key\":{\"S\":\"db\"}},\"OldImage\":" IMAGE_1 ",\"NewImage\":" IMAGE_2
+                "}}," RECORD(
+                    "e3", "REMOVE", "300", "1714566800",
+                    "") "\"Keys\":{\"key\":{\"S\":\"db\"}},\"OldImage\":" IMAGE_2
+                        "}}," RECORD(
+                            "e4", "INSERT", "400", "1714566900",
+                            "") "\"Keys\":{\"key\":{\"S\":\"tmp\"}},\"NewImage\":" IMAGE_TMP
+                                "}}," RECORD(
+                                    "e5", "REMOVE", "500", "1714567000",
+                                    "\"userIdentity\":{\"type\":\"Service\",\"principalId\":"
+                                    "\"dynamodb.amazonaws.com\"},") "\"Keys\":{\"key\":{\"S\":"
+                                                                    "\"tmp\"}},"
+                                                                    "\"OldImage\":" IMAGE_TMP "}}"
+                                                                    "]}";
 
 /* What each record's items must say, by their modificationTime. */
 static const struct {
@@ -162,8 +171,8 @@ static const char *list_getenv(const char *name, void *ctx)
 
 /* The items the library builds from `json` with the item settings in `pairs` (NULL-ended
  * "NAME=value"), one line each, as --print prints them; new (free it). */
-static char *library_lines(const char *json, size_t len, const char *const *pairs,
-                           as_format format, uint32_t reserve)
+static char *library_lines(const char *json, size_t len, const char *const *pairs, as_format format,
+                           uint32_t reserve)
 {
     as_config config;
     memset(&config, 0, sizeof config);
@@ -268,10 +277,10 @@ static void check_trust_lines(const char *text, uint32_t days, bool keyed)
         const char *expires =
             json_string_value(json_object_get(json_object_get(item, "expiresAt"), "N"));
         char want[32];
-        snprintf(want, sizeof want, "%lld",
-                 (long long)(EXPECT[k].seconds + (int64_t)days * 86400));
+        snprintf(want, sizeof want, "%lld", (long long)(EXPECT[k].seconds + (int64_t)days * 86400));
         if (expires == NULL || strcmp(expires, want) != 0) {
-            fail_msg("line %zu: expiresAt %s, want %s", lines + 1, expires ? expires : "none", want);
+            fail_msg("line %zu: expiresAt %s, want %s", lines + 1, expires ? expires : "none",
+                     want);
         }
         json_decref(item);
         line = end + 1;
@@ -315,12 +324,13 @@ static void test_print_trust_settings(void **state)
     char path[64];
     write_temp(EVENT, sizeof EVENT - 1, path);
     static const struct {
-        const char *vars;      /* for env */
-        const char *pairs[6];  /* the same, for the library */
+        const char *vars;     /* for env */
+        const char *pairs[6]; /* the same, for the library */
         uint32_t days;
         bool keyed;
     } CASES[] = {
-        {"AUDIT_ACTOR_ATTRIBUTE=updatedBy AUDIT_RETENTION_DAYS=30 AUDIT_REDACT_ATTRIBUTES=secret,key "
+        {"AUDIT_ACTOR_ATTRIBUTE=updatedBy AUDIT_RETENTION_DAYS=30 "
+         "AUDIT_REDACT_ATTRIBUTES=secret,key "
          "AUDIT_REDACT_KEY=" KEY_B64,
          {"AUDIT_ACTOR_ATTRIBUTE=updatedBy", "AUDIT_RETENTION_DAYS=30",
           "AUDIT_REDACT_ATTRIBUTES=secret,key", "AUDIT_REDACT_KEY=" KEY_B64, NULL},
@@ -410,10 +420,12 @@ static char *big_event(size_t blob_len, size_t *len)
 {
     static const char head[] =
         "{\"Records\":[{\"eventID\":\"big\",\"eventName\":\"INSERT\",\"eventVersion\":\"1.1\","
-        "\"eventSource\":\"aws:dynamodb\",\"awsRegion\":\"eu-west-1\",\"eventSourceARN\":\"" ARN "\","
+        "\"eventSource\":\"aws:dynamodb\",\"awsRegion\":\"eu-west-1\",\"eventSourceARN\":\"" ARN
+        "\","
         "\"dynamodb\":{\"ApproximateCreationDateTime\":1714566645,\"SequenceNumber\":\"1\","
         "\"SizeBytes\":10,\"StreamViewType\":\"NEW_AND_OLD_IMAGES\","
-        "\"Keys\":{\"key\":{\"S\":\"big\"}},\"NewImage\":{\"key\":{\"S\":\"big\"},\"blob\":{\"S\":\"";
+        "\"Keys\":{\"key\":{\"S\":\"big\"}},\"NewImage\":{\"key\":{\"S\":\"big\"},\"blob\":{\"S\":"
+        "\"";
     static const char tail[] = "\"}}}}]}";
     *len = sizeof head - 1 + blob_len + sizeof tail - 1;
     char *json = malloc(*len + 1);
@@ -628,7 +640,8 @@ static void test_print_refuses_bad_trust_variables(void **state)
         {"AUDIT_RETENTION_DAYS=1.5", {"AUDIT_RETENTION_DAYS=1.5", NULL}},
         {"AUDIT_RETENTION_DAYS=36501", {"AUDIT_RETENTION_DAYS=36501", NULL}},
         {"'AUDIT_RETENTION_DAYS= 7'", {"AUDIT_RETENTION_DAYS= 7", NULL}},
-        {"AUDIT_RETENTION_DAYS=99999999999999999999", {"AUDIT_RETENTION_DAYS=99999999999999999999", NULL}},
+        {"AUDIT_RETENTION_DAYS=99999999999999999999",
+         {"AUDIT_RETENTION_DAYS=99999999999999999999", NULL}},
         {"AUDIT_REDACT_ATTRIBUTES=a,,b", {"AUDIT_REDACT_ATTRIBUTES=a,,b", NULL}},
         {"AUDIT_REDACT_ATTRIBUTES=a,", {"AUDIT_REDACT_ATTRIBUTES=a,", NULL}},
         {"'AUDIT_ACTOR_ATTRIBUTE= '", {"AUDIT_ACTOR_ATTRIBUTE= ", NULL}},
@@ -688,10 +701,10 @@ static void test_print_usage(void **state)
     snprintf(cmd, sizeof cmd, "'%s' --help", bootstrap_path);
     output out = run(cmd);
     assert_int_equal(out.status, 0);
-    static const char *const names[] = {"AUDIT_FORMAT",           "AUDIT_IGNORE_ATTRIBUTES",
-                                        "AUDIT_ACTOR_ATTRIBUTE",  "AUDIT_RETENTION_DAYS",
-                                        "AUDIT_REDACT_ATTRIBUTES", "AUDIT_REDACT_KEY",
-                                        "AUDIT_CHAIN"};
+    static const char *const names[] = {
+        "AUDIT_FORMAT",         "AUDIT_IGNORE_ATTRIBUTES", "AUDIT_ACTOR_ATTRIBUTE",
+        "AUDIT_RETENTION_DAYS", "AUDIT_REDACT_ATTRIBUTES", "AUDIT_REDACT_KEY",
+        "AUDIT_CHAIN"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (strstr(out.data, names[i]) == NULL) {
             fail_msg("--help does not name %s:\n%s", names[i], out.data);
@@ -763,8 +776,8 @@ static void test_function_settings(void **state)
         {"AUDIT_RETENTION_DAYS=0 AUDIT_REDACT_KEY=" KEY_B64, "config: AUDIT_RETENTION_DAYS is"},
     };
     for (size_t i = 0; i < sizeof BAD / sizeof BAD[0]; i++) {
-        snprintf(cmd, sizeof cmd, "%s AWS_LAMBDA_RUNTIME_API=127.0.0.1:%u %s '%s' 2>&1", base,
-                 port, BAD[i].vars, bootstrap_path);
+        snprintf(cmd, sizeof cmd, "%s AWS_LAMBDA_RUNTIME_API=127.0.0.1:%u %s '%s' 2>&1", base, port,
+                 BAD[i].vars, bootstrap_path);
         output out = run(cmd);
         assert_int_equal(out.status, 1);
         if (strstr(out.data, "\"level\":\"FATAL\"") == NULL ||
@@ -784,8 +797,8 @@ int main(int argc, char **argv)
     const char *slash = strrchr(argv[0], '/');
     if (slash != NULL) {
         char candidate[sizeof bootstrap_path];
-        int n = snprintf(candidate, sizeof candidate, "%.*s/../bootstrap",
-                         (int)(slash - argv[0]), argv[0]);
+        int n = snprintf(candidate, sizeof candidate, "%.*s/../bootstrap", (int)(slash - argv[0]),
+                         argv[0]);
         if (n > 0 && (size_t)n < sizeof candidate && access(candidate, X_OK) == 0) {
             memcpy(bootstrap_path, candidate, (size_t)n + 1);
         }
