@@ -20,3 +20,4 @@ $(BUILD)/canonical/%: tests/canonical/%.c $(STATIC_LIB) $(HEADERS)
 check-canonical: $(CANONICAL_DUMP) $(CHAIN_DUMP)
 	$(Q)$(CANONICAL_PYTHON) tests/canonical/test_canonical.py --driver $(CANONICAL_DUMP) \
 		--chain-driver $(CHAIN_DUMP) $(CANONICAL_ARGS)
+	$(Q)$(CANONICAL_PYTHON) tests/canonical/test_trust_page.py --chain-driver $(CHAIN_DUMP)

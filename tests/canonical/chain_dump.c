@@ -10,7 +10,12 @@
  *   F <file> <id> <form>                its canonical form less the chain fields (C's)
  *   D <file> <historyKey> <historySort> <digest> <chain>   each chained record
  *   H <file> <head item>                each key's head after the batch
- * Exit status 1 when a file cannot be read or decoded or a call fails. */
+ * Exit status 1 when a file cannot be read or decoded or a call fails.
+ *
+ * chain_dump --verify [--now MS] [--anchor KEY SEQ CHAIN]... FILE...
+ * reads audit items and heads, one JSON object a line (as docs/trust.md's checker does), and
+ * prints as_trail_verify_chain's line for every key (of an item, a head or an anchor), its
+ * anchors checked: the C answer the checker's is compared with. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +24,7 @@
 #include "auditstream/buf.h"
 #include "auditstream/chain.h"
 #include "auditstream/event.h"
+#include "auditstream/replay.h"
 #include "auditstream/wire.h"
 #include "core/canonical.h"
 #include "core/chain.h"
@@ -119,8 +125,8 @@ static bool print_form(const char *file, as_span item, as_buf *form)
 }
 
 /* Links and prints the items [begin, end) of one record. */
-static bool dump_record(const char *file, const as_items *items, size_t begin, size_t end,
-                        heads *h, as_buf *scratch)
+static bool dump_record(const char *file, const as_items *items, size_t begin, size_t end, heads *h,
+                        as_buf *scratch)
 {
     as_item first = as_items_get(items, begin);
     as_span sort = first.history_sort;
@@ -213,9 +219,9 @@ static bool dump_file(const char *file, const as_event *event, const as_audit_op
         as_buf_clear(&scratch);
         as_buf key = AS_BUF_INIT;
         as_json_unescape(as_span_from_cstr(h.k[i].key), &key);
-        ok = as_buf_status(&key) == AS_OK &&
-             as_chain_head_item((as_span){key.data, key.len}, &h.k[i].head, &scratch, &err) ==
-                 AS_OK;
+        ok =
+            as_buf_status(&key) == AS_OK &&
+            as_chain_head_item((as_span){key.data, key.len}, &h.k[i].head, &scratch, &err) == AS_OK;
         if (ok) {
             printf("H\t%s\t", file);
             print_span((as_span){scratch.data, scratch.len});
@@ -229,8 +235,173 @@ static bool dump_file(const char *file, const as_event *event, const as_audit_op
     return ok;
 }
 
+/* ---- --verify ------------------------------------------------------------------------ */
+
+typedef struct anchor {
+    const char *key;
+    const char *seq;
+    const char *chain;
+} anchor;
+
+static int span_order(const void *a, const void *b)
+{
+    const as_span *x = a;
+    const as_span *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = n > 0 ? memcmp(x->ptr, y->ptr, n) : 0;
+    return c != 0 ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+static int verify_main(int argc, char **argv)
+{
+    int64_t now = 0;
+    anchor anchors[256];
+    size_t anchor_count = 0;
+    int a = 2;
+    for (; a < argc && strncmp(argv[a], "--", 2) == 0;) {
+        if (strcmp(argv[a], "--now") == 0 && a + 1 < argc) {
+            now = strtoll(argv[a + 1], NULL, 10);
+            a += 2;
+        } else if (strcmp(argv[a], "--anchor") == 0 && a + 3 < argc && anchor_count < 256) {
+            anchors[anchor_count++] = (anchor){argv[a + 1], argv[a + 2], argv[a + 3]};
+            a += 4;
+        } else {
+            fprintf(stderr, "chain_dump: --verify: bad option %s\n", argv[a]);
+            return 2;
+        }
+    }
+    as_buf page = AS_BUF_INIT;
+    as_buf_append_str(&page, "{\"Items\":[");
+    size_t items = 0;
+    as_buf texts = AS_BUF_INIT; /* every file, kept: the heads' keys point into it */
+    for (; a < argc; a++) {
+        if (!read_file(argv[a], &texts)) {
+            fprintf(stderr, "chain_dump: cannot read %s\n", argv[a]);
+            return 1;
+        }
+        as_buf_append_char(&texts, '\n');
+    }
+    /* The heads, by key. */
+    size_t head_cap = 64;
+    as_chain_head *found = malloc(head_cap * sizeof *found);
+    as_span *head_keys = malloc(head_cap * sizeof *head_keys);
+    as_buf *scratch = calloc(head_cap, sizeof *scratch);
+    size_t head_count = 0;
+    int status = found != NULL && head_keys != NULL && scratch != NULL ? 0 : 1;
+    for (char *line = texts.data; status == 0 && line < texts.data + texts.len;) {
+        char *end = memchr(line, '\n', (size_t)(texts.data + texts.len - line));
+        size_t len = (size_t)(end - line);
+        if (len > 0) {
+            as_buf_append_str(&page, items++ > 0 ? "," : "");
+            as_buf_append(&page, line, len);
+            *end = '\0'; /* a line ends in '\n': look inside it alone */
+            bool is_head = strstr(line, "\"chainOf\"") != NULL;
+            *end = '\n';
+            if (is_head) {
+                as_error err = {0};
+                if (head_count == head_cap ||
+                    as_chain_head_parse((as_span){line, len}, &found[head_count],
+                                        &scratch[head_count], &head_keys[head_count],
+                                        &err) != AS_OK) {
+                    fprintf(stderr, "chain_dump: a head: %s\n", err.message);
+                    status = 1;
+                } else {
+                    head_count++;
+                }
+            }
+        }
+        line = end + 1;
+    }
+    as_buf_append_str(&page, "]}");
+    as_trail *trail = as_trail_new();
+    as_verify *v = as_verify_new();
+    as_error err = {0};
+    if (status == 0 && (trail == NULL || v == NULL || as_buf_status(&page) != AS_OK ||
+                        as_trail_add_json(trail, page.data, page.len, &err) != AS_OK)) {
+        fprintf(stderr, "chain_dump: the items: %s\n", err.message);
+        status = 1;
+    }
+    /* Every key: the trail's, the heads', the anchors'. */
+    size_t key_cap = (status == 0 ? as_trail_key_count(trail) : 0) + head_count + anchor_count;
+    as_span *keys = malloc((key_cap + 1) * sizeof *keys);
+    size_t key_count = 0;
+    if (keys == NULL) {
+        status = 1;
+    }
+    for (size_t i = 0; status == 0 && i < as_trail_key_count(trail); i++) {
+        keys[key_count++] = as_trail_key(trail, i);
+    }
+    for (size_t i = 0; status == 0 && i < head_count; i++) {
+        keys[key_count++] = head_keys[i];
+    }
+    for (size_t i = 0; status == 0 && i < anchor_count; i++) {
+        keys[key_count++] = as_span_from_cstr(anchors[i].key);
+    }
+    if (key_count > 0) {
+        qsort(keys, key_count, sizeof *keys, span_order);
+    }
+    as_buf line = AS_BUF_INIT;
+    size_t total_keys = 0;
+    size_t total_entries = 0;
+    bool all_ok = true;
+    for (size_t k = 0; status == 0 && k < key_count; k++) {
+        if (k > 0 && span_order(&keys[k - 1], &keys[k]) == 0) {
+            continue;
+        }
+        const as_chain_head *head = NULL;
+        for (size_t i = 0; i < head_count; i++) {
+            if (span_order(&head_keys[i], &keys[k]) == 0) {
+                head = &found[i];
+            }
+        }
+        as_status st = as_trail_verify_chain(trail, keys[k], head, now, v, &err);
+        for (size_t i = 0; st == AS_OK && i < anchor_count; i++) {
+            as_span ak = as_span_from_cstr(anchors[i].key);
+            if (span_order(&ak, &keys[k]) == 0) {
+                st = as_trail_verify_anchor(trail, keys[k], as_span_from_cstr(anchors[i].seq),
+                                            as_span_from_cstr(anchors[i].chain), v, &err);
+            }
+        }
+        as_buf_clear(&line);
+        if (st == AS_OK) {
+            st = as_verify_write_json(v, &line, &err);
+        }
+        if (st != AS_OK) {
+            fprintf(stderr, "chain_dump: verify: %s\n", err.message);
+            status = 1;
+            break;
+        }
+        fwrite(line.data, 1, line.len, stdout);
+        total_keys++;
+        total_entries += as_verify_entries(v);
+        all_ok = all_ok && as_verify_ok(v);
+    }
+    if (status == 0) {
+        as_buf_clear(&line);
+        if (as_verify_write_summary_json(total_keys, total_entries, all_ok, &line, &err) == AS_OK) {
+            fwrite(line.data, 1, line.len, stdout);
+        }
+    }
+    as_buf_free(&line);
+    free(keys);
+    as_verify_free(v);
+    as_trail_free(trail);
+    for (size_t i = 0; scratch != NULL && i < head_cap; i++) {
+        as_buf_free(&scratch[i]);
+    }
+    free(scratch);
+    free(found);
+    free(head_keys);
+    as_buf_free(&texts);
+    as_buf_free(&page);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "--verify") == 0) {
+        return verify_main(argc, argv);
+    }
     as_audit_options options;
     memset(&options, 0, sizeof options);
     options.now_ms = INT64_C(1714564800000);
