@@ -265,7 +265,7 @@ static json_int_t writes_of(json_t *log, const char *id)
 
 /* ---- tests ---------------------------------------------------------------------------------- */
 
-/* One request: the target, the body DESIGN's shape, signed; each item written once. */
+/* One request: the target, the body's shape, signed; each item written once. */
 static void test_request_shape(void **state)
 {
     (void)state;
