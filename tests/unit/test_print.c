@@ -59,7 +59,7 @@ static char bootstrap_path[4096] = "./build/bootstrap";
     "\"secret\":{\"S\":\"" SECRET_2 "\"}}"
 #define IMAGE_TMP                                                                                  \
     "{\"key\":{\"S\":\"tmp\"},\"updatedBy\":{\"S\":\"carol\"},\"secret\":{\"S\":\"" SECRET_1 "\"}" \
-                                                                                             "}"
+    "}"
 
 /* A life of two items: created, updated, deleted by a user; created, expired by TTL. */
 static const char EVENT[] = "{\"Records\":[" RECORD(
@@ -103,16 +103,32 @@ static void need_bootstrap(void)
     }
 }
 
+/* The temporary files a test wrote, removed after each test even when it failed. */
+static char temp_paths[2][64];
+static size_t temp_count;
+
 /* Writes `len` bytes to a new temporary file; its path goes in `path`. */
 static void write_temp(const char *data, size_t len, char path[64])
 {
+    assert_true(temp_count < sizeof temp_paths / sizeof temp_paths[0]);
     snprintf(path, 64, "/tmp/test_print.XXXXXX");
     int fd = mkstemp(path);
     assert_true(fd >= 0);
+    memcpy(temp_paths[temp_count++], path, 64);
     FILE *f = fdopen(fd, "wb");
     assert_non_null(f);
     assert_int_equal(fwrite(data, 1, len, f), len);
     assert_int_equal(fclose(f), 0);
+}
+
+static int remove_temps(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < temp_count; i++) {
+        unlink(temp_paths[i]);
+    }
+    temp_count = 0;
+    return 0;
 }
 
 /* The output of a command run through the shell; new (free it). */
@@ -390,7 +406,6 @@ static void test_print_trust_settings(void **state)
     /* A TTL delete is named whether or not the actor attribute is set. */
     assert_int_equal(count_of(plain.data, "\"actorSource\":{\"S\":\"ttl\"}"), 1);
     free(plain.data);
-    unlink(path);
 }
 
 /* AUDIT_CHAIN is read and checked by --print, but changes no item of a small event: the
@@ -412,7 +427,6 @@ static void test_print_chain_checked(void **state)
     free(off.data);
     free(on.data);
     free(unset.data);
-    unlink(path);
 }
 
 /* An INSERT whose one item is `blob_len` bytes of string past its other fields. */
@@ -475,7 +489,6 @@ static void test_print_chain_room(void **state)
     free(on.data);
     free(off.data);
     free(json);
-    unlink(path);
 }
 
 /* ---- against the trust goldens (tests/golden/trust/, written by audit_model.py) ---------- */
@@ -804,9 +817,9 @@ int main(int argc, char **argv)
         }
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_print_trust_settings),
-        cmocka_unit_test(test_print_chain_checked),
-        cmocka_unit_test(test_print_chain_room),
+        cmocka_unit_test_teardown(test_print_trust_settings, remove_temps),
+        cmocka_unit_test_teardown(test_print_chain_checked, remove_temps),
+        cmocka_unit_test_teardown(test_print_chain_room, remove_temps),
         cmocka_unit_test(test_print_trust_goldens),
         cmocka_unit_test(test_print_refuses_bad_trust_variables),
         cmocka_unit_test(test_print_usage),
