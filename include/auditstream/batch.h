@@ -166,7 +166,9 @@ typedef struct as_batch_result {
  * missing images and one for records stamped with the processing time, one WARN line
  * when the deadline stopped writing, one ERROR line naming the real reason when the
  * write call stopped early for another (result->write_stop: a signing failure, no
- * memory, ...), and one ERROR line for a payload that is not an event. The summary and
+ * memory, ...), one ERROR line for a payload that is not an event, and, with the chain
+ * on, one INFO line "chain heads" with field "heads", [{"historyKey","sequenceNumber",
+ * "chain"}], the heads moved (the anchors), when one moved. The summary and
  * the metrics are separate (below).
  *
  * AS_OK when the invocation was judged: `result->outcome` says how, and may well be
@@ -193,8 +195,10 @@ void as_batch_log_summary(const as_log *log, const as_batch_result *result, as_b
 /* Appends the invocation's Embedded Metric Format line (see as_log_emf): namespace
  * AS_BATCH_METRICS_NAMESPACE, dimension FunctionName = `function_name`, and the stats
  * as metrics: Records, RecordsFailed, Items, ItemsWritten, ItemsFailed,
- * ItemsNotAttempted, Requests, Retries, Throttles, ErrorItems, TruncatedItems,
- * RecordsMissingImages, RecordsProcessingTime (Count) and Duration (Milliseconds).
+ * ItemsNotAttempted, Requests, RequestsPutItem, RequestsBatchWriteItem,
+ * RequestsBatchGetItem, UnprocessedItems, ChainHeadsMoved, ChainConditionRetries,
+ * ChainSkipped, Retries, Throttles, ErrorItems, TruncatedItems, RecordsMissingImages,
+ * RecordsProcessingTime (Count) and Duration (Milliseconds).
  * Stamped finished_ms. */
 void as_batch_log_metrics(const as_batch_result *result, as_span function_name, as_buf *out);
 

@@ -28,8 +28,8 @@ typedef struct as_chain_entry {
     /* The items' historyKey as its JSON string body (escapes kept), as as_item.history_key
      * has it. Empty: the items are written as they are, not chained. */
     as_span history_key;
-    /* The record's SequenceNumber as the stream gave it (its JSON string body: 1 to 40
-     * digits). Empty for a BASELINE item, which links like any entry but leaves chainSeq
+    /* The record's SequenceNumber as the stream gave it (its JSON string body, escapes
+     * kept: 1 to 40 digits once decoded). Empty for a BASELINE item, which links like any entry but leaves chainSeq
      * as it was; empty without `baseline`: the items are written as they are. */
     as_span sequence_number;
     bool baseline;

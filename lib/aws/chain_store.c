@@ -230,16 +230,25 @@ static AS_RESULT reserve(as_chain_store *s, size_t entries, size_t items, as_err
 
 /* ---- checking and grouping the entries -------------------------------------------------------- */
 
-static bool digits(as_span text)
+/* The sequence number's JSON string body (escapes decoded: the stream may send "\u0031")
+ * as 40 digits into `out`; false when it is not 1 to 40 digits. */
+static bool padded_seq(as_span body, char out[AS_CHAIN_SEQ_LEN + 1])
 {
-    if (text.len == 0 || text.len > AS_CHAIN_SEQ_LEN) {
-        return false;
-    }
-    for (size_t i = 0; i < text.len; i++) {
-        if (text.ptr[i] < '0' || text.ptr[i] > '9') {
+    char digits[AS_CHAIN_SEQ_LEN];
+    size_t n = 0;
+    as_json_bytes bytes = as_json_bytes_of(body, memchr(body.ptr, '\\', body.len) != NULL);
+    for (int c = as_json_bytes_next(&bytes); c >= 0; c = as_json_bytes_next(&bytes)) {
+        if (c < '0' || c > '9' || n == AS_CHAIN_SEQ_LEN) {
             return false;
         }
+        digits[n++] = (char)c;
     }
+    if (n == 0) {
+        return false;
+    }
+    memset(out, '0', AS_CHAIN_SEQ_LEN - n);
+    memcpy(out + AS_CHAIN_SEQ_LEN - n, digits, n);
+    out[AS_CHAIN_SEQ_LEN] = '\0';
     return true;
 }
 
@@ -289,13 +298,10 @@ static AS_RESULT prepare(as_chain_store *s, const as_chain_entry *entries, size_
         AS_ENSURE(e->history_key.ptr != NULL,
                   as_fail(err, AS_ERR_ARGUMENT, 0, "chain: entry %zu: historyKey has no bytes", i));
         if (e->sequence_number.len > 0) {
-            AS_ENSURE(digits(e->sequence_number),
+            AS_ENSURE(e->sequence_number.ptr != NULL && padded_seq(e->sequence_number, st->seq),
                       as_fail(err, AS_ERR_ARGUMENT, 0,
                               "chain: entry %zu: the sequence number is not 1 to %d digits", i,
                               AS_CHAIN_SEQ_LEN));
-            size_t pad = AS_CHAIN_SEQ_LEN - e->sequence_number.len;
-            memset(st->seq, '0', pad);
-            memcpy(st->seq + pad, e->sequence_number.ptr, e->sequence_number.len);
         }
         AS_ENSURE(e->modification_time.len == AS_CHAIN_TIME_LEN && e->modification_time.ptr != NULL,
                   as_fail(err, AS_ERR_ARGUMENT, 0,

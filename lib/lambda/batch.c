@@ -7,10 +7,12 @@
 #include <string.h>
 
 #include "auditstream/batch.h"
+#include "auditstream/chain_store.h"
 #include "auditstream/event.h"
 #include "auditstream/runtime.h"
 #include "aws/arrays.h"
 #include "aws/clock.h"
+#include "aws/wipe.h"
 #include "core/internal.h"
 
 struct as_batch {
@@ -21,6 +23,18 @@ struct as_batch {
     as_span *ignore; /* into ignore_names */
     size_t ignore_count;
     as_buf ignore_names;
+    /* The trust settings, copied: the names into `names`, the key into `key` (wiped). */
+    as_span actor;
+    uint32_t retention_days;
+    as_span *redact;
+    size_t redact_count;
+    as_buf names;
+    as_buf key;
+    as_ddb_write_api write_api;
+    as_chain_store *chain; /* AUDIT_CHAIN=on; NULL otherwise */
+    as_chain_entry *entries; /* per record with items */
+    size_t entries_cap;
+    as_buf anchors; /* the "chain heads" line's heads */
     uint32_t margin_ms;
     as_ddb_clock_fn clock;
     void *clock_ctx;
@@ -30,6 +44,46 @@ struct as_batch {
     size_t cap;
     as_buf identifier; /* the item_identifier of the last result */
 };
+
+/* The trust settings' names and key copied into the batch, and the chain's store. */
+static AS_RESULT copy_trust(as_batch *b, const as_batch_options *options, as_error *err)
+{
+    AS_ENSURE(options->redact != NULL || options->redact_count == 0,
+              as_fail(err, AS_ERR_ARGUMENT, 0, "batch: the redacted names are missing"));
+    AS_ENSURE(options->redact_key != NULL || options->redact_key_len == 0,
+              as_fail(err, AS_ERR_ARGUMENT, 0, "batch: the redaction key is missing"));
+    AS_ENSURE(options->actor_attribute.ptr != NULL || options->actor_attribute.len == 0,
+              as_fail(err, AS_ERR_ARGUMENT, 0, "batch: the actor attribute has no bytes"));
+    b->retention_days = options->retention_days;
+    b->write_api = options->write_api;
+    if (options->redact_count > 0) {
+        b->redact = calloc(options->redact_count, sizeof *b->redact);
+        AS_ENSURE(b->redact != NULL, as_fail_nomem(err, "batch: copying the redacted names"));
+    }
+    as_buf_append_span(&b->names, options->actor_attribute);
+    for (size_t i = 0; i < options->redact_count; i++) {
+        as_buf_append_span(&b->names, options->redact[i]);
+    }
+    AS_GUARD(as_buf_result(&b->names, err, "batch: copying the trust settings' names"));
+    b->actor = (as_span){b->names.data, options->actor_attribute.len};
+    size_t off = options->actor_attribute.len;
+    for (size_t i = 0; i < options->redact_count; i++) {
+        b->redact[i] = (as_span){b->names.data + off, options->redact[i].len};
+        off += options->redact[i].len;
+    }
+    b->redact_count = options->redact_count;
+    if (options->redact_key_len > 0) {
+        /* Reserved whole first, so that the key is never copied by a growing buffer. */
+        AS_ENSURE(as_buf_reserve(&b->key, options->redact_key_len) == AS_OK,
+                  as_fail_nomem(err, "batch: copying the redaction key"));
+        as_buf_append(&b->key, options->redact_key, options->redact_key_len);
+    }
+    if (options->chain) {
+        as_chain_store_options chain = {.table = options->table, .write_api = options->write_api};
+        AS_GUARD_STATUS(as_chain_store_new(b->client, b->credentials, &chain, &b->chain, err));
+    }
+    return AS_RESULT_OK;
+}
 
 static AS_RESULT batch_new(as_ddb_client *client, const as_credentials *credentials,
                            const as_batch_options *options, as_batch **out, as_error *err)
@@ -75,6 +129,11 @@ static AS_RESULT batch_new(as_ddb_client *client, const as_credentials *credenti
         off += options->ignore[i].len;
     }
     b->ignore_count = options->ignore_count;
+    as_result trusted = copy_trust(b, options, err);
+    if (!as_result_is_ok(trusted)) {
+        as_batch_free(b);
+        return trusted;
+    }
     *out = b;
     return AS_RESULT_OK;
 }
@@ -93,6 +152,12 @@ void as_batch_free(as_batch *batch)
     free(batch->table);
     free(batch->ignore);
     as_buf_free(&batch->ignore_names);
+    free(batch->redact);
+    as_buf_free(&batch->names);
+    as_buf_wipe_free(&batch->key);
+    as_chain_store_free(batch->chain);
+    free(batch->entries);
+    as_buf_free(&batch->anchors);
     as_items_free(batch->items);
     free(batch->spans);
     free(batch->results);
@@ -396,6 +461,107 @@ static AS_RESULT internal_error(as_batch_result *r, as_status status, const as_e
     return as_fail(err, status, 0, "batch: %s", why->message);
 }
 
+/* The items as they are, with the configured API. */
+static AS_RESULT write_plain(as_batch *b, as_batch_result *r, as_error *err)
+{
+    size_t count = as_items_count(b->items);
+    as_ddb_stats ds = {0};
+    as_status status = as_ddb_write_items(b->client, b->credentials, b->table, b->write_api,
+                                          b->spans, count, r->write_deadline_ms, b->results, &ds,
+                                          err);
+    r->write_stop = ds.stopped;
+    r->stats.requests = ds.requests;
+    if (b->write_api == AS_DDB_WRITE_BATCH) {
+        r->stats.requests_batch_write = ds.requests;
+    } else {
+        r->stats.requests_put_item = ds.requests;
+    }
+    r->stats.unprocessed = ds.unprocessed;
+    r->stats.retries = ds.retries;
+    r->stats.throttles = ds.throttles;
+    AS_GUARD_STATUS(status);
+    return AS_RESULT_OK;
+}
+
+/* The anchor line: the heads the chain moved, one INFO line, "chain heads". */
+static void log_anchors(as_batch *b, const logger *lg)
+{
+    size_t moved_count = 0;
+    const as_chain_moved *moved = as_chain_store_moved(b->chain, &moved_count);
+    if (moved_count == 0 || !logging(lg, AS_LOG_INFO)) {
+        return;
+    }
+    as_buf *out = &b->anchors;
+    as_buf_clear(out);
+    as_buf_append_char(out, '[');
+    for (size_t i = 0; i < moved_count; i++) {
+        /* The spans are JSON string bodies as the event and the items hold them. */
+        as_buf_append_str(out, i == 0 ? "{\"historyKey\":\"" : ",{\"historyKey\":\"");
+        as_buf_append_span(out, moved[i].history_key);
+        as_buf_append_str(out, "\",\"sequenceNumber\":\"");
+        as_buf_append_span(out, moved[i].sequence_number);
+        as_buf_append_str(out, "\",\"chain\":\"");
+        as_buf_append_str(out, moved[i].chain);
+        as_buf_append_str(out, "\"}");
+    }
+    as_buf_append_char(out, ']');
+    if (as_buf_status(out) != AS_OK) {
+        /* The line would be cut: say so at ERROR rather than log a partial anchor. */
+        as_log_field f = as_log_field_u64("heads_moved", moved_count);
+        emit(lg, AS_LOG_ERROR, "chain heads: out of memory writing the anchor line", &f, 1);
+        return;
+    }
+    as_log_field f = as_log_field_json("heads", (as_span){out->data, out->len});
+    emit(lg, AS_LOG_INFO, "chain heads", &f, 1);
+}
+
+/* The items through the chain: one entry per record with items, in record order. A
+ * record without a sequence number or whose items have no historyKey is written as it
+ * is (the chain store tells them apart). */
+static AS_RESULT write_chained(as_batch *b, const as_event *event, const logger *lg,
+                               as_batch_result *r, as_error *err)
+{
+    size_t count = as_items_count(b->items);
+    if (count > b->entries_cap) {
+        as_chain_entry *grown = realloc(b->entries, count * sizeof *grown);
+        AS_ENSURE(grown != NULL, as_fail_nomem(err, "batch: for the chain's entries"));
+        b->entries = grown;
+        b->entries_cap = count;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < count;) {
+        as_item first = as_items_get(b->items, i);
+        size_t j = i + 1;
+        while (j < count && as_items_get(b->items, j).record == first.record) {
+            j++;
+        }
+        const as_record *rec = as_event_record(event, first.record);
+        b->entries[n++] = (as_chain_entry){.history_key = first.history_key,
+                                           .sequence_number = rec->sequence_number,
+                                           .modification_time = first.modification_time,
+                                           .items = &b->spans[i],
+                                           .item_count = j - i};
+        i = j;
+    }
+    as_chain_stats cs = {0};
+    as_status status = as_chain_store_write(b->chain, b->entries, n, r->write_deadline_ms,
+                                            b->results, NULL, &cs, err);
+    r->write_stop = cs.stopped;
+    r->stats.requests_put_item = cs.requests_put_item;
+    r->stats.requests_batch_write = cs.requests_batch_write;
+    r->stats.requests = cs.requests_put_item + cs.requests_batch_write;
+    r->stats.requests_batch_get = cs.requests_batch_get;
+    r->stats.unprocessed = cs.unprocessed;
+    r->stats.retries = cs.retries;
+    r->stats.throttles = cs.throttles;
+    r->stats.chain_heads_moved = cs.heads_moved;
+    r->stats.chain_condition_retries = cs.condition_retries;
+    r->stats.chain_skipped = cs.skipped;
+    log_anchors(b, lg);
+    AS_GUARD_STATUS(status);
+    return AS_RESULT_OK;
+}
+
 /* Decode, build, write, judge; `r` has its start time. */
 static AS_RESULT run(as_batch *b, as_span payload, int64_t deadline_ms, const logger *lg,
                      as_event **event, as_batch_result *r, as_error *err)
@@ -419,7 +585,14 @@ static AS_RESULT run(as_batch *b, as_span payload, int64_t deadline_ms, const lo
     as_audit_options options = {.format = b->format,
                                 .ignore = b->ignore,
                                 .ignore_count = b->ignore_count,
-                                .now_ms = r->started_ms};
+                                .now_ms = r->started_ms,
+                                .actor_attribute = b->actor,
+                                .retention_days = b->retention_days,
+                                .redact = b->redact,
+                                .redact_count = b->redact_count,
+                                .redact_key = (const uint8_t *)b->key.data,
+                                .redact_key_len = b->key.len,
+                                .reserve_bytes = b->chain != NULL ? AS_CHAIN_FIELDS_SIZE : 0};
     status = as_audit_build_event(*event, &options, b->items, &inner);
     if (status != AS_OK) {
         return internal_error(r, status, &inner, err);
@@ -441,19 +614,14 @@ static AS_RESULT run(as_batch *b, as_span payload, int64_t deadline_ms, const lo
 
     r->write_deadline_ms = write_deadline(b, deadline_ms, r->started_ms);
     const char *write_error = NULL;
-    as_ddb_stats ds = {0};
     if (count > 0) {
-        status = as_ddb_put_items(b->client, b->credentials, b->table, b->spans, count,
-                                  r->write_deadline_ms, b->results, &ds, &inner);
-        if (status != AS_OK) {
+        as_result wrote = b->chain != NULL ? write_chained(b, *event, lg, r, &inner)
+                                           : write_plain(b, r, &inner);
+        if (!as_result_is_ok(wrote)) {
             /* Whatever was written stays written; the rest counts as not written. */
             write_error = inner.message;
         }
-        r->write_stop = ds.stopped;
     }
-    r->stats.requests = ds.requests;
-    r->stats.retries = ds.retries;
-    r->stats.throttles = ds.throttles;
     for (size_t i = 0; i < count; i++) {
         switch (b->results[i].outcome) {
         case AS_DDB_WRITTEN: r->stats.written++; break;
@@ -540,6 +708,13 @@ static const stat_def stat_defs[] = {
     STAT(failed, "ItemsFailed"),
     STAT(not_attempted, "ItemsNotAttempted"),
     STAT(requests, "Requests"),
+    STAT(requests_put_item, "RequestsPutItem"),
+    STAT(requests_batch_write, "RequestsBatchWriteItem"),
+    STAT(requests_batch_get, "RequestsBatchGetItem"),
+    STAT(unprocessed, "UnprocessedItems"),
+    STAT(chain_heads_moved, "ChainHeadsMoved"),
+    STAT(chain_condition_retries, "ChainConditionRetries"),
+    STAT(chain_skipped, "ChainSkipped"),
     STAT(retries, "Retries"),
     STAT(throttles, "Throttles"),
     STAT(error_items, "ErrorItems"),

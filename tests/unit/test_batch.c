@@ -120,7 +120,8 @@ typedef struct fixture {
     size_t id_count;
 } fixture;
 
-static void open_batch(fixture *f, uint32_t concurrency)
+/* A batch with `options` (the table set here), or the defaults for NULL. */
+static void open_batch_with(fixture *f, uint32_t concurrency, const as_batch_options *given)
 {
     memset(f, 0, sizeof *f);
     as_ddb_config config = {0};
@@ -135,6 +136,9 @@ static void open_batch(fixture *f, uint32_t concurrency)
         fail_msg("as_ddb_client_new: %s", err.message);
     }
     as_batch_options options = {0};
+    if (given != NULL) {
+        options = *given;
+    }
     options.table = TABLE;
     if (as_batch_new(f->client, &CREDS, &options, &f->batch, &err) != AS_OK) {
         fail_msg("as_batch_new: %s", err.message);
@@ -143,6 +147,11 @@ static void open_batch(fixture *f, uint32_t concurrency)
     f->log.level = AS_LOG_TRACE;
     f->log.service = span_of("test");
     f->log.request_id = span_of("req-1");
+}
+
+static void open_batch(fixture *f, uint32_t concurrency)
+{
+    open_batch_with(f, concurrency, NULL);
 }
 
 static void close_batch(fixture *f)
@@ -761,6 +770,13 @@ static void test_summary_and_metrics(void **state)
                   {"failed", "ItemsFailed", 1},
                   {"not_attempted", "ItemsNotAttempted", 0},
                   {"requests", "Requests", 4},
+                  {"requests_put_item", "RequestsPutItem", 4},
+                  {"requests_batch_write", "RequestsBatchWriteItem", 0},
+                  {"requests_batch_get", "RequestsBatchGetItem", 0},
+                  {"unprocessed", "UnprocessedItems", 0},
+                  {"chain_heads_moved", "ChainHeadsMoved", 0},
+                  {"chain_condition_retries", "ChainConditionRetries", 0},
+                  {"chain_skipped", "ChainSkipped", 0},
                   {"retries", "Retries", 1},
                   {"throttles", "Throttles", 0},
                   {"error_items", "ErrorItems", 0},
@@ -789,7 +805,7 @@ static void test_summary_and_metrics(void **state)
     assert_string_equal(json_string_value(json_array_get(dims, 0)), "FunctionName");
     assert_string_equal(json_string_value(json_object_get(emf, "FunctionName")), "audit_producer");
     json_t *metrics = json_object_get(directive, "Metrics");
-    assert_int_equal(json_array_size(metrics), 14);
+    assert_int_equal(json_array_size(metrics), 21);
     size_t i;
     json_t *metric;
     json_array_foreach(metrics, i, metric)
@@ -973,6 +989,371 @@ static void test_allocation_failure_logged_as_such(void **state)
     }
 }
 
+/* ---- the hash chain, the trust settings, the write API -------------------------------------- */
+
+/* The log line whose message is `message`, new; NULL when there is none. */
+static json_t *line_with(const fixture *f, const char *message)
+{
+    for (const char *p = f->lines.data; p != NULL && *p != '\0';) {
+        const char *end = strchr(p, '\n');
+        json_error_t jerr;
+        json_t *line = json_loadb(p, (size_t)(end - p), 0, &jerr);
+        const char *m = json_string_value(json_object_get(line, "message"));
+        if (m != NULL && strcmp(m, message) == 0) {
+            return line;
+        }
+        json_decref(line);
+        p = end + 1;
+    }
+    return NULL;
+}
+
+/* The items of the PutItem requests the stand-in saw for item `id`, in order, new. */
+static json_t *items_put(const char *id)
+{
+    json_t *log = fault_server_log(&server);
+    json_t *out = json_array();
+    size_t i;
+    json_t *req;
+    json_array_foreach(json_object_get(log, "requests"), i, req)
+    {
+        const char *item = json_string_value(json_object_get(req, "item"));
+        if (item != NULL && strcmp(item, id) == 0) {
+            json_error_t jerr;
+            json_t *body = json_loads(json_string_value(json_object_get(req, "body")), 0, &jerr);
+            assert_non_null(body);
+            json_array_append(out, json_object_get(body, "Item"));
+            json_decref(body);
+        }
+    }
+    json_decref(log);
+    return out;
+}
+
+static const char *attr_s(json_t *item, const char *name)
+{
+    return json_string_value(json_object_get(json_object_get(item, name), "S"));
+}
+
+/* The last item put with `id`, new (the array's reference kept alive by the caller). */
+static json_t *last_put(const char *id)
+{
+    json_t *all = items_put(id);
+    assert_true(json_array_size(all) > 0);
+    json_t *item = json_incref(json_array_get(all, json_array_size(all) - 1));
+    json_decref(all);
+    return item;
+}
+
+/* The chain head's id of the payload's first item's source item. */
+static void payload_head_id(const fixture *f, char out[37])
+{
+    as_event *event = NULL;
+    as_error err;
+    assert_int_equal(as_event_decode(f->payload.data, f->payload.len, &event, &err), AS_OK);
+    as_items *items = as_items_new();
+    as_audit_options options = {.format = AS_FORMAT_CLASSIC, .now_ms = real_ms()};
+    assert_int_equal(as_audit_build_event(event, &options, items, &err), AS_OK);
+    as_item item = as_items_get(items, 0);
+    assert_true(item.history_key.len > 0);
+    assert_null(memchr(item.history_key.ptr, '\\', item.history_key.len));
+    assert_int_equal(as_chain_head_id(item.history_key, out, &err), AS_OK);
+    as_items_free(items);
+    as_event_free(event);
+}
+
+static void open_chained(fixture *f, as_ddb_write_api api)
+{
+    as_batch_options options = {0};
+    options.chain = true;
+    options.write_api = api;
+    open_batch_with(f, 4, &options);
+}
+
+/* A batch chained: its records linked in order, items before the head, the anchor line;
+ * then the same batch again: every record skipped as chained before, nothing written. */
+static void test_chain_batch_and_redelivery(void **state)
+{
+    (void)state;
+    script("\"remember\":true");
+    fixture f;
+    open_chained(&f, AS_DDB_WRITE_PUT_ITEM);
+    set_payload_file(&f, JAVA_EVENT);
+    assert_int_equal(process(&f, 0), AS_OK);
+    assert_int_equal(f.result.outcome, AS_BATCH_COMPLETE);
+    assert_string_equal(body(&f), "{\"batchItemFailures\":[]}");
+    const as_batch_stats *st = &f.result.stats;
+    assert_int_equal(st->written, 3);
+    assert_int_equal(st->chain_heads_moved, 1);
+    assert_int_equal(st->requests_batch_get, 1);
+    assert_int_equal(st->requests_put_item, 4); /* 3 items and the head */
+    assert_int_equal(st->requests, 4);
+    assert_int_equal(st->chain_skipped, 0);
+
+    json_t *item[3];
+    for (size_t i = 0; i < 3; i++) {
+        item[i] = last_put(f.ids[i]);
+    }
+    assert_string_equal(attr_s(item[0], "chainPrev"),
+                        "0000000000000000000000000000000000000000000000000000000000000000");
+    assert_string_equal(attr_s(item[1], "chainPrev"), attr_s(item[0], "chain"));
+    assert_string_equal(attr_s(item[2], "chainPrev"), attr_s(item[1], "chain"));
+    assert_string_equal(attr_s(item[2], "chainPrevTime"), attr_s(item[1], "modificationTime"));
+    char id[37];
+    payload_head_id(&f, id);
+    json_t *head = last_put(id);
+    assert_string_equal(attr_s(head, "chain"), attr_s(item[2], "chain"));
+    assert_string_equal(attr_s(head, "chainSeq"), "000000000000" JAVA_SEQ2);
+    json_decref(head);
+
+    json_t *anchor = line_with(&f, "chain heads");
+    assert_non_null(anchor);
+    assert_string_equal(json_string_value(json_object_get(anchor, "level")), "INFO");
+    json_t *heads = json_object_get(anchor, "heads");
+    assert_int_equal(json_array_size(heads), 1);
+    json_t *h = json_array_get(heads, 0);
+    assert_string_equal(json_string_value(json_object_get(h, "historyKey")),
+                        attr_s(item[0], "historyKey"));
+    assert_string_equal(json_string_value(json_object_get(h, "sequenceNumber")), JAVA_SEQ2);
+    assert_string_equal(json_string_value(json_object_get(h, "chain")), attr_s(item[2], "chain"));
+    json_decref(anchor);
+    for (size_t i = 0; i < 3; i++) {
+        json_decref(item[i]);
+    }
+
+    as_buf out = AS_BUF_INIT;
+    as_batch_log_metrics(&f.result, span_of("fn"), &out);
+    assert_true(contains(&out, "\"ChainHeadsMoved\":1"));
+    assert_true(contains(&out, "\"RequestsBatchGetItem\":1"));
+    as_buf_clear(&out);
+    as_batch_log_summary(&f.log, &f.result, &out);
+    assert_true(contains(&out, "\"chain_heads_moved\":1"));
+    as_buf_free(&out);
+
+    /* Redelivered whole: read, skipped, counted as written; no write, no anchor. */
+    assert_int_equal(process(&f, 0), AS_OK);
+    assert_int_equal(f.result.outcome, AS_BATCH_COMPLETE);
+    assert_int_equal(st->written, 3);
+    assert_int_equal(st->chain_skipped, 3);
+    assert_int_equal(st->chain_heads_moved, 0);
+    assert_int_equal(st->requests, 0);
+    assert_int_equal(st->requests_batch_get, 1);
+    assert_null(line_with(&f, "chain heads"));
+    json_t *all = items_put(f.ids[0]);
+    assert_int_equal(json_array_size(all), 1);
+    json_decref(all);
+    close_batch(&f);
+}
+
+/* A record not written: Lambda is told that one, the later record of its source item is
+ * not written either, and the head moves over the first only; redelivery finishes it. */
+static void test_chain_failed_record(void **state)
+{
+    (void)state;
+    fixture f;
+    open_chained(&f, AS_DDB_WRITE_PUT_ITEM);
+    set_payload_file(&f, JAVA_EVENT);
+    char members[256];
+    snprintf(members, sizeof members, "\"remember\":true,\"items\":{\"%s\":[\"validation\"]}",
+             f.ids[1]);
+    script(members);
+    assert_int_equal(process(&f, 0), AS_OK);
+    expect_identifier(&f, JAVA_SEQ1);
+    assert_int_equal(f.result.stats.records_failed, 2);
+    assert_int_equal(f.result.stats.written, 1);
+    assert_int_equal(f.result.stats.failed, 2);
+    assert_true(contains(&f.lines, "\"error_type\":\"ChainBroken\""));
+    json_t *anchor = line_with(&f, "chain heads");
+    json_t *h = json_array_get(json_object_get(anchor, "heads"), 0);
+    assert_string_equal(json_string_value(json_object_get(h, "sequenceNumber")), JAVA_SEQ0);
+    json_decref(anchor);
+
+    assert_int_equal(process(&f, 0), AS_OK);
+    assert_int_equal(f.result.outcome, AS_BATCH_COMPLETE);
+    assert_int_equal(f.result.stats.chain_skipped, 1);
+    assert_int_equal(f.result.stats.chain_heads_moved, 1);
+    anchor = line_with(&f, "chain heads");
+    h = json_array_get(json_object_get(anchor, "heads"), 0);
+    assert_string_equal(json_string_value(json_object_get(h, "sequenceNumber")), JAVA_SEQ2);
+    json_decref(anchor);
+    close_batch(&f);
+}
+
+/* A head that cannot be moved leaves every record of the batch unwritten: the
+ * invocation fails, and says why. */
+static void test_chain_head_not_moved(void **state)
+{
+    (void)state;
+    fixture f;
+    open_chained(&f, AS_DDB_WRITE_PUT_ITEM);
+    set_payload_file(&f, JAVA_EVENT);
+    char id[37];
+    payload_head_id(&f, id);
+    char members[256];
+    snprintf(members, sizeof members, "\"items\":{\"%s\":[\"500\",\"500\",\"500\"]}", id);
+    script(members);
+    assert_int_equal(process(&f, 0), AS_OK);
+    expect_error(&f, AS_BATCH_WRITE_FAILED, "AuditWriteFailed", "chain head not moved");
+    assert_int_equal(f.result.stats.chain_heads_moved, 0);
+    assert_null(line_with(&f, "chain heads"));
+    close_batch(&f);
+}
+
+/* A record without a sequence number is written as it is beside the chained ones. */
+static void test_chain_unnumbered_record(void **state)
+{
+    (void)state;
+    const char *event =
+        "{\"Records\":[{\"eventID\":\"g1\",\"eventName\":\"INSERT\",\"eventSource\":"
+        "\"aws:dynamodb\",\"dynamodb\":{\"ApproximateCreationDateTime\":1700000000,\"Keys\":"
+        "{\"key\":{\"S\":\"g\"}},\"NewImage\":{\"key\":{\"S\":\"g\"}},\"SequenceNumber\":\"100\","
+        "\"StreamViewType\":\"NEW_AND_OLD_IMAGES\"}},{\"eventID\":\"u1\",\"eventName\":"
+        "\"INSERT\",\"eventSource\":\"aws:dynamodb\",\"dynamodb\":{\"ApproximateCreationDateTime"
+        "\":1700000000,\"Keys\":{\"key\":{\"S\":\"u\"}},\"NewImage\":{\"key\":{\"S\":\"u\"}},"
+        "\"StreamViewType\":\"NEW_AND_OLD_IMAGES\"}}]}";
+    script("\"remember\":true");
+    fixture f;
+    open_chained(&f, AS_DDB_WRITE_PUT_ITEM);
+    set_payload_text(&f, event);
+    assert_int_equal(process(&f, 0), AS_OK);
+    assert_int_equal(f.result.outcome, AS_BATCH_COMPLETE);
+    assert_int_equal(f.result.stats.chain_heads_moved, 1);
+    json_t *chained = last_put(f.ids[0]);
+    json_t *plain = last_put(f.ids[1]);
+    assert_non_null(attr_s(chained, "chain"));
+    assert_null(json_object_get(plain, "chain"));
+    json_decref(chained);
+    json_decref(plain);
+    close_batch(&f);
+}
+
+/* With BatchWriteItem the chained items go out in one request and the head by PutItem;
+ * without the chain, items returned unprocessed are counted and sent again. */
+static void test_write_api_batch(void **state)
+{
+    (void)state;
+    script("\"remember\":true");
+    fixture f;
+    open_chained(&f, AS_DDB_WRITE_BATCH);
+    set_payload_file(&f, JAVA_EVENT);
+    assert_int_equal(process(&f, 0), AS_OK);
+    assert_int_equal(f.result.outcome, AS_BATCH_COMPLETE);
+    assert_int_equal(f.result.stats.requests_batch_write, 1);
+    assert_int_equal(f.result.stats.requests_put_item, 1);
+    assert_int_equal(f.result.stats.requests, 2);
+    assert_int_equal(f.result.stats.chain_heads_moved, 1);
+    close_batch(&f);
+
+    as_batch_options options = {0};
+    options.write_api = AS_DDB_WRITE_BATCH;
+    open_batch_with(&f, 4, &options);
+    set_payload_file(&f, JAVA_EVENT);
+    char members[256];
+    snprintf(members, sizeof members, "\"items\":{\"%s\":[\"unprocessed\"]}", f.ids[0]);
+    script(members);
+    assert_int_equal(process(&f, 0), AS_OK);
+    assert_int_equal(f.result.outcome, AS_BATCH_COMPLETE);
+    assert_int_equal(f.result.stats.unprocessed, 1);
+    assert_int_equal(f.result.stats.requests_batch_write, 2);
+    assert_int_equal(f.result.stats.requests_put_item, 0);
+    assert_int_equal(f.result.stats.requests_batch_get, 0);
+    assert_int_equal(f.result.stats.written, 3);
+    as_buf out = AS_BUF_INIT;
+    as_batch_log_metrics(&f.result, span_of("fn"), &out);
+    assert_true(contains(&out, "\"UnprocessedItems\":1"));
+    assert_true(contains(&out, "\"RequestsBatchWriteItem\":2"));
+    as_buf_free(&out);
+    close_batch(&f);
+}
+
+/* The hmac of the first redacted value in `json` (64 hex digits into `out`). */
+static void hmac_in(const char *json, size_t len, char out[65])
+{
+    const char *marker = "\"hmac\":{\"S\":\"";
+    as_buf text = AS_BUF_INIT;
+    as_buf_append(&text, json, len);
+    as_buf_append_char(&text, '\0');
+    const char *at = strstr(text.data, marker);
+    assert_non_null(at);
+    memcpy(out, at + strlen(marker), 64);
+    out[64] = '\0';
+    as_buf_free(&text);
+}
+
+/* The trust settings reach the items: actor and retention; redaction with a key that
+ * the batch copied (the caller's bytes are wiped after as_batch_new). */
+static void test_trust_options(void **state)
+{
+    (void)state;
+    script("");
+    fixture f;
+    as_batch_options options = {0};
+    options.actor_attribute = span_of("Message");
+    options.retention_days = 30;
+    open_batch_with(&f, 4, &options);
+    set_payload_file(&f, JAVA_EVENT);
+    assert_int_equal(process(&f, 0), AS_OK);
+    assert_int_equal(f.result.outcome, AS_BATCH_COMPLETE);
+    json_t *item = last_put(f.ids[0]);
+    assert_string_equal(attr_s(item, "actor"), "New item!");
+    assert_string_equal(attr_s(item, "actorSource"), "item");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(item, "expiresAt"), "N")),
+                        "1431129600"); /* 1428537600 + 30 days */
+    json_decref(item);
+    close_batch(&f);
+
+    uint8_t key[32];
+    memset(key, 'k', sizeof key);
+    as_span redact = span_of("Message");
+    as_batch_options secret = {0};
+    secret.redact = &redact;
+    secret.redact_count = 1;
+    secret.redact_key = key;
+    secret.redact_key_len = sizeof key;
+    script("");
+    open_batch_with(&f, 4, &secret);
+    memset(key, 0, sizeof key);
+    set_payload_file(&f, JAVA_EVENT);
+    assert_int_equal(process(&f, 0), AS_OK);
+    assert_int_equal(f.result.outcome, AS_BATCH_COMPLETE);
+    item = last_put(f.ids[0]);
+    char *text = json_dumps(item, JSON_COMPACT);
+    assert_null(strstr(text, "New item!"));
+    char got[65];
+    hmac_in(text, strlen(text), got);
+    free(text);
+    json_decref(item);
+
+    /* The same item built here with the key as it was before the wipe. */
+    memset(key, 'k', sizeof key);
+    as_event *event = NULL;
+    as_error err;
+    assert_int_equal(as_event_decode(f.payload.data, f.payload.len, &event, &err), AS_OK);
+    as_items *items = as_items_new();
+    as_audit_options audit = {.format = AS_FORMAT_CLASSIC,
+                              .now_ms = real_ms(),
+                              .redact = &redact,
+                              .redact_count = 1,
+                              .redact_key = key,
+                              .redact_key_len = sizeof key};
+    assert_int_equal(as_audit_build_event(event, &audit, items, &err), AS_OK);
+    as_item built = as_items_get(items, 0);
+    char want[65];
+    hmac_in(built.json.ptr, built.json.len, want);
+    assert_string_equal(got, want);
+    as_items_free(items);
+    as_event_free(event);
+    close_batch(&f);
+
+    /* Names and key that are missing their bytes are refused. */
+    as_batch *none = NULL;
+    as_batch_options bad = {0};
+    bad.table = TABLE;
+    bad.redact_count = 1;
+    assert_int_equal(as_batch_new(f.client, &CREDS, &bad, &none, &err), AS_ERR_ARGUMENT);
+    assert_null(none);
+}
+
 int main(void)
 {
     /* Only possible before libcrypto allocates anything (curl's setup does). */
@@ -997,6 +1378,12 @@ int main(void)
         cmocka_unit_test(test_ignore_copied),
         cmocka_unit_test(test_signing_failure_logged_as_such),
         cmocka_unit_test(test_allocation_failure_logged_as_such),
+        cmocka_unit_test(test_chain_batch_and_redelivery),
+        cmocka_unit_test(test_chain_failed_record),
+        cmocka_unit_test(test_chain_head_not_moved),
+        cmocka_unit_test(test_chain_unnumbered_record),
+        cmocka_unit_test(test_write_api_batch),
+        cmocka_unit_test(test_trust_options),
     };
     return cmocka_run_group_tests_name("batch against fault_server.py", tests, start_server,
                                        stop_server);

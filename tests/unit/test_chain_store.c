@@ -368,6 +368,13 @@ static void test_existing_heads_and_redelivery(void **state)
     (void)as_chain_store_moved(f.store, &moved);
     assert_int_equal(moved, 0);
 
+    /* A sequence number with escapes compares as its digits: "\u0031\u00301" is 101. */
+    rec escaped;
+    make_rec(&escaped, "a", "\\u0031\\u00301", T2, 2);
+    escaped.entry.items = &r[1].item;
+    assert_int_equal(write_entries(&f, &escaped.entry, 1, 0), AS_OK);
+    assert_int_equal(f.outcomes[0], AS_CHAIN_SKIPPED);
+
     /* The tail redelivered with one new record. */
     assert_int_equal(write_entries(&f, e + 1, 2, 0), AS_OK);
     assert_int_equal(f.outcomes[0], AS_CHAIN_SKIPPED);
@@ -749,6 +756,7 @@ static void test_bad_entries(void **state)
     } cases[] = {
         {"12a", T1, NULL, "entry 0: the sequence number is not 1 to 40 digits"},
         {"12345678901234567890123456789012345678901", T1, NULL, "not 1 to 40 digits"},
+        {"\\u0041", T1, NULL, "entry 0: the sequence number is not 1 to 40 digits"},
         {"1", "2024-05-01T12:30:45Z", NULL, "entry 0: modificationTime is not 24 characters"},
         {"1", T1, "[1]", "entry 0"},
         {"1", T1, "{\"v\":{\"S\":\"no id\"}}", "entry 0"},
