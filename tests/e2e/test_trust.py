@@ -809,7 +809,11 @@ class Suite:
             i, it = self.middle(entries, fmt)
             self.put(table, self.change_value(it, fmt))
             return i
-        case("value changed", altered, lambda es, i: [("altered", es[i]["seq"])])
+        # with the anchors: an anchored head at the altered entry is not on the chain
+        # recomputed from its digest either
+        case("value changed", altered,
+             lambda es, i: [("altered", es[i]["seq"])] + self.anchored_at(table, key, es[i]["seq"]),
+             anchors=True)
 
         def delete_middle(entries, head):
             i, _ = self.middle(entries, fmt)
@@ -968,15 +972,72 @@ class Suite:
     # -- the page of Python in docs/trust.md ---------------------------------------------------
 
     def test_python_checker(self):
-        """docs/trust.md's page of Python (extracted by tests/canonical/) checks K_A's
-        real trail from moto: ok as written, and not ok once a value is changed."""
+        """docs/trust.md's page of Python (its one python block, as a reader would copy
+        it) on the real trails moto holds, as a Scan returns them: both tables whole, with
+        the anchors, ok as `auditstream verify` says; K_A with a value changed in the copy
+        (altered) and K_OLD without its first two entries (expired, ok), as verify
+        reports them."""
         self.need_chains()
-        pages = sorted(glob.glob(os.path.join(TOP, "tests", "canonical", "*trust*.py")))
-        check(pages, "no extractor of docs/trust.md's page under tests/canonical/")
-        return self.run_checker(pages)
+        with open(os.path.join(TOP, "docs", "trust.md"), encoding="utf-8") as f:
+            page = f.read()
+        blocks = page.split("```python\n")
+        check(len(blocks) == 2, f"docs/trust.md has {len(blocks) - 1} python blocks, not 1")
+        program = os.path.join(self.workdir, "check_chain.py")
+        with open(program, "w", encoding="utf-8") as f:
+            f.write(blocks[1].split("\n```", 1)[0] + "\n")
+        notes = []
+        for table in (AUDIT_CLASSIC, AUDIT_DETAILED):
+            scan = list(self.aws.scan(table).values())
+            lines = self.checker(program, table, scan, 0)
+            per_key = {line["historyKey"]: line for line in lines[:-1]}
+            check(sorted(per_key) == sorted(hk(k) for k in KEYS) and lines[-1]["ok"] is True,
+                  f"{table}: the page says {lines}")
+            for key in KEYS:
+                check(per_key[hk(key)]["entries"] == len(self.audited(key)),
+                      f"{table} {key}: the page counts {per_key[hk(key)]['entries']} entries")
+            # K_A with a middle value changed, in the copy only
+            entries, _ = self.trail(table, K_A)
+            i, it = self.middle(entries, "classic" if table == AUDIT_CLASSIC else "detailed")
+            changed = self.change_value(it, "classic" if table == AUDIT_CLASSIC else "detailed")
+            copy = [changed if x["id"] == it["id"] else x for x in scan]
+            lines = self.checker(program, table, copy, 1)
+            line = next(x for x in lines if x.get("historyKey") == hk(K_A))
+            got, _ = self.chain_problems(line)
+            want = sorted((k, plain_seq(s)) for k, s in [("altered", entries[i]["seq"])] +
+                          self.anchored_at(table, K_A, entries[i]["seq"]))
+            check(got == want, f"{table}: the page on a changed value: {line}, expected {want}")
+            # K_OLD's two first entries gone, past their expiry
+            entries, _ = self.trail(table, K_OLD)
+            gone = {x["id"]["S"] for e in entries[:2] for x in e["items"]}
+            lines = self.checker(program, table, [x for x in scan if x["id"]["S"] not in gone], 0)
+            line = next(x for x in lines if x.get("historyKey") == hk(K_OLD))
+            got, _ = self.chain_problems(line)
+            check(got == [("expired", plain_seq(entries[2]["seq"]))] and line["ok"] is True,
+                  f"{table}: the page without expired entries: {line}")
+            notes.append(f"{table}: {len(scan)} items ok, altered, expired")
+        return "; ".join(notes)
 
-    def run_checker(self, pages):
-        raise TestFailure(f"the checker's interface is not known yet: {pages}")
+    def anchored_at(self, table, key, seq):
+        """[("anchor", seq)] when the function logged `key`'s head at `seq`, else []."""
+        for doc in self.anchor_docs[table]:
+            for h in doc.get("heads", []):
+                if h.get("historyKey") == hk(key) and plain_seq(h["sequenceNumber"]) == \
+                        plain_seq(seq):
+                    return [("anchor", seq)]
+        return []
+
+    def checker(self, program, table, items, want_rc):
+        """The page's program on `items` (one JSON object a line) with the table's
+        anchors; its exit status must be `want_rc`; its lines."""
+        path = os.path.join(self.workdir, f"{table}.items.jsonl")
+        with open(path, "w", encoding="utf-8") as f:
+            for it in items:
+                f.write(json.dumps(it, ensure_ascii=False) + "\n")
+        p = subprocess.run([sys.executable, program, "--anchors", self.anchor_files[table], path],
+                           capture_output=True, text=True, timeout=60)
+        check(p.returncode == want_rc, f"docs/trust.md's program: exit status {p.returncode}, "
+              f"expected {want_rc}: {p.stderr.strip()[-500:]} {p.stdout[-800:]}")
+        return [json.loads(line) for line in p.stdout.splitlines()]
 
     # -- logs -----------------------------------------------------------------------------------
 
