@@ -14,10 +14,12 @@
 #include "session.h"
 #include "table.h"
 
-/* A key found not ok is read again after this long, up to READS times in all, for as long
- * as what is read changes: the index is updated a moment after the table and the function
- * moves a head only after writing its items, so a trail read while the stream flows can
- * look cut short for that moment. A trail that reads the same twice is what is stored. */
+/* The keys found not ok are read again after this long, up to READS times in all, for as
+ * long as what is read changes: the index is updated a moment after the table and the
+ * function moves a head only after writing its items, so a trail read while the stream
+ * flows can look cut short for that moment. A trail that reads the same twice is what is
+ * stored. One pause serves every key of a round, so that a table with many broken trails
+ * costs seconds, not a second a key. */
 #define REREAD_MS 1000
 #define READS     3
 
@@ -33,29 +35,54 @@ typedef struct totals {
     size_t kinds[KIND_COUNT + 1]; /* the last: any other kind */
 } totals;
 
-static bool add_key_rows(cli_table *t, as_span key, const as_verify *v)
+/* What is kept of a key's verdict until every key is settled: its fingerprint (what was
+ * read), the counts, and what will be printed (the JSON line, or for the table each
+ * problem's kind, sequence number and detail, each NUL-terminated). */
+typedef struct key_result {
+    size_t items;       /* audit items read */
+    bool head_exists;
+    bool head_bad;
+    char head_chain[AS_CHAIN_HEX_LEN + 1];
+    uint64_t head_entries;
+    size_t entries;
+    bool ok;
+    bool settled; /* read the same twice, or READS times, or ok */
+    size_t kinds[KIND_COUNT + 1];
+    as_buf text;
+    size_t problem_count;
+} key_result;
+
+static void key_result_free(key_result *r)
+{
+    as_buf_free(&r->text);
+    memset(r, 0, sizeof *r);
+}
+
+static bool add_key_rows(cli_table *t, const char *key, const key_result *r)
 {
     char entries[32];
-    snprintf(entries, sizeof entries, "%zu", as_verify_entries(v));
-    size_t problems = as_verify_problem_count(v);
-    size_t rows = problems > 0 ? problems : 1;
+    snprintf(entries, sizeof entries, "%zu", r->entries);
+    size_t rows = r->problem_count > 0 ? r->problem_count : 1;
+    const char *at = r->text.data;
     for (size_t i = 0; i < rows; i++) {
         if (!cli_table_row(t)) {
             return false;
         }
-        if (i == 0 && !(cli_table_set(t, 0, key.ptr, key.len) && cli_table_set_str(t, 1, entries) &&
-                        cli_table_set_str(t, 2, as_verify_ok(v) ? "ok" : "NOT OK"))) {
+        if (i == 0 && !(cli_table_set_str(t, 0, key) && cli_table_set_str(t, 1, entries) &&
+                        cli_table_set_str(t, 2, r->ok ? "ok" : "NOT OK"))) {
             return false;
         }
-        as_problem p;
-        if (problems > 0 && as_verify_problem_get(v, i, &p)) {
-            if (!(cli_table_set_str(t, 3, p.kind) &&
-                  cli_table_set_str(t, 4, p.sequence_number[0] != '\0' ? p.sequence_number : "-") &&
-                  cli_table_set_str(t, 5, p.detail))) {
+        if (r->problem_count > 0) {
+            const char *kind = at;
+            const char *seq = kind + strlen(kind) + 1;
+            const char *detail = seq + strlen(seq) + 1;
+            at = detail + strlen(detail) + 1;
+            if (!(cli_table_set_str(t, 3, kind) &&
+                  cli_table_set_str(t, 4, seq[0] != '\0' ? seq : "-") &&
+                  cli_table_set_str(t, 5, detail))) {
                 return false;
             }
-        } else if (as_verify_entries(v) == 0 &&
-                   !cli_table_set_str(t, 5, "no audit item for this key")) {
+        } else if (r->entries == 0 && !cli_table_set_str(t, 5, "no audit item for this key")) {
             return false;
         }
     }
@@ -74,14 +101,6 @@ static void key_read_free(key_read *r)
 {
     as_trail_free(r->trail);
     memset(r, 0, sizeof *r);
-}
-
-/* Whether two reads saw the same thing: then reading again would tell nothing new. */
-static bool same_read(const key_read *a, const key_read *b)
-{
-    return as_trail_item_count(a->trail) == as_trail_item_count(b->trail) &&
-           a->head.exists == b->head.exists && a->head_bad == b->head_bad &&
-           strcmp(a->head.chain, b->head.chain) == 0 && a->head.entries == b->head.entries;
 }
 
 /* GetItem of the key's chain head (consistent: the head is the last thing written). */
@@ -191,70 +210,99 @@ static void sleep_ms(long ms)
     }
 }
 
-static void tally(totals *sum, const as_verify *v)
+/* Whether `r` (an earlier read's result) saw what `read` saw: then reading again would
+ * tell nothing new. */
+static bool same_read(const key_result *r, const key_read *read)
 {
-    for (size_t i = 0; i < as_verify_problem_count(v); i++) {
+    return r->items == as_trail_item_count(read->trail) && r->head_exists == read->head.exists &&
+           r->head_bad == read->head_bad && strcmp(r->head_chain, read->head.chain) == 0 &&
+           r->head_entries == read->head.entries;
+}
+
+/* Keeps what `v` says of the key read as `read` in `r`. False when out of memory. */
+static bool keep(key_result *r, const key_read *read, const as_verify *v, bool json)
+{
+    as_buf_clear(&r->text);
+    memset(r->kinds, 0, sizeof r->kinds);
+    r->items = as_trail_item_count(read->trail);
+    r->head_exists = read->head.exists;
+    r->head_bad = read->head_bad;
+    memcpy(r->head_chain, read->head.chain, sizeof r->head_chain);
+    r->head_entries = read->head.entries;
+    r->entries = as_verify_entries(v);
+    r->ok = as_verify_ok(v);
+    r->problem_count = as_verify_problem_count(v);
+    for (size_t i = 0; i < r->problem_count; i++) {
         as_problem p;
         if (!as_verify_problem_get(v, i, &p)) {
-            continue;
+            return false;
         }
         size_t k = 0;
         while (k < KIND_COUNT && strcmp(KINDS[k], p.kind) != 0) {
             k++;
         }
-        sum->kinds[k]++;
+        r->kinds[k]++;
+        if (!json) {
+            as_buf_append(&r->text, p.kind, strlen(p.kind) + 1);
+            as_buf_append(&r->text, p.sequence_number, strlen(p.sequence_number) + 1);
+            as_buf_append(&r->text, p.detail, strlen(p.detail) + 1);
+        }
     }
+    as_error err = {0};
+    if (json && as_verify_write_json(v, &r->text, &err) != AS_OK) {
+        return false;
+    }
+    return as_buf_status(&r->text) == AS_OK;
 }
 
-/* Reads and verifies one key, appending its line or rows. */
+/* Reads and verifies one key into `r`. With `again` (a later round), a read that saw what
+ * the last one saw settles the key as it was. */
 static int verify_key(cli_session *s, const char *key, const cli_anchors *anchors, bool json,
-                      as_buf *out, cli_table *t, totals *sum, char message[CLI_MESSAGE_MAX])
+                      bool again, key_result *r, char message[CLI_MESSAGE_MAX])
 {
     as_verify *v = as_verify_new();
-    key_read last, next;
-    memset(&last, 0, sizeof last);
-    memset(&next, 0, sizeof next);
+    key_read read;
+    memset(&read, 0, sizeof read);
     int rc = v == NULL ? CLI_EXIT_FAILED : 0;
     if (v == NULL) {
         snprintf(message, CLI_MESSAGE_MAX, "out of memory verifying");
     }
     if (rc == 0) {
-        rc = read_key(s, key, &last, message);
+        rc = read_key(s, key, &read, message);
     }
-    if (rc == 0) {
-        rc = check_read(&last, key, anchors, cli_now_ms(), v, message);
-    }
-    for (int reads = 1; rc == 0 && !as_verify_ok(v) && reads < READS; reads++) {
-        sleep_ms(REREAD_MS);
-        rc = read_key(s, key, &next, message);
-        if (rc != 0 || same_read(&last, &next)) {
-            key_read_free(&next);
-            break;
+    if (rc == 0 && again && same_read(r, &read)) {
+        r->settled = true;
+    } else if (rc == 0) {
+        rc = check_read(&read, key, anchors, cli_now_ms(), v, message);
+        if (rc == 0 && !keep(r, &read, v, json)) {
+            snprintf(message, CLI_MESSAGE_MAX, "out of memory keeping the result");
+            rc = CLI_EXIT_FAILED;
         }
-        key_read_free(&last);
-        last = next;
-        memset(&next, 0, sizeof next);
-        rc = check_read(&last, key, anchors, cli_now_ms(), v, message);
+        r->settled = r->ok;
     }
-    as_error err = {0};
-    as_span k = as_span_from_cstr(key);
-    if (rc == 0 && json && as_verify_write_json(v, out, &err) != AS_OK) {
-        snprintf(message, CLI_MESSAGE_MAX, "%s", err.message);
-        rc = CLI_EXIT_FAILED;
-    }
-    if (rc == 0 && !json && !add_key_rows(t, k, v)) {
-        snprintf(message, CLI_MESSAGE_MAX, "out of memory laying out the result");
-        rc = CLI_EXIT_FAILED;
-    }
-    if (rc == 0) {
-        sum->keys++;
-        sum->entries += as_verify_entries(v);
-        sum->ok = sum->ok && as_verify_ok(v);
-        tally(sum, v);
-    }
-    key_read_free(&next);
-    key_read_free(&last);
+    key_read_free(&read);
     as_verify_free(v);
+    return rc;
+}
+
+/* Verifies every key, then reads again, a pause before each round, the keys not settled. */
+static int verify_keys(cli_session *s, char *const *keys, size_t count, const cli_anchors *anchors,
+                       bool json, key_result *results, char message[CLI_MESSAGE_MAX])
+{
+    int rc = 0;
+    for (int round = 0; rc == 0 && round < READS; round++) {
+        bool waited = false;
+        for (size_t i = 0; rc == 0 && i < count; i++) {
+            if (round > 0 && results[i].settled) {
+                continue;
+            }
+            if (round > 0 && !waited) {
+                sleep_ms(REREAD_MS);
+                waited = true;
+            }
+            rc = verify_key(s, keys[i], anchors, json, round > 0, &results[i], message);
+        }
+    }
     return rc;
 }
 
@@ -496,10 +544,34 @@ int cli_verify(const cli_options *o, cli_getenv_fn getenv_fn, void *ctx, as_buf 
     if (rc == 0) {
         rc = gather_keys(&s, o, &anchors, &keys, message);
     }
-    for (size_t i = 0; rc == 0 && i < keys.count; i++) {
-        rc = verify_key(&s, keys.keys[i], o->anchors != NULL ? &anchors : NULL, o->json, out, t,
-                        &sum, message);
+    key_result *results = rc == 0 ? calloc(keys.count + 1, sizeof *results) : NULL;
+    if (rc == 0 && results == NULL) {
+        snprintf(message, CLI_MESSAGE_MAX, "out of memory verifying");
+        rc = CLI_EXIT_FAILED;
     }
+    if (rc == 0) {
+        rc = verify_keys(&s, keys.keys, keys.count, o->anchors != NULL ? &anchors : NULL, o->json,
+                         results, message);
+    }
+    for (size_t i = 0; rc == 0 && i < keys.count; i++) {
+        const key_result *r = &results[i];
+        sum.keys++;
+        sum.entries += r->entries;
+        sum.ok = sum.ok && r->ok;
+        for (size_t k = 0; k <= KIND_COUNT; k++) {
+            sum.kinds[k] += r->kinds[k];
+        }
+        if (o->json) {
+            as_buf_append(out, r->text.data, r->text.len);
+        } else if (!add_key_rows(t, keys.keys[i], r)) {
+            snprintf(message, CLI_MESSAGE_MAX, "out of memory laying out the result");
+            rc = CLI_EXIT_FAILED;
+        }
+    }
+    for (size_t i = 0; results != NULL && i < keys.count; i++) {
+        key_result_free(&results[i]);
+    }
+    free(results);
     as_error err = {0};
     if (rc == 0 && o->json &&
         as_verify_write_summary_json(sum.keys, sum.entries, sum.ok, out, &err) != AS_OK) {

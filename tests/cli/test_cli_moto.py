@@ -754,6 +754,35 @@ class Suite:
               f"bad head: {line['problems']}")
         return "rolled back, gone, unreadable: head 500"
 
+    def test_verify_reads_again(self):
+        """The last record's items arrive while verify runs (the index a moment behind the
+        head): the key, not ok at first, is read again after a pause and found ok."""
+        records = life_records("CH_LATE", 3)
+        items = audit_items(self.args.bootstrap, self.workdir, records)
+        head, _ = link(items)
+        late = items_of_record(items, 300)
+        self.aws.put(AUDIT, [i for i in items if i not in late] + [head])
+        cmd = [self.cli.path, "verify", "CH_LATE", "--json", "--endpoint-url", self.moto.endpoint]
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self.cli.home,
+               "AWS_REGION": REGION, "AWS_ACCESS_KEY_ID": self.aws.reader[0],
+               "AWS_SECRET_ACCESS_KEY": self.aws.reader[1]}
+        t0 = time.monotonic()
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                stdin=subprocess.DEVNULL)
+        # verify's first read takes a few tens of milliseconds; its pause, a second.
+        time.sleep(0.5)
+        self.aws.put(AUDIT, late)
+        out, err = proc.communicate(timeout=RUN_TIMEOUT)
+        took = time.monotonic() - t0
+        lines = [json.loads(l) for l in out.decode().splitlines()]
+        check(proc.returncode == 0 and err == b"" and lines[0]["entries"] == 3 and
+              lines[0]["problems"] == [], f"exit {proc.returncode}: {lines} {err!r}")
+        # Read as it stands now, it is ok at once: no pause.
+        t1 = time.monotonic()
+        self.verify_line("CH_LATE", 0)
+        return f"ok after a second read ({took:.1f} s); at once when whole " \
+            f"({time.monotonic() - t1:.1f} s)"
+
     def test_chain_rewritten(self):
         """A key's chain rewritten from end to end with its head, consistently: verify
         cannot tell without anchors; the anchors the function logged catch it."""
@@ -1283,7 +1312,8 @@ class Suite:
              "test_user_errors", "test_backfill", "test_backfill_settings",
              "test_backfill_without_getitem", "test_backfill_progress",
              "test_chain_ok", "test_chain_altered", "test_chain_missing", "test_chain_forged",
-             "test_chain_head_rolled_back", "test_chain_rewritten", "test_chain_expired",
+             "test_chain_head_rolled_back", "test_verify_reads_again", "test_chain_rewritten",
+             "test_chain_expired",
              "test_anchors", "test_function_anchors", "test_backfill_chain",
              "test_backfill_bad_variables",
              "test_verify_all_chains"]
