@@ -16,7 +16,7 @@
 #define TABLE_MAX 1024 /* a table name or ARN, as put_items allows */
 /* DynamoDB allows 32 levels of nesting in an item; past this the item is refused here
  * rather than by the whole request it would share. */
-#define DEPTH_MAX 64
+#define DEPTH_MAX   64
 #define ENTRY_OPEN  "{\"PutRequest\":{\"Item\":"
 #define ENTRY_CLOSE "}}"
 #define BODY_CLOSE  "]}}"
@@ -398,8 +398,8 @@ static AS_RESULT pack(bw_call *bc, size_t count, as_error *err)
             if (held > 0) {
                 add++; /* the comma */
             }
-            close = held == AS_DDB_BATCH_WRITE_MAX_ITEMS ||
-                    bytes + add > AS_DDB_BATCH_WRITE_MAX_BYTES;
+            close =
+                held == AS_DDB_BATCH_WRITE_MAX_ITEMS || bytes + add > AS_DDB_BATCH_WRITE_MAX_BYTES;
             for (size_t k = first; !close && k < i; k++) {
                 close = same_id(&bc->state[k], &bc->state[i]);
             }
@@ -468,9 +468,8 @@ static const char *mark_unprocessed(bw_call *bc, const bw_request *rq, json_t *r
         json_t *entry;
         json_array_foreach(list, k, entry)
         {
-            json_t *id = json_object_get(json_object_get(json_object_get(entry, "PutRequest"),
-                                                         "Item"),
-                                         "id");
+            json_t *id = json_object_get(
+                json_object_get(json_object_get(entry, "PutRequest"), "Item"), "id");
             if (!json_is_object(id) || json_object_size(id) != 1) {
                 return "an unprocessed item has no id";
             }
@@ -574,9 +573,9 @@ static AS_RESULT check_args(as_ddb_client *client, const as_credentials *credent
               as_fail(err, AS_ERR_ARGUMENT, 0,
                       "ddb: client, credentials, table, items and results are required"));
     size_t table_len = strlen(table);
-    AS_ENSURE(table_len > 0 && table_len <= TABLE_MAX,
-              as_fail(err, AS_ERR_ARGUMENT, 0, "ddb: table name is empty or over %d bytes",
-                      TABLE_MAX));
+    AS_ENSURE(
+        table_len > 0 && table_len <= TABLE_MAX,
+        as_fail(err, AS_ERR_ARGUMENT, 0, "ddb: table name is empty or over %d bytes", TABLE_MAX));
     for (size_t i = 0; i < count; i++) {
         AS_ENSURE(items[i].ptr != NULL,
                   as_fail(err, AS_ERR_ARGUMENT, 0, "ddb: item %zu is not a JSON object", i));
@@ -589,8 +588,8 @@ static AS_RESULT scan_items(bw_call *bc, size_t count, as_error *err)
     for (size_t i = 0; i < count; i++) {
         size_t at = 0;
         const char *wrong = scan_item(bc->items[i], &bc->state[i], &at);
-        AS_ENSURE(wrong == NULL, as_fail(err, AS_ERR_ARGUMENT, at, "ddb: item %zu %s (byte %zu)",
-                                         i, wrong, at));
+        AS_ENSURE(wrong == NULL,
+                  as_fail(err, AS_ERR_ARGUMENT, at, "ddb: item %zu %s (byte %zu)", i, wrong, at));
     }
     return AS_RESULT_OK;
 }

@@ -1,5 +1,5 @@
-/* Benchmark of the write path: as_ddb_write_items, PutItem and BatchWriteItem side by side, for
- * 100 and 1,000 audit items against a loopback endpoint that answers after 5 ms, beside the ideal. */
+/* Benchmark of the write path: as_ddb_write_items, PutItem and BatchWriteItem side by side,
+ * for 100 and 1,000 audit items against a loopback endpoint that answers after 5 ms. */
 #include <auditstream.h>
 
 #include <arpa/inet.h>
@@ -25,19 +25,19 @@
 #define TARGET_RATIO     1.5
 #define TARGET_CPU_SHARE 0.2
 
-#define EVENT_PATH "events/bench-1000-mixed.json"
-#define MAX_ITEMS 1000u
-#define DELAY_US 5000u
-#define MIN_CALLS 5u        /* per case, whatever --time and --rounds say */
+#define EVENT_PATH      "events/bench-1000-mixed.json"
+#define MAX_ITEMS       1000u
+#define DELAY_US        5000u
+#define MIN_CALLS       5u  /* per case, whatever --time and --rounds say */
 #define MIN_BATCH_CALLS 21u /* BatchWriteItem's calls are short: more of them, less noise */
-#define FIXED_NOW_MS INT64_C(1714564800000)
+#define FIXED_NOW_MS    INT64_C(1714564800000)
 
 static const unsigned concurrencies[] = {1, 4, 8, 16};
 #define NCONC (sizeof concurrencies / sizeof concurrencies[0])
 static const unsigned sizes[] = {100, 1000};
 #define NSIZES (sizeof sizes / sizeof sizes[0])
 static const as_ddb_write_api apis[] = {AS_DDB_WRITE_PUT_ITEM, AS_DDB_WRITE_BATCH};
-#define NAPIS (sizeof apis / sizeof apis[0])
+#define NAPIS  (sizeof apis / sizeof apis[0])
 #define NCASES (NCONC * NSIZES * NAPIS)
 
 /* ---- the endpoint: one thread per connection, each request answered after `delay_us` --- */
@@ -51,12 +51,12 @@ typedef struct server {
     char batch_response[256]; /* BatchWriteItem's: nothing unprocessed */
     size_t batch_response_len;
     atomic_uint_fast64_t requests;
-    atomic_uint_fast64_t refused;      /* not a signed PutItem or BatchWriteItem: 400 */
+    atomic_uint_fast64_t refused; /* not a signed PutItem or BatchWriteItem: 400 */
     atomic_uint_fast64_t batch_requests;
     atomic_uint_fast64_t connections;
     atomic_int in_flight;
     atomic_int max_in_flight;
-    atomic_uint_fast64_t service_ns;   /* request read -> response written, summed */
+    atomic_uint_fast64_t service_ns; /* request read -> response written, summed */
 } server;
 
 typedef struct conn {
@@ -199,7 +199,7 @@ static void *serve_connection(void *arg)
             sleep_us(srv->delay_us);
         }
         atomic_fetch_sub(&srv->in_flight, 1);
-        bool sent = !ours  ? write_all(fd, bad, sizeof bad - 1)
+        bool sent = !ours   ? write_all(fd, bad, sizeof bad - 1)
                     : batch ? write_all(fd, srv->batch_response, srv->batch_response_len)
                             : write_all(fd, srv->response, srv->response_len);
         if (ours && batch) {
@@ -315,9 +315,9 @@ typedef struct client_case {
     unsigned concurrency;
     as_ddb_client *client; /* shared by the cases of one concurrency */
     server *srv;
-    double *times;         /* seconds per call, one per measured call */
-    double *cpu;           /* seconds of this thread's CPU per call */
-    double *service;       /* the endpoint's mean seconds per request, per call */
+    double *times;   /* seconds per call, one per measured call */
+    double *cpu;     /* seconds of this thread's CPU per call */
+    double *service; /* the endpoint's mean seconds per request, per call */
     size_t calls;
     size_t cap;
     double total;
@@ -349,8 +349,8 @@ static int one_call(client_case *k, shared *sh, double *wall, double *cpu, doubl
     uint64_t r0 = atomic_load(&k->srv->requests);
     uint64_t c0 = thread_cpu_ns();
     uint64_t t0 = bench_now_ns();
-    as_status st = as_ddb_write_items(k->client, sh->creds, "Audit", k->api, sh->items, k->items,
-                                      0, sh->results, &stats, &err);
+    as_status st = as_ddb_write_items(k->client, sh->creds, "Audit", k->api, sh->items, k->items, 0,
+                                      sh->results, &stats, &err);
     uint64_t t1 = bench_now_ns();
     uint64_t c1 = thread_cpu_ns();
     if (st != AS_OK) {
@@ -375,8 +375,8 @@ static int one_call(client_case *k, shared *sh, double *wall, double *cpu, doubl
     /* The endpoint counts a request just after answering it, so the last ones of the call
      * may land a moment later: the mean is over those counted. */
     uint64_t served = atomic_load(&k->srv->requests) - r0;
-    *service = served > 0 ? (double)(atomic_load(&k->srv->service_ns) - s0) / 1e9 / (double)served
-                          : 0;
+    *service =
+        served > 0 ? (double)(atomic_load(&k->srv->service_ns) - s0) / 1e9 / (double)served : 0;
     return 0;
 }
 
@@ -441,8 +441,7 @@ static as_ddb_client *client_open(const server *srv, unsigned concurrency)
 }
 
 /* The first MAX_ITEMS items the classic format builds from the benchmark event. */
-static int build_items(as_items **items, char **data, as_span spans[MAX_ITEMS],
-                       double *mean_bytes)
+static int build_items(as_items **items, char **data, as_span spans[MAX_ITEMS], double *mean_bytes)
 {
     size_t len = 0;
     as_event *event = NULL;
@@ -463,8 +462,7 @@ static int build_items(as_items **items, char **data, as_span spans[MAX_ITEMS],
         goto cleanup;
     }
     if (as_items_count(*items) < MAX_ITEMS) {
-        fprintf(stderr, "bench_ddb_write: %s yields fewer than %u items\n", EVENT_PATH,
-                MAX_ITEMS);
+        fprintf(stderr, "bench_ddb_write: %s yields fewer than %u items\n", EVENT_PATH, MAX_ITEMS);
         goto cleanup;
     }
     double bytes = 0;
@@ -524,8 +522,7 @@ static int measure(client_case *cases, size_t n, shared *sh, const bench_config 
             double wall;
             double cpu;
             double service;
-            if (one_call(k, sh, &wall, &cpu, &service) != 0 ||
-                record(k, wall, cpu, service) != 0) {
+            if (one_call(k, sh, &wall, &cpu, &service) != 0 || record(k, wall, cpu, service) != 0) {
                 return -1;
             }
             more = true;
@@ -596,8 +593,8 @@ int main(int argc, char **argv)
            "a loopback endpoint (C, a thread per connection) answering each signed request "
            "after %.1f ms; HTTP/1.1 kept alive; ideal = ceil(requests / c) x %.0f ms\n",
            sizes[0], sizes[1], EVENT_PATH, mean_bytes, DELAY_US / 1000.0, DELAY_US / 1000.0);
-    printf("%-15s %5s %3s %5s %8s %10s %8s %8s %7s %7s %7s %9s %8s %5s\n", "mode", "items",
-           "c", "reqs", "ideal ms", "median ms", "min ms", "max ms", "ratio", "svc ms", "ratio'",
+    printf("%-15s %5s %3s %5s %8s %10s %8s %8s %7s %7s %7s %9s %8s %5s\n", "mode", "items", "c",
+           "reqs", "ideal ms", "median ms", "min ms", "max ms", "ratio", "svc ms", "ratio'",
            "CPU ms", "us/item", "calls");
     unsigned ratio_pass = 0;
     unsigned ratio_miss = 0;

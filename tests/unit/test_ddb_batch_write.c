@@ -137,7 +137,8 @@ static void make_batch(batch *b, const char *prefix, size_t count)
     batch_alloc(b, count);
     for (size_t i = 0; i < count; i++) {
         char text[128];
-        snprintf(text, sizeof text, "{\"id\":{\"S\":\"%s%zu\"},\"n\":{\"N\":\"%zu\"}}", prefix, i, i);
+        snprintf(text, sizeof text, "{\"id\":{\"S\":\"%s%zu\"},\"n\":{\"N\":\"%zu\"}}", prefix, i,
+                 i);
         set_item(b, i, text);
     }
 }
@@ -361,8 +362,8 @@ static void test_packing_order(void **state)
     /* The same items through PutItem: one request each. */
     script("");
     as_error err;
-    assert_int_equal(as_ddb_write_items(client, &CREDS, TABLE, AS_DDB_WRITE_PUT_ITEM, b.items, 5,
-                                        0, b.results, &b.stats, &err),
+    assert_int_equal(as_ddb_write_items(client, &CREDS, TABLE, AS_DDB_WRITE_PUT_ITEM, b.items, 5, 0,
+                                        b.results, &b.stats, &err),
                      AS_OK);
     assert_int_equal(b.stats.requests, 5);
     log = fault_server_log(&server);
@@ -437,7 +438,8 @@ static void test_size_limit(void **state)
     size_t entry = strlen("{\"PutRequest\":{\"Item\":") + strlen("}}");
     size_t fit = 0;
     size_t bytes = fixed;
-    while (fit < N && bytes + b.items[fit].len + entry + (fit > 0) <= AS_DDB_BATCH_WRITE_MAX_BYTES) {
+    while (fit < N &&
+           bytes + b.items[fit].len + entry + (fit > 0) <= AS_DDB_BATCH_WRITE_MAX_BYTES) {
         bytes += b.items[fit].len + entry + (fit > 0);
         fit++;
     }
@@ -488,7 +490,8 @@ static void test_table_arn(void **state)
 {
     (void)state;
     static const char ARN[] = "arn:aws:dynamodb:us-east-1:123456789012:table/Audit";
-    script("\"ops\":{\"BatchWriteItem\":[\"renamed\",\"ok\"]},\"items\":{\"arn1\":[\"unprocessed\"]}");
+    script(
+        "\"ops\":{\"BatchWriteItem\":[\"renamed\",\"ok\"]},\"items\":{\"arn1\":[\"unprocessed\"]}");
     as_ddb_config config = test_config();
     as_ddb_client *client = new_client(&config);
     batch b;
@@ -944,13 +947,15 @@ static void test_bad_arguments(void **state)
         {"{\"id\":{\"S\":\"a\"},\"s\":{\"S\":\"\\ud800\"}}", "is not one well-formed JSON object"},
         {"{\"id\":{\"S\":\"a\"},\"s\":{\"S\":\"\\udc00\"}}", "is not one well-formed JSON object"},
         {"{\"id\":{\"S\":\"a\"},\"s\":{\"S\":\"\\x\"}}", "is not one well-formed JSON object"},
-        {"{\"id\":{\"S\":\"a\"},\"s\":{\"S\":\"tab\there\"}}", "is not one well-formed JSON object"},
+        {"{\"id\":{\"S\":\"a\"},\"s\":{\"S\":\"tab\there\"}}",
+         "is not one well-formed JSON object"},
         {"{\"id\":{\"S\":\"a\\\"}}", "has an id that is not"},
     };
     batch b;
     batch_alloc(&b, 2);
-    set_item(&b, 0, "{\"id\":{\"S\":\"fine\"},\"l\":{\"L\":[{\"N\":\"-1.5e+3\"},{\"NULL\":true},"
-                    "{\"BOOL\":false}]},\"s\":{\"S\":\"\\ud83d\\ude00 \\n\"}}");
+    set_item(&b, 0,
+             "{\"id\":{\"S\":\"fine\"},\"l\":{\"L\":[{\"N\":\"-1.5e+3\"},{\"NULL\":true},"
+             "{\"BOOL\":false}]},\"s\":{\"S\":\"\\ud83d\\ude00 \\n\"}}");
     as_error err;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         set_item(&b, 1, cases[i].item);
@@ -987,8 +992,8 @@ static void test_bad_arguments(void **state)
     assert_int_equal(as_ddb_write_items(client, &CREDS, TABLE, AS_DDB_WRITE_BATCH, NULL, 2, 0,
                                         b.results, &b.stats, &err),
                      AS_ERR_ARGUMENT);
-    assert_int_equal(as_ddb_write_items(client, &CREDS, TABLE, (as_ddb_write_api)7, b.items, 2,
-                                        0, b.results, &b.stats, &err),
+    assert_int_equal(as_ddb_write_items(client, &CREDS, TABLE, (as_ddb_write_api)7, b.items, 2, 0,
+                                        b.results, &b.stats, &err),
                      AS_ERR_ARGUMENT);
     assert_true(contains(err.message, "neither PutItem nor BatchWriteItem"));
     assert_int_equal(b.stats.stopped, AS_DDB_STOP_ARGUMENT);
