@@ -1117,6 +1117,79 @@ static void test_verify_unchained(void **state)
     life_free(&later);
 }
 
+/* A BASELINE links like any record and leaves chainSeq as it was: an anchor of the head
+ * after it names the record before it. */
+static void test_verify_baseline(void **state)
+{
+    (void)state;
+    as_chain_head head;
+    as_chain_head_init(&head);
+    as_buf page = AS_BUF_INIT;
+    as_buf_append_str(&page, "{\"Items\":[");
+    char after[5][65];
+    as_error err = {0};
+    for (unsigned r = 1; r <= 4; r++) {
+        as_buf plain[2];
+        size_t n = 1;
+        char t[25];
+        char s[41];
+        time_of(r, t);
+        seq_of(r, s);
+        if (r == 3) {
+            as_buf_init(&plain[0]);
+            char text[512];
+            snprintf(text, sizeof text,
+                     "{'id':{'S':'baseline'},'itemKey':{'S':'CACHE_TTL_SEC'},"
+                     "'modificationTime':{'S':'%s'},'historyKey':{'S':'" KEY "'},"
+                     "'historySort':{'S':'%s/0000000000000000000000000000000000000000'},"
+                     "'eventName':{'S':'BASELINE'},'newValue':{'M':{'value':{'N':'2.50'}}}}",
+                     t, t);
+            append_json(&plain[0], text);
+        } else {
+            plain_items(r, NULL, plain, &n);
+        }
+        as_span span = {plain[0].data, plain[0].len};
+        uint8_t d[32];
+        as_chain_link link;
+        assert_int_equal(as_chain_record_digest(&span, 1, d, &err), AS_OK);
+        assert_int_equal(as_chain_advance(&head, d, r == 3 ? NULL : s, t, &link, &err), AS_OK);
+        if (r > 1) {
+            as_buf_append_char(&page, ',');
+        }
+        assert_int_equal(as_chain_item_append(span, &link, &page, &err), AS_OK);
+        memcpy(after[r], head.chain, 65);
+        for (size_t i = 0; i < n; i++) {
+            as_buf_free(&plain[i]);
+        }
+    }
+    as_buf_append_str(&page, "]}");
+    assert_string_equal(head.seq, "0000000000000000000000000000000000000400");
+    as_trail *trail = as_trail_new();
+    as_verify *v = check(trail, &page, &head, NOW, "");
+    assert_int_equal(as_verify_entries(v), 4);
+    /* The head after the BASELINE said chainSeq 200, chain after[3]. */
+    const struct {
+        const char *seq;
+        int record;
+        bool ok;
+    } anchors[] = {{"200", 2, true},  {"200", 3, true},  {"400", 4, true},
+                   {"300", 3, false}, {"400", 3, false}, {"100", 2, false}};
+    for (size_t i = 0; i < sizeof anchors / sizeof anchors[0]; i++) {
+        size_t before = as_verify_problem_count(v);
+        assert_int_equal(
+            as_trail_verify_anchor(trail, as_span_from_cstr(KEY), as_span_from_cstr(anchors[i].seq),
+                                   as_span_from_cstr(after[anchors[i].record]), v, &err),
+            AS_OK);
+        if ((as_verify_problem_count(v) == before) != anchors[i].ok) {
+            fail_msg("anchor %zu (%s, chain after record %d): ok should be %d", i, anchors[i].seq,
+                     anchors[i].record, anchors[i].ok);
+        }
+    }
+    as_verify_free(v);
+    as_trail_free(trail);
+    as_buf_free(&page);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1132,6 +1205,7 @@ int main(void)
         cmocka_unit_test(test_verify_rewritten_consistently),
         cmocka_unit_test(test_verify_expired),
         cmocka_unit_test(test_verify_unchained),
+        cmocka_unit_test(test_verify_baseline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
