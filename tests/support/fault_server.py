@@ -322,8 +322,8 @@ class Handler(BaseHTTPRequestHandler):
         "items" list: unprocessed returns it under UnprocessedItems, anything else writes
         it. Whole-request answers: unprocessed_all, ghost (an unprocessed id the request did
         not send), badunprocessed (UnprocessedItems a list), renamed (the unprocessed ones
-        under another table key), and every PutItem action. Written ids are counted in
-        "writes" (GET /_control/log)."""
+        under another table key), and every PutItem action; skew_check as for PutItem.
+        Written ids are counted in "writes" (GET /_control/log)."""
         headers = {k.lower(): v for k, v in self.headers.items()}
         try:
             request = json.loads(body)
@@ -334,9 +334,14 @@ class Handler(BaseHTTPRequestHandler):
             ids = [text for _, text in keys]
         except (ValueError, KeyError, TypeError, AttributeError, StopIteration):
             request, table, entries, keys, ids = None, None, [], [], []
+        amz_date = headers.get("x-amz-date", "")
         with LOCK:
-            queue = STATE["ops"].get("BatchWriteItem")
-            action = queue.pop(0) if queue else STATE["default"]
+            sent = amz_date_epoch(amz_date)
+            if STATE["skew_check"] and (sent is None or abs(sent - time.time()) > 300):
+                action = "skewed"
+            else:
+                queue = STATE["ops"].get("BatchWriteItem")
+                action = queue.pop(0) if queue else STATE["default"]
             serve = action in ("ok", "unprocessed_all", "ghost", "badunprocessed", "renamed")
             serve = serve or action.startswith("delay:")
             problem = None
@@ -399,7 +404,7 @@ class Handler(BaseHTTPRequestHandler):
                                               + table.split("/")[-1] + "-renamed": left}
             self.reply(200, json.dumps(answer))
         else:
-            self.act(action, headers.get("x-amz-date", ""), headers, stall)
+            self.act(action, amz_date, headers, stall)
 
     def read_op(self, operation, body):
         headers = {k.lower(): v for k, v in self.headers.items()}

@@ -881,6 +881,45 @@ static void test_deadline(void **state)
     as_ddb_client_free(client);
 }
 
+static int64_t offset_clock(void *ctx)
+{
+    return real_ms() + *(const int64_t *)ctx;
+}
+
+/* A signature refused for clock skew: the client's offset is fixed from the answer's Date
+ * and the request sent again at once, whole, free of the quota and of retries. */
+static void test_skew_corrected(void **state)
+{
+    (void)state;
+    script("\"skew_check\":true,\"items\":{\"sk1\":[\"unprocessed\"]}");
+    int64_t skew = -3600 * 1000;
+    as_ddb_config config = test_config();
+    config.clock = offset_clock;
+    config.clock_ctx = &skew;
+    as_ddb_client *client = new_client(&config);
+    batch b;
+    make_batch(&b, "sk", 3);
+    write_ok(client, &b, 0);
+    expect_written(&b, 0, 2);
+    expect_written(&b, 1, 3);
+    expect_written(&b, 2, 2);
+    assert_int_equal(b.stats.clock_corrections, 1);
+    assert_int_equal(b.stats.retries, 1); /* the unprocessed item's resending only */
+    assert_int_equal(b.stats.requests, 3);
+    int64_t offset = as_ddb_client_clock_offset_ms(client);
+    assert_true(offset > 3600 * 1000 - 2500 && offset < 3600 * 1000 + 2500);
+    assert_int_equal(as_ddb_client_retry_tokens(client), 500);
+    json_t *log = fault_server_log(&server);
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(requests_of(log), 0), "action")),
+        "skewed");
+    expect_ids(log, 1, "sk0,sk1,sk2");
+    expect_ids(log, 2, "sk1");
+    json_decref(log);
+    batch_free(&b);
+    as_ddb_client_free(client);
+}
+
 /* `concurrency` requests in flight, never more. */
 static void test_concurrency(void **state)
 {
@@ -1046,6 +1085,7 @@ int main(void)
         cmocka_unit_test(test_escaped_ids),
         cmocka_unit_test(test_quota),
         cmocka_unit_test(test_deadline),
+        cmocka_unit_test(test_skew_corrected),
         cmocka_unit_test(test_concurrency),
         cmocka_unit_test(test_bad_arguments),
     };
