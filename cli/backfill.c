@@ -224,8 +224,7 @@ static bool send_pending(worker *w, as_span *items, as_ddb_result *results)
         free(entries);
     }
     if (status != AS_OK) {
-        /* Nothing was sent: what the library refused is a fault of this program. */
-        return stop(b, CLI_EXIT_FAILED, err.message);
+        return stop(b, err.code == AS_ERR_NOMEM ? CLI_EXIT_FAILED : CLI_EXIT_USAGE, err.message);
     }
     return true;
 }
