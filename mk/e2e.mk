@@ -10,12 +10,18 @@
 # tests/e2e/test_trail.py then reads the trail back: a scripted life of three items audited
 # by the same zip in both formats, checked against the truth with `auditstream` (show,
 # history, verify, backfill, its user errors). TRAIL_ARGS reach it as E2E_ARGS reach the
-# first. Both run even when the first fails; the stage fails when either does.
+# first.
+#
+# tests/e2e/test_trust.py last: the same zip with AUDIT_CHAIN=on, actor, retention and
+# redaction in both formats, redeliveries, the chains recomputed, every tampering found by
+# `auditstream verify`, no secret in any log (TRUST_ARGS reach it). All three run even
+# when one fails; the stage fails when any does.
 
 E2E_PYTHON ?= python3
 E2E_ZIP := dist/audit_producer-x86_64.zip
 E2E_ARGS ?=
 TRAIL_ARGS ?=
+TRUST_ARGS ?=
 
 .PHONY: e2e
 
@@ -23,5 +29,7 @@ e2e: package $(AUDITSTREAM)
 	$(Q)rc=0; \
 	$(E2E_PYTHON) tests/e2e/test_e2e.py --zip $(E2E_ZIP) $(E2E_ARGS) || rc=1; \
 	$(E2E_PYTHON) tests/e2e/test_trail.py --zip $(E2E_ZIP) --cli $(AUDITSTREAM) $(TRAIL_ARGS) \
+		|| rc=1; \
+	$(E2E_PYTHON) tests/e2e/test_trust.py --zip $(E2E_ZIP) --cli $(AUDITSTREAM) $(TRUST_ARGS) \
 		|| rc=1; \
 	exit $$rc
