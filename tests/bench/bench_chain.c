@@ -22,13 +22,13 @@
 
 #include "timing.h"
 
-#define EVENT_PATH "events/bench-1000-mixed.json"
-#define RECORDS 100u
+#define EVENT_PATH  "events/bench-1000-mixed.json"
+#define RECORDS     100u
 #define RECORDS_ALL 1000u /* the whole event, once: how long the anchor line can grow */
-#define DELAY_US 5000u
-#define CONCURRENCY 8u /* AUDIT_CONCURRENCY's default */
-#define MIN_CALLS 11u  /* per case, whatever --time and --rounds say */
-#define TABLE "Audit"
+#define DELAY_US    5000u
+#define CONCURRENCY 8u  /* AUDIT_CONCURRENCY's default */
+#define MIN_CALLS   11u /* per case, whatever --time and --rounds say */
+#define TABLE       "Audit"
 
 /* ---- the endpoint: a thread per kept-alive connection, every answer after `delay_us` ----- */
 
@@ -143,8 +143,8 @@ static void *serve_connection(void *arg)
     char bw[512];
     size_t bw_len = answer(bw, sizeof bw, 200, "{\"UnprocessedItems\":{}}");
     size_t put_len = answer(put, sizeof put, 200, "{}");
-    size_t get_len = answer(get, sizeof get, 200,
-                            "{\"Responses\":{\"" TABLE "\":[]},\"UnprocessedKeys\":{}}");
+    size_t get_len =
+        answer(get, sizeof get, 200, "{\"Responses\":{\"" TABLE "\":[]},\"UnprocessedKeys\":{}}");
     size_t bad_len = answer(bad, sizeof bad, 400,
                             "{\"__type\":\"com.amazon.coral.validate#ValidationException\"}");
     size_t cap = 1 << 20;
@@ -192,10 +192,8 @@ static void *serve_connection(void *arg)
         const char *auth = header_value(buf, head_len, "Authorization");
         bool signed_ok = auth != NULL && strncmp(auth, "AWS4-HMAC-SHA256 ", 17) == 0;
         int kind = T_OTHER;
-        if (signed_ok && target != NULL &&
-            strncmp(target, "DynamoDB_20120810.PutItem", 25) == 0) {
-            kind = contains(buf + head_len, body_len, "\"ConditionExpression\"") ? T_PUT_IF
-                                                                                : T_PUT;
+        if (signed_ok && target != NULL && strncmp(target, "DynamoDB_20120810.PutItem", 25) == 0) {
+            kind = contains(buf + head_len, body_len, "\"ConditionExpression\"") ? T_PUT_IF : T_PUT;
         } else if (signed_ok && target != NULL &&
                    strncmp(target, "DynamoDB_20120810.BatchGetItem", 30) == 0) {
             kind = T_BATCH_GET;
@@ -359,13 +357,13 @@ typedef struct bench_case {
     const char *label;
     bool chain;
     as_ddb_write_api write_api;
-    size_t keys;        /* source items in the batch */
+    size_t keys; /* source items in the batch */
     char *payload;
     size_t payload_len;
     as_ddb_client *client;
     as_batch *batch;
     double *times;
-    double *cpu;        /* the calling thread's CPU seconds per call */
+    double *cpu; /* the calling thread's CPU seconds per call */
     size_t calls;
     size_t cap;
     double total;
@@ -538,10 +536,14 @@ int main(int argc, char **argv)
         {.label = "chain on, 10 keys", .chain = true, .keys = 10},
         {.label = "chain on, 1 key", .chain = true, .keys = 1},
         {.label = "BatchWriteItem, chain off", .write_api = AS_DDB_WRITE_BATCH, .keys = own_keys},
-        {.label = "BatchWriteItem, chain on", .chain = true, .write_api = AS_DDB_WRITE_BATCH,
+        {.label = "BatchWriteItem, chain on",
+         .chain = true,
+         .write_api = AS_DDB_WRITE_BATCH,
          .keys = own_keys},
-        {.label = "BatchWriteItem, chain on, 1 key", .chain = true,
-         .write_api = AS_DDB_WRITE_BATCH, .keys = 1},
+        {.label = "BatchWriteItem, chain on, 1 key",
+         .chain = true,
+         .write_api = AS_DDB_WRITE_BATCH,
+         .keys = 1},
     };
     size_t ncases = sizeof cases / sizeof cases[0];
     as_buf log_out;
@@ -620,7 +622,8 @@ int main(int argc, char **argv)
                "%llu | %zu |\n",
                k->label, k->keys, med, min * 1e3, max * 1e3, med / base, cpu_med,
                (double)(k->counts[T_PUT] + k->counts[T_PUT_IF] + k->counts[T_BATCH_GET] +
-                        k->counts[T_BATCH_WRITE] + k->counts[T_OTHER]) / per,
+                        k->counts[T_BATCH_WRITE] + k->counts[T_OTHER]) /
+                   per,
                (double)k->counts[T_PUT] / per, (double)k->counts[T_PUT_IF] / per,
                (double)k->counts[T_BATCH_WRITE] / per, (double)k->counts[T_BATCH_GET] / per,
                (unsigned long long)k->stats.chain_heads_moved, k->anchor_bytes);
@@ -630,8 +633,10 @@ int main(int argc, char **argv)
             goto out;
         }
         if (k->chain && (k->anchor_bytes == 0 || k->stats.chain_heads_moved != k->keys)) {
-            fprintf(stderr, "bench_chain: %s: %llu heads moved for %zu keys, anchor line %zu "
-                    "bytes\n", k->label, (unsigned long long)k->stats.chain_heads_moved, k->keys,
+            fprintf(stderr,
+                    "bench_chain: %s: %llu heads moved for %zu keys, anchor line %zu "
+                    "bytes\n",
+                    k->label, (unsigned long long)k->stats.chain_heads_moved, k->keys,
                     k->anchor_bytes);
             goto out;
         }
