@@ -113,9 +113,10 @@ def reports(lines):
     return out, summary
 
 
-def run(checker, driver, tmp, name, items, heads, now_ms, anchors, want):
+def run(checker, driver, tmp, name, items, heads, now_ms, anchors, want, text_log=False):
     """Runs both on the items and heads; `want` is {key: [(kind, seq), ...]} for the keys
-    that have problems (the others must have none)."""
+    that have problems (the others must have none). The anchors go in as one `chain heads`
+    log line among others, in Lambda's JSON log format or, with text_log, its text one."""
     path = os.path.join(tmp, name + ".jsonl")
     with open(path, "w", encoding="utf-8") as f:
         for item in items + heads:
@@ -124,10 +125,18 @@ def run(checker, driver, tmp, name, items, heads, now_ms, anchors, want):
     c_args = ["--now", str(now_ms)]
     if anchors:
         apath = os.path.join(tmp, name + ".anchors")
+        moved = [{"historyKey": k, "sequenceNumber": s, "chain": c} for k, s, c in anchors]
         with open(apath, "w", encoding="utf-8") as f:
-            # As the function logs them: one line, message "chain heads", the heads moved.
-            f.write(json.dumps({"level": "INFO", "message": "chain heads", "heads": [
-                {"historyKey": k, "sequenceNumber": s, "chain": c} for k, s, c in anchors]}) + "\n")
+            # As the function logs them: one line, message "chain heads", among others.
+            f.write("START RequestId: 8f5e Version: $LATEST\n")
+            if text_log:
+                f.write("2024-05-01T12:00:00.000Z\t8f5e\tINFO\tchain heads heads=%s\n"
+                        % json.dumps(moved, separators=(",", ":")))
+            else:
+                f.write(json.dumps({"timestamp": "2024-05-01T12:00:00Z", "level": "INFO",
+                                    "message": "chain heads", "heads": moved}) + "\n")
+            f.write('{"level":"INFO","message":"batch done","records":3}\n')
+            f.write("REPORT RequestId: 8f5e Duration: 12.3 ms\n\n")
         args += ["--anchors", apath]
         for k, s, c in anchors:
             c_args += ["--anchor", k, s, c]
@@ -274,7 +283,7 @@ def cases(checker, driver, tmp, fmt, items, heads, records):
     run(checker, driver, tmp, name + "rewritten", rewritten, rewritten_heads, now, [], {})
     anchors = [(key, seqs[r], mine[r]["chain"]) for r in (0, 2, RECORDS - 1)]
     run(checker, driver, tmp, name + "rewritten-anchored", rewritten, rewritten_heads, now,
-        anchors, {key: [("anchor", seqs[2]), ("anchor", seqs[RECORDS - 1])]})
+        anchors, {key: [("anchor", seqs[2]), ("anchor", seqs[RECORDS - 1])]}, text_log=True)
     run(checker, driver, tmp, name + "anchored", items, heads, now, anchors, {})
 
     # Records 0 and 1 gone: expired once record 1's expiresAt passed, missing before.
@@ -286,7 +295,7 @@ def cases(checker, driver, tmp, fmt, items, heads, records):
     run(checker, driver, tmp, name + "expired-at-the-millisecond", early, heads, expiry_ms, [],
         {key: [("missing", seqs[2])]})
     run(checker, driver, tmp, name + "removed-early", early, heads, now, anchors[:1],
-        {key: [("missing", seqs[2]), ("anchor", seqs[0])]})
+        {key: [("missing", seqs[2]), ("anchor", seqs[0])]}, text_log=True)
 
     # As DynamoDB stores and returns them: no problem.
     run(checker, driver, tmp, name + "dynamodb-rewrite", [dynamodb_rewrite(i) for i in items],
