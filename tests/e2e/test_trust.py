@@ -4,8 +4,8 @@
 """Run: test_trust.py --zip dist/audit_producer-x86_64.zip --cli build/auditstream
 
 moto with SigV4 verification on, as tests/e2e/test_e2e.py sets it up (tests/e2e/harness.py),
-with the roles Terraform gives the chain: the function may PutItem and BatchGetItem, the
-trail's readers Query, GetItem, BatchGetItem, DescribeTable and Scan. Four Configuration
+with the roles Terraform gives the chain: the function may PutItem and BatchGetItem (and
+BatchWriteItem), the trail's readers Query, GetItem, BatchGetItem, DescribeTable and Scan. Four Configuration
 items live a scripted life through boto3; every write names its caller in `updatedBy`
 and holds secrets in `secret` (S) and `apiToken` (M). One item's records are delivered
 dated three days earlier (so that its entries are past their retention), and the last
@@ -21,18 +21,22 @@ batch, a batch whose head writes were all refused and one whose one head write w
 refused, each redelivered as Lambda would (from the reported record, or whole after an
 invocation error). Then, recomputed here from the rules alone (tests/support/canonical.py
 for the canonical form, hashlib for the rest): one linear chain per key, every audited
-record once, no link twice, heads at the last entry, the actor, expiresAt and every
-redacted value's HMAC; and `auditstream verify --all` (with and without the logged
-`chain heads` lines as anchors) is ok.
+record once, no link twice, heads at the last entry, each logged anchor on the chain, the
+actor, expiresAt and every redacted value's HMAC; the items, less their chain fields,
+exactly what tests/golden/audit_model.py computes; and `auditstream verify --all` (with
+and without the logged `chain heads` lines as anchors) is ok.
 
 Then the trail is tampered with, each case on its own and put back after it: a value
-changed in a middle entry (altered), a middle entry deleted (missing), the last entry
-deleted (head), a forged entry slipped in with a correct link to the entry before it
-(missing, at the entry after it), the head rolled back (head), a key's chain and head
-rewritten consistently (ok without anchors, `anchor` with them); numbers and sets
+changed in a middle entry (altered, and anchor where its head was logged), a middle entry
+deleted (missing), the last entry deleted (head), a forged entry slipped in with a correct
+link to the entry before it (missing, at the entry after it), the head rolled back (head),
+a middle entry's actor rewritten with the chain after it and the head (ok without
+anchors, `anchor` with them); numbers and sets
 rewritten the way DynamoDB stores them still verify; entries removed once past their
 expiresAt are `expired` and ok, removed early `missing`. Every problem is checked for its
-kind and sequence number in `verify --json`. Last, nothing the run logged (the function's
+kind and sequence number in `verify --json` (continuity problems aside, which the
+tampering may add). docs/trust.md's page of Python, copied out of the page, checks the
+real trails too. Last, nothing the run logged (the function's
 standard output and error, the stand-in's log, what the function posted to it) holds a
 redacted value or the redaction key (its base64, hex or bytes).
 
@@ -44,7 +48,6 @@ import argparse
 import base64
 import calendar
 import decimal
-import glob
 import hashlib
 import hmac
 import json
@@ -63,9 +66,9 @@ sys.path.insert(0, os.path.join(TOP, "tests", "support"))
 sys.path.insert(0, os.path.join(TOP, "tests", "golden"))
 
 from canonical import canonical_image, canonical_value  # noqa: E402
-from harness import (ACCOUNT, CONFIG_TABLE, NAMESPACE, REGION, Aws, FaultProxy,  # noqa: E402
-                     Function, Moto, SetupError, Task, TRAIL_READER_ACTIONS, canon,
-                     lambda_event, lambda_record, policy)
+from harness import (ACCOUNT, CONFIG_TABLE, NAMESPACE, Aws, FaultProxy,  # noqa: E402
+                     Function, Moto, Task, TRAIL_READER_ACTIONS, canon, lambda_event,
+                     lambda_record, policy)
 from test_e2e import TestFailure, check, run_suite  # noqa: E402
 from test_trail import Cli, same_item, to_boto  # noqa: E402
 
@@ -275,7 +278,8 @@ class Suite:
         self.moto.set_auth(True)
         self.aws.check_auth_on()
         sts = self.aws.client("sts", self.aws.admin)
-        return self.aws.assume(sts, arns["chain-producer"]), self.aws.assume(sts, arns["chain-reader"])
+        return (self.aws.assume(sts, arns["chain-producer"]),
+                self.aws.assume(sts, arns["chain-reader"]))
 
     def get(self, key):
         return self.aws.call("DynamoDB_20120810.GetItem", {
@@ -560,7 +564,8 @@ class Suite:
                      "chain": {"S": prev}, "chainSeq": {"S": entries[-1]["seq"]},
                      "chainTime": {"S": entries[-1]["time"]}}
         for name, value in want_head.items():
-            check(head.get(name) == value, f"{what}: head {name} {head.get(name)}, expected {value}")
+            check(head.get(name) == value,
+                  f"{what}: head {name} {head.get(name)}, expected {value}")
         check(decimal.Decimal(head.get("entries", {}).get("N", "-1")) == len(entries),
               f"{what}: head entries {head.get('entries')}, {len(entries)} entries")
         check("historyKey" not in head and "expiresAt" not in head,
@@ -604,7 +609,8 @@ class Suite:
               f"{table}: {batch_writes} BatchWriteItem requests with {WRITE_API[fmt]}")
         lines = self.verify(table, ["--all"], 0)
         per_key = {line.get("historyKey"): line for line in lines[:-1]}
-        check(sorted(per_key) == sorted(hk(k) for k in KEYS), f"verify --all keys {sorted(per_key)}")
+        check(sorted(per_key) == sorted(hk(k) for k in KEYS),
+              f"verify --all keys {sorted(per_key)}")
         for key in KEYS:
             line = per_key[hk(key)]
             check(line.get("ok") is True and line.get("entries") == len(self.audited(key)) and
@@ -632,11 +638,11 @@ class Suite:
 
     def test_trust_fields(self):
         """Both tables: the items less their chain fields are the model's (the same
-        settings in tests/golden/audit_model.py); each item's actor is its record's updatedBy (the OldImage's for a
-        DELETE, actorSource last-writer), expiresAt = floor(modificationTime) + 1 day, and
-        no secret is stored: every redacted value is the marker with the HMAC-SHA256 of
-        the value's canonical form under the key, and each secret written has its HMAC in
-        some item."""
+        settings in tests/golden/audit_model.py); each item's actor is its record's
+        updatedBy (the OldImage's for a DELETE, actorSource last-writer), expiresAt =
+        floor(modificationTime) + 1 day, and no secret is stored: every redacted value is
+        the marker with the HMAC-SHA256 of the value's canonical form under the key, and
+        each secret written has its HMAC in some item."""
         self.need_chains()
         by_seq = {r["dynamodb"]["SequenceNumber"].zfill(40): r for r in self.records}
         macs = {}
