@@ -984,7 +984,7 @@ static AS_RESULT store_write(as_chain_store *s, const as_chain_entry *entries, s
     size_t items = 0;
     as_result prepared = prepare(s, entries, count, &items, err);
     if (!as_result_is_ok(prepared)) {
-        st->stopped = AS_DDB_STOP_ARGUMENT;
+        st->stopped = prepared.status == AS_ERR_NOMEM ? AS_DDB_STOP_NOMEM : AS_DDB_STOP_ARGUMENT;
         return prepared;
     }
     memset(results, 0, items * sizeof *results);
@@ -1003,8 +1003,12 @@ static AS_RESULT store_write(as_chain_store *s, const as_chain_entry *entries, s
         s->moved_count = 0;
     }
     if (!as_result_is_ok(ran)) {
-        if (st->stopped == AS_DDB_STOP_NONE) {
-            st->stopped = failure.code == AS_ERR_NOMEM ? AS_DDB_STOP_NOMEM : AS_DDB_STOP_ARGUMENT;
+        /* Out of memory is the real reason, whatever an inner call's stop said (a page
+         * callback that ran out of it stops its read as "the caller"). */
+        if (failure.code == AS_ERR_NOMEM) {
+            st->stopped = AS_DDB_STOP_NOMEM;
+        } else if (st->stopped == AS_DDB_STOP_NONE) {
+            st->stopped = AS_DDB_STOP_ARGUMENT;
         }
         return as_fail(err, failure.code, failure.offset, "%s", failure.message);
     }
