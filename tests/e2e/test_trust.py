@@ -4,10 +4,10 @@
 """Run: test_trust.py --zip dist/audit_producer-x86_64.zip --cli build/auditstream
 
 moto with SigV4 verification on, as tests/e2e/test_e2e.py sets it up (tests/e2e/harness.py),
-with the roles Terraform gives the chain: the function may PutItem and BatchGetItem (and
-BatchWriteItem), the trail's readers Query, GetItem, BatchGetItem, DescribeTable and Scan. Four Configuration
-items live a scripted life through boto3; every write names its caller in `updatedBy`
-and holds secrets in `secret` (S) and `apiToken` (M). One item's records are delivered
+with the roles Terraform gives the chain: the function may PutItem and BatchGetItem
+(and BatchWriteItem), the trail's readers Query, GetItem, BatchGetItem, DescribeTable and
+Scan. Four Configuration items live a scripted life through boto3; every write names its
+caller in `updatedBy` and holds secrets in `secret` (S) and `apiToken` (M). One item's records are delivered
 dated three days earlier (so that its entries are past their retention), and the last
 record of another is made invalid (an empty number set) with its secrets still in it.
 
@@ -21,9 +21,10 @@ batch, a batch whose head writes were all refused and one whose one head write w
 refused, each redelivered as Lambda would (from the reported record, or whole after an
 invocation error). Then, recomputed here from the rules alone (tests/support/canonical.py
 for the canonical form, hashlib for the rest): one linear chain per key, every audited
-record once, no link twice, heads at the last entry, each logged anchor on the chain, the
-actor, expiresAt and every redacted value's HMAC; the items, less their chain fields,
-exactly what tests/golden/audit_model.py computes; and `auditstream verify --all` (with
+record once, no link twice, heads at the last entry, each logged anchor on the chain (as
+many as the summaries' and metrics' heads moved), the actor, expiresAt and every redacted
+value's HMAC; the items, less their chain fields, exactly what tests/golden/audit_model.py
+computes; and `auditstream verify --all` (with
 and without the logged `chain heads` lines as anchors) is ok.
 
 Then the trail is tampered with, each case on its own and put back after it: a value
@@ -603,6 +604,13 @@ class Suite:
         moved = sum(line.get("chain_heads_moved", 0) for line in fn.log_lines()
                     if str(line.get("message", "")).startswith("batch "))
         check(moved == len(anchored), f"{table}: {moved} heads moved, {len(anchored)} anchored")
+        emf = [line for line in fn.log_lines() if "_aws" in line]
+        check(len(emf) == len([line for line in fn.log_lines()
+                               if str(line.get("message", "")).startswith("batch ")]) and
+              sum(line.get("ChainHeadsMoved", 0) for line in emf) == moved and
+              sum(line.get("ChainSkipped", 0) for line in emf) >= 1,
+              f"{table}: the metrics lines' ChainHeadsMoved and ChainSkipped: "
+              f"{[(m.get('ChainHeadsMoved'), m.get('ChainSkipped')) for m in emf]}")
         batch_writes = sum(line.get("requests_batch_write", 0) for line in fn.log_lines()
                            if str(line.get("message", "")).startswith("batch "))
         check((batch_writes > 0) == (WRITE_API[fmt] == "BatchWriteItem"),
