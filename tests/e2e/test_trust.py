@@ -7,9 +7,10 @@ moto with SigV4 verification on, as tests/e2e/test_e2e.py sets it up (tests/e2e/
 with the roles Terraform gives the chain: the function may PutItem and BatchGetItem
 (and BatchWriteItem), the trail's readers Query, GetItem, BatchGetItem, DescribeTable and
 Scan. Four Configuration items live a scripted life through boto3; every write names its
-caller in `updatedBy` and holds secrets in `secret` (S) and `apiToken` (M). One item's records are delivered
-dated three days earlier (so that its entries are past their retention), and the last
-record of another is made invalid (an empty number set) with its secrets still in it.
+caller in `updatedBy` and holds secrets in `secret` (S) and `apiToken` (M). One item's
+records are delivered dated three days earlier (so that its entries are past their
+retention), and the last record of another is made invalid (an empty number set) with its
+secrets still in it.
 
 The packaged bootstrap runs with AUDIT_CHAIN=on, AUDIT_ACTOR_ATTRIBUTE=updatedBy,
 AUDIT_RETENTION_DAYS=1, AUDIT_REDACT_ATTRIBUTES=secret,apiToken and a redaction key,
