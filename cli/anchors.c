@@ -187,6 +187,31 @@ static const char *find(const char *text, size_t len, const char *what)
     return NULL;
 }
 
+/* The message "chain heads" as a text log line holds it: a word of its own, after a tab
+ * or a blank, before a blank or the end (not "chain heads: out of memory ..."). */
+static const char *find_message(const char *text, size_t len)
+{
+    size_t n = strlen(MESSAGE_TEXT);
+    const char *end = text + len;
+    for (const char *at = find(text, len, MESSAGE_TEXT); at != NULL;
+         at = find(at + 1, (size_t)(end - at - 1), MESSAGE_TEXT)) {
+        bool starts = at == text || at[-1] == '\t' || at[-1] == ' ';
+        bool ends = at + n == end || at[n] == ' ' || at[n] == '\t';
+        if (starts && ends) {
+            return at;
+        }
+    }
+    return NULL;
+}
+
+static bool is_object(const char *text, size_t len)
+{
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+    bool object = json_is_object(root);
+    json_decref(root);
+    return object;
+}
+
 static int take_line(const where *w, const char *text, size_t len, cli_anchors *out,
                      char message[CLI_MESSAGE_MAX])
 {
@@ -203,23 +228,27 @@ static int take_line(const where *w, const char *text, size_t len, cli_anchors *
     if (text[0] == '{') {
         return take_object(w, text, len, out, message);
     }
-    const char *at = find(text, len, MESSAGE_TEXT);
-    if (at == NULL) {
-        return 0; /* another text line: START, END, REPORT, a summary */
-    }
-    size_t rest = len - (size_t)(at - text);
-    const char *heads = find(at, rest, " heads=");
-    if (heads != NULL) {
-        heads += 7;
-        return take_text_heads(w, heads, len - (size_t)(heads - text), out, message);
-    }
+    /* A JSON log line after a prefix (a time and a stream's name): read as one when it is
+     * one, or when it claims heads but does not parse (cut short, say). */
     const char *brace = memchr(text, '{', len);
-    if (brace != NULL && brace < at) {
-        return take_object(w, brace, len - (size_t)(brace - text), out, message);
+    if (brace != NULL) {
+        size_t rest = len - (size_t)(brace - text);
+        if (is_object(brace, rest) || find(brace, rest, "\"heads\"") != NULL) {
+            return take_object(w, brace, rest, out, message);
+        }
     }
-    return say(message, 2,
-               "%s: line %zu: a \"chain heads\" line with neither heads= nor a JSON object",
-               w->name, w->line);
+    const char *at = find_message(text, len);
+    if (at == NULL) {
+        return 0; /* another text line: START, END, REPORT, a summary, an error */
+    }
+    const char *heads = find(at, len - (size_t)(at - text), " heads=");
+    if (heads == NULL) {
+        return say(message, 2,
+                   "%s: line %zu: a \"chain heads\" line with neither heads= nor a JSON object",
+                   w->name, w->line);
+    }
+    heads += 7;
+    return take_text_heads(w, heads, len - (size_t)(heads - text), out, message);
 }
 
 static int compare(const void *a, const void *b)

@@ -32,11 +32,13 @@ typedef struct cli_anchors {
  *    "heads" field, when it has one, is an array of heads; an object without "heads" is
  *    another log line (a summary, a metric, a platform event) and is skipped, unless its
  *    "message" is "chain heads";
- *  - a text line: one that holds "chain heads" must carry heads=<JSON array> (as the
- *    text log format writes it, bare or quoted as a JSON string) or, after a prefix (a
- *    time and a stream name, as `aws logs tail` prints them), a JSON object running to
- *    the end of the line, read as above; any other text line (START, END, REPORT,
- *    another message) is skipped.
+ *  - a JSON log line after a prefix (a time and a stream name, as `aws logs tail` prints
+ *    them): from its first '{' to the end of the line, read as above when it is a JSON
+ *    object, or refused when it is not but names "heads" (a line cut short);
+ *  - a text log line whose message is the words "chain heads" (after a tab or a blank,
+ *    before a blank or the end): it must carry heads=<JSON array>, as the text log format
+ *    writes it, bare or quoted as a JSON string; any other text line (START, END, REPORT,
+ *    another message, "chain heads: ..." errors) is skipped.
  * Each head must be an object with "historyKey" (a non-empty string), "sequenceNumber"
  * (a string of 1 to 40 digits) and "chain" (64 lower-case hex digits); other fields are
  * ignored. Returns 0; 2 with `message` "<name>: line N: <what is wrong>" for a malformed

@@ -61,7 +61,13 @@ static void test_every_form(void **state)
         "\"" C3 "\"}]}\n"
         /* 10: a line whose heads are empty counts as a chain heads line */
         "{\"message\":\"chain heads\",\"heads\":[]}\n"
-        "REPORT RequestId: r2 Duration: 1.00 ms"; /* 11, without a newline */
+        /* 11, 12: the function's error about its anchor line, in text; another message
+         * that merely names chain heads; 13: another JSON line after a prefix */
+        "2024-05-01T12:34:00.000Z\tr4\tERROR\tchain heads: out of memory writing the anchor "
+        "line\n"
+        "2024-05-01T12:34:00.000Z\tr4\tINFO\tno chain headsets here x=\"chain heads\"\n"
+        "2024-05-01T12:34:00.1+00:00 stream {\"message\":\"batch complete\",\"records\":{}}\n"
+        "REPORT RequestId: r2 Duration: 1.00 ms"; /* 14, without a newline */
     cli_anchors a;
     char message[CLI_MESSAGE_MAX];
     int rc = parse(text, &a, message);
@@ -146,6 +152,11 @@ static void test_malformed_lines(void **state)
          "a.jsonl: line 1: heads= is not a JSON array: ']' expected near end of file"},
         {"2024-05-01T12:31:00.000Z\tINFO\tchain heads heads=\"{}\"\n",
          "a.jsonl: line 1: \"heads\" is not an array"},
+        /* A prefixed JSON line cut short, which names heads: refused, not skipped. */
+        {"2024-05-01T12:31:00.000Z stream {\"message\":\"chain heads\",\"heads\":[{\"hist\n",
+         "a.jsonl: line 1: not a JSON object: premature end of input near '\"hist'"},
+        {"x {\"heads\":[]} y\n",
+         "a.jsonl: line 1: not a JSON object: end of file expected near 'y'"},
         {"{\"heads\":[]}\n\n{\"heads\":[{\"historyKey\":\"k\"}]}\n",
          "a.jsonl: line 3: heads[0].sequenceNumber is missing"},
     };
