@@ -28,6 +28,13 @@ module "audit_stream" {
   log_level               = var.log_level
   log_retention_days      = var.log_retention_days
 
+  audit_actor_attribute   = var.audit_actor_attribute
+  audit_retention_days    = var.audit_retention_days
+  audit_redact_attributes = var.audit_redact_attributes
+  audit_redact_key        = var.audit_redact_key
+  audit_chain             = var.audit_chain
+  audit_write_api         = var.audit_write_api
+
   starting_position                  = var.starting_position
   batch_size                         = var.batch_size
   maximum_batching_window_in_seconds = var.maximum_batching_window_in_seconds

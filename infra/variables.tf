@@ -58,7 +58,7 @@ variable "provisioned_capacity" {
 }
 
 variable "audit_ttl_attribute" {
-  description = "Name of a Number attribute (epoch seconds) that DynamoDB's TTL uses to expire Audit items for retention; null leaves TTL off and keeps every item. The function does not write such an attribute itself: set it only when something stamps the items."
+  description = "Name of a Number attribute (epoch seconds) that DynamoDB's TTL expires Audit items by, for items something other than the function stamps. Prefer audit_retention_days, with which the function writes expiresAt and TTL is on expiresAt; with it set this must be null or \"expiresAt\" (a table has one TTL attribute). Null with no retention: TTL off, every item kept."
   type        = string
   default     = null
 }
@@ -100,13 +100,13 @@ variable "audit_format" {
 }
 
 variable "audit_ignore_attributes" {
-  description = "Top-level attributes left out of MODIFY diffs (AUDIT_IGNORE_ATTRIBUTES), e.g. [\"updatedAt\"]."
+  description = "Top-level attributes not audited at all (AUDIT_IGNORE_ATTRIBUTES), e.g. [\"updatedAt\"]: left out of diffs and of whole images in both formats."
   type        = list(string)
   default     = null
 }
 
 variable "audit_concurrency" {
-  description = "PutItem requests the function keeps in flight at once (AUDIT_CONCURRENCY)."
+  description = "Write requests (PutItem or BatchWriteItem, as audit_write_api says) the function keeps in flight at once (AUDIT_CONCURRENCY)."
   type        = number
   default     = null
 }
@@ -120,6 +120,43 @@ variable "log_level" {
 variable "log_retention_days" {
   description = "Days CloudWatch Logs keeps the function's log group; 0 keeps it forever."
   type        = number
+  default     = null
+}
+
+variable "audit_actor_attribute" {
+  description = "Attribute in which the application records who made a change (AUDIT_ACTOR_ATTRIBUTE): every audit item then carries actor and actorSource. Null: none (a TTL delete is named dynamodb.amazonaws.com either way). It may not also be in audit_redact_attributes or audit_ignore_attributes."
+  type        = string
+  default     = null
+}
+
+variable "audit_retention_days" {
+  description = "Whole days an audit item is kept (AUDIT_RETENTION_DAYS), 1 to 36500: the function writes expiresAt (its change's time plus these days) and the Audit table's TTL is turned on for expiresAt. Null: kept forever, TTL off. Chain heads never expire."
+  type        = number
+  default     = null
+}
+
+variable "audit_redact_attributes" {
+  description = "Top-level attributes whose changes are audited but whose values are never stored (AUDIT_REDACT_ATTRIBUTES), e.g. [\"password\"]: each value becomes a redacted marker, with an HMAC when audit_redact_key is set. The table's key attribute is never redacted."
+  type        = list(string)
+  default     = null
+}
+
+variable "audit_redact_key" {
+  description = "HMAC-SHA256 key of redacted values' digests (AUDIT_REDACT_KEY): standard base64, padded, of 32 to 256 random bytes (`openssl rand -base64 32`). Equal values then carry equal digests without being revealed. Sensitive: never shown by plan or output, but kept in the state and in the function's configuration, like every secret Terraform deploys. Null: redacted values carry no digest."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
+variable "audit_chain" {
+  description = "Whether the function links each source item's records into a hash chain (AUDIT_CHAIN on or off) that `auditstream verify` recomputes. On grants the function and the backfill policy BatchGetItem on the Audit table (they read the chain heads; they move them with the conditional PutItem they already have). Null: not set, the function's default (off)."
+  type        = bool
+  default     = null
+}
+
+variable "audit_write_api" {
+  description = "How the function writes audit items (AUDIT_WRITE_API): PutItem (one item a request) or BatchWriteItem (up to 25 a request, fewer round trips and less CPU; grants the function dynamodb:BatchWriteItem on the Audit table, which IAM cannot limit to puts). Null: not set, the function's default (PutItem)."
+  type        = string
   default     = null
 }
 

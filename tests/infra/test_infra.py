@@ -53,9 +53,30 @@ MOTO_START_SECONDS = 20
 TF_TIMEOUT = 300
 # The Audit table's index that `auditstream` reads one item's trail through.
 HISTORY_INDEX = "history"
+# The redaction key test_update deploys: 32 random bytes, new each run, so that finding
+# it in any output terraform printed cannot be a coincidence.
+REDACT_KEY = base64.b64encode(os.urandom(32)).decode()
+# The trust settings and the write API, all off in the first apply and all on in
+# test_update: each names the function variable it sets and that variable's value.
+TRUST_VARS = {
+    "audit_actor_attribute": ("updatedBy", "AUDIT_ACTOR_ATTRIBUTE", "updatedBy"),
+    "audit_retention_days": ("400", "AUDIT_RETENTION_DAYS", "400"),
+    "audit_redact_attributes": ('["password","apiToken"]', "AUDIT_REDACT_ATTRIBUTES",
+                                "password,apiToken"),
+    "audit_redact_key": (REDACT_KEY, "AUDIT_REDACT_KEY", REDACT_KEY),
+    "audit_chain": ("true", "AUDIT_CHAIN", "on"),
+    "audit_write_api": ("BatchWriteItem", "AUDIT_WRITE_API", "BatchWriteItem"),
+}
 # What test_update changes in place, and test_destroy then destroys with.
 UPDATE_VARS = {"architecture": "x86_64", "deletion_protection": "false",
-               "history_index": "false"}
+               "history_index": "false", **{k: v[0] for k, v in TRUST_VARS.items()}}
+# The function's environment with every setting off (the first apply's variables).
+BASE_ENV = {
+    "AUDIT_TABLE": PREFIX + "Audit",
+    "AUDIT_FORMAT": "classic",
+    "AUDIT_CONCURRENCY": "8",
+    "AUDIT_IGNORE_ATTRIBUTES": "updatedAt,etag",
+}
 
 # The services the configuration calls. The override gives each one moto's endpoint; a
 # service missing here would go to AWS, which the dead proxy turns into a fast failure.
@@ -428,7 +449,6 @@ class Suite:
             "package_dir": self.dist,
             "name_prefix": PREFIX,
             "create_alarm_topic": "true",
-            "audit_ttl_attribute": "expiresAt",
             "audit_ignore_attributes": '["updatedAt","etag"]',
         }
         values.update(extra)
@@ -479,19 +499,29 @@ class Suite:
         check(not messages, "terraform validate warns:\n" + "\n".join(messages))
 
     def test_variables_documented(self):
-        """Every variable: description and type; a validation unless bool or map; the
-        root exposes every module input under the same name, type and description, and
-        infra/README.md lists every root variable."""
+        """Every variable: description and type; a validation unless bool or map (or
+        sensitive, checked by a precondition instead, since Terraform prints the value a
+        validation block refuses); the root exposes every module input under the same
+        name, type, description and sensitivity, and infra/README.md lists every root
+        variable."""
         module = variable_blocks(os.path.join(INFRA, MODULE_REL, "variables.tf"))
         root = variable_blocks(os.path.join(INFRA, "variables.tf"))
+        module_text = "".join(read(p) for p in glob.glob(os.path.join(INFRA, MODULE_REL, "*.tf")))
         check(len(module) >= 20, f"only {len(module)} module variables found")
         problems = []
         for name, body in module.items():
             typ = hcl_attr(body, "type")
+            sensitive = hcl_attr(body, "sensitive") == "true"
             if not hcl_attr(body, "description"):
                 problems.append(f"module variable {name} has no description")
             if typ is None:
                 problems.append(f"module variable {name} has no type")
+            elif sensitive:
+                if "validation {" in body:
+                    problems.append(f"sensitive variable {name} has a validation block, "
+                                    "which prints a value it refuses")
+                if f'error_message = "The value of {name} must' not in module_text:
+                    problems.append(f"sensitive variable {name} has no precondition")
             elif not (typ == "bool" or typ.startswith("map(")) and "validation {" not in body:
                 problems.append(f"module variable {name} has no validation block")
             if name not in root:
@@ -499,6 +529,8 @@ class Suite:
                 continue
             if hcl_attr(root[name], "type") != typ:
                 problems.append(f"root variable {name} has another type than the module's")
+            if (hcl_attr(root[name], "sensitive") == "true") != sensitive:
+                problems.append(f"root variable {name} is not as sensitive as the module's")
             if name != "package_dir" and (hcl_attr(root[name], "description")
                                           != hcl_attr(body, "description")):
                 problems.append(f"root variable {name} is described otherwise than the module's")
@@ -547,6 +579,11 @@ class Suite:
             "audit_concurrency": "0",
             "log_level": "VERBOSE",
             "aws_region": "Mars",
+            # The trust settings and the write API (more rounds in test_trust_validation).
+            "audit_actor_attribute": " updatedBy",
+            "audit_retention_days": "0",
+            "audit_redact_attributes": '["password","password"]',
+            "audit_write_api": "batchwriteitem",
             # history_read and history_write may be left out, not be 0.
             "provisioned_capacity": "{configuration_read=5,configuration_write=5,"
                                     "audit_read=5,audit_write=5,history_write=0}",
@@ -563,12 +600,14 @@ class Suite:
             f"var.{k} set using -var" in d and "a bool is required" in d for d in details)]
         check(not missed, f"no type error for {missed}; diagnostics:\n" + "\n".join(details))
 
-    def refused_plan(self, values):
-        """The diagnostics' details of a plan with these -var values, which must fail."""
+    def refused_plan(self, values, chdir=None):
+        """The diagnostics' details of a plan with these -var values, which must fail
+        (in the live copy unless `chdir` says otherwise)."""
         args = [f"-var={k}={v}" for k, v in values.items()] + [f"-var=package_dir={self.dist}"]
-        proc = self.need_tf().run(self.live, "plan", "-refresh=false", "-input=false", "-json",
-                                  *args, ok=False)
+        proc = self.need_tf().run(chdir or self.live, "plan", "-refresh=false", "-input=false",
+                                  "-json", *args, ok=False)
         check(proc.returncode != 0, f"plan with invalid values succeeded: {values}")
+        self.refused_output = proc.stdout + proc.stderr
         details = []
         for line in proc.stdout.splitlines():
             try:
@@ -578,6 +617,109 @@ class Suite:
             if msg.get("type") == "diagnostic":
                 details.append(msg["diagnostic"].get("detail", ""))
         return details
+
+    def test_trust_validation(self):
+        """Each bad value of a trust setting or of the write API is refused by name, as
+        the function would refuse it at init: an actor name with blanks around it, empty
+        or with a comma; more ignored names than the function reads; retention days out
+        of 1..36500 or not whole; redact names empty, with a comma or blanks, repeated or
+        too many; a write API by another name or case; a chain that is not a bool.
+        test_variable_validation's plan of the root configuration refuses a first value
+        of each; these rounds go through the module's variables.tf alone, which needs no
+        provider (Terraform reports one failure per variable and plan, so each round is
+        a plan)."""
+        rounds = [
+            {"audit_actor_attribute": "", "audit_retention_days": "36501",
+             "audit_redact_attributes": '["password",""]', "audit_write_api": "TransactWriteItems"},
+            {"audit_actor_attribute": "updatedBy\t", "audit_retention_days": "1.5",
+             "audit_ignore_attributes": json.dumps([f"i{i}" for i in range(65)]),
+             "audit_redact_attributes": '["pass,word"]', "audit_write_api": ""},
+            {"audit_retention_days": "-1", "audit_actor_attribute": "updatedBy,owner",
+             "audit_redact_attributes": json.dumps([f"a{i}" for i in range(65)])},
+            {"audit_redact_attributes": '[" password"]'},
+        ]
+        alone = os.path.join(self.workdir, "variables-alone")
+        os.makedirs(alone, exist_ok=True)
+        shutil.copy(os.path.join(INFRA, MODULE_REL, "variables.tf"), alone)
+        problems = []
+        for values in rounds:
+            details = self.refused_plan(values, alone)
+            problems += [f"{k}={v!r}: not refused by name" for k, v in values.items()
+                         if not any(f"The value of {k} must" in d for d in details)]
+        # A bool's type is its validation, checked before any validation block.
+        details = self.refused_plan({"audit_chain": "on"}, alone)
+        if not any("var.audit_chain set using -var" in d and "a bool is required" in d
+                   for d in details):
+            problems.append("audit_chain=on: no type error naming it:\n" + "\n".join(details))
+        check(not problems, "\n".join(problems))
+
+    def test_trust_conflicts(self):
+        """What a validation block cannot say, refused before anything is deployed, each
+        failure reported in the same plan: a redaction key of 44 characters that decode
+        to 31 bytes (a precondition, never a validation block, which would print it);
+        the actor also redacted, or ignored (compared after trimming, as the function
+        reads the list); another TTL attribute than the one retention writes. The
+        refused key appears nowhere in what terraform printed."""
+        check(os.path.isdir(os.path.join(self.live, ".terraform")), "needs the moto setup")
+        key31 = base64.b64encode(os.urandom(31)).decode()
+        check_eq((len(key31), key31.count("=")), (44, 2), "a 31-byte key's base64")
+        details = self.refused_plan({
+            "audit_redact_key": key31,
+            "audit_actor_attribute": "updatedBy",
+            "audit_redact_attributes": '["password","updatedBy"]',
+            "audit_ignore_attributes": '["etag"," updatedBy "]',
+            "audit_retention_days": "30", "audit_ttl_attribute": "expiry",
+        })
+        check(key31 not in self.refused_output, "the refused redaction key was printed")
+        expected = [
+            "The value of audit_redact_key must be null or standard padded base64",
+            "The value of audit_actor_attribute must not also be in audit_redact_attributes",
+            "The value of audit_actor_attribute must not also be in audit_ignore_attributes",
+            'The value of audit_ttl_attribute must be null or "expiresAt" while '
+            "audit_retention_days is set",
+        ]
+        missed = [e for e in expected if not any(e in " ".join(d.split()) for d in details)]
+        check(not missed, f"not refused: {missed}; diagnostics:\n" + "\n".join(details))
+
+    def test_redact_key_rule(self):
+        """The function's precondition on audit_redact_key, read from function.tf and
+        evaluated by `terraform console` for each shape of key, agrees with what the
+        function accepts (padded standard base64 of 32 to 256 bytes): keys of 0 to 48 and
+        255 to 257 random bytes, and keys refused for their form."""
+        tf = self.need_tf()
+        text = read(os.path.join(INFRA, MODULE_REL, "function.tf"))
+        m = re.search(r"precondition \{\s*condition = (var\.audit_redact_key == null .*?)\n"
+                      r"\s*error_message = \"The value of audit_redact_key must", text, re.S)
+        check(m, "no precondition on audit_redact_key in function.tf")
+        condition = " ".join(m.group(1).split())
+        sizes = list(range(49)) + [255, 256, 257, 300]
+        cases = [(base64.b64encode(os.urandom(n)).decode(), 32 <= n <= 256) for n in sizes]
+        good = base64.b64encode(os.urandom(34)).decode()  # 46 characters and "=="
+        cases += [
+            (good.rstrip("="), False), (good[:-1], False),     # padding left out
+            (base64.urlsafe_b64encode(b"\xfb\xff" * 20).decode(), False),  # - and _
+            (good[:20] + "\n" + good[20:], False),             # wrapped
+            (" " + good, False), (good + " ", False),
+            (good[:-4] + "A=A=", False), (good[:-4] + "====", False),
+            ("=" + good[1:], False),
+            ("not base64 at all, but long enough for 32 bytes...", False),
+        ]
+        lines = [condition.replace("var.audit_redact_key", json.dumps(key)) for key, _ in cases]
+        console = os.path.join(self.workdir, "console")
+        os.makedirs(console, exist_ok=True)
+        # Piped, the console reads its whole input as one expression: one list of them.
+        proc = subprocess.run([tf.binary, f"-chdir={console}", "console"], env=tf.env,
+                              input="jsonencode([" + ", ".join(lines) + "])\n",
+                              capture_output=True, text=True, timeout=60)
+        try:
+            got = json.loads(json.loads(proc.stdout))
+        except ValueError:
+            got = None
+        check(proc.returncode == 0 and isinstance(got, list) and len(got) == len(cases),
+              f"console gave {proc.stdout[:300]!r}: {tail(proc.stderr, 10)}")
+        wrong = [f"{key!r}: {'accepted' if g else 'refused'}"
+                 for (key, ok), g in zip(cases, got) if g is not ok]
+        check(not wrong, "the key precondition disagrees with the function:\n" + "\n".join(wrong))
 
     def test_apply(self):
         """terraform apply of the root configuration against moto."""
@@ -621,12 +763,10 @@ class Suite:
                  {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
                  "Configuration stream")
         check(not audit.get("StreamSpecification"), "Audit must have no stream")
-        ttl = ddb.describe_time_to_live(TableName=PREFIX + "Audit")["TimeToLiveDescription"]
-        check_eq((ttl["TimeToLiveStatus"], ttl.get("AttributeName")), ("ENABLED", "expiresAt"),
-                 "Audit TTL")
-        ttl = ddb.describe_time_to_live(TableName=PREFIX + "Configuration")
-        check_eq(ttl["TimeToLiveDescription"]["TimeToLiveStatus"], "DISABLED",
-                 "Configuration TTL")
+        # No retention: every audit item is kept (test_update turns retention on).
+        for name in ("Audit", "Configuration"):
+            ttl = ddb.describe_time_to_live(TableName=PREFIX + name)["TimeToLiveDescription"]
+            check_eq(ttl["TimeToLiveStatus"], "DISABLED", f"{name} TTL without retention")
 
     def test_function(self):
         """Runtime, handler, architecture, the arm64 zip's hash, memory, timeout, env."""
@@ -638,12 +778,8 @@ class Suite:
         check_eq(fn["Architectures"], ["arm64"], "architectures (default)")
         check_eq(fn["CodeSha256"], self.code_sha["arm64"], "code: the arm64 zip")
         check_eq((fn["MemorySize"], fn["Timeout"]), (256, 60), "memory and timeout")
-        check_eq(fn["Environment"]["Variables"], {
-            "AUDIT_TABLE": PREFIX + "Audit",
-            "AUDIT_FORMAT": "classic",
-            "AUDIT_CONCURRENCY": "8",
-            "AUDIT_IGNORE_ATTRIBUTES": "updatedAt,etag",
-        }, "environment")
+        # Exactly these: no trust setting or write API is passed while none is set.
+        check_eq(fn["Environment"]["Variables"], BASE_ENV, "environment")
         check_eq(fn["Role"], self.output("function_role_arn"), "role")
         groups = self.aws["logs"].describe_log_groups(
             logGroupNamePrefix="/aws/lambda/" + PREFIX)["logGroups"]
@@ -680,7 +816,8 @@ class Suite:
 
     def test_iam_least_privilege(self):
         """The role's policies: exactly the expected action per resource, and no
-        wildcard except the log-group ARN's ':*' for the two log-writing actions."""
+        wildcard except the log-group ARN's ':*' for the two log-writing actions; with
+        the chain off and PutItem, no BatchGetItem and no BatchWriteItem."""
         self.need_live()
         iam = self.aws["iam"]
         role = PREFIX + "audit_producer"
@@ -690,6 +827,19 @@ class Suite:
                  "trust policy")
         check_eq(iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"], [],
                  "attached managed policies (AWSLambda* managed policies grant '*')")
+        check_eq(sorted(self.function_grants()), sorted(self.expected_function_grants()),
+                 "grants (action, resource)")
+
+    def log_group_wildcard(self):
+        """The one resource with a '*' the function's role may name."""
+        return self.aws["logs"].describe_log_groups(
+            logGroupNamePrefix="/aws/lambda/" + PREFIX)["logGroups"][0]["logGroupArn"] + ":*"
+
+    def function_grants(self):
+        """The (action, resource) pairs of the function role's inline policies as moto
+        keeps them, after checking that none holds a wildcard, a Not* or a Condition."""
+        iam = self.aws["iam"]
+        role = PREFIX + "audit_producer"
         statements = []
         for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
             doc = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
@@ -697,44 +847,26 @@ class Suite:
                 doc = json.loads(doc)
             statements += doc["Statement"]
         check(statements, "the role has no inline policy")
+        return statement_grants(statements, self.log_group_wildcard())
 
-        log_group_arn = self.aws["logs"].describe_log_groups(
-            logGroupNamePrefix="/aws/lambda/" + PREFIX)["logGroups"][0]["logGroupArn"]
-        allowed_wildcard = log_group_arn + ":*"
-        grants = set()
-        problems = []
-        for st in statements:
-            for forbidden in ("NotAction", "NotResource", "NotPrincipal", "Condition"):
-                if forbidden in st:
-                    problems.append(f"statement {st.get('Sid')} uses {forbidden}")
-            if st.get("Effect") != "Allow":
-                problems.append(f"statement {st.get('Sid')} is not an Allow")
-            actions = listify(st.get("Action"))
-            resources = listify(st.get("Resource"))
-            for action in actions:
-                if "*" in action or "?" in action:
-                    problems.append(f"wildcard action {action!r}")
-            for resource in resources:
-                # The only '*' allowed: the documented "<log group ARN>:*" of the
-                # function's own log group, for exactly the two log-writing actions.
-                if resource == allowed_wildcard and set(actions) <= {
-                        "logs:CreateLogStream", "logs:PutLogEvents"}:
-                    continue
-                if "*" in resource or "?" in resource:
-                    problems.append(f"wildcard resource {resource!r} for {actions}")
-            grants |= {(a, r) for a in actions for r in resources}
-        check(not problems, "\n".join(problems))
+    def expected_function_grants(self, chain=False, batch_write=False):
+        audit = self.output("audit_table_arn")
+        stream = self.output("configuration_stream_arn")
         expected = {
-            ("dynamodb:PutItem", self.output("audit_table_arn")),
-            ("dynamodb:DescribeStream", self.output("configuration_stream_arn")),
-            ("dynamodb:GetRecords", self.output("configuration_stream_arn")),
-            ("dynamodb:GetShardIterator", self.output("configuration_stream_arn")),
-            ("dynamodb:ListStreams", self.output("configuration_stream_arn")),
-            ("logs:CreateLogStream", allowed_wildcard),
-            ("logs:PutLogEvents", allowed_wildcard),
+            ("dynamodb:PutItem", audit),
+            ("dynamodb:DescribeStream", stream),
+            ("dynamodb:GetRecords", stream),
+            ("dynamodb:GetShardIterator", stream),
+            ("dynamodb:ListStreams", stream),
+            ("logs:CreateLogStream", self.log_group_wildcard()),
+            ("logs:PutLogEvents", self.log_group_wildcard()),
             ("sqs:SendMessage", self.output("failure_queue_arn")),
         }
-        check_eq(sorted(grants), sorted(expected), "grants (action, resource)")
+        if chain:  # chain heads are read; they are moved with the PutItem above
+            expected.add(("dynamodb:BatchGetItem", audit))
+        if batch_write:
+            expected.add(("dynamodb:BatchWriteItem", audit))
+        return expected
 
     def test_history_index(self):
         """The Audit table's history index: keys historyKey (S) and historySort (S),
@@ -932,7 +1064,11 @@ class Suite:
             "PutItem", "DeleteItem", "UpdateItem", "BatchWriteItem") else "ok"
             for name in results}
         expected.update({"backfill PutItem new": "ok",
-                         "backfill PutItem again": "ConditionalCheckFailedException"})
+                         "backfill PutItem again": "ConditionalCheckFailedException",
+                         # The chain is off: backfill reads no chain head. moto sees
+                         # the GetItem it holds on Configuration as one on "*", so only
+                         # BatchGetItem is refused here (test_trail_policies checks both).
+                         "backfill BatchGetItem": "denied"})
         wrong = [f"{call}: expected {expected[call]}, got {got}"
                  for call, got in results.items() if got != expected[call]]
         check(not wrong, "outcomes with IAM enforced:\n" + "\n".join(wrong))
@@ -1021,13 +1157,16 @@ class Suite:
 
     def test_plan_provisioned(self):
         """billing_mode = PROVISIONED gives the index its own capacity: history_read as
-        set, history_write left out and so the table's audit_write."""
+        set, history_write left out and so the table's audit_write. In the same plan,
+        audit_ttl_attribute without retention turns TTL on for that attribute."""
         self.need_live()
         capacity = ("{configuration_read=2,configuration_write=3,audit_read=4,"
                     "audit_write=6,history_read=7}")
         plan = self.planned("provisioned", billing_mode="PROVISIONED",
-                            provisioned_capacity=capacity)
+                            provisioned_capacity=capacity, audit_ttl_attribute="stampedAt")
         audit = planned_resource(plan, "aws_dynamodb_table", "audit")
+        check_eq(audit["ttl"], [{"enabled": True, "attribute_name": "stampedAt"}],
+                 "planned Audit TTL with audit_ttl_attribute and no retention")
         check_eq((audit["billing_mode"], audit["read_capacity"], audit["write_capacity"]),
                  ("PROVISIONED", 4, 6), "planned Audit capacity")
         index = audit["global_secondary_index"]
@@ -1039,50 +1178,123 @@ class Suite:
         check_eq((conf["read_capacity"], conf["write_capacity"]), (2, 3),
                  "planned Configuration capacity")
 
+    def test_plan_settings_apart(self):
+        """Each setting grants only what it needs, on its own: the chain on with PutItem
+        adds BatchGetItem for the function and for backfill, and no BatchWriteItem;
+        BatchWriteItem with the chain off adds BatchWriteItem alone.
+        Settings given as their defaults ("off", PutItem) are passed as given, and
+        leave the Audit table alone (no TTL)."""
+        self.need_live()
+        cases = [
+            ({"audit_chain": "true", "audit_write_api": "PutItem"},
+             {"AUDIT_CHAIN": "on", "AUDIT_WRITE_API": "PutItem"}, True, False),
+            ({"audit_chain": "false", "audit_write_api": "BatchWriteItem"},
+             {"AUDIT_CHAIN": "off", "AUDIT_WRITE_API": "BatchWriteItem"}, False, True),
+        ]
+        for variables, env, chain, batch_write in cases:
+            what = ", ".join(f"{k}={v}" for k, v in variables.items())
+            plan = self.planned("apart", **variables)
+            function = planned_resource(plan, "aws_lambda_function", "audit_producer")
+            check_eq(function["environment"][0]["variables"], dict(BASE_ENV, **env),
+                     f"planned environment with {what}")
+            # Also what keeps the policies known at plan: a change pending on the table
+            # would defer reading their documents to apply.
+            check_eq(resource_change(plan, "aws_dynamodb_table", "audit")["actions"], ["no-op"],
+                     f"planned Audit table change with {what}")
+            role_policy = planned_resource(plan, "aws_iam_role_policy", "function")["policy"]
+            check(isinstance(role_policy, str), f"role policy not known at plan with {what}")
+            grants = statement_grants(json.loads(role_policy)["Statement"],
+                                      self.log_group_wildcard())
+            check_eq(sorted(grants), sorted(self.expected_function_grants(chain, batch_write)),
+                     f"planned function grants with {what}")
+            backfill = json.loads(planned_resource(plan, "aws_iam_policy", "backfill")["policy"])
+            grants, problems = policy_grants(backfill)
+            check(not problems, f"backfill policy with {what}:\n" + "\n".join(problems))
+            expected, _ = trail_expectations(self.trail_arns(), chain=chain)["backfill"]
+            check_eq(sorted(grants), sorted(expected), f"planned backfill grants with {what}")
+
     def test_update(self):
         """An update in place: architecture = x86_64 plans the x86_64 zip and architecture
         and deploys that zip's code; history_index = false removes the index and its key
         attributes from the Audit table (kept, not replaced), nulls the outputs and takes
         the index out of both policies; deletion protection goes off (as README's removal
-        steps do)."""
+        steps do). Every trust setting and BatchWriteItem go on: TTL on expiresAt, each
+        variable in the function's environment, BatchGetItem and BatchWriteItem on Audit
+        for the function and BatchGetItem for backfill, and the redaction key
+        marked sensitive in the plan and in no text terraform prints."""
         self.need_live()
         tf = self.need_tf()
-        tf.run(self.live, "plan", "-input=false", "-no-color", "-out=update.tfplan",
-               *self.apply_vars(**UPDATE_VARS))
+        printed = []  # everything terraform wrote while it held the key
+        proc = tf.run(self.live, "plan", "-input=false", "-no-color", "-out=update.tfplan",
+                      *self.apply_vars(**UPDATE_VARS))
+        printed.append(("plan", proc.stdout + proc.stderr))
+        proc = tf.run(self.live, "show", "-no-color", "update.tfplan")
+        printed.append(("show", proc.stdout + proc.stderr))
         plan = json.loads(tf.run(self.live, "show", "-json", "update.tfplan").stdout)
         function = planned_resource(plan, "aws_lambda_function", "audit_producer")
         check_eq(function["architectures"], ["x86_64"], "planned architectures")
         check(function["filename"].endswith("/audit_producer-x86_64.zip"),
               f"planned zip {function['filename']}")
         check_eq(function["source_code_hash"], self.code_sha["x86_64"], "planned code hash")
+        change = resource_change(plan, "aws_lambda_function", "audit_producer")
+        check_eq(change["after_sensitive"]["environment"][0]["variables"],
+                 {"AUDIT_REDACT_KEY": True}, "planned environment's sensitive values")
+        # The plan's text names the other settings, so hiding the key hid no more than it.
+        check("AUDIT_CHAIN" in printed[0][1] and "(sensitive value)" in printed[0][1],
+              "the plan's text shows neither the settings nor a sensitive value:\n"
+              + tail(printed[0][1], 40))
         audit = planned_resource(plan, "aws_dynamodb_table", "audit")
         check_eq((audit["global_secondary_index"], [a["name"] for a in audit["attribute"]]),
                  ([], ["id"]), "planned Audit indexes and attributes without the index")
+        check_eq(audit["ttl"], [{"enabled": True, "attribute_name": "expiresAt"}],
+                 "planned Audit TTL with retention")
         actions = {rc["address"]: rc["change"]["actions"] for rc in plan["resource_changes"]}
         check_eq(actions["module.audit_stream.aws_dynamodb_table.audit"], ["update"],
                  "Audit table change without the index (never a replacement)")
-        tf.run(self.live, "apply", "-input=false", "-no-color", "update.tfplan")
-        self.outputs = json.loads(tf.run(self.live, "output", "-json", "-no-color").stdout)
+        proc = tf.run(self.live, "apply", "-input=false", "-no-color", "update.tfplan")
+        printed.append(("apply", proc.stdout + proc.stderr))
+        proc = tf.run(self.live, "output", "-no-color")
+        printed.append(("output", proc.stdout + proc.stderr))
+        proc = tf.run(self.live, "output", "-json", "-no-color")
+        printed.append(("output -json", proc.stdout + proc.stderr))
+        self.outputs = json.loads(proc.stdout)
+        leaked = [what for what, text in printed if REDACT_KEY in text]
+        check(not leaked, f"the redaction key in clear text in terraform's {leaked}")
+
         fn = self.aws["lambda"].get_function_configuration(FunctionName=PREFIX + "audit_producer")
         check_eq(fn["CodeSha256"], self.code_sha["x86_64"], "code: the x86_64 zip")
+        check_eq(fn["Environment"]["Variables"],
+                 dict(BASE_ENV, **{env: value for _, env, value in TRUST_VARS.values()}),
+                 "environment with every setting")
+        ddb = self.aws["dynamodb"]
+        ttl = ddb.describe_time_to_live(TableName=PREFIX + "Audit")["TimeToLiveDescription"]
+        check_eq((ttl["TimeToLiveStatus"], ttl.get("AttributeName")), ("ENABLED", "expiresAt"),
+                 "Audit TTL with retention")
         for name in ("Configuration", "Audit"):
-            table = self.aws["dynamodb"].describe_table(TableName=PREFIX + name)["Table"]
+            table = ddb.describe_table(TableName=PREFIX + name)["Table"]
             check_eq(table.get("DeletionProtectionEnabled"), False,
                      f"{name} deletion protection after the update")
-        audit = self.aws["dynamodb"].describe_table(TableName=PREFIX + "Audit")["Table"]
+        audit = ddb.describe_table(TableName=PREFIX + "Audit")["Table"]
         check_eq(audit.get("GlobalSecondaryIndexes", []), [], "Audit's indexes, turned off")
+        check_eq(sorted(self.function_grants()),
+                 sorted(self.expected_function_grants(chain=True, batch_write=True)),
+                 "function grants with the chain and BatchWriteItem")
         for name in ("history_index_name", "history_index_arn"):
             # `terraform output -json` leaves a null output out.
             check_eq(self.outputs.get(name, {}).get("value"), None,
                      f"output {name} without the index")
-        for name, (expected, _) in trail_expectations(self.trail_arns()).items():
+        for name, (expected, calls) in trail_expectations(self.trail_arns(), chain=True).items():
             stored = self.stored_policy(name)
             check_eq(stored, json.loads(self.output(f"{name}_policy_json")),
                      f"{name} managed policy vs output, without the index")
             grants, problems = policy_grants(stored)
             check(not problems, f"{name} policy:\n" + "\n".join(problems))
             check_eq(sorted(grants), sorted(g for g in expected if "/index/" not in g[1]),
-                     f"{name} grants without the index")
+                     f"{name} grants without the index, with the chain")
+            wrong = [f"{what}: {action} on {resource} is " + ("refused" if allowed else "allowed")
+                     for what, action, resource, allowed in calls if "/index/" not in resource
+                     and iam_allows(stored["Statement"], action, resource) != allowed]
+            check(not wrong, f"{name} policy with the chain:\n" + "\n".join(wrong))
 
     def test_destroy(self):
         """terraform destroy leaves none of it behind."""
@@ -1116,19 +1328,22 @@ class Suite:
 
     TESTS = [
         "nothing_generated_in_infra", "fmt", "validate_root", "validate_module",
-        "variables_documented", "moto_setup", "variable_validation", "apply", "tables",
+        "variables_documented", "redact_key_rule", "moto_setup", "variable_validation",
+        "trust_validation", "trust_conflicts", "apply", "tables",
         "history_index", "function", "event_source_mapping", "failure_queue",
         "iam_least_privilege", "trail_policies", "trail_policies_enforced", "alarms",
-        "plan_after_apply", "plan_provisioned", "update", "destroy", "stayed_on_loopback",
+        "plan_after_apply", "plan_provisioned", "plan_settings_apart", "update", "destroy",
+        "stayed_on_loopback",
     ]
 
 
 # ---- the trail's IAM policies ------------------------------------------------------------
 
 
-def trail_expectations(arns):
+def trail_expectations(arns, chain=False):
     """{policy: (its exact (action, resource) grants, [(what, action, resource, allowed)])}:
-    the calls `auditstream` makes, which each policy must allow, and calls it must refuse."""
+    the calls `auditstream` makes, which each policy must allow, and calls it must refuse.
+    `chain`: audit_chain is on, so backfill reads chain heads too."""
     audit, index, conf = arns["audit"], arns["index"], arns["conf"]
     other = audit.replace(f":table/{PREFIX}Audit", ":table/Elsewhere")
     reader_grants = {(f"dynamodb:{a}", audit) for a in
@@ -1136,10 +1351,11 @@ def trail_expectations(arns):
     reader_grants.add(("dynamodb:Query", index))
     backfill_grants = {
         ("dynamodb:DescribeTable", conf), ("dynamodb:GetItem", conf), ("dynamodb:Scan", conf),
-        ("dynamodb:BatchGetItem", audit), ("dynamodb:DescribeTable", audit),
-        ("dynamodb:GetItem", audit), ("dynamodb:Query", index),
+        ("dynamodb:DescribeTable", audit), ("dynamodb:Query", index),
         ("dynamodb:PutItem", audit),
     }
+    if chain:  # chain heads, read by the function's own chain code: BatchGetItem only
+        backfill_grants.add(("dynamodb:BatchGetItem", audit))
     writes = ("PutItem", "DeleteItem", "UpdateItem", "BatchWriteItem")
     reader_calls = [
         ("history/show: Query the index", "dynamodb:Query", index, True),
@@ -1162,9 +1378,9 @@ def trail_expectations(arns):
         ("read an item again: GetItem Configuration", "dynamodb:GetItem", conf, True),
         ("DescribeTable Audit", "dynamodb:DescribeTable", audit, True),
         ("replay: Query the index", "dynamodb:Query", index, True),
-        ("chain head: GetItem", "dynamodb:GetItem", audit, True),
-        ("chain heads: BatchGetItem", "dynamodb:BatchGetItem", audit, True),
+        ("chain heads: BatchGetItem", "dynamodb:BatchGetItem", audit, chain),
         ("BASELINE: PutItem Audit", "dynamodb:PutItem", audit, True),
+        ("GetItem Audit (no call reads one item)", "dynamodb:GetItem", audit, False),
         ("Scan Audit", "dynamodb:Scan", audit, False),
         ("Query Audit by id", "dynamodb:Query", audit, False),
         ("Scan another table", "dynamodb:Scan", other, False),
@@ -1177,6 +1393,36 @@ def trail_expectations(arns):
     ] + [(f"write Configuration: {w}", f"dynamodb:{w}", conf, False) for w in writes]
     return {"reader": (reader_grants, reader_calls),
             "backfill": (backfill_grants, backfill_calls)}
+
+
+def statement_grants(statements, allowed_wildcard):
+    """The (action, resource) pairs of an execution role's statements; fails on a
+    wildcard (but the log group's ':*' for the two log-writing actions), a deny, a Not*
+    or a Condition."""
+    grants = set()
+    problems = []
+    for st in statements:
+        for forbidden in ("NotAction", "NotResource", "NotPrincipal", "Condition"):
+            if forbidden in st:
+                problems.append(f"statement {st.get('Sid')} uses {forbidden}")
+        if st.get("Effect") != "Allow":
+            problems.append(f"statement {st.get('Sid')} is not an Allow")
+        actions = listify(st.get("Action"))
+        resources = listify(st.get("Resource"))
+        for action in actions:
+            if "*" in action or "?" in action:
+                problems.append(f"wildcard action {action!r}")
+        for resource in resources:
+            # The only '*' allowed: the documented "<log group ARN>:*" of the
+            # function's own log group, for exactly the two log-writing actions.
+            if resource == allowed_wildcard and set(actions) <= {
+                    "logs:CreateLogStream", "logs:PutLogEvents"}:
+                continue
+            if "*" in resource or "?" in resource:
+                problems.append(f"wildcard resource {resource!r} for {actions}")
+        grants |= {(a, r) for a in actions for r in resources}
+    check(not problems, "\n".join(problems))
+    return grants
 
 
 def policy_grants(doc):
@@ -1242,6 +1488,14 @@ def listify(value):
     if value is None:
         return []
     return [value] if isinstance(value, str) else list(value)
+
+
+def resource_change(plan, rtype, name):
+    """The planned change of one resource of the module (before, after, *_sensitive)."""
+    found = [rc["change"] for rc in plan["resource_changes"]
+             if rc["type"] == rtype and rc["name"] == name]
+    check(len(found) == 1, f"{len(found)} changes of {rtype}.{name}")
+    return found[0]
 
 
 def planned_resource(plan, rtype, name):

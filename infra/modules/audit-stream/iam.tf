@@ -1,6 +1,6 @@
 # The function's execution role: exactly the actions the function and its event source
-# mapping use, each on the one resource it touches. No action and no resource is a
-# wildcard, with one exception explained on the logs statement.
+# mapping use with the settings chosen, each on the one resource it touches. No action
+# and no resource is a wildcard, with one exception explained on the logs statement.
 
 data "aws_iam_policy_document" "assume_role" {
   statement {
@@ -22,11 +22,36 @@ resource "aws_iam_role" "function" {
 }
 
 data "aws_iam_policy_document" "function" {
-  # The function's only DynamoDB call: one PutItem per audit item.
+  # One PutItem per audit item (AUDIT_WRITE_API=PutItem, the default); with the chain on,
+  # also the heads, moved with a condition (the previous chain, or
+  # attribute_not_exists(id)), which IAM authorizes as a plain PutItem.
   statement {
     sid       = "WriteAuditItems"
     actions   = ["dynamodb:PutItem"]
     resources = [aws_dynamodb_table.audit.arn]
+  }
+
+  # AUDIT_CHAIN=on: each batch reads the heads of the keys it holds, and reads a head
+  # again when its conditional write fails, both with BatchGetItem. Nothing without it.
+  dynamic "statement" {
+    for_each = local.chain ? [aws_dynamodb_table.audit.arn] : []
+    content {
+      sid       = "ReadChainHeads"
+      actions   = ["dynamodb:BatchGetItem"]
+      resources = [statement.value]
+    }
+  }
+
+  # AUDIT_WRITE_API=BatchWriteItem: up to 25 items a request. IAM authorizes the delete
+  # requests such a call may carry as BatchWriteItem too, so this grant lets the role
+  # delete audit items, which PutItem mode does not: granted only in that mode.
+  dynamic "statement" {
+    for_each = local.batch_write ? [aws_dynamodb_table.audit.arn] : []
+    content {
+      sid       = "BatchWriteAuditItems"
+      actions   = ["dynamodb:BatchWriteItem"]
+      resources = [statement.value]
+    }
   }
 
   # The four stream actions Lambda names when it refuses to create a mapping ("ensure

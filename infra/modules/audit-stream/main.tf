@@ -12,6 +12,18 @@ locals {
 
   alarm_actions = concat(aws_sns_topic.alarms[*].arn, var.alarm_actions)
 
+  # The attribute the function writes with AUDIT_RETENTION_DAYS; DynamoDB's TTL deletes
+  # an item once this epoch second has passed.
+  retention_attribute = "expiresAt"
+  # A table has one TTL attribute: the function's when retention is set, else the one
+  # audit_ttl_attribute names for items stamped elsewhere, else none (TTL off).
+  ttl_attribute = var.audit_retention_days != null ? local.retention_attribute : var.audit_ttl_attribute
+
+  # AUDIT_CHAIN=on: the function reads chain heads, and so does backfill, which links
+  # its BASELINE entries into the same chains.
+  chain       = var.audit_chain == true
+  batch_write = var.audit_write_api == "BatchWriteItem"
+
   # The index `auditstream` queries by this fixed name: it is not a variable.
   history_index_name = "history"
   history_index_arn  = "${aws_dynamodb_table.audit.arn}/index/${local.history_index_name}"

@@ -80,12 +80,13 @@ resource "aws_dynamodb_table" "audit" {
     enabled = true
   }
 
-  dynamic "ttl" {
-    for_each = var.audit_ttl_attribute == null ? [] : [var.audit_ttl_attribute]
-    content {
-      attribute_name = ttl.value
-      enabled        = true
-    }
+  # Always stated, never left out: the provider keeps a table's TTL as it is when the
+  # block is missing, so only enabled = false turns it off again. DynamoDB takes one
+  # TTL change per table about every hour: an apply that changes it again within the
+  # hour fails, and succeeds when run again later.
+  ttl {
+    enabled        = local.ttl_attribute != null
+    attribute_name = local.ttl_attribute
   }
 
   tags = var.tags

@@ -45,16 +45,25 @@ data "aws_iam_policy_document" "backfill" {
     resources = [aws_dynamodb_table.configuration.arn]
   }
 
-  # Before writing a BASELINE it replays the key's trail (Query on the index) and reads
-  # chain heads (GetItem, BatchGetItem); it never scans the Audit table.
+  # It checks that the Audit table and its index exist, and before writing a BASELINE
+  # replays the key's trail (Query on the index); it never scans the Audit table.
   statement {
-    sid = "ReadAuditTrail"
-    actions = [
-      "dynamodb:BatchGetItem",
-      "dynamodb:DescribeTable",
-      "dynamodb:GetItem",
-    ]
+    sid       = "DescribeAuditTable"
+    actions   = ["dynamodb:DescribeTable"]
     resources = [aws_dynamodb_table.audit.arn]
+  }
+
+  # With the chain on, a BASELINE is linked like any entry, through the function's own
+  # chain code: backfill reads its keys' heads with BatchGetItem (again when a head's
+  # condition fails) and moves them with the conditional PutItem below. It reads no
+  # audit item by GetItem.
+  dynamic "statement" {
+    for_each = local.chain ? [aws_dynamodb_table.audit.arn] : []
+    content {
+      sid       = "ReadChainHeads"
+      actions   = ["dynamodb:BatchGetItem"]
+      resources = [statement.value]
+    }
   }
 
   dynamic "statement" {
@@ -66,10 +75,11 @@ data "aws_iam_policy_document" "backfill" {
     }
   }
 
-  # BASELINE items and chain heads are written with PutItem and a condition
-  # (attribute_not_exists(id), or the head's previous chain). BatchWriteItem is left
-  # out on purpose: it takes no condition, and IAM authorizes its DeleteRequests as
-  # BatchWriteItem, so granting it would let backfill delete audit items.
+  # BASELINE items, and with the chain on the heads, are written with PutItem and a
+  # condition (attribute_not_exists(id), or the head's previous chain). BatchWriteItem
+  # is left out on purpose, whatever audit_write_api says: it takes no condition, and
+  # IAM authorizes its DeleteRequests as BatchWriteItem, so granting it would let
+  # backfill delete audit items.
   statement {
     sid       = "WriteBaselines"
     actions   = ["dynamodb:PutItem"]

@@ -91,7 +91,7 @@ variable "provisioned_capacity" {
 }
 
 variable "audit_ttl_attribute" {
-  description = "Name of a Number attribute (epoch seconds) that DynamoDB's TTL uses to expire Audit items for retention; null leaves TTL off and keeps every item. The function does not write such an attribute itself: set it only when something stamps the items."
+  description = "Name of a Number attribute (epoch seconds) that DynamoDB's TTL expires Audit items by, for items something other than the function stamps. Prefer audit_retention_days, with which the function writes expiresAt and TTL is on expiresAt; with it set this must be null or \"expiresAt\" (a table has one TTL attribute). Null with no retention: TTL off, every item kept."
   type        = string
   default     = null
 
@@ -163,7 +163,7 @@ variable "audit_format" {
 }
 
 variable "audit_ignore_attributes" {
-  description = "Top-level attributes left out of MODIFY diffs (AUDIT_IGNORE_ATTRIBUTES), e.g. [\"updatedAt\"]."
+  description = "Top-level attributes not audited at all (AUDIT_IGNORE_ATTRIBUTES), e.g. [\"updatedAt\"]: left out of diffs and of whole images in both formats."
   type        = list(string)
   default     = []
   nullable    = false
@@ -172,10 +172,15 @@ variable "audit_ignore_attributes" {
     condition     = alltrue([for a in var.audit_ignore_attributes : length(a) > 0 && !strcontains(a, ",")])
     error_message = "The value of audit_ignore_attributes must hold non-empty names without commas."
   }
+
+  validation {
+    condition     = length(var.audit_ignore_attributes) <= 64
+    error_message = "The value of audit_ignore_attributes must hold at most 64 names (the most the function reads)."
+  }
 }
 
 variable "audit_concurrency" {
-  description = "PutItem requests the function keeps in flight at once (AUDIT_CONCURRENCY)."
+  description = "Write requests (PutItem or BatchWriteItem, as audit_write_api says) the function keeps in flight at once (AUDIT_CONCURRENCY)."
   type        = number
   default     = 8
   nullable    = false
@@ -208,6 +213,85 @@ variable "log_retention_days" {
     condition = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
     1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
     error_message = "The value of log_retention_days must be 0 or one of the periods CloudWatch Logs offers: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+# ---- trusting the trail (each null or empty: not passed, the function's default) -----
+
+variable "audit_actor_attribute" {
+  description = "Attribute in which the application records who made a change (AUDIT_ACTOR_ATTRIBUTE): every audit item then carries actor and actorSource. Null: none (a TTL delete is named dynamodb.amazonaws.com either way). It may not also be in audit_redact_attributes or audit_ignore_attributes."
+  type        = string
+  default     = null
+
+  validation {
+    # The function trims spaces and tabs around a name: refuse them here rather than
+    # deploy a name other than the one written. It refuses a comma (one attribute names
+    # the actor).
+    condition     = var.audit_actor_attribute == null ? true : (length(var.audit_actor_attribute) > 0 && var.audit_actor_attribute == trim(var.audit_actor_attribute, " \t") && !strcontains(var.audit_actor_attribute, ","))
+    error_message = "The value of audit_actor_attribute must be null or one attribute name: not empty, no comma, no spaces or tabs around it."
+  }
+}
+
+variable "audit_retention_days" {
+  description = "Whole days an audit item is kept (AUDIT_RETENTION_DAYS), 1 to 36500: the function writes expiresAt (its change's time plus these days) and the Audit table's TTL is turned on for expiresAt. Null: kept forever, TTL off. Chain heads never expire."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.audit_retention_days == null ? true : (var.audit_retention_days >= 1 && var.audit_retention_days <= 36500 && floor(var.audit_retention_days) == var.audit_retention_days)
+    error_message = "The value of audit_retention_days must be null (keep forever) or a whole number of days from 1 to 36500."
+  }
+}
+
+variable "audit_redact_attributes" {
+  description = "Top-level attributes whose changes are audited but whose values are never stored (AUDIT_REDACT_ATTRIBUTES), e.g. [\"password\"]: each value becomes a redacted marker, with an HMAC when audit_redact_key is set. The table's key attribute is never redacted."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for a in var.audit_redact_attributes : length(a) > 0 && !strcontains(a, ",") && a == trim(a, " \t")])
+    error_message = "The value of audit_redact_attributes must hold attribute names, none empty, none with a comma, none with spaces or tabs around it."
+  }
+
+  validation {
+    condition     = length(distinct(var.audit_redact_attributes)) == length(var.audit_redact_attributes)
+    error_message = "The value of audit_redact_attributes must not name an attribute twice."
+  }
+
+  validation {
+    condition     = length(var.audit_redact_attributes) <= 64
+    error_message = "The value of audit_redact_attributes must hold at most 64 names (the most the function reads)."
+  }
+}
+
+variable "audit_redact_key" {
+  description = "HMAC-SHA256 key of redacted values' digests (AUDIT_REDACT_KEY): standard base64, padded, of 32 to 256 random bytes (`openssl rand -base64 32`). Equal values then carry equal digests without being revealed. Sensitive: never shown by plan or output, but kept in the state and in the function's configuration, like every secret Terraform deploys. Null: redacted values carry no digest."
+  type        = string
+  default     = null
+  sensitive   = true
+
+  # No validation block: Terraform prints the value a validation block refuses, even
+  # of a sensitive variable when the caller's own variable is not. The key is checked
+  # by a precondition of the function instead (function.tf), whose failure shows no
+  # value: "The value of audit_redact_key must ...".
+
+}
+
+variable "audit_chain" {
+  description = "Whether the function links each source item's records into a hash chain (AUDIT_CHAIN on or off) that `auditstream verify` recomputes. On grants the function and the backfill policy BatchGetItem on the Audit table (they read the chain heads; they move them with the conditional PutItem they already have). Null: not set, the function's default (off)."
+  type        = bool
+  default     = null
+}
+
+variable "audit_write_api" {
+  description = "How the function writes audit items (AUDIT_WRITE_API): PutItem (one item a request) or BatchWriteItem (up to 25 a request, fewer round trips and less CPU; grants the function dynamodb:BatchWriteItem on the Audit table, which IAM cannot limit to puts). Null: not set, the function's default (PutItem)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.audit_write_api == null ? true : contains(["PutItem", "BatchWriteItem"], var.audit_write_api)
+    error_message = "The value of audit_write_api must be null, \"PutItem\" or \"BatchWriteItem\"."
   }
 }
 
