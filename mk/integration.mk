@@ -26,6 +26,16 @@ $(INTEGRATION_READ_ITEMS): tests/integration/read_items.c $(STATIC_LIB) $(HEADER
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ tests/integration/read_items.c $(STATIC_LIB) \
 		$(SAN) $(LIBS)
 
-integration: $(INTEGRATION_PUT_ITEMS) $(INTEGRATION_READ_ITEMS)
+# The hash chain over several invocations, checked with the pure verify.
+INTEGRATION_CHAIN := $(INTEGRATION_DIR)/chain_batches
+
+$(INTEGRATION_CHAIN): tests/integration/chain_batches.c $(STATIC_LIB) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(say) LINK $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ tests/integration/chain_batches.c $(STATIC_LIB) \
+		$(SAN) $(LIBS)
+
+integration: $(INTEGRATION_PUT_ITEMS) $(INTEGRATION_READ_ITEMS) $(INTEGRATION_CHAIN)
 	$(Q)$(INTEGRATION_PYTHON) tests/integration/test_ddb_moto.py --put-items $(INTEGRATION_PUT_ITEMS) \
 		--read-items $(INTEGRATION_READ_ITEMS) $(INTEGRATION_ARGS)
+	$(Q)$(INTEGRATION_PYTHON) tests/integration/test_chain_moto.py --chain-batches $(INTEGRATION_CHAIN)
