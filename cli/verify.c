@@ -1,6 +1,7 @@
 /* auditstream verify [KEY ...] [--all] [--anchors FILE]: each key's trail read through the
  * history index and its chain head by id, checked by the library (continuity, the hash
  * chain, the anchors the function logged); one line or table row per key, then totals. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,9 @@
  * costs seconds, not a second a key. */
 #define REREAD_MS 1000
 #define READS     3
+/* Keys read at once, each by a worker with its own connection: a key costs a GetItem and
+ * a Query or more, one after the other, so the time goes in waiting. */
+#define MAX_WORKERS 8
 
 /* Problem kinds, for the totals line. */
 static const char *const KINDS[] = {"continuity", "altered", "missing",
@@ -104,7 +108,8 @@ static void key_read_free(key_read *r)
 }
 
 /* GetItem of the key's chain head (consistent: the head is the last thing written). */
-static int read_head(cli_session *s, const char *key, key_read *r, char message[CLI_MESSAGE_MAX])
+static int read_head(const cli_session *s, as_ddb_client *client, const char *key, key_read *r,
+                     char message[CLI_MESSAGE_MAX])
 {
     as_error err = {0};
     char id[37];
@@ -121,7 +126,7 @@ static int read_head(cli_session *s, const char *key, key_read *r, char message[
     memset(&result, 0, sizeof result);
     bool found = false;
     int rc = 0;
-    if (as_ddb_get_item(s->client, &s->credentials, s->options->audit_table,
+    if (as_ddb_get_item(client, &s->credentials, s->options->audit_table,
                         as_span_from_cstr(request), NULL, (as_span){NULL, 0}, true, 0, &answer,
                         &found, &result, NULL, &err) != AS_OK) {
         snprintf(message, CLI_MESSAGE_MAX, "%s", err.message);
@@ -156,7 +161,8 @@ static int read_head(cli_session *s, const char *key, key_read *r, char message[
 }
 
 /* The head first, then the trail: a head is moved only after its entries are written. */
-static int read_key(cli_session *s, const char *key, key_read *r, char message[CLI_MESSAGE_MAX])
+static int read_key(const cli_session *s, as_ddb_client *client, const char *key, key_read *r,
+                    char message[CLI_MESSAGE_MAX])
 {
     memset(r, 0, sizeof *r);
     r->trail = as_trail_new();
@@ -164,9 +170,9 @@ static int read_key(cli_session *s, const char *key, key_read *r, char message[C
         snprintf(message, CLI_MESSAGE_MAX, "out of memory verifying");
         return CLI_EXIT_FAILED;
     }
-    int rc = read_head(s, key, r, message);
+    int rc = read_head(s, client, key, r, message);
     if (rc == 0) {
-        rc = cli_fetch_trail(s, NULL, key, AS_TIME_MIN, AS_TIME_MAX, r->trail, NULL, message);
+        rc = cli_fetch_trail(s, client, key, AS_TIME_MIN, AS_TIME_MAX, r->trail, NULL, message);
     }
     return rc;
 }
@@ -257,8 +263,9 @@ static bool keep(key_result *r, const key_read *read, const as_verify *v, bool j
 
 /* Reads and verifies one key into `r`. With `again` (a later round), a read that saw what
  * the last one saw settles the key as it was. */
-static int verify_key(cli_session *s, const char *key, const cli_anchors *anchors, bool json,
-                      bool again, key_result *r, char message[CLI_MESSAGE_MAX])
+static int verify_key(const cli_session *s, as_ddb_client *client, const char *key,
+                      const cli_anchors *anchors, bool json, bool again, key_result *r,
+                      char message[CLI_MESSAGE_MAX])
 {
     as_verify *v = as_verify_new();
     key_read read;
@@ -268,7 +275,7 @@ static int verify_key(cli_session *s, const char *key, const cli_anchors *anchor
         snprintf(message, CLI_MESSAGE_MAX, "out of memory verifying");
     }
     if (rc == 0) {
-        rc = read_key(s, key, &read, message);
+        rc = read_key(s, client, key, &read, message);
     }
     if (rc == 0 && again && same_read(r, &read)) {
         r->settled = true;
@@ -285,25 +292,126 @@ static int verify_key(cli_session *s, const char *key, const cli_anchors *anchor
     return rc;
 }
 
+/* The keys of a run and the workers that verify them; `lock` guards `next`, `rc` and
+ * `message`. */
+typedef struct run {
+    const cli_session *session;
+    char *const *keys;
+    size_t count;
+    const cli_anchors *anchors;
+    bool json;
+    key_result *results;
+    bool again; /* a later round: only the keys not settled */
+    pthread_mutex_t lock;
+    size_t next;
+    int rc; /* the first failure, which stops the run, with `message` */
+    char message[CLI_MESSAGE_MAX];
+} run;
+
+typedef struct worker {
+    run *r;
+    as_ddb_client *client;
+    char message[CLI_MESSAGE_MAX];
+} worker;
+
+static void *work(void *arg)
+{
+    worker *w = arg;
+    run *r = w->r;
+    for (;;) {
+        pthread_mutex_lock(&r->lock);
+        while (r->rc == 0 && r->next < r->count && r->again && r->results[r->next].settled) {
+            r->next++;
+        }
+        size_t i = r->next;
+        bool done = r->rc != 0 || i >= r->count;
+        r->next++;
+        pthread_mutex_unlock(&r->lock);
+        if (done) {
+            return NULL;
+        }
+        int rc = verify_key(r->session, w->client, r->keys[i], r->anchors, r->json, r->again,
+                            &r->results[i], w->message);
+        if (rc != 0) {
+            pthread_mutex_lock(&r->lock);
+            if (r->rc == 0) {
+                r->rc = rc;
+                memcpy(r->message, w->message, sizeof r->message);
+            }
+            pthread_mutex_unlock(&r->lock);
+            return NULL;
+        }
+    }
+}
+
+/* One round over the keys (all, or those not settled) by the workers; with one worker,
+ * on this thread. */
+static void round_of(run *r, worker *workers, size_t count)
+{
+    r->next = 0;
+    pthread_t threads[MAX_WORKERS];
+    size_t started = 0;
+    for (; count > 1 && started < count; started++) {
+        if (pthread_create(&threads[started], NULL, work, &workers[started]) != 0) {
+            break;
+        }
+    }
+    if (started == 0) {
+        (void)work(&workers[0]); /* no thread to be had: this one does the work */
+    }
+    for (size_t i = 0; i < started; i++) {
+        pthread_join(threads[i], NULL);
+    }
+}
+
 /* Verifies every key, then reads again, a pause before each round, the keys not settled. */
 static int verify_keys(cli_session *s, char *const *keys, size_t count, const cli_anchors *anchors,
                        bool json, key_result *results, char message[CLI_MESSAGE_MAX])
 {
-    int rc = 0;
-    for (int round = 0; rc == 0 && round < READS; round++) {
-        bool waited = false;
-        for (size_t i = 0; rc == 0 && i < count; i++) {
-            if (round > 0 && results[i].settled) {
-                continue;
-            }
-            if (round > 0 && !waited) {
-                sleep_ms(REREAD_MS);
-                waited = true;
-            }
-            rc = verify_key(s, keys[i], anchors, json, round > 0, &results[i], message);
-        }
+    run r;
+    memset(&r, 0, sizeof r);
+    if (pthread_mutex_init(&r.lock, NULL) != 0) {
+        snprintf(message, CLI_MESSAGE_MAX, "cannot make a mutex");
+        return CLI_EXIT_FAILED;
     }
-    return rc;
+    r.session = s;
+    r.keys = keys;
+    r.count = count;
+    r.anchors = anchors;
+    r.json = json;
+    r.results = results;
+    worker workers[MAX_WORKERS];
+    memset(workers, 0, sizeof workers);
+    size_t want = count < MAX_WORKERS ? count : MAX_WORKERS;
+    size_t made = 0;
+    workers[made++] = (worker){.r = &r, .client = s->client};
+    while (r.rc == 0 && made < want) {
+        workers[made].r = &r;
+        r.rc = cli_session_client(s, 1, &workers[made].client, r.message);
+        made += r.rc == 0;
+    }
+    for (int round = 0; r.rc == 0 && round < READS; round++) {
+        size_t unsettled = 0;
+        for (size_t i = 0; round > 0 && i < count; i++) {
+            unsettled += !results[i].settled;
+        }
+        if (round > 0 && unsettled == 0) {
+            break;
+        }
+        if (round > 0) {
+            sleep_ms(REREAD_MS);
+        }
+        r.again = round > 0;
+        round_of(&r, workers, round > 0 && unsettled < made ? unsettled : made);
+    }
+    for (size_t i = 1; i < made; i++) {
+        as_ddb_client_free(workers[i].client);
+    }
+    pthread_mutex_destroy(&r.lock);
+    if (r.rc != 0) {
+        memcpy(message, r.message, CLI_MESSAGE_MAX);
+    }
+    return r.rc;
 }
 
 /* The keys to verify, decoded, sorted and distinct: those of the audit table (a Scan that
