@@ -1,6 +1,7 @@
-/* libFuzzer target: decode -> build (classic and detailed) -> check every item. Besides
- * the sanitizers' findings, aborts when an item is not JSON DynamoDB would accept, when
- * a record is not covered as docs/audit-format.md says, or when building twice differs. */
+/* libFuzzer target: decode -> build (classic and detailed, plain and with the trust
+ * options) -> check every item. Besides the sanitizers' findings, aborts when an item is
+ * not JSON DynamoDB would accept, when a record is not covered as docs/audit-format.md
+ * says, or when building twice differs. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,13 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define NOW_MS INT64_C(1700000000000)
+
+/* The trust options of the second build: names the fixtures and the corpus hold. */
+#define RETENTION_DAYS 30u
+#define RESERVE        256u
+static const as_span REDACT[] = {{"Message", 7}, {"value", 5}, {"v", 1}, {"Map", 3}};
+static const uint8_t KEY[32] = {7};
+static const as_span ACTOR = {"updatedBy", 9};
 
 static void fail(const char *what, size_t record, const as_item *item)
 {
@@ -73,7 +81,134 @@ static json_t *s_attribute(json_t *item, const char *name)
     return json_object_size(value) == 1 && json_is_string(s) ? s : NULL;
 }
 
-static void check_item(const as_event *event, const as_item *item)
+/* Whether the top-level `name` (decoded) is one of the record's key attributes. */
+static bool is_key(const as_record *rec, const char *name)
+{
+    if (rec->keys == NULL) {
+        return false;
+    }
+    bool found = false;
+    for (const as_value *k = rec->keys + 1; k < rec->keys + rec->keys->subtree && !found;
+         k += k->subtree) {
+        as_buf decoded = AS_BUF_INIT;
+        as_json_unescape(k->name, &decoded);
+        found = as_buf_status(&decoded) == AS_OK && decoded.len == strlen(name) &&
+                memcmp(decoded.data, name, decoded.len) == 0;
+        as_buf_free(&decoded);
+    }
+    return found;
+}
+
+static bool redacted_name(const char *name, size_t len)
+{
+    for (size_t i = 0; i < sizeof REDACT / sizeof REDACT[0]; i++) {
+        if (REDACT[i].len == len && memcmp(REDACT[i].ptr, name, len) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* {"M":{"redacted":{"BOOL":true},"hmac":{"S":"<64 hex>"}}}, the keyed marker. */
+static bool is_marker(json_t *value)
+{
+    json_t *m = json_object_get(value, "M");
+    json_t *hmac = json_object_get(json_object_get(m, "hmac"), "S");
+    if (json_object_size(value) != 1 || json_object_size(m) != 2 ||
+        !json_is_true(json_object_get(json_object_get(m, "redacted"), "BOOL")) ||
+        !json_is_string(hmac) || json_string_length(hmac) != 64) {
+        return false;
+    }
+    for (size_t i = 0; i < 64; i++) {
+        if (!is_hex(json_string_value(hmac)[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Every redacted member of an image attribute ({"M":{...}}) is a marker. */
+static bool image_redacted(const as_record *rec, json_t *image)
+{
+    json_t *members = json_object_get(image, "M");
+    const char *name;
+    json_t *value;
+    json_object_foreach(members, name, value)
+    {
+        if (redacted_name(name, strlen(name)) && !is_key(rec, name) && !is_marker(value)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* What the trust options add: actor and actorSource together (DynamoDB's for a TTL
+ * delete), expiresAt exactly when there is a time, redacted values as markers, error
+ * items without the record's text, and room left for the reserve. */
+static void check_trust(const as_record *rec, const as_item *item, json_t *parsed)
+{
+    size_t r = item->record;
+    CHECK(item->size <= AS_ITEM_MAX_SIZE - RESERVE, "item over 400 KB less the reserve", r, item);
+    json_t *actor = s_attribute(parsed, "actor");
+    json_t *source = s_attribute(parsed, "actorSource");
+    CHECK((actor == NULL) == (source == NULL), "actor without actorSource", r, item);
+    if (source != NULL) {
+        const char *src = json_string_value(source);
+        bool ttl = strcmp(src, "ttl") == 0;
+        CHECK(ttl || strcmp(src, "item") == 0 || strcmp(src, "last-writer") == 0,
+              "unknown actorSource", r, item);
+        CHECK(!ttl || strcmp(json_string_value(actor), "dynamodb.amazonaws.com") == 0,
+              "a TTL delete's actor is not DynamoDB", r, item);
+        CHECK(ttl || !(item->flags & AS_ITEM_ERROR), "an error item names a user", r, item);
+    }
+    json_t *expires = json_object_get(parsed, "expiresAt");
+    CHECK((expires != NULL) == (s_attribute(parsed, "modificationTime") != NULL),
+          "expiresAt without modificationTime, or the other way", r, item);
+    if (item->flags & AS_ITEM_ERROR) {
+        CHECK(json_object_get(parsed, "rawRecord") == NULL &&
+                  s_attribute(parsed, "rawRecordSha256") != NULL,
+              "an error item holds its record's text while attributes are redacted", r, item);
+        return;
+    }
+    json_t *updated = s_attribute(parsed, "updatedAttribute");
+    if (updated != NULL && redacted_name(json_string_value(updated), json_string_length(updated)) &&
+        !is_key(rec, json_string_value(updated))) {
+        json_t *old_value = json_object_get(parsed, "oldValue");
+        json_t *new_value = json_object_get(parsed, "newValue");
+        CHECK((old_value == NULL || is_marker(old_value)) && (new_value == NULL || is_marker(new_value)),
+              "a redacted attribute's value is stored", r, item);
+    } else if (updated == NULL) {
+        static const char *const images[] = {"oldValue", "newValue", "oldImage", "newImage"};
+        for (size_t i = 0; i < 4; i++) {
+            json_t *image = json_object_get(parsed, images[i]);
+            CHECK(image == NULL || image_redacted(rec, image), "a redacted member is stored", r,
+                  item);
+        }
+    }
+}
+
+/* The item's spans are the bodies of its attributes (decoded here: escapes are kept). */
+static void check_spans(const as_item *item, json_t *parsed)
+{
+    static const char *const names[] = {"id", "historyKey", "historySort", "modificationTime"};
+    const as_span spans[] = {item->id, item->history_key, item->history_sort,
+                             item->modification_time};
+    for (size_t i = 0; i < 4; i++) {
+        json_t *s = s_attribute(parsed, names[i]);
+        as_buf decoded = AS_BUF_INIT;
+        if (spans[i].len > 0) {
+            as_json_unescape(spans[i], &decoded);
+        }
+        CHECK(as_buf_status(&decoded) == AS_OK, "out of memory", item->record, NULL);
+        bool same = s == NULL ? spans[i].len == 0
+                              : decoded.len == json_string_length(s) &&
+                                    memcmp(decoded.data, json_string_value(s), decoded.len) == 0;
+        as_buf_free(&decoded);
+        CHECK(same, "an item span is not its attribute's body", item->record, item);
+    }
+}
+
+static void check_item(const as_event *event, const as_item *item, bool trust)
 {
     size_t r = item->record;
     const as_record *rec = as_event_record(event, r);
@@ -105,7 +240,7 @@ static void check_item(const as_event *event, const as_item *item)
     if (item->flags & AS_ITEM_ERROR) {
         CHECK(s_attribute(parsed, "error") != NULL, "error item without error", r, item);
         json_t *raw = s_attribute(parsed, "rawRecord");
-        CHECK(raw != NULL, "error item without rawRecord", r, item);
+        CHECK(raw != NULL || trust, "error item without rawRecord", r, item);
     } else {
         json_t *name = s_attribute(parsed, "eventName");
         CHECK(name != NULL && (strcmp(json_string_value(name), "CREATE") == 0 ||
@@ -123,6 +258,13 @@ static void check_item(const as_event *event, const as_item *item)
                             memcmp(json_string_value(hsort), json_string_value(time), 24) == 0 &&
                             json_string_value(hsort)[24] == '/'),
           "historySort not <modificationTime>/<40 digits>", r, item);
+    check_spans(item, parsed);
+    if (trust) {
+        check_trust(rec, item, parsed);
+    } else {
+        CHECK(json_object_get(parsed, "expiresAt") == NULL, "expiresAt without retention", r,
+              item);
+    }
     json_decref(parsed);
 }
 
@@ -143,10 +285,19 @@ static size_t expected_items(const as_record *rec, as_format format, as_changes 
     return 1;
 }
 
-static void check_build(const as_event *event, as_format format, as_items *items,
+static void check_build(const as_event *event, as_format format, bool trust, as_items *items,
                         as_items *again, as_changes *changes)
 {
     as_audit_options options = {.format = format, .ignore = NULL, .ignore_count = 0, .now_ms = NOW_MS};
+    if (trust) {
+        options.actor_attribute = ACTOR;
+        options.retention_days = RETENTION_DAYS;
+        options.redact = REDACT;
+        options.redact_count = sizeof REDACT / sizeof REDACT[0];
+        options.redact_key = KEY;
+        options.redact_key_len = sizeof KEY;
+        options.reserve_bytes = RESERVE;
+    }
     as_items_clear(items);
     CHECK(as_audit_build_event(event, &options, items, NULL) == AS_OK, "build failed", 0, NULL);
     as_items_clear(again);
@@ -166,7 +317,7 @@ static void check_build(const as_event *event, as_format format, as_items *items
             CHECK(item.json.len == other.json.len &&
                       memcmp(item.json.ptr, other.json.ptr, item.json.len) == 0,
                   "two builds differ", r, &item);
-            check_item(event, &item);
+            check_item(event, &item, trust);
             error_item = error_item || (item.flags & AS_ITEM_ERROR);
             next++;
         }
@@ -218,8 +369,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     as_items *again = as_items_new();
     as_changes *changes = as_changes_new();
     CHECK(items != NULL && again != NULL && changes != NULL, "out of memory", 0, NULL);
-    check_build(event, AS_FORMAT_CLASSIC, items, again, changes);
-    check_build(event, AS_FORMAT_DETAILED, items, again, changes);
+    for (int trust = 0; trust < 2; trust++) {
+        check_build(event, AS_FORMAT_CLASSIC, trust, items, again, changes);
+        check_build(event, AS_FORMAT_DETAILED, trust, items, again, changes);
+    }
     check_diff(event, changes);
     as_changes_free(changes);
     as_items_free(again);
