@@ -3,7 +3,9 @@
 # `make bench` builds and runs them all, then tests/bench/bench_history.py (`auditstream
 # history` of a 1,000-entry trail against moto), then tests/bench/bench_lambda.py, which starts
 # the packaged bootstrap (dist/audit_producer-x86_64.zip, remade first) the way Lambda
-# does: init time, cold start against moto, peak RSS. BENCH_ARGS reach every program
+# does: init time, cold start against moto, peak RSS; then tests/bench/bench_tls_first_batch.py
+# (the same zip's first batch over TLS: handshakes and time, both write modes). BENCH_ARGS
+# reach every program
 # (e.g. BENCH_ARGS="--time 5 --rounds 9"). BENCHMARKS.md holds the results.
 
 PYTHON ?= python3
@@ -42,3 +44,6 @@ bench: $(BENCH_BIN) $(BENCH_EVENTS) $(BENCH_PROBE) $(BOOTSTRAP) $(AUDITSTREAM)
 	@echo "==== tests/bench/bench_lambda.py"
 	$(Q)$(PYTHON) tests/bench/bench_lambda.py --zip dist/audit_producer-x86_64.zip \
 		--bootstrap $(BOOTSTRAP) --probe $(BENCH_PROBE) $(BENCH_ARGS)
+	@echo "==== tests/bench/bench_tls_first_batch.py"
+	$(Q)$(PYTHON) tests/bench/bench_tls_first_batch.py --zip dist/audit_producer-x86_64.zip \
+		$(BENCH_ARGS)
