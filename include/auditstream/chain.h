@@ -35,11 +35,11 @@ typedef struct as_chain_link {
 
 /* A key's chain head as stored (an Audit item without historyKey). */
 typedef struct as_chain_head {
-    bool exists;                        /* false: no head yet (a new chain) */
-    char chain[AS_CHAIN_HEX_LEN + 1];   /* the last entry's chain; 64 zeros when !exists */
-    char seq[AS_CHAIN_SEQ_LEN + 1];     /* chainSeq: the last chained record's, 40 digits */
-    char time[AS_CHAIN_TIME_LEN + 1];   /* chainTime: that entry's modificationTime */
-    uint64_t entries;                   /* entries chained */
+    bool exists;                      /* false: no head yet (a new chain) */
+    char chain[AS_CHAIN_HEX_LEN + 1]; /* the last entry's chain; 64 zeros when !exists */
+    char seq[AS_CHAIN_SEQ_LEN + 1];   /* chainSeq: the last chained record's, 40 digits */
+    char time[AS_CHAIN_TIME_LEN + 1]; /* chainTime: that entry's modificationTime */
+    uint64_t entries;                 /* entries chained */
 } as_chain_head;
 
 /* The head of a chain that has none yet: exists false, 64 zeros, seq 40 zeros, time "",
@@ -68,8 +68,8 @@ AS_MUST_CHECK as_status as_chain_record_digest(const as_span *items, size_t coun
  * (64 digits and a NUL). `prev` is 64 lower-case hex digits. AS_ERR_NOMEM when libcrypto
  * cannot hash (it allocates); `out` is then 64 zeros and must not be written. */
 AS_MUST_CHECK as_status as_chain_compute(const char prev[AS_CHAIN_HEX_LEN + 1],
-                                         const uint8_t digest[32],
-                                         char out[AS_CHAIN_HEX_LEN + 1], as_error *err);
+                                         const uint8_t digest[32], char out[AS_CHAIN_HEX_LEN + 1],
+                                         as_error *err);
 
 /* The link that follows `head` for a record digest `d` of an entry whose
  * modificationTime is `time` (24 characters and a NUL): prev = head->chain, prev_time =
@@ -89,8 +89,8 @@ AS_MUST_CHECK as_status as_chain_advance(as_chain_head *head, const uint8_t dige
  * when link->prev_time is not "". AS_ERR_ARGUMENT when `item` is not an object's text
  * ('{' to '}'; its inside is not parsed again), AS_ERR_NOMEM; `out` is cut back to its
  * length at the call on failure. */
-AS_MUST_CHECK as_status as_chain_item_append(as_span item, const as_chain_link *link,
-                                             as_buf *out, as_error *err);
+AS_MUST_CHECK as_status as_chain_item_append(as_span item, const as_chain_link *link, as_buf *out,
+                                             as_error *err);
 
 /* The head's id: UUIDv5 (the audit namespace) of "chain/<historyKey>" (decoded bytes),
  * as 36 characters and a NUL. AS_ERR_ARGUMENT for an empty key, AS_ERR_NOMEM. */

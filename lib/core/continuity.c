@@ -28,7 +28,7 @@ struct as_verify {
     replay_state st;
     const as_value **scratch; /* an old image's members, sorted */
     size_t scratch_cap;
-    as_buf detail; /* the detail being written */
+    as_buf detail;    /* the detail being written */
     chain_walk *walk; /* the key's chain, once as_trail_verify_chain ran (chain_verify.c) */
 };
 

@@ -1,5 +1,5 @@
-/* What trail.c, replay.c, continuity.c, chain_verify.c and replay_history.c share: a trail's items as parsed
- * entries in historySort order, and the state machine that replays them record by record. */
+/* What trail.c, replay.c, continuity.c, chain_verify.c and replay_history.c share: a trail's
+ * items as parsed entries in historySort order, and the state machine that replays them. */
 #ifndef AS_CORE_REPLAY_H
 #define AS_CORE_REPLAY_H
 
