@@ -118,7 +118,6 @@ def one_run(task, server, pki, workdir, event, mode, concurrency, label):
                 "errors": s2["handshake_errors"]}
     finally:
         fn.stop()
-        server.seen = 0
 
 
 def main():

@@ -113,8 +113,9 @@ def policy(actions):
 class Aws:
     """IAM made with moto's auth off, then auth on for good: an admin user (tables,
     Configuration writes, the stream, Scan) and two roles for the function, assumed as
-    Lambda does (key, secret and session token): `writer` may PutItem, `reader` may only
-    Scan; and `trail_reader`, what the trail's read-only policy grants people who read it
+    Lambda does (key, secret and session token): `writer` may PutItem, `batch_writer`
+    PutItem and BatchWriteItem (AUDIT_WRITE_API=BatchWriteItem), `reader` may only Scan;
+    and `trail_reader`, what the trail's read-only policy grants people who read it
     (tests/e2e/test_trail.py)."""
 
     def __init__(self, moto):
@@ -136,6 +137,8 @@ class Aws:
                             PolicyDocument=policy(["dynamodb:*", "sts:AssumeRole"]))
         roles = {}
         for name, actions in (("audit-producer", ["dynamodb:PutItem"]),
+                              ("audit-batch-producer", ["dynamodb:PutItem",
+                                                        "dynamodb:BatchWriteItem"]),
                               ("audit-reader", ["dynamodb:Scan"]),
                               ("trail-reader", TRAIL_READER_ACTIONS)):
             roles[name] = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps({
@@ -148,6 +151,7 @@ class Aws:
         self.check_auth_on()
         sts = self.client("sts", self.admin)
         self.writer = self.assume(sts, roles["audit-producer"])
+        self.batch_writer = self.assume(sts, roles["audit-batch-producer"])
         self.reader = self.assume(sts, roles["audit-reader"])
         self.trail_reader = self.assume(sts, roles["trail-reader"])
 

@@ -49,7 +49,11 @@ import urllib.request
 sys.dont_write_bytecode = True  # no __pycache__ in the tree (harness, audit_model, ...)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "soak"))
+
 import harness  # noqa: E402
+import soak_server  # noqa: E402
 from harness import (CONFIG_TABLE, Aws, FaultProxy, Function, Jail, Moto, Pki,  # noqa: E402
                      SetupError, Task, audit_id, canon, dumps_raw, lambda_event, lambda_record,
                      loads_raw, model_items, now_ms)
@@ -62,6 +66,8 @@ LARGE_TABLE = "ConfigurationLarge"
 RSS_INVOCATIONS = 1000
 RSS_WARMUP = 100
 RSS_MAX_GROWTH_KB = 1024
+BATCH_WRITE_ITEMS = 25  # DynamoDB's limit a BatchWriteItem request
+TLS_FIRST_ITEMS = 100
 
 
 class TestFailure(Exception):
@@ -486,6 +492,99 @@ class Suite:
             self.finish(fn)
         return "; ".join(notes)
 
+    def test_batch_write_tables(self):
+        """AUDIT_WRITE_API=BatchWriteItem in both formats, signed with a role that may
+        BatchWriteItem: the Configuration records, then the 40 bulk records, then both
+        again (a redelivery). Each table holds exactly the model's items, and the
+        redelivery changes not one; every write went out as BatchWriteItem, 25 items a
+        request (no PutItem, no retry), as the summaries count them. With the PutItem-only
+        role the same function is refused whole: AuditWriteFailed naming AccessDenied,
+        nothing written."""
+        events = [("configuration", self.event), ("bulk", lambda_event(self.bulk))]
+        notes = []
+        for fmt in ("classic", "detailed"):
+            table = self.audit_table(f"AuditBatch{fmt.capitalize()}")
+            fn = self.function(f"batch-{fmt}", table, fmt=fmt, creds=self.aws.batch_writer,
+                               AUDIT_WRITE_API="BatchWriteItem")
+            expected = []
+            requests = []
+            for rounds in ("first", "again"):
+                for label, event in events:
+                    what = f"batch {fmt} {label} ({rounds})"
+                    self.expect_complete(fn.invoke(event), what)
+                    items = self.model(event, fmt, f"batch-{fmt}-{label}")
+                    if rounds == "first":
+                        expected += items
+                    s = summaries(fn)[-1]
+                    want = -(-len(items) // BATCH_WRITE_ITEMS)
+                    check(s.get("written") == len(items) and s.get("requests_put_item") == 0
+                          and s.get("requests_batch_write") == s.get("requests") == want
+                          and s.get("retries") == 0 and s.get("unprocessed") == 0,
+                          f"{what}: {len(items)} items in {want} requests expected; "
+                          f"summary {s}")
+                    check(s.get("cold_start") is (rounds == "first" and label == "configuration"),
+                          f"{what}: cold_start {s.get('cold_start')}")
+                    requests.append(want)
+                scan = self.aws.scan(table)
+                if rounds == "first":
+                    compare(expected, scan, f"{table}")
+                    before = {i: canon(v) for i, v in scan.items()}
+                else:
+                    check({i: canon(v) for i, v in scan.items()} == before,
+                          f"{table} changed on redelivery")
+            self.finish(fn)
+            notes.append(f"{fmt}: {len(expected)} items in {requests} BatchWriteItem requests, "
+                         f"unchanged by redelivery")
+        table = self.audit_table("AuditBatchDenied")
+        fn = self.function("batch-denied", table, creds=self.aws.writer,
+                           AUDIT_WRITE_API="BatchWriteItem")
+        message = self.expect_error(fn.invoke(self.event), "AuditWriteFailed", "batch denied")
+        check("AccessDenied" in message, f"the message does not say why: {message}")
+        check(self.aws.scan(table) == {}, "something was written without the permission")
+        self.finish(fn)
+        return "; ".join(notes) + "; PutItem-only role: AuditWriteFailed (AccessDenied)"
+
+    def test_batch_write_fails_then_redelivered(self):
+        """BatchWriteItem mode (detailed), the 40 bulk records: requests of records 0-24
+        and 25-39. A proxy refuses the request holding record 30's item
+        (ValidationException: not retryable, so sent once and failed whole). The answer
+        names record 25, the first record of that request; the first request's 25 items
+        are the model's, the refused ones absent. Redelivered from record 25 without the
+        fault, the table is the model's whole."""
+        table = self.audit_table("AuditBatchOneFails")
+        proxy = self.proxy()
+        bad = audit_id(self.bulk[30]["eventID"])
+        proxy.fail = [bad.encode()]
+        fn = self.function("batch-one-fails", table, fmt="detailed", creds=self.aws.batch_writer,
+                           endpoint=proxy.endpoint, AUDIT_WRITE_API="BatchWriteItem")
+        event = lambda_event(self.bulk)
+        post = fn.invoke(event)
+        first = self.seq(BATCH_WRITE_ITEMS, self.bulk)
+        check(post["kind"] == "response" and post["json"] ==
+              {"batchItemFailures": [{"itemIdentifier": first}]},
+              f"answer {post['kind']} {post['body']}, expected record 25's SequenceNumber {first}")
+        check(proxy.hits.get(bad.encode()) == 1,
+              f"the refused request was sent {proxy.hits.get(bad.encode())} times, expected once")
+        check(proxy.wait_idle(), "the proxy is still forwarding")
+        expected = self.model(event, "detailed", "batch-one-fails")
+        written = {audit_id(r["eventID"]) for r in self.bulk[:BATCH_WRITE_ITEMS]}
+        compare([e for e in expected if e[0] in written], self.aws.scan(table),
+                "the first request's items")
+        s = summaries(fn)[-1]
+        check(s.get("outcome") == "partial" and s.get("written") == BATCH_WRITE_ITEMS and
+              s.get("failed") == BULK_RECORDS - BATCH_WRITE_ITEMS and
+              s.get("requests_batch_write") == 2 and s.get("item_identifier") == first,
+              f"summary {s}")
+        proxy.fail = []
+        self.expect_complete(fn.invoke(lambda_event(self.bulk[BATCH_WRITE_ITEMS:])),
+                             "redelivery")
+        check(proxy.wait_idle(), "the proxy is still forwarding")
+        compare(expected, self.aws.scan(table), "after redelivery")
+        check(not proxy.errors, f"proxy: {proxy.errors[:3]}")
+        self.finish(fn)
+        return (f"batchItemFailures [{first}] (record 25), 25 of 40 written; after redelivery "
+                f"from it: 40 of 40")
+
     def test_one_write_fails_for_good(self):
         """A proxy refuses one item of the first update (ValidationException, HTTP 400):
         the answer names that record's SequenceNumber; the item was tried once (not
@@ -815,6 +914,56 @@ class Suite:
         self.finish(fn)
         return f"init error: {message}; with AWS_CA_BUNDLE: {len(expected)} items"
 
+    def test_tls_first_batch_connections(self):
+        """A fresh function's first batch over TLS, against tests/soak/soak_server.py (the
+        fault server's answers, no faults) with the test CA's certificate, which counts the
+        connections it accepts and the handshakes it completes: 100 items (the first 100
+        records of events/bench-1000-mixed.json, detailed) in each write mode at
+        AUDIT_CONCURRENCY 1, 8 (the default) and 16. The first batch opens at most
+        min(concurrency, requests) connections, each with one handshake and each carrying
+        requests; the same batch again, in the same process, opens none."""
+        pki = self.pki()
+        server = soak_server.Process(os.path.join(self.workdir, "tls-first.err"),
+                                     tls=(pki.cert, pki.key), cafile=pki.ca)
+        self.fault_servers.append(server)
+        with open(os.path.join(harness.TOP, "events", "bench-1000-mixed.json"), "rb") as f:
+            records = loads_raw(f.read())["Records"][:TLS_FIRST_ITEMS]
+        event = lambda_event(records)
+        notes = []
+        for mode in ("PutItem", "BatchWriteItem"):
+            for concurrency in (1, 8, 16):
+                label = f"tls-first-{mode}-{concurrency}"
+                server.reset()
+                s0 = server.stats()
+                fn = self.function(label, "Audit", fmt="detailed", endpoint=server.endpoint,
+                                   AWS_CA_BUNDLE=pki.ca, AUDIT_WRITE_API=mode,
+                                   AUDIT_CONCURRENCY=str(concurrency))
+                self.expect_complete(fn.invoke(event), label)
+                s1 = server.stats()
+                self.expect_complete(fn.invoke(event), f"{label} again")
+                s2 = server.stats()
+                self.finish(fn)
+                opened = ((s1["handshakes"] - s0["handshakes"])
+                          - (s1["control_connections"] - s0["control_connections"]))
+                requests = sum(s1["requests"].values())
+                bound = min(concurrency, requests)
+                check(len(set(server.new_writes())) == TLS_FIRST_ITEMS,
+                      f"{label}: the server did not get {TLS_FIRST_ITEMS} distinct ids")
+                check(requests == (TLS_FIRST_ITEMS if mode == "PutItem" else
+                                   -(-TLS_FIRST_ITEMS // BATCH_WRITE_ITEMS)),
+                      f"{label}: {requests} requests for the first batch")
+                check(0 < opened <= bound, f"{label}: the first batch made {opened} "
+                      f"handshakes for {requests} requests at concurrency {concurrency}; "
+                      f"at most {bound} expected")
+                check(s1["ddb_connections"] == opened and s2["handshake_errors"] == 0,
+                      f"{label}: {opened} handshakes, {s1['ddb_connections']} connections "
+                      f"carried requests, {s2['handshake_errors']} handshakes failed")
+                again = ((s2["handshakes"] - s1["handshakes"])
+                         - (s2["control_connections"] - s1["control_connections"]))
+                check(again == 0, f"{label}: the second batch made {again} handshakes")
+                notes.append(f"{mode} c={concurrency}: {opened} for {requests}")
+        return "first-batch handshakes: " + ", ".join(notes) + "; none on the second batch"
+
     def fault_server(self, name):
         server = FaultServer(self.workdir, name)
         self.fault_servers.append(server)
@@ -1051,6 +1200,8 @@ class Suite:
         "test_classic_table",
         "test_detailed_table",
         "test_redelivery_idempotent",
+        "test_batch_write_tables",
+        "test_batch_write_fails_then_redelivered",
         "test_one_write_fails_for_good",
         "test_nothing_writable",
         "test_missing_audit_table",
@@ -1063,6 +1214,7 @@ class Suite:
         "test_tls_table",
         "test_tls_wrong_ca",
         "test_tls_no_ca_anywhere",
+        "test_tls_first_batch_connections",
         "test_echoed_secrets",
         "test_hostile_runtime_and_skew",
         "test_bad_settings_at_init",

@@ -263,6 +263,7 @@ class Process:
 
     def reset(self):
         self.call("POST", "/_soak/reset", {})
+        self.seen = 0
 
     def new_writes(self):
         """The ids written since the last call."""
