@@ -4,8 +4,9 @@
 """Run: test_e2e.py --zip dist/audit_producer-x86_64.zip   (from the top of the tree)
 
 Starts moto on a free loopback port with SigV4 verification on (IAM made with auth off
-first: an admin user, and two roles the function assumes as Lambda does, with a session
-token: audit-producer may PutItem, audit-reader may only Scan). Creates the Configuration
+first: an admin user, and roles the function assumes as Lambda does, with a session
+token: audit-producer may PutItem, audit-batch-producer PutItem and BatchWriteItem (for
+AUDIT_WRITE_API=BatchWriteItem), audit-reader may only Scan). Creates the Configuration
 table (hash key `key`, stream NEW_AND_OLD_IMAGES; no event source mapping, with which
 moto would try Docker and drop the records), makes a create, two updates and a delete on
 it, and reads the records back through DescribeStream / GetShardIterator(TRIM_HORIZON) /
@@ -19,7 +20,9 @@ INSERTs), moto's MODIFY for a write that changed nothing, and a 250 KB attribute
 The TLS tests put a TLS-terminating forwarder (harness.FaultProxy with a certificate for
 IP:127.0.0.1 from a CA the run makes with the openssl command) in front of moto and give
 the function that CA, another CA, or none: the last in a chroot holding only the task and
-glibc, so that no system CA bundle exists either.
+glibc, so that no system CA bundle exists either. The first batch's connections are
+counted by tests/soak/soak_server.py (the fault server's DynamoDB over TLS, with
+keep-alive, counting handshakes), since the forwarder closes every connection as moto does.
 
 What the Audit table must hold is computed independently, by tests/golden/audit_model.py
 (a Python model of docs/audit-format.md) on the exact bytes delivered, and compared item by item
