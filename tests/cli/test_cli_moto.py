@@ -54,6 +54,8 @@ ADMIN_ACTIONS = ["dynamodb:*"]
 READER_ACTIONS = ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:DescribeTable",
                   "dynamodb:Scan"]
 SCAN_ONLY_ACTIONS = ["dynamodb:Scan"]
+# What verify needed before the chain: no GetItem, so no chain head.
+NO_HEAD_ACTIONS = ["dynamodb:Query", "dynamodb:DescribeTable", "dynamodb:Scan"]
 # What backfill needs but GetItem, which a policy may not grant on the source table.
 NO_GET_ACTIONS = ["dynamodb:DescribeTable", "dynamodb:Scan", "dynamodb:Query", "dynamodb:PutItem"]
 
@@ -333,7 +335,8 @@ class Aws:
         users = {}
         for name, actions in (("cli-admin", ADMIN_ACTIONS), ("cli-reader", READER_ACTIONS),
                               ("cli-scan-only", SCAN_ONLY_ACTIONS),
-                              ("cli-no-get", NO_GET_ACTIONS)):
+                              ("cli-no-get", NO_GET_ACTIONS),
+                              ("cli-no-head", NO_HEAD_ACTIONS)):
             iam.create_user(UserName=name)
             key = iam.create_access_key(UserName=name)["AccessKey"]
             users[name] = (key["AccessKeyId"], key["SecretAccessKey"])
@@ -343,6 +346,7 @@ class Aws:
         self.admin, self.reader, self.scan_only = (users["cli-admin"], users["cli-reader"],
                                                    users["cli-scan-only"])
         self.no_get = users["cli-no-get"]
+        self.no_head = users["cli-no-head"]
         self.moto.set_auth(True)
         from botocore.exceptions import ClientError
         try:
@@ -670,6 +674,15 @@ class Suite:
         out = self.cli.ok(["verify", "CH_OK", "CH_NORM"], self.aws.reader)
         check(out.splitlines()[-1] == "2 keys, 8 entries: ok", out)
         return "5 and 3 entries ok, 1.50 read back as 1.5 and sets reordered still verify"
+
+    def test_verify_needs_getitem(self):
+        """Credentials that may Query but not GetItem (a reader policy from before the
+        chain): verify cannot read the chain heads, and says which permission is missing."""
+        rc, out, err = self.cli.run(["verify", "CACHE_TTL_SEC"], self.aws.no_head)
+        check(rc == 2 and out == "" and len(err.splitlines()) == 1 and
+              err.startswith('auditstream: access denied: GetItem on table "Audit" (') and
+              "need dynamodb:GetItem" in err and "reader_policy_arn" in err, f"exit {rc}: {err!r}")
+        return err.strip()[:120]
 
     def test_chain_altered(self):
         """A value changed in a middle entry: altered, named by its record."""
@@ -1311,7 +1324,7 @@ class Suite:
              "test_show_at_times", "test_show_table", "test_verify", "test_error_item", "test_profile",
              "test_user_errors", "test_backfill", "test_backfill_settings",
              "test_backfill_without_getitem", "test_backfill_progress",
-             "test_chain_ok", "test_chain_altered", "test_chain_missing", "test_chain_forged",
+             "test_chain_ok", "test_verify_needs_getitem", "test_chain_altered", "test_chain_missing", "test_chain_forged",
              "test_chain_head_rolled_back", "test_verify_reads_again", "test_chain_rewritten",
              "test_chain_expired",
              "test_anchors", "test_function_anchors", "test_backfill_chain",
