@@ -103,7 +103,10 @@ size_t as_items_count(const as_items *items);
 as_item as_items_get(const as_items *items, size_t index);
 
 /* Appends the audit items of one record, in the order docs/audit-format.md gives. An invalid
- * record yields its error item; this fails only with AS_ERR_NOMEM or AS_ERR_ARGUMENT. */
+ * record yields its error item; this fails only with AS_ERR_NOMEM or AS_ERR_ARGUMENT (a
+ * NULL argument, or options out of range: retention_days past the maximum, a redact_key
+ * shorter than AS_AUDIT_MIN_REDACT_KEY, a NULL list or key with a count, the actor
+ * attribute also ignored or redacted, reserve_bytes past half of AS_ITEM_MAX_SIZE). */
 AS_MUST_CHECK as_status as_audit_build(const as_record *record, const as_audit_options *options,
                                        as_items *out, as_error *err);
 
@@ -128,16 +131,18 @@ typedef struct as_baseline {
 
 /* Appends the one BASELINE item of `baseline->item` in options->format
  * (docs/audit-format.md, "BASELINE items"): eventName BASELINE, the image as read less
- * the ignored attributes (classic newValue, detailed newImage with keys, tableName,
- * updatedAttributes and changes), modificationTime = read_ms, historySort with 40 zeros
- * for the sequence number, and id = UUIDv5 of
- * "baseline/<historyKey>/<hex SHA-256 of the image's canonical form>", so that the same
- * image read again gives the same id. options->now_ms is not used. The item's `record`
- * is 0. Fails with AS_ERR_ARGUMENT (a NULL argument, an item that is not a map, a key
- * name the item lacks or whose value is not a non-empty S, N or B, no key or more than
- * two, an empty table name, a read time outside 1970..9999), AS_ERR_LIMIT (the item
- * would nest deeper than DynamoDB's 32 levels once wrapped) or AS_ERR_NOMEM; nothing is
- * appended then. */
+ * the ignored attributes, redacted ones as their markers (classic newValue, detailed
+ * newImage with keys, tableName, updatedAttributes and changes), modificationTime =
+ * read_ms, expiresAt with retention, no actor, historySort with 40 zeros for the
+ * sequence number, and id = UUIDv5 of
+ * "baseline/<historyKey>/<hex SHA-256 of the canonical form of the image as written>",
+ * so that the same image read again gives the same id, and no id carries a digest of a
+ * redacted value. options->now_ms is not used. The item's `record` is 0. Fails with
+ * AS_ERR_ARGUMENT (a NULL argument, options out of range as for as_audit_build, an item
+ * that is not a map, a key name the item lacks or whose value is not a non-empty S, N or
+ * B, no key or more than two, an empty table name, a read time outside 1970..9999),
+ * AS_ERR_LIMIT (the item would nest deeper than DynamoDB's 32 levels once wrapped) or
+ * AS_ERR_NOMEM; nothing is appended then. */
 AS_MUST_CHECK as_status as_audit_build_baseline(const as_baseline *baseline,
                                                 const as_audit_options *options, as_items *out,
                                                 as_error *err);
