@@ -607,7 +607,9 @@ static AS_RESULT link_keys(call *c, size_t *n, as_error *err)
             size_t i = s->order[o].entry;
             entry_state *st = &s->entries[i];
             const as_chain_entry *e = &c->entries[i];
+            /* A key read again starts its entries afresh: nothing from the round before. */
             st->linked = false;
+            st->outcome = AS_CHAIN_NOT_ATTEMPTED;
             for (size_t j = 0; j < e->item_count; j++) {
                 memset(&c->results[st->first_item + j], 0, sizeof *c->results);
             }

@@ -480,6 +480,45 @@ static void test_condition_failure_then_success(void **state)
     close_store(&f);
 }
 
+/* A record not written in the first round and a head moved meanwhile: the second round
+ * relinks and rewrites both records from the head read again, and moves it over both. */
+static void test_condition_retry_after_a_broken_round(void **state)
+{
+    (void)state;
+    char chain[65];
+    char answer[1024];
+    moved_head("a", ZEROS, chain, answer, sizeof answer);
+    char id[37];
+    head_id("a", id);
+    rec r[2];
+    make_rec(&r[0], "a", "100", T2, 1);
+    make_rec(&r[1], "a", "101", T3, 2);
+    char raw[1100];
+    snprintf(raw, sizeof raw, "raw:%s", answer);
+    script_json(json_pack("{s:{s:[s],s:[s]},s:{s:[s,s]}}", "items", id, "condfail", r[1].id,
+                          "validation", "ops", "BatchGetItem", "ok", raw));
+    fixture f;
+    open_store(&f, false);
+    as_chain_entry e[2];
+    entries_of(r, 2, e);
+    assert_int_equal(write_entries(&f, e, 2, 0), AS_OK);
+    assert_int_equal(f.outcomes[0], AS_CHAIN_LINKED);
+    assert_int_equal(f.outcomes[1], AS_CHAIN_LINKED);
+    assert_int_equal(f.results[1].outcome, AS_DDB_WRITTEN);
+    assert_int_equal(f.stats.condition_retries, 1);
+    char c1[65], c2[65];
+    expected_chain(chain, &r[0], c1);
+    expected_chain(c1, &r[1], c2);
+    json_t *bodies = puts_of(id);
+    assert_int_equal(json_array_size(bodies), 2);
+    json_t *second = json_object_get(json_array_get(bodies, 1), "Item");
+    assert_string_equal(s_of(second, "chain"), c2);
+    assert_string_equal(n_of(second, "entries"), "3");
+    json_decref(bodies);
+    expect_moved(&f, 0, "a", "101", c2, 3);
+    close_store(&f);
+}
+
 /* A condition that keeps failing is read again AS_CHAIN_STORE_MAX_CONDITION_RETRIES times,
  * then its records count as not written. */
 static void test_condition_failing_past_bound(void **state)
@@ -858,6 +897,7 @@ int main(void)
         cmocka_unit_test(test_new_heads),
         cmocka_unit_test(test_existing_heads_and_redelivery),
         cmocka_unit_test(test_condition_failure_then_success),
+        cmocka_unit_test(test_condition_retry_after_a_broken_round),
         cmocka_unit_test(test_condition_failing_past_bound),
         cmocka_unit_test(test_head_write_fails),
         cmocka_unit_test(test_failed_record_in_the_middle),
