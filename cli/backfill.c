@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "auditstream/audit.h"
 #include "auditstream/chain.h"
@@ -23,6 +24,11 @@
 /* Items handled at once: each is a few round trips one after another (a Query, then a
  * GetItem and a Query when a BASELINE is due), so the time goes in waiting. */
 #define MAX_WORKERS 16
+/* With the chain, how long a worker waits before linking its BASELINE items, after which
+ * it asks each trail again. A stream record of a change made before the read, still on
+ * its way to the function, would sort before the BASELINE yet be linked after it, which
+ * verify reports as missing; most arrive within this time and make the BASELINE needless. */
+#define SETTLE_MS 2000
 
 /* What every worker shares; `lock` guards the counters, the failure and the page cursor. */
 typedef struct backfill {
@@ -47,6 +53,7 @@ typedef struct backfill {
 /* Where a BASELINE item queued in a worker's `pending` lies, and its historyKey and
  * modificationTime within it (what the chain links by). */
 typedef struct pending_item {
+    int64_t read_ms; /* the time its trail was replayed as of */
     size_t offset, len;
     size_t key_offset, key_len;
     size_t time_offset, time_len;
@@ -110,7 +117,7 @@ static size_t offset_in(as_span whole, as_span part)
     return part.ptr != NULL ? (size_t)(part.ptr - whole.ptr) : 0;
 }
 
-static bool queue(worker *w, const as_item *item)
+static bool queue(worker *w, const as_item *item, int64_t read_ms)
 {
     if (w->pending_count == w->pending_cap) {
         size_t cap = w->pending_cap == 0 ? 64 : w->pending_cap * 2;
@@ -122,6 +129,7 @@ static bool queue(worker *w, const as_item *item)
         w->pending_cap = cap;
     }
     pending_item *q = &w->queued[w->pending_count++];
+    q->read_ms = read_ms;
     q->offset = w->pending.len;
     q->len = item->json.len;
     q->key_offset = offset_in(item->json, item->history_key);
@@ -229,11 +237,47 @@ static bool send_pending(worker *w, as_span *items, as_ddb_result *results)
     return true;
 }
 
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0) {
+    }
+}
+
+/* With the chain: one pause, then the BASELINE items whose trails now show their items
+ * (the stream caught up) are dropped as not needed. False when the backfill must stop. */
+static bool settle(worker *w)
+{
+    backfill *b = w->b;
+    sleep_ms(SETTLE_MS);
+    size_t kept = 0;
+    for (size_t i = 0; i < w->pending_count; i++) {
+        const pending_item *q = &w->queued[i];
+        bool shows = false;
+        int64_t last_ms;
+        if (!trail_shows(w, (as_span){w->pending.data + q->offset, q->len}, q->read_ms, &shows,
+                         &last_ms)) {
+            return false;
+        }
+        if (shows) {
+            count(b, &b->unchanged);
+        } else {
+            w->queued[kept++] = *q;
+        }
+    }
+    w->pending_count = kept;
+    return true;
+}
+
 /* Writes the worker's BASELINE items where absent. False when the backfill must stop. */
 static bool write_pending(worker *w)
 {
     backfill *b = w->b;
+    if (w->pending_count > 0 && b->chain && !settle(w)) {
+        return false;
+    }
     if (w->pending_count == 0) {
+        as_buf_clear(&w->pending);
         return true;
     }
     as_span *items = calloc(w->pending_count, sizeof *items);
@@ -418,7 +462,7 @@ static bool backfill_item(worker *w, const as_value *scanned, int64_t handed_ms)
         return true;
     }
     if (no_get(b)) {
-        return queue(w, &built);
+        return queue(w, &built, handed_ms);
     }
     as_buf answer = AS_BUF_INIT;
     as_wire_items *fresh = NULL;
@@ -427,7 +471,7 @@ static bool backfill_item(worker *w, const as_value *scanned, int64_t handed_ms)
     bool go_on = rc >= 0;
     if (rc == 1) {
         without_get(b);
-        go_on = queue(w, &built); /* built from the Scan's copy, still in w->built */
+        go_on = queue(w, &built, handed_ms); /* the Scan's copy's, still in w->built */
     } else if (go_on && fresh == NULL) {
         count(b, &b->unchanged); /* deleted since the Scan: its trail has the DELETE, or will */
     } else if (go_on) {
@@ -440,7 +484,7 @@ static bool backfill_item(worker *w, const as_value *scanned, int64_t handed_ms)
         } else if (rc == 0 && shows) {
             count(b, &b->unchanged);
         } else if (rc == 0) {
-            go_on = queue(w, &built);
+            go_on = queue(w, &built, read_ms);
         }
     }
     as_wire_items_free(fresh);
