@@ -23,6 +23,11 @@ extern "C" {
  * within one invocation means a writer that keeps racing, which waiting outlives. */
 #define AS_CHAIN_STORE_MAX_CONDITION_RETRIES 3
 
+/* How long before the call's deadline the items stop being sent, so that the heads of
+ * those written can still move: without it, items slow enough to meet the deadline would
+ * leave every head where it was, and the same batch would come back and meet it again. */
+#define AS_CHAIN_STORE_HEAD_RESERVE_MS 300
+
 /* One entry: a record's items, or a BASELINE item. Every span is borrowed for the call. */
 typedef struct as_chain_entry {
     /* The items' historyKey as its JSON string body (escapes kept), as as_item.history_key
@@ -119,7 +124,8 @@ void as_chain_store_free(as_chain_store *store);
  * AS_DDB_FAILED otherwise, with the reason: the item's own write's, or the head's read
  * or write (its DynamoDB error type and a message beginning "chain head"), or
  * "ChainBroken" for an entry after one not written. `outcomes` (caller-owned, optional,
- * one per entry) says what became of each entry. `deadline_ms` as as_ddb_put_items's.
+ * one per entry) says what became of each entry. `deadline_ms` as as_ddb_put_items's,
+ * for the reads and the heads; the items stop AS_CHAIN_STORE_HEAD_RESERVE_MS before it.
  * `stats` (optional) is overwritten.
  *
  * AS_OK when the call ran, whatever DynamoDB answered. AS_ERR_ARGUMENT for a NULL

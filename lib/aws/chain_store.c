@@ -661,13 +661,19 @@ static AS_RESULT write_items(call *c, size_t n, as_error *err)
     as_ddb_stats ds = {0};
     as_error inner = {0};
     as_status wrote;
+    int64_t deadline = c->deadline_ms;
+    if (deadline > 0) {
+        deadline = deadline > AS_CHAIN_STORE_HEAD_RESERVE_MS
+                       ? deadline - AS_CHAIN_STORE_HEAD_RESERVE_MS
+                       : 1; /* already past: nothing is sent */
+    }
     if (s->if_absent && c->first_round) {
         wrote = as_ddb_put_items_if_absent(s->client, s->credentials, s->table, s->wspans, n,
-                                           c->deadline_ms, s->wresults, &ds, &inner);
+                                           deadline, s->wresults, &ds, &inner);
         c->stats->requests_put_item += ds.requests;
     } else {
         wrote = as_ddb_write_items(s->client, s->credentials, s->table, s->write_api, s->wspans, n,
-                                   c->deadline_ms, s->wresults, &ds, &inner);
+                                   deadline, s->wresults, &ds, &inner);
         if (s->write_api == AS_DDB_WRITE_BATCH) {
             c->stats->requests_batch_write += ds.requests;
         } else {

@@ -1199,6 +1199,31 @@ static void test_chain_head_not_moved(void **state)
     close_batch(&f);
 }
 
+/* The deadline near: the items stop early enough for the heads of those written to move,
+ * so that the invocation makes progress; Lambda is told the first record not written. */
+static void test_chain_deadline(void **state)
+{
+    (void)state;
+    fixture f;
+    open_chained(&f, AS_DDB_WRITE_PUT_ITEM);
+    set_payload_file(&f, JAVA_EVENT);
+    char members[256];
+    snprintf(members, sizeof members, "\"remember\":true,\"items\":{\"%s\":[\"delay:10000\"]}",
+             f.ids[1]);
+    script(members);
+    int64_t start = real_ms();
+    assert_int_equal(process(&f, start + 3000), AS_OK);
+    assert_true(real_ms() - start < 3000);
+    expect_identifier(&f, JAVA_SEQ1);
+    assert_int_equal(f.result.stats.records_failed, 2);
+    assert_int_equal(f.result.stats.chain_heads_moved, 1);
+    json_t *anchor = line_with(&f, "chain heads");
+    json_t *h = json_array_get(json_object_get(anchor, "heads"), 0);
+    assert_string_equal(json_string_value(json_object_get(h, "sequenceNumber")), JAVA_SEQ0);
+    json_decref(anchor);
+    close_batch(&f);
+}
+
 /* A record without a sequence number is written as it is beside the chained ones. */
 static void test_chain_unnumbered_record(void **state)
 {
@@ -1381,6 +1406,7 @@ int main(void)
         cmocka_unit_test(test_chain_batch_and_redelivery),
         cmocka_unit_test(test_chain_failed_record),
         cmocka_unit_test(test_chain_head_not_moved),
+        cmocka_unit_test(test_chain_deadline),
         cmocka_unit_test(test_chain_unnumbered_record),
         cmocka_unit_test(test_write_api_batch),
         cmocka_unit_test(test_trust_options),
