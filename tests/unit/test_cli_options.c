@@ -194,6 +194,15 @@ static void test_help_and_version(void **state)
     assert_non_null(strstr(cli_help(CLI_HISTORY), "auditstream history KEY [--since T]"));
     assert_non_null(strstr(cli_help(CLI_SHOW), "auditstream show KEY [--at T]"));
     assert_non_null(strstr(cli_help(CLI_VERIFY), "auditstream verify [KEY ...] [--all]"));
+    assert_non_null(strstr(cli_help(CLI_VERIFY), "[--anchors FILE]"));
+    assert_null(strstr(cli_help(CLI_VERIFY), "not supported"));
+    static const char *const kinds[] = {"continuity", "altered", "missing",
+                                        "head",       "anchor",  "expired"};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        assert_non_null(strstr(cli_help(CLI_VERIFY), kinds[i]));
+    }
+    assert_non_null(strstr(cli_help(CLI_BACKFILL), "AUDIT_CHAIN"));
+    assert_non_null(strstr(cli_help(CLI_BACKFILL), "AUDIT_REDACT_KEY"));
     assert_non_null(strstr(cli_help(CLI_BACKFILL), "auditstream backfill [--segments N]"));
     assert_non_null(strstr(cli_help(CLI_NONE), "Commands:"));
 }
