@@ -34,8 +34,8 @@ typedef struct as_chain_entry {
      * has it. Empty: the items are written as they are, not chained. */
     as_span history_key;
     /* The record's SequenceNumber as the stream gave it (its JSON string body, escapes
-     * kept: 1 to 40 digits once decoded). Empty for a BASELINE item, which links like any entry but leaves chainSeq
-     * as it was; empty without `baseline`: the items are written as they are. */
+     * kept: 1 to 40 digits once decoded). Empty for a BASELINE item, which links like any entry but
+     * leaves chainSeq as it was; empty without `baseline`: the items are written as they are. */
     as_span sequence_number;
     bool baseline;
     /* The entry's modificationTime (2024-05-01T12:30:45.000Z), as as_item has it. */

@@ -58,9 +58,9 @@ typedef enum as_log_value {
     AS_LOG_VALUE_U64,
     AS_LOG_VALUE_I64,
     AS_LOG_VALUE_BOOL,
-    AS_LOG_VALUE_JSON      /* `str`: a whole JSON value's text, valid and compact (an array
-                              of objects): in as it is in JSON lines, and as it is, control
-                              bytes escaped, after `name=` in text lines */
+    AS_LOG_VALUE_JSON /* `str`: a whole JSON value's text, valid and compact (an array
+                         of objects): in as it is in JSON lines, and as it is, control
+                         bytes escaped, after `name=` in text lines */
 } as_log_value;
 
 /* A field beyond the standard ones. `name` is NUL-terminated and borrowed; it should

@@ -14,9 +14,9 @@
 
 /* The error types an entry's items are failed with when the chain, not their own write,
  * is why they count as not written. */
-#define TYPE_BROKEN  "ChainBroken"
+#define TYPE_BROKEN   "ChainBroken"
 #define TYPE_BAD_HEAD "InvalidChainHead"
-#define TYPE_MOVED   "ConditionalCheckFailedException"
+#define TYPE_MOVED    "ConditionalCheckFailedException"
 
 /* One entry as the call sees it. */
 typedef struct entry_state {
@@ -26,8 +26,8 @@ typedef struct entry_state {
     uint8_t digest[32];
     char seq[AS_CHAIN_SEQ_LEN + 1];   /* 40 digits; "" for a BASELINE */
     char time[AS_CHAIN_TIME_LEN + 1]; /* modificationTime */
-    bool linked;          /* linked in this round (items built and sent) */
-    as_chain_head after;  /* the head once it is linked */
+    bool linked;                      /* linked in this round (items built and sent) */
+    as_chain_head after;              /* the head once it is linked */
     as_chain_outcome outcome;
 } entry_state;
 
@@ -228,7 +228,8 @@ static AS_RESULT reserve(as_chain_store *s, size_t entries, size_t items, as_err
     return AS_RESULT_OK;
 }
 
-/* ---- checking and grouping the entries -------------------------------------------------------- */
+/* ---- checking and grouping the entries --------------------------------------------------------
+ */
 
 /* The sequence number's JSON string body (escapes decoded: the stream may send "\u0031")
  * as 40 digits into `out`; false when it is not 1 to 40 digits. */
@@ -331,9 +332,8 @@ static AS_RESULT prepare(as_chain_store *s, const as_chain_entry *entries, size_
     s->key_count = 0;
     for (size_t k = 0; k < chainable; k++) {
         const sort_item *o = &s->order[k];
-        if (k == 0 || by_name(&(sort_item){o->ptr, o->len, 0}, &(sort_item){s->order[k - 1].ptr,
-                                                                             s->order[k - 1].len,
-                                                                             0}) != 0) {
+        if (k == 0 || by_name(&(sort_item){o->ptr, o->len, 0},
+                              &(sort_item){s->order[k - 1].ptr, s->order[k - 1].len, 0}) != 0) {
             key_state *key = &s->keys[s->key_count++];
             memset(key, 0, sizeof *key);
             key->name_off = (size_t)(o->ptr - s->keyname.data);
@@ -341,8 +341,8 @@ static AS_RESULT prepare(as_chain_store *s, const as_chain_entry *entries, size_
             key->first = k;
             as_error inner = {0};
             as_status named = as_chain_head_id((as_span){o->ptr, o->len}, key->id, &inner);
-            AS_ENSURE(named == AS_OK, as_fail(err, named, 0, "chain: entry %zu: %s", o->entry,
-                                              inner.message));
+            AS_ENSURE(named == AS_OK,
+                      as_fail(err, named, 0, "chain: entry %zu: %s", o->entry, inner.message));
         } else {
             AS_ENSURE(!s->if_absent,
                       as_fail(err, AS_ERR_ARGUMENT, 0,
@@ -684,7 +684,8 @@ static AS_RESULT write_items(call *c, size_t n, as_error *err)
     for (size_t x = 0; x < n; x++) {
         c->results[s->wslot[x]] = s->wresults[x];
     }
-    AS_ENSURE(wrote == AS_OK, as_fail(err, wrote, 0, "chain: writing the items: %s", inner.message));
+    AS_ENSURE(wrote == AS_OK,
+              as_fail(err, wrote, 0, "chain: writing the items: %s", inner.message));
     return AS_RESULT_OK;
 }
 
@@ -767,9 +768,8 @@ static AS_RESULT plan_heads(call *c, size_t *n, as_error *err)
         size_t item_off = s->head_items.len;
         as_error inner = {0};
         as_status built = as_chain_head_item(name, &last->after, &s->head_items, &inner);
-        AS_ENSURE(built == AS_OK,
-                  as_fail(err, built, 0, "chain: the head of entry %zu: %s",
-                          s->order[key->target].entry, inner.message));
+        AS_ENSURE(built == AS_OK, as_fail(err, built, 0, "chain: the head of entry %zu: %s",
+                                          s->order[key->target].entry, inner.message));
         size_t values_off = s->head_items.len;
         if (key->head.exists) {
             as_buf_append_str(&s->head_items, "{\":old\":{\"S\":\"");
@@ -804,7 +804,8 @@ static void note_moved(call *c, key_state *key)
     const as_chain_entry *seq_entry = NULL;
     for (size_t o = key->first; o <= key->target; o++) {
         const as_chain_entry *e = &c->entries[s->order[o].entry];
-        if (s->entries[s->order[o].entry].outcome == AS_CHAIN_LINKED && e->sequence_number.len > 0) {
+        if (s->entries[s->order[o].entry].outcome == AS_CHAIN_LINKED &&
+            e->sequence_number.len > 0) {
             seq_entry = e;
         }
     }
@@ -913,8 +914,8 @@ static void conclude(call *c, as_error *failure)
     as_chain_store *s = c->s;
     as_ddb_result stopped = {0};
     if (failure != NULL) {
-        snprintf(stopped.message, sizeof stopped.message, "not sent: the chain stopped early: %.200s",
-                 failure->message);
+        snprintf(stopped.message, sizeof stopped.message,
+                 "not sent: the chain stopped early: %.200s", failure->message);
     }
     for (size_t i = 0; i < c->count; i++) {
         entry_state *st = &s->entries[i];
@@ -941,9 +942,7 @@ static void conclude(call *c, as_error *failure)
         case AS_CHAIN_FAILED: break;
         case AS_CHAIN_NOT_ATTEMPTED:
         case AS_CHAIN_PLAIN:
-        default:
-            fail_entry(s, c->entries, i, &stopped, c->results);
-            break;
+        default: fail_entry(s, c->entries, i, &stopped, c->results); break;
         }
     }
 }

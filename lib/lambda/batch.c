@@ -31,7 +31,7 @@ struct as_batch {
     as_buf names;
     as_buf key;
     as_ddb_write_api write_api;
-    as_chain_store *chain; /* AUDIT_CHAIN=on; NULL otherwise */
+    as_chain_store *chain;   /* AUDIT_CHAIN=on; NULL otherwise */
     as_chain_entry *entries; /* per record with items */
     size_t entries_cap;
     as_buf anchors; /* the "chain heads" line's heads */
@@ -466,9 +466,9 @@ static AS_RESULT write_plain(as_batch *b, as_batch_result *r, as_error *err)
 {
     size_t count = as_items_count(b->items);
     as_ddb_stats ds = {0};
-    as_status status = as_ddb_write_items(b->client, b->credentials, b->table, b->write_api,
-                                          b->spans, count, r->write_deadline_ms, b->results, &ds,
-                                          err);
+    as_status status =
+        as_ddb_write_items(b->client, b->credentials, b->table, b->write_api, b->spans, count,
+                           r->write_deadline_ms, b->results, &ds, err);
     r->write_stop = ds.stopped;
     r->stats.requests = ds.requests;
     if (b->write_api == AS_DDB_WRITE_BATCH) {
@@ -615,8 +615,8 @@ static AS_RESULT run(as_batch *b, as_span payload, int64_t deadline_ms, const lo
     r->write_deadline_ms = write_deadline(b, deadline_ms, r->started_ms);
     const char *write_error = NULL;
     if (count > 0) {
-        as_result wrote = b->chain != NULL ? write_chained(b, *event, lg, r, &inner)
-                                           : write_plain(b, r, &inner);
+        as_result wrote =
+            b->chain != NULL ? write_chained(b, *event, lg, r, &inner) : write_plain(b, r, &inner);
         if (!as_result_is_ok(wrote)) {
             /* Whatever was written stays written; the rest counts as not written. */
             write_error = inner.message;

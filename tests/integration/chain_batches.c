@@ -107,12 +107,12 @@ static int process(as_ddb_client *client, const as_credentials *creds, int argc,
             result.item_identifier.ptr != NULL ? result.item_identifier.ptr : "",
             result.item_identifier.len, "stats", "records", (json_int_t)result.stats.records,
             "written", (json_int_t)result.stats.written, "failed", (json_int_t)result.stats.failed,
-            "requests_put_item", (json_int_t)result.stats.requests_put_item,
-            "requests_batch_write", (json_int_t)result.stats.requests_batch_write,
-            "requests_batch_get", (json_int_t)result.stats.requests_batch_get,
-            "chain_heads_moved", (json_int_t)result.stats.chain_heads_moved,
-            "chain_condition_retries", (json_int_t)result.stats.chain_condition_retries,
-            "chain_skipped", (json_int_t)result.stats.chain_skipped);
+            "requests_put_item", (json_int_t)result.stats.requests_put_item, "requests_batch_write",
+            (json_int_t)result.stats.requests_batch_write, "requests_batch_get",
+            (json_int_t)result.stats.requests_batch_get, "chain_heads_moved",
+            (json_int_t)result.stats.chain_heads_moved, "chain_condition_retries",
+            (json_int_t)result.stats.chain_condition_retries, "chain_skipped",
+            (json_int_t)result.stats.chain_skipped);
         char *text = json_dumps(line, JSON_COMPACT);
         printf("%s\n", text != NULL ? text : "{}");
         free(text);

@@ -179,7 +179,8 @@ static void set_payload(fixture *f, const char *bytes, size_t len)
     }
     as_items *items = as_items_new();
     assert_non_null(items);
-    as_audit_options options = {.format = AS_FORMAT_CLASSIC, .ignore = NULL, .ignore_count = 0, .now_ms = real_ms()};
+    as_audit_options options = {
+        .format = AS_FORMAT_CLASSIC, .ignore = NULL, .ignore_count = 0, .now_ms = real_ms()};
     assert_int_equal(as_audit_build_event(event, &options, items, &err), AS_OK);
     for (size_t i = 0; i < as_items_count(items) && i < 16; i++) {
         as_item item = as_items_get(items, i);

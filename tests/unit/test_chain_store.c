@@ -185,8 +185,8 @@ static json_t *stored(const fixture *f, const char *id)
     as_ddb_result result;
     as_error err;
     assert_int_equal(as_ddb_get_item(f->client, &CREDS, TABLE, span_of(key), NULL,
-                                     (as_span){NULL, 0}, true, 0, &response, &found, &result,
-                                     NULL, &err),
+                                     (as_span){NULL, 0}, true, 0, &response, &found, &result, NULL,
+                                     &err),
                      AS_OK);
     assert_int_equal(result.outcome, AS_DDB_ANSWERED);
     json_t *item = NULL;
@@ -323,9 +323,9 @@ static void test_new_heads(void **state)
     json_decref(head);
     json_t *bodies = puts_of(id);
     assert_int_equal(json_array_size(bodies), 1);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(bodies, 0),
-                                                          "ConditionExpression")),
-                        "attribute_not_exists(id)");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(bodies, 0), "ConditionExpression")),
+        "attribute_not_exists(id)");
     json_decref(bodies);
 
     size_t moved = 0;
@@ -410,8 +410,8 @@ static void test_existing_heads_and_redelivery(void **state)
 }
 
 /* The head item of a chain moved by someone else: one BASELINE entry after `prev`. */
-static void moved_head(const char *key, const char *prev_chain, char chain_out[65],
-                       char *body, size_t cap)
+static void moved_head(const char *key, const char *prev_chain, char chain_out[65], char *body,
+                       size_t cap)
 {
     rec base;
     make_rec(&base, key, "", T1, 99);
@@ -445,8 +445,8 @@ static void test_condition_failure_then_success(void **state)
     head_id("a", id);
     char raw[1100];
     snprintf(raw, sizeof raw, "raw:%s", answer);
-    script_json(json_pack("{s:{s:[s]},s:{s:[s,s]}}", "items", id, "condfail", "ops",
-                          "BatchGetItem", "ok", raw));
+    script_json(json_pack("{s:{s:[s]},s:{s:[s,s]}}", "items", id, "condfail", "ops", "BatchGetItem",
+                          "ok", raw));
 
     fixture f;
     open_store(&f, false);
@@ -867,24 +867,24 @@ static void test_conditional_put(void **state)
     assert_string_equal(as_ddb_outcome_name(AS_DDB_CONDITION_FAILED), "condition failed");
 
     as_ddb_conditional_put bad = {span_of("{}"), NULL, {NULL, 0}};
-    assert_int_equal(as_ddb_put_items_if(f.client, &CREDS, TABLE, &bad, 1, 0, results, &stats,
-                                         &err),
-                     AS_ERR_ARGUMENT);
+    assert_int_equal(
+        as_ddb_put_items_if(f.client, &CREDS, TABLE, &bad, 1, 0, results, &stats, &err),
+        AS_ERR_ARGUMENT);
     assert_non_null(strstr(err.message, "the condition of write 0 is required"));
     bad.condition = "";
-    assert_int_equal(as_ddb_put_items_if(f.client, &CREDS, TABLE, &bad, 1, 0, results, &stats,
-                                         &err),
-                     AS_ERR_ARGUMENT);
+    assert_int_equal(
+        as_ddb_put_items_if(f.client, &CREDS, TABLE, &bad, 1, 0, results, &stats, &err),
+        AS_ERR_ARGUMENT);
     bad.condition = "chain = :old";
     bad.values = span_of("[1]");
-    assert_int_equal(as_ddb_put_items_if(f.client, &CREDS, TABLE, &bad, 1, 0, results, &stats,
-                                         &err),
-                     AS_ERR_ARGUMENT);
+    assert_int_equal(
+        as_ddb_put_items_if(f.client, &CREDS, TABLE, &bad, 1, 0, results, &stats, &err),
+        AS_ERR_ARGUMENT);
     assert_non_null(strstr(err.message, "values of write 0 is not a JSON object"));
     bad.item = (as_span){NULL, 0};
-    assert_int_equal(as_ddb_put_items_if(f.client, &CREDS, TABLE, &bad, 1, 0, results, &stats,
-                                         &err),
-                     AS_ERR_ARGUMENT);
+    assert_int_equal(
+        as_ddb_put_items_if(f.client, &CREDS, TABLE, &bad, 1, 0, results, &stats, &err),
+        AS_ERR_ARGUMENT);
     assert_int_equal(stats.stopped, AS_DDB_STOP_ARGUMENT);
     assert_int_equal(as_ddb_put_items_if(f.client, &CREDS, TABLE, NULL, 0, 0, NULL, &stats, &err),
                      AS_OK);
