@@ -411,7 +411,7 @@ static int put_all(const options *o, const as_span *items, size_t n)
     as_ddb_stats stats = {0};
     env_overlay env = {o->region, o->endpoint};
     as_ddb_config config = {0};
-    as_credentials creds;
+    as_credentials creds = {0};
     config.concurrency = o->concurrency;
     config.base_delay_ms = o->base_delay_ms;
 

@@ -255,8 +255,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "read_items: %s\n", err.message);
         return 2;
     }
-    as_ddb_config config;
-    as_credentials creds;
+    as_ddb_config config = {0};
+    as_credentials creds = {0};
     as_ddb_client *client = NULL;
     if (as_ddb_config_from_env(&config, &creds, overlay_getenv, &env, &err) != AS_OK) {
         fprintf(stderr, "read_items: %s\n", err.message);
