@@ -1936,6 +1936,39 @@ static void test_redact_hmac_vectors(void **state)
         release(&b);
         as_buf_free(&json);
     }
+    /* Keys of a whole block and past it (HMAC hashes a key longer than SHA-256's 64-byte
+     * block first): the bytes 0 to 63 and 0 to 79, over {"S":"hunter2"}, with Python's
+     * hmac as above. */
+    static const struct {
+        size_t len;
+        const char *hmac;
+    } KEYS[] = {
+        {64, "7ad47a861b67f28eaa99f3e32e94b4cb6b57706613eb96521f81716f07d8bdd1"},
+        {80, "3da2747483e9480bf583c797679a8863d957c6be80c4f35379e5869a5db2b602"},
+    };
+    uint8_t key[80];
+    for (size_t i = 0; i < sizeof key; i++) {
+        key[i] = (uint8_t)i;
+    }
+    for (size_t i = 0; i < sizeof KEYS / sizeof KEYS[0]; i++) {
+        as_audit_options options = {.format = AS_FORMAT_CLASSIC,
+                                    .now_ms = NOW_MS,
+                                    .redact = redact,
+                                    .redact_count = 1,
+                                    .redact_key = key,
+                                    .redact_key_len = KEYS[i].len};
+        built b;
+        build_opts(&b,
+                   EVENT(RECORD(ID1, "INSERT",
+                                TIME "," KEY "," NEW(",\"v\":{\"S\":\"hunter2\"}") "," SEQ)),
+                   &options);
+        char want[200];
+        snprintf(want, sizeof want, "\"hmac\":{\"S\":\"%s\"}", KEYS[i].hmac);
+        if (strstr(lines(&b), want) == NULL) {
+            fail_msg("a %zu-byte key: want %s\n got %s", KEYS[i].len, want, lines(&b));
+        }
+        release(&b);
+    }
 }
 
 /* While the redact list is set, an error item holds the record's digest and size, not
