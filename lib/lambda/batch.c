@@ -483,20 +483,20 @@ static AS_RESULT write_plain(as_batch *b, as_batch_result *r, as_error *err)
     return AS_RESULT_OK;
 }
 
-/* The anchor line: the heads the chain moved, one INFO line, "chain heads". */
-static void log_anchors(as_batch *b, const logger *lg)
+/* A "chain heads" line is kept to this many bytes, as formatted (newline included):
+ * CloudWatch Logs cuts an event past 256 KB, and a cut line loses its anchors. A batch of
+ * 10,000 records can move 10,000 heads (about 174 bytes each), so the heads are spread
+ * over as many lines as it takes. */
+#define ANCHOR_LINE_BUDGET 200000
+
+/* The heads moved[from .. to) as the anchor line's JSON array, into `out`. */
+static void anchor_heads(as_buf *out, const as_chain_moved *moved, size_t from, size_t to)
 {
-    size_t moved_count = 0;
-    const as_chain_moved *moved = as_chain_store_moved(b->chain, &moved_count);
-    if (moved_count == 0 || !logging(lg, AS_LOG_INFO)) {
-        return;
-    }
-    as_buf *out = &b->anchors;
     as_buf_clear(out);
     as_buf_append_char(out, '[');
-    for (size_t i = 0; i < moved_count; i++) {
+    for (size_t i = from; i < to; i++) {
         /* The spans are JSON string bodies as the event and the items hold them. */
-        as_buf_append_str(out, i == 0 ? "{\"historyKey\":\"" : ",{\"historyKey\":\"");
+        as_buf_append_str(out, i == from ? "{\"historyKey\":\"" : ",{\"historyKey\":\"");
         as_buf_append_span(out, moved[i].history_key);
         as_buf_append_str(out, "\",\"sequenceNumber\":\"");
         as_buf_append_span(out, moved[i].sequence_number);
@@ -505,14 +505,72 @@ static void log_anchors(as_batch *b, const logger *lg)
         as_buf_append_str(out, "\"}");
     }
     as_buf_append_char(out, ']');
-    if (as_buf_status(out) != AS_OK) {
-        /* The line would be cut: say so at ERROR rather than log a partial anchor. */
-        as_log_field f = as_log_field_u64("heads_moved", moved_count);
-        emit(lg, AS_LOG_ERROR, "chain heads: out of memory writing the anchor line", &f, 1);
+}
+
+/* What a head adds to the array: its object and a comma. Exact in JSON lines; a text line
+ * may escape a DEL byte of a key into four, which the measured length then catches. */
+static size_t anchor_head_size(const as_chain_moved *m)
+{
+    return sizeof "{\"historyKey\":\"\",\"sequenceNumber\":\"\",\"chain\":\"\"}," - 1 +
+           m->history_key.len + m->sequence_number.len + AS_CHAIN_HEX_LEN;
+}
+
+/* The anchor lines: the heads the chain moved, INFO lines "chain heads", as few as fit
+ * ANCHOR_LINE_BUDGET each (a single head is logged alone whatever its size). */
+static void log_anchors(as_batch *b, const logger *lg)
+{
+    size_t moved_count = 0;
+    const as_chain_moved *moved = as_chain_store_moved(b->chain, &moved_count);
+    if (moved_count == 0 || !logging(lg, AS_LOG_INFO)) {
         return;
     }
-    as_log_field f = as_log_field_json("heads", (as_span){out->data, out->len});
+    as_buf *out = &b->anchors;
+    /* The line without heads, measured once: its time is fixed width, the rest the same. */
+    size_t start = lg->out->len;
+    as_log_field f = as_log_field_json("heads", as_span_from_cstr("[]"));
     emit(lg, AS_LOG_INFO, "chain heads", &f, 1);
+    size_t bare = lg->out->len - start;
+    as_buf_truncate(lg->out, start);
+    for (size_t from = 0; from < moved_count;) {
+        size_t to = from + 1;
+        size_t size = bare + anchor_head_size(&moved[from]) - 1;
+        while (to < moved_count && size + anchor_head_size(&moved[to]) <= ANCHOR_LINE_BUDGET) {
+            size += anchor_head_size(&moved[to++]);
+        }
+        /* Escapes made it longer: the most heads that fit, found by halving (one always
+         * goes, whatever its size). `fits` heads are known to fit, `over` not. */
+        size_t fits = from + 1;
+        size_t over = to + 1;
+        for (;;) {
+            anchor_heads(out, moved, from, to);
+            if (as_buf_status(out) != AS_OK) {
+                /* The line would be cut: say so at ERROR rather than log a partial anchor. */
+                as_log_field n = as_log_field_u64("heads_moved", moved_count);
+                emit(lg, AS_LOG_ERROR, "chain heads: out of memory writing the anchor line", &n,
+                     1);
+                return;
+            }
+            size_t at = lg->out->len;
+            f = as_log_field_json("heads", (as_span){out->data, out->len});
+            emit(lg, AS_LOG_INFO, "chain heads", &f, 1);
+            if (as_buf_status(lg->out) != AS_OK) {
+                return; /* the caller reports the lines lost */
+            }
+            bool fit = lg->out->len - at <= ANCHOR_LINE_BUDGET || to == from + 1;
+            if (fit) {
+                fits = to;
+            } else {
+                over = to;
+            }
+            if (fit && to + 1 >= over) {
+                break;
+            }
+            as_buf_truncate(lg->out, at);
+            /* Halfway into what is left; past the last fitting, that one logged again. */
+            to = fit ? to + (over - to) / 2 : fits + (to - fits) / 2;
+        }
+        from = to;
+    }
 }
 
 /* The items through the chain: one entry per record with items, in record order. A

@@ -1253,6 +1253,174 @@ static void test_chain_unnumbered_record(void **state)
     close_batch(&f);
 }
 
+/* An event of `count` INSERTs of distinct source items whose key values are `key_len`
+ * bytes long (`fill` repeated, then the record's number), into `out`. */
+static void many_keys_event(as_buf *out, size_t count, size_t key_len, char fill)
+{
+    as_buf_clear(out);
+    as_buf_append_str(out, "{\"Records\":[");
+    for (size_t i = 0; i < count; i++) {
+        char key[2100];
+        assert_true(key_len < sizeof key - 16);
+        memset(key, fill, key_len);
+        snprintf(key + key_len, sizeof key - key_len, "%zu", i);
+        char record[4600];
+        snprintf(record, sizeof record,
+                 "%s{\"eventID\":\"e%zu\",\"eventName\":\"INSERT\",\"eventSource\":"
+                 "\"aws:dynamodb\",\"dynamodb\":{\"ApproximateCreationDateTime\":1700000000,"
+                 "\"Keys\":{\"key\":{\"S\":\"%s\"}},\"NewImage\":{\"key\":{\"S\":\"%s\"}},"
+                 "\"SequenceNumber\":\"%zu\",\"StreamViewType\":\"NEW_AND_OLD_IMAGES\"}}",
+                 i > 0 ? "," : "", i, key, key, 1000 + i);
+        as_buf_append_str(out, record);
+    }
+    as_buf_append_str(out, "]}");
+    assert_int_equal(as_buf_status(out), AS_OK);
+}
+
+/* The heads of every "chain heads" line in `lines` (JSON or text format) gathered into
+ * `heads` (historyKey -> {"sequenceNumber","chain"}); returns how many lines, each checked
+ * to be within 200,000 bytes, newline included, with at least one head. Per line (up to
+ * 16), its length and its first head's as formatted, with the comma before it, in `len`
+ * and `first`. */
+static size_t anchor_lines(const as_buf *lines, json_t *heads, size_t len_of[16], size_t first[16])
+{
+    size_t n = 0;
+    for (const char *p = lines->data; p != NULL && *p != '\0';) {
+        const char *end = strchr(p, '\n');
+        assert_non_null(end);
+        size_t len = (size_t)(end - p) + 1;
+        json_error_t jerr;
+        json_t *list = NULL;
+        json_t *line = json_loadb(p, len - 1, 0, &jerr);
+        const char *m = json_string_value(json_object_get(line, "message"));
+        const char *text = strstr(p, "\tINFO\tchain heads heads=");
+        if (m != NULL && strcmp(m, "chain heads") == 0) {
+            list = json_incref(json_object_get(line, "heads"));
+        } else if (line == NULL && text != NULL && text < end) {
+            /* Text: the JSON as it is, a DEL byte escaped as \x7f; put it back to read it. */
+            const char *at = strchr(text, '=') + 1;
+            as_buf raw = AS_BUF_INIT;
+            for (const char *c = at; c < end; c++) {
+                if (strncmp(c, "\\x7f", 4) == 0) {
+                    as_buf_append_char(&raw, 0x7f);
+                    c += 3;
+                } else {
+                    as_buf_append_char(&raw, *c);
+                }
+            }
+            list = json_loadb(raw.data, raw.len, 0, &jerr);
+            as_buf_free(&raw);
+            assert_non_null(list);
+        }
+        json_decref(line);
+        if (list != NULL) {
+            if (len > 200000) {
+                fail_msg("chain heads line %zu is %zu bytes", n + 1, len);
+            }
+            assert_true(n < 16);
+            /* No brace inside these heads' strings: the first object ends at the first. */
+            const char *open = strstr(p, "[{");
+            const char *close = open != NULL ? strchr(open, '}') : NULL;
+            assert_true(close != NULL && close < end);
+            len_of[n] = len;
+            first[n++] = (size_t)(close - open) + 1; /* its object, and a comma before it */
+            assert_true(json_array_size(list) > 0);
+            size_t i;
+            json_t *h;
+            json_array_foreach(list, i, h)
+            {
+                const char *key = json_string_value(json_object_get(h, "historyKey"));
+                assert_non_null(key);
+                assert_null(json_object_get(heads, key)); /* every head once */
+                json_object_set(heads, key, h);
+            }
+            json_decref(list);
+        }
+        p = end + 1;
+    }
+    return n;
+}
+
+/* The last head item put for each id, from one read of the stand-in's log (id -> Item). */
+static json_t *heads_put(void)
+{
+    json_t *log = fault_server_log(&server);
+    json_t *out = json_object();
+    size_t i;
+    json_t *req;
+    json_array_foreach(json_object_get(log, "requests"), i, req)
+    {
+        const char *id = json_string_value(json_object_get(req, "item"));
+        json_error_t jerr;
+        json_t *body = json_loads(json_string_value(json_object_get(req, "body")), 0, &jerr);
+        json_t *item = json_object_get(body, "Item");
+        if (id != NULL && json_object_get(item, "chainOf") != NULL) {
+            json_object_set(out, id, item);
+        }
+        json_decref(body);
+    }
+    json_decref(log);
+    return out;
+}
+
+/* More heads moved than one line can hold under CloudWatch Logs' event size: spread over
+ * several "chain heads" lines, each within 200,000 bytes and as full as the next head
+ * allows, every head on exactly one, each the head written; in text lines too, where a
+ * DEL byte of a key is escaped into four and a line is longer than its JSON. */
+static void test_chain_anchor_lines_split(void **state)
+{
+    (void)state;
+    const size_t count = 150;
+    const char fills[] = {'k', 0x7f};
+    const as_log_format formats[] = {AS_LOG_FORMAT_JSON, AS_LOG_FORMAT_TEXT};
+    for (size_t round = 0; round < 2; round++) {
+        script("\"remember\":true");
+        fixture f;
+        open_chained(&f, AS_DDB_WRITE_BATCH);
+        many_keys_event(&f.payload, count, 2000, fills[round]);
+        f.log.format = formats[round];
+        as_error err = {0};
+        as_buf_clear(&f.lines);
+        assert_int_equal(as_batch_process(f.batch, (as_span){f.payload.data, f.payload.len}, 0,
+                                          &f.log, &f.lines, &f.result, &err),
+                         AS_OK);
+        assert_int_equal(f.result.outcome, AS_BATCH_COMPLETE);
+        assert_int_equal(f.result.stats.chain_heads_moved, count);
+        json_t *heads = json_object();
+        size_t len[16];
+        size_t first[16];
+        size_t lines = anchor_lines(&f.lines, heads, len, first);
+        /* About 2,100 bytes a head (8,100 in text, each DEL escaped): 2 lines, or 7. */
+        assert_int_equal(lines, round == 0 ? 2 : 7);
+        for (size_t l = 0; l + 1 < lines; l++) {
+            assert_true(len[l] + first[l + 1] > 200000);
+        }
+        assert_int_equal(json_object_size(heads), count);
+        json_t *written = heads_put();
+        const char *key;
+        json_t *h;
+        json_object_foreach(heads, key, h)
+        {
+            char id[37];
+            assert_int_equal(as_chain_head_id(span_of(key), id, &err), AS_OK);
+            json_t *put = json_incref(json_object_get(written, id));
+            assert_non_null(put);
+            assert_string_equal(json_string_value(json_object_get(h, "chain")),
+                                attr_s(put, "chain"));
+            char seq[AS_CHAIN_SEQ_LEN + 1];
+            assert_int_equal(
+                as_chain_seq_pad(span_of(json_string_value(json_object_get(h, "sequenceNumber"))),
+                                 seq, &err),
+                AS_OK);
+            assert_string_equal(seq, attr_s(put, "chainSeq"));
+            json_decref(put);
+        }
+        json_decref(written);
+        json_decref(heads);
+        close_batch(&f);
+    }
+}
+
 /* With BatchWriteItem the chained items go out in one request and the head by PutItem;
  * without the chain, items returned unprocessed are counted and sent again. */
 static void test_write_api_batch(void **state)
@@ -1409,6 +1577,7 @@ int main(void)
         cmocka_unit_test(test_chain_head_not_moved),
         cmocka_unit_test(test_chain_deadline),
         cmocka_unit_test(test_chain_unnumbered_record),
+        cmocka_unit_test(test_chain_anchor_lines_split),
         cmocka_unit_test(test_write_api_batch),
         cmocka_unit_test(test_trust_options),
     };

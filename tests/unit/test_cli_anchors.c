@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "anchors.h"
+#include "auditstream/log.h"
 
 #define C1 "1111111111111111111111111111111111111111111111111111111111111111"
 #define C2 "2222222222222222222222222222222222222222222222222222222222222222"
@@ -232,12 +233,71 @@ static void test_read_file(void **state)
     cli_anchors_free(&a);
 }
 
+/* One invocation's heads spread over several "chain heads" lines, as the function logs
+ * more than fit in one CloudWatch Logs event: lines of about 180,000 bytes, all of one
+ * request, in JSON and in text; every head of every line is read, with its line. */
+static void test_split_lines(void **state)
+{
+    (void)state;
+    const size_t per_line = 1200;
+    const size_t lines = 3;
+    as_buf file = AS_BUF_INIT;
+    as_buf heads = AS_BUF_INIT;
+    for (int format = 0; format < 2; format++) {
+        as_log log = {.format = format == 0 ? AS_LOG_FORMAT_JSON : AS_LOG_FORMAT_TEXT,
+                      .level = AS_LOG_INFO,
+                      .request_id = {"r-split", 7}};
+        for (size_t l = 0; l < lines; l++) {
+            as_buf_clear(&heads);
+            as_buf_append_char(&heads, '[');
+            for (size_t i = 0; i < per_line; i++) {
+                char head[200];
+                size_t n = l * per_line + i;
+                snprintf(head, sizeof head,
+                         "%s{\"historyKey\":\"Configuration/key-%d-%05zu\",\"sequenceNumber\":"
+                         "\"%zu\",\"chain\":\"%s\"}",
+                         i > 0 ? "," : "", format, n, 100000 + n, n % 2 == 0 ? C1 : C2);
+                as_buf_append_str(&heads, head);
+            }
+            as_buf_append_char(&heads, ']');
+            assert_int_equal(as_buf_status(&heads), AS_OK);
+            as_log_field f = as_log_field_json("heads", (as_span){heads.data, heads.len});
+            size_t at = file.len;
+            as_log_line(&log, AS_LOG_INFO, 1714566645000, as_span_from_cstr("chain heads"), &f, 1,
+                        &file);
+            assert_true(file.len - at > 150000 && file.len - at < 200000);
+        }
+    }
+    assert_int_equal(as_buf_status(&file), AS_OK);
+    cli_anchors a;
+    char message[CLI_MESSAGE_MAX];
+    assert_int_equal(cli_anchors_parse("split.log", file.data, file.len, &a, message), 0);
+    assert_int_equal(a.lines, 2 * lines);
+    assert_int_equal(a.count, 2 * lines * per_line);
+    for (int format = 0; format < 2; format++) {
+        for (size_t n = 0; n < lines * per_line; n += 499) {
+            char key[64];
+            char seq[16];
+            snprintf(key, sizeof key, "Configuration/key-%d-%05zu", format, n);
+            snprintf(seq, sizeof seq, "%zu", 100000 + n);
+            size_t first = 0;
+            assert_int_equal(cli_anchors_of(&a, key, &first), 1);
+            expect(&a, first, key, seq, n % 2 == 0 ? C1 : C2,
+                   (size_t)format * lines + n / per_line + 1);
+        }
+    }
+    cli_anchors_free(&a);
+    as_buf_free(&heads);
+    as_buf_free(&file);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_form),
         cmocka_unit_test(test_malformed_lines),
         cmocka_unit_test(test_read_file),
+        cmocka_unit_test(test_split_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
