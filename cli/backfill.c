@@ -244,57 +244,11 @@ static void sleep_ms(long ms)
     }
 }
 
-/* Whether the key of the queued item `q` has a chain entry at or after the BASELINE's
- * time (its head's chainTime): linked after such an entry, the BASELINE would sort before
- * it. A consistent GetItem of the head, just before the chain store reads it again to link.
- * False when the backfill must stop. */
-static bool chained_since(worker *w, const pending_item *q, bool *since)
-{
-    backfill *b = w->b;
-    const char *json = w->pending.data + q->offset;
-    as_span time = {json + q->time_offset, q->time_len};
-    as_buf key = AS_BUF_INIT, answer = AS_BUF_INIT;
-    as_json_unescape((as_span){json + q->key_offset, q->key_len}, &key);
-    as_error err = {0};
-    char id[37], request[64];
-    *since = false;
-    if (as_buf_status(&key) != AS_OK ||
-        as_chain_head_id((as_span){key.data, key.len}, id, &err) != AS_OK) {
-        as_buf_free(&key);
-        return stop(b, CLI_EXIT_FAILED, "out of memory reading a chain head");
-    }
-    as_buf_free(&key);
-    snprintf(request, sizeof request, "{\"id\":{\"S\":\"%s\"}}", id);
-    as_ddb_result result;
-    memset(&result, 0, sizeof result);
-    bool found = false, ok = true;
-    as_wire_items *head = NULL;
-    if (as_ddb_get_item(w->client, &b->session->credentials, b->options->audit_table,
-                        as_span_from_cstr(request), "chainTime", (as_span){NULL, 0}, true, 0,
-                        &answer, &found, &result, NULL, &err) != AS_OK) {
-        ok = stop(b, err.code == AS_ERR_NOMEM ? CLI_EXIT_FAILED : CLI_EXIT_USAGE, err.message);
-    } else if (result.outcome != AS_DDB_ANSWERED) {
-        int rc = cli_session_failure(b->session, "GetItem", b->options->audit_table,
-                                     "--audit-table or AUDIT_TABLE", &result, w->message);
-        ok = stop(b, rc, w->message);
-    } else if (found &&
-               as_wire_decode(answer.data, answer.len, AS_WIRE_GET, &head, &err) != AS_OK) {
-        ok = stop(b, CLI_EXIT_FAILED, err.message);
-    } else if (found) {
-        const as_value *at = as_wire_attribute(as_wire_item(head, 0), "chainTime");
-        /* Both times are 2024-05-01T12:30:45.000Z: their bytes sort as the times do. */
-        *since = at != NULL && at->type == AS_TYPE_S && at->text.len == time.len &&
-                 memcmp(at->text.ptr, time.ptr, time.len) >= 0;
-    }
-    as_wire_items_free(head);
-    as_buf_free(&answer);
-    return ok;
-}
-
 /* With the chain: one pause, then the BASELINE items whose trails now show their items
- * (the stream caught up) are dropped as not needed, and those whose key's chain has
- * moved to their time or past it (a change of the item in the second it was read, or
- * after) are left for another run. False when the backfill must stop. */
+ * (the stream caught up) are dropped as not needed. Those whose key's chain has moved to
+ * their time or past it (a change of the item in the second it was read, or after) the
+ * chain store leaves out (AS_CHAIN_LATE), at its first read of the head and at every
+ * read after. False when the backfill must stop. */
 static bool settle(worker *w)
 {
     backfill *b = w->b;
@@ -302,23 +256,14 @@ static bool settle(worker *w)
     size_t kept = 0;
     for (size_t i = 0; i < w->pending_count; i++) {
         const pending_item *q = &w->queued[i];
-        bool shows = false, since = false;
+        bool shows = false;
         int64_t last_ms;
         if (!trail_shows(w, (as_span){w->pending.data + q->offset, q->len}, q->read_ms, &shows,
-                         &last_ms) ||
-            (!shows && !chained_since(w, q, &since))) {
+                         &last_ms)) {
             return false;
         }
         if (shows) {
             count(b, &b->unchanged);
-        } else if (since) {
-            char what[128];
-            snprintf(what, sizeof what, "%.*s", (int)(q->key_len < 100 ? q->key_len : 100),
-                     w->pending.data + q->offset + q->key_offset);
-            item_failed(b, what,
-                        "the item changed as it was read, and its chain already holds an entry "
-                        "as late as its BASELINE would be: not linked out of order; run backfill "
-                        "again");
         } else {
             w->queued[kept++] = *q;
         }
@@ -366,6 +311,15 @@ static bool write_pending(worker *w)
                                              w->message);
                 ok = stop(b, rc, w->message);
                 break;
+            }
+            if (strcmp(results[i].error_type, AS_CHAIN_LATE_TYPE) == 0) {
+                /* Named by its key, with the chain store's words on what to do. */
+                const pending_item *q = &w->queued[i];
+                char what[128];
+                snprintf(what, sizeof what, "%.*s", (int)(q->key_len < 100 ? q->key_len : 100),
+                         w->pending.data + q->offset + q->key_offset);
+                item_failed(b, what, results[i].message);
+                continue;
             }
             char why[AS_DDB_ERROR_TYPE_MAX + AS_DDB_MESSAGE_MAX + 4];
             snprintf(why, sizeof why, "%s: %s", results[i].error_type, results[i].message);

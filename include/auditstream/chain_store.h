@@ -55,10 +55,20 @@ typedef enum as_chain_outcome {
                                    redelivery); nothing sent, counts as written */
     AS_CHAIN_ALREADY_THERE,     /* if_absent: an item of it was in the table already; the
                                    head did not move over it */
-    AS_CHAIN_FAILED             /* not written: see the items' results */
+    AS_CHAIN_FAILED,            /* not written: see the items' results */
+    AS_CHAIN_LATE               /* a BASELINE not linked (nothing sent): the head it would
+                                   follow has a chainTime at or after its modificationTime,
+                                   so it would sort before an entry it follows (verify:
+                                   missing). Counts as not written, error type
+                                   AS_CHAIN_LATE_TYPE, AS_CHAIN_LATE_MESSAGE */
 } as_chain_outcome;
 
-/* "not attempted", "linked", "plain", "skipped", "already there", "failed". */
+/* The error type and message of a BASELINE's items left out as AS_CHAIN_LATE, for
+ * backfill to tell and print. */
+#define AS_CHAIN_LATE_TYPE    "ChainOutOfOrder"
+#define AS_CHAIN_LATE_MESSAGE "a later change is already chained; run backfill again"
+
+/* "not attempted", "linked", "plain", "skipped", "already there", "failed", "late". */
 const char *as_chain_outcome_name(as_chain_outcome outcome);
 
 typedef struct as_chain_store_options {
@@ -122,8 +132,9 @@ void as_chain_store_free(as_chain_store *store);
  * entry's items (skipped ones with 0 attempts), AS_DDB_ALREADY_THERE for an item that
  * was there (if_absent), AS_DDB_NOT_ATTEMPTED when the deadline came first, and
  * AS_DDB_FAILED otherwise, with the reason: the item's own write's, or the head's read
- * or write (its DynamoDB error type and a message beginning "chain head"), or
- * "ChainBroken" for an entry after one not written. `outcomes` (caller-owned, optional,
+ * or write (its DynamoDB error type and a message beginning "chain head"),
+ * "ChainBroken" for an entry after one not written, or AS_CHAIN_LATE_TYPE for a BASELINE
+ * that would follow a head as late as itself (checked at each read of the head). `outcomes` (caller-owned, optional,
  * one per entry) says what became of each entry. `deadline_ms` as as_ddb_put_items's,
  * for the reads and the heads; the items stop AS_CHAIN_STORE_HEAD_RESERVE_MS before it.
  * `stats` (optional) is overwritten.

@@ -27,6 +27,7 @@ typedef struct entry_state {
     char seq[AS_CHAIN_SEQ_LEN + 1];   /* 40 digits; "" for a BASELINE */
     char time[AS_CHAIN_TIME_LEN + 1]; /* modificationTime */
     bool linked;                      /* linked in this round (items built and sent) */
+    bool sent;                        /* an item of it was written in an earlier round */
     as_chain_head after;              /* the head once it is linked */
     as_chain_outcome outcome;
 } entry_state;
@@ -103,6 +104,7 @@ const char *as_chain_outcome_name(as_chain_outcome outcome)
     case AS_CHAIN_SKIPPED: return "skipped";
     case AS_CHAIN_ALREADY_THERE: return "already there";
     case AS_CHAIN_FAILED: return "failed";
+    case AS_CHAIN_LATE: return "late";
     default: return "unknown";
     }
 }
@@ -611,6 +613,7 @@ static AS_RESULT link_keys(call *c, size_t *n, as_error *err)
             st->linked = false;
             st->outcome = AS_CHAIN_NOT_ATTEMPTED;
             for (size_t j = 0; j < e->item_count; j++) {
+                st->sent = st->sent || c->results[st->first_item + j].outcome == AS_DDB_WRITTEN;
                 memset(&c->results[st->first_item + j], 0, sizeof *c->results);
             }
             if (!key->read_ok) {
@@ -619,6 +622,22 @@ static AS_RESULT link_keys(call *c, size_t *n, as_error *err)
             }
             if (!e->baseline && head.exists && strcmp(st->seq, head.seq) <= 0) {
                 st->outcome = AS_CHAIN_SKIPPED;
+                continue;
+            }
+            /* Verify walks historySort, where a BASELINE sorts before every record of its
+             * time or later: linked after one, it would break the chain. Checked against
+             * the head as read in each round, so a head moved meanwhile is caught too;
+             * both times are 24 characters whose bytes sort as the times do. */
+            if (e->baseline && head.exists && strcmp(head.time, st->time) >= 0) {
+                /* Written in a round before the head moved, its item stays with links
+                 * from the old head (nothing here deletes): verify will say so. */
+                as_ddb_result late = {0};
+                fail_text(&late, AS_CHAIN_LATE_TYPE, "%s%s", AS_CHAIN_LATE_MESSAGE,
+                          st->sent ? " (its item, written before the head moved, is left "
+                                     "unlinked; verify reports it)"
+                                   : "");
+                fail_entry(s, c->entries, i, &late, c->results);
+                st->outcome = AS_CHAIN_LATE;
                 continue;
             }
             as_chain_link link;
@@ -939,7 +958,8 @@ static void conclude(call *c, as_error *failure)
             }
             c->stats->skipped++;
             break;
-        case AS_CHAIN_FAILED: break;
+        case AS_CHAIN_FAILED:
+        case AS_CHAIN_LATE: break;
         case AS_CHAIN_NOT_ATTEMPTED:
         case AS_CHAIN_PLAIN:
         default: fail_entry(s, c->entries, i, &stopped, c->results); break;

@@ -736,9 +736,11 @@ static void test_baseline(void **state)
     json_decref(head);
     expect_moved(&f, 0, "a", "", c1, 1);
 
+    /* The same entry again, at the head's own time: it would sort before the head's
+     * entry, so it is not linked (nothing sent). */
     assert_int_equal(write_entries(&f, &r[0].entry, 1, 0), AS_OK);
-    assert_int_equal(f.outcomes[0], AS_CHAIN_ALREADY_THERE);
-    assert_int_equal(f.results[0].outcome, AS_DDB_ALREADY_THERE);
+    assert_int_equal(f.outcomes[0], AS_CHAIN_LATE);
+    assert_int_equal(f.results[0].outcome, AS_DDB_FAILED);
     assert_int_equal(f.stats.heads_moved, 0);
 
     /* Two entries of one source item in one call where absent: refused before sending. */
@@ -760,6 +762,135 @@ static void test_baseline(void **state)
     assert_string_equal(s_of(head, "chainSeq"), "0000000000000000000000000000000000000500");
     assert_string_equal(n_of(head, "entries"), "2");
     json_decref(head);
+    close_store(&f);
+}
+
+/* The head `key` as read: after one entry whose chain is `chain`, at `time`, answered for
+ * a BatchGetItem into `body` ("raw:" and the answer). */
+static void head_answer(const char *key, const char *chain, const char *time, char *body,
+                        size_t cap)
+{
+    as_chain_head head;
+    as_chain_head_init(&head);
+    memcpy(head.chain, chain, 65);
+    head.exists = true;
+    head.entries = 1;
+    memcpy(head.seq, "0000000000000000000000000000000000000700", AS_CHAIN_SEQ_LEN + 1);
+    memcpy(head.time, time, sizeof head.time);
+    as_buf item = AS_BUF_INIT;
+    char name[64];
+    snprintf(name, sizeof name, "Src/%s", key);
+    as_error err;
+    assert_int_equal(as_chain_head_item(span_of(name), &head, &item, &err), AS_OK);
+    int n = snprintf(body, cap, "raw:{\"Responses\":{\"" TABLE "\":[%.*s]},\"UnprocessedKeys\":{}}",
+                     (int)item.len, item.data);
+    assert_true(n > 0 && (size_t)n < cap);
+    as_buf_free(&item);
+}
+
+/* A BASELINE is linked only where it sorts last: not after a head whose chainTime is at
+ * or after its own time (nothing sent, "late", the reason backfill prints), and linked
+ * after one that is earlier; a later entry of the same call links on from the head. */
+static void test_baseline_not_after_a_later_entry(void **state)
+{
+    (void)state;
+    script("\"remember\":true");
+    fixture f;
+    open_store(&f, false);
+    rec s;
+    make_rec(&s, "a", "700", T2, 7);
+    assert_int_equal(write_entries(&f, &s.entry, 1, 0), AS_OK);
+    assert_int_equal(f.outcomes[0], AS_CHAIN_LINKED);
+    char c1[65];
+    expected_chain(ZEROS, &s, c1);
+    close_store(&f);
+
+    open_store(&f, true);
+    char id[37];
+    head_id("a", id);
+    const char *times[] = {T1, T2};
+    for (size_t t = 0; t < 2; t++) {
+        rec b;
+        make_rec(&b, "a", "", times[t], 10 + (int)t);
+        assert_int_equal(write_entries(&f, &b.entry, 1, 0), AS_OK);
+        assert_int_equal(f.outcomes[0], AS_CHAIN_LATE);
+        assert_string_equal(as_chain_outcome_name(f.outcomes[0]), "late");
+        assert_int_equal(f.results[0].outcome, AS_DDB_FAILED);
+        assert_int_equal(f.results[0].attempts, 0);
+        assert_string_equal(f.results[0].error_type, "ChainOutOfOrder");
+        assert_string_equal(f.results[0].message, AS_CHAIN_LATE_MESSAGE);
+        assert_int_equal(f.stats.heads_moved, 0);
+        assert_int_equal(f.stats.requests_put_item, 0);
+        json_t *bodies = puts_of(b.id);
+        assert_int_equal(json_array_size(bodies), 0);
+        json_decref(bodies);
+    }
+    json_t *head = stored(&f, id);
+    assert_string_equal(s_of(head, "chain"), c1);
+    json_decref(head);
+    rec b;
+    make_rec(&b, "a", "", T3, 12);
+    assert_int_equal(write_entries(&f, &b.entry, 1, 0), AS_OK);
+    assert_int_equal(f.outcomes[0], AS_CHAIN_LINKED);
+    char c2[65];
+    expected_chain(c1, &b, c2);
+    expect_moved(&f, 0, "a", "", c2, 2);
+    close_store(&f);
+
+    /* Several entries of one key (not where absent): the late BASELINE is left out and
+     * the record after it links from the head. */
+    open_store(&f, false);
+    rec r[2];
+    make_rec(&r[0], "a", "", T3, 13);
+    make_rec(&r[1], "a", "701", T3, 14);
+    as_chain_entry e[2];
+    entries_of(r, 2, e);
+    assert_int_equal(write_entries(&f, e, 2, 0), AS_OK);
+    assert_int_equal(f.outcomes[0], AS_CHAIN_LATE);
+    assert_int_equal(f.outcomes[1], AS_CHAIN_LINKED);
+    char c3[65];
+    expected_chain(c2, &r[1], c3);
+    expect_moved(&f, 0, "a", "701", c3, 3);
+    close_store(&f);
+}
+
+/* The head moved between the read and the write to an entry later than the BASELINE: read
+ * again, the BASELINE is not relinked after it; its item, written in the first round,
+ * is said to be left unlinked. */
+static void test_baseline_late_after_a_reread(void **state)
+{
+    (void)state;
+    char id[37];
+    head_id("a", id);
+    char c0[65];
+    memset(c0, 'c', 64);
+    c0[64] = '\0';
+    char raw[1100];
+    head_answer("a", c0, T3, raw, sizeof raw);
+    script_json(json_pack("{s:{s:[s]},s:{s:[s,s]}}", "items", id, "condfail", "ops",
+                          "BatchGetItem", "ok", raw));
+    fixture f;
+    open_store(&f, true);
+    rec b;
+    make_rec(&b, "a", "", T2, 20);
+    assert_int_equal(write_entries(&f, &b.entry, 1, 0), AS_OK);
+    assert_int_equal(f.outcomes[0], AS_CHAIN_LATE);
+    assert_int_equal(f.results[0].outcome, AS_DDB_FAILED);
+    assert_string_equal(f.results[0].error_type, "ChainOutOfOrder");
+    assert_non_null(strstr(f.results[0].message, AS_CHAIN_LATE_MESSAGE));
+    assert_non_null(strstr(f.results[0].message, "left unlinked"));
+    assert_int_equal(f.stats.condition_retries, 1);
+    assert_int_equal(f.stats.requests_batch_get, 2);
+    assert_int_equal(f.stats.heads_moved, 0);
+    json_t *bodies = puts_of(b.id);
+    assert_int_equal(json_array_size(bodies), 1); /* the first round's, not relinked */
+    json_decref(bodies);
+    bodies = puts_of(id);
+    assert_int_equal(json_array_size(bodies), 1); /* the refused head write only */
+    json_decref(bodies);
+    size_t moved = 9;
+    (void)as_chain_store_moved(f.store, &moved);
+    assert_int_equal(moved, 0);
     close_store(&f);
 }
 
@@ -904,6 +1035,8 @@ int main(void)
         cmocka_unit_test(test_heads_not_read),
         cmocka_unit_test(test_unreadable_head),
         cmocka_unit_test(test_baseline),
+        cmocka_unit_test(test_baseline_not_after_a_later_entry),
+        cmocka_unit_test(test_baseline_late_after_a_reread),
         cmocka_unit_test(test_deadline),
         cmocka_unit_test(test_bad_entries),
         cmocka_unit_test(test_conditional_put),
