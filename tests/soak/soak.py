@@ -76,7 +76,8 @@ def batch_size(rng):
     """Mostly small batches, as a stream mostly delivers, and a tail to 1,000: 78% 1-10
     records, 19% 11-100, 2.5% 101-500, 0.5% 501-1,000 (26 on average; with the classic
     format's 1.4 items a record, about 360,000 items a mode). Chosen so that both modes
-    take about 12 minutes on two shared cores, most of it the Python servers'."""
+    take under 15 minutes on two shared cores (13.7 at load 4 to 7), most of it the
+    Python servers'."""
     r = rng.random()
     if r < 0.78:
         return rng.randint(1, 10)
