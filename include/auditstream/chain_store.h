@@ -53,8 +53,9 @@ typedef enum as_chain_outcome {
     AS_CHAIN_PLAIN,             /* not chainable: items written as they are */
     AS_CHAIN_SKIPPED,           /* sequence number not above chainSeq: chained before (a
                                    redelivery); nothing sent, counts as written */
-    AS_CHAIN_ALREADY_THERE,     /* if_absent: an item of it was in the table already; the
-                                   head did not move over it */
+    AS_CHAIN_ALREADY_THERE,     /* if_absent: an item of it was in the table already, on
+                                   the chain (the head's entry, or behind the head) or
+                                   written without chain fields; the head did not move */
     AS_CHAIN_FAILED,            /* not written: see the items' results */
     AS_CHAIN_LATE               /* a BASELINE not linked (nothing sent): the head it would
                                    follow has a chainTime at or after its modificationTime,
@@ -74,9 +75,12 @@ const char *as_chain_outcome_name(as_chain_outcome outcome);
 typedef struct as_chain_store_options {
     const char *table;          /* the Audit table; required, copied */
     as_ddb_write_api write_api; /* how the items go out (the heads always by PutItem) */
-    /* Backfill: the items are written with attribute_not_exists(id) (an item already there
-     * is AS_CHAIN_ALREADY_THERE and is not linked again), and a source item may have one
-     * entry a call at most. */
+    /* Backfill: the items are written with attribute_not_exists(id), and a source item may
+     * have one entry a call at most. A BASELINE (of one item) found there already is read
+     * back (BatchGetItem, consistent): when its chainPrev is the head's chain (written by
+     * an earlier call whose head write failed) the head moves over it as stored, and it
+     * counts as written (AS_CHAIN_LINKED); on the chain it is AS_CHAIN_ALREADY_THERE;
+     * otherwise it is reported (AS_CHAIN_FAILED, "ChainBroken"). */
     bool if_absent;
 } as_chain_store_options;
 

@@ -44,6 +44,11 @@ typedef struct key_state {
     size_t target;             /* SIZE_MAX, or the order index of the last entry the head
                                   may move over this round */
     size_t put;                /* its head write's index this round */
+    /* if_absent: its BASELINE's item found there already, and read back (in `there`). */
+    bool resume;
+    size_t id_off, id_len;         /* the item's id (S body, as given) */
+    bool found;                    /* the read back found it */
+    size_t stored_off, stored_len; /* the item as read back, compact wire JSON */
 } key_state;
 
 typedef struct sort_item {
@@ -88,6 +93,7 @@ struct as_chain_store {
     size_t per_key_cap;
     as_buf head_items; /* the heads' items, then their condition values */
     as_buf scratch;
+    as_buf there; /* if_absent: the ids of BASELINE items found there, then the items */
 
     as_chain_moved *moved;
     size_t moved_cap, moved_count;
@@ -169,6 +175,7 @@ void as_chain_store_free(as_chain_store *store)
     free(store->put_key_of);
     as_buf_free(&store->head_items);
     as_buf_free(&store->scratch);
+    as_buf_free(&store->there);
     free(store->moved);
     free(store->moved_first);
     as_buf_free(&store->moved_text);
@@ -708,6 +715,238 @@ static AS_RESULT write_items(call *c, size_t n, as_error *err)
     return AS_RESULT_OK;
 }
 
+/* ---- if_absent: a BASELINE item there already ----------------------------------------------- */
+
+/* The S text of member `name` of the JSON object `item`, or NULL. */
+static const char *s_member(json_t *item, const char *name)
+{
+    return json_string_value(json_object_get(json_object_get(item, name), "S"));
+}
+
+/* Reads one BatchGetItem answer's items into the keys whose BASELINE item they are. */
+static bool on_there(const as_ddb_page *page, void *ctx)
+{
+    page_ctx *pc = ctx;
+    as_chain_store *s = pc->s;
+    json_t *root = json_loadb(page->body.ptr, page->body.len, JSON_ALLOW_NUL, NULL);
+    json_t *items = json_object_get(json_object_get(root, "Responses"), s->table);
+    size_t index;
+    json_t *item;
+    json_array_foreach(items, index, item)
+    {
+        const char *id = s_member(item, "id");
+        for (size_t k = 0; k < s->key_count && id != NULL; k++) {
+            key_state *key = &s->keys[k];
+            if (!key->resume || key->found || strlen(id) != key->id_len ||
+                memcmp(id, s->there.data + key->id_off, key->id_len) != 0) {
+                continue;
+            }
+            key->stored_off = s->there.len;
+            if (json_dump_callback(item, append_dump, &s->there, JSON_COMPACT) != 0 ||
+                as_buf_status(&s->there) != AS_OK) {
+                pc->status = AS_ERR_NOMEM;
+                break;
+            }
+            key->stored_len = s->there.len - key->stored_off;
+            key->found = true;
+        }
+    }
+    if (root == NULL) {
+        pc->status = AS_ERR_NOMEM;
+    }
+    json_decref(root);
+    return pc->status == AS_OK;
+}
+
+/* How a BASELINE item read back stands to its key's head, as read this round. */
+typedef enum there_fate {
+    THERE_ON_CHAIN, /* the head's entry, or behind it, or written without the chain */
+    THERE_RESUME,   /* written after the head, which never moved over it: move it now */
+    THERE_LATE,     /* it follows the head, but the head is as late as it */
+    THERE_ASTRAY    /* on no chain this store can see: reported */
+} there_fate;
+
+static bool is_hex64(const char *text)
+{
+    if (text == NULL || strlen(text) != AS_CHAIN_HEX_LEN) {
+        return false;
+    }
+    for (size_t i = 0; i < AS_CHAIN_HEX_LEN; i++) {
+        if (!((text[i] >= '0' && text[i] <= '9') || (text[i] >= 'a' && text[i] <= 'f'))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Judges key `k`'s stored BASELINE item; for THERE_RESUME, *after is the head moved over
+ * it (its digest taken from the item as stored, which DynamoDB's rewriting leaves alone). */
+static AS_RESULT judge_there(as_chain_store *s, const key_state *key, there_fate *fate,
+                             as_chain_head *after, const char **why, as_error *err)
+{
+    as_span text = {s->there.data + key->stored_off, key->stored_len};
+    json_t *item = json_loadb(text.ptr, text.len, JSON_ALLOW_NUL, NULL);
+    AS_ENSURE(item != NULL, as_fail_nomem(err, "chain: reading a BASELINE item back"));
+    const char *prev = s_member(item, "chainPrev");
+    const char *chain = s_member(item, "chain");
+    const char *time = s_member(item, "modificationTime");
+    const as_chain_head *head = &key->head;
+    *fate = THERE_ASTRAY;
+    *why = "a BASELINE item of this source item is in the table but does not follow its "
+           "chain's head: verify reports it";
+    if (prev == NULL && chain == NULL) {
+        *fate = THERE_ON_CHAIN; /* written without the chain, as before it was on */
+    } else if (!is_hex64(prev) || !is_hex64(chain) || time == NULL ||
+               strlen(time) != AS_CHAIN_TIME_LEN) {
+        *why = "the BASELINE item in the table has malformed chain fields: verify reports it";
+    } else if (head->exists && strcmp(chain, head->chain) == 0) {
+        *fate = THERE_ON_CHAIN;
+    } else if (strcmp(prev, head->chain) == 0) {
+        if (head->exists && strcmp(head->time, time) >= 0) {
+            *fate = THERE_LATE;
+        } else {
+            uint8_t digest[32];
+            as_chain_link link;
+            as_error inner = {0};
+            as_status done = as_chain_record_digest(&text, 1, digest, &inner);
+            *after = *head;
+            if (done == AS_OK) {
+                done = as_chain_advance(after, digest, NULL, time, &link, &inner);
+            }
+            if (done == AS_ERR_NOMEM) {
+                json_decref(item);
+                return as_fail(err, done, 0, "chain: a BASELINE item read back: %s",
+                               inner.message);
+            }
+            if (done == AS_OK && strcmp(link.chain, chain) == 0) {
+                *fate = THERE_RESUME;
+            } else {
+                *why = "the BASELINE item in the table does not hash to its chain: verify "
+                       "reports it";
+            }
+        }
+    } else if (head->exists && strcmp(time, head->time) <= 0) {
+        *fate = THERE_ON_CHAIN; /* behind the head, which moved on after it */
+    }
+    json_decref(item);
+    return AS_RESULT_OK;
+}
+
+/* if_absent, first round: each BASELINE whose item was there already is read back
+ * (BatchGetItem, consistent: the grant the heads' reads already have). One written by an
+ * earlier call whose head write failed (its chainPrev is the head's chain) is resumed: the
+ * head moves over it as stored. One on the chain counts as there; any other is reported. */
+static AS_RESULT resume_there(call *c, as_error *err)
+{
+    as_chain_store *s = c->s;
+    as_buf_clear(&s->there);
+    as_buf_clear(&s->keyjson);
+    size_t n = 0;
+    for (size_t k = 0; k < s->key_count; k++) {
+        key_state *key = &s->keys[k];
+        key->resume = false;
+        key->found = false;
+        if (!key->active || !key->read_ok || key->count != 1) {
+            continue;
+        }
+        size_t i = s->order[key->first].entry;
+        const as_chain_entry *e = &c->entries[i];
+        if (!s->entries[i].linked || !e->baseline || e->item_count != 1 ||
+            c->results[s->entries[i].first_item].outcome != AS_DDB_ALREADY_THERE) {
+            continue;
+        }
+        json_t *item = json_loadb(e->items[0].ptr, e->items[0].len, JSON_ALLOW_NUL, NULL);
+        json_t *id = json_object_get(item, "id");
+        json_t *request = json_string_value(json_object_get(id, "S")) != NULL
+                              ? json_pack("{sO}", "id", id)
+                              : NULL;
+        const char *id_text = json_string_value(json_object_get(id, "S"));
+        key->id_off = s->there.len;
+        key->id_len = id_text != NULL ? strlen(id_text) : 0;
+        as_buf_append(&s->there, id_text, key->id_len);
+        s->keyjson_off[n] = s->keyjson.len;
+        bool dumped = request != NULL &&
+                      json_dump_callback(request, append_dump, &s->keyjson, JSON_COMPACT) == 0;
+        json_decref(request);
+        json_decref(item);
+        /* The item was checked to be one with an S id: only memory can fail here. */
+        AS_ENSURE(dumped, as_fail_nomem(err, "chain: for a BASELINE item's key"));
+        key->resume = true;
+        s->get_key_of[n++] = k;
+    }
+    AS_GUARD(as_buf_result(&s->keyjson, err, "chain: for a BASELINE item's key"));
+    AS_GUARD(as_buf_result(&s->there, err, "chain: for a BASELINE item's key"));
+    if (n == 0) {
+        return AS_RESULT_OK;
+    }
+    for (size_t x = 0; x < n; x++) {
+        size_t end = x + 1 < n ? s->keyjson_off[x + 1] : s->keyjson.len;
+        s->get_keys[x] = (as_span){s->keyjson.data + s->keyjson_off[x], end - s->keyjson_off[x]};
+    }
+    as_ddb_batch_get get = {0};
+    get.table = s->table;
+    get.keys = s->get_keys;
+    get.key_count = n;
+    get.consistent_read = true;
+    get.deadline_ms = c->deadline_ms;
+    page_ctx pc = {s, err, AS_OK};
+    as_ddb_stats ds = {0};
+    as_error inner = {0};
+    memset(s->get_results, 0, AS_DDB_BATCH_GET_REQUESTS(n) * sizeof *s->get_results);
+    as_status got = as_ddb_batch_get_items(s->client, s->credentials, &get, on_there, &pc,
+                                           s->get_results, &ds, &inner);
+    c->stats->requests_batch_get += ds.requests;
+    add_stats(c->stats, &ds);
+    if (pc.status != AS_OK) {
+        return as_fail_nomem(err, "chain: reading BASELINE items back");
+    }
+    AS_ENSURE(got == AS_OK,
+              as_fail(err, got, 0, "chain: reading BASELINE items back: %s", inner.message));
+    for (size_t x = 0; x < n; x++) {
+        key_state *key = &s->keys[s->get_key_of[x]];
+        size_t i = s->order[key->first].entry;
+        entry_state *st = &s->entries[i];
+        as_ddb_result *r = &c->results[st->first_item];
+        const as_ddb_result *read = &s->get_results[x / AS_DDB_BATCH_GET_MAX];
+        as_ddb_result why = {0};
+        st->linked = false;
+        if (read->outcome != AS_DDB_ANSWERED) {
+            /* Said as a head not read: the head cannot move without it. */
+            head_reason(&why, read, "read past the BASELINE item there already");
+            fail_entry(s, c->entries, i, &why, c->results);
+            continue;
+        }
+        if (!key->found) {
+            fail_text(&why, TYPE_BROKEN, "the BASELINE item was in the table, then gone");
+            fail_entry(s, c->entries, i, &why, c->results);
+            continue;
+        }
+        there_fate fate = THERE_ASTRAY;
+        const char *astray = "";
+        AS_GUARD(judge_there(s, key, &fate, &st->after, &astray, err));
+        switch (fate) {
+        case THERE_ON_CHAIN: st->outcome = AS_CHAIN_ALREADY_THERE; break;
+        case THERE_RESUME:
+            /* Its head write failed after it went in: moved over now, and it counts as
+             * written, as it would have then. */
+            r->outcome = AS_DDB_WRITTEN;
+            st->linked = true;
+            break;
+        case THERE_LATE:
+            fail_text(&why, AS_CHAIN_LATE_TYPE, "%s", AS_CHAIN_LATE_MESSAGE);
+            fail_entry(s, c->entries, i, &why, c->results);
+            st->outcome = AS_CHAIN_LATE;
+            break;
+        case THERE_ASTRAY:
+        default:
+            fail_text(&why, TYPE_BROKEN, "%s", astray);
+            fail_entry(s, c->entries, i, &why, c->results);
+            break;
+        }
+    }
+    return AS_RESULT_OK;
+}
+
 /* Whether all of entry `i`'s items were written; *there when one was there already. */
 static bool entry_written(const call *c, size_t i, bool *there)
 {
@@ -915,6 +1154,9 @@ static AS_RESULT rounds(call *c, as_error *err)
         size_t writes = 0;
         AS_GUARD(link_keys(c, &writes, err));
         AS_GUARD(write_items(c, writes, err));
+        if (s->if_absent && c->first_round) {
+            AS_GUARD(resume_there(c, err));
+        }
         size_t heads = 0;
         AS_GUARD(plan_heads(c, &heads, err));
         bool again = false;

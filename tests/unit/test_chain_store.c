@@ -25,6 +25,8 @@
 #define T1     "2024-05-01T12:30:45.000Z"
 #define T2     "2024-05-01T12:30:46.000Z"
 #define T3     "2024-05-01T12:30:47.000Z"
+#define T4     "2024-05-01T12:30:48.000Z"
+#define T0     "2024-05-01T12:30:44.000Z"
 
 static const as_credentials CREDS = {
     {AKID, sizeof AKID - 1}, {SECRET, sizeof SECRET - 1}, {NULL, 0}};
@@ -742,6 +744,15 @@ static void test_baseline(void **state)
     assert_int_equal(f.outcomes[0], AS_CHAIN_LATE);
     assert_int_equal(f.results[0].outcome, AS_DDB_FAILED);
     assert_int_equal(f.stats.heads_moved, 0);
+    /* A later run's BASELINE of the same image (same id, a later time): there already,
+     * read back, the head's own entry. */
+    rec again;
+    make_rec(&again, "a", "", T2, 1);
+    assert_int_equal(write_entries(&f, &again.entry, 1, 0), AS_OK);
+    assert_int_equal(f.outcomes[0], AS_CHAIN_ALREADY_THERE);
+    assert_int_equal(f.results[0].outcome, AS_DDB_ALREADY_THERE);
+    assert_int_equal(f.stats.requests_batch_get, 2); /* the head, the item */
+    assert_int_equal(f.stats.heads_moved, 0);
 
     /* Two entries of one source item in one call where absent: refused before sending. */
     as_chain_entry e[2];
@@ -894,6 +905,146 @@ static void test_baseline_late_after_a_reread(void **state)
     close_store(&f);
 }
 
+/* A BASELINE item written whose head write then failed: the next run finds it there, reads
+ * it back and, its chainPrev being the unmoved head's chain, moves the head over it as
+ * stored (its own time, not the new run's). Then again: the head's entry, there. */
+static void test_baseline_resumed(void **state)
+{
+    (void)state;
+    char id[37];
+    head_id("a", id);
+    char members[256];
+    snprintf(members, sizeof members,
+             "\"remember\":true,\"items\":{\"%s\":[\"500\",\"500\",\"500\"]}", id);
+    script(members);
+    fixture f;
+    open_store(&f, true);
+    rec first;
+    make_rec(&first, "a", "", T1, 1);
+    assert_int_equal(write_entries(&f, &first.entry, 1, 0), AS_OK);
+    assert_int_equal(f.outcomes[0], AS_CHAIN_FAILED);
+    assert_non_null(strstr(f.results[0].message, "chain head not moved"));
+    json_t *head = stored(&f, id);
+    assert_null(head);
+    char c1[65];
+    expected_chain(ZEROS, &first, c1);
+
+    rec second;
+    make_rec(&second, "a", "", T2, 1); /* same image, same id; read a second later */
+    assert_int_equal(write_entries(&f, &second.entry, 1, 0), AS_OK);
+    assert_int_equal(f.outcomes[0], AS_CHAIN_LINKED);
+    assert_int_equal(f.results[0].outcome, AS_DDB_WRITTEN);
+    assert_int_equal(f.stats.requests_batch_get, 2);
+    assert_int_equal(f.stats.heads_moved, 1);
+    head = stored(&f, id);
+    assert_string_equal(s_of(head, "chain"), c1);
+    assert_string_equal(s_of(head, "chainTime"), T1);
+    assert_string_equal(n_of(head, "entries"), "1");
+    json_decref(head);
+    json_t *item = stored(&f, first.id);
+    assert_string_equal(s_of(item, "modificationTime"), T1); /* not rewritten */
+    assert_string_equal(s_of(item, "chain"), c1);
+    json_decref(item);
+    expect_moved(&f, 0, "a", "", c1, 1);
+
+    assert_int_equal(write_entries(&f, &second.entry, 1, 0), AS_OK);
+    assert_int_equal(f.outcomes[0], AS_CHAIN_ALREADY_THERE);
+    assert_int_equal(f.results[0].outcome, AS_DDB_ALREADY_THERE);
+    assert_int_equal(f.stats.heads_moved, 0);
+    close_store(&f);
+}
+
+/* A BASELINE item left unlinked (its head write failed) and a chain that moved on: behind
+ * the head, it counts as there (nothing tells it from one linked before the head moved);
+ * one that claims to follow a head that is not the head, and is later than it, is
+ * reported; the read back refused is said as the head not read. */
+static void test_baseline_there_astray(void **state)
+{
+    (void)state;
+    char id[37];
+    head_id("a", id);
+    char members[256];
+    snprintf(members, sizeof members,
+             "\"remember\":true,\"items\":{\"%s\":[\"500\",\"500\",\"500\"]}", id);
+    script(members);
+    fixture f;
+    open_store(&f, true);
+    rec base;
+    make_rec(&base, "a", "", T1, 1);
+    assert_int_equal(write_entries(&f, &base.entry, 1, 0), AS_OK);
+    assert_int_equal(f.outcomes[0], AS_CHAIN_FAILED);
+    close_store(&f);
+    open_store(&f, false);
+    rec s;
+    make_rec(&s, "a", "800", T3, 8);
+    assert_int_equal(write_entries(&f, &s.entry, 1, 0), AS_OK);
+    assert_int_equal(f.outcomes[0], AS_CHAIN_LINKED);
+    close_store(&f);
+    open_store(&f, true);
+    rec later;
+    make_rec(&later, "a", "", T4, 1);
+    assert_int_equal(write_entries(&f, &later.entry, 1, 0), AS_OK);
+    assert_int_equal(f.outcomes[0], AS_CHAIN_ALREADY_THERE);
+    assert_int_equal(f.results[0].outcome, AS_DDB_ALREADY_THERE);
+    assert_int_equal(f.stats.heads_moved, 0);
+    close_store(&f);
+
+    /* Key b: a record at T0, a BASELINE at T1 after it whose head write fails, then
+     * another record of T0 moves the head: the BASELINE, later than the head, does not
+     * follow it. */
+    char idb[37];
+    head_id("b", idb);
+    snprintf(members, sizeof members,
+             "\"remember\":true,\"items\":{\"%s\":[\"ok\",\"500\",\"500\",\"500\"]}",
+             idb);
+    script(members);
+    open_store(&f, false);
+    rec r0;
+    make_rec(&r0, "b", "900", T0, 9);
+    assert_int_equal(write_entries(&f, &r0.entry, 1, 0), AS_OK);
+    assert_int_equal(f.outcomes[0], AS_CHAIN_LINKED);
+    close_store(&f);
+    open_store(&f, true);
+    rec b1;
+    make_rec(&b1, "b", "", T1, 2);
+    assert_int_equal(write_entries(&f, &b1.entry, 1, 0), AS_OK);
+    assert_int_equal(f.outcomes[0], AS_CHAIN_FAILED);
+    close_store(&f);
+    open_store(&f, false);
+    rec r1;
+    make_rec(&r1, "b", "901", T0, 10);
+    assert_int_equal(write_entries(&f, &r1.entry, 1, 0), AS_OK);
+    assert_int_equal(f.outcomes[0], AS_CHAIN_LINKED);
+    close_store(&f);
+    open_store(&f, true);
+    rec b2;
+    make_rec(&b2, "b", "", T2, 2);
+    assert_int_equal(write_entries(&f, &b2.entry, 1, 0), AS_OK);
+    assert_int_equal(f.outcomes[0], AS_CHAIN_FAILED);
+    assert_int_equal(f.results[0].outcome, AS_DDB_FAILED);
+    assert_string_equal(f.results[0].error_type, "ChainBroken");
+    assert_non_null(strstr(f.results[0].message, "does not follow its chain's head"));
+    assert_int_equal(f.stats.heads_moved, 0);
+
+    close_store(&f);
+
+    /* The read back refused (after the head's read): said as the head not read. */
+    rec c;
+    make_rec(&c, "c", "", T1, 3);
+    script_json(json_pack("{s:{s:[s]},s:{s:[s,s]}}", "items", c.id, "condfail", "ops",
+                          "BatchGetItem", "ok", "denied"));
+    open_store(&f, true);
+    assert_int_equal(write_entries(&f, &c.entry, 1, 0), AS_OK);
+    assert_int_equal(f.outcomes[0], AS_CHAIN_FAILED);
+    assert_int_equal(f.results[0].outcome, AS_DDB_FAILED);
+    assert_int_equal(as_ddb_error_kind_of(&f.results[0]), AS_DDB_KIND_DENIED);
+    assert_non_null(strstr(f.results[0].message,
+                           "chain head not read past the BASELINE item there already"));
+    assert_int_equal(f.stats.heads_moved, 0);
+    assert_int_equal(requests_of("BatchGetItem"), 2);
+    close_store(&f);
+}
+
 /* The deadline passed: nothing sent, nothing counts as written. */
 static void test_deadline(void **state)
 {
@@ -1037,6 +1188,8 @@ int main(void)
         cmocka_unit_test(test_baseline),
         cmocka_unit_test(test_baseline_not_after_a_later_entry),
         cmocka_unit_test(test_baseline_late_after_a_reread),
+        cmocka_unit_test(test_baseline_resumed),
+        cmocka_unit_test(test_baseline_there_astray),
         cmocka_unit_test(test_deadline),
         cmocka_unit_test(test_bad_entries),
         cmocka_unit_test(test_conditional_put),
