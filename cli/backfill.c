@@ -54,6 +54,7 @@ typedef struct backfill {
  * modificationTime within it (what the chain links by). */
 typedef struct pending_item {
     int64_t read_ms; /* the time its trail was replayed as of */
+    bool resume;     /* its trail shows it through a BASELINE, which the chain may not hold */
     size_t offset, len;
     size_t key_offset, key_len;
     size_t time_offset, time_len;
@@ -130,6 +131,7 @@ static bool queue(worker *w, const as_item *item, int64_t read_ms)
     }
     pending_item *q = &w->queued[w->pending_count++];
     q->read_ms = read_ms;
+    q->resume = false;
     q->offset = w->pending.len;
     q->len = item->json.len;
     q->key_offset = offset_in(item->json, item->history_key);
@@ -143,12 +145,15 @@ static bool queue(worker *w, const as_item *item, int64_t read_ms)
 
 /* Whether the trail of the BASELINE item `json` already replays, as of `read_ms`, to the
  * image it holds; then it need not be written. *last_ms gets the time of the trail's last
- * record by then (0 when none). False when the backfill must stop. */
-static bool trail_shows(worker *w, as_span json, int64_t read_ms, bool *shows, int64_t *last_ms)
+ * record by then (0 when none), *by_baseline whether that is a BASELINE. False when the
+ * backfill must stop. */
+static bool trail_shows(worker *w, as_span json, int64_t read_ms, bool *shows, int64_t *last_ms,
+                        bool *by_baseline)
 {
     backfill *b = w->b;
     *shows = false;
     *last_ms = 0;
+    *by_baseline = false;
     as_wire_items *item = NULL;
     as_trail *trail = as_trail_new();
     as_replay *replay = as_replay_new();
@@ -190,7 +195,8 @@ static bool trail_shows(worker *w, as_span json, int64_t read_ms, bool *shows, i
     }
     if (rc == 0) {
         *shows = as_replay_matches(replay, image);
-        (void)as_replay_last_change(replay, NULL, NULL, last_ms);
+        as_span seq = {NULL, 0};
+        *by_baseline = as_replay_last_change(replay, &seq, NULL, last_ms) && seq.len == 0;
     } else {
         stop(b, rc, why);
     }
@@ -252,14 +258,24 @@ static void sleep_ms(long ms)
 static bool settle(worker *w)
 {
     backfill *b = w->b;
-    sleep_ms(SETTLE_MS);
+    bool due = false;
+    for (size_t i = 0; i < w->pending_count; i++) {
+        due = due || !w->queued[i].resume;
+    }
+    if (due) {
+        sleep_ms(SETTLE_MS);
+    }
     size_t kept = 0;
     for (size_t i = 0; i < w->pending_count; i++) {
         const pending_item *q = &w->queued[i];
-        bool shows = false;
+        bool shows = false, by_baseline;
         int64_t last_ms;
+        if (q->resume) {
+            w->queued[kept++] = *q; /* already shown: only the chain store can tell more */
+            continue;
+        }
         if (!trail_shows(w, (as_span){w->pending.data + q->offset, q->len}, q->read_ms, &shows,
-                         &last_ms)) {
+                         &last_ms, &by_baseline)) {
             return false;
         }
         if (shows) {
@@ -294,9 +310,13 @@ static bool write_pending(worker *w)
     }
     ok = ok && send_pending(w, items, results);
     for (size_t i = 0; ok && i < w->pending_count; i++) {
+        bool resume = w->queued[i].resume;
         if (results[i].outcome == AS_DDB_WRITTEN) {
-            count(b, &b->written);
-        } else if (results[i].outcome == AS_DDB_ALREADY_THERE) {
+            count(b, &b->written); /* a resumed one's head moved over it: now it counts */
+        } else if (results[i].outcome == AS_DDB_ALREADY_THERE ||
+                   (resume && strcmp(results[i].error_type, AS_CHAIN_LATE_TYPE) == 0)) {
+            /* A resumed one the chain moved past since its trail was read is behind the
+             * head as its trail showed: unchanged, as it would have counted. */
             count(b, &b->unchanged);
         } else {
             as_ddb_error_kind kind = as_ddb_error_kind_of(&results[i]);
@@ -466,8 +486,18 @@ static bool backfill_item(worker *w, const as_value *scanned, int64_t handed_ms)
         return rc > 0;
     }
     int64_t last_ms;
-    if (!trail_shows(w, built.json, handed_ms, &shows, &last_ms)) {
+    bool by_baseline;
+    if (!trail_shows(w, built.json, handed_ms, &shows, &last_ms, &by_baseline)) {
         return false;
+    }
+    if (shows && b->chain && by_baseline) {
+        /* Shown by a BASELINE whose head write may have failed: the chain store reads it
+         * back and moves the head over it, or finds it on the chain (unchanged). */
+        if (!queue(w, &built, handed_ms)) {
+            return false;
+        }
+        w->queued[w->pending_count - 1].resume = true;
+        return true;
     }
     if (shows) {
         count(b, &b->unchanged);
@@ -491,7 +521,8 @@ static bool backfill_item(worker *w, const as_value *scanned, int64_t handed_ms)
          * stream is taken to be DynamoDB Streams, which dates to the second. */
         int64_t stamp = last_ms % 1000 != 0 ? read_ms : read_ms - read_ms % 1000;
         rc = build(w, as_wire_item(fresh, 0), stamp, &built);
-        if (rc < 0 || (rc == 0 && !trail_shows(w, built.json, read_ms, &shows, &last_ms))) {
+        if (rc < 0 ||
+            (rc == 0 && !trail_shows(w, built.json, read_ms, &shows, &last_ms, &by_baseline))) {
             go_on = false;
         } else if (rc == 0 && shows) {
             count(b, &b->unchanged);

@@ -1254,6 +1254,43 @@ class Suite:
         return f"CB_LATE dropped, CB_AFTER left for another run ({took:.1f} s), which " \
             "writes nothing; the chains as the function left them"
 
+    def test_backfill_chain_resumes(self):
+        """AUDIT_CHAIN=on: a BASELINE item written whose head write failed (the head removed
+        here, as if its PutItem had failed) makes verify report the key; the next run finds
+        the item there, reads it back and moves the head over it as stored (counted as
+        written, the head as the first run left it); a run after that writes nothing."""
+        table = "ResumeSource"
+        self.aws.create(table, "key")
+        self.aws.put(table, [{"key": {"S": "CR_ONE"}, "v": {"N": "1"}}])
+        env = {"AUDIT_CHAIN": "on"}
+        args = ["backfill", "--table", table, "--json"]
+        rc, out, err = self.cli.run(args, self.aws.admin, env=env)
+        check(rc == 0 and json.loads(out) == {"scanned": 1, "written": 1, "failed": 0},
+              f"first: exit {rc}: {out} {err}")
+        hid = head_id(f"{table}/CR_ONE")
+        head = self.aws.get(AUDIT, hid)
+        check(head is not None, "no head after the first run")
+        self.aws.delete(AUDIT, [head])
+        broken = self.cli.json(["verify", "CR_ONE", "--table", table], self.aws.reader,
+                               want_rc=1)
+        check([p["kind"] for p in broken[0]["problems"]] == ["head"], str(broken))
+        rc, out, err = self.cli.run(args, self.aws.admin, env=env)
+        check(rc == 0 and err == "" and
+              json.loads(out) == {"scanned": 1, "written": 1, "failed": 0},
+              f"resumed: exit {rc}: {out} {err!r}")
+        check(self.aws.get(AUDIT, hid) == head, f"head: {self.aws.get(AUDIT, hid)} != {head}")
+        lines = self.cli.json(["verify", "CR_ONE", "--table", table], self.aws.reader)
+        check(lines[0]["ok"] and lines[0]["entries"] == 1, str(lines))
+        t0 = time.monotonic()
+        rc, out, err = self.cli.run(args, self.aws.admin, env=env)
+        took = time.monotonic() - t0
+        check(rc == 0 and json.loads(out) == {"scanned": 1, "written": 0, "failed": 0},
+              f"again: exit {rc}: {out} {err}")
+        check(self.aws.get(AUDIT, hid) == head, "the head moved on a run that wrote nothing")
+        check(len(self.aws.trail(f"{table}/CR_ONE")) == 1, "a second BASELINE")
+        return f"head re-made over the BASELINE as stored; verify ok; then nothing " \
+            f"({took:.1f} s, no pause)"
+
     def test_backfill_bad_variables(self):
         """Each bad AUDIT_* variable: exit 2 and one line naming it (never the key)."""
         short = base64.b64encode(b"k" * 16).decode()
@@ -1381,7 +1418,7 @@ class Suite:
              "test_chain_head_rolled_back", "test_verify_reads_again", "test_chain_rewritten",
              "test_chain_expired",
              "test_anchors", "test_function_anchors", "test_backfill_chain",
-             "test_backfill_chain_settles",
+             "test_backfill_chain_settles", "test_backfill_chain_resumes",
              "test_backfill_bad_variables",
              "test_verify_all_chains"]
 
