@@ -116,6 +116,7 @@ struct as_items {
     as_span *redact;
     size_t redact_count;
     size_t redact_cap;
+    bool redacting;            /* the options name attributes to redact */
     const uint8_t *redact_key; /* NULL: markers carry no hmac */
     size_t redact_key_len;
     mark *marks;
@@ -796,6 +797,7 @@ static AS_RESULT prepare_ignore(as_items *items, const as_audit_options *opts, s
                                 as_error *err)
 {
     items->retention_days = opts->retention_days;
+    items->redacting = opts->redact_count > 0;
     items->redact_key = opts->redact_key_len > 0 ? opts->redact_key : NULL;
     items->redact_key_len = opts->redact_key_len;
     items->size_limit = AS_ITEM_MAX_SIZE - opts->reserve_bytes;
@@ -1139,6 +1141,20 @@ static uint64_t u64_number_size(uint64_t value)
 }
 
 /* The item for a record that cannot be turned into normal items. */
+/* The length of "Records[<n>].dynamodb.NewImage" (or OldImage) at the start of a reason
+ * that points into an image, else 0. */
+static size_t image_fault_prefix(as_span reason)
+{
+    as_cursor c = as_cursor_of(reason);
+    if (!as_cursor_take_literal(&c, "Records[") || !as_cursor_skip_past(&c, "].dynamodb.") ||
+        !(as_cursor_take_literal(&c, "NewImage") || as_cursor_take_literal(&c, "OldImage"))) {
+        return 0;
+    }
+    size_t len = c.pos;
+    char next = len < reason.len ? reason.ptr[len] : '\0';
+    return next == '.' || next == '[' || next == ':' ? len : 0;
+}
+
 static as_result reason_error_item(as_items *items, const as_record *rec, as_span reason,
                                    bool withhold_raw, as_error *err)
 {
@@ -1146,6 +1162,19 @@ static as_result reason_error_item(as_items *items, const as_record *rec, as_spa
      * delete's actor is DynamoDB, which the record names outside any value. */
     items->has_actor = false;
     prepare_actor(items, rec, (as_span){NULL, 0});
+    /* A fault inside an image quotes the value at fault, and its path names the members
+     * above it, which may lie inside a redacted attribute: while attributes are redacted
+     * the reason (stored, and logged) keeps only which image, as the record's text is
+     * kept only as a digest. */
+    char withheld[160]; /* the prefix is at most "Records[<20 digits>].dynamodb.NewImage" */
+    size_t prefix = items->redacting ? image_fault_prefix(reason) : 0;
+    if (prefix > 0) {
+        int n = snprintf(withheld, sizeof withheld,
+                         "%.*s: an attribute value is invalid (its detail is withheld while "
+                         "attributes are redacted)",
+                         (int)prefix, reason.ptr);
+        reason = (as_span){withheld, n > 0 && (size_t)n < sizeof withheld ? (size_t)n : 0};
+    }
     item_begin(items);
     AS_GUARD(put_common(items, NULL, err));
     put_s(items, "error", false, reason.ptr, reason.len, false);

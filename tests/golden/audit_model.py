@@ -745,6 +745,19 @@ def read_settings(path):
                  key=base64.b64decode(key, validate=True) if key else None)
 
 
+IMAGE_FAULT = re.compile(rb"^Records\[[0-9]+\]\.dynamodb\.(?:New|Old)Image(?=[.\[:])")
+
+
+def withheld_reason(text):
+    """While attributes are redacted, a fault inside an image keeps only which image: its
+    text quotes the value at fault, and its path the names above it."""
+    m = IMAGE_FAULT.match(text)
+    if m is None:
+        return text
+    return m.group(0) + b": an attribute value is invalid (its detail is withheld while " \
+        b"attributes are redacted)"
+
+
 def is_ttl_delete(rec):
     return rec.event_name == b"REMOVE" and rec.identity == (b"Service", TTL_PRINCIPAL)
 
@@ -1064,6 +1077,8 @@ def items(path, fmt, errors=None, ignore=(), trust=NO_TRUST):
         if error is not None:
             key = "%s#%d" % (stem, rec.index)
             text = errors.get(key, "MODEL: " + str(error)).encode("utf-8")
+            if trust.redact:
+                text = withheld_reason(text)
             out.append(error_item(rec, text, bool(ignore) or bool(trust.redact), trust))
         elif fmt == "classic":
             out.extend(classic_items(rec, trust, redact))

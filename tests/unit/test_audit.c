@@ -1669,6 +1669,15 @@ static bool item_ends_with(const as_item *item, const char *tail)
     return item->json.len >= n && memcmp(item->json.ptr + item->json.len - n, tail, n) == 0;
 }
 
+/* Whether `span` holds exactly `text`; `text` NULL: the span is empty. */
+static bool span_is(as_span span, const char *text)
+{
+    if (text == NULL) {
+        return span.ptr == NULL && span.len == 0;
+    }
+    return span.len == strlen(text) && memcmp(span.ptr, text, span.len) == 0;
+}
+
 /* Classic per-attribute items of redacted attributes: changed, added, removed; the diff
  * runs on the real values (an unchanged secret writes nothing), updatedAttribute still
  * names it, and its values are markers, with the HMAC when keyed. */
@@ -1994,6 +2003,62 @@ static void test_redact_withholds_raw_record(void **state)
         assert_false(item_has(&item, "\"rawRecord\":"));
         release(&b);
     }
+    /* A fault inside an image quotes the value, or names the members above it, which may
+     * be a secret's: while attributes are redacted the reason (stored and logged) keeps
+     * only which image. A fault elsewhere keeps its detail, and without the redact list
+     * (the ignore list alone) every reason does. */
+#define WITHHELD ": an attribute value is invalid (its detail is withheld while attributes are redacted)"
+    static const struct {
+        const char *json;
+        const char *with;    /* the reason while redacting */
+        const char *without; /* the reason with the ignore list alone */
+    } REASONS[] = {
+        {EVENT(RECORD(ID1, "INSERT", TIME "," KEY "," NEW(",\"secret\":{\"N\":\"hunter2\"}") "," SEQ)),
+         "Records[0].dynamodb.NewImage" WITHHELD,
+         "Records[0].dynamodb.NewImage.secret: N \"hunter2\": not a number"},
+        {EVENT(RECORD(ID1, "REMOVE",
+                      TIME "," KEY "," OLD(",\"secret\":{\"M\":{\"hunter2\":{\"SS\":[]}}}") "," SEQ)),
+         "Records[0].dynamodb.OldImage" WITHHELD, NULL},
+        {EVENT(RECORD(ID1, "INSERT", TIME ",\"Keys\":{\"k\":{\"BOOL\":true}}," SEQ)), NULL, NULL},
+        {EVENT(RECORD(ID1, "UPSERT", TIME "," KEY "," SEQ)),
+         "Records[0].eventName: \"UPSERT\" is not INSERT, MODIFY or REMOVE", NULL},
+    };
+    as_span ignore[] = {{"other", 5}};
+    for (size_t i = 0; i < sizeof REASONS / sizeof REASONS[0]; i++) {
+        for (int redacting = 0; redacting < 2; redacting++) {
+            as_audit_options options = {.format = AS_FORMAT_CLASSIC,
+                                        .now_ms = NOW_MS,
+                                        .redact = redact,
+                                        .redact_count = redacting ? 1 : 0,
+                                        .ignore = ignore,
+                                        .ignore_count = redacting ? 0 : 1};
+            built b;
+            build_opts(&b, REASONS[i].json, &options);
+            as_item item = as_items_get(b.items, 0);
+            assert_int_equal(item.flags, AS_ITEM_ERROR);
+            const char *record_error = as_event_record(b.event, 0)->error;
+            const char *want = redacting ? REASONS[i].with : REASONS[i].without;
+            if (want == NULL) {
+                want = record_error; /* the decoder's own wording, kept */
+            }
+            if (!span_is(item.reason, want)) {
+                fail_msg("case %zu redacting %d: reason %.*s, want %s", i, redacting,
+                         (int)item.reason.len, item.reason.ptr, want);
+            }
+            char field[300];
+            snprintf(field, sizeof field, "\"error\":{\"S\":\"%s\"}", want);
+            /* The wanted texts hold no character JSON escapes but '"'. */
+            if (strchr(want, '"') == NULL && !item_has(&item, field)) {
+                fail_msg("case %zu redacting %d: no %s in %.*s", i, redacting, field,
+                         (int)item.json.len, item.json.ptr);
+            }
+            if (redacting && i < 2) {
+                assert_false(item_has(&item, "hunter2"));
+            }
+            release(&b);
+        }
+    }
+#undef WITHHELD
 }
 
 /* A redacted value nests no deeper than its marker: an attribute 32 levels deep, which
@@ -2073,15 +2138,6 @@ static void test_reserve_bytes(void **state)
         release(&b);
         as_buf_free(&json);
     }
-}
-
-/* Whether `span` holds exactly `text`; `text` NULL: the span is empty. */
-static bool span_is(as_span span, const char *text)
-{
-    if (text == NULL) {
-        return span.ptr == NULL && span.len == 0;
-    }
-    return span.len == strlen(text) && memcmp(span.ptr, text, span.len) == 0;
 }
 
 /* as_item's id, history_key, history_sort and modification_time: the bodies written,
