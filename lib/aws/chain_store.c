@@ -927,11 +927,16 @@ static AS_RESULT resume_there(call *c, as_error *err)
         switch (fate) {
         case THERE_ON_CHAIN: st->outcome = AS_CHAIN_ALREADY_THERE; break;
         case THERE_RESUME:
+        {
             /* Its head write failed after it went in: moved over now, and it counts as
              * written, as it would have then. */
+            uint32_t attempts = r->attempts;
+            memset(r, 0, sizeof *r);
             r->outcome = AS_DDB_WRITTEN;
+            r->attempts = attempts;
             st->linked = true;
             break;
+        }
         case THERE_LATE:
             fail_text(&why, AS_CHAIN_LATE_TYPE, "%s", AS_CHAIN_LATE_MESSAGE);
             fail_entry(s, c->entries, i, &why, c->results);

@@ -934,6 +934,8 @@ static void test_baseline_resumed(void **state)
     assert_int_equal(write_entries(&f, &second.entry, 1, 0), AS_OK);
     assert_int_equal(f.outcomes[0], AS_CHAIN_LINKED);
     assert_int_equal(f.results[0].outcome, AS_DDB_WRITTEN);
+    assert_string_equal(f.results[0].error_type, "");
+    assert_string_equal(f.results[0].message, "");
     assert_int_equal(f.stats.requests_batch_get, 2);
     assert_int_equal(f.stats.heads_moved, 1);
     head = stored(&f, id);
