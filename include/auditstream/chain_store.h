@@ -138,10 +138,10 @@ void as_chain_store_free(as_chain_store *store);
  * AS_DDB_FAILED otherwise, with the reason: the item's own write's, or the head's read
  * or write (its DynamoDB error type and a message beginning "chain head"),
  * "ChainBroken" for an entry after one not written, or AS_CHAIN_LATE_TYPE for a BASELINE
- * that would follow a head as late as itself (checked at each read of the head). `outcomes` (caller-owned, optional,
- * one per entry) says what became of each entry. `deadline_ms` as as_ddb_put_items's,
- * for the reads and the heads; the items stop AS_CHAIN_STORE_HEAD_RESERVE_MS before it.
- * `stats` (optional) is overwritten.
+ * that would follow a head as late as itself (checked at each read of the head). `outcomes`
+ * (caller-owned, optional, one per entry) says what became of each entry. `deadline_ms` as
+ * as_ddb_put_items's, for the reads and the heads; the items stop AS_CHAIN_STORE_HEAD_RESERVE_MS
+ * before it. `stats` (optional) is overwritten.
  *
  * AS_OK when the call ran, whatever DynamoDB answered. AS_ERR_ARGUMENT for a NULL
  * argument or a malformed entry (named by its index: no items, a sequence number that is

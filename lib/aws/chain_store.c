@@ -815,8 +815,7 @@ static AS_RESULT judge_there(as_chain_store *s, const key_state *key, there_fate
             }
             if (done == AS_ERR_NOMEM) {
                 json_decref(item);
-                return as_fail(err, done, 0, "chain: a BASELINE item read back: %s",
-                               inner.message);
+                return as_fail(err, done, 0, "chain: a BASELINE item read back: %s", inner.message);
             }
             if (done == AS_OK && strcmp(link.chain, chain) == 0) {
                 *fate = THERE_RESUME;
@@ -926,8 +925,7 @@ static AS_RESULT resume_there(call *c, as_error *err)
         AS_GUARD(judge_there(s, key, &fate, &st->after, &astray, err));
         switch (fate) {
         case THERE_ON_CHAIN: st->outcome = AS_CHAIN_ALREADY_THERE; break;
-        case THERE_RESUME:
-        {
+        case THERE_RESUME: {
             /* Its head write failed after it went in: moved over now, and it counts as
              * written, as it would have then. */
             uint32_t attempts = r->attempts;

@@ -546,8 +546,7 @@ static void log_anchors(as_batch *b, const logger *lg)
             if (as_buf_status(out) != AS_OK) {
                 /* The line would be cut: say so at ERROR rather than log a partial anchor. */
                 as_log_field n = as_log_field_u64("heads_moved", moved_count);
-                emit(lg, AS_LOG_ERROR, "chain heads: out of memory writing the anchor line", &n,
-                     1);
+                emit(lg, AS_LOG_ERROR, "chain heads: out of memory writing the anchor line", &n, 1);
                 return;
             }
             size_t at = lg->out->len;

@@ -689,8 +689,8 @@ static as_status run_chain_there(as_ddb_client *client, as_buf *out, as_error *e
 {
     as_span item = as_span_from_cstr(
         "{\"id\":{\"S\":\"b\"},\"historyKey\":{\"S\":\"k\"},\"v\":{\"S\":\"there\"}}");
-    as_chain_entry entry = {{"k", 1}, {NULL, 0}, true,
-                            as_span_from_cstr("2024-05-01T12:30:45.000Z"), &item, 1};
+    as_chain_entry entry = {
+        {"k", 1}, {NULL, 0}, true, as_span_from_cstr("2024-05-01T12:30:45.000Z"), &item, 1};
     as_chain_store_options options = {.table = "t", .if_absent = true};
     as_chain_store *store = NULL;
     as_status status = as_chain_store_new(client, &CREDENTIALS, &options, &store, err);

@@ -878,8 +878,8 @@ static void test_baseline_late_after_a_reread(void **state)
     c0[64] = '\0';
     char raw[1100];
     head_answer("a", c0, T3, raw, sizeof raw);
-    script_json(json_pack("{s:{s:[s]},s:{s:[s,s]}}", "items", id, "condfail", "ops",
-                          "BatchGetItem", "ok", raw));
+    script_json(json_pack("{s:{s:[s]},s:{s:[s,s]}}", "items", id, "condfail", "ops", "BatchGetItem",
+                          "ok", raw));
     fixture f;
     open_store(&f, true);
     rec b;
@@ -997,8 +997,7 @@ static void test_baseline_there_astray(void **state)
     char idb[37];
     head_id("b", idb);
     snprintf(members, sizeof members,
-             "\"remember\":true,\"items\":{\"%s\":[\"ok\",\"500\",\"500\",\"500\"]}",
-             idb);
+             "\"remember\":true,\"items\":{\"%s\":[\"ok\",\"500\",\"500\",\"500\"]}", idb);
     script(members);
     open_store(&f, false);
     rec r0;
@@ -1040,8 +1039,8 @@ static void test_baseline_there_astray(void **state)
     assert_int_equal(f.outcomes[0], AS_CHAIN_FAILED);
     assert_int_equal(f.results[0].outcome, AS_DDB_FAILED);
     assert_int_equal(as_ddb_error_kind_of(&f.results[0]), AS_DDB_KIND_DENIED);
-    assert_non_null(strstr(f.results[0].message,
-                           "chain head not read past the BASELINE item there already"));
+    assert_non_null(
+        strstr(f.results[0].message, "chain head not read past the BASELINE item there already"));
     assert_int_equal(f.stats.heads_moved, 0);
     assert_int_equal(requests_of("BatchGetItem"), 2);
     close_store(&f);
