@@ -872,7 +872,8 @@ static void test_deadline(void **state)
     make_batch(&b, "dr", 3);
     int64_t start = mono_ms();
     write_ok(client, &b, real_ms() + 300);
-    assert_true(mono_ms() - start < 1000);
+    /* The 5 s backoff was never waited out: the deadline ended the call first. */
+    assert_true(mono_ms() - start < 4000);
     expect_written(&b, 0, 1);
     expect_failed(&b, 1, 1, "UnprocessedItems", "(deadline reached before retry)");
     expect_written(&b, 2, 1);
@@ -930,15 +931,13 @@ static void test_concurrency(void **state)
     as_ddb_client *client = new_client(&config);
     batch b;
     make_batch(&b, "c", 200);
-    int64_t start = mono_ms();
     write_ok(client, &b, 0);
-    int64_t took = mono_ms() - start;
     for (size_t i = 0; i < 200; i++) {
         expect_written(&b, i, 1);
     }
     assert_int_equal(b.stats.requests, 8);
-    /* Eight requests of 40 ms, four at a time: about 80 ms, well below 8 x 40. */
-    assert_true(took < 8 * 40);
+    /* Eight requests of 40 ms: the server saw several at once, never more than four
+     * (what the wall time would show too, but a loaded machine makes times lie). */
     json_t *log = fault_server_log(&server);
     json_int_t max_inflight = json_integer_value(json_object_get(log, "max_inflight"));
     assert_true(max_inflight >= 2 && max_inflight <= 4);
