@@ -86,6 +86,7 @@ def load(name, path):
 
 standin = load("runtime_standin", os.path.join(TOP, "tests", "support", "runtime_standin.py"))
 motolib = load("test_ddb_moto", os.path.join(TOP, "tests", "integration", "test_ddb_moto.py"))
+kill = load("processes", os.path.join(TOP, "tests", "support", "processes.py")).stop_process
 
 
 def now_ns():
@@ -216,16 +217,6 @@ class Function:
 
     def __init__(self, name, exe, cwd, env):
         self.name, self.exe, self.cwd, self.env = name, exe, cwd, env
-
-
-def kill(proc):
-    if proc is not None and proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def median_min_max(values):

@@ -29,8 +29,10 @@ import uuid
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(TOP, "tests", "integration"))
 sys.path.insert(0, os.path.join(TOP, "tests", "golden"))
+sys.path.insert(0, os.path.join(TOP, "tests", "support"))
 
 from test_ddb_moto import LoopbackServer, Moto, SetupError, canon, log_tail  # noqa: E402
+from processes import stop_process  # noqa: E402
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -38,18 +40,7 @@ CONFIG_TABLE = "Configuration"
 STANDIN = os.path.join(TOP, "tests", "support", "runtime_standin.py")
 NAMESPACE = uuid.UUID("526e30d9-4c12-5f25-8142-6d3f5f417dc4")
 
-__all__ = ["Moto", "SetupError", "canon", "log_tail"]  # re-exported for the callers
-
-
-def stop_process(proc):
-    """Ends a process this harness started: SIGTERM, then SIGKILL after 5 s."""
-    if proc is not None and proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+__all__ = ["Moto", "SetupError", "canon", "log_tail", "stop_process"]  # re-exported for the callers
 
 
 def audit_id(name):

@@ -23,6 +23,8 @@ import urllib.request
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(TOP, "tests", "integration"))
+sys.path.insert(0, os.path.join(TOP, "tests", "support"))
+from processes import stop_process  # noqa: E402
 STANDIN = os.path.join(TOP, "tests", "support", "runtime_standin.py")
 
 
@@ -154,13 +156,7 @@ def check_lambda(exe):
         check(function.poll() is None, "the function still waits for the next event")
     finally:
         for proc in (function, standin):
-            if proc is not None and proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            stop_process(proc)
     out = function.stdout.read()
     check(out.startswith("custom_lambda: libauditstream "), "it said which library it runs on")
 

@@ -44,6 +44,8 @@ _spec = importlib.util.spec_from_file_location(
     "fault_server", os.path.join(HERE, "..", "support", "fault_server.py"))
 fault_server = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(fault_server)
+sys.path.insert(0, os.path.join(HERE, "..", "support"))
+from processes import stop_process  # noqa: E402
 
 PUT_FAULTS = ("throttle", "500", "reset")
 BATCH_FAULTS = ("throttle", "500", "reset", "unprocessed")
@@ -274,13 +276,7 @@ class Process:
     def stop(self):
         proc, self.proc = self.proc, None
         if proc is not None:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            stop_process(proc)
             proc.stdout.close()
         self.err.close()
 
