@@ -271,6 +271,22 @@ class Handler(BaseHTTPRequestHandler):
             with LOCK:
                 STATE["inflight"] -= 1
 
+    def record_request(self, headers, raw, **fields):
+        """Appends this request to STATE["log"] (GET /_control/log): `fields`, which differ by
+        operation, and what every entry holds. `headers` (lower-cased) and `raw` (the body's
+        bytes) are what the signature is checked with; the entry keeps the headers as sent.
+        Called with LOCK held. (Not log_request: that name is the base class's.)"""
+        secret = STATE["secret"]
+        STATE["log"].append(dict(
+            fields,
+            method=self.command,
+            path=self.path,
+            headers=[[k, v] for k, v in self.headers.items()],
+            client_port=self.client_address[1],
+            time=time.time(),
+            signature_ok=(sigv4_ok(self.command, self.path, headers, raw, secret)
+                          if secret is not None else None)))
+
     def put_item(self, body):
         headers = {k.lower(): v for k, v in self.headers.items()}
         try:
@@ -292,25 +308,8 @@ class Handler(BaseHTTPRequestHandler):
                 action = STATE["default"]
             if action == "ok" and STATE["remember"]:
                 action = remember_put(body)
-            secret = STATE["secret"]
-            STATE["log"].append(
-                {
-                    "method": self.command,
-                    "path": self.path,
-                    "version": self.request_version,
-                    "headers": [[k, v] for k, v in self.headers.items()],
-                    "body": body.decode("utf-8", "replace"),
-                    "item": item_id,
-                    "action": action,
-                    "client_port": self.client_address[1],
-                    "time": time.time(),
-                    "signature_ok": (
-                        sigv4_ok(self.command, self.path, headers, body, secret)
-                        if secret is not None
-                        else None
-                    ),
-                }
-            )
+            self.record_request(headers, body, version=self.request_version,
+                             body=body.decode("utf-8", "replace"), item=item_id, action=action)
             stall = float(STATE["stall_seconds"])
         self.act(action, amz_date, headers, stall)
 
@@ -363,30 +362,12 @@ class Handler(BaseHTTPRequestHandler):
                     else:
                         writes = STATE.setdefault("writes", {})
                         writes[item_id] = writes.get(item_id, 0) + 1
-            secret = STATE["secret"]
-            STATE["log"].append(
-                {
-                    "method": self.command,
-                    "path": self.path,
-                    "target": "BatchWriteItem",
-                    "headers": [[k, v] for k, v in self.headers.items()],
-                    "body": body.decode("utf-8", "replace") if len(body) < 100000 else "",
-                    "body_len": len(body),
-                    "table": table,
-                    "items": ids,
-                    "unprocessed": [next(iter(e["PutRequest"]["Item"]["id"].values()))
-                                    for e in left],
-                    "action": action,
-                    "problem": problem,
-                    "client_port": self.client_address[1],
-                    "time": time.time(),
-                    "signature_ok": (
-                        sigv4_ok(self.command, self.path, headers, body, secret)
-                        if secret is not None
-                        else None
-                    ),
-                }
-            )
+            self.record_request(
+                headers, body, target="BatchWriteItem",
+                body=body.decode("utf-8", "replace") if len(body) < 100000 else "",
+                body_len=len(body), table=table, items=ids,
+                unprocessed=[next(iter(e["PutRequest"]["Item"]["id"].values())) for e in left],
+                action=action, problem=problem)
             stall = float(STATE["stall_seconds"])
         if serve and problem is not None:
             self.reply_error(400, "ValidationException", problem)
@@ -418,25 +399,8 @@ class Handler(BaseHTTPRequestHandler):
         with LOCK:
             queue = STATE["ops"].get(key)
             action = queue.pop(0) if queue else STATE["default"]
-            secret = STATE["secret"]
-            STATE["log"].append(
-                {
-                    "method": self.command,
-                    "path": self.path,
-                    "target": operation,
-                    "key": key,
-                    "headers": [[k, v] for k, v in self.headers.items()],
-                    "body": body.decode("utf-8", "replace"),
-                    "action": action,
-                    "client_port": self.client_address[1],
-                    "time": time.time(),
-                    "signature_ok": (
-                        sigv4_ok(self.command, self.path, headers, body, secret)
-                        if secret is not None
-                        else None
-                    ),
-                }
-            )
+            self.record_request(headers, body, target=operation, key=key,
+                             body=body.decode("utf-8", "replace"), action=action)
             table = list(STATE["table"])
             describe = STATE["describe"]
             stall = float(STATE["stall_seconds"])
