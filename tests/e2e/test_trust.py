@@ -429,16 +429,10 @@ class Suite:
             post, summary = self.invoke(fn, pending, f"{what} (attempt {attempt + 1})")
             if self.complete(post):
                 return summary
-            if post["kind"] == "response":
-                failures = post["json"].get("batchItemFailures", [])
-                check(len(failures) == 1, f"{what}: response {post['body']}")
-                ident = failures[0]["itemIdentifier"]
-                seqs = [r["dynamodb"]["SequenceNumber"] for r in pending]
-                check(ident in seqs, f"{what}: itemIdentifier {ident} is not in the batch {seqs}")
-                pending = pending[seqs.index(ident):]
-                notes.append(f"partial from {ident}")
+            pending, start = redelivered(post, pending, what)
+            if start is not None:
+                notes.append(f"partial from {pending[0]['dynamodb']['SequenceNumber']}")
             else:
-                check(post["kind"] == "error", f"{what}: {post['kind']} {post['body']}")
                 notes.append(f"error {post['json'].get('errorType') if post['json'] else ''}")
         raise TestFailure(f"{what}: not done after 4 deliveries: {fn.log_tail()}")
 
@@ -506,15 +500,10 @@ class Suite:
                 summary.get("requests_batch_write") == 0 and summary.get("chain_heads_moved") == 0)
 
     def redeliver_after_fault(self, fn, batch, post, what, notes):
-        if post["kind"] == "response":
-            ident = post["json"]["batchItemFailures"][0]["itemIdentifier"]
-            seqs = [r["dynamodb"]["SequenceNumber"] for r in batch]
-            check(ident in seqs, f"{what}: itemIdentifier {ident} not in {seqs}")
-            rest = batch[seqs.index(ident):]
-            notes.append(f"partial from record {seqs.index(ident)} of {len(batch)}")
+        rest, start = redelivered(post, batch, what)
+        if start is not None:
+            notes.append(f"partial from record {start} of {len(batch)}")
         else:
-            check(post["kind"] == "error", f"{what}: {post}")
-            rest = batch
             notes.append(f"invocation error {(post['json'] or {}).get('errorType')}")
         summary = self.deliver_until_done(fn, rest, what + " redelivered", notes)
         check(summary.get("chain_heads_moved", 0) >= 1, f"{what}: no head moved: {summary}")
@@ -1099,6 +1088,21 @@ class Suite:
         "test_python_checker",
         "test_no_secret_in_logs",
     ]
+
+
+def redelivered(post, batch, what):
+    """What Lambda sends again after an incomplete invocation of `batch`: from the one
+    reported record after a partial response, the whole batch after an invocation error.
+    Returns those records and the reported record's index (None after an error)."""
+    if post["kind"] == "response":
+        failures = post["json"].get("batchItemFailures", [])
+        check(len(failures) == 1, f"{what}: response {post['body']}")
+        ident = failures[0]["itemIdentifier"]
+        seqs = [r["dynamodb"]["SequenceNumber"] for r in batch]
+        check(ident in seqs, f"{what}: itemIdentifier {ident} is not in the batch {seqs}")
+        return batch[seqs.index(ident):], seqs.index(ident)
+    check(post["kind"] == "error", f"{what}: {post['kind']} {post['body']}")
+    return batch, None
 
 
 def markers_in(value):
