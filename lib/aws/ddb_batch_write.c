@@ -9,6 +9,7 @@
 #include "auditstream/ddb.h"
 #include "aws/ddb_batch_write.h"
 #include "aws/ddb_call.h"
+#include "core/hex.h"
 #include "core/json_text.h"
 #include "core/internal.h"
 
@@ -87,20 +88,6 @@ static bool take_literal(scanner *sc, const char *word)
     return true;
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /* The four hex digits of a \u escape (the cursor just past the 'u'). */
 static bool take_hex4(scanner *sc, unsigned *out)
 {
@@ -109,7 +96,7 @@ static bool take_hex4(scanner *sc, unsigned *out)
     }
     unsigned v = 0;
     for (size_t i = 0; i < 4; i++) {
-        int d = hex_digit(sc->s[sc->pos + i]);
+        int d = as_hex_value((unsigned char)sc->s[sc->pos + i]);
         if (d < 0) {
             return false;
         }
