@@ -525,6 +525,40 @@ static bool on_heads(const as_ddb_page *page, void *ctx)
     return pc->status == AS_OK;
 }
 
+/* One consistent BatchGetItem of the n keys laid end to end in keyjson (keyjson_off says
+ * where each starts), each page handed to on_page, a result per request in get_results;
+ * `what` names the read in the error. Shared by the heads' read and the read back of
+ * BASELINE items there already, which differ only in what a page means. */
+static AS_RESULT get_keys(call *c, size_t n, as_ddb_page_fn on_page, const char *what,
+                          as_error *err)
+{
+    as_chain_store *s = c->s;
+    for (size_t i = 0; i < n; i++) {
+        size_t end = i + 1 < n ? s->keyjson_off[i + 1] : s->keyjson.len;
+        s->get_keys[i] = (as_span){s->keyjson.data + s->keyjson_off[i], end - s->keyjson_off[i]};
+    }
+    as_ddb_batch_get get = {0};
+    get.table = s->table;
+    get.keys = s->get_keys;
+    get.key_count = n;
+    get.consistent_read = true;
+    get.deadline_ms = c->deadline_ms;
+    page_ctx pc = {s, err, AS_OK};
+    as_ddb_stats ds = {0};
+    as_error inner = {0};
+    memset(s->get_results, 0, AS_DDB_BATCH_GET_REQUESTS(n) * sizeof *s->get_results);
+    as_status got = as_ddb_batch_get_items(s->client, s->credentials, &get, on_page, &pc,
+                                           s->get_results, &ds, &inner);
+    c->stats->requests_batch_get += ds.requests;
+    add_stats(c->stats, &ds);
+    if (pc.status != AS_OK) {
+        /* as_fail_nomem's message, with `what` in it */
+        return as_fail(err, AS_ERR_NOMEM, 0, "out of memory chain: %s", what);
+    }
+    AS_ENSURE(got == AS_OK, as_fail(err, got, 0, "chain: %s: %s", what, inner.message));
+    return AS_RESULT_OK;
+}
+
 static AS_RESULT read_heads(call *c, as_error *err)
 {
     as_chain_store *s = c->s;
@@ -548,29 +582,7 @@ static AS_RESULT read_heads(call *c, as_error *err)
     if (n == 0) {
         return AS_RESULT_OK;
     }
-    for (size_t i = 0; i < n; i++) {
-        size_t end = i + 1 < n ? s->keyjson_off[i + 1] : s->keyjson.len;
-        s->get_keys[i] = (as_span){s->keyjson.data + s->keyjson_off[i], end - s->keyjson_off[i]};
-    }
-    as_ddb_batch_get get = {0};
-    get.table = s->table;
-    get.keys = s->get_keys;
-    get.key_count = n;
-    get.consistent_read = true;
-    get.deadline_ms = c->deadline_ms;
-    page_ctx pc = {s, err, AS_OK};
-    as_ddb_stats ds = {0};
-    as_error inner = {0};
-    size_t requests = AS_DDB_BATCH_GET_REQUESTS(n);
-    memset(s->get_results, 0, requests * sizeof *s->get_results);
-    as_status got = as_ddb_batch_get_items(s->client, s->credentials, &get, on_heads, &pc,
-                                           s->get_results, &ds, &inner);
-    c->stats->requests_batch_get += ds.requests;
-    add_stats(c->stats, &ds);
-    if (pc.status != AS_OK) {
-        return as_fail_nomem(err, "chain: reading the heads");
-    }
-    AS_ENSURE(got == AS_OK, as_fail(err, got, 0, "chain: reading the heads: %s", inner.message));
+    AS_GUARD(get_keys(c, n, on_heads, "reading the heads", err));
     for (size_t i = 0; i < n; i++) {
         key_state *key = &s->keys[s->get_key_of[i]];
         const as_ddb_result *r = &s->get_results[i / AS_DDB_BATCH_GET_MAX];
@@ -878,29 +890,7 @@ static AS_RESULT resume_there(call *c, as_error *err)
     if (n == 0) {
         return AS_RESULT_OK;
     }
-    for (size_t x = 0; x < n; x++) {
-        size_t end = x + 1 < n ? s->keyjson_off[x + 1] : s->keyjson.len;
-        s->get_keys[x] = (as_span){s->keyjson.data + s->keyjson_off[x], end - s->keyjson_off[x]};
-    }
-    as_ddb_batch_get get = {0};
-    get.table = s->table;
-    get.keys = s->get_keys;
-    get.key_count = n;
-    get.consistent_read = true;
-    get.deadline_ms = c->deadline_ms;
-    page_ctx pc = {s, err, AS_OK};
-    as_ddb_stats ds = {0};
-    as_error inner = {0};
-    memset(s->get_results, 0, AS_DDB_BATCH_GET_REQUESTS(n) * sizeof *s->get_results);
-    as_status got = as_ddb_batch_get_items(s->client, s->credentials, &get, on_there, &pc,
-                                           s->get_results, &ds, &inner);
-    c->stats->requests_batch_get += ds.requests;
-    add_stats(c->stats, &ds);
-    if (pc.status != AS_OK) {
-        return as_fail_nomem(err, "chain: reading BASELINE items back");
-    }
-    AS_ENSURE(got == AS_OK,
-              as_fail(err, got, 0, "chain: reading BASELINE items back: %s", inner.message));
+    AS_GUARD(get_keys(c, n, on_there, "reading BASELINE items back", err));
     for (size_t x = 0; x < n; x++) {
         key_state *key = &s->keys[s->get_key_of[x]];
         size_t i = s->order[key->first].entry;
