@@ -144,22 +144,12 @@ typedef struct form_span {
     as_span form;
 } form_span;
 
-static int span_cmp(as_span a, as_span b)
-{
-    size_t n = a.len < b.len ? a.len : b.len;
-    int c = n > 0 ? memcmp(a.ptr, b.ptr, n) : 0;
-    if (c != 0) {
-        return c;
-    }
-    return a.len < b.len ? -1 : a.len > b.len ? 1 : 0;
-}
-
 static int form_order(const void *x, const void *y)
 {
     const form_span *a = x;
     const form_span *b = y;
-    int c = span_cmp(a->id, b->id);
-    return c != 0 ? c : span_cmp(a->form, b->form);
+    int c = as_span_cmp(a->id, b->id);
+    return c != 0 ? c : as_span_cmp(a->form, b->form);
 }
 
 /* SHA-256 of the sorted forms; any libcrypto failure is taken for want of memory. */

@@ -20,6 +20,7 @@
 #define AS_INTERNAL_H
 
 #include <stdbool.h>
+#include <string.h>
 
 #include "auditstream/common.h"
 
@@ -101,5 +102,17 @@ AS_LOCAL AS_RESULT as_buf_result(const struct as_buf *buf, as_error *err, const 
             return (result);                                                                       \
         }                                                                                          \
     } while (0)
+
+/* Orders two spans bytewise, a proper prefix first: the sort order the trail and the chain
+ * both rely on, so one definition keeps them from drifting apart. */
+static inline int as_span_cmp(as_span a, as_span b)
+{
+    size_t n = a.len < b.len ? a.len : b.len;
+    int c = n > 0 ? memcmp(a.ptr, b.ptr, n) : 0;
+    if (c != 0) {
+        return c;
+    }
+    return a.len < b.len ? -1 : a.len > b.len ? 1 : 0;
+}
 
 #endif

@@ -388,22 +388,12 @@ as_status as_trail_add_json(as_trail *trail, const char *json, size_t len, as_er
 
 /* ---- Order -------------------------------------------------------------------------- */
 
-static int span_cmp(as_span a, as_span b)
-{
-    size_t n = a.len < b.len ? a.len : b.len;
-    int c = n > 0 ? memcmp(a.ptr, b.ptr, n) : 0;
-    if (c != 0) {
-        return c;
-    }
-    return a.len < b.len ? -1 : a.len > b.len ? 1 : 0;
-}
-
 /* historyKey, historySort, updatedAttribute (none first), id. */
 static int entry_cmp(const void *x, const void *y)
 {
     const trail_entry *a = x;
     const trail_entry *b = y;
-    int c = span_cmp(a->key, b->key);
+    int c = as_span_cmp(a->key, b->key);
     if (c == 0) {
         c = memcmp(a->sort.ptr, b->sort.ptr, HISTORY_SORT_LEN);
     }
@@ -411,10 +401,10 @@ static int entry_cmp(const void *x, const void *y)
         c = a->attr.ptr == NULL ? -1 : 1;
     }
     if (c == 0 && a->attr.ptr != NULL) {
-        c = span_cmp(a->attr, b->attr);
+        c = as_span_cmp(a->attr, b->attr);
     }
     if (c == 0) {
-        c = span_cmp(a->id, b->id);
+        c = as_span_cmp(a->id, b->id);
     }
     return c;
 }
@@ -430,7 +420,7 @@ static void index_trail(as_trail *trail)
     }
     trail->key_count = 0;
     for (size_t i = 0; i < trail->count; i++) {
-        if (i == 0 || span_cmp(trail->entries[i - 1].key, trail->entries[i].key) != 0) {
+        if (i == 0 || as_span_cmp(trail->entries[i - 1].key, trail->entries[i].key) != 0) {
             trail->key_starts[trail->key_count++] = i;
         }
     }
@@ -475,7 +465,7 @@ bool as_trail_find(as_trail *trail, as_span key, size_t *begin, size_t *end)
     size_t hi = trail->key_count;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = span_cmp(trail->entries[trail->key_starts[mid]].key, key);
+        int c = as_span_cmp(trail->entries[trail->key_starts[mid]].key, key);
         if (c == 0) {
             *begin = trail->key_starts[mid];
             *end = trail->key_starts[mid + 1];
@@ -512,6 +502,6 @@ trail_record as_trail_record_at(const trail_entry *entries, size_t at, size_t en
 
 bool as_trail_repeat(const trail_entry *entries, size_t begin, size_t i)
 {
-    return i > begin && span_cmp(entries[i - 1].id, entries[i].id) == 0 &&
+    return i > begin && as_span_cmp(entries[i - 1].id, entries[i].id) == 0 &&
            memcmp(entries[i - 1].sort.ptr, entries[i].sort.ptr, HISTORY_SORT_LEN) == 0;
 }
