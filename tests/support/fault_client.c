@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "auditstream.h"
@@ -168,4 +169,43 @@ unsigned closed_loopback_port(void)
               getsockname(fd, (struct sockaddr *)&addr, &addr_len) == 0;
     close(fd);
     return ok ? ntohs(addr.sin_port) : 0;
+}
+
+as_ddb_config fault_server_ddb_config(const fault_server *fs, uint32_t concurrency)
+{
+    as_ddb_config config = {0};
+    config.region = "us-east-1";
+    config.endpoint_url = fs->url;
+    config.concurrency = concurrency;
+    config.base_delay_ms = 1;
+    config.connect_timeout_ms = 1000;
+    config.attempt_timeout_ms = 2000;
+    return config;
+}
+
+as_ddb_client *fault_server_ddb_client(const as_ddb_config *config)
+{
+    as_ddb_client *client = NULL;
+    as_error err;
+    if (as_ddb_client_new(config, &client, &err) != AS_OK) {
+        fail_msg("as_ddb_client_new: %s", err.message);
+    }
+    return client;
+}
+
+static int64_t clock_ms(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t fault_mono_ms(void)
+{
+    return clock_ms(CLOCK_MONOTONIC);
+}
+
+int64_t fault_real_ms(void)
+{
+    return clock_ms(CLOCK_REALTIME);
 }

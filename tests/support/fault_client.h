@@ -1,13 +1,17 @@
 /* The client side of tests/support/fault_server.py, the fault-injecting DynamoDB stand-in:
- * starting, stopping, its control API (/_control/...). For test_ddb and test_batch. */
+ * starting, stopping, its control API (/_control/...), and the client and clock helpers
+ * shared by the unit tests that talk to it (test_ddb*, test_batch, test_chain_store). */
 #ifndef TEST_FAULT_CLIENT_H
 #define TEST_FAULT_CLIENT_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <jansson.h>
+
+#include "auditstream.h"
 
 typedef struct fault_server {
     pid_t pid;     /* -1 when not running */
@@ -50,5 +54,18 @@ json_t *fault_server_log(const fault_server *fs);
 /* A loopback port the kernel just handed out and nothing listens on (bound, read,
  * closed): a connection to it is refused. 0 when none could be had. */
 unsigned closed_loopback_port(void);
+
+/* The base client config against `fs` (borrowed: it must outlive the config): us-east-1,
+ * `concurrency` connections, a 1 ms backoff base so that retries do not slow the tests,
+ * and timeouts short enough that a hung stand-in fails a test quickly. */
+as_ddb_config fault_server_ddb_config(const fault_server *fs, uint32_t concurrency);
+
+/* as_ddb_client_new on `config`; fails the running cmocka test, with the message, when it
+ * does. Free with as_ddb_client_free. */
+as_ddb_client *fault_server_ddb_client(const as_ddb_config *config);
+
+/* CLOCK_MONOTONIC and CLOCK_REALTIME in milliseconds, to time calls and build deadlines. */
+int64_t fault_mono_ms(void);
+int64_t fault_real_ms(void);
 
 #endif

@@ -41,13 +41,6 @@ static as_span span_of(const char *s)
     return (as_span){s, strlen(s)};
 }
 
-static int64_t real_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static bool contains(const as_buf *buf, const char *needle)
 {
     return buf->data != NULL && strstr(buf->data, needle) != NULL;
@@ -180,7 +173,7 @@ static void set_payload(fixture *f, const char *bytes, size_t len)
     as_items *items = as_items_new();
     assert_non_null(items);
     as_audit_options options = {
-        .format = AS_FORMAT_CLASSIC, .ignore = NULL, .ignore_count = 0, .now_ms = real_ms()};
+        .format = AS_FORMAT_CLASSIC, .ignore = NULL, .ignore_count = 0, .now_ms = fault_real_ms()};
     assert_int_equal(as_audit_build_event(event, &options, items, &err), AS_OK);
     for (size_t i = 0; i < as_items_count(items) && i < 16; i++) {
         as_item item = as_items_get(items, i);
@@ -284,7 +277,7 @@ static void test_all_written(void **state)
     fixture f;
     open_batch(&f, 8);
     set_payload_file(&f, JAVA_EVENT);
-    assert_int_equal(process(&f, real_ms() + 10000), AS_OK);
+    assert_int_equal(process(&f, fault_real_ms() + 10000), AS_OK);
     assert_int_equal(f.result.outcome, AS_BATCH_COMPLETE);
     assert_string_equal(body(&f), "{\"batchItemFailures\":[]}");
     assert_int_equal(f.reply.error_type.len, 0);
@@ -301,7 +294,7 @@ static void test_all_written(void **state)
     /* The same batch object serves the next invocation, a bigger one. */
     script("");
     set_payload_file(&f, TEN_EVENT);
-    assert_int_equal(process(&f, real_ms() + 10000), AS_OK);
+    assert_int_equal(process(&f, fault_real_ms() + 10000), AS_OK);
     assert_int_equal(f.result.outcome, AS_BATCH_COMPLETE);
     assert_int_equal(f.result.stats.records, 10);
     assert_int_equal(f.result.stats.written, 10);
@@ -318,7 +311,7 @@ static void test_one_item_fails_for_good(void **state)
     char members[256];
     snprintf(members, sizeof members, "\"items\":{\"%s\":[\"validation\"]}", f.ids[1]);
     script(members);
-    assert_int_equal(process(&f, real_ms() + 10000), AS_OK);
+    assert_int_equal(process(&f, fault_real_ms() + 10000), AS_OK);
     expect_identifier(&f, JAVA_SEQ1);
     assert_int_equal(f.result.first_failed_record, 1);
     assert_int_equal(f.result.identifier_record, 1);
@@ -345,7 +338,7 @@ static void test_first_record_fails(void **state)
     char members[256];
     snprintf(members, sizeof members, "\"items\":{\"%s\":[\"denied\"]}", f.ids[0]);
     script(members);
-    assert_int_equal(process(&f, real_ms() + 10000), AS_OK);
+    assert_int_equal(process(&f, fault_real_ms() + 10000), AS_OK);
     expect_identifier(&f, JAVA_SEQ0);
     assert_int_equal(f.result.first_failed_record, 0);
     assert_int_equal(f.result.stats.written, 2);
@@ -381,7 +374,7 @@ static void test_every_write_fails(void **state)
     fixture f;
     open_batch(&f, 8);
     set_payload_file(&f, JAVA_EVENT);
-    assert_int_equal(process(&f, real_ms() + 10000), AS_OK);
+    assert_int_equal(process(&f, fault_real_ms() + 10000), AS_OK);
     expect_error(&f, AS_BATCH_WRITE_FAILED, "AuditWriteFailed",
                  "none of the 3 records could be written; first failure: item 0 (record 0): "
                  "ValidationException: One or more parameter values were invalid");
@@ -442,14 +435,14 @@ static void test_not_an_event(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         set_payload_text(&f, cases[i].payload);
-        assert_int_equal(process(&f, real_ms() + 10000), AS_OK);
+        assert_int_equal(process(&f, fault_real_ms() + 10000), AS_OK);
         expect_error(&f, AS_BATCH_INVALID_EVENT, "InvalidEvent", cases[i].message);
         assert_true(contains(&f.lines, "\"message\":\"payload is not a DynamoDB Streams event\""));
         assert_int_equal(f.result.stats.records, 0);
     }
     /* A truncated real event, too. */
     set_payload_file(&f, "events/aws-lambda-go-dynamodb-event-malformed.2.json");
-    assert_int_equal(process(&f, real_ms() + 10000), AS_OK);
+    assert_int_equal(process(&f, fault_real_ms() + 10000), AS_OK);
     expect_error(&f, AS_BATCH_INVALID_EVENT, "InvalidEvent", "invalid JSON");
     assert_int_equal(server_requests(), 0);
     close_batch(&f);
@@ -463,7 +456,7 @@ static void test_no_op_modify(void **state)
     fixture f;
     open_batch(&f, 8);
     set_payload_text(&f, "{\"Records\":[]}");
-    assert_int_equal(process(&f, real_ms() + 10000), AS_OK);
+    assert_int_equal(process(&f, fault_real_ms() + 10000), AS_OK);
     assert_int_equal(f.result.outcome, AS_BATCH_COMPLETE);
     assert_string_equal(body(&f), "{\"batchItemFailures\":[]}");
 
@@ -482,7 +475,7 @@ static void test_no_op_modify(void **state)
     snprintf(event, sizeof event, "{\"Records\":[%s]}", noop);
     set_payload_text(&f, event);
     assert_int_equal(f.id_count, 0);
-    assert_int_equal(process(&f, real_ms() + 10000), AS_OK);
+    assert_int_equal(process(&f, fault_real_ms() + 10000), AS_OK);
     assert_int_equal(f.result.outcome, AS_BATCH_COMPLETE);
     assert_int_equal(f.result.stats.records, 1);
     assert_int_equal(f.result.stats.items, 0);
@@ -494,7 +487,7 @@ static void test_no_op_modify(void **state)
     set_payload_text(&f, event);
     assert_int_equal(f.id_count, 1);
     script("\"default\":\"validation\"");
-    assert_int_equal(process(&f, real_ms() + 10000), AS_OK);
+    assert_int_equal(process(&f, fault_real_ms() + 10000), AS_OK);
     expect_identifier(&f, "501");
     assert_int_equal(f.result.stats.records_failed, 1);
     close_batch(&f);
@@ -604,12 +597,12 @@ static void test_deadline_near_stops_early(void **state)
     char members[256];
     snprintf(members, sizeof members, "\"items\":{\"%s\":[\"delay:10000\"]}", f.ids[1]);
     script(members);
-    int64_t start = real_ms();
+    int64_t start = fault_real_ms();
     /* 3 s left (room for the first item on a busy machine): margin min(250, 3000 / 4)
      * = 250, so writing stops 2.75 s in, long before the slow item would answer. */
     int64_t deadline = start + 3000;
     assert_int_equal(process(&f, deadline), AS_OK);
-    int64_t took = real_ms() - start;
+    int64_t took = fault_real_ms() - start;
     assert_true(f.result.write_deadline_ms >= deadline - 250);
     assert_true(f.result.write_deadline_ms <= deadline - 150);
     assert_true(took < 3000); /* answered before the invocation's deadline */
@@ -625,9 +618,9 @@ static void test_deadline_near_stops_early(void **state)
     /* Nothing written before the deadline: the whole invocation fails. */
     snprintf(members, sizeof members, "\"items\":{\"%s\":[\"delay:10000\"]}", f.ids[0]);
     script(members);
-    start = real_ms();
+    start = fault_real_ms();
     assert_int_equal(process(&f, start + 1500), AS_OK);
-    assert_true(real_ms() - start < 1500);
+    assert_true(fault_real_ms() - start < 1500);
     expect_error(&f, AS_BATCH_WRITE_FAILED, "AuditWriteFailed", "none of the 3 records");
     assert_int_equal(f.result.stats.not_attempted, 2);
     close_batch(&f);
@@ -643,12 +636,12 @@ static void test_missing_or_past_deadline(void **state)
     set_payload_file(&f, JAVA_EVENT);
     char members[256];
     snprintf(members, sizeof members, "\"items\":{\"%s\":[\"delay:400\"]}", f.ids[1]);
-    const int64_t deadlines[] = {0, real_ms() - 60000, 1, -5};
+    const int64_t deadlines[] = {0, fault_real_ms() - 60000, 1, -5};
     for (size_t i = 0; i < sizeof deadlines / sizeof deadlines[0]; i++) {
         script(members);
-        int64_t start = real_ms();
+        int64_t start = fault_real_ms();
         assert_int_equal(process(&f, deadlines[i]), AS_OK);
-        assert_true(real_ms() - start >= 400);
+        assert_true(fault_real_ms() - start >= 400);
         assert_int_equal(f.result.write_deadline_ms, 0);
         assert_int_equal(f.result.outcome, AS_BATCH_COMPLETE);
         assert_int_equal(f.result.stats.written, 3);
@@ -656,7 +649,7 @@ static void test_missing_or_past_deadline(void **state)
     }
     /* A far deadline is a deadline less the full margin. */
     script("");
-    int64_t far = real_ms() + 60000;
+    int64_t far = fault_real_ms() + 60000;
     assert_int_equal(process(&f, far), AS_OK);
     assert_int_equal(f.result.write_deadline_ms, far - AS_BATCH_DEFAULT_MARGIN_MS);
     close_batch(&f);
@@ -929,7 +922,7 @@ static void test_signing_failure_logged_as_such(void **state)
     open_batch(&f, 8);
     use_credentials(&f, &bad);
     set_payload_file(&f, JAVA_EVENT);
-    assert_int_equal(process(&f, real_ms() + 60000), AS_OK);
+    assert_int_equal(process(&f, fault_real_ms() + 60000), AS_OK);
     expect_error(&f, AS_BATCH_WRITE_FAILED, "AuditWriteFailed", "none of the 3 records");
     assert_int_equal(f.result.write_stop, AS_DDB_STOP_SIGNING);
     assert_int_equal(f.result.stats.not_attempted, 3);
@@ -964,7 +957,7 @@ static void test_allocation_failure_logged_as_such(void **state)
         open_batch(&f, 1);
         set_payload_file(&f, JAVA_EVENT);
         alloc_fail_after(at);
-        as_status st = process(&f, real_ms() + 60000);
+        as_status st = process(&f, fault_real_ms() + 60000);
         alloc_fail_off();
         bool hit = alloc_fail_hit();
         assert_false(contains(&f.lines, "deadline near"));
@@ -1053,7 +1046,7 @@ static void payload_head_id(const fixture *f, char out[37])
     as_error err;
     assert_int_equal(as_event_decode(f->payload.data, f->payload.len, &event, &err), AS_OK);
     as_items *items = as_items_new();
-    as_audit_options options = {.format = AS_FORMAT_CLASSIC, .now_ms = real_ms()};
+    as_audit_options options = {.format = AS_FORMAT_CLASSIC, .now_ms = fault_real_ms()};
     assert_int_equal(as_audit_build_event(event, &options, items, &err), AS_OK);
     as_item item = as_items_get(items, 0);
     assert_true(item.history_key.len > 0);
@@ -1212,9 +1205,9 @@ static void test_chain_deadline(void **state)
     snprintf(members, sizeof members, "\"remember\":true,\"items\":{\"%s\":[\"delay:10000\"]}",
              f.ids[1]);
     script(members);
-    int64_t start = real_ms();
+    int64_t start = fault_real_ms();
     assert_int_equal(process(&f, start + 3000), AS_OK);
-    assert_true(real_ms() - start < 3000);
+    assert_true(fault_real_ms() - start < 3000);
     expect_identifier(&f, JAVA_SEQ1);
     assert_int_equal(f.result.stats.records_failed, 2);
     assert_int_equal(f.result.stats.chain_heads_moved, 1);
@@ -1525,7 +1518,7 @@ static void test_trust_options(void **state)
     assert_int_equal(as_event_decode(f.payload.data, f.payload.len, &event, &err), AS_OK);
     as_items *items = as_items_new();
     as_audit_options audit = {.format = AS_FORMAT_CLASSIC,
-                              .now_ms = real_ms(),
+                              .now_ms = fault_real_ms(),
                               .redact = &redact,
                               .redact_count = 1,
                               .redact_key = key,

@@ -146,17 +146,10 @@ typedef struct fixture {
 static void open_store(fixture *f, bool if_absent)
 {
     memset(f, 0, sizeof *f);
-    as_ddb_config config = {0};
-    config.region = "us-east-1";
-    config.endpoint_url = server.url;
-    config.concurrency = 4;
-    config.base_delay_ms = 1;
-    config.connect_timeout_ms = 1000;
+    as_ddb_config config = fault_server_ddb_config(&server, 4);
     config.attempt_timeout_ms = 3000;
+    f->client = fault_server_ddb_client(&config);
     as_error err;
-    if (as_ddb_client_new(&config, &f->client, &err) != AS_OK) {
-        fail_msg("as_ddb_client_new: %s", err.message);
-    }
     as_chain_store_options options = {.table = TABLE, .if_absent = if_absent};
     if (as_chain_store_new(f->client, &CREDS, &options, &f->store, &err) != AS_OK) {
         fail_msg("as_chain_store_new: %s", err.message);

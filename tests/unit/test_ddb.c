@@ -43,20 +43,6 @@ static bool contains(const char *hay, const char *needle)
     return strstr(hay, needle) != NULL;
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t real_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- endpoints ---------------------------------------------------------------------------- */
 
 static void test_endpoint_table(void **state)
@@ -896,30 +882,7 @@ static uint64_t fixed_random(void *ctx)
 
 static int64_t offset_clock(void *ctx)
 {
-    return real_ms() + *(const int64_t *)ctx;
-}
-
-/* The base config for the stand-in: 1 ms backoff base, short timeouts. */
-static as_ddb_config test_config(void)
-{
-    as_ddb_config config = {0};
-    config.region = "us-east-1";
-    config.endpoint_url = server.url;
-    config.concurrency = 1;
-    config.base_delay_ms = 1;
-    config.connect_timeout_ms = 1000;
-    config.attempt_timeout_ms = 2000;
-    return config;
-}
-
-static as_ddb_client *new_client(const as_ddb_config *config)
-{
-    as_ddb_client *client = NULL;
-    as_error err;
-    if (as_ddb_client_new(config, &client, &err) != AS_OK) {
-        fail_msg("as_ddb_client_new: %s", err.message);
-    }
-    return client;
+    return fault_real_ms() + *(const int64_t *)ctx;
 }
 
 static const as_credentials CREDS = {
@@ -1002,8 +965,8 @@ static void test_request_shape(void **state)
 {
     (void)state;
     script("");
-    as_ddb_config config = test_config();
-    as_ddb_client *client = new_client(&config);
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     batch b;
     make_batch(&b, "shape-", 3);
     put(client, &b, 0);
@@ -1059,9 +1022,9 @@ static void test_throttles_then_success(void **state)
     (void)state;
     script("\"items\":{\"th-0\":[\"throttle\",\"pte\",\"ok\"],"
            "\"th-1\":[\"throttle\",\"throttle\",\"throttle\",\"ok\"]}");
-    as_ddb_config config = test_config();
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
     config.max_attempts = 4;
-    as_ddb_client *client = new_client(&config);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     batch b;
     make_batch(&b, "th-", 2);
     put(client, &b, 0);
@@ -1083,8 +1046,8 @@ static void test_server_errors_retried(void **state)
     (void)state;
     script("\"items\":{\"5xx-0\":[\"500\",\"503\",\"ok\"],\"5xx-1\":[\"429\",\"ok\"],"
            "\"5xx-2\":[\"conflict\",\"ok\"]}");
-    as_ddb_config config = test_config();
-    as_ddb_client *client = new_client(&config);
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     batch b;
     make_batch(&b, "5xx-", 3);
     put(client, &b, 0);
@@ -1103,8 +1066,8 @@ static void test_reset_mid_response(void **state)
 {
     (void)state;
     script("\"items\":{\"rst-0\":[\"reset\",\"ok\"]}");
-    as_ddb_config config = test_config();
-    as_ddb_client *client = new_client(&config);
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     batch b;
     make_batch(&b, "rst-", 2);
     put(client, &b, 0);
@@ -1121,14 +1084,14 @@ static void test_stall_times_out(void **state)
 {
     (void)state;
     script("\"stall_seconds\":5,\"items\":{\"stall-0\":[\"stall\",\"ok\"]}");
-    as_ddb_config config = test_config();
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
     config.attempt_timeout_ms = 300;
-    as_ddb_client *client = new_client(&config);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     batch b;
     make_batch(&b, "stall-", 1);
-    int64_t start = mono_ms();
+    int64_t start = fault_mono_ms();
     put(client, &b, 0);
-    int64_t took = mono_ms() - start;
+    int64_t took = fault_mono_ms() - start;
     expect_written(&b, 0, 2);
     assert_int_equal(b.stats.timeouts, 1);
     assert_true(took >= 290 && took < 2000);
@@ -1149,8 +1112,8 @@ static void test_bad_crc_retried(void **state)
     (void)state;
     script("\"items\":{\"crc-0\":[\"badcrc\",\"ok\"],"
            "\"crc-1\":[\"badcrc\",\"badcrc\",\"badcrc\"]}");
-    as_ddb_config config = test_config();
-    as_ddb_client *client = new_client(&config);
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     batch b;
     make_batch(&b, "crc-", 2);
     put(client, &b, 0);
@@ -1168,10 +1131,10 @@ static void test_skew_corrected_once(void **state)
     (void)state;
     script("\"skew_check\":true");
     int64_t skew = -3600 * 1000;
-    as_ddb_config config = test_config();
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
     config.clock = offset_clock;
     config.clock_ctx = &skew;
-    as_ddb_client *client = new_client(&config);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     batch b;
     make_batch(&b, "skew-", 3);
     put(client, &b, 0);
@@ -1212,11 +1175,11 @@ static void test_skew_retried_once_only(void **state)
     (void)state;
     script("\"default\":\"expired\"");
     int64_t skew = -3600 * 1000;
-    as_ddb_config config = test_config();
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
     config.max_attempts = 5;
     config.clock = offset_clock;
     config.clock_ctx = &skew;
-    as_ddb_client *client = new_client(&config);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     batch b;
     make_batch(&b, "exp-", 1);
     put(client, &b, 0);
@@ -1234,9 +1197,9 @@ static void test_not_retried(void **state)
     (void)state;
     script("\"items\":{\"nr-0\":[\"validation\"],\"nr-1\":[\"denied\"],\"nr-2\":[\"xml403\"],"
            "\"nr-3\":[\"sigleak\"]}");
-    as_ddb_config config = test_config();
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
     config.concurrency = 4;
-    as_ddb_client *client = new_client(&config);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     batch b;
     make_batch(&b, "nr-", 4);
     put(client, &b, 0);
@@ -1265,8 +1228,8 @@ static void test_echoes_cleaned(void **state)
     (void)state;
     script("\"items\":{\"ec-0\":[\"tokenecho\"],\"ec-1\":[\"authecho\"],"
            "\"ec-2\":[\"ridecho\"]}");
-    as_ddb_config config = test_config();
-    as_ddb_client *client = new_client(&config);
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     batch b;
     make_batch(&b, "ec-", 3);
     put(client, &b, 0);
@@ -1303,8 +1266,8 @@ static void test_last_attempt_reported(void **state)
 {
     (void)state;
     script("\"default\":\"throttle\"");
-    as_ddb_config config = test_config();
-    as_ddb_client *client = new_client(&config);
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     batch b;
     make_batch(&b, "last-", 1);
     put(client, &b, 0);
@@ -1318,7 +1281,7 @@ static void test_last_attempt_reported(void **state)
 
     /* AWS_MAX_ATTEMPTS=1: no retry at all. */
     config.max_attempts = 1;
-    client = new_client(&config);
+    client = fault_server_ddb_client(&config);
     script("\"default\":\"503\"");
     put(client, &b, 0);
     expect_failed(&b, 0, 1, "ServiceUnavailableException", "scripted 503");
@@ -1331,9 +1294,9 @@ static void test_quota_exhausted(void **state)
 {
     (void)state;
     script("\"items\":{\"q-0\":[\"throttle\",\"throttle\",\"ok\"]}");
-    as_ddb_config config = test_config();
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
     config.retry_quota = 5;
-    as_ddb_client *client = new_client(&config);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     batch b;
     make_batch(&b, "q-", 1);
     put(client, &b, 0);
@@ -1348,8 +1311,8 @@ static void test_response_cap(void **state)
 {
     (void)state;
     script("\"default\":\"big\"");
-    as_ddb_config config = test_config();
-    as_ddb_client *client = new_client(&config);
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     batch b;
     make_batch(&b, "big-", 1);
     put(client, &b, 0);
@@ -1365,9 +1328,9 @@ static void test_connection_refused(void **state)
     assert_true(port != 0);
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%u", port);
-    as_ddb_config config = test_config();
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
     config.endpoint_url = url;
-    as_ddb_client *client = new_client(&config);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     batch b;
     make_batch(&b, "refused-", 2);
     put(client, &b, 0);
@@ -1384,14 +1347,14 @@ static void test_concurrency_and_keepalive(void **state)
 {
     (void)state;
     script("\"default\":\"delay:40\"");
-    as_ddb_config config = test_config();
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
     config.concurrency = 4;
-    as_ddb_client *client = new_client(&config);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     batch b;
     make_batch(&b, "conc-", 16);
-    int64_t start = mono_ms();
+    int64_t start = fault_mono_ms();
     put(client, &b, 0);
-    int64_t took = mono_ms() - start;
+    int64_t took = fault_mono_ms() - start;
     for (size_t i = 0; i < 16; i++) {
         expect_written(&b, i, 1);
     }
@@ -1449,17 +1412,17 @@ static void test_backoff_does_not_block(void **state)
     (void)state;
     script("\"items\":{\"bo-0\":[\"throttle\",\"ok\"]},\"default\":\"delay:20\"");
     uint64_t top = UINT64_MAX;
-    as_ddb_config config = test_config();
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
     config.concurrency = 2;
     config.base_delay_ms = 400;
     config.random = fixed_random;
     config.random_ctx = &top;
-    as_ddb_client *client = new_client(&config);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     batch b;
     make_batch(&b, "bo-", 6);
-    int64_t start = mono_ms();
+    int64_t start = fault_mono_ms();
     put(client, &b, 0);
-    int64_t took = mono_ms() - start;
+    int64_t took = fault_mono_ms() - start;
     expect_written(&b, 0, 2);
     for (size_t i = 1; i < 6; i++) {
         expect_written(&b, i, 1);
@@ -1484,13 +1447,13 @@ static void test_deadline(void **state)
 {
     (void)state;
     script("\"default\":\"delay:60\"");
-    as_ddb_config config = test_config();
-    as_ddb_client *client = new_client(&config);
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     batch b;
     make_batch(&b, "dl-", 8);
 
     /* Already past: nothing is sent. */
-    put(client, &b, real_ms() - 1);
+    put(client, &b, fault_real_ms() - 1);
     for (size_t i = 0; i < 8; i++) {
         assert_int_equal(b.results[i].outcome, AS_DDB_NOT_ATTEMPTED);
         assert_int_equal(b.results[i].attempts, 0);
@@ -1504,9 +1467,9 @@ static void test_deadline(void **state)
 
     /* One at a time, 60 ms each, 200 ms to go: the first few are written, the rest are not
      * attempted, and nothing written follows an unwritten item. */
-    int64_t start = mono_ms();
-    put(client, &b, real_ms() + 200);
-    int64_t took = mono_ms() - start;
+    int64_t start = fault_mono_ms();
+    put(client, &b, fault_real_ms() + 200);
+    int64_t took = fault_mono_ms() - start;
     assert_true(took < 600);
     assert_true(b.stats.written >= 1);
     assert_true(b.stats.not_attempted >= 1);
@@ -1527,11 +1490,11 @@ static void test_deadline(void **state)
     config.base_delay_ms = 5000;
     config.random = fixed_random;
     config.random_ctx = &top;
-    client = new_client(&config);
+    client = fault_server_ddb_client(&config);
     make_batch(&b, "dlr-", 1);
-    start = mono_ms();
-    put(client, &b, real_ms() + 300);
-    took = mono_ms() - start;
+    start = fault_mono_ms();
+    put(client, &b, fault_real_ms() + 300);
+    took = fault_mono_ms() - start;
     assert_true(took < 1000);
     expect_failed(&b, 0, 1, "ThrottlingException", "(deadline reached before retry)");
     as_ddb_client_free(client);
@@ -1543,8 +1506,8 @@ static void test_bad_arguments(void **state)
 {
     (void)state;
     script("");
-    as_ddb_config config = test_config();
-    as_ddb_client *client = new_client(&config);
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     batch b;
     make_batch(&b, "arg-", 2);
     as_error err;
@@ -1590,17 +1553,17 @@ static void test_no_spin_while_slots_busy(void **state)
     (void)state;
     script("\"items\":{\"spin-0\":[\"throttle\",\"ok\"],\"spin-1\":[\"delay:400\"]}");
     uint64_t top = UINT64_MAX;
-    as_ddb_config config = test_config();
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
     config.base_delay_ms = 51; /* item 0's retry is due 50 ms in, while item 1 runs */
     config.random = fixed_random;
     config.random_ctx = &top;
-    as_ddb_client *client = new_client(&config);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     batch b;
     make_batch(&b, "spin-", 2);
     clock_t cpu = clock();
-    int64_t start = mono_ms();
+    int64_t start = fault_mono_ms();
     put(client, &b, 0);
-    int64_t took = mono_ms() - start;
+    int64_t took = fault_mono_ms() - start;
     double cpu_ms = (double)(clock() - cpu) * 1000.0 / CLOCKS_PER_SEC;
     expect_written(&b, 0, 2);
     expect_written(&b, 1, 1);
@@ -1672,13 +1635,13 @@ static void test_tls_verification(void **state)
 
     char url[64];
     snprintf(url, sizeof url, "https://127.0.0.1:%u", tls.port);
-    as_ddb_config config = test_config();
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
     config.endpoint_url = url;
     /* A TLS handshake under valgrind on a busy machine can outlast the usual 1 s; a
      * timeout would be retried and hide the one-attempt TlsError this test is about. */
     config.connect_timeout_ms = 20000;
     config.attempt_timeout_ms = 30000;
-    as_ddb_client *client = new_client(&config);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     batch b;
     make_batch(&b, "tls-", 1);
     put(client, &b, 0);
@@ -1687,13 +1650,13 @@ static void test_tls_verification(void **state)
     as_ddb_client_free(client);
 
     config.ca_bundle = cert;
-    client = new_client(&config);
+    client = fault_server_ddb_client(&config);
     put(client, &b, 0);
     expect_written(&b, 0, 1);
     as_ddb_client_free(client);
 
     snprintf(url, sizeof url, "https://localhost:%u/", tls.port);
-    client = new_client(&config);
+    client = fault_server_ddb_client(&config);
     put(client, &b, 0);
     expect_written(&b, 0, 1);
     as_ddb_client_free(client);
@@ -1717,15 +1680,15 @@ static void test_hostile_answers(void **state)
            "\"ha-3\":[\"notjson\",\"ok\"],\"ha-4\":[\"nocrc\"],"
            "\"ha-5\":[\"dupcrc\",\"dupcrc\",\"dupcrc\"],\"ha-6\":[\"retryafter\",\"ok\"],"
            "\"ha-7\":[\"okdate:Fri, 31 Dec 9999 23:59:59 GMT\"]}");
-    as_ddb_config config = test_config();
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
     config.attempt_timeout_ms = 400;
     config.concurrency = 4;
-    as_ddb_client *client = new_client(&config);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     batch b;
     make_batch(&b, "ha-", 8);
-    int64_t start = mono_ms();
+    int64_t start = fault_mono_ms();
     put(client, &b, 0);
-    assert_true(mono_ms() - start < 5000);
+    assert_true(fault_mono_ms() - start < 5000);
     expect_written(&b, 0, 2);
     expect_written(&b, 1, 2);
     expect_failed(&b, 2, 3, "InvalidResponse",
@@ -1750,8 +1713,8 @@ static void test_bytes_after_the_body(void **state)
 {
     (void)state;
     script("\"items\":{\"tb-0\":[\"trailing\"]}");
-    as_ddb_config config = test_config();
-    as_ddb_client *client = new_client(&config);
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     batch b;
     make_batch(&b, "tb-", 2);
     put(client, &b, 0);
@@ -1826,9 +1789,9 @@ static void test_skew_hostile_dates(void **state)
     char one_minute[64];
     char day_and_more[64];
     char right_now[64];
-    http_date(real_ms() + 60 * 1000, one_minute, sizeof one_minute);
-    http_date(real_ms() - 25 * 3600 * 1000, day_and_more, sizeof day_and_more);
-    http_date(real_ms() + 10 * 60 * 1000, right_now, sizeof right_now);
+    http_date(fault_real_ms() + 60 * 1000, one_minute, sizeof one_minute);
+    http_date(fault_real_ms() - 25 * 3600 * 1000, day_and_more, sizeof day_and_more);
+    http_date(fault_real_ms() + 10 * 60 * 1000, right_now, sizeof right_now);
     char twice[160];
     snprintf(twice, sizeof twice, "%s|%s", right_now, one_minute);
     const struct {
@@ -1845,9 +1808,9 @@ static void test_skew_hostile_dates(void **state)
         {one_minute, "shows no clock skew"},
         {day_and_more, "over 24 h from the local clock"},
     };
-    as_ddb_config config = test_config();
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
     config.max_attempts = 5;
-    as_ddb_client *client = new_client(&config);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char members[512];
         snprintf(members, sizeof members, "\"items\":{\"hd-0\":[\"expired_date:%s\"]}",
@@ -1879,12 +1842,12 @@ static void test_skew_plausible_fix_and_repair(void **state)
 {
     (void)state;
     char ahead[64];
-    http_date(real_ms() + 10 * 60 * 1000, ahead, sizeof ahead);
+    http_date(fault_real_ms() + 10 * 60 * 1000, ahead, sizeof ahead);
     char members[512];
     snprintf(members, sizeof members, "\"items\":{\"pf-0\":[\"expired_date:%s\",\"ok\"]}", ahead);
     script(members);
-    as_ddb_config config = test_config();
-    as_ddb_client *client = new_client(&config);
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     batch b;
     make_batch(&b, "pf-", 1);
     put(client, &b, 0);
@@ -1896,7 +1859,7 @@ static void test_skew_plausible_fix_and_repair(void **state)
     json_t *requests = json_object_get(log, "requests");
     assert_int_equal(json_array_size(requests), 2);
     char want[32];
-    time_t t = (time_t)((real_ms() + offset) / 1000);
+    time_t t = (time_t)((fault_real_ms() + offset) / 1000);
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(want, sizeof want, "%Y%m%dT%H", &tm);
@@ -1909,7 +1872,7 @@ static void test_skew_plausible_fix_and_repair(void **state)
     /* A lie within bounds: 23 h ahead. Learnt, then the real server (which checks skew
      * and sends its own Date) refuses it and the offset goes back to about 0. */
     char lie[64];
-    http_date(real_ms() + 23 * 3600 * 1000, lie, sizeof lie);
+    http_date(fault_real_ms() + 23 * 3600 * 1000, lie, sizeof lie);
     snprintf(members, sizeof members, "\"items\":{\"pf-0\":[\"expired_date:%s\",\"ok\"]}", lie);
     script(members);
     put(client, &b, 0);
@@ -1941,10 +1904,10 @@ static void test_skew_never_stops_signing(void **state)
     (void)state;
     int64_t now = AS_SIGV4_TIME_MAX * 1000 - 10 * 60 * 1000; /* 9999-12-31T23:49:59 */
     script("\"items\":{\"ns-0\":[\"expired_date:Fri, 31 Dec 9999 23:59:59 GMT\",\"ok\"]}");
-    as_ddb_config config = test_config();
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
     config.clock = frozen_clock;
     config.clock_ctx = &now;
-    as_ddb_client *client = new_client(&config);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     batch b;
     make_batch(&b, "ns-", 1);
     put(client, &b, 0);
@@ -1970,8 +1933,8 @@ static void test_stop_reason(void **state)
 {
     (void)state;
     script("");
-    as_ddb_config config = test_config();
-    as_ddb_client *client = new_client(&config);
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     batch b;
     make_batch(&b, "sr-", 3);
     const as_credentials bad = {{"AKID WITH SPACE", 15}, {SECRET, sizeof SECRET - 1}, {NULL, 0}};
@@ -1997,7 +1960,7 @@ static void test_stop_reason(void **state)
 
     /* The deadline: items never sent, stopped says so. */
     script("\"default\":\"delay:600\"");
-    int64_t deadline = real_ms() + 300;
+    int64_t deadline = fault_real_ms() + 300;
     put(client, &b, deadline);
     assert_int_equal(b.stats.stopped, AS_DDB_STOP_DEADLINE);
     assert_int_equal(b.stats.not_attempted, 2);

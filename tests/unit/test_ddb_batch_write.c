@@ -32,20 +32,6 @@ static bool contains(const char *hay, const char *needle)
     return strstr(hay, needle) != NULL;
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t real_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static uint64_t fixed_random(void *ctx)
 {
     return *(const uint64_t *)ctx;
@@ -67,28 +53,6 @@ static int stop_server(void **state)
 static void script(const char *members)
 {
     fault_server_script(&server, SECRET, members, FAULT_SCRIPT_MAX);
-}
-
-static as_ddb_config test_config(void)
-{
-    as_ddb_config config = {0};
-    config.region = "us-east-1";
-    config.endpoint_url = server.url;
-    config.concurrency = 1;
-    config.base_delay_ms = 1;
-    config.connect_timeout_ms = 1000;
-    config.attempt_timeout_ms = 2000;
-    return config;
-}
-
-static as_ddb_client *new_client(const as_ddb_config *config)
-{
-    as_ddb_client *client = NULL;
-    as_error err;
-    if (as_ddb_client_new(config, &client, &err) != AS_OK) {
-        fail_msg("as_ddb_client_new: %s", err.message);
-    }
-    return client;
 }
 
 /* ---- items ---------------------------------------------------------------------------------- */
@@ -271,8 +235,8 @@ static void test_request_shape(void **state)
 {
     (void)state;
     script("");
-    as_ddb_config config = test_config();
-    as_ddb_client *client = new_client(&config);
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     batch b;
     make_batch(&b, "shape-", 3);
     write_ok(client, &b, 0);
@@ -327,8 +291,8 @@ static void test_packing_order(void **state)
 {
     (void)state;
     script("");
-    as_ddb_config config = test_config();
-    as_ddb_client *client = new_client(&config);
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     batch b;
     make_batch(&b, "p", 60);
     write_ok(client, &b, 0);
@@ -380,8 +344,8 @@ static void test_duplicate_ids(void **state)
 {
     (void)state;
     script("");
-    as_ddb_config config = test_config();
-    as_ddb_client *client = new_client(&config);
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     static const char *const items[] = {
         "{\"id\":{\"S\":\"a\"},\"v\":{\"N\":\"1\"}}",
         "{\"id\":{\"S\":\"b\"}}",
@@ -418,9 +382,9 @@ static void test_size_limit(void **state)
 {
     (void)state;
     script("");
-    as_ddb_config config = test_config();
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
     config.attempt_timeout_ms = 20000;
-    as_ddb_client *client = new_client(&config);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     enum { N = 25, PAD = 700000 };
     batch b;
     batch_alloc(&b, N);
@@ -492,8 +456,8 @@ static void test_table_arn(void **state)
     static const char ARN[] = "arn:aws:dynamodb:us-east-1:123456789012:table/Audit";
     script(
         "\"ops\":{\"BatchWriteItem\":[\"renamed\",\"ok\"]},\"items\":{\"arn1\":[\"unprocessed\"]}");
-    as_ddb_config config = test_config();
-    as_ddb_client *client = new_client(&config);
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     batch b;
     make_batch(&b, "arn", 3);
     as_error err;
@@ -519,8 +483,8 @@ static void test_unprocessed_some(void **state)
     (void)state;
     script("\"items\":{\"u1\":[\"unprocessed\"],\"u3\":[\"unprocessed\",\"unprocessed\"],"
            "\"u8\":[\"unprocessed\"]}");
-    as_ddb_config config = test_config();
-    as_ddb_client *client = new_client(&config);
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     batch b;
     make_batch(&b, "u", 10);
     write_ok(client, &b, 0);
@@ -566,8 +530,8 @@ static void test_unprocessed_again_and_again(void **state)
     (void)state;
     script("\"items\":{\"r2\":[\"unprocessed\",\"unprocessed\",\"unprocessed\",\"unprocessed\"],"
            "\"r4\":[\"unprocessed\",\"unprocessed\",\"unprocessed\",\"unprocessed\"]}");
-    as_ddb_config config = test_config();
-    as_ddb_client *client = new_client(&config);
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     batch b;
     make_batch(&b, "r", 6);
     write_ok(client, &b, 0);
@@ -594,7 +558,7 @@ static void test_unprocessed_again_and_again(void **state)
     /* max_attempts 1: no resending at all. */
     script("\"items\":{\"r2\":[\"unprocessed\"]}");
     config.max_attempts = 1;
-    as_ddb_client *once = new_client(&config);
+    as_ddb_client *once = fault_server_ddb_client(&config);
     write_ok(once, &b, 0);
     expect_failed(&b, 2, 1, "UnprocessedItems", "(1 of the 6 items sent)");
     assert_int_equal(b.stats.requests, 1);
@@ -610,9 +574,9 @@ static void test_whole_request_retried(void **state)
 {
     (void)state;
     script("\"ops\":{\"BatchWriteItem\":[\"500\",\"throttle\",\"badcrc\",\"ok\"]}");
-    as_ddb_config config = test_config();
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
     config.max_attempts = 4;
-    as_ddb_client *client = new_client(&config);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     batch b;
     make_batch(&b, "w", 25);
     write_ok(client, &b, 0);
@@ -661,8 +625,8 @@ static void test_unprocessed_then_failures(void **state)
     (void)state;
     script("\"ops\":{\"BatchWriteItem\":[\"ok\",\"500\",\"ok\"]},"
            "\"items\":{\"m1\":[\"unprocessed\"]}");
-    as_ddb_config config = test_config();
-    as_ddb_client *client = new_client(&config);
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     batch b;
     make_batch(&b, "m", 4);
     write_ok(client, &b, 0);
@@ -695,8 +659,8 @@ static void test_not_retried(void **state)
         {"denied", "AccessDeniedException", "not authorized"},
         {"xml403", "UnrecognizedClientException", "security token"},
     };
-    as_ddb_config config = test_config();
-    as_ddb_client *client = new_client(&config);
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         char members[256];
         snprintf(members, sizeof members, "\"ops\":{\"BatchWriteItem\":[\"%s\",\"ok\"]}",
@@ -726,8 +690,8 @@ static void test_invalid_answers(void **state)
 {
     (void)state;
     static const char *const actions[] = {"ghost", "badunprocessed"};
-    as_ddb_config config = test_config();
-    as_ddb_client *client = new_client(&config);
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     for (size_t c = 0; c < 2; c++) {
         char members[256];
         snprintf(members, sizeof members, "\"ops\":{\"BatchWriteItem\":[\"%s\",\"ok\"]}",
@@ -747,7 +711,7 @@ static void test_invalid_answers(void **state)
         batch_free(&b);
     }
     config.max_attempts = 1;
-    as_ddb_client *once = new_client(&config);
+    as_ddb_client *once = fault_server_ddb_client(&config);
     script("\"ops\":{\"BatchWriteItem\":[\"ghost\"]}");
     batch b;
     make_batch(&b, "inv", 2);
@@ -768,8 +732,8 @@ static void test_escaped_ids(void **state)
 {
     (void)state;
     script("\"items\":{\"caf\xc3\xa9-0\":[\"unprocessed\"],\"x\xc3\xa9-1\":[\"unprocessed\"]}");
-    as_ddb_config config = test_config();
-    as_ddb_client *client = new_client(&config);
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     batch b;
     batch_alloc(&b, 3);
     set_item(&b, 0, "{\"id\":{\"S\":\"caf\xc3\xa9-0\"}}");
@@ -792,12 +756,12 @@ static void test_quota(void **state)
     (void)state;
     script("\"items\":{\"q0\":[\"unprocessed\"],\"q30\":[\"unprocessed\"]}");
     uint64_t top = UINT64_MAX;
-    as_ddb_config config = test_config();
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
     config.retry_quota = 5;
     config.base_delay_ms = 400;
     config.random = fixed_random;
     config.random_ctx = &top;
-    as_ddb_client *client = new_client(&config);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     batch b;
     make_batch(&b, "q", 50);
     write_ok(client, &b, 0);
@@ -826,11 +790,11 @@ static void test_deadline(void **state)
 {
     (void)state;
     script("\"default\":\"delay:80\"");
-    as_ddb_config config = test_config();
-    as_ddb_client *client = new_client(&config);
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     batch b;
     make_batch(&b, "dl", 100);
-    write_ok(client, &b, real_ms() - 1);
+    write_ok(client, &b, fault_real_ms() - 1);
     for (size_t i = 0; i < 100; i++) {
         assert_int_equal(b.results[i].outcome, AS_DDB_NOT_ATTEMPTED);
         assert_int_equal(b.results[i].attempts, 0);
@@ -846,7 +810,7 @@ static void test_deadline(void **state)
      * at a time and in order, whatever the machine's load, since only the stall meets
      * the deadline. */
     script("\"ops\":{\"BatchWriteItem\":[\"ok\",\"stall\"]}");
-    write_ok(client, &b, real_ms() + 1500);
+    write_ok(client, &b, fault_real_ms() + 1500);
     assert_int_equal(b.stats.requests, 2);
     assert_int_equal(b.stats.written, 25);
     assert_int_equal(b.stats.failed, 25);
@@ -868,12 +832,12 @@ static void test_deadline(void **state)
     config.base_delay_ms = 5000;
     config.random = fixed_random;
     config.random_ctx = &top;
-    client = new_client(&config);
+    client = fault_server_ddb_client(&config);
     make_batch(&b, "dr", 3);
-    int64_t start = mono_ms();
-    write_ok(client, &b, real_ms() + 300);
+    int64_t start = fault_mono_ms();
+    write_ok(client, &b, fault_real_ms() + 300);
     /* The 5 s backoff was never waited out: the deadline ended the call first. */
-    assert_true(mono_ms() - start < 4000);
+    assert_true(fault_mono_ms() - start < 4000);
     expect_written(&b, 0, 1);
     expect_failed(&b, 1, 1, "UnprocessedItems", "(deadline reached before retry)");
     expect_written(&b, 2, 1);
@@ -884,7 +848,7 @@ static void test_deadline(void **state)
 
 static int64_t offset_clock(void *ctx)
 {
-    return real_ms() + *(const int64_t *)ctx;
+    return fault_real_ms() + *(const int64_t *)ctx;
 }
 
 /* A signature refused for clock skew: the client's offset is fixed from the answer's Date
@@ -894,10 +858,10 @@ static void test_skew_corrected(void **state)
     (void)state;
     script("\"skew_check\":true,\"items\":{\"sk1\":[\"unprocessed\"]}");
     int64_t skew = -3600 * 1000;
-    as_ddb_config config = test_config();
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
     config.clock = offset_clock;
     config.clock_ctx = &skew;
-    as_ddb_client *client = new_client(&config);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     batch b;
     make_batch(&b, "sk", 3);
     write_ok(client, &b, 0);
@@ -926,9 +890,9 @@ static void test_concurrency(void **state)
 {
     (void)state;
     script("\"default\":\"delay:40\"");
-    as_ddb_config config = test_config();
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
     config.concurrency = 4;
-    as_ddb_client *client = new_client(&config);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     batch b;
     make_batch(&b, "c", 200);
     write_ok(client, &b, 0);
@@ -945,7 +909,7 @@ static void test_concurrency(void **state)
     as_ddb_client_free(client);
 
     config.concurrency = 1;
-    client = new_client(&config);
+    client = fault_server_ddb_client(&config);
     script("\"default\":\"delay:10\"");
     write_ok(client, &b, 0);
     log = fault_server_log(&server);
@@ -960,8 +924,8 @@ static void test_bad_arguments(void **state)
 {
     (void)state;
     script("");
-    as_ddb_config config = test_config();
-    as_ddb_client *client = new_client(&config);
+    as_ddb_config config = fault_server_ddb_config(&server, 1);
+    as_ddb_client *client = fault_server_ddb_client(&config);
     static const struct {
         const char *item;
         const char *says;

@@ -65,13 +65,7 @@ static uint64_t zero_random(void *ctx)
 
 static as_ddb_config test_config(uint32_t concurrency)
 {
-    as_ddb_config config = {0};
-    config.region = "us-east-1";
-    config.endpoint_url = server.url;
-    config.concurrency = concurrency;
-    config.base_delay_ms = 1;
-    config.connect_timeout_ms = 1000;
-    config.attempt_timeout_ms = 2000;
+    as_ddb_config config = fault_server_ddb_config(&server, concurrency);
     config.random = zero_random;
     return config;
 }
@@ -79,12 +73,7 @@ static as_ddb_config test_config(uint32_t concurrency)
 static as_ddb_client *new_client(uint32_t concurrency)
 {
     as_ddb_config config = test_config(concurrency);
-    as_ddb_client *client = NULL;
-    as_error err;
-    if (as_ddb_client_new(&config, &client, &err) != AS_OK) {
-        fail_msg("as_ddb_client_new: %s", err.message);
-    }
-    return client;
+    return fault_server_ddb_client(&config);
 }
 
 /* The requests the stand-in saw (new reference), each signed correctly. */
