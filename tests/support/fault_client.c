@@ -209,3 +209,26 @@ int64_t fault_real_ms(void)
 {
     return clock_ms(CLOCK_REALTIME);
 }
+
+void fault_expect_written(const as_ddb_result *r, size_t i, uint32_t attempts)
+{
+    if (r->outcome != AS_DDB_WRITTEN || r->attempts != attempts) {
+        fail_msg("item %zu: %s after %u attempts (want written after %u): %s: %s", i,
+                 as_ddb_outcome_name(r->outcome), r->attempts, attempts, r->error_type, r->message);
+    }
+    assert_int_equal(r->http_status, 200);
+    assert_string_equal(r->error_type, "");
+    assert_string_equal(r->message, "");
+    assert_int_equal(strlen(r->request_id), 36);
+}
+
+void fault_expect_failed(const as_ddb_result *r, size_t i, uint32_t attempts, const char *type,
+                         const char *message_part)
+{
+    if (r->outcome != AS_DDB_FAILED || r->attempts != attempts ||
+        strcmp(r->error_type, type) != 0 || strstr(r->message, message_part) == NULL) {
+        fail_msg("item %zu: %s after %u attempts, %s: \"%s\" (want failed after %u, %s: %s)", i,
+                 as_ddb_outcome_name(r->outcome), r->attempts, r->error_type, r->message, attempts,
+                 type, message_part);
+    }
+}

@@ -68,4 +68,13 @@ as_ddb_client *fault_server_ddb_client(const as_ddb_config *config);
 int64_t fault_mono_ms(void);
 int64_t fault_real_ms(void);
 
+/* Fails the running cmocka test unless `r`, item `i`'s result, says written after exactly
+ * `attempts` attempts with HTTP 200, no error type or message, and a request id. */
+void fault_expect_written(const as_ddb_result *r, size_t i, uint32_t attempts);
+
+/* Fails the running cmocka test unless `r`, item `i`'s result, says failed after exactly
+ * `attempts` attempts with error type `type` and a message containing `message_part`. */
+void fault_expect_failed(const as_ddb_result *r, size_t i, uint32_t attempts, const char *type,
+                         const char *message_part);
+
 #endif

@@ -921,26 +921,13 @@ static void put(as_ddb_client *client, batch *b, int64_t deadline_ms)
 
 static void expect_written(const batch *b, size_t i, uint32_t attempts)
 {
-    const as_ddb_result *r = &b->results[i];
-    if (r->outcome != AS_DDB_WRITTEN || r->attempts != attempts) {
-        fail_msg("item %zu: %s after %u attempts (want written after %u): %s: %s", i,
-                 as_ddb_outcome_name(r->outcome), r->attempts, attempts, r->error_type, r->message);
-    }
-    assert_int_equal(r->http_status, 200);
-    assert_string_equal(r->error_type, "");
-    assert_true(strlen(r->request_id) == 36);
+    fault_expect_written(&b->results[i], i, attempts);
 }
 
 static void expect_failed(const batch *b, size_t i, uint32_t attempts, const char *type,
                           const char *message_part)
 {
-    const as_ddb_result *r = &b->results[i];
-    if (r->outcome != AS_DDB_FAILED || r->attempts != attempts ||
-        strcmp(r->error_type, type) != 0 || !contains(r->message, message_part)) {
-        fail_msg("item %zu: %s after %u attempts, %s: \"%s\" (want failed after %u, %s: %s)", i,
-                 as_ddb_outcome_name(r->outcome), r->attempts, r->error_type, r->message, attempts,
-                 type, message_part);
-    }
+    fault_expect_failed(&b->results[i], i, attempts, type, message_part);
 }
 
 /* Every request the stand-in saw was signed correctly (it recomputes SigV4 itself). */
