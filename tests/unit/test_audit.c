@@ -800,20 +800,26 @@ static void test_ignored_attributes_in_modify(void **state)
     release(&b);
 }
 
+/* An INSERT whose attribute `deep` nests 32 maps: too deep for DynamoDB once wrapped. */
+static void append_deep_insert(as_buf *json)
+{
+    as_buf_append_str(json, RECORD_HEAD("INSERT") TIME "," KEY ",\"NewImage\":{\"deep\":");
+    for (int i = 0; i < 32; i++) {
+        as_buf_append_str(json, "{\"M\":{\"x\":");
+    }
+    as_buf_append_str(json, "{\"N\":\"1\"}");
+    for (int i = 0; i < 32; i++) {
+        as_buf_append_str(json, "}}");
+    }
+    as_buf_append_str(json, "}," SEQ RECORD_TAIL);
+}
+
 /* An ignored attribute does not count toward the 32-level limit: it is not written. */
 static void test_ignored_attributes_and_depth(void **state)
 {
     (void)state;
     as_buf json = AS_BUF_INIT;
-    as_buf_append_str(&json, RECORD_HEAD("INSERT") TIME "," KEY ",\"NewImage\":{\"deep\":");
-    for (int i = 0; i < 32; i++) {
-        as_buf_append_str(&json, "{\"M\":{\"x\":");
-    }
-    as_buf_append_str(&json, "{\"N\":\"1\"}");
-    for (int i = 0; i < 32; i++) {
-        as_buf_append_str(&json, "}}");
-    }
-    as_buf_append_str(&json, "}," SEQ RECORD_TAIL);
+    append_deep_insert(&json);
     as_span ignore[] = {{"deep", 4}};
     for (int f = 0; f < 2; f++) {
         built b;
@@ -2067,15 +2073,7 @@ static void test_redact_depth(void **state)
 {
     (void)state;
     as_buf json = AS_BUF_INIT;
-    as_buf_append_str(&json, RECORD_HEAD("INSERT") TIME "," KEY ",\"NewImage\":{\"deep\":");
-    for (int i = 0; i < 32; i++) {
-        as_buf_append_str(&json, "{\"M\":{\"x\":");
-    }
-    as_buf_append_str(&json, "{\"N\":\"1\"}");
-    for (int i = 0; i < 32; i++) {
-        as_buf_append_str(&json, "}}");
-    }
-    as_buf_append_str(&json, "}," SEQ RECORD_TAIL);
+    append_deep_insert(&json);
     as_span redact[] = {{"deep", 4}};
     for (int f = 0; f < 2; f++) {
         as_format format = f == 0 ? AS_FORMAT_CLASSIC : AS_FORMAT_DETAILED;
